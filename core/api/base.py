@@ -1,0 +1,104 @@
+"""The JSON API's common ground: blueprints, problem+json errors, paging, and endpoint metadata."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Blueprint, Flask, Response, json, request
+from marshmallow import Schema, ValidationError
+
+API_PREFIX = "/api/v1"
+PROBLEM_JSON = "application/problem+json"
+
+
+class ApiError(Exception):
+    """An API error to answer as ``application/problem+json``.
+
+    ``errors`` maps field names to lists of messages.
+    """
+
+    def __init__(self, status: int, title: str, detail: str = "", errors: dict[str, Any] | None = None):
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors or {}
+
+
+def problem(status: int, title: str, detail: str = "", errors: dict[str, Any] | None = None) -> Response:
+    """An RFC 9457 problem response."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+
+
+def ApiBlueprint(module: str, import_name: str | None = None) -> Blueprint:
+    """A blueprint for ``module``'s endpoints, mounted at ``/api/v1/<module>``."""
+    prefix = API_PREFIX if module == "core" else f"{API_PREFIX}/{module}"
+    return Blueprint(f"api_{module}", import_name or __name__, url_prefix=prefix)
+
+
+@dataclass(frozen=True)
+class EndpointDoc:
+    """What the OpenAPI document says of an endpoint."""
+
+    summary: str
+    body: type[Schema] | Schema | None = None
+    response: type[Schema] | Schema | None = None
+    many: bool = False
+    query: type[Schema] | Schema | None = None
+    status: int = 200
+
+
+def documented(summary: str, *, body=None, response=None, many: bool = False, query=None, status: int = 200) -> Callable:
+    """Attach OpenAPI metadata to an endpoint (request body, response and query schemas)."""
+
+    def decorate(view):
+        view.kontor_api_doc = EndpointDoc(summary, body, response, many, query, status)
+        return view
+
+    return decorate
+
+
+def load_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+    """Validate the JSON body against ``schema``; a bad body becomes a 422 naming the fields."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "Invalid body", "The request body must be a JSON object.")
+    try:
+        return schema.load(data, partial=partial)
+    except ValidationError as exc:
+        raise ApiError(422, "Validation failed", "Some fields are invalid.", exc.messages) from None
+
+
+def load_query(schema: Schema) -> dict[str, Any]:
+    """Validate the query string against ``schema`` (422 naming the fields when it is wrong)."""
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as exc:
+        raise ApiError(422, "Invalid query", "Some query parameters are invalid.", exc.messages) from None
+
+
+def paged(items: list, *, next_cursor: str | None, schema: Schema, total: int | None = None) -> Response:
+    """A page of ``items`` with the cursor of the next page (None on the last page)."""
+    body: dict[str, Any] = {"items": schema.dump(items, many=True), "next": next_cursor}
+    if total is not None:
+        body["total"] = total
+    return json_response(body)
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """A JSON response."""
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _handle_api_error(exc: ApiError):
+    return problem(exc.status, exc.title, exc.detail, exc.errors)
+
+
+def init_api(app: Flask, csrf) -> None:
+    """Answer :class:`ApiError` as problem+json (HTTP errors are handled by the shell)."""
+    app.register_error_handler(ApiError, _handle_api_error)

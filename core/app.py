@@ -1,0 +1,162 @@
+"""The app factory: one Flask app for the modules enabled when it is built."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pluggy
+from flask import Flask
+from flask_htmx import HTMX
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import config as kontor_config
+from core.contrib import JinjaExtras, MenuItem, Permission, Setting
+from core.db import close_request_session, get_engine, make_sessionmaker
+from core.modules.registry import InstalledModule, active_plugins, read_state
+from core.plugins import Discovery, PluginInfo, build_manager, discover, flatten
+
+log = logging.getLogger("kontor")
+
+_discovery_cache: dict[tuple, Discovery] = {}
+
+
+@dataclass
+class Kontor:
+    """What an app was built from: the database, the modules, and what they contributed."""
+
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    discovery: Discovery
+    installed: dict[str, InstalledModule]
+    revision: int
+    active: list[PluginInfo]
+    pm: pluggy.PluginManager
+    permissions: dict[str, Permission] = field(default_factory=dict)
+    menu_items: list[MenuItem] = field(default_factory=list)
+    settings: list[Setting] = field(default_factory=list)
+
+    @property
+    def initialised(self) -> bool:
+        return self.revision >= 0
+
+    @property
+    def quarantined(self):
+        return self.discovery.quarantined
+
+    @property
+    def active_names(self) -> list[str]:
+        return [p.name for p in self.active]
+
+
+def get_discovery(extra_plugins: tuple[str, ...], refresh: bool = False) -> Discovery:
+    """Plugins found on this process's path (scanned once, again when ``refresh``)."""
+    key = tuple(extra_plugins)
+    if refresh or key not in _discovery_cache:
+        _discovery_cache[key] = discover(extra_plugins)
+    return _discovery_cache[key]
+
+
+def create_app(overrides: dict | None = None, *, refresh_plugins: bool = False) -> Flask:
+    """Build the app for the modules the database says are enabled.
+
+    ``overrides`` replace settings read from the environment (tests pass a database URL and an
+    instance folder). The module set is read once, here; :mod:`core.wsgi` rebuilds the app when it
+    changes.
+    """
+    settings = kontor_config.from_environment(overrides)
+    app = Flask("core", root_path=str(Path(__file__).parent), instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+
+    engine = get_engine(app.config["DATABASE_URL"])
+    discovery = get_discovery(app.config["EXTRA_PLUGINS"], refresh_plugins)
+    # quarantine is per build: a plugin failing to register in this build stays out of it only
+    discovery = Discovery(plugins=dict(discovery.plugins), quarantined=dict(discovery.quarantined))
+    revision, installed = read_state(engine)
+    active = active_plugins(discovery.plugins, installed, discovery.quarantined)
+    pm = build_manager(active, discovery.quarantined)
+    active = [p for p in active if pm.is_registered(p.module)]
+    kontor = Kontor(
+        engine=engine,
+        sessionmaker=make_sessionmaker(engine),
+        discovery=discovery,
+        installed=installed,
+        revision=revision,
+        active=active,
+        pm=pm,
+    )
+    app.extensions["kontor"] = kontor
+    app.teardown_appcontext(close_request_session)
+
+    _init_extensions(app, kontor)
+    _register_contributions(app, kontor)
+    return app
+
+
+def _init_extensions(app: Flask, kontor: Kontor) -> None:
+    from core.api.base import init_api
+    from core.auth.session import init_login
+    from core.i18n import init_i18n
+    from core.security import enforce_declared_permission
+    from core.web.shell import init_shell
+
+    HTMX(app)
+    csrf = CSRFProtect(app)
+    app.extensions["kontor_csrf"] = csrf
+    login_manager = LoginManager(app)
+    init_login(app, login_manager)
+    init_i18n(app, kontor)
+    app.before_request(enforce_declared_permission)
+    init_api(app, csrf)
+    init_shell(app)
+
+
+def _isolated(kontor: Kontor, hook_name: str) -> list:
+    """Call a registration hook plugin by plugin, quarantining any plugin whose hook raises."""
+    hook = getattr(kontor.pm.hook, hook_name)
+    results = []
+    for impl in hook.get_hookimpls():
+        try:
+            results.append(impl.function())
+        except Exception as exc:
+            name = kontor.pm.get_name(impl.plugin)
+            log.exception("plugin %s failed in %s", name, hook_name)
+            kontor.quarantined[name] = _quarantine(name, f"{hook_name} failed: {type(exc).__name__}: {exc}")
+            kontor.pm.unregister(impl.plugin)
+            kontor.active = [p for p in kontor.active if p.name != name]
+    return flatten(results)
+
+
+def _quarantine(name: str, error: str):
+    from core.plugins import Quarantined
+
+    return Quarantined(name=name, source="registration", error=error)
+
+
+def _register_contributions(app: Flask, kontor: Kontor) -> None:
+    # Collect every contribution first: a plugin that fails while contributing is left out whole.
+    hooks = ("register_permissions", "register_blueprints", "register_api", "register_menu_items",
+             "register_settings", "register_jinja", "register_commands")
+    collected = {name: _isolated(kontor, name) for name in hooks}
+    if any(q.source == "registration" for q in kontor.quarantined.values()):
+        collected = {name: flatten(getattr(kontor.pm.hook, name)()) for name in hooks}
+
+    kontor.permissions = {p.name: p for p in collected["register_permissions"]}
+    for blueprint in collected["register_blueprints"]:
+        app.register_blueprint(blueprint)
+    csrf = app.extensions["kontor_csrf"]
+    for blueprint in collected["register_api"]:
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
+    kontor.menu_items = sorted(collected["register_menu_items"], key=lambda m: (m.section, m.order, m.label))
+    kontor.settings = collected["register_settings"]
+    for command in collected["register_commands"]:
+        app.cli.add_command(command)
+    for extras in collected["register_jinja"]:
+        if isinstance(extras, JinjaExtras):
+            app.jinja_env.filters.update(extras.filters)
+            app.jinja_env.globals.update(extras.globals)
+            app.jinja_env.tests.update(extras.tests)

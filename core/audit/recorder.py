@@ -1,0 +1,227 @@
+"""Writes the audit log: every flush of audited models, and explicit events such as logins.
+
+Records are chained: each carries SHA-256 over the previous record's hash and its own canonical
+JSON. Writers lock the one-row chain head, so the chain stays linear across workers and hosts.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterator
+
+from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy.orm import Session
+
+from core.audit.models import AuditHead, AuditRecord
+from core.db import utcnow
+
+GENESIS = "0" * 64
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, and from which request or command."""
+
+    user_id: int | None = None
+    username: str = ""
+    origin: str = ""
+
+
+_actor: ContextVar[Actor] = ContextVar("kontor_actor", default=Actor(origin="system"))
+
+
+def current_actor() -> Actor:
+    """The actor audit records are written for in this context."""
+    return _actor.get()
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    """Attribute every audit record written inside the block to ``actor``."""
+    token = _actor.set(actor)
+    try:
+        yield actor
+    finally:
+        _actor.reset(token)
+
+
+def set_actor(actor: Actor) -> None:
+    """Attribute the rest of this context's audit records to ``actor`` (e.g. after login)."""
+    _actor.set(actor)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe, exact rendering of a column value."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def canonical(record: dict[str, Any]) -> str:
+    """The canonical JSON a record's hash is computed over."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, record: dict[str, Any]) -> str:
+    """SHA-256 of the previous hash joined to the record's canonical JSON."""
+    return hashlib.sha256((prev_hash + canonical(record)).encode()).hexdigest()
+
+
+def hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The fields of an audit row that its hash covers (everything but the hashes)."""
+    return {
+        "seq": row["seq"],
+        "at": row["at"].isoformat(),
+        "user_id": row["user_id"],
+        "username": row["username"],
+        "origin": row["origin"],
+        "action": row["action"],
+        "module": row["module"],
+        "table_name": row["table_name"],
+        "record_id": row["record_id"],
+        "changes": row["changes"],
+    }
+
+
+def _module_of(table_name: str) -> str:
+    return table_name.split("_", 1)[0] if "_" in table_name else table_name
+
+
+def write_records(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Append ``entries`` (action, module, table_name, record_id, changes) to the chain."""
+    if not entries:
+        return
+    conn = session.connection()
+    head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()).first()
+    seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
+    actor = current_actor()
+    at = utcnow()
+    rows = []
+    for entry in entries:
+        seq += 1
+        row = {
+            "seq": seq,
+            "at": at,
+            "user_id": actor.user_id,
+            "username": actor.username,
+            "origin": actor.origin[:300],
+            "action": entry["action"],
+            "module": entry.get("module") or _module_of(entry.get("table_name", "")),
+            "table_name": entry.get("table_name", ""),
+            "record_id": str(entry.get("record_id", "")),
+            "changes": json.dumps(entry.get("changes") or {}, sort_keys=True, ensure_ascii=False, default=plain),
+        }
+        row["prev_hash"] = prev
+        row["hash"] = prev = chain_hash(row["prev_hash"], hashed_fields(row))
+        rows.append(row)
+    conn.execute(insert(AuditRecord), rows)
+    if head:
+        conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    else:
+        conn.execute(insert(AuditHead).values(id=1, seq=seq, hash=prev))
+
+
+def record_event(
+    session: Session,
+    action: str,
+    *,
+    module: str = "core",
+    table_name: str = "",
+    record_id: Any = "",
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Audit an act that is not a row change: a login, a module install, a permission grant."""
+    write_records(
+        session,
+        [{"action": action, "module": module, "table_name": table_name, "record_id": record_id, "changes": changes}],
+    )
+
+
+def _identity(obj) -> str:
+    ids = inspect(obj).mapper.primary_key_from_instance(obj)
+    if any(i is None for i in ids):
+        return ""
+    return str(ids[0]) if len(ids) == 1 else "/".join(str(i) for i in ids)
+
+
+def _changes(obj, action: str) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    mapper = state.mapper
+    exclude = set(getattr(obj, "__audit_exclude__", ()))
+    redact = set(getattr(obj, "__audit_redact__", ()))
+    changes: dict[str, list[Any]] = {}
+    for attr in mapper.column_attrs:
+        key = attr.key
+        if key in exclude:
+            continue
+        history = state.attrs[key].history
+        if action == "insert":
+            before, after = None, state.attrs[key].value
+        elif action == "delete":
+            before, after = (history.unchanged or history.deleted or [None])[0], None
+        else:
+            if not history.has_changes():
+                continue
+            before = history.deleted[0] if history.deleted else None
+            after = history.added[0] if history.added else None
+            if before == after:
+                continue
+        if key in redact:
+            before, after = (REDACTED if before is not None else None), (REDACTED if after is not None else None)
+        changes[key] = [plain(before), plain(after)]
+    for rel in mapper.relationships:
+        if rel.secondary is None or rel.key in exclude:
+            continue
+        history = state.attrs[rel.key].history
+        if not history.has_changes() and action == "update":
+            continue
+        if action == "update":
+            before = sorted(str(_identity(o) or o) for o in (history.unchanged + history.deleted))
+            after = sorted(str(_identity(o) or o) for o in (history.unchanged + history.added))
+        elif action == "insert":
+            before, after = [], sorted(str(_identity(o) or o) for o in state.attrs[rel.key].value or [])
+        else:
+            continue
+        if before != after:
+            changes[rel.key] = [before, after]
+    return changes
+
+
+def _audited(obj) -> bool:
+    return getattr(type(obj), "__audited__", False)
+
+
+def _after_flush(session: Session, _flush_context) -> None:
+    entries = []
+    for action, objects in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objects:
+            if not _audited(obj):
+                continue
+            if action == "update" and not session.is_modified(obj):
+                continue
+            changes = _changes(obj, action)
+            if action == "update" and not changes:
+                continue
+            table = inspect(obj).mapper.local_table.name
+            entries.append({"action": action, "table_name": table, "record_id": _identity(obj), "changes": changes})
+    write_records(session, entries)
+
+
+def install_listeners(factory) -> None:
+    """Audit every flush of sessions made by ``factory``."""
+    if not event.contains(factory, "after_flush", _after_flush):
+        event.listen(factory, "after_flush", _after_flush)

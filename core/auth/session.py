@@ -1,0 +1,54 @@
+"""Who is making the request: a session cookie for pages, a bearer token for the API."""
+from __future__ import annotations
+
+from flask import request
+from flask_login import LoginManager
+from sqlalchemy import select
+
+from core.audit.recorder import Actor, set_actor
+from core.db import session
+from core.i18n import lazy_gettext as _l
+
+
+def load_user_from_session(user_id: str):
+    """Flask-Login's loader: ``"<id>:<nonce>"``; a changed nonce or deactivation ends the session."""
+    from core.auth.models import User
+
+    uid, _, nonce = user_id.partition(":")
+    if not uid.isdigit() or not nonce:
+        return None
+    user = session.get(User, int(uid))
+    if user is None or not user.active or user.session_nonce != nonce:
+        return None
+    return user
+
+
+def load_user_from_token(req):
+    """Flask-Login's request loader: ``Authorization: Bearer <token>`` on API requests."""
+    from core.auth.tokens import user_for_token
+
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return user_for_token(session, token.strip())
+
+
+def _set_audit_actor() -> None:
+    from flask_login import current_user
+
+    origin = f"{request.method} {request.path}"
+    if getattr(current_user, "is_authenticated", False):
+        set_actor(Actor(current_user.id, current_user.username, origin))
+    else:
+        set_actor(Actor(None, "", origin))
+
+
+def init_login(app, login_manager: LoginManager) -> None:
+    """Wire Flask-Login: loaders, the login view, and the audit actor for each request."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_user_from_session)
+    login_manager.request_loader(lambda req: load_user_from_token(req) if req.path.startswith("/api/") else None)
+    app.before_request(_set_audit_actor)

@@ -1,0 +1,75 @@
+"""The ``kontor`` command: Flask's CLI over the app factory, with the core's and modules' commands."""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+
+from core.app import create_app
+from core.audit.recorder import Actor, set_actor
+
+
+def _create_app(*_args) -> "Flask":  # noqa: F821
+    app = create_app()
+    set_actor(Actor(None, "cli", "cli: kontor " + " ".join(sys.argv[1:])))
+    return app
+
+
+class KontorGroup(FlaskGroup):
+    """Flask's group, with errors on stderr and a non-zero exit for a refused act."""
+
+    def main(self, *args, **kwargs):
+        os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
+        return super().main(*args, **kwargs)
+
+
+@click.group(cls=KontorGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main():
+    """Kontor: one platform for a company's front and back office."""
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print ``message`` to stderr and exit with ``code``."""
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(code)
+
+
+@main.command("init")
+@click.option("--company", "company_name", default=None, help="The company's legal name.")
+@click.option("--currency", default="EUR", show_default=True, help="Base currency (ISO 4217).")
+@click.option("--country", default="", help="Country (ISO 3166 alpha-2).")
+@with_appcontext
+def init_command(company_name, currency, country):
+    """Create the database tables of the core (or upgrade them), its roles and permissions."""
+    from core.modules.lifecycle import initialise
+
+    kontor = current_app.extensions["kontor"]
+    new = initialise(kontor.engine, kontor.sessionmaker, company_name=company_name, currency=currency.upper(),
+                     country=country.upper())
+    click.echo("Initialised a new Kontor database." if new else "The Kontor database is up to date.")
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--reload/--no-reload", default=False, help="Restart when code changes.")
+def run_command(host, port, reload):
+    """Serve Kontor with the development server."""
+    from werkzeug.serving import run_simple
+
+    from core.wsgi import Dispatcher
+
+    run_simple(host, port, Dispatcher(), use_reloader=reload, threaded=True)
+
+
+@main.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT to listen on.")
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve_command(bind, workers):
+    """Serve Kontor with gunicorn (production)."""
+    from core.server import serve
+
+    serve(bind=bind, workers=workers)

@@ -1,0 +1,102 @@
+"""The small, plain values that plugins return from their hooks; the core does the wiring."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A right a module contributes, named ``<module>.<object>.<action>``.
+
+    ``default_roles`` names the roles the permission is granted to when the module is installed.
+    """
+
+    name: str
+    description: str
+    default_roles: tuple[str, ...] = ()
+
+    @property
+    def module(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role a module creates on install (kept when it already exists)."""
+
+    name: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """An entry of the navigation menu, shown only to users holding ``permission``."""
+
+    section: str
+    label: str
+    endpoint: str
+    permission: str
+    order: int = 100
+    icon: str = ""
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A dashboard widget: a template rendered in place, or an endpoint loaded lazily by htmx."""
+
+    title: str
+    permission: str
+    template: str | None = None
+    endpoint: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 100
+    width: int = 1
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A panel on a record page, contributed by any module (loaded lazily when ``endpoint``)."""
+
+    title: str
+    permission: str
+    template: str | None = None
+    endpoint: str | None = None
+    endpoint_args: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button on a record page that leads to ``endpoint`` (a link, or a POST when ``post``)."""
+
+    label: str
+    endpoint: str
+    permission: str
+    endpoint_args: dict[str, Any] = field(default_factory=dict)
+    post: bool = False
+    confirm: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A module setting an admin can change on the settings page (stored as text)."""
+
+    key: str
+    label: str
+    default: str = ""
+    type: str = "string"  # string | integer | boolean | choice
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class JinjaExtras:
+    """Filters, globals and tests a module adds to the template environment."""
+
+    filters: dict[str, Callable] = field(default_factory=dict)
+    globals: dict[str, Any] = field(default_factory=dict)
+    tests: dict[str, Callable] = field(default_factory=dict)

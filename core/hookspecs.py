@@ -1,0 +1,113 @@
+"""Every hook the core offers to plugins, grouped by the phase in which it is called.
+
+A hook returns plain data (lists of the small dataclasses in :mod:`core.contrib`); the core does
+the wiring. An implementation may take any subset of a hook's arguments.
+"""
+import pluggy
+
+hookspec = pluggy.HookspecMarker("kontor")
+
+
+# -- Registration: called each time the app is built for the current set of enabled modules --
+
+
+@hookspec
+def register_blueprints():
+    """Return a list of Flask Blueprints with the module's pages (created anew on each call)."""
+
+
+@hookspec
+def register_api():
+    """Return a list of Blueprints holding the module's JSON endpoints under /api/v1/<module>."""
+
+
+@hookspec
+def register_permissions():
+    """Return a list of :class:`~core.contrib.Permission` the module's routes and data need."""
+
+
+@hookspec
+def register_roles():
+    """Return a list of :class:`~core.contrib.Role` the module creates when installed."""
+
+
+@hookspec
+def register_menu_items():
+    """Return a list of :class:`~core.contrib.MenuItem` for the navigation menu."""
+
+
+@hookspec
+def register_migrations():
+    """Return the folder holding the module's Alembic revisions (its own branch)."""
+
+
+@hookspec
+def register_settings():
+    """Return a list of :class:`~core.contrib.Setting` an admin can change."""
+
+
+@hookspec
+def register_commands():
+    """Return a list of click commands or groups added to the ``kontor`` CLI."""
+
+
+@hookspec
+def register_jinja():
+    """Return a :class:`~core.contrib.JinjaExtras` with template filters, globals and tests."""
+
+
+@hookspec
+def register_hookspecs():
+    """Return a module (or class) of hookspecs the plugin offers to others, prefixed <module>_."""
+
+
+# -- Lifecycle: called by install, upgrade and purge, inside their transaction --
+
+
+@hookspec
+def load_default_data(session):
+    """Load the module's reference data into ``session`` when the module is installed.
+
+    Called only on the module being installed. Raising aborts the whole install.
+    """
+
+
+@hookspec
+def module_installed(name, session):
+    """React to module ``name`` having been installed (called on every enabled module)."""
+
+
+@hookspec
+def module_uninstalling(name, session):
+    """Veto or prepare the purge of module ``name``: raise :class:`core.ModuleError` to refuse."""
+
+
+@hookspec
+def load_demo_data(session, progress):
+    """Add the module's demo records; call ``progress(n)`` as work advances (``kontor demo``)."""
+
+
+# -- Request and UI: called while a page is rendered --
+
+
+@hookspec
+def dashboard_widgets(user):
+    """Return a list of :class:`~core.contrib.Widget` for ``user``'s dashboard."""
+
+
+@hookspec
+def record_panels(kind, record, user):
+    """Return a list of :class:`~core.contrib.Panel` for the page of ``record`` (e.g. kind "party")."""
+
+
+@hookspec
+def record_actions(kind, record, user):
+    """Return a list of :class:`~core.contrib.Action` buttons for the page of ``record``."""
+
+
+# -- Domain events: called inside the transaction of the change they announce --
+
+
+@hookspec
+def party_merging(source, target, session):
+    """Point the module's references from party ``source`` to ``target`` before ``source`` is retired."""

@@ -1,0 +1,12 @@
+"""All of the core's models, imported together so the metadata is complete."""
+from core.audit.models import AuditHead, AuditRecord
+from core.auth.models import ApiToken, LoginThrottle, PermissionRecord, Role, RoleGrant, User, user_roles
+from core.company.models import Company, SettingValue
+from core.modules.models import ModuleRecord, ModulesRevision
+from core.parties.models import Party, Tag, party_tags
+
+__all__ = [
+    "ApiToken", "AuditHead", "AuditRecord", "Company", "LoginThrottle", "ModuleRecord",
+    "ModulesRevision", "Party", "PermissionRecord", "Role", "RoleGrant", "SettingValue", "Tag",
+    "User", "party_tags", "user_roles",
+]

@@ -1,0 +1,57 @@
+"""Parties: the companies and people every module shares, and their tags."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime, metadata, utcnow
+
+party_tags = Table(
+    "core_party_tag",
+    metadata,
+    Column("party_id", ForeignKey("core_party.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("core_tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(Base):
+    """A label that groups parties (and, in modules, leads and segments)."""
+
+    __tablename__ = "core_tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+
+
+class Party(Base):
+    """A company or a person; a person may belong to a company."""
+
+    __tablename__ = "core_party"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default="company")  # company | person
+    name: Mapped[str] = mapped_column(String(200))
+    # casefolded name: the sort and search key, indexed, the same on both backends
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("core_party.id"), nullable=True, index=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
+    vat_id: Mapped[str] = mapped_column(String(32), default="", index=True)
+    tax_id: Mapped[str] = mapped_column(String(32), default="")
+    street: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("core_party.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    company: Mapped["Party | None"] = relationship(remote_side=[id], foreign_keys=[company_id])
+    tags: Mapped[list[Tag]] = relationship(secondary=party_tags, lazy="selectin", order_by=Tag.name)
+
+    __table_args__ = (Index("ix_core_party_active_name", "active", "name_key", "id"),)

@@ -1,0 +1,231 @@
+"""Finding plugins, validating their manifests, and building the plugin manager of an app."""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import re
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import pluggy
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from core import hookspecs
+from core.version import __version__ as CORE_VERSION
+
+ENTRY_POINT_GROUP = "kontor.plugins"
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+
+hookimpl = pluggy.HookimplMarker("kontor")
+
+#: Parts of the core that are written as plugins and always active, in this order.
+BUILTIN_PLUGINS = (
+    "core.web.plugin",
+    "core.auth.plugin",
+    "core.parties.plugin",
+    "core.company.plugin",
+    "core.audit.plugin",
+    "core.modules.plugin",
+)
+
+
+class ManifestError(ValueError):
+    """A plugin's manifest is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a plugin declares about itself in ``plugin.py`` as ``manifest = Manifest(...)``.
+
+    ``depends`` and ``optional_depends`` hold requirement strings such as ``"accounting>=0.2"``.
+    ``requires_core`` is a version range the core's version must satisfy.
+    """
+
+    name: str
+    title: str
+    version: str
+    summary: str
+    depends: tuple[str, ...] = ()
+    optional_depends: tuple[str, ...] = ()
+    requires_core: str = ">=0.1"
+    author: str = ""
+    license: str = ""
+    category: str = "Other"
+
+    def validate(self) -> None:
+        """Raise :class:`ManifestError` naming the first field that is wrong."""
+        if not NAME_PATTERN.match(self.name or ""):
+            raise ManifestError(f"name {self.name!r} must be lower-case letters, digits and _")
+        if self.name == "core":
+            raise ManifestError("name 'core' is reserved")
+        for field_name in ("title", "summary"):
+            if not str(getattr(self, field_name) or "").strip():
+                raise ManifestError(f"{field_name} is required")
+        try:
+            Version(self.version)
+        except InvalidVersion:
+            raise ManifestError(f"version {self.version!r} is not a version number") from None
+        try:
+            SpecifierSet(self.requires_core)
+        except InvalidSpecifier:
+            raise ManifestError(f"requires_core {self.requires_core!r} is not a version range") from None
+        for field_name in ("depends", "optional_depends"):
+            value = getattr(self, field_name)
+            if isinstance(value, str):
+                raise ManifestError(f"{field_name} must be a list of requirements, not a string")
+            for text in value:
+                try:
+                    req = Requirement(text)
+                except InvalidRequirement:
+                    raise ManifestError(f"{field_name}: {text!r} is not a requirement") from None
+                if req.name == self.name:
+                    raise ManifestError(f"{field_name}: a module cannot depend on itself")
+
+    def requirements(self, optional: bool = False) -> list[Requirement]:
+        """The parsed ``depends`` (or ``optional_depends``)."""
+        return [Requirement(r) for r in (self.optional_depends if optional else self.depends)]
+
+    def core_compatible(self, core_version: str = CORE_VERSION) -> bool:
+        """Whether this plugin accepts the running core's version."""
+        return SpecifierSet(self.requires_core).contains(core_version, prereleases=True)
+
+
+@dataclass
+class PluginInfo:
+    """A plugin found and validated: its manifest and the module holding its hooks."""
+
+    manifest: Manifest
+    module: ModuleType
+    source: str  # the distribution it comes from, or "config"
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def package_path(self) -> Path:
+        return Path(self.module.__file__).parent
+
+
+@dataclass
+class Quarantined:
+    """A plugin that failed to import, validate or register, and why."""
+
+    name: str
+    source: str
+    error: str
+    details: str = ""
+
+
+@dataclass
+class Discovery:
+    """The result of scanning for plugins."""
+
+    plugins: dict[str, PluginInfo] = field(default_factory=dict)
+    quarantined: dict[str, Quarantined] = field(default_factory=dict)
+
+
+def _check_hooks(module: ModuleType) -> None:
+    pm = new_manager()
+    extra = getattr(module, "register_hookspecs", None)
+    if extra is not None:
+        pm.add_hookspecs(extra())
+    pm.register(module)
+    pm.check_pending()
+
+
+def load_plugin(target: str, expected_name: str | None, source: str) -> PluginInfo:
+    """Import ``target`` (a module path) and validate it as a plugin; raise on any problem."""
+    module = importlib.import_module(target)
+    manifest = getattr(module, "manifest", None)
+    if not isinstance(manifest, Manifest):
+        raise ManifestError(f"{target} has no `manifest = Manifest(...)`")
+    manifest.validate()
+    if expected_name and manifest.name != expected_name:
+        raise ManifestError(f"entry point {expected_name!r} names a plugin called {manifest.name!r}")
+    _check_hooks(module)
+    return PluginInfo(manifest=manifest, module=module, source=source)
+
+
+def discover(extra_modules: tuple[str, ...] | list[str] = ()) -> Discovery:
+    """Find every plugin: the ``kontor.plugins`` entry points, then ``extra_modules``.
+
+    A plugin that fails to import or validate is quarantined with the reason; the scan goes on.
+    """
+    importlib.invalidate_caches()
+    found = Discovery()
+    candidates: list[tuple[str | None, str, str]] = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist else "?"
+        candidates.append((ep.name, ep.value.split(":")[0], dist))
+    candidates += [(None, target, "config") for target in extra_modules]
+    for expected, target, source in candidates:
+        label = expected or target
+        if label in found.plugins:
+            continue
+        try:
+            info = load_plugin(target, expected, source)
+        except Exception as exc:  # a broken plugin must never stop the platform
+            found.quarantined[label] = Quarantined(
+                name=label, source=source, error=f"{type(exc).__name__}: {exc}", details=traceback.format_exc()
+            )
+            continue
+        if info.name in found.plugins:
+            continue
+        found.plugins[info.name] = info
+    return found
+
+
+def new_manager() -> pluggy.PluginManager:
+    """An empty plugin manager with the core's hookspecs."""
+    pm = pluggy.PluginManager("kontor")
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def build_manager(active: list[PluginInfo], quarantined: dict[str, Quarantined]) -> pluggy.PluginManager:
+    """A manager with the core's built-in plugins and ``active`` registered, in dependency order.
+
+    A plugin that fails to register is moved to ``quarantined`` and left out.
+    """
+    pm = new_manager()
+    for name in BUILTIN_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    for info in active:
+        extra = getattr(info.module, "register_hookspecs", None)
+        if extra is not None:
+            pm.add_hookspecs(extra())
+    for info in active:
+        try:
+            pm.register(info.module, name=info.name)
+        except Exception as exc:
+            quarantined[info.name] = Quarantined(info.name, info.source, f"{type(exc).__name__}: {exc}")
+    pm.check_pending()
+    return pm
+
+
+def single_manager(info: PluginInfo) -> pluggy.PluginManager:
+    """A manager holding only ``info``: to call one module's lifecycle hooks (default data)."""
+    pm = new_manager()
+    extra = getattr(info.module, "register_hookspecs", None)
+    if extra is not None:
+        pm.add_hookspecs(extra())
+    pm.register(info.module, name=info.name)
+    return pm
+
+
+def flatten(results) -> list:
+    """Join the lists that the implementations of a hook returned (None counts as empty)."""
+    out = []
+    for result in results:
+        if result is None:
+            continue
+        if isinstance(result, (list, tuple)):
+            out.extend(result)
+        else:
+            out.append(result)
+    return out

@@ -1,0 +1,103 @@
+"""Deny by default: every view declares the permission it needs, and one check enforces it."""
+from __future__ import annotations
+
+from typing import Callable
+
+from flask import abort, current_app, g, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+PUBLIC = "@public"
+SIGNED_IN = "@signed-in"
+
+
+def require(permission: str) -> Callable:
+    """Declare that a view needs ``permission`` (``<module>.<object>.<action>``)."""
+
+    def decorate(view):
+        view.kontor_permission = permission
+        return view
+
+    return decorate
+
+
+def public(view):
+    """Declare that a view is open to everyone, signed in or not (login page, health check)."""
+    view.kontor_permission = PUBLIC
+    return view
+
+
+def signed_in(view):
+    """Declare that a view is open to every signed-in user (dashboard, own profile)."""
+    view.kontor_permission = SIGNED_IN
+    return view
+
+
+def declared_permission(endpoint: str) -> str | None:
+    """The permission the view behind ``endpoint`` declared, or None."""
+    if endpoint == "static" or endpoint.endswith(".static"):
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "kontor_permission", None)
+
+
+def user_permissions(user) -> frozenset[str]:
+    """The permissions ``user`` holds through their roles, among those the running app knows."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cache = g.setdefault("kontor_permission_cache", {})
+    if user.id not in cache:
+        from core.auth.models import RoleGrant, user_roles
+        from core.db import session
+
+        rows = session.execute(
+            select(RoleGrant.permission)
+            .join(user_roles, user_roles.c.role_id == RoleGrant.role_id)
+            .where(user_roles.c.user_id == user.id)
+        ).scalars()
+        known = current_app.extensions["kontor"].permissions
+        cache[user.id] = frozenset(name for name in rows if name in known)
+    return cache[user.id]
+
+
+def has_permission(permission: str, user=None) -> bool:
+    """Whether ``user`` (default: the current user) holds ``permission``."""
+    user = current_user if user is None else user
+    if permission == PUBLIC:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if permission == SIGNED_IN:
+        return True
+    return permission in user_permissions(user)
+
+
+def is_api_request() -> bool:
+    """Whether the current request is for the JSON API."""
+    return request.path.startswith("/api/")
+
+
+def enforce_declared_permission():
+    """``before_request``: refuse any view without a declared permission, or without the right."""
+    if request.endpoint is None:
+        return None  # no route: Flask answers 404 or 405
+    permission = declared_permission(request.endpoint)
+    if permission is None:
+        current_app.logger.error("view %s declares no permission; refused", request.endpoint)
+        abort(403)
+    if permission == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        if is_api_request():
+            abort(401)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not has_permission(permission):
+        abort(403)
+    return None
+
+
+def check(permission: str) -> None:
+    """Abort with 403 unless the current user holds ``permission`` (for checks inside a view)."""
+    if not has_permission(permission):
+        abort(403)
+

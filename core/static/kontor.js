@@ -1,0 +1,34 @@
+// Confirm dialogs for forms marked data-confirm and for htmx requests with hx-confirm.
+(function () {
+  function ask(message) {
+    const dialog = document.getElementById("confirm-dialog");
+    if (!dialog || !dialog.showModal) return Promise.resolve(window.confirm(message));
+    dialog.querySelector("#confirm-message").textContent = message;
+    dialog.showModal();
+    return new Promise(function (resolve) {
+      function done(event) {
+        const answer = event.target.getAttribute("data-confirm");
+        if (!answer) return;
+        event.preventDefault();
+        dialog.removeEventListener("click", done);
+        dialog.close();
+        resolve(answer === "ok");
+      }
+      dialog.addEventListener("click", done);
+    });
+  }
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    const message = form.getAttribute("data-confirm");
+    if (!message || form.dataset.confirmed) return;
+    event.preventDefault();
+    ask(message).then(function (ok) {
+      if (ok) { form.dataset.confirmed = "1"; form.requestSubmit ? form.requestSubmit() : form.submit(); }
+    });
+  }, true);
+  document.addEventListener("htmx:confirm", function (event) {
+    if (!event.detail.question) return;
+    event.preventDefault();
+    ask(event.detail.question).then(function (ok) { if (ok) event.detail.issueRequest(true); });
+  });
+})();

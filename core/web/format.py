@@ -1,0 +1,28 @@
+"""Showing a value in a table cell or a field, in the user's locale."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from markupsafe import Markup
+
+from core.i18n import date_, gettext, money, number
+
+
+def format_value(value, fmt: str | None = None) -> str:
+    """``value`` as the user should read it; ``fmt`` names a formatter (money, date, number)."""
+    if value is None or value == "":
+        return ""
+    if fmt == "money":
+        return money(value)
+    if fmt == "date" or isinstance(value, (date, datetime)):
+        return date_(value)
+    if fmt == "number" or isinstance(value, Decimal):
+        return number(value)
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Markup):
+        return value
+    return str(value)

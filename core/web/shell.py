@@ -1,0 +1,94 @@
+"""The UI shell: page rendering (full page or htmx partial), menus, errors and flash messages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, render_template, request
+from flask_htmx import HTMX
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from core.api.base import problem
+from core.contrib import MenuItem
+from core.db import session
+from core.i18n import lazy_gettext as _l
+from core.security import has_permission, is_api_request
+
+#: Menu sections in the order they appear; modules may add others (shown after these).
+SECTIONS = {
+    "main": _l("Home"),
+    "sales": _l("Sales"),
+    "crm": _l("CRM"),
+    "accounting": _l("Accounting"),
+    "inventory": _l("Inventory"),
+    "hr": _l("HR"),
+    "contacts": _l("Contacts"),
+    "admin": _l("Administration"),
+}
+
+
+@dataclass
+class MenuSection:
+    """A titled group of menu items."""
+
+    key: str
+    title: str
+    items: list[MenuItem]
+
+
+def is_partial_request() -> bool:
+    """Whether htmx asked for a fragment (not a boosted full-page navigation)."""
+    htmx: HTMX = current_app.extensions["htmx"]
+    return bool(htmx) and not htmx.boosted
+
+
+def render(template: str, partial: str | None = None, **context) -> str:
+    """Render ``template``; for an htmx request, only ``partial`` (the fragment it includes)."""
+    if partial and is_partial_request():
+        return render_template(partial, **context)
+    return render_template(template, **context)
+
+
+def menu_for_user() -> list[MenuSection]:
+    """The menu of the enabled modules, filtered by the current user's permissions."""
+    kontor = current_app.extensions["kontor"]
+    visible = [item for item in kontor.menu_items if has_permission(item.permission)]
+    by_section: dict[str, list[MenuItem]] = {}
+    for item in visible:
+        by_section.setdefault(item.section, []).append(item)
+    order = list(SECTIONS) + sorted(set(by_section) - set(SECTIONS))
+    return [MenuSection(key, str(SECTIONS.get(key, key.title())), by_section[key]) for key in order if key in by_section]
+
+
+def _error_page(exc: HTTPException):
+    if is_api_request():
+        return problem(exc.code or 500, exc.name, exc.description or "")
+    if exc.code in (401, 403, 404, 405, 400, 429):
+        template = "core/error.html"
+        return render_template(template, error=exc), exc.code
+    return exc
+
+
+def _server_error(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return _error_page(exc)
+    session.rollback()
+    current_app.logger.exception("unhandled error")
+    if is_api_request():
+        return problem(500, "Internal Server Error", "The request failed and changed nothing.")
+    return render_template("core/error.html", error=None), 500
+
+
+def _shell_context() -> dict:
+    if not getattr(current_user, "is_authenticated", False):
+        return {"menu": [], "has_permission": has_permission}
+    return {"menu": menu_for_user(), "has_permission": has_permission}
+
+
+def init_shell(app: Flask) -> None:
+    """Install the shell's context processor and error pages."""
+    app.context_processor(_shell_context)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(Exception, _server_error)
+    app.jinja_env.globals.update(is_partial_request=is_partial_request)
+    app.jinja_env.add_extension("jinja2.ext.do")

@@ -1,0 +1,83 @@
+"""The WSGI entry point: serves the app built for the current module set, rebuilt when it changes.
+
+Each request reads the modules revision (one row, on a per-thread autocommit connection); when
+another worker or host has installed, disabled or purged a module, the revision has grown and this
+worker builds a fresh app before answering. No restart is needed anywhere.
+"""
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+
+from core.app import create_app
+from core.db import get_engine, reading_transactions
+from core.config import from_environment
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Dispatcher:
+    """A WSGI app that delegates to the Flask app of the current modules revision."""
+
+    def __init__(self, overrides: dict | None = None):
+        self.overrides = dict(overrides or {})
+        settings = from_environment(self.overrides)
+        self.overrides.setdefault("SECRET_KEY", settings["SECRET_KEY"])
+        self.engine = get_engine(settings["DATABASE_URL"])
+        self._app: Flask | None = None
+        self._built_for: int | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def _connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            raw = self.engine.raw_connection()
+            conn = raw.driver_connection
+            raw.detach()  # kept by this thread for good: the check must not queue on the pool
+            if self.engine.dialect.name != "sqlite":
+                conn.autocommit = True
+            self._local.conn = conn
+        return conn
+
+    def read_revision(self) -> int:
+        """The modules revision in the database (-1 before ``kontor init``)."""
+        conn = self._connection()
+        try:
+            cursor = conn.execute("SELECT revision FROM core_modules_revision WHERE id = 1")
+            row = cursor.fetchone()
+        except Exception:
+            if self.engine.dialect.name != "sqlite":
+                self._local.conn = None
+            return -1
+        return row[0] if row else 0
+
+    @property
+    def app(self) -> Flask:
+        """The app for the revision in the database now (built if needed)."""
+        revision = self.read_revision()
+        if self._app is None or revision != self._built_for:
+            with self._lock:
+                if self._app is None or revision != self._built_for:
+                    self._app = create_app(self.overrides, refresh_plugins=self._app is not None)
+                    self._built_for = self._app.extensions["kontor"].revision
+        return self._app
+
+    def __call__(self, environ, start_response):
+        app = self.app
+        if environ.get("REQUEST_METHOD", "GET") in READ_ONLY_METHODS:
+            with reading_transactions():
+                return app(environ, start_response)
+        return app(environ, start_response)
+
+
+def application(environ, start_response):
+    """The module-level WSGI callable for gunicorn (``core.wsgi:application``)."""
+    global _dispatcher
+    if _dispatcher is None:
+        _dispatcher = Dispatcher()
+    return _dispatcher(environ, start_response)
+
+
+_dispatcher: Dispatcher | None = None

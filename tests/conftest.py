@@ -1,0 +1,218 @@
+"""Fixtures shared by the whole suite: a real database on SQLite and PostgreSQL, apps and clients.
+
+Every test that takes ``db_url`` (directly or through ``app``/``client``) runs twice: on a SQLite
+file and on a PostgreSQL database the session starts. Each test gets a fresh database, copied from
+a template that ``kontor init`` prepared once.
+"""
+from __future__ import annotations
+
+import itertools
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from werkzeug.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "example_plugin"))
+sys.path.insert(0, str(ROOT / "tests" / "fixture_plugins"))
+
+from core.app import create_app  # noqa: E402
+from core.db import dispose_engine, get_engine, make_sessionmaker  # noqa: E402
+from core.modules.lifecycle import initialise  # noqa: E402
+from core.wsgi import Dispatcher  # noqa: E402
+from tests import pg  # noqa: E402
+
+_counter = itertools.count()
+
+
+def _initialise(url: str) -> None:
+    engine = get_engine(url)
+    initialise(engine, make_sessionmaker(engine), company_name="Test Company ApS", currency="DKK", country="DK")
+    dispose_engine(url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _initialise(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    server = pg.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server) -> str:
+    name = "kontor_template"
+    admin = create_engine(postgres_server.url("postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    _initialise(postgres_server.url(name))
+    return name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    """The database backend of this run of the test."""
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend, request, tmp_path):
+    """A fresh, initialised database on ``backend``."""
+    if backend == "sqlite":
+        path = tmp_path / "kontor.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+        yield url
+        dispose_engine(url)
+        return
+    server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    name = f"kontor_t{next(_counter)}"
+    admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    url = server.url(name)
+    yield url
+    dispose_engine(url)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(db_url, tmp_path) -> dict:
+    """App settings for a test: its own database, instance folder and secret."""
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    return {
+        "DATABASE_URL": db_url,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+        "EXTRA_PLUGINS": ("kontor_hello.plugin",),
+        "MARKETPLACE": "",
+    }
+
+
+@pytest.fixture
+def dispatcher(settings) -> Dispatcher:
+    """The WSGI dispatcher, as the servers run it (rebuilds the app when modules change)."""
+    return Dispatcher(settings)
+
+
+@pytest.fixture
+def app(dispatcher):
+    """The Flask app currently served by ``dispatcher``."""
+    return dispatcher.app
+
+
+@pytest.fixture
+def db(app):
+    """A session on the test database (inside an app context), closed after the test."""
+    with app.app_context():
+        from core.db import session
+
+        yield session
+        session.rollback()
+
+
+@pytest.fixture
+def client(dispatcher) -> "WebClient":
+    """An anonymous HTTP client of the dispatcher (cookies kept)."""
+    return WebClient(dispatcher)
+
+
+class WebClient(Client):
+    """A werkzeug client that knows Kontor's login form and CSRF token."""
+
+    def csrf_token(self, path: str = "/login") -> str:
+        import re
+
+        page = self.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, username: str, password: str):
+        token = self.csrf_token("/login")
+        return self.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+    def post_form(self, path: str, data: dict, **kwargs):
+        """POST a form with the CSRF token, as a browser would."""
+        return self.post(path, data={**data, "csrf_token": self.csrf_token("/dashboard")}, **kwargs)
+
+    def htmx(self, method: str, path: str, **kwargs):
+        """A request as htmx sends it (HX-Request and the CSRF header)."""
+        headers = {"HX-Request": "true", "X-CSRFToken": self.csrf_token("/dashboard"), **kwargs.pop("headers", {})}
+        return self.open(path, method=method, headers=headers, **kwargs)
+
+
+def make_user(app, username: str, roles: list[str], password: str = "correct horse battery") -> tuple:
+    """Create a user with ``roles`` directly through the service; returns (user id, password)."""
+    from core.auth.services import create_user
+    from core.db import session
+
+    with app.app_context():
+        user, password = create_user(session, username, password=password, roles=roles)
+        session.commit()
+        return user.id, password
+
+
+@pytest.fixture
+def admin(app) -> tuple[str, str]:
+    """An administrator's (username, password)."""
+    make_user(app, "admin", ["admin"], "admin password 1")
+    return "admin", "admin password 1"
+
+
+@pytest.fixture
+def admin_client(client, admin) -> WebClient:
+    """A client signed in as the administrator."""
+    response = client.login(*admin)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def api_token(app, admin) -> str:
+    """An API token of the administrator."""
+    from sqlalchemy import select
+
+    from core.auth.models import User
+    from core.auth.tokens import create_token
+    from core.db import session
+
+    with app.app_context():
+        user = session.execute(select(User).where(User.username == admin[0])).scalar_one()
+        _, secret = create_token(session, user, "tests")
+        session.commit()
+        return secret
+
+
+@pytest.fixture
+def api(client, api_token):
+    """A client that sends the administrator's bearer token."""
+
+    class ApiClient:
+        def __init__(self, token):
+            self.headers = {"Authorization": f"Bearer {token}"}
+
+        def __getattr__(self, method):
+            def call(path, **kwargs):
+                headers = {**self.headers, **kwargs.pop("headers", {})}
+                return client.open(path, method=method.upper(), headers=headers, **kwargs)
+
+            return call
+
+    return ApiClient(api_token)
