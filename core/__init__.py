@@ -1,0 +1,28 @@
+"""Kontor's core: the public API that plugins import.
+
+A plugin imports from ``core`` alone, never from the core's submodules::
+
+    from core import hookimpl, Manifest, Permission, MenuItem, Base, Money, require, render
+"""
+from core.version import __version__
+
+from core.api.base import ApiBlueprint, ApiError, documented, json_response, load_body, load_query, paged, problem
+from core.audit.recorder import record_event
+from core.contrib import Action, JinjaExtras, MenuItem, Panel, Permission, Role, Setting, Widget
+from core.db import Base, Money, UTCDateTime, session, utcnow
+from core.errors import KontorError, ModuleError, NotFound
+from core.i18n import gettext, lazy_gettext, ngettext
+from core.plugins import Manifest, hookimpl
+from core.security import PUBLIC, SIGNED_IN, has_permission, public, require, signed_in
+from core.web.listing import Column, Page, keyset_page
+from core.web.shell import render
+
+__all__ = [
+    "__version__",
+    "Action", "ApiBlueprint", "ApiError", "Base", "Column", "JinjaExtras", "KontorError", "Manifest",
+    "MenuItem", "ModuleError", "Money", "NotFound", "PUBLIC", "Page", "Panel", "Permission", "Role",
+    "SIGNED_IN", "Setting", "UTCDateTime", "Widget", "documented", "gettext", "has_permission",
+    "hookimpl", "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query",
+    "ngettext", "paged", "problem", "public", "record_event", "render", "require", "session",
+    "signed_in", "utcnow",
+]
