@@ -1,0 +1,61 @@
+"""Six languages: every core string translated, and numbers, dates and money in the user's locale."""
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from core.config import LANGUAGES
+
+CATALOGS = Path(__file__).resolve().parents[2] / "core" / "translations"
+
+
+@pytest.mark.parametrize("lang", [code for code in LANGUAGES if code != "en"])
+def test_every_core_string_is_translated(lang):
+    with open(CATALOGS / "messages.pot", "rb") as f:
+        template = {m.id for m in read_po(f) if m.id}
+    with open(CATALOGS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f)
+    untranslated = sorted(
+        str(m.id) for m in catalog
+        if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)) or m.fuzzy)
+    )
+    missing = sorted(str(i) for i in template - {m.id for m in catalog})
+    assert not missing, f"{lang}: not in the catalog (run extract): {missing[:10]}"
+    assert not untranslated, f"{lang}: untranslated: {untranslated[:10]}"
+
+
+@pytest.mark.parametrize("locale, currency, expected", [
+    ("en", "EUR", "€1,234.50"),
+    ("de", "EUR", "1.234,50\xa0€"),
+    ("da", "DKK", "1.234,50\xa0kr."),
+    ("pl", "PLN", "1\xa0234,50\xa0zł"),
+    ("fi", "EUR", "1\xa0234,50\xa0€"),
+    ("sv", "SEK", "1\xa0234,50\xa0kr"),
+])
+def test_money_in_the_users_locale(app, locale, currency, expected):
+    from flask import g
+    from flask_babel import force_locale
+
+    from core.i18n import money
+
+    with app.test_request_context("/"), force_locale(locale):
+        g.company_currency = currency
+        assert money(Decimal("1234.5")) == expected
+
+
+def test_dates_in_the_users_locale(app):
+    from flask_babel import force_locale
+
+    from core.i18n import date_
+
+    with app.test_request_context("/"), force_locale("de"):
+        assert date_(date(2026, 11, 24)) == "24.11.2026"
+
+
+def test_a_visitor_picks_a_language(client):
+    token = client.csrf_token("/login")
+    client.post("/language", data={"locale": "de", "next": "/login", "csrf_token": token})
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="de"' in page

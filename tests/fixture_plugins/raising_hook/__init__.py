@@ -1,0 +1,1 @@
+"""A plugin whose registration hook raises: it is left out of the app, which still starts."""
