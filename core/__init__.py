@@ -15,13 +15,13 @@ from core.i18n import gettext, lazy_gettext, ngettext
 from core.plugins import Manifest, hookimpl
 from core.security import PUBLIC, SIGNED_IN, has_permission, public, require, signed_in
 from core.web.listing import Column, Page, keyset_page
-from core.web.shell import render
+from core.web.shell import contributions, render
 
 __all__ = [
     "__version__",
     "Action", "ApiBlueprint", "ApiError", "Base", "Column", "JinjaExtras", "KontorError", "Manifest",
     "MenuItem", "ModuleError", "Money", "NotFound", "PUBLIC", "Page", "Panel", "Permission", "Role",
-    "SIGNED_IN", "Setting", "UTCDateTime", "Widget", "documented", "gettext", "has_permission",
+    "SIGNED_IN", "Setting", "UTCDateTime", "Widget", "contributions", "documented", "gettext", "has_permission",
     "hookimpl", "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query",
     "ngettext", "paged", "problem", "public", "record_event", "render", "require", "session",
     "signed_in", "utcnow",

@@ -19,7 +19,12 @@ def _create_app(*_args) -> "Flask":  # noqa: F821
 
 
 class KontorGroup(FlaskGroup):
-    """Flask's group, with errors on stderr and a non-zero exit for a refused act."""
+    """Flask's group over Kontor's app factory, without Flask's --app/--env-file/--debug options."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("load_dotenv", False)
+        super().__init__(*args, **kwargs)
+        self.params = [p for p in self.params if p.name not in {"app", "env_file", "debug"}]
 
     def main(self, *args, **kwargs):
         os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")

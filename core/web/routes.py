@@ -6,9 +6,8 @@ from flask_login import current_user
 
 from core.config import LANGUAGES
 from core.db import session as db
-from core.plugins import flatten
 from core.security import has_permission, public, signed_in
-from core.web.shell import render
+from core.web.shell import contributions, render
 
 
 def create_blueprint() -> Blueprint:
@@ -25,10 +24,7 @@ def create_blueprint() -> Blueprint:
     @bp.get("/dashboard")
     @signed_in
     def dashboard():
-        pm = current_app.extensions["kontor"].pm
-        widgets = [
-            w for w in flatten(pm.hook.dashboard_widgets(user=current_user)) if has_permission(w.permission)
-        ]
+        widgets = [w for w in contributions("dashboard_widgets", user=current_user) if has_permission(w.permission)]
         widgets.sort(key=lambda w: (w.order, str(w.title)))
         return render("core/dashboard.html", widgets=widgets, title="Dashboard")
 

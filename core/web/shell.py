@@ -12,6 +12,7 @@ from core.api.base import problem
 from core.contrib import MenuItem
 from core.db import session
 from core.i18n import lazy_gettext as _l
+from core.plugins import flatten
 from core.security import has_permission, is_api_request
 
 #: Menu sections in the order they appear; modules may add others (shown after these).
@@ -58,6 +59,24 @@ def menu_for_user() -> list[MenuSection]:
         by_section.setdefault(item.section, []).append(item)
     order = list(SECTIONS) + sorted(set(by_section) - set(SECTIONS))
     return [MenuSection(key, str(SECTIONS.get(key, key.title())), by_section[key]) for key in order if key in by_section]
+
+
+def contributions(hook_name: str, **kwargs) -> list:
+    """What every active plugin returns from a UI hook, in a flat list.
+
+    A plugin whose hook raises is logged and left out, so one broken panel or widget never takes
+    a page down with it.
+    """
+    hook = getattr(current_app.extensions["kontor"].pm.hook, hook_name)
+    found: list = []
+    for impl in reversed(hook.get_hookimpls()):
+        try:
+            result = impl.function(**{name: kwargs[name] for name in impl.argnames if name in kwargs})
+        except Exception:
+            current_app.logger.exception("%s failed in %s", impl.plugin_name, hook_name)
+            continue
+        found.extend(flatten([result]))
+    return found
 
 
 def _error_page(exc: HTTPException):
