@@ -78,3 +78,8 @@ def serve_command(bind, workers):
     from core.server import serve
 
     serve(bind=bind, workers=workers)
+
+
+from core.demo import demo_command  # noqa: E402
+
+main.add_command(demo_command)

@@ -30,6 +30,7 @@ BUILTIN_PLUGINS = (
     "core.company.plugin",
     "core.audit.plugin",
     "core.modules.plugin",
+    "core.api.plugin",
 )
 
 

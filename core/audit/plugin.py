@@ -1,9 +1,42 @@
-"""The audit log as a built-in plugin."""
-from core.contrib import Permission
+"""The audit log as a built-in plugin: its permission, pages, API, menu item, command and panel."""
+from core.audit import api, cli, routes
+from core.contrib import MenuItem, Panel, Permission
 from core.i18n import lazy_gettext as _l
 from core.plugins import hookimpl
+
+#: Record page kinds that get a history panel, and the table their records live in.
+HISTORY_PANEL_TABLES = {"party": "core_party"}
 
 
 @hookimpl
 def register_permissions():
     return [Permission("core.audit.read", _l("Read the audit log"))]
+
+
+@hookimpl
+def register_blueprints():
+    return [routes.create_blueprint()]
+
+
+@hookimpl
+def register_api():
+    return [api.create_blueprint()]
+
+
+@hookimpl
+def register_menu_items():
+    return [MenuItem("admin", _l("Audit log"), "audit.audit_list", "core.audit.read", order=90)]
+
+
+@hookimpl
+def register_commands():
+    return [cli.audit_group]
+
+
+@hookimpl
+def record_panels(kind, record):
+    table = HISTORY_PANEL_TABLES.get(kind)
+    if table is None or getattr(record, "id", None) is None:
+        return []
+    return [Panel(_l("History"), "core.audit.read", endpoint="audit.record_panel",
+                  endpoint_args={"table_name": table, "record_id": record.id}, order=900)]

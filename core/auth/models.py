@@ -37,6 +37,10 @@ class User(Base):
     __audit_exclude__ = ("last_login_at",)
     __audit_redact__ = ("password_hash", "session_nonce")
 
+    @property
+    def role_names(self) -> list[str]:
+        return [role.name for role in self.roles]
+
     # Flask-Login's protocol
     @property
     def is_active(self) -> bool:

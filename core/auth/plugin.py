@@ -1,13 +1,18 @@
 """Users, roles and permissions as a built-in plugin."""
-from core.auth import routes
-from core.contrib import Permission, Role
+from core.auth import admin, api, cli, routes
+from core.contrib import MenuItem, Permission, Role
 from core.i18n import lazy_gettext as _l
 from core.plugins import hookimpl
 
 
 @hookimpl
 def register_blueprints():
-    return [routes.create_blueprint()]
+    return [routes.create_blueprint(), admin.create_blueprint()]
+
+
+@hookimpl
+def register_api():
+    return [api.users_blueprint(), api.roles_blueprint()]
 
 
 @hookimpl
@@ -23,3 +28,15 @@ def register_permissions():
 def register_roles():
     return [Role("admin", _l("Administrator"), _l("Every permission of every module."))]
 
+
+@hookimpl
+def register_menu_items():
+    return [
+        MenuItem("admin", _l("Users"), "users.user_list", "core.user.read", order=10),
+        MenuItem("admin", _l("Roles"), "users.role_list", "core.role.manage", order=20),
+    ]
+
+
+@hookimpl
+def register_commands():
+    return [cli.users_group]

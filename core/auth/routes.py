@@ -1,25 +1,28 @@
-"""Signing in and out, and the user's own profile."""
+"""Signing in and out, and the user's own profile and API tokens."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from core.audit.recorder import Actor, record_event, set_actor
-from core.auth import services
+from core.auth import services, tokens
+from core.auth.passwords import verify_password
 from core.db import session as db
+from core.errors import KontorError
 from core.i18n import gettext as _
 from core.security import public, signed_in
 from core.web.shell import render
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    """``target`` if it is a path on this site, else the dashboard (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return url_for("web.dashboard")
 
 
 def create_blueprint() -> Blueprint:
-    """The ``auth`` blueprint: login, logout, profile."""
+    """The ``auth`` blueprint: login, logout, profile and personal API tokens."""
     bp = Blueprint("auth", __name__)
 
     @bp.route("/login", methods=["GET", "POST"])
@@ -54,36 +57,61 @@ def create_blueprint() -> Blueprint:
         flash(_("You are signed out."), "success")
         return redirect(url_for("auth.login"))
 
+    def _profile_page(errors=None, new_token=None, status=200):
+        user = current_user._get_current_object()
+        page = render("auth/profile.html", errors=errors or {}, tokens=tokens.tokens_of(db, user),
+                      new_token=new_token, title=_("My profile"))
+        return page, status
+
     @bp.route("/profile", methods=["GET", "POST"])
     @signed_in
     def profile():
-        errors: dict[str, list[str]] = {}
-        if request.method == "POST":
-            user = current_user._get_current_object()
-            user.full_name = request.form.get("full_name", "").strip()[:200]
-            user.email = request.form.get("email", "").strip()[:254]
-            new_password = request.form.get("new_password", "")
-            try:
-                if new_password:
-                    from core.auth.passwords import verify_password
-
-                    if not verify_password(user.password_hash, request.form.get("current_password", "")):
-                        raise services.AuthError(_("The current password is wrong."), field="current_password")
+        if request.method == "GET":
+            return _profile_page()
+        user = current_user._get_current_object()
+        new_password = request.form.get("new_password", "")
+        try:
+            services.update_user(db, user, full_name=request.form.get("full_name", ""),
+                                 email=request.form.get("email", ""), locale=request.form.get("locale", ""))
+            if new_password:
+                if not verify_password(user.password_hash, request.form.get("current_password", "")):
+                    raise services.AuthError(_("The current password is wrong."), field="current_password")
+                try:
                     services.set_password(db, user, new_password)
-                locale = request.form.get("locale", "")
-                from core.config import LANGUAGES
+                except services.AuthError as exc:
+                    raise services.AuthError(exc.message, field="new_password") from None
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return _profile_page(exc.as_errors(), status=422)
+        if new_password:
+            login_user(user)  # the nonce changed: renew this session, the others end
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("auth.profile"))
 
-                if locale in LANGUAGES:
-                    user.locale = locale
-                db.commit()
-            except services.AuthError as exc:
-                db.rollback()
-                errors = exc.as_errors()
-            else:
-                if new_password:
-                    login_user(user)  # the nonce changed: renew this session, others end
-                flash(_("Your profile is saved."), "success")
-                return redirect(url_for("auth.profile"))
-        return render("auth/profile.html", errors=errors)
+    @bp.post("/profile/tokens")
+    @signed_in
+    def create_token():
+        user = current_user._get_current_object()
+        try:
+            token, secret = tokens.create_token(db, user, request.form.get("name", ""))
+        except KontorError as exc:
+            db.rollback()
+            return _profile_page(exc.as_errors(), status=422)
+        db.commit()
+        # shown on this response only; never stored in the session or a flash message
+        return _profile_page(new_token=(token, secret), status=201)
+
+    @bp.post("/profile/tokens/<int:token_id>/revoke")
+    @signed_in
+    def revoke_token(token_id: int):
+        try:
+            token = tokens.token_of(db, current_user._get_current_object(), token_id)
+        except KontorError:
+            return _profile_page({"_schema": [_("No such token.")]}, status=404)
+        tokens.revoke_token(db, token)
+        db.commit()
+        flash(_("The token %(name)s is revoked.", name=token.name), "success")
+        return redirect(url_for("auth.profile"))
 
     return bp

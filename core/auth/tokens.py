@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from core.auth.models import ApiToken, User
 from core.db import utcnow
+from core.errors import KontorError, NotFound
+from core.i18n import gettext as _
 
 TOKEN_PREFIX = "kt_"
 
@@ -19,8 +21,11 @@ def _digest(token: str) -> str:
 
 def create_token(db: Session, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Create a token for ``user``; returns the record and the secret (shown only this once)."""
+    name = (name or "").strip()
+    if len(name) > 120:
+        raise KontorError(_("Use at most %(n)d characters.", n=120), field="name", status=422)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name or "API token", token_hash=_digest(secret), prefix=secret[:10])
+    token = ApiToken(user_id=user.id, name=name or _("API token"), token_hash=_digest(secret), prefix=secret[:10])
     db.add(token)
     db.flush()
     return token, secret
@@ -39,3 +44,17 @@ def revoke_token(db: Session, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.flush()
+
+
+def tokens_of(db: Session, user: User) -> list[ApiToken]:
+    """``user``'s tokens, newest first (revoked ones included)."""
+    stmt = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    return list(db.execute(stmt).scalars())
+
+
+def token_of(db: Session, user: User, token_id: int) -> ApiToken:
+    """``user``'s token ``token_id``; NotFound if it is not theirs or does not exist."""
+    token = db.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(_("No such token."))
+    return token

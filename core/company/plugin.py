@@ -1,5 +1,6 @@
 """The company's own settings as a built-in plugin."""
-from core.contrib import Permission
+from core.company import api, routes
+from core.contrib import MenuItem, Permission
 from core.i18n import lazy_gettext as _l
 from core.plugins import hookimpl
 
@@ -7,3 +8,21 @@ from core.plugins import hookimpl
 @hookimpl
 def register_permissions():
     return [Permission("core.company.manage", _l("Change the company's settings"))]
+
+
+@hookimpl
+def register_blueprints():
+    return [routes.create_blueprint()]
+
+
+@hookimpl
+def register_api():
+    return [api.create_blueprint()]
+
+
+@hookimpl
+def register_menu_items():
+    return [
+        MenuItem("admin", _l("Company"), "company.company_settings", "core.company.manage", order=5),
+        MenuItem("admin", _l("Module settings"), "company.module_settings", "core.company.manage", order=80),
+    ]

@@ -6,16 +6,99 @@ worker watches (see :mod:`core.wsgi`).
 """
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlalchemy.engine import Engine
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pluggy
+from packaging.version import InvalidVersion, Version
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from core.audit.recorder import record_event
 from core.auth import services as auth_services
+from core.auth.models import PermissionRecord
 from core.company.models import Company
+from core.errors import ModuleError
+from core.i18n import gettext as _
+from core.modules import archive as archives
 from core.modules import migrate
-from core.modules.models import ModulesRevision
-from core.plugins import build_manager, flatten
+from core.modules.models import ModuleRecord, ModulesRevision
+from core.modules.registry import (DependencyError, InstalledModule, active_plugins, dependency_order, dependents,
+                                   read_state)
+from core.plugins import Discovery, PluginInfo, build_manager, flatten, single_manager
+
+ENABLED = "installed"
+DISABLED = "disabled"
+
+#: Called with (act, module name) as each module's step begins: for progress output.
+Progress = Callable[[str, str], None]
+
+
+class UnknownModule(ModuleError):
+    """No module of that name is installed or available."""
+
+    status = 404
+
+
+@dataclass(frozen=True)
+class ModuleContext:
+    """What a lifecycle act works on: the database, the plugins found, and the instance folder.
+
+    ``pm`` is the plugin manager of the enabled modules (the running app's); when None it is
+    built from the database's state.
+    """
+
+    engine: Engine
+    sessionmaker: Any
+    discovery: Discovery
+    instance_path: Path
+    pm: pluggy.PluginManager | None = None
+    extra_plugins: tuple[str, ...] = ()
+
+    @property
+    def plugins(self) -> dict[str, PluginInfo]:
+        return self.discovery.plugins
+
+
+def context_from_app(app) -> ModuleContext:
+    """The lifecycle context of a Kontor Flask app."""
+    kontor = app.extensions["kontor"]
+    return ModuleContext(kontor.engine, kontor.sessionmaker, kontor.discovery, Path(app.instance_path), kontor.pm,
+                         tuple(app.config.get("EXTRA_PLUGINS", ())))
+
+
+def refreshed(ctx: ModuleContext, discovery: Discovery) -> ModuleContext:
+    """``ctx`` with a new scan of the plugins (after new code was installed)."""
+    return replace(ctx, discovery=discovery)
+
+
+@dataclass(frozen=True)
+class ModuleStatus:
+    """One line of the module list: a module available, installed, disabled or quarantined.
+
+    ``state`` is one of available, installed, disabled, upgradable, quarantined (then ``error``
+    says why).
+    """
+
+    name: str
+    title: str
+    version: str
+    installed_version: str
+    state: str
+    depends: tuple[str, ...] = ()
+    summary: str = ""
+    author: str = ""
+    license: str = ""
+    category: str = ""
+    error: str = ""
+    required_by: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        """The status as plain data (for the API)."""
+        return {**asdict(self), "depends": list(self.depends), "required_by": list(self.required_by)}
 
 
 def bump_revision(db: Session) -> None:
@@ -45,3 +128,394 @@ def initialise(engine: Engine, sessionmaker, *, company_name: str | None = None,
         db.flush()
         db.close()
     return new
+
+
+# -- Helpers shared by the acts --
+
+
+@contextmanager
+def _transaction(ctx: ModuleContext) -> Iterator[tuple[Connection, Session]]:
+    """One connection, one transaction, and a session bound to both: all or nothing."""
+    with ctx.engine.begin() as conn:
+        db = ctx.sessionmaker(bind=conn)
+        try:
+            yield conn, db
+            db.flush()
+        finally:
+            db.close()
+
+
+@contextmanager
+def _step(act: str, name: str) -> Iterator[None]:
+    """Turn any failure of one module's step into a :class:`ModuleError` naming the module."""
+    try:
+        yield
+    except ModuleError:
+        raise
+    except Exception as exc:
+        raise ModuleError(_("%(act)s %(name)s failed, nothing was changed: %(error)s", act=act, name=name,
+                            error=f"{type(exc).__name__}: {exc}"), field="name") from exc
+
+
+def _unique(names) -> list[str]:
+    names = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    if not names:
+        raise ModuleError(_("Name at least one module."), field="name")
+    return names
+
+
+def _installed(db: Session) -> dict[str, InstalledModule]:
+    rows = db.execute(select(ModuleRecord.name, ModuleRecord.version, ModuleRecord.state)).all()
+    return {r.name: InstalledModule(r.name, r.version, r.state) for r in rows}
+
+
+def _unknown(ctx: ModuleContext, name: str) -> ModuleError:
+    broken = ctx.discovery.quarantined.get(name)
+    if broken is not None:
+        return ModuleError(_("%(name)s is quarantined: %(error)s", name=name, error=broken.error), field="name")
+    return UnknownModule(_("There is no module called %(name)s.", name=name), field="name")
+
+
+def _require_installed(ctx: ModuleContext, names: list[str], installed: dict[str, InstalledModule],
+                       *, with_code: bool = False) -> None:
+    for name in names:
+        if name not in installed:
+            if name in ctx.plugins:
+                raise ModuleError(_("%(name)s is not installed.", name=name), field="name")
+            raise _unknown(ctx, name)
+        if with_code and name not in ctx.plugins:
+            raise ModuleError(_("The code of %(name)s is not found; it cannot be changed now.", name=name),
+                              field="name")
+
+
+def _order(ctx: ModuleContext, names: list[str]) -> list[str]:
+    try:
+        return dependency_order(names, ctx.plugins)
+    except DependencyError as exc:
+        raise ModuleError(str(exc), field="name") from None
+
+
+def migration_folders(info: PluginInfo) -> list[Path]:
+    """The folders holding ``info``'s Alembic branch (from its ``register_migrations``)."""
+    return [Path(p) for p in flatten(single_manager(info).hook.register_migrations())]
+
+
+def migration_locations(discovery: Discovery) -> list[Path]:
+    """Every discovered plugin's migrations folders (Alembic must see every branch)."""
+    return [folder for info in discovery.plugins.values() for folder in migration_folders(info)]
+
+
+def _active_manager(ctx: ModuleContext, installed: dict[str, InstalledModule]) -> pluggy.PluginManager:
+    if ctx.pm is not None:
+        return ctx.pm
+    return build_manager(active_plugins(ctx.plugins, installed, {}), {})
+
+
+def _register_permissions(db: Session, info: PluginInfo) -> None:
+    pm = single_manager(info)
+    auth_services.register_permissions(db, info.name, flatten(pm.hook.register_permissions()),
+                                       flatten(pm.hook.register_roles()))
+
+
+def _tell(progress: Progress | None, act: str, name: str) -> None:
+    if progress is not None:
+        progress(act, name)
+
+
+# -- install --
+
+
+def install(ctx: ModuleContext, names: list[str], *, restore_from: Path | str | None = None,
+            progress: Progress | None = None) -> list[str]:
+    """Install ``names`` and the modules they depend on; the names installed, dependencies first.
+
+    Dependencies are resolved before anything runs (a missing, cyclic or incompatible module is a
+    :class:`ModuleError` naming it). Then, in one transaction, each module's Alembic branch is
+    migrated to head, its row recorded, its default data loaded (or, with ``restore_from``, the
+    rows of an archive of it), its permissions registered and granted, and the act audited.
+    Any failure rolls everything back.
+    """
+    names = _unique(names)
+    with _transaction(ctx) as (conn, db):
+        installed = _installed(db)
+        for name in names:
+            if name not in ctx.plugins:
+                raise _unknown(ctx, name)
+        already = [n for n in names if n in installed]
+        if already:
+            raise ModuleError(_("Already installed: %(names)s.", names=", ".join(already)), field="name")
+        order = _order(ctx, names)
+        disabled = [n for n in order if n in installed and installed[n].state != ENABLED]
+        if disabled:
+            raise ModuleError(_("%(names)s must be enabled first: modules being installed depend on it.",
+                                names=", ".join(disabled)), field="name")
+        todo = [n for n in order if n not in installed]
+        locations = migration_locations(ctx.discovery)
+        archive = _restorable(ctx, restore_from, todo, locations) if restore_from else None
+        for name in todo:
+            _tell(progress, "install", name)
+            with _step(_("Installing"), name):
+                restore = archive if archive is not None and archive.module == name else None
+                _install_one(ctx, conn, db, ctx.plugins[name], locations, restore)
+        pm = _active_manager(ctx, installed)
+        for name in todo:
+            with _step(_("Installing"), name):
+                pm.hook.module_installed(name=name, session=db)
+        bump_revision(db)
+    return todo
+
+
+def _restorable(ctx: ModuleContext, path: Path | str, todo: list[str], locations: list[Path]) -> archives.Archive:
+    """The archive at ``path``, verified, for a module among ``todo`` whose branch head it matches."""
+    archive = archives.read_archive(path)
+    if archive.module not in todo:
+        raise ModuleError(_("The archive holds the module %(module)s, which this act does not install.",
+                            module=archive.module), field="restore")
+    folders = migration_folders(ctx.plugins[archive.module])
+    heads = sorted(migrate.branch_heads(archive.module, locations)) if folders else []
+    if sorted(archive.revisions) != heads:
+        raise ModuleError(_("The archive of %(module)s was made at revision %(archived)s, but the module's "
+                            "schema is now at %(head)s; it cannot be restored.", module=archive.module,
+                            archived=", ".join(archive.revisions) or "-", head=", ".join(heads) or "-"),
+                          field="restore")
+    return archive
+
+
+def _install_one(ctx: ModuleContext, conn: Connection, db: Session, info: PluginInfo, locations: list[Path],
+                 archive: archives.Archive | None) -> None:
+    if migration_folders(info):
+        migrate.upgrade(conn, f"{info.name}@head", locations)
+    db.add(ModuleRecord(name=info.name, version=info.manifest.version, state=ENABLED, source=info.source))
+    db.flush()
+    _register_permissions(db, info)
+    changes: dict[str, Any] = {"version": [None, info.manifest.version], "state": [None, ENABLED]}
+    if archive is None:
+        single_manager(info).hook.load_default_data(session=db)
+        db.flush()
+    else:
+        db.flush()
+        tables = archives.module_tables(conn, info, set(ctx.plugins) - {info.name})
+        changes["restored"] = [archive.path.name, archives.load_tables(conn, archive, tables)]
+    record_event(db, "module.install", module=info.name, table_name=ModuleRecord.__tablename__,
+                 record_id=info.name, changes=changes)
+
+
+# -- disable and enable --
+
+
+def disable(ctx: ModuleContext, names: list[str], *, cascade: bool = False,
+            progress: Progress | None = None) -> list[str]:
+    """Disable ``names``, keeping their tables and rows; the names disabled, dependents first.
+
+    Refused while an enabled module depends on one of them, unless ``cascade``: then those are
+    disabled in the same act.
+    """
+    names = _unique(names)
+    with _transaction(ctx) as (_conn, db):
+        installed = _installed(db)
+        _require_installed(ctx, names, installed)
+        off = [n for n in names if installed[n].state != ENABLED]
+        if off:
+            raise ModuleError(_("Already disabled: %(names)s.", names=", ".join(off)), field="name")
+        enabled = {n for n, m in installed.items() if m.state == ENABLED}
+        needing = [d for n in names for d in dependents(n, ctx.plugins, enabled) if d not in names]
+        needing = list(dict.fromkeys(needing))
+        if needing and not cascade:
+            raise ModuleError(_("%(names)s cannot be disabled while %(dependents)s depend on it; disable those "
+                                "too (cascade).", names=", ".join(names), dependents=", ".join(needing)),
+                              field="name")
+        targets = _dependents_first(ctx, needing + names)
+        for name in targets:
+            _tell(progress, "disable", name)
+            _set_state(db, name, DISABLED, "module.disable")
+        bump_revision(db)
+    return targets
+
+
+def enable(ctx: ModuleContext, names: list[str], *, progress: Progress | None = None) -> list[str]:
+    """Enable ``names`` and the disabled modules they need; the names enabled, dependencies first.
+
+    Refused when a module they need is not installed (or its code is missing).
+    """
+    names = _unique(names)
+    with _transaction(ctx) as (_conn, db):
+        installed = _installed(db)
+        _require_installed(ctx, names, installed)
+        on = [n for n in names if installed[n].state == ENABLED]
+        if on:
+            raise ModuleError(_("Already enabled: %(names)s.", names=", ".join(on)), field="name")
+        order = _order(ctx, names)
+        missing = [n for n in order if n not in installed]
+        if missing:
+            raise ModuleError(_("%(names)s must be installed first: %(wanting)s depend on it.",
+                                names=", ".join(missing), wanting=", ".join(names)), field="name")
+        targets = [n for n in order if installed[n].state != ENABLED]
+        for name in targets:
+            _tell(progress, "enable", name)
+            _set_state(db, name, ENABLED, "module.enable")
+        bump_revision(db)
+    return targets
+
+
+def _dependents_first(ctx: ModuleContext, names: list[str]) -> list[str]:
+    known = [n for n in names if n in ctx.plugins]
+    try:
+        order = dependency_order(known, ctx.plugins)
+    except DependencyError:
+        order = known
+    ordered = [n for n in reversed(order) if n in names]
+    return ordered + [n for n in names if n not in ordered]
+
+
+def _set_state(db: Session, name: str, state: str, action: str) -> None:
+    record = db.get(ModuleRecord, name)
+    before = record.state
+    record.state = state
+    db.flush()
+    record_event(db, action, module=name, table_name=ModuleRecord.__tablename__, record_id=name,
+                 changes={"state": [before, state]})
+
+
+# -- purge --
+
+
+def purge(ctx: ModuleContext, names: list[str], *, progress: Progress | None = None) -> list[Path]:
+    """Archive the rows of ``names``, then drop their tables and forget them; the archives written.
+
+    Refused while other installed modules depend on them (naming those), or when a module's
+    ``module_uninstalling`` hook vetoes. The archive of each module is written before its branch is
+    downgraded to base; the rest is one transaction, and on failure the archives are deleted again.
+    """
+    names = _unique(names)
+    written: list[Path] = []
+    try:
+        with _transaction(ctx) as (conn, db):
+            installed = _installed(db)
+            _require_installed(ctx, names, installed, with_code=True)
+            others = set(installed) - set(names)
+            needing = list(dict.fromkeys(d for n in names for d in dependents(n, ctx.plugins, others)))
+            if needing:
+                raise ModuleError(_("%(names)s cannot be purged while %(dependents)s depend on it; purge those "
+                                    "first.", names=", ".join(names), dependents=", ".join(needing)), field="name")
+            targets = _dependents_first(ctx, names)
+            pm = _active_manager(ctx, installed)
+            for name in targets:
+                with _step(_("Purging"), name):
+                    _ask_uninstalling(pm, ctx.plugins[name], db)
+            locations = migration_locations(ctx.discovery)
+            for name in targets:
+                _tell(progress, "purge", name)
+                with _step(_("Purging"), name):
+                    written.append(_purge_one(ctx, conn, db, ctx.plugins[name], installed[name], locations))
+            bump_revision(db)
+    except BaseException:
+        for path in written:
+            archives.remove_archive(path)
+        raise
+    return written
+
+
+def _ask_uninstalling(pm: pluggy.PluginManager, info: PluginInfo, db: Session) -> None:
+    """Let every enabled module (and the module itself, even when disabled) veto the purge."""
+    pm.hook.module_uninstalling(name=info.name, session=db)
+    if not pm.is_registered(info.module):
+        single_manager(info).hook.module_uninstalling(name=info.name, session=db)
+    db.flush()
+
+
+def _purge_one(ctx: ModuleContext, conn: Connection, db: Session, info: PluginInfo, record: InstalledModule,
+               locations: list[Path]) -> Path:
+    has_branch = bool(migration_folders(info))
+    tables = archives.module_tables(conn, info, set(ctx.plugins) - {info.name})
+    revisions = migrate.branch_current(conn, info.name, locations) if has_branch else []
+    path = archives.write_archive(archives.archive_folder(ctx.instance_path), info.name, record.version, revisions,
+                                  archives.dump_tables(conn, tables))
+    if has_branch:
+        migrate.downgrade(conn, f"{info.name}@base", locations)
+    permissions = list(db.execute(select(PermissionRecord.name).where(PermissionRecord.module == info.name)).scalars())
+    db.execute(delete(PermissionRecord).where(PermissionRecord.module == info.name))
+    db.execute(delete(ModuleRecord).where(ModuleRecord.name == info.name))
+    db.expire_all()
+    record_event(db, "module.purge", module=info.name, table_name=ModuleRecord.__tablename__, record_id=info.name,
+                 changes={"version": [record.version, None], "state": [record.state, None], "archive": path.name,
+                          "permissions": permissions})
+    return path
+
+
+# -- upgrade --
+
+
+def upgrade(ctx: ModuleContext, names: list[str], *, progress: Progress | None = None) -> list[str]:
+    """Run the new revisions of ``names``' branches to head and record their new versions.
+
+    Registers permissions the new version adds. One transaction; refused when a module is not
+    installed or the new version's dependencies are not met.
+    """
+    names = _unique(names)
+    with _transaction(ctx) as (conn, db):
+        installed = _installed(db)
+        _require_installed(ctx, names, installed, with_code=True)
+        _order(ctx, names)
+        locations = migration_locations(ctx.discovery)
+        for name in names:
+            _tell(progress, "upgrade", name)
+            with _step(_("Upgrading"), name):
+                info = ctx.plugins[name]
+                if migration_folders(info):
+                    migrate.upgrade(conn, f"{name}@head", locations)
+                _register_permissions(db, info)
+                record = db.get(ModuleRecord, name)
+                before = record.version
+                record.version = info.manifest.version
+                db.flush()
+                record_event(db, "module.upgrade", module=name, table_name=ModuleRecord.__tablename__,
+                             record_id=name, changes={"version": [before, info.manifest.version]})
+        bump_revision(db)
+    return names
+
+
+# -- the list --
+
+
+def _newer(available: str, installed: str) -> bool:
+    try:
+        return Version(available) > Version(installed)
+    except InvalidVersion:
+        return available != installed
+
+
+def module_status(ctx: ModuleContext) -> list[ModuleStatus]:
+    """Every module known here: available, installed, disabled, upgradable or quarantined, by name.
+
+    ``required_by`` lists the installed modules that depend on each one.
+    """
+    _, installed = read_state(ctx.engine)
+    rows: dict[str, ModuleStatus] = {}
+    for name, info in ctx.plugins.items():
+        m = info.manifest
+        record = installed.get(name)
+        required_by = tuple(dependents(name, ctx.plugins, set(installed) - {name})) if record else ()
+        if record is None:
+            state = "available"
+        elif record.state != ENABLED:
+            state = DISABLED
+        else:
+            state = "upgradable" if _newer(m.version, record.version) else ENABLED
+        broken = ctx.discovery.quarantined.get(name)
+        rows[name] = ModuleStatus(
+            name=name, title=m.title, version=m.version, installed_version=record.version if record else "",
+            state="quarantined" if broken else state, depends=tuple(m.depends), summary=m.summary,
+            author=m.author, license=m.license, category=m.category, error=broken.error if broken else "",
+            required_by=required_by,
+        )
+    for name, broken in ctx.discovery.quarantined.items():
+        if name not in rows:
+            record = installed.get(name)
+            rows[name] = ModuleStatus(name=name, title=name, version="",
+                                      installed_version=record.version if record else "", state="quarantined",
+                                      error=broken.error)
+    for name, record in installed.items():
+        if name not in rows:
+            rows[name] = ModuleStatus(name=name, title=name, version="", installed_version=record.version,
+                                      state="quarantined", error=_("installed, but its code is not found"))
+    return [rows[n] for n in sorted(rows)]

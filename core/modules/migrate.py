@@ -59,3 +59,10 @@ def is_at_head(connection: Connection, branch: str, locations: list[Path | str] 
     # a head reached through another branch's depends_on has no row of its own
     reached = {rev.revision for rev in script.iterate_revisions(list(current), "base")} if current else set()
     return heads <= reached
+
+
+def branch_current(connection: Connection, branch: str, locations: list[Path | str] = ()) -> list[str]:
+    """The revisions of ``branch`` recorded in ``alembic_version`` (empty when it is not migrated)."""
+    script = ScriptDirectory.from_config(make_config(list(locations)))
+    members = {rev.revision for rev in script.walk_revisions() if branch in rev.branch_labels}
+    return sorted(current_revisions(connection) & members)

@@ -55,3 +55,8 @@ class Party(Base):
     tags: Mapped[list[Tag]] = relationship(secondary=party_tags, lazy="selectin", order_by=Tag.name)
 
     __table_args__ = (Index("ix_core_party_active_name", "active", "name_key", "id"),)
+
+    @property
+    def tag_names(self) -> list[str]:
+        """The names of the party's tags, sorted."""
+        return [tag.name for tag in self.tags]

@@ -1,6 +1,7 @@
 """Parties, the shared master data, as a built-in plugin."""
-from core.contrib import Permission, Role
+from core.contrib import MenuItem, Permission, Role
 from core.i18n import lazy_gettext as _l
+from core.parties import api, demo, routes
 from core.plugins import hookimpl
 
 
@@ -16,3 +17,23 @@ def register_permissions():
 @hookimpl
 def register_roles():
     return [Role("staff", _l("Staff"), _l("Everyday work with companies and people."))]
+
+
+@hookimpl
+def register_blueprints():
+    return [routes.create_blueprint()]
+
+
+@hookimpl
+def register_api():
+    return [api.create_blueprint()]
+
+
+@hookimpl
+def register_menu_items():
+    return [MenuItem("contacts", _l("Parties"), "parties.party_list", "core.party.read", order=10)]
+
+
+@hookimpl
+def load_demo_data(session, progress):
+    demo.load_demo_parties(session, progress)

@@ -32,3 +32,11 @@
     ask(event.detail.question).then(function (ok) { if (ok) event.detail.issueRequest(true); });
   });
 })();
+
+// A form answered with 422 carries its field errors: swap it in like a success.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if (event.detail.xhr.status === 422) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date, datetime
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,8 +82,8 @@ def keyset_page(
         key, descending = next(iter(sort_keys)), False
         sort = key
     column = sort_keys[key]
-    after = decode_cursor(cursor)
-    if after is not None and len(after) == 2:
+    after = _position(cursor, column)
+    if after is not None:
         value, last_id = after
         if descending:
             stmt = stmt.where(or_(column < value, and_(column == value, id_column < last_id)))
@@ -98,6 +100,32 @@ def keyset_page(
         next_cursor = encode_cursor([_jsonable(last[-1]), getattr(last_row, id_column.key)])
     return Page(rows=rows, next_cursor=next_cursor, sort=sort, query=query, filters=dict(filters or {}),
                 first=after is None)
+
+
+def _position(cursor: str | None, column: ColumnElement) -> tuple[Any, int] | None:
+    """The (sort value, id) a cursor points after, typed like ``column``; None if malformed."""
+    after = decode_cursor(cursor)
+    if after is None or len(after) != 2 or not isinstance(after[1], int):
+        return None
+    value, last_id = after
+    try:
+        python_type = getattr(column.type, "impl_instance", column.type).python_type
+    except NotImplementedError:
+        python_type = object
+    if python_type is str and not isinstance(value, str):
+        return None
+    if isinstance(value, str):
+        try:
+            # timestamps and decimals travel in the cursor as text
+            if python_type is datetime:
+                value = datetime.fromisoformat(value)
+            elif python_type is date:
+                value = date.fromisoformat(value)
+            elif python_type is Decimal:
+                value = Decimal(value)
+        except (ValueError, ArithmeticError):
+            return None
+    return value, last_id
 
 
 def _jsonable(value: Any) -> Any:

@@ -39,7 +39,7 @@ class MenuSection:
 
 def is_partial_request() -> bool:
     """Whether htmx asked for a fragment (not a boosted full-page navigation)."""
-    htmx: HTMX = current_app.extensions["htmx"]
+    htmx: HTMX = current_app.htmx
     return bool(htmx) and not htmx.boosted
 
 

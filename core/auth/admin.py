@@ -1,0 +1,266 @@
+"""The administration of users, roles and the permission matrix."""
+from __future__ import annotations
+
+from itertools import groupby
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+
+from core.auth import services, tokens
+from core.auth.models import User
+from core.db import session as db
+from core.errors import KontorError, NotFound
+from core.i18n import gettext as _
+from core.i18n import lazy_gettext as _l
+from core.security import require
+from core.web.listing import Column, keyset_page
+from core.web.shell import is_partial_request, render
+
+USER_COLUMNS = [
+    Column("username", _l("User name"), sort="username", link=True),
+    Column("full_name", _l("Full name"), sort="full_name"),
+    Column("email", _l("Email")),
+    Column("role_names", _l("Roles")),
+    Column("active", _l("Active")),
+]
+SORT_KEYS = {"username": User.username, "full_name": User.full_name}
+
+
+def _user(user_id: int) -> User:
+    try:
+        return services.get_user(db, user_id)
+    except NotFound:
+        abort(404)
+
+
+def _role(role_id: int):
+    try:
+        return services.get_role(db, role_id)
+    except NotFound:
+        abort(404)
+
+
+def _submitted() -> dict:
+    """The posted form's values, with ``roles`` as the list of checked roles."""
+    return {**request.form.to_dict(), "roles": request.form.getlist("roles")}
+
+
+def _role_options() -> list:
+    return [(r.name, r.title or r.name) for r in services.all_roles(db)]
+
+
+def _user_form(template: str, user: User | None, errors: dict, status: int = 200, **values):
+    return render(template, user=user, errors=errors, values=values, role_options=_role_options(),
+                  title=_("User")), status
+
+
+def _user_page(user: User, **extra):
+    return render("auth/user.html", user=user, tokens=tokens.tokens_of(db, user), token_owner=user,
+                  title=user.username, **extra)
+
+
+def create_blueprint() -> Blueprint:
+    """The ``users`` blueprint under ``/admin``: users, roles and the permission matrix."""
+    bp = Blueprint("users", __name__, url_prefix="/admin")
+
+    @bp.get("/users")
+    @require("core.user.read")
+    def user_list():
+        query = request.args.get("q", "")
+        page = keyset_page(
+            db, services.users_query(query), sort_keys=SORT_KEYS, id_column=User.id,
+            sort=request.args.get("sort", "username"), cursor=request.args.get("after"),
+            size=current_app.config["PAGE_SIZE"], query=query,
+        )
+        return render("auth/users.html", "auth/_user_list.html", page=page, columns=USER_COLUMNS,
+                      title=_("Users"))
+
+    @bp.route("/users/new", methods=["GET", "POST"])
+    @require("core.user.manage")
+    def user_create():
+        if request.method == "GET":
+            return _user_form("auth/user_form.html", None, {}, roles=[])
+        form = request.form
+        try:
+            user, password = services.create_user(
+                db, form.get("username", ""), full_name=form.get("full_name", ""), email=form.get("email", ""),
+                locale=form.get("locale", ""), roles=form.getlist("roles"),
+            )
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return _user_form("auth/user_form.html", None, exc.as_errors(), 422, **_submitted())
+        return _user_page(user, new_password=password), 201
+
+    @bp.get("/users/<int:user_id>")
+    @require("core.user.read")
+    def user_detail(user_id: int):
+        return _user_page(_user(user_id))
+
+    @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+    @require("core.user.manage")
+    def user_edit(user_id: int):
+        user = _user(user_id)
+        if request.method == "GET":
+            return _user_form("auth/user_form.html", user, {}, full_name=user.full_name, email=user.email,
+                              locale=user.locale, roles=[r.name for r in user.roles])
+        form = request.form
+        try:
+            services.update_user(db, user, full_name=form.get("full_name", ""), email=form.get("email", ""),
+                                 locale=form.get("locale", ""), roles=form.getlist("roles"))
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return _user_form("auth/user_form.html", _user(user_id), exc.as_errors(), 422, **_submitted())
+        flash(_("The user %(name)s is saved.", name=user.username), "success")
+        return redirect(url_for("users.user_detail", user_id=user.id))
+
+    def _set_active(user_id: int, active: bool):
+        user = _user(user_id)
+        try:
+            services.set_active(db, user, active)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("users.user_detail", user_id=user_id))
+        message = _("%(name)s can sign in again.", name=user.username) if active else \
+            _("%(name)s is deactivated: their sessions and tokens stopped working.", name=user.username)
+        flash(message, "success")
+        return redirect(url_for("users.user_detail", user_id=user.id))
+
+    @bp.post("/users/<int:user_id>/deactivate")
+    @require("core.user.manage")
+    def user_deactivate(user_id: int):
+        return _set_active(user_id, False)
+
+    @bp.post("/users/<int:user_id>/reactivate")
+    @require("core.user.manage")
+    def user_reactivate(user_id: int):
+        return _set_active(user_id, True)
+
+    @bp.post("/users/<int:user_id>/reset-password")
+    @require("core.user.manage")
+    def user_reset_password(user_id: int):
+        user = _user(user_id)
+        password = services.reset_password(db, user)
+        db.commit()
+        # shown on this response only; never stored in the session or a flash message
+        return _user_page(user, new_password=password)
+
+    @bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+    @require("core.user.manage")
+    def revoke_token(user_id: int, token_id: int):
+        user = _user(user_id)
+        try:
+            token = tokens.token_of(db, user, token_id)
+        except NotFound:
+            abort(404)
+        tokens.revoke_token(db, token)
+        db.commit()
+        flash(_("The token %(name)s is revoked.", name=token.name), "success")
+        return redirect(url_for("users.user_detail", user_id=user.id))
+
+    @bp.get("/roles")
+    @require("core.role.manage")
+    def role_list():
+        return render("auth/roles.html", roles=services.all_roles(db), title=_("Roles"))
+
+    def _role_form(role, errors, status=200, **values):
+        return render("auth/role_form.html", role=role, errors=errors, values=values, title=_("Role")), status
+
+    @bp.route("/roles/new", methods=["GET", "POST"])
+    @require("core.role.manage")
+    def role_create():
+        if request.method == "GET":
+            return _role_form(None, {})
+        form = request.form
+        try:
+            role = services.create_role(db, form.get("name", ""), form.get("title", ""), form.get("description", ""))
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return _role_form(None, exc.as_errors(), 422, **form.to_dict())
+        flash(_("The role %(name)s is created. Grant it permissions in the matrix.", name=role.name), "success")
+        return redirect(url_for("users.permission_matrix"))
+
+    @bp.route("/roles/<int:role_id>/edit", methods=["GET", "POST"])
+    @require("core.role.manage")
+    def role_edit(role_id: int):
+        role = _role(role_id)
+        if request.method == "GET":
+            return _role_form(role, {}, title=role.title, description=role.description)
+        form = request.form
+        try:
+            services.update_role(db, role, title=form.get("title", ""), description=form.get("description", ""))
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return _role_form(_role(role_id), exc.as_errors(), 422, **form.to_dict())
+        flash(_("The role %(name)s is saved.", name=role.name), "success")
+        return redirect(url_for("users.role_list"))
+
+    @bp.post("/roles/<int:role_id>/delete")
+    @require("core.role.manage")
+    def role_delete(role_id: int):
+        role = _role(role_id)
+        try:
+            services.delete_role(db, role)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("users.role_list"))
+        flash(_("The role %(name)s is deleted.", name=role.name), "success")
+        return redirect(url_for("users.role_list"))
+
+    def _matrix_context() -> dict:
+        permissions = services.all_permissions(db)
+        return {
+            "roles": services.all_roles(db),
+            "modules": [(module, list(perms)) for module, perms in groupby(permissions, key=lambda p: p.module)],
+            "admin_role": services.ADMIN_ROLE,
+        }
+
+    @bp.route("/permissions", methods=["GET", "POST"])
+    @require("core.role.manage")
+    def permission_matrix():
+        if request.method == "POST":
+            checked = set(request.form.getlist("grant"))
+            try:
+                for role in services.all_roles(db):
+                    if role.name == services.ADMIN_ROLE:
+                        continue
+                    wanted = {cell.split(":", 1)[1] for cell in checked if cell.split(":", 1)[0] == str(role.id)}
+                    services.set_role_permissions(db, role, wanted)
+                db.commit()
+            except KontorError as exc:
+                db.rollback()
+                return render("auth/permissions.html", errors=exc.as_errors(), title=_("Permissions"),
+                              **_matrix_context()), 422
+            flash(_("The permissions are saved."), "success")
+            return redirect(url_for("users.permission_matrix"))
+        return render("auth/permissions.html", errors={}, title=_("Permissions"), **_matrix_context())
+
+    @bp.post("/permissions/toggle")
+    @require("core.role.manage")
+    def permission_toggle():
+        role = _role(request.form.get("role", type=int) or 0)
+        permission = request.form.get("permission", "")
+        granted = f"{role.id}:{permission}" in request.form.getlist("grant")
+        try:
+            (services.grant if granted else services.revoke)(db, role, permission)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            if not is_partial_request():
+                flash(exc.message, "error")
+                return redirect(url_for("users.permission_matrix"))
+            db.expire_all()
+            return render("auth/_matrix_cell.html", role=role, permission=permission,
+                          admin_role=services.ADMIN_ROLE, error=exc.message), 422
+        if not is_partial_request():
+            return redirect(url_for("users.permission_matrix"))
+        return render("auth/_matrix_cell.html", role=role, permission=permission, admin_role=services.ADMIN_ROLE)
+
+    return bp
+

@@ -1,0 +1,95 @@
+"""``kontor users``: create users, print API tokens, list, deactivate, reset passwords."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from core.auth import services, tokens
+from core.cli import fail
+from core.db import session as db
+from core.errors import KontorError
+
+
+def _user_or_fail(username: str):
+    try:
+        return services.find_user(db, username)
+    except KontorError as exc:
+        fail(exc.message)
+
+
+@click.group("users")
+def users_group():
+    """Manage users and their API tokens."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="Give the user the admin role (every permission).")
+@click.option("--role", "roles", multiple=True, help="A role to give (repeatable).")
+@click.option("--email", default="", help="The user's email address.")
+@click.option("--full-name", default="", help="The user's full name.")
+@with_appcontext
+def create_command(username, admin, roles, email, full_name):
+    """Create a user and print their generated password."""
+    wanted = list(dict.fromkeys(([services.ADMIN_ROLE] if admin else []) + list(roles)))
+    try:
+        user, password = services.create_user(db, username, full_name=full_name, email=email, roles=wanted)
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        fail(exc.message)
+    click.echo(f"Created the user {user.username}" + (f" with the roles {', '.join(wanted)}." if wanted else "."))
+    click.echo(f"Password: {password}")
+
+
+@users_group.command("token")
+@click.argument("username")
+@click.option("--name", "label", default="", help="What the token is for.")
+@with_appcontext
+def token_command(username, label):
+    """Create an API token for a user and print it alone (it is shown only this once)."""
+    user = _user_or_fail(username)
+    if not user.active:
+        fail(f"The user {user.username} is deactivated.")
+    try:
+        _, secret = tokens.create_token(db, user, label or "CLI")
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        fail(exc.message)
+    click.echo(secret)
+
+
+@users_group.command("list")
+@with_appcontext
+def list_command():
+    """List the users with their roles."""
+    for user in db.execute(services.users_query().order_by("username")).scalars():
+        state = "active" if user.active else "deactivated"
+        click.echo(f"{user.username}\t{user.full_name}\t{user.email}\t{','.join(user.role_names)}\t{state}")
+
+
+@users_group.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def deactivate_command(username):
+    """Deactivate a user: their sessions and API tokens stop working at once."""
+    user = _user_or_fail(username)
+    try:
+        services.set_active(db, user, False)
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        fail(exc.message)
+    click.echo(f"Deactivated {user.username}.")
+
+
+@users_group.command("reset-password")
+@click.argument("username")
+@with_appcontext
+def reset_password_command(username):
+    """Give a user a new generated password (printed) and end their sessions."""
+    user = _user_or_fail(username)
+    password = services.reset_password(db, user)
+    db.commit()
+    click.echo(f"Password: {password}")

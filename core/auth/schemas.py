@@ -1,0 +1,84 @@
+"""Marshmallow schemas of users, roles and API tokens for the JSON API."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from core.config import LANGUAGES
+
+_locale = validate.OneOf(("", *LANGUAGES))
+
+
+class UserSchema(Schema):
+    """A user as the API shows it (never a password or its hash)."""
+
+    id = fields.Integer(dump_only=True)
+    username = fields.String(dump_only=True)
+    full_name = fields.String()
+    email = fields.String()
+    locale = fields.String()
+    active = fields.Boolean()
+    roles = fields.Function(lambda user: user.role_names)
+    created_at = fields.DateTime(dump_only=True)
+    last_login_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class UserCreatedSchema(UserSchema):
+    """A new user and their generated password, shown this once."""
+
+    password = fields.String(dump_only=True)
+
+
+class UserCreateSchema(Schema):
+    """The body of ``POST /api/v1/users``; a password is generated."""
+
+    username = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    full_name = fields.String(load_default="", validate=validate.Length(max=200))
+    email = fields.Email(load_default="", validate=validate.Length(max=254))
+    locale = fields.String(load_default="", validate=_locale)
+    roles = fields.List(fields.String(), load_default=list)
+
+
+class UserPatchSchema(Schema):
+    """The body of ``PATCH /api/v1/users/<id>``: any of these fields."""
+
+    full_name = fields.String(validate=validate.Length(max=200))
+    email = fields.Email(validate=validate.Length(max=254))
+    locale = fields.String(validate=_locale)
+    roles = fields.List(fields.String())
+    active = fields.Boolean()
+
+
+class ListQuerySchema(Schema):
+    """Paging and search of a list: ``q``, ``after`` (the cursor of the next page), ``limit``."""
+
+    q = fields.String(load_default="")
+    after = fields.String(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class RoleSchema(Schema):
+    """A role and the permissions it holds."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    title = fields.String()
+    description = fields.String()
+    module = fields.String(dump_only=True)
+    permissions = fields.Function(lambda role: sorted(role.permission_names))
+
+
+class RoleCreateSchema(Schema):
+    """The body of ``POST /api/v1/roles``."""
+
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"))
+    title = fields.String(load_default="", validate=validate.Length(max=120))
+    description = fields.String(load_default="", validate=validate.Length(max=300))
+    permissions = fields.List(fields.String(), load_default=list)
+
+
+class RolePatchSchema(Schema):
+    """The body of ``PATCH /api/v1/roles/<id>``: the role holds exactly ``permissions`` after it."""
+
+    title = fields.String(validate=validate.Length(max=120))
+    description = fields.String(validate=validate.Length(max=300))
+    permissions = fields.List(fields.String())

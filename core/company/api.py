@@ -1,0 +1,38 @@
+"""JSON endpoints of the company's settings under /api/v1/company."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from core.api.base import API_PREFIX, documented, json_response
+from core.company import services
+from core.company.schemas import CompanySchema
+from core.db import session as db
+from core.errors import KontorError
+from core.parties.api import api_error, json_body
+from core.security import require, signed_in
+
+
+def create_blueprint() -> Blueprint:
+    """The ``api_company`` blueprint at /api/v1/company."""
+    bp = Blueprint("api_company", __name__, url_prefix=f"{API_PREFIX}/company")
+    schema = CompanySchema()
+
+    @bp.get("")
+    @signed_in
+    @documented("The company's own settings", response=CompanySchema)
+    def get_company():
+        return json_response(schema.dump(services.get_company(db)))
+
+    @bp.patch("")
+    @require("core.company.manage")
+    @documented("Change some of the company's settings", body=CompanySchema, response=CompanySchema)
+    def patch_company():
+        try:
+            company = services.update_company(db, json_body(), partial=True)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            raise api_error(exc) from None
+        return json_response(schema.dump(company))
+
+    return bp

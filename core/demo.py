@@ -1,0 +1,235 @@
+"""``kontor demo``: a demo company with users of different roles, every bundled module and its demo data.
+
+Safe to run again: what exists already (the company, users, installed modules, demo data a module
+has loaded) is kept and said so. Passwords are generated, never defaults, and printed once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.app import create_app
+
+URL = "http://127.0.0.1:5000"
+PLACEHOLDER_COMPANY = "My Company"  # what ``kontor init`` names a company it was not told about
+DEMO_DATA_KEY = "core.demo_data_loaded"  # the modules whose demo data is in (a core_setting row)
+BUNDLED_DISTRIBUTION = "kontor"
+
+COMPANY = {
+    "legal_name": "Nordlys Handel ApS",
+    "base_currency": "DKK",
+    "country": "DK",
+    "locale": "en",
+    "fiscal_year_start_month": 1,
+    "fiscal_year_start_day": 1,
+    "street": "Strandgade 12",
+    "postal_code": "1401",
+    "city": "København K",
+    "email": "kontor@nordlys.example",
+    "phone": "+45 33 12 34 56",
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A user the demo creates."""
+
+    username: str
+    full_name: str
+    roles: tuple[str, ...]
+
+
+USERS = (
+    DemoUser("admin", "Astrid Holm", ("admin",)),
+    DemoUser("sales", "Mads Berg", ("staff",)),
+    DemoUser("viewer", "Freja Lund", ("viewer",)),
+)
+VIEWER_ROLE = ("viewer", "Viewer", "Sees everything, changes nothing.")
+
+
+def _rebuilt(app: Flask) -> Flask:
+    """A fresh app for the module set now in the database, with ``app``'s settings."""
+    keys = ("DATABASE_URL", "INSTANCE_PATH", "SECRET_KEY", "EXTRA_PLUGINS", "MARKETPLACE")
+    return create_app({key: app.config[key] for key in keys if key in app.config}, refresh_plugins=True)
+
+
+def set_up_company(db: Session, fresh: bool) -> str:
+    """Give the company the demo's name and settings unless someone already named it."""
+    from core.company.services import get_company, update_company
+
+    company = get_company(db)
+    if not fresh and company.legal_name != PLACEHOLDER_COMPANY:
+        return f"The company {company.legal_name!r} is kept as it is."
+    update_company(db, COMPANY, partial=True)
+    return f"Company: {COMPANY['legal_name']} ({COMPANY['base_currency']}, {COMPANY['country']}, fiscal year from 1 January)."
+
+
+def ensure_viewer_role(db: Session, permissions) -> None:
+    """The ``viewer`` role, holding every registered ``*.read`` permission."""
+    from core.auth import services
+
+    role = services.ensure_role(db, *VIEWER_ROLE)
+    for name in sorted(permissions):
+        if name.endswith(".read"):
+            services.grant(db, role, name)
+
+
+def create_users(db: Session, reset_passwords: bool) -> tuple[dict[str, str], list[str]]:
+    """The demo users: new passwords by user name, and messages about users that exist already."""
+    from core.auth.models import User
+    from core.auth.passwords import generate_password
+    from core.auth.services import create_user, set_password
+
+    passwords: dict[str, str] = {}
+    notes: list[str] = []
+    for demo in USERS:
+        user = db.execute(select(User).where(func.lower(User.username) == demo.username)).scalar_one_or_none()
+        if user is None:
+            _, passwords[demo.username] = create_user(db, demo.username, full_name=demo.full_name, roles=list(demo.roles))
+        elif reset_passwords:
+            passwords[demo.username] = generate_password()
+            set_password(db, user, passwords[demo.username])
+        else:
+            notes.append(f"User {demo.username!r} exists; its password is unchanged (--reset-passwords gives a new one).")
+    return passwords, notes
+
+
+def bundled_modules(app: Flask) -> list[str]:
+    """The modules shipped with Kontor itself (entry points of the ``kontor`` distribution)."""
+    plugins = app.extensions["kontor"].discovery.plugins
+    return sorted(name for name, info in plugins.items() if info.source.lower() == BUNDLED_DISTRIBUTION)
+
+
+def install_bundled(app: Flask) -> tuple[list[str], list[str]]:
+    """Install every bundled module not installed yet; (installed now, installed before)."""
+    from core.modules import lifecycle
+
+    kontor = app.extensions["kontor"]
+    wanted = bundled_modules(app)
+    before = [name for name in wanted if name in kontor.installed]
+    todo = [name for name in wanted if name not in kontor.installed]
+    if todo:
+        lifecycle.install(lifecycle.context_from_app(app), todo)
+    return todo, before
+
+
+def _loaded(db: Session) -> list[str]:
+    from core.company.models import SettingValue
+
+    row = db.get(SettingValue, DEMO_DATA_KEY)
+    return [name for name in (row.value.split(",") if row and row.value else [])]
+
+
+def _mark_loaded(db: Session, name: str) -> None:
+    from core.company.models import SettingValue
+
+    row = db.get(SettingValue, DEMO_DATA_KEY)
+    if row is None:
+        row = SettingValue(key=DEMO_DATA_KEY, value="")
+        db.add(row)
+    row.value = ",".join([*_loaded(db), name])
+    db.flush()
+
+
+def _label(plugin_name: str) -> str:
+    return plugin_name.removesuffix(".plugin")
+
+
+def load_demo_data(app: Flask, echo=click.echo) -> list[str]:
+    """Call ``load_demo_data`` of every active plugin that has not loaded its demo data yet.
+
+    Each plugin's data goes in its own transaction; a progress bar follows the records added.
+    Returns the names of the plugins whose demo data was loaded now.
+    """
+    kontor = app.extensions["kontor"]
+    impls = kontor.pm.hook.load_demo_data.get_hookimpls()
+    done: list[str] = []
+    with app.app_context():
+        from core.db import session as db
+
+        already = _loaded(db)
+        todo = [impl for impl in impls if impl.plugin_name not in already]
+        for impl in impls:
+            if impl.plugin_name in already:
+                echo(f"Demo data of {_label(impl.plugin_name)} is already loaded; skipped.")
+        if not todo:
+            return done
+        with click.progressbar(length=len(todo), label="Demo data", show_pos=True) as bar:
+            for impl in todo:
+                added = [0]
+
+                def progress(n: int = 1, _added=added, _name=impl.plugin_name) -> None:
+                    _added[0] += n
+                    bar.label = f"Demo data: {_label(_name)} ({_added[0]})"
+                    bar.update(0)
+
+                arguments = {"session": db, "progress": progress}
+                impl.function(**{name: arguments[name] for name in impl.argnames})
+                _mark_loaded(db, impl.plugin_name)
+                db.commit()
+                done.append(impl.plugin_name)
+                bar.update(1)
+    return done
+
+
+def write_password_file(path: str, password: str) -> None:
+    """Write ``password`` alone to ``path``, readable by its owner only."""
+    target = Path(path)
+    target.write_text(password + "\n")
+    target.chmod(0o600)
+
+
+@click.command("demo")
+@click.option("--password-file", type=click.Path(dir_okay=False), default=None,
+              help="Also write the admin's password to this file (for scripts).")
+@click.option("--reset-passwords", is_flag=True, help="Give demo users that exist already new passwords.")
+@with_appcontext
+def demo_command(password_file, reset_passwords):
+    """Create a demo company, users with different roles, every bundled module and its demo data."""
+    from core.modules.lifecycle import initialise
+
+    kontor = current_app.extensions["kontor"]
+    fresh = initialise(kontor.engine, kontor.sessionmaker, company_name=COMPANY["legal_name"],
+                       currency=COMPANY["base_currency"], country=COMPANY["country"])
+    click.echo("Initialised a new Kontor database." if fresh else "The Kontor database exists; keeping its data.")
+
+    installed, before = install_bundled(_rebuilt(current_app))
+    for name in before:
+        click.echo(f"Module {name} is installed already.")
+    if installed:
+        click.echo(f"Installed modules: {', '.join(installed)}.")
+
+    app = _rebuilt(current_app)
+    with app.app_context():
+        from core.db import session as db
+
+        click.echo(set_up_company(db, fresh))
+        ensure_viewer_role(db, app.extensions["kontor"].permissions)
+        passwords, notes = create_users(db, reset_passwords)
+        db.commit()
+    for note in notes:
+        click.echo(note)
+
+    load_demo_data(app)
+
+    if password_file and "admin" in passwords:
+        write_password_file(password_file, passwords["admin"])
+    _print_sign_in(passwords)
+
+
+def _print_sign_in(passwords: dict[str, str]) -> None:
+    click.echo("")
+    click.echo(f"Kontor is ready. Start it with `kontor run` and open {URL}")
+    if not passwords:
+        click.echo("Sign in with the users you created before.")
+        return
+    click.echo("Sign in with one of these users (generated passwords, shown only now):")
+    roles = {u.username: ", ".join(u.roles) for u in USERS}
+    for username, password in passwords.items():
+        click.echo(f"  user: {username:<8} password: {password}   ({roles[username]})")

@@ -1,0 +1,223 @@
+"""Archives of a module's rows: written before a purge, read back by a reinstall.
+
+An archive is a zip file ``<module>-<UTC timestamp>.kontor-archive`` under ``<instance>/archives``
+holding ``manifest.json`` (module, version, Alembic revisions, tables, row counts, the sha256 of
+``data.json``) and ``data.json`` (every row of the module's tables, parents first, with exact
+values: decimals as strings, dates and times in ISO 8601, bytes in base64). A sidecar file
+``<archive>.sha256`` holds the checksum of the whole archive, in ``sha256sum`` format.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib
+import importlib.util
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import Integer, Table, func, insert, inspect as sa_inspect, select, text
+from sqlalchemy.engine import Connection
+
+from core.db import metadata, utcnow
+from core.errors import ModuleError
+from core.i18n import gettext as _
+from core.plugins import PluginInfo
+
+FORMAT = "kontor-archive/1"
+SUFFIX = ".kontor-archive"
+MANIFEST = "manifest.json"
+DATA = "data.json"
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A verified archive: what its manifest says, and the rows it holds per table."""
+
+    path: Path
+    module: str
+    version: str
+    revisions: tuple[str, ...]
+    counts: dict[str, int]
+    tables: dict[str, dict[str, Any]]
+
+
+def archive_folder(instance_path: Path | str) -> Path:
+    """The folder archives are written to."""
+    return Path(instance_path) / "archives"
+
+
+def sidecar(path: Path) -> Path:
+    """The file holding the sha256 of the archive at ``path``."""
+    return path.with_name(path.name + ".sha256")
+
+
+def module_tables(conn: Connection, info: PluginInfo, other_modules: set[str]) -> list[Table]:
+    """The module's tables that exist in the database, parents before children.
+
+    A table belongs to module ``m`` when its name starts with ``m_`` (and not with the prefix of a
+    longer module name, e.g. ``m_x_`` of a module ``m_x``). The plugin's ``models`` are imported
+    first so that the shared metadata knows them.
+    """
+    package = info.module.__name__.rpartition(".")[0]
+    if package and importlib.util.find_spec(f"{package}.models") is not None:
+        importlib.import_module(f"{package}.models")
+    prefix = f"{info.name}_"
+    longer = [f"{m}_" for m in other_modules if m.startswith(prefix)]
+    existing = set(sa_inspect(conn).get_table_names())
+    return [t for t in metadata.sorted_tables if t.name.startswith(prefix) and t.name in existing
+            and not any(t.name.startswith(p) for p in longer)]
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def _decoder(column) -> Callable[[Any], Any]:
+    kind = None
+    for candidate in (column.type, getattr(column.type, "impl_instance", None)):
+        try:
+            kind = candidate.python_type
+        except (AttributeError, NotImplementedError):
+            continue
+        if kind is not object:
+            break
+    convert = {
+        Decimal: Decimal,
+        datetime: datetime.fromisoformat,
+        date: date.fromisoformat,
+        time: time.fromisoformat,
+        bytes: base64.b64decode,
+    }.get(kind)
+    if convert is None:
+        return lambda value: value
+    return lambda value: None if value is None else convert(value)
+
+
+def dump_tables(conn: Connection, tables: list[Table]) -> dict[str, dict[str, Any]]:
+    """Every row of ``tables``, in primary-key order, as JSON-ready columns and rows."""
+    dumped: dict[str, dict[str, Any]] = {}
+    for table in tables:
+        columns = [c.name for c in table.columns]
+        order = list(table.primary_key.columns) or list(table.columns)
+        rows = conn.execute(select(table).order_by(*order)).all()
+        dumped[table.name] = {"columns": columns, "rows": [[_encode(v) for v in row] for row in rows]}
+    return dumped
+
+
+def write_archive(folder: Path, module: str, version: str, revisions: list[str],
+                  tables: dict[str, dict[str, Any]]) -> Path:
+    """Write an archive of ``tables`` (as :func:`dump_tables` returns them) and its sidecar."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = json.dumps({"tables": tables}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    created = utcnow()
+    manifest = {
+        "format": FORMAT,
+        "module": module,
+        "version": version,
+        "revisions": sorted(revisions),
+        "created_at": created.isoformat(),
+        "tables": [{"name": name, "rows": len(t["rows"])} for name, t in tables.items()],
+        "data_sha256": hashlib.sha256(data).hexdigest(),
+    }
+    path = _free_path(folder, f"{module}-{created.strftime('%Y%m%dT%H%M%S%fZ')}")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        archive.writestr(DATA, data)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sidecar(path).write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    return path
+
+
+def _free_path(folder: Path, stem: str) -> Path:
+    path, n = folder / f"{stem}{SUFFIX}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{SUFFIX}"
+    return path
+
+
+def remove_archive(path: Path) -> None:
+    """Delete an archive and its sidecar (after a purge that did not happen)."""
+    path.unlink(missing_ok=True)
+    sidecar(path).unlink(missing_ok=True)
+
+
+def read_archive(path: Path | str) -> Archive:
+    """Open and verify the archive at ``path``; :class:`ModuleError` naming what is wrong."""
+    path = Path(path)
+
+    def refuse(reason: str) -> ModuleError:
+        return ModuleError(_("The archive %(file)s cannot be restored: %(reason)s", file=path.name, reason=reason),
+                           field="restore")
+
+    if not path.is_file():
+        raise refuse(_("the file does not exist"))
+    if sidecar(path).is_file():
+        expected = sidecar(path).read_text(encoding="utf-8").split()[0:1]
+        if expected != [hashlib.sha256(path.read_bytes()).hexdigest()]:
+            raise refuse(_("its checksum does not match the file"))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read(MANIFEST))
+            data = archive.read(DATA)
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        raise refuse(_("it is not a Kontor archive")) from None
+    if manifest.get("format") != FORMAT:
+        raise refuse(_("unknown format %(format)s", format=manifest.get("format")))
+    if hashlib.sha256(data).hexdigest() != manifest.get("data_sha256"):
+        raise refuse(_("the checksum of its data does not match"))
+    tables = json.loads(data)["tables"]
+    return Archive(path=path, module=manifest["module"], version=manifest["version"],
+                   revisions=tuple(manifest["revisions"]),
+                   counts={t["name"]: t["rows"] for t in manifest["tables"]}, tables=tables)
+
+
+def load_tables(conn: Connection, archive: Archive, tables: list[Table]) -> dict[str, int]:
+    """Insert the archived rows into ``tables`` (parents first); the number of rows per table.
+
+    Refuses an archive holding a table or a column the module does not have.
+    """
+    by_name = {t.name: t for t in tables}
+    unknown = sorted(set(archive.tables) - set(by_name))
+    if unknown:
+        raise ModuleError(_("The archive holds tables the module does not have: %(tables)s",
+                            tables=", ".join(unknown)), field="restore")
+    counts: dict[str, int] = {}
+    for table in tables:
+        dumped = archive.tables.get(table.name)
+        if not dumped:
+            continue
+        missing = [c for c in dumped["columns"] if c not in table.columns]
+        if missing:
+            raise ModuleError(_("The archive holds columns %(table)s does not have: %(columns)s", table=table.name,
+                                columns=", ".join(missing)), field="restore")
+        decoders = [_decoder(table.columns[c]) for c in dumped["columns"]]
+        rows = [{c: d(v) for c, d, v in zip(dumped["columns"], decoders, row)} for row in dumped["rows"]]
+        if rows:
+            conn.execute(insert(table), rows)
+            _advance_sequence(conn, table)
+        counts[table.name] = len(rows)
+    return counts
+
+
+def _advance_sequence(conn: Connection, table: Table) -> None:
+    """On PostgreSQL, move an integer key's sequence past the restored ids."""
+    keys = list(table.primary_key.columns)
+    if conn.dialect.name != "postgresql" or len(keys) != 1 or not isinstance(keys[0].type, Integer):
+        return
+    key = keys[0]
+    sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": key.name}).scalar()
+    if sequence:
+        highest = conn.execute(select(func.max(key))).scalar()
+        conn.execute(text("SELECT setval(:s, :v, true)"), {"s": sequence, "v": highest})

@@ -1,0 +1,99 @@
+"""JSON endpoints of parties under /api/v1/parties (the same services as the pages)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from core.api.base import API_PREFIX, ApiError, documented, json_response, load_query, paged
+from core.db import session as db
+from core.errors import KontorError
+from core.parties import services
+from core.parties.schemas import MergeSchema, PartyQuerySchema, PartySchema, load
+from core.security import require
+
+
+def api_error(exc: KontorError) -> ApiError:
+    """A refused operation as a problem+json error naming the fields."""
+    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed"}
+    return ApiError(exc.status, titles.get(exc.status, "Bad Request"), exc.message,
+                    None if exc.status == 404 else exc.as_errors())
+
+
+def json_body() -> dict:
+    """The request's JSON object (400 problem when the body is not one)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "Invalid body", "The request body must be a JSON object.")
+    return data
+
+
+def create_blueprint() -> Blueprint:
+    """The ``api_parties`` blueprint at /api/v1/parties."""
+    bp = Blueprint("api_parties", __name__, url_prefix=f"{API_PREFIX}/parties")
+    schema = PartySchema()
+
+    def party(party_id: int):
+        try:
+            return services.get_party(db, party_id)
+        except KontorError as exc:
+            raise api_error(exc) from None
+
+    @bp.get("")
+    @require("core.party.read")
+    @documented("List parties (keyset pages; search with q, sort by name, created or city)",
+                response=PartySchema, many=True, query=PartyQuerySchema)
+    def list_parties():
+        args = load_query(PartyQuerySchema())
+        page = services.list_parties(db, **args)
+        return paged(page.rows, next_cursor=page.next_cursor, schema=schema)
+
+    @bp.post("")
+    @require("core.party.write")
+    @documented("Create a party", body=PartySchema, response=PartySchema, status=201)
+    def create_party():
+        try:
+            created = services.create_party(db, json_body())
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            raise api_error(exc) from None
+        return json_response(schema.dump(created), 201)
+
+    @bp.get("/<int:party_id>")
+    @require("core.party.read")
+    @documented("Get a party", response=PartySchema)
+    def get_party(party_id: int):
+        return json_response(schema.dump(party(party_id)))
+
+    @bp.patch("/<int:party_id>")
+    @require("core.party.write")
+    @documented("Change some fields of a party", body=PartySchema, response=PartySchema)
+    def patch_party(party_id: int):
+        target = party(party_id)
+        try:
+            services.update_party(db, target, json_body(), partial=True)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            raise api_error(exc) from None
+        return json_response(schema.dump(target))
+
+    @bp.post("/<int:party_id>/merge")
+    @require("core.party.merge")
+    @documented("Merge a duplicate party into another and retire it", body=MergeSchema, response=PartySchema)
+    def merge_party(party_id: int):
+        source = party(party_id)
+        try:
+            into = load(MergeSchema(), json_body())["into"]
+            target = services.get_party(db, into)
+        except KontorError as exc:
+            raise (api_error(exc) if exc.status != 404 else
+                   ApiError(422, "Validation failed", exc.message, {"into": [exc.message]})) from None
+        try:
+            services.merge_parties(db, source, target, on_merging=current_app.extensions["kontor"].pm.hook.party_merging)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            raise api_error(exc) from None
+        return json_response(schema.dump(target))
+
+    return bp

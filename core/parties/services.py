@@ -1,0 +1,240 @@
+"""Parties: create, change, find, list, de-duplicate and merge companies and people."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import Select, exists, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from core.audit.recorder import record_event, write_records
+from core.db import utcnow
+from core.errors import KontorError, NotFound
+from core.i18n import gettext
+from core.parties.models import Party, Tag, party_tags
+from core.parties.schemas import PartySchema, load, normalise_vat_id
+from core.web.listing import Page, keyset_page
+
+#: The sort keys of party lists (each backed by an index).
+SORT_KEYS = {"name": Party.name_key, "created": Party.created_at, "city": Party.city}
+
+#: Fields a merge copies from the retired party when the kept one has them empty.
+MERGE_FILLS = ("email", "phone", "website", "vat_id", "tax_id", "country", "notes", "company_id")
+ADDRESS = ("street", "postal_code", "city")
+
+_columns = Party.__table__.c
+
+
+def name_key(name: str) -> str:
+    """The sort and search key of a name: casefolded, so ``Æble`` and ``æble`` sort together."""
+    return name.casefold()
+
+
+def get_party(db: Session, party_id: int) -> Party:
+    """The party with ``party_id``; :class:`NotFound` when there is none."""
+    party = db.get(Party, party_id)
+    if party is None:
+        raise NotFound(gettext("There is no party %(id)s.", id=party_id))
+    return party
+
+
+def tags_named(db: Session, names: Iterable[str]) -> list[Tag]:
+    """The tags with these names (matched ignoring case), created when missing."""
+    tags = []
+    for name in names:
+        tag = db.execute(select(Tag).where(func.lower(Tag.name) == name.lower())).scalars().first()
+        if tag is None:
+            tag = Tag(name=name)
+            db.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def _check_company(db: Session, party: Party | None, company_id: int | None) -> None:
+    if company_id is None:
+        return
+    company = db.get(Party, company_id)
+    if company is None or company.kind != "company" or not company.active:
+        raise KontorError(gettext("Choose an active company."), field="company_id", status=422)
+    if party is not None and company.id == party.id:
+        raise KontorError(gettext("A party cannot belong to itself."), field="company_id", status=422)
+
+
+def _apply(db: Session, party: Party, data: dict[str, Any]) -> None:
+    company_id = data.get("company_id", party.company_id)
+    if data.get("kind", party.kind) == "company" and company_id is not None:
+        raise KontorError(gettext("Only a person belongs to a company."), field="company_id", status=422)
+    _check_company(db, party, company_id)
+    tags = data.pop("tags", None)
+    for key, value in data.items():
+        setattr(party, key, value)
+    if "name" in data:
+        party.name_key = name_key(party.name)
+    if tags is not None:
+        party.tags = tags_named(db, tags)
+
+
+def create_party(db: Session, data: dict[str, Any]) -> Party:
+    """Validate ``data`` (see :class:`PartySchema`) and add a new party; raises on bad input.
+
+    Tags are given by name and created on demand.
+    """
+    clean = load(PartySchema(), data)
+    party = Party(name=clean["name"], name_key=name_key(clean["name"]))
+    _apply(db, party, clean)
+    db.add(party)
+    db.flush()
+    return party
+
+
+def update_party(db: Session, party: Party, data: dict[str, Any], *, partial: bool = True) -> Party:
+    """Validate ``data`` and change ``party``; with ``partial`` only the fields given change."""
+    clean = load(PartySchema(), data, partial=partial)
+    if partial:
+        clean = {key: value for key, value in clean.items() if key in data}
+    _apply(db, party, clean)
+    db.flush()
+    return party
+
+
+def search_condition(q: str):
+    """Rows whose name, email, VAT id or city contain ``q``, ignoring case."""
+    q = q.strip()
+    key = name_key(q)
+    return or_(
+        Party.name_key.contains(key, autoescape=True),
+        func.lower(Party.email).contains(q.lower(), autoescape=True),
+        Party.vat_id.contains(normalise_vat_id(q), autoescape=True),
+        func.lower(Party.city).contains(q.lower(), autoescape=True),
+    )
+
+
+def parties_query(*, q: str = "", kind: str = "", tag: str = "", country: str = "", active: str = "1") -> Select:
+    """The parties matching a search and filters (``active``: "1", "0" or "all")."""
+    stmt = select(Party)
+    if active in ("1", "0"):
+        stmt = stmt.where(Party.active.is_(active == "1"))
+    if q.strip():
+        stmt = stmt.where(search_condition(q))
+    if kind:
+        stmt = stmt.where(Party.kind == kind)
+    if country:
+        stmt = stmt.where(Party.country == country.upper())
+    if tag:
+        stmt = stmt.where(exists().where(party_tags.c.party_id == Party.id, party_tags.c.tag_id == Tag.id,
+                                         func.lower(Tag.name) == tag.lower()))
+    return stmt
+
+
+def list_parties(db: Session, *, q: str = "", sort: str = "name", after: str | None = None, limit: int = 25,
+                 kind: str = "", tag: str = "", country: str = "", active: str = "1") -> Page:
+    """One keyset page of parties, sorted by name, created or city (``-`` for descending)."""
+    filters = {"kind": kind, "tag": tag, "country": country, "active": "" if active == "1" else active}
+    stmt = parties_query(q=q, kind=kind, tag=tag, country=country, active=active)
+    return keyset_page(db, stmt, sort_keys=SORT_KEYS, id_column=Party.id, sort=sort, cursor=after,
+                       size=limit, query=q, filters={k: v for k, v in filters.items() if v})
+
+
+def search_parties(db: Session, q: str, *, limit: int = 20, kind: str = "") -> list[Party]:
+    """Active parties whose name, email, VAT id or city contain ``q``, by name."""
+    stmt = parties_query(q=q, kind=kind).order_by(Party.name_key, Party.id).limit(limit)
+    return list(db.execute(stmt).scalars())
+
+
+def people_of(db: Session, company: Party) -> list[Party]:
+    """The active people who belong to ``company``, by name."""
+    stmt = select(Party).where(Party.company_id == company.id, Party.active.is_(True)).order_by(Party.name_key, Party.id)
+    return list(db.execute(stmt).scalars())
+
+
+def all_tags(db: Session) -> list[Tag]:
+    """Every tag, by name."""
+    return list(db.execute(select(Tag).order_by(Tag.name)).scalars())
+
+
+def find_duplicates(db: Session, party: Party, *, limit: int = 20) -> list[Party]:
+    """Other active parties that are likely the same: same email, VAT id or name (ignoring case)."""
+    same = [Party.name_key == party.name_key]
+    if party.email:
+        same.append(func.lower(Party.email) == party.email.lower())
+    if party.vat_id:
+        same.append(Party.vat_id == party.vat_id)
+    stmt = (select(Party).where(Party.id != party.id, Party.active.is_(True), Party.kind == party.kind, or_(*same))
+            .order_by(Party.name_key, Party.id).limit(limit))
+    return list(db.execute(stmt).scalars())
+
+
+def merge_parties(db: Session, source: Party, target: Party,
+                  on_merging: Callable[..., Any] | None = None) -> Party:
+    """Merge the duplicate ``source`` into ``target`` and retire ``source``; returns ``target``.
+
+    ``on_merging(source=, target=, session=)`` lets modules repoint their references first (pass
+    the plugin manager's ``party_merging`` hook). Then people of ``source`` move to ``target``,
+    tags are joined, empty fields of ``target`` are filled from ``source``, and ``source`` becomes
+    inactive with ``merged_into_id`` set. Every change is audited; a raising hook changes nothing
+    (the caller rolls back).
+    """
+    _check_mergeable(source, target)
+    if on_merging is not None:
+        on_merging(source=source, target=target, session=db)
+    for person in db.execute(select(Party).where(Party.company_id == source.id)).scalars():
+        person.company_id = target.id
+    for earlier in db.execute(select(Party).where(Party.merged_into_id == source.id)).scalars():
+        earlier.merged_into_id = target.id
+    known = {tag.id for tag in target.tags}
+    target.tags = list(target.tags) + [tag for tag in source.tags if tag.id not in known]
+    for key in MERGE_FILLS:
+        if not getattr(target, key) and getattr(source, key) and not (key == "company_id" and source.company_id == target.id):
+            setattr(target, key, getattr(source, key))
+    if not any(getattr(target, key) for key in ADDRESS):
+        for key in ADDRESS:
+            setattr(target, key, getattr(source, key))
+    source.active = False
+    source.merged_into_id = target.id
+    db.flush()
+    record_event(db, "core.party.merged", table_name="core_party", record_id=source.id,
+                 changes={"merged_into_id": [None, target.id], "source": source.name, "target": target.name})
+    return target
+
+
+def _check_mergeable(source: Party, target: Party) -> None:
+    if source.id == target.id:
+        raise KontorError(gettext("A party cannot be merged into itself."), field="into", status=422)
+    if not source.active or source.merged_into_id is not None:
+        raise KontorError(gettext("This party is no longer active."), field="into", status=409)
+    if not target.active:
+        raise KontorError(gettext("Choose an active party to keep."), field="into", status=422)
+    if source.kind != target.kind:
+        raise KontorError(gettext("A company merges only into a company, a person only into a person."),
+                          field="into", status=422)
+
+
+def bulk_create_parties(db: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many parties at once (data loaders, benchmarks); returns their ids in order.
+
+    Each row is validated like :func:`create_party` (tags are not taken here), then all rows go
+    in one executemany INSERT, without building ORM objects. Because that bypasses the ORM flush
+    the audit log listens to, one audit record per party (an ``insert`` with every column's value,
+    the same shape as the automatic ones) is written in bulk through ``write_records``: the audit
+    stays complete. Give a few thousand rows per call.
+    """
+    if not rows:
+        return []
+    schema = PartySchema()
+    now = utcnow()
+    values = []
+    for index, row in enumerate(rows):
+        try:
+            clean = load(schema, row)
+        except KontorError as exc:
+            raise KontorError(f"row {index}: {exc.message}", field=exc.field, status=422) from None
+        clean.pop("tags", None)
+        clean.update(name_key=name_key(clean["name"]), merged_into_id=None, created_at=now, updated_at=now)
+        values.append(clean)
+    stmt = insert(Party.__table__).returning(_columns.id, sort_by_parameter_order=True)
+    ids = list(db.execute(stmt, values).scalars())
+    write_records(db, [
+        {"action": "insert", "table_name": "core_party", "record_id": pk,
+         "changes": {"id": [None, pk], **{key: [None, value] for key, value in row.items()}}}
+        for pk, row in zip(ids, values)
+    ])
+    return ids

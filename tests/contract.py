@@ -1,0 +1,359 @@
+"""The contract every Kontor plugin gets for free: structural checks any plugin must pass.
+
+Like Tryton's ``ModuleTestCase``, a plugin's own test suite reuses it in one of two ways::
+
+    from tests.contract import PluginContract
+
+    class TestMyPluginContract(PluginContract):
+        plugin_name = "myplugin"                 # the manifest's name
+        plugin_module = "myplugin.plugin"        # only when it is not installed as an entry point
+
+or, from any test that has the ``settings`` fixture of ``tests/conftest.py``::
+
+    from tests.contract import check_plugin
+
+    def test_contract(settings):
+        check_plugin("myplugin", settings, module="myplugin.plugin")
+
+The checks: the manifest validates; its ``depends`` resolve; the migration branch has exactly one
+head; every schema in ``schemas.py`` round-trips a minimal object; and, once the plugin is
+installed into a fresh database, every menu item leads to a real endpoint with a registered
+permission, every route declares a registered permission (or ``@public``/``@signed_in``), every
+template compiles, and purging removes its tables and its ``alembic_version`` row again.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from marshmallow import Schema, fields, validate
+from sqlalchemy import inspect as sa_inspect
+
+from core.app import create_app, get_discovery
+from core.db import get_engine, make_sessionmaker
+from core.modules import lifecycle, migrate
+from core.modules.registry import dependency_order
+from core.plugins import PluginInfo, single_manager
+from core.security import PUBLIC, SIGNED_IN
+
+OPEN = {PUBLIC, SIGNED_IN}
+
+
+# -- Installing and purging a module in a test database --
+
+
+def install(settings: dict, *names: str) -> Flask:
+    """Install ``names`` into the database of ``settings``; returns an app built afterwards."""
+    return _lifecycle_act(settings, "install", names)
+
+
+def purge(settings: dict, *names: str) -> Flask:
+    """Purge ``names`` from the database of ``settings``; returns an app built afterwards."""
+    return _lifecycle_act(settings, "purge", names)
+
+
+def _lifecycle_act(settings: dict, act: str, names: tuple[str, ...]) -> Flask:
+    app = create_app(settings, refresh_plugins=True)
+    if hasattr(lifecycle, "context_from_app"):
+        getattr(lifecycle, act)(lifecycle.context_from_app(app), list(names))
+    else:
+        plugins = app.extensions["kontor"].discovery.plugins
+        engine = app.extensions["kontor"].engine
+        if act == "install":
+            order = [plugins[n] for n in dependency_order(list(names), plugins)]
+            _install_rows(engine, order, _all_migrations(plugins))
+        else:
+            _purge_rows(engine, [plugins[n] for n in names], _all_migrations(plugins))
+    return create_app(settings)
+
+
+def _migrations(info: PluginInfo) -> list[Path]:
+    from core.plugins import flatten
+
+    return [Path(p) for p in flatten(single_manager(info).hook.register_migrations())]
+
+
+def _all_migrations(plugins: dict[str, PluginInfo]) -> list[Path]:
+    return [folder for info in plugins.values() for folder in _migrations(info)]
+
+
+def _install_rows(engine, infos: list[PluginInfo], locations: list[Path]) -> None:
+    # Stand-in for the lifecycle's install while it is being written: branch, permissions, data, row.
+    from core.auth.services import register_permissions
+    from core.modules.models import ModuleRecord
+    from core.plugins import flatten
+
+    with engine.begin() as conn:
+        db = make_sessionmaker(engine)(bind=conn)
+        for info in infos:
+            if db.get(ModuleRecord, info.name) is not None:
+                continue
+            if _migrations(info):
+                migrate.upgrade(conn, f"{info.name}@head", locations)
+            pm = single_manager(info)
+            register_permissions(db, info.name, flatten(pm.hook.register_permissions()), flatten(pm.hook.register_roles()))
+            pm.hook.load_default_data(session=db)
+            db.add(ModuleRecord(name=info.name, version=info.manifest.version, state="installed", source=info.source))
+        lifecycle.bump_revision(db)
+        db.flush()
+        db.close()
+
+
+def _purge_rows(engine, infos: list[PluginInfo], locations: list[Path]) -> None:
+    from core.modules.models import ModuleRecord
+
+    with engine.begin() as conn:
+        db = make_sessionmaker(engine)(bind=conn)
+        for info in infos:
+            if _migrations(info):
+                migrate.downgrade(conn, f"{info.name}@base", locations)
+            record = db.get(ModuleRecord, info.name)
+            if record is not None:
+                db.delete(record)
+        lifecycle.bump_revision(db)
+        db.flush()
+        db.close()
+
+
+# -- Minimal objects for schemas --
+
+
+def _choice(field: fields.Field) -> Any:
+    for validator in getattr(field, "validators", []):
+        if isinstance(validator, validate.OneOf):
+            return next(iter(validator.choices))
+    return None
+
+
+def example_value(field: fields.Field) -> Any:
+    """A small valid input value for ``field`` (serialised form, as a client would send it)."""
+    choice = _choice(field)
+    if choice is not None:
+        return choice
+    samples = [
+        (fields.Email, "someone@example.com"), (fields.Url, "https://example.com/"), (fields.UUID, "0b5c2f3e-3f1a-4c1e-9a55-3c1f8d0f9a10"),
+        (fields.Boolean, True), (fields.Integer, 1), (fields.Decimal, "1.50"), (fields.Float, 1.5), (fields.Number, 1),
+        (fields.AwareDateTime, "2026-01-02T03:04:05+00:00"), (fields.DateTime, "2026-01-02T03:04:05+00:00"),
+        (fields.Date, "2026-01-02"), (fields.Time, "03:04:05"), (fields.Dict, {}), (fields.String, "Example"),
+    ]
+    if isinstance(field, fields.Nested):
+        nested = field.schema
+        value = example_object(nested)
+        return [value] if field.many else value
+    if isinstance(field, fields.List):
+        return [example_value(field.inner)]
+    for kind, value in samples:
+        if isinstance(field, kind):
+            return value
+    return "Example"
+
+
+def example_object(schema: Schema) -> dict[str, Any]:
+    """A minimal input for ``schema``: its ``EXAMPLE`` attribute, or a value for each required field."""
+    given = getattr(schema, "EXAMPLE", None)
+    if given is not None:
+        return dict(given)
+    return {
+        field.data_key or name: example_value(field)
+        for name, field in schema.load_fields.items()
+        if field.required
+    }
+
+
+def schemas_of(info: PluginInfo) -> list[type[Schema]]:
+    """The marshmallow schemas defined in the plugin's ``schemas.py`` (none when it has none)."""
+    package = info.module.__name__.rsplit(".", 1)[0]
+    try:
+        module = importlib.import_module(f"{package}.schemas")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{package}.schemas":
+            return []
+        raise
+    return [
+        obj for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, Schema) and obj is not Schema and obj.__module__ == module.__name__
+    ]
+
+
+def round_trip(schema_class: type[Schema]) -> None:
+    """Load a minimal object with ``schema_class``, dump it, load the dump: the dumps agree."""
+    schema = schema_class()
+    loaded = schema.load(example_object(schema))
+    dumped = schema.dump(loaded)
+    again = schema.load({k: v for k, v in dumped.items() if k in _loadable_keys(schema)})
+    assert schema.dump(again) == dumped, f"{schema_class.__name__} does not round-trip"
+
+
+def _loadable_keys(schema: Schema) -> set[str]:
+    return {field.data_key or name for name, field in schema.load_fields.items()}
+
+
+# -- The checks --
+
+
+class Contract:
+    """The checks for plugin ``name`` against the database and settings of a test."""
+
+    def __init__(self, name: str, settings: dict, module: str | None = None):
+        self.name = name
+        self.settings = dict(settings)
+        if module and module not in self.settings["EXTRA_PLUGINS"]:
+            self.settings["EXTRA_PLUGINS"] = (*self.settings["EXTRA_PLUGINS"], module)
+        discovery = get_discovery(tuple(self.settings["EXTRA_PLUGINS"]), refresh=True)
+        assert name not in discovery.quarantined, discovery.quarantined.get(name)
+        assert name in discovery.plugins, f"plugin {name!r} is not found (quarantined: {list(discovery.quarantined)})"
+        self.plugins = discovery.plugins
+        self.info = discovery.plugins[name]
+        self.pm = single_manager(self.info)
+
+    def contributed(self, hook_name: str) -> list:
+        """What the plugin alone returns from registration hook ``hook_name``."""
+        from core.plugins import flatten
+
+        return flatten(getattr(self.pm.hook, hook_name)())
+
+    @property
+    def migrations(self) -> Path | None:
+        found = self.contributed("register_migrations")
+        return Path(found[0]) if found else None
+
+    def check_manifest(self) -> None:
+        self.info.manifest.validate()
+        assert self.info.manifest.core_compatible(), f"{self.name} does not accept this core's version"
+
+    def check_depends(self) -> None:
+        order = dependency_order([self.name], self.plugins)
+        assert order[-1] == self.name
+        for requirement in self.info.manifest.requirements():
+            assert requirement.name in order
+
+    def check_single_head(self) -> None:
+        if self.migrations is None:
+            return
+        heads = migrate.branch_heads(self.name, [self.migrations])
+        assert len(heads) == 1, f"branch {self.name} has heads {heads}; merge them into one"
+        assert all(head.startswith(f"{self.name}_") for head in heads), f"revision ids must start with {self.name}_"
+
+    def check_schemas(self) -> None:
+        for schema_class in schemas_of(self.info):
+            round_trip(schema_class)
+
+    def tables(self) -> set[str]:
+        engine = get_engine(self.settings["DATABASE_URL"])
+        with engine.connect() as conn:
+            return set(sa_inspect(conn).get_table_names())
+
+    def versions(self) -> set[str]:
+        engine = get_engine(self.settings["DATABASE_URL"])
+        with engine.connect() as conn:
+            return migrate.current_revisions(conn)
+
+    def check_installed_app(self, app: Flask) -> None:
+        """Menus, routes, permissions and templates of the plugin in ``app``, where it is installed."""
+        kontor = app.extensions["kontor"]
+        assert self.name in kontor.active_names, f"{self.name} is not active after install: {kontor.quarantined}"
+        self._check_menus(app, kontor)
+        self._check_routes(app, kontor)
+        self._check_templates(app)
+
+    def _check_menus(self, app: Flask, kontor) -> None:
+        from core.auth.models import PermissionRecord
+
+        with app.app_context():
+            from core.db import session
+
+            for item in self.contributed("register_menu_items"):
+                assert item.endpoint in app.view_functions, f"menu {item.label!s} leads to unknown {item.endpoint}"
+                if item.permission in OPEN:
+                    continue
+                assert item.permission in kontor.permissions, f"menu {item.label!s}: {item.permission} is not registered"
+                assert session.get(PermissionRecord, item.permission) is not None, f"{item.permission} is not recorded"
+
+    def _check_routes(self, app: Flask, kontor) -> None:
+        names = {bp.name for bp in self.contributed("register_blueprints") + self.contributed("register_api")}
+        rules = [r for r in app.url_map.iter_rules() if r.endpoint.split(".", 1)[0] in names]
+        for rule in rules:
+            if rule.endpoint.endswith(".static"):
+                continue
+            permission = getattr(app.view_functions[rule.endpoint], "kontor_permission", None)
+            assert permission is not None, f"{rule.rule} ({rule.endpoint}) declares no permission"
+            assert permission in OPEN or permission in kontor.permissions, (
+                f"{rule.rule} needs {permission}, which no active module registers"
+            )
+
+    def _check_templates(self, app: Flask) -> None:
+        folder = self.info.package_path / "templates"
+        if not folder.is_dir():
+            return
+        with app.app_context():
+            for path in sorted(folder.rglob("*.html")):
+                app.jinja_env.get_template(path.relative_to(folder).as_posix())
+
+    def check_install_and_purge(self) -> None:
+        """Install (tables appear, checks pass), purge (tables and version rows are gone)."""
+        tables_before, versions_before = self.tables(), self.versions()
+        app = install(self.settings, self.name)
+        self.check_installed_app(app)
+        if self.migrations is not None:
+            added = self.tables() - tables_before
+            assert added, f"installing {self.name} created no table"
+            assert all(t.startswith(f"{self.name}_") for t in added), f"tables must start with {self.name}_: {added}"
+            assert self.versions() - versions_before, f"no alembic_version row for {self.name}"
+        purge(self.settings, self.name)
+        assert self.tables() == tables_before, f"purge left {self.tables() - tables_before}"
+        assert self.versions() == versions_before, "purge left the branch's alembic_version row"
+
+    def check_all(self) -> None:
+        """Every check, the database ones last."""
+        self.check_manifest()
+        self.check_depends()
+        self.check_single_head()
+        self.check_schemas()
+        self.check_install_and_purge()
+
+
+def check_plugin(name: str, settings: dict, module: str | None = None) -> None:
+    """Run the whole contract for plugin ``name`` on the database of ``settings``.
+
+    ``module`` is the plugin's module path when it is not installed as a ``kontor.plugins`` entry
+    point (a plugin under development).
+    """
+    Contract(name, settings, module).check_all()
+
+
+class PluginContract:
+    """Subclass as ``Test<Name>Contract`` with ``plugin_name`` (and ``plugin_module``) set."""
+
+    plugin_name: str = ""
+    plugin_module: str | None = None
+
+    @pytest.fixture
+    def contract(self, settings) -> Contract:
+        return Contract(self.plugin_name, settings, self.plugin_module)
+
+    @pytest.fixture(scope="class")
+    def static_contract(self) -> Contract:
+        extra = (self.plugin_module,) if self.plugin_module else ()
+        return Contract(self.plugin_name, {"EXTRA_PLUGINS": extra}, None)
+
+    def test_manifest_validates(self, static_contract):
+        static_contract.check_manifest()
+
+    def test_depends_resolve(self, static_contract):
+        static_contract.check_depends()
+
+    def test_migration_branch_has_one_head(self, static_contract):
+        static_contract.check_single_head()
+
+    def test_schemas_round_trip(self, static_contract):
+        static_contract.check_schemas()
+
+    def test_installs_and_purges_cleanly(self, contract):
+        contract.check_install_and_purge()
+
+
+__all__ = ["Contract", "PluginContract", "check_plugin", "example_object", "install", "purge", "round_trip"]

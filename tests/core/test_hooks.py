@@ -1,0 +1,298 @@
+"""Every hook in core/hookspecs.py, exercised for real through the fixture plugin ``everyhook``.
+
+Each hook has a ``test_hook_<name>``; a meta-test fails when a hook has none. The plugin is
+installed into the test's database through the module lifecycle, then used through the pages, the
+API, the CLI and the services that call the hooks.
+"""
+from __future__ import annotations
+
+import inspect
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+
+from core import ModuleError, hookimpl, hookspecs
+from core.modules import migrate
+from core.wsgi import Dispatcher
+from tests.conftest import WebClient, make_user
+from tests.contract import install, purge
+
+HOOKS = sorted(name for name, func in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(func, "kontor_spec"))
+PASSWORD = "every hook password"
+
+
+class Site:
+    """A test database with ``everyhook`` installed, its dispatcher and helpers."""
+
+    def __init__(self, settings: dict):
+        self.settings = settings
+        self.dispatcher = Dispatcher(settings)
+
+    @property
+    def app(self):
+        return self.dispatcher.app
+
+    @property
+    def kontor(self):
+        return self.app.extensions["kontor"]
+
+    @contextmanager
+    def session(self):
+        with self.app.app_context():
+            from core.db import session
+
+            yield session
+            session.rollback()
+
+    def client(self, username: str | None = None, roles: tuple[str, ...] = ("admin",)) -> WebClient:
+        client = WebClient(self.dispatcher)
+        if username:
+            make_user(self.app, username, list(roles), PASSWORD)
+            assert client.login(username, PASSWORD).status_code == 302
+        return client
+
+    def things(self) -> list[str]:
+        from everyhook.services import all_things
+
+        with self.session() as db:
+            return [t.name for t in all_things(db)]
+
+    def add_thing(self, name: str, party_id: int | None = None) -> int:
+        from everyhook.services import add_thing
+
+        with self.session() as db:
+            thing_id = add_thing(db, name, party_id).id
+            db.commit()
+            return thing_id
+
+    def party(self, name: str) -> int:
+        from core.parties.services import create_party
+
+        with self.session() as db:
+            party_id = create_party(db, {"name": name, "kind": "company"}).id
+            db.commit()
+            return party_id
+
+    def tables(self) -> set[str]:
+        with self.kontor.engine.connect() as conn:
+            return set(sa_inspect(conn).get_table_names())
+
+
+@pytest.fixture
+def site(settings) -> Site:
+    settings["EXTRA_PLUGINS"] = (*settings["EXTRA_PLUGINS"], "everyhook.plugin")
+    install(settings, "everyhook")
+    return Site(settings)
+
+
+def test_every_hook_has_a_test():
+    missing = [name for name in HOOKS if f"test_hook_{name}" not in globals()]
+    assert not missing, f"hooks without a test_hook_<name>: {missing}"
+
+
+def test_the_fixture_plugin_implements_every_hook():
+    import everyhook.plugin
+
+    assert [name for name in HOOKS if not hasattr(everyhook.plugin, name)] == []
+
+
+# -- Registration --
+
+
+def test_hook_register_blueprints(site):
+    assert site.client().get("/everyhook/").status_code == 302  # anonymous: to the login page
+    page = site.client("boss").get("/everyhook/")
+    assert page.status_code == 200
+    assert "default thing" in page.get_data(as_text=True)
+
+
+def test_hook_register_api(site):
+    from core.auth.models import User
+    from core.auth.tokens import create_token
+
+    make_user(site.app, "robot", ["admin"], PASSWORD)
+    with site.session() as db:
+        _, secret = create_token(db, db.execute(select(User).where(User.username == "robot")).scalar_one(), "tests")
+        db.commit()
+    client, headers = site.client(), {"Authorization": f"Bearer {secret}"}
+    created = client.post("/api/v1/everyhook/things", json={"name": "from the API"}, headers=headers)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    listed = client.get("/api/v1/everyhook/things", headers=headers).get_json()
+    assert "from the API" in [t["name"] for t in listed["items"]] and listed["next"] is None
+    refused = client.post("/api/v1/everyhook/things", json={"name": ""}, headers=headers)
+    assert refused.status_code == 422 and "name" in refused.get_json()["errors"]
+    assert client.get("/api/v1/everyhook/things").status_code == 401
+
+
+def test_hook_register_permissions(site):
+    from core.auth.models import PermissionRecord
+
+    assert {"everyhook.thing.read", "everyhook.thing.write"} <= set(site.kontor.permissions)
+    with site.session() as db:
+        assert db.get(PermissionRecord, "everyhook.thing.read").module == "everyhook"
+    staff = site.client("clerk", ("staff",))  # "staff" is a default role of everyhook.thing.read only
+    assert staff.get("/everyhook/").status_code == 200
+    party_id = site.party("Acme A/S")
+    assert staff.post_form(f"/everyhook/give/{party_id}", {"name": "gift"}).status_code == 403
+    assert "gift" not in site.things()
+
+
+def test_hook_register_roles(site):
+    from core.auth.models import Role
+
+    with site.session() as db:
+        role = db.execute(select(Role).where(Role.name == "everyhook_clerk")).scalar_one()
+        assert "everyhook.thing.write" in role.permission_names
+    party_id = site.party("Acme A/S")
+    clerk = site.client("giver", ("everyhook_clerk",))
+    assert clerk.post_form(f"/everyhook/give/{party_id}", {"name": "gift"}).status_code == 302
+    assert "gift" in site.things()
+
+
+def test_hook_register_menu_items(site):
+    menu = site.client("boss").get("/dashboard").get_data(as_text=True)
+    assert 'href="/everyhook/"' in menu
+    nobody = site.client("nobody", ())
+    assert 'href="/everyhook/"' not in nobody.get("/dashboard").get_data(as_text=True)
+
+
+def test_hook_register_migrations(site):
+    assert "everyhook_thing" in site.tables()
+    with site.kontor.engine.connect() as conn:
+        assert "everyhook_0001" in migrate.current_revisions(conn)
+    purge(site.settings, "everyhook")
+    assert "everyhook_thing" not in site.tables()
+    with site.kontor.engine.connect() as conn:
+        assert "everyhook_0001" not in migrate.current_revisions(conn)
+
+
+def test_hook_register_settings(site):
+    from core.company.services import setting_values, update_settings
+
+    setting = next(s for s in site.kontor.settings if s.key == "everyhook.greeting")
+    with site.session() as db:
+        assert setting_values(db, [setting]) == {"everyhook.greeting": "Hello"}
+        update_settings(db, [setting], {"everyhook.greeting": "Hej"})
+        db.commit()
+        assert setting_values(db, [setting]) == {"everyhook.greeting": "Hej"}
+
+
+def test_hook_register_commands(site):
+    assert "things" in site.app.cli.commands
+    result = site.app.test_cli_runner().invoke(args=["things"])
+    assert result.exit_code == 0, result.output
+    assert "default thing" in result.output
+
+
+def test_hook_register_jinja(site):
+    from flask import render_template_string
+
+    with site.app.test_request_context():
+        assert render_template_string("{{ thing_word | shout }}") == "THING!"
+    assert "THING!" in site.client("boss").get("/everyhook/").get_data(as_text=True)
+
+
+def test_hook_register_hookspecs(site):
+    pm = site.kontor.pm
+    seen = []
+
+    class Listener:
+        @hookimpl
+        def everyhook_thing_added(self, thing):
+            seen.append(thing)
+            return thing.upper()
+
+    pm.register(Listener())
+    pm.check_pending()  # the plugin's own hookspec is known, so the implementation is valid
+    with site.session() as db:
+        assert pm.hook.everyhook_thing_added(thing="box", session=db) == ["BOX"]
+    assert seen == ["box"]
+
+
+# -- Lifecycle --
+
+
+def test_hook_load_default_data(site):
+    assert site.things() == ["default thing"]
+
+
+def test_hook_module_installed(site):
+    install(site.settings, "hello")
+    assert "saw hello installed" in site.things()
+
+
+def test_hook_module_uninstalling(site):
+    site.add_thing("keep me")
+    with pytest.raises(ModuleError, match="keep me"):
+        purge(site.settings, "everyhook")
+    assert "everyhook_thing" in site.tables()
+    assert "everyhook" in Site(site.settings).kontor.active_names
+    from everyhook.services import thing_named
+
+    with site.session() as db:
+        db.delete(thing_named(db, "keep me"))
+        db.commit()
+    purge(site.settings, "everyhook")
+    assert "everyhook_thing" not in site.tables()
+
+
+def test_hook_load_demo_data(site, monkeypatch):
+    from click.testing import CliRunner
+
+    from core.cli import main
+
+    monkeypatch.setenv("KONTOR_DATABASE_URL", site.settings["DATABASE_URL"])
+    monkeypatch.setenv("KONTOR_INSTANCE", site.settings["INSTANCE_PATH"])
+    monkeypatch.setenv("KONTOR_SECRET_KEY", site.settings["SECRET_KEY"])
+    monkeypatch.setenv("KONTOR_PLUGINS", ",".join(site.settings["EXTRA_PLUGINS"]))
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert {"demo thing 1", "demo thing 2", "demo thing 3"} <= set(site.things())
+
+
+# -- Request and UI --
+
+
+def test_hook_dashboard_widgets(site):
+    page = site.client("boss").get("/dashboard").get_data(as_text=True)
+    assert "Thing count" in page and "Things of boss" in page
+    assert "Thing count" not in site.client("nobody", ()).get("/dashboard").get_data(as_text=True)
+
+
+def test_hook_record_panels(site):
+    party_id = site.party("Nordlys Handel ApS")
+    site.add_thing("a lamp", party_id)
+    page = site.client("boss").get(f"/parties/{party_id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Things of this party" in text and "a lamp" in text
+
+
+def test_hook_record_actions(site):
+    party_id = site.party("Nordlys Handel ApS")
+    client = site.client("boss")
+    page = client.get(f"/parties/{party_id}").get_data(as_text=True)
+    assert "Give a thing" in page and f"/everyhook/give/{party_id}" in page
+    assert client.post_form(f"/everyhook/give/{party_id}", {"name": "a gift"}).status_code == 302
+    from everyhook.services import things_of_party
+
+    with site.session() as db:
+        assert [t.name for t in things_of_party(party_id, db)] == ["a gift"]
+
+
+# -- Domain events --
+
+
+def test_hook_party_merging(site):
+    from core.parties.services import get_party, merge_parties
+    from everyhook.services import things_of_party
+
+    source, target = site.party("Nordlys Handel"), site.party("Nordlys Handel ApS")
+    site.add_thing("a lamp", source)
+    with site.session() as db:
+        merge_parties(db, get_party(db, source), get_party(db, target), on_merging=site.kontor.pm.hook.party_merging)
+        db.commit()
+        assert [t.name for t in things_of_party(target, db)] == ["a lamp"]
+        assert things_of_party(source, db) == []

@@ -1,0 +1,77 @@
+"""Every gunicorn worker serves a newly installed module on its next request, with no restart."""
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.core import live_server
+
+EXAMPLE_PLUGIN = Path(__file__).resolve().parents[1] / "example_plugin"
+MAX_REQUESTS = 200
+BATCH = 16
+
+pytestmark = pytest.mark.slow
+_databases = itertools.count()
+
+
+@pytest.fixture
+def empty_database(backend, request, tmp_path):
+    """The URL of a database with nothing in it yet, on ``backend``."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'live.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"kontor_live{next(_databases)}"
+    admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield server.url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def two_workers(empty_database, tmp_path):
+    """``kontor serve --workers 2`` that can find the example plugin; yields (server, token)."""
+    env = live_server.environment(empty_database, tmp_path / "instance", KONTOR_PLUGINS="kontor_hello.plugin",
+                                  PYTHONPATH=str(EXAMPLE_PLUGIN))
+    token = live_server.prepare(env, tmp_path)
+    server = live_server.start(env, tmp_path, "serve", "--bind", "127.0.0.1:{port}", "--workers", "2")
+    try:
+        yield server, token
+    finally:
+        server.stop()
+
+
+def _ping_until_two_workers(server, token) -> tuple[set[int], list[int]]:
+    """Ping concurrently (at most MAX_REQUESTS) until two processes answered; (pids, statuses)."""
+    pids: set[int] = set()
+    statuses: list[int] = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        while len(statuses) < MAX_REQUESTS and len(pids) < 2:
+            answers = pool.map(lambda _: live_server.request(server.url("/api/v1/hello/ping"), token=token),
+                               range(BATCH))
+            for answer in answers:
+                statuses.append(answer.status)
+                if answer.status == 200:
+                    pids.add(answer.json()["pid"])
+    return pids, statuses
+
+
+def test_both_workers_serve_a_module_installed_through_the_api(two_workers):
+    server, token = two_workers
+    before = [live_server.request(server.url("/api/v1/hello/ping"), token=token).status for _ in range(BATCH)]
+    assert set(before) == {404}
+
+    answer = live_server.request(server.url("/api/v1/modules"), "POST", token, {"name": "hello", "action": "install"})
+    assert answer.status in (200, 201), answer.body
+
+    pids, statuses = _ping_until_two_workers(server, token)
+    assert len(pids) == 2, f"only {pids} answered in {len(statuses)} requests:\n{server.output()}"
+    assert set(statuses) == {200}
+    assert server.process.pid not in pids  # the workers answered, not the arbiter

@@ -1,0 +1,122 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a live Kontor server.
+
+Each test gets its own database (a copy of the initialised template), a werkzeug server on a free
+loopback port serving the same ``Dispatcher`` gunicorn serves, and a fresh browser context whose
+base URL is that server, so ``page.goto("/parties/")`` reaches it.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from werkzeug.serving import make_server
+
+from tests.conftest import make_user
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+expect.set_options(timeout=10_000)
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test of this folder ``browser`` (``-m "not browser"`` leaves them out)."""
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request) -> str:
+    """Browser tests run on SQLite: they exercise the UI; the backends are covered below it."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args) -> dict:
+    """Launch Debian's Chromium (Playwright cannot download its own browsers here)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@dataclass
+class LiveServer:
+    """A running server: its base URL and the dispatcher behind it."""
+
+    url: str
+    dispatcher: object
+
+    @property
+    def app(self):
+        """The Flask app the server serves now."""
+        return self.dispatcher.app
+
+
+@pytest.fixture
+def live_server(dispatcher):
+    """Kontor served over HTTP from a thread, on a SQLite file database; stopped after the test."""
+    server = make_server("127.0.0.1", 0, dispatcher, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="kontor-live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", dispatcher)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
+def browser_context_args(live_server) -> dict:
+    """Every page of a test talks to that test's server, at desktop width, in English."""
+    return {"base_url": live_server.url, "viewport": DESKTOP, "locale": "en-GB"}
+
+
+@pytest.fixture
+def context(new_context):
+    """A fresh browser context whose actions give up after 10 s rather than 30 s."""
+    context = new_context()
+    context.set_default_timeout(10_000)
+    return context
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    """Sign in through the real login form and wait for the dashboard."""
+    page.goto("/login")
+    page.get_by_role("textbox", name="User name", exact=True).fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+
+
+@pytest.fixture
+def logged_in_page(page: Page, admin) -> Page:
+    """A page signed in as the administrator, showing the dashboard."""
+    sign_in(page, *admin)
+    return page
+
+
+@pytest.fixture
+def staff_user(live_server) -> tuple[str, str]:
+    """A user with only the ``staff`` role: (username, password)."""
+    _, password = make_user(live_server.app, "clerk", ["staff"], "clerk password 1")
+    return "clerk", password
+
+
+def side_menu(page: Page):
+    """The side menu (the shell's main navigation)."""
+    return page.get_by_role("complementary", name="Main menu")

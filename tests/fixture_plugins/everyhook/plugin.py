@@ -1,0 +1,139 @@
+"""The manifest and one implementation of every hook of the core."""
+from pathlib import Path
+
+from core import (Action, JinjaExtras, Manifest, MenuItem, ModuleError, Panel, Permission, Role, Setting, Widget,
+                  hookimpl)
+
+manifest = Manifest(
+    name="everyhook",
+    title="Every hook",
+    version="1.0.0",
+    summary="Implements every hook of the core, for the tests.",
+    requires_core=">=0.1",
+    author="Kontor",
+    license="AGPL-3.0-or-later",
+    category="Testing",
+)
+
+
+@hookimpl
+def register_blueprints():
+    from everyhook import routes
+
+    return [routes.create_blueprint()]
+
+
+@hookimpl
+def register_api():
+    from everyhook import api
+
+    return [api.create_blueprint()]
+
+
+@hookimpl
+def register_permissions():
+    return [
+        Permission("everyhook.thing.read", "See things", ("staff",)),
+        Permission("everyhook.thing.write", "Create things", ("everyhook_clerk",)),
+    ]
+
+
+@hookimpl
+def register_roles():
+    return [Role("everyhook_clerk", "Thing clerk", "Creates things.")]
+
+
+@hookimpl
+def register_menu_items():
+    return [MenuItem("main", "Things", "everyhook.index", "everyhook.thing.read", order=50)]
+
+
+@hookimpl
+def register_migrations():
+    return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_settings():
+    return [Setting("everyhook.greeting", "Greeting", default="Hello", help="How things greet.")]
+
+
+@hookimpl
+def register_commands():
+    from everyhook.cli import things_command
+
+    return [things_command]
+
+
+@hookimpl
+def register_jinja():
+    return JinjaExtras(filters={"shout": lambda text: f"{str(text).upper()}!"}, globals={"thing_word": "thing"})
+
+
+@hookimpl
+def register_hookspecs():
+    from everyhook import hookspecs
+
+    return hookspecs
+
+
+@hookimpl
+def load_default_data(session):
+    from everyhook.services import add_thing
+
+    add_thing(session, "default thing")
+
+
+@hookimpl
+def module_installed(name, session):
+    from everyhook.services import add_thing
+
+    add_thing(session, f"saw {name} installed")
+
+
+@hookimpl
+def module_uninstalling(name, session):
+    from everyhook.services import thing_named
+
+    if name == "everyhook" and thing_named(session, "keep me") is not None:
+        raise ModuleError("A thing named 'keep me' must not be purged.")
+
+
+@hookimpl
+def load_demo_data(session, progress):
+    from everyhook.services import add_thing
+
+    for number in (1, 2, 3):
+        add_thing(session, f"demo thing {number}")
+        progress(1)
+
+
+@hookimpl
+def dashboard_widgets(user):
+    return [Widget("Thing count", "everyhook.thing.read", template="everyhook/_widget.html",
+                   context={"owner": user.username})]
+
+
+@hookimpl
+def record_panels(kind, record, user):
+    if kind != "party":
+        return []
+    from everyhook.services import things_of_party
+
+    return [Panel("Things of this party", "everyhook.thing.read", template="everyhook/_panel.html",
+                  context={"things": [t.name for t in things_of_party(record.id)]})]
+
+
+@hookimpl
+def record_actions(kind, record, user):
+    if kind != "party":
+        return []
+    return [Action("Give a thing", "everyhook.give", "everyhook.thing.write", endpoint_args={"party_id": record.id},
+                   post=True)]
+
+
+@hookimpl
+def party_merging(source, target, session):
+    from everyhook.services import move_things
+
+    move_things(session, source.id, target.id)

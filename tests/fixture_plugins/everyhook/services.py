@@ -1,0 +1,34 @@
+"""Adding, finding and moving things."""
+from sqlalchemy import select, update
+
+from core import session as request_session
+from everyhook.models import Thing
+
+
+def add_thing(session, name: str, party_id: int | None = None) -> Thing:
+    """Add a thing named ``name``."""
+    thing = Thing(name=name, party_id=party_id)
+    session.add(thing)
+    session.flush()
+    return thing
+
+
+def thing_named(session, name: str) -> Thing | None:
+    """The first thing named ``name``."""
+    return session.execute(select(Thing).where(Thing.name == name)).scalars().first()
+
+
+def all_things(session) -> list[Thing]:
+    """Every thing, oldest first."""
+    return list(session.execute(select(Thing).order_by(Thing.id)).scalars())
+
+
+def things_of_party(party_id: int, session=None) -> list[Thing]:
+    """The things of party ``party_id``."""
+    session = session or request_session
+    return list(session.execute(select(Thing).where(Thing.party_id == party_id).order_by(Thing.id)).scalars())
+
+
+def move_things(session, source_id: int, target_id: int) -> None:
+    """Give the things of party ``source_id`` to ``target_id``."""
+    session.execute(update(Thing).where(Thing.party_id == source_id).values(party_id=target_id))

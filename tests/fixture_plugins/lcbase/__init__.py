@@ -1,0 +1,1 @@
+"""Lifecycle base: a small module with exact amounts, two revisions and a veto, for the lifecycle tests."""

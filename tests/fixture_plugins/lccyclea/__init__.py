@@ -1,0 +1,1 @@
+"""One half of a dependency cycle."""

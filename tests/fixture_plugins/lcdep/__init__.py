@@ -1,0 +1,1 @@
+"""Lifecycle dependant: notes on lcbase's items, for the dependency tests."""

@@ -1,0 +1,1 @@
+"""A module whose default data fails to load."""

@@ -1,0 +1,1 @@
+"""A module whose migration fails half-way, after creating a table."""

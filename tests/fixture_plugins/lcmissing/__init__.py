@@ -1,0 +1,1 @@
+"""Depends on a module that does not exist."""

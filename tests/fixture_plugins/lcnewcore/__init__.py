@@ -1,0 +1,1 @@
+"""Wants a core from the future."""

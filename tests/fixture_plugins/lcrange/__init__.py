@@ -1,0 +1,1 @@
+"""Wants a version of lcbase that is not here."""
