@@ -193,10 +193,13 @@ def write_password_file(path: str, password: str) -> None:
 def demo_command(password_file, reset_passwords):
     """Create a demo company, users with different roles, every bundled module and its demo data."""
     from core.modules.lifecycle import initialise
+    from core.modules.registry import is_initialised
 
     kontor = current_app.extensions["kontor"]
-    fresh = initialise(kontor.engine, kontor.sessionmaker, company_name=COMPANY["legal_name"],
-                       currency=COMPANY["base_currency"], country=COMPANY["country"])
+    fresh = not is_initialised(kontor.engine)
+    if fresh:
+        initialise(kontor.engine, kontor.sessionmaker, company_name=COMPANY["legal_name"],
+                   currency=COMPANY["base_currency"], country=COMPANY["country"])
     click.echo("Initialised a new Kontor database." if fresh else "The Kontor database exists; keeping its data.")
 
     installed, before = install_bundled(_rebuilt(current_app))

@@ -216,3 +216,21 @@ def api(client, api_token):
             return call
 
     return ApiClient(api_token)
+
+
+@pytest.fixture
+def kontor(settings, monkeypatch):
+    """Run ``kontor …`` against the test database, as an operator would; returns click's Result."""
+    from click.testing import CliRunner
+
+    from core.cli import main
+
+    monkeypatch.setenv("KONTOR_DATABASE_URL", settings["DATABASE_URL"])
+    monkeypatch.setenv("KONTOR_INSTANCE", settings["INSTANCE_PATH"])
+    monkeypatch.setenv("KONTOR_SECRET_KEY", settings["SECRET_KEY"])
+    monkeypatch.setenv("KONTOR_PLUGINS", ",".join(settings["EXTRA_PLUGINS"]))
+
+    def run(*args):
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return run

@@ -12,6 +12,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
+from marshmallow import ValidationError, fields
 from werkzeug.routing import Rule
 
 from core.api.base import API_PREFIX, PROBLEM_JSON, EndpointDoc
@@ -37,6 +38,16 @@ PROBLEM_SCHEMA = {
     },
     "required": ["type", "title", "status"],
 }
+
+
+def _drop_refused_default(self, field: fields.Field, ret: dict, **kwargs) -> dict:
+    """Leave out a default the field itself would refuse as input (an empty optional e-mail)."""
+    if "default" in ret:
+        try:
+            field.deserialize(ret["default"])
+        except ValidationError:
+            del ret["default"]
+    return {}
 
 
 def openapi_path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
@@ -95,15 +106,17 @@ def operation(doc: EndpointDoc, endpoint: str, method: str, permission: str | No
 
 def build_spec(app: Flask) -> APISpec:
     """An :class:`APISpec` describing every documented endpoint of ``app`` under /api/v1."""
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title="Kontor API",
         version=__version__,
         openapi_version=OPENAPI_VERSION,
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow],
         info={"description": "The JSON API of Kontor. Authenticate with `Authorization: Bearer <token>`."},
         servers=[{"url": "/"}],
         security=[{BEARER: []}],
     )
+    marshmallow.converter.add_attribute_function(_drop_refused_default)
     spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer", "description": "A personal API token."})
     spec.components.schema(PROBLEM, PROBLEM_SCHEMA)
     spec.components.response(PROBLEM, {

@@ -48,8 +48,8 @@ def _role_options() -> list:
     return [(r.name, r.title or r.name) for r in services.all_roles(db)]
 
 
-def _user_form(template: str, user: User | None, errors: dict, status: int = 200, **values):
-    return render(template, user=user, errors=errors, values=values, role_options=_role_options(),
+def _user_form(user: User | None, errors: dict, status: int = 200, **values):
+    return render("auth/user_form.html", user=user, errors=errors, values=values, role_options=_role_options(),
                   title=_("User")), status
 
 
@@ -78,7 +78,7 @@ def create_blueprint() -> Blueprint:
     @require("core.user.manage")
     def user_create():
         if request.method == "GET":
-            return _user_form("auth/user_form.html", None, {}, roles=[])
+            return _user_form(None, {}, roles=[])
         form = request.form
         try:
             user, password = services.create_user(
@@ -88,7 +88,7 @@ def create_blueprint() -> Blueprint:
             db.commit()
         except KontorError as exc:
             db.rollback()
-            return _user_form("auth/user_form.html", None, exc.as_errors(), 422, **_submitted())
+            return _user_form(None, exc.as_errors(), 422, **_submitted())
         return _user_page(user, new_password=password), 201
 
     @bp.get("/users/<int:user_id>")
@@ -101,7 +101,7 @@ def create_blueprint() -> Blueprint:
     def user_edit(user_id: int):
         user = _user(user_id)
         if request.method == "GET":
-            return _user_form("auth/user_form.html", user, {}, full_name=user.full_name, email=user.email,
+            return _user_form(user, {}, full_name=user.full_name, email=user.email,
                               locale=user.locale, roles=[r.name for r in user.roles])
         form = request.form
         try:
@@ -110,7 +110,7 @@ def create_blueprint() -> Blueprint:
             db.commit()
         except KontorError as exc:
             db.rollback()
-            return _user_form("auth/user_form.html", _user(user_id), exc.as_errors(), 422, **_submitted())
+            return _user_form(_user(user_id), exc.as_errors(), 422, **_submitted())
         flash(_("The user %(name)s is saved.", name=user.username), "success")
         return redirect(url_for("users.user_detail", user_id=user.id))
 
@@ -255,7 +255,6 @@ def create_blueprint() -> Blueprint:
             if not is_partial_request():
                 flash(exc.message, "error")
                 return redirect(url_for("users.permission_matrix"))
-            db.expire_all()
             return render("auth/_matrix_cell.html", role=role, permission=permission,
                           admin_role=services.ADMIN_ROLE, error=exc.message), 422
         if not is_partial_request():

@@ -1,7 +1,9 @@
 """Signing in and out, and the user's own profile and API tokens."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from core.audit.recorder import Actor, record_event, set_actor
@@ -21,6 +23,13 @@ def _safe_next(target: str | None) -> str:
     return url_for("web.dashboard")
 
 
+def _throttle_rule() -> services.ThrottleRule:
+    """The login throttle of this instance (``LOGIN_MAX_FAILURES``, ``LOGIN_LOCK_SECONDS``)."""
+    config = current_app.config
+    return services.ThrottleRule(max_failures=config.get("LOGIN_MAX_FAILURES", 5),
+                                 lock=timedelta(seconds=config.get("LOGIN_LOCK_SECONDS", 300)))
+
+
 def create_blueprint() -> Blueprint:
     """The ``auth`` blueprint: login, logout, profile and personal API tokens."""
     bp = Blueprint("auth", __name__)
@@ -32,7 +41,8 @@ def create_blueprint() -> Blueprint:
         username = request.form.get("username", "")
         if request.method == "POST":
             try:
-                user = services.authenticate(db, username, request.form.get("password", ""), request.remote_addr or "")
+                user = services.authenticate(db, username, request.form.get("password", ""),
+                                             request.remote_addr or "", _throttle_rule())
             except services.AuthError as exc:
                 db.commit()  # keep the audit record and the throttle count of the failure
                 errors = exc.as_errors()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import request
 from flask_login import LoginManager
-from sqlalchemy import select
 
 from core.audit.recorder import Actor, set_actor
 from core.db import session

@@ -64,7 +64,15 @@ class ModuleContext:
 
 
 def context_from_app(app) -> ModuleContext:
-    """The lifecycle context of a Kontor Flask app."""
+    """The lifecycle context of a Kontor Flask app.
+
+    Inside a request, the request session's transaction is ended first: an act runs on a
+    connection of its own, and on SQLite a transaction left open would hold the write lock.
+    """
+    from flask import g, has_app_context
+
+    if has_app_context() and "kontor_session" in g:
+        g.kontor_session.commit()
     kontor = app.extensions["kontor"]
     return ModuleContext(kontor.engine, kontor.sessionmaker, kontor.discovery, Path(app.instance_path), kontor.pm,
                          tuple(app.config.get("EXTRA_PLUGINS", ())))
@@ -519,3 +527,13 @@ def module_status(ctx: ModuleContext) -> list[ModuleStatus]:
             rows[name] = ModuleStatus(name=name, title=name, version="", installed_version=record.version,
                                       state="quarantined", error=_("installed, but its code is not found"))
     return [rows[n] for n in sorted(rows)]
+
+
+#: The acts by name, as the admin page, the API and the CLI name them.
+ACTS: dict[str, Callable[..., list]] = {
+    "install": install,
+    "disable": disable,
+    "enable": enable,
+    "purge": purge,
+    "upgrade": upgrade,
+}

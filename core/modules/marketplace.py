@@ -32,8 +32,10 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from core.app import get_discovery
 from core.errors import ModuleError
 from core.i18n import gettext as _
+from core.modules import lifecycle
 from core.plugins import NAME_PATTERN
 from core.version import __version__ as CORE_VERSION
 
@@ -297,9 +299,6 @@ def install_from_marketplace(ctx, name: str, location: str) -> list[str]:
     not here yet, pip-installs them, finds the new plugins, then installs the modules through
     :func:`core.modules.lifecycle.install` (all or nothing in the database).
     """
-    from core.app import get_discovery
-    from core.modules import lifecycle
-
     catalog = load_catalog(location)
     entry = find_entry(catalog, name)
     present = set(get_discovery(ctx.extra_plugins, refresh=True).plugins)
@@ -318,6 +317,4 @@ def install_from_marketplace(ctx, name: str, location: str) -> list[str]:
 
 def install_from_app(app, name: str) -> list[str]:
     """:func:`install_from_marketplace` with the catalog and modules of ``app``."""
-    from core.modules import lifecycle
-
     return install_from_marketplace(lifecycle.context_from_app(app), name, app.config["MARKETPLACE"])

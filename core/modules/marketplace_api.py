@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from marshmallow import Schema, fields
 
-from core.api.base import API_PREFIX, ApiError, documented, json_response, load_body
+from core.api.base import API_PREFIX, documented, json_response, load_body
+from core.db import close_request_session
 from core.errors import KontorError
 from core.modules import marketplace
+from core.modules.api import _refused
 from core.security import require
 
 
@@ -38,10 +40,6 @@ class InstalledSchema(Schema):
     installed = fields.List(fields.String())
 
 
-def _refused(exc: KontorError) -> ApiError:
-    return ApiError(exc.status, "Refused", exc.message, exc.as_errors())
-
-
 def create_api() -> Blueprint:
     """The ``api_marketplace`` blueprint (made anew for every app build)."""
     bp = Blueprint("api_marketplace", __name__, url_prefix=f"{API_PREFIX}/modules/marketplace")
@@ -62,6 +60,7 @@ def create_api() -> Blueprint:
                 response=InstalledSchema)
     def install():
         data = load_body(MarketplaceInstallSchema())
+        close_request_session()  # the install has its own transaction; this one must not hold a lock meanwhile
         try:
             installed = marketplace.install_from_app(current_app, data["name"])
         except KontorError as exc:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 
-from core.db import session as db
+from core.db import close_request_session
 from core.errors import KontorError
 from core.i18n import gettext as _
 from core.modules import marketplace
 from core.modules.registry import read_state
 from core.security import require
-from core.web.shell import render
+from core.web.shell import is_partial_request, render
 
 
 def _section(error: str | None = None, status: int = 200):
@@ -29,7 +29,7 @@ def _section(error: str | None = None, status: int = 200):
 
 def create_blueprint() -> Blueprint:
     """The ``marketplace`` blueprint (made anew for every app build)."""
-    bp = Blueprint("marketplace", __name__, url_prefix="/modules/marketplace")
+    bp = Blueprint("marketplace", __name__, url_prefix="/admin/marketplace")
 
     @bp.get("/")
     @require("core.module.read")
@@ -39,15 +39,16 @@ def create_blueprint() -> Blueprint:
     @bp.post("/<name>")
     @require("core.module.manage")
     def install(name):
+        close_request_session()  # the install has its own transaction; this one must not hold a lock meanwhile
         try:
             installed = marketplace.install_from_app(current_app, name)
         except KontorError as exc:
-            db.rollback()
-            return _section(exc.message, exc.status)
+            # htmx swaps only successful answers: the section comes back with the error in it
+            return _section(exc.message, 200 if is_partial_request() else exc.status)
         flash(_("Installed: %(names)s.", names=", ".join(installed)), "success")
         if request.headers.get("HX-Request"):
             # the menu and the module list change too: show the whole page anew
             return "", 204, {"HX-Refresh": "true"}
-        return redirect(url_for("marketplace.catalog"))
+        return redirect(url_for("modules.index"))
 
     return bp

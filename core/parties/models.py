@@ -54,9 +54,12 @@ class Party(Base):
     company: Mapped["Party | None"] = relationship(remote_side=[id], foreign_keys=[company_id])
     tags: Mapped[list[Tag]] = relationship(secondary=party_tags, lazy="selectin", order_by=Tag.name)
 
-    __table_args__ = (Index("ix_core_party_active_name", "active", "name_key", "id"),)
+    __table_args__ = (
+        Index("ix_core_party_active_name", "active", "name_key", "id"),
+        Index("ix_core_party_active_city", "active", "city", "id"),
+    )
 
     @property
     def tag_names(self) -> list[str]:
         """The names of the party's tags, sorted."""
-        return [tag.name for tag in self.tags]
+        return sorted((tag.name for tag in self.tags), key=str.casefold)

@@ -130,7 +130,7 @@ class TagList(fields.Field):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return []
-        return [getattr(tag, "name", tag) for tag in value]
+        return sorted((getattr(tag, "name", tag) for tag in value), key=str.casefold)
 
 
 def _text(length: int, *validators) -> fields.String:

@@ -110,3 +110,9 @@ def test_a_purged_module_is_restored_from_its_archive(hello, api):
     [archive] = lifecycle.purge(lifecycle.context_from_app(hello.app), ["hello"])
     lifecycle.install(lifecycle.context_from_app(hello.app), ["hello"], restore_from=archive)
     assert len(api.get("/api/v1/hello/greetings").get_json()["items"]) == len(LANGUAGES)
+
+
+def test_it_keeps_the_plugin_contract(settings):
+    from tests.contract import check_plugin
+
+    check_plugin("hello", settings, module="kontor_hello.plugin")

@@ -197,8 +197,15 @@ def test_a_dependency_cycle_in_the_catalog_is_refused():
 
 
 @pytest.fixture
-def settings(settings, catalog_folder):
-    return {**settings, "MARKETPLACE": str(catalog_folder), "EXTRA_PLUGINS": ()}
+def settings(settings, catalog_folder, request):
+    """The catalog configured; the example plugin's code is here only for tests asking for ``code_present``."""
+    extra = settings["EXTRA_PLUGINS"] if "code_present" in request.fixturenames else ()
+    return {**settings, "MARKETPLACE": str(catalog_folder), "EXTRA_PLUGINS": extra}
+
+
+@pytest.fixture
+def code_present():
+    """Marks a test whose app finds the example plugin's code without a download."""
 
 
 def test_the_api_lists_the_catalog(api):
@@ -238,23 +245,34 @@ def test_a_user_without_the_module_permission_cannot_install(app, client):
 
     make_user(app, "clerk", ["staff"], "clerk password 1")
     client.login("clerk", "clerk password 1")
-    assert client.htmx("POST", "/modules/marketplace/hello").status_code == 403
-    assert client.get("/modules/marketplace/").status_code == 403
+    assert client.htmx("POST", "/admin/marketplace/hello").status_code == 403
+    assert client.get("/admin/marketplace/").status_code == 403
 
 
 def test_the_admin_section_shows_the_catalog_with_install_buttons(admin_client):
-    response = admin_client.htmx("GET", "/modules/marketplace/")
+    response = admin_client.htmx("GET", "/admin/marketplace/")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert page.lstrip().startswith('<section id="marketplace">')
-    assert "Hello" in page and 'hx-post="/modules/marketplace/hello"' in page
+    assert "Hello" in page and 'hx-post="/admin/marketplace/hello"' in page
 
 
 def test_the_admin_section_shows_a_refused_install(admin_client, catalog_folder):
     (catalog_folder / WHEEL).write_bytes(b"tampered")
-    response = admin_client.post_form("/modules/marketplace/hello", {})
+    response = admin_client.post_form("/admin/marketplace/hello", {})
     assert response.status_code == 409
     assert "checksum" in response.get_data(as_text=True)
+
+
+def test_a_module_whose_code_is_here_is_installed_without_a_download(code_present, admin_client, api, catalog_folder):
+    (catalog_folder / WHEEL).write_bytes(b"tampered")  # never fetched: the code is already here
+    response = admin_client.htmx("POST", "/admin/marketplace/hello")
+    assert response.status_code == 204 and response.headers["HX-Refresh"] == "true"
+    assert api.get("/api/v1/hello/greetings").status_code == 200
+    section = admin_client.htmx("GET", "/admin/marketplace/").get_data(as_text=True)
+    assert "Installed" in section and 'hx-post="/admin/marketplace/hello"' not in section
+    refused = api.post("/api/v1/modules/marketplace", json={"name": "hello"})
+    assert refused.status_code == 409 and "Already installed" in refused.get_json()["detail"]
 
 
 def test_the_cli_lists_the_catalog(app):

@@ -281,14 +281,21 @@ def test_a_script_in_a_name_is_shown_as_text(admin_client, db):
         assert "&lt;script&gt;alert(" in page, path
 
 
-def test_staff_read_and_write_but_cannot_merge_or_change_the_company(dispatcher, app, db):
-    source, target, _ = _pair(db)
+@pytest.fixture
+def clerk(dispatcher, app) -> WebClient:
+    """A client signed in as a user with the role staff (signed in before ``db`` opens its context)."""
     make_user(app, "clerk", ["staff"], "clerk password 1")
-    clerk = WebClient(dispatcher)
-    assert clerk.login("clerk", "clerk password 1").status_code == 302
+    client = WebClient(dispatcher)
+    assert client.login("clerk", "clerk password 1").status_code == 302
+    return client
+
+
+def test_staff_read_and_write_but_cannot_merge_or_change_the_company(clerk, db):
+    source, target, _ = _pair(db)
     assert clerk.get("/parties").status_code == 200
     assert "Merge…" not in clerk.get(f"/parties/{target.id}").get_data(as_text=True)
-    assert clerk.post_form("/parties/new", {**ACME, "name": "Clerk's Corp"}).status_code == 303
+    created = clerk.post_form("/parties/new", {**ACME, "name": "Clerk's Corp"})
+    assert created.status_code == 303, created.get_data(as_text=True)
     assert clerk.post_form(f"/parties/{target.id}/edit", {**ACME, "name": "Renamed"}).status_code == 303
     assert clerk.get(f"/parties/{source.id}/merge").status_code == 403
     assert clerk.post_form(f"/parties/{source.id}/merge", {"into": str(target.id)}).status_code == 403

@@ -1,25 +1,7 @@
 """``kontor users``: create (a generated password), token (alone on stdout), list, deactivate, reset."""
-import pytest
-from click.testing import CliRunner
-
 from core.auth import services
 from core.auth.tokens import user_for_token
-from core.cli import main
 from tests.conftest import WebClient
-
-
-@pytest.fixture
-def kontor(settings, monkeypatch):
-    """Run ``kontor …`` against the test database, as an operator would."""
-    monkeypatch.setenv("KONTOR_DATABASE_URL", settings["DATABASE_URL"])
-    monkeypatch.setenv("KONTOR_INSTANCE", settings["INSTANCE_PATH"])
-    monkeypatch.setenv("KONTOR_SECRET_KEY", settings["SECRET_KEY"])
-    monkeypatch.setenv("KONTOR_PLUGINS", "kontor_hello.plugin")
-
-    def run(*args):
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-    return run
 
 
 def _password(output: str) -> str:

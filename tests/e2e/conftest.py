@@ -41,7 +41,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request) -> str:
     """Browser tests run on SQLite: they exercise the UI; the backends are covered below it."""
     return request.param

@@ -1,0 +1,78 @@
+"""The modules in the JSON API: ``GET /api/v1/modules`` and ``POST /api/v1/modules``."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from marshmallow import Schema, fields, validate
+
+from core.api.base import ApiBlueprint, ApiError, documented, json_response, load_body
+from core.errors import KontorError
+from core.modules import lifecycle
+from core.security import require
+
+
+class ModuleSchema(Schema):
+    """A module and its state (available, installed, disabled, upgradable, quarantined)."""
+
+    name = fields.String()
+    title = fields.String()
+    version = fields.String(metadata={"description": "The version of the code here."})
+    installed_version = fields.String()
+    state = fields.String()
+    depends = fields.List(fields.String())
+    required_by = fields.List(fields.String())
+    summary = fields.String()
+    author = fields.String()
+    license = fields.String()
+    category = fields.String()
+    error = fields.String()
+
+
+class ModuleActSchema(Schema):
+    """A lifecycle act on one module."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    action = fields.String(required=True, validate=validate.OneOf(sorted(lifecycle.ACTS)))
+    cascade = fields.Boolean(load_default=False, metadata={"description": "disable: also disable dependents."})
+
+
+class ModuleActResultSchema(Schema):
+    """What an act did: the modules it changed and the archives a purge wrote."""
+
+    action = fields.String()
+    modules = fields.List(fields.String())
+    archives = fields.List(fields.String())
+
+
+def _refused(exc: KontorError) -> ApiError:
+    title = "Not Found" if exc.status == 404 else "Refused"
+    return ApiError(exc.status, title, exc.message, exc.as_errors())
+
+
+def create_api() -> Blueprint:
+    """The ``api_modules`` blueprint at /api/v1/modules (made anew for every app build)."""
+    bp = ApiBlueprint("modules", __name__)
+
+    @bp.get("")
+    @require("core.module.read")
+    @documented("List the modules and their states", response=ModuleSchema, many=True)
+    def list_modules():
+        statuses = lifecycle.module_status(lifecycle.context_from_app(current_app))
+        return json_response({"items": ModuleSchema().dump([s.as_dict() for s in statuses], many=True)})
+
+    @bp.post("")
+    @require("core.module.manage")
+    @documented("Install, disable, enable, purge or upgrade a module", body=ModuleActSchema,
+                response=ModuleActResultSchema)
+    def act():
+        data = load_body(ModuleActSchema())
+        action = data["action"]
+        options = {"cascade": data["cascade"]} if action == "disable" else {}
+        try:
+            result = lifecycle.ACTS[action](lifecycle.context_from_app(current_app), [data["name"]], **options)
+        except KontorError as exc:
+            raise _refused(exc) from None
+        body = {"action": action, "modules": [data["name"]] if action == "purge" else result,
+                "archives": [p.name for p in result] if action == "purge" else []}
+        return json_response(ModuleActResultSchema().dump(body))
+
+    return bp
