@@ -278,9 +278,10 @@ def sign_in(port: int, username: str, password: str) -> str:
     return header()
 
 
-def load(port: int, path: str, cookie: str, seconds: float, connections: int, max_requests: int) -> dict:
-    """Requests/s and latency of ``path`` under a bounded load (wrk if installed)."""
-    if shutil.which("wrk"):
+def load(port: int, path: str, cookie: str, seconds: float, connections: int, max_requests: int,
+         tool: str = "auto") -> dict:
+    """Requests/s and latency of ``path`` under a bounded load (wrk if installed, unless ``tool`` is python)."""
+    if tool == "wrk" or (tool == "auto" and shutil.which("wrk")):
         return _load_wrk(port, path, cookie, seconds, connections)
     return _load_threads(port, path, cookie, seconds, connections, max_requests)
 
@@ -528,11 +529,11 @@ class Runner:
                 status, _, body = request(server.port, "GET", path, headers={"Cookie": cookie})
                 if status != 200:
                     raise RuntimeError(f"{path} answered HTTP {status}")
-                load(server.port, path, cookie, 1.0, self.args.connections, 10_000)  # warms both workers
+                load(server.port, path, cookie, 1.0, self.args.connections, 10_000, self.args.load_tool)  # warm-up
                 results = []
                 for _ in range(self.args.runs):
                     result = load(server.port, path, cookie, self.args.duration, self.args.connections,
-                                  self.args.max_requests)
+                                  self.args.max_requests, self.args.load_tool)
                     if result["not_200"] or result["socket_errors"]:
                         raise RuntimeError(f"{path}: {result['not_200']} answers were not 200, "
                                            f"{result['socket_errors']} socket errors")
@@ -694,7 +695,9 @@ def parse_args(argv=None):
     parser.add_argument("--connections", type=int, default=4, help="concurrent connections of the load")
     parser.add_argument("--max-requests", type=int, default=200_000, help="request cap of one load run")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--client-requests", type=int, default=50, help="test-client requests per run")
+    parser.add_argument("--load-tool", choices=("auto", "wrk", "python"), default="auto",
+                        help="wrk, or a Python thread pool of keep-alive connections (auto: wrk if installed)")
+    parser.add_argument("--client-requests", type=int, default=20, help="test-client requests per run")
     parser.add_argument("--tryton-n", type=int, default=10_000, help="parties created beside Tryton's figure")
     parser.add_argument("--tryton-python", default="", help="the Python of a Tryton venv set up as "
                         "shared/peers/tryton/README.md says: runs its peer benchmark beside Kontor's")
@@ -705,7 +708,7 @@ def parse_args(argv=None):
         args.runs = min(args.runs, 2)
         args.parties = min(args.parties, 20_000)
         args.duration = min(args.duration, 2.0)
-        args.client_requests = min(args.client_requests, 20)
+        args.client_requests = min(args.client_requests, 10)
         args.tryton_n = min(args.tryton_n, 1_000)
     return args
 

@@ -141,15 +141,17 @@ def _label(plugin_name: str) -> str:
     return plugin_name.removesuffix(".plugin")
 
 
-def load_demo_data(app: Flask, echo=click.echo) -> list[str]:
+def load_demo_data(app: Flask) -> tuple[list[str], list[str]]:
     """Call ``load_demo_data`` of every active plugin that has not loaded its demo data yet.
 
-    Each plugin's data goes in its own transaction; a progress bar follows the records added.
-    Returns the names of the plugins whose demo data was loaded now.
+    Each plugin's data goes in its own transaction (a plugin that fails loads nothing; the others
+    go on); a progress bar follows the records added. Returns the plugins whose demo data was
+    loaded now, and a message for each that failed.
     """
     kontor = app.extensions["kontor"]
     impls = kontor.pm.hook.load_demo_data.get_hookimpls()
     done: list[str] = []
+    failed: list[str] = []
     with app.app_context():
         from core.db import session as db
 
@@ -157,9 +159,9 @@ def load_demo_data(app: Flask, echo=click.echo) -> list[str]:
         todo = [impl for impl in impls if impl.plugin_name not in already]
         for impl in impls:
             if impl.plugin_name in already:
-                echo(f"Demo data of {_label(impl.plugin_name)} is already loaded; skipped.")
+                click.echo(f"Demo data of {_label(impl.plugin_name)} is already loaded; skipped.")
         if not todo:
-            return done
+            return done, failed
         with click.progressbar(length=len(todo), label="Demo data", show_pos=True) as bar:
             for impl in todo:
                 added = [0]
@@ -170,12 +172,19 @@ def load_demo_data(app: Flask, echo=click.echo) -> list[str]:
                     bar.update(0)
 
                 arguments = {"session": db, "progress": progress}
-                impl.function(**{name: arguments[name] for name in impl.argnames})
-                _mark_loaded(db, impl.plugin_name)
-                db.commit()
-                done.append(impl.plugin_name)
+                try:
+                    impl.function(**{name: arguments[name] for name in impl.argnames})
+                    _mark_loaded(db, impl.plugin_name)
+                    db.commit()
+                except Exception as exc:  # one module's broken demo data must not stop the others'
+                    db.rollback()
+                    failed.append(f"{_label(impl.plugin_name)}: {type(exc).__name__}: {exc}")
+                else:
+                    done.append(impl.plugin_name)
                 bar.update(1)
-    return done
+    for message in failed:
+        click.echo(f"Error: demo data of {message}", err=True)
+    return done, failed
 
 
 def write_password_file(path: str, password: str) -> None:
@@ -202,7 +211,7 @@ def demo_command(password_file, reset_passwords):
                    currency=COMPANY["base_currency"], country=COMPANY["country"])
     click.echo("Initialised a new Kontor database." if fresh else "The Kontor database exists; keeping its data.")
 
-    installed, before = install_bundled(_rebuilt(current_app))
+    installed, before = install_bundled(current_app if fresh else _rebuilt(current_app))
     for name in before:
         click.echo(f"Module {name} is installed already.")
     if installed:
@@ -219,11 +228,13 @@ def demo_command(password_file, reset_passwords):
     for note in notes:
         click.echo(note)
 
-    load_demo_data(app)
+    _, failed = load_demo_data(app)
 
     if password_file and "admin" in passwords:
         write_password_file(password_file, passwords["admin"])
     _print_sign_in(passwords)
+    if failed:
+        raise SystemExit(1)
 
 
 def _print_sign_in(passwords: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ a template that ``kontor init`` prepared once.
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from sqlalchemy import create_engine, text
 from werkzeug.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
+# Argon2 at full strength costs ~60 ms a hash; the suite hashes thousands of times.
+os.environ.setdefault("KONTOR_PASSWORD_HASH_PROFILE", "CHEAPEST")
 sys.path.insert(0, str(ROOT / "tests" / "example_plugin"))
 sys.path.insert(0, str(ROOT / "tests" / "fixture_plugins"))
 

@@ -79,8 +79,9 @@ def example_value(field: fields.Field) -> Any:
     if choice is not None:
         return choice
     samples = [
-        (fields.Email, "someone@example.com"), (fields.Url, "https://example.com/"), (fields.UUID, "0b5c2f3e-3f1a-4c1e-9a55-3c1f8d0f9a10"),
-        (fields.Boolean, True), (fields.Integer, 1), (fields.Decimal, "1.50"), (fields.Float, 1.5), (fields.Number, 1),
+        (fields.Email, "someone@example.com"), (fields.Url, "https://example.com/"),
+        (fields.UUID, "0b5c2f3e-3f1a-4c1e-9a55-3c1f8d0f9a10"), (fields.Boolean, True), (fields.Integer, 1),
+        (fields.Decimal, "1.50"), (fields.Float, 1.5), (fields.Number, 1),
         (fields.AwareDateTime, "2026-01-02T03:04:05+00:00"), (fields.DateTime, "2026-01-02T03:04:05+00:00"),
         (fields.Date, "2026-01-02"), (fields.Time, "03:04:05"), (fields.Dict, {}), (fields.String, "Example"),
     ]

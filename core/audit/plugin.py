@@ -1,6 +1,7 @@
 """The audit log as a built-in plugin: its permission, pages, API, menu item, command and panel."""
 from core.audit import api, cli, routes
-from core.contrib import MenuItem, Panel, Permission
+from core.audit.services import changes_of
+from core.contrib import JinjaExtras, MenuItem, Panel, Permission
 from core.i18n import lazy_gettext as _l
 from core.plugins import hookimpl
 
@@ -40,3 +41,9 @@ def record_panels(kind, record):
         return []
     return [Panel(_l("History"), "core.audit.read", endpoint="audit.record_panel",
                   endpoint_args={"table_name": table, "record_id": record.id}, order=900)]
+
+
+@hookimpl
+def register_jinja():
+    return JinjaExtras(globals={"audit_changes": changes_of},
+                       filters={"audit_action": routes.action_label, "audit_value": routes.show_value})

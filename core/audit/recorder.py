@@ -117,12 +117,13 @@ def write_records(session: Session, entries: list[dict[str, Any]]) -> None:
             "seq": seq,
             "at": at,
             "user_id": actor.user_id,
-            "username": actor.username,
+            # cut to the column sizes before hashing: what is stored is exactly what was hashed
+            "username": actor.username[:80],
             "origin": actor.origin[:300],
-            "action": entry["action"],
-            "module": entry.get("module") or _module_of(entry.get("table_name", "")),
-            "table_name": entry.get("table_name", ""),
-            "record_id": str(entry.get("record_id", "")),
+            "action": entry["action"][:40],
+            "module": (entry.get("module") or _module_of(entry.get("table_name", "")))[:64],
+            "table_name": entry.get("table_name", "")[:80],
+            "record_id": str(entry.get("record_id", ""))[:80],
             "changes": json.dumps(entry.get("changes") or {}, sort_keys=True, ensure_ascii=False, default=plain),
         }
         row["prev_hash"] = prev
@@ -221,7 +222,41 @@ def _after_flush(session: Session, _flush_context) -> None:
     write_records(session, entries)
 
 
+def _load_deleted(session: Session, _flush_context, _instances) -> None:
+    # an expired row about to be deleted is read now: after the flush its values are gone
+    for obj in session.deleted:
+        if not _audited(obj):
+            continue
+        state = inspect(obj)
+        for key in state.unloaded & set(state.mapper.column_attrs.keys()):
+            getattr(obj, key)
+
+
+def _keep_old_value(target, value, oldvalue, initiator):
+    return value
+
+
+def _watch_old_values(mapper, class_) -> None:
+    """Load an unloaded column before it is overwritten, so the audit record has its old value."""
+    if not getattr(class_, "__audited__", False) or class_ in _watched:
+        return
+    _watched.add(class_)
+    for attr in mapper.column_attrs:
+        event.listen(getattr(class_, attr.key), "set", _keep_old_value, active_history=True)
+
+
+_watched: set[type] = set()
+
+
 def install_listeners(factory) -> None:
     """Audit every flush of sessions made by ``factory``."""
+    from core.db import Base
+
     if not event.contains(factory, "after_flush", _after_flush):
         event.listen(factory, "after_flush", _after_flush)
+        event.listen(factory, "before_flush", _load_deleted)
+    if not event.contains(Base, "mapper_configured", _watch_old_values):
+        event.listen(Base, "mapper_configured", _watch_old_values, propagate=True)
+    for mapper in list(Base.registry.mappers):
+        if mapper.configured:
+            _watch_old_values(mapper, mapper.class_)

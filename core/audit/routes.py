@@ -1,12 +1,17 @@
 """The audit log's pages: search with filters, a record's history, and the history panel."""
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
+from typing import Any
+
 from flask import Blueprint, current_app, request
 from marshmallow import ValidationError
 
 from core.audit import services
 from core.audit.schemas import AuditQuerySchema
 from core.db import session as db
+from core.i18n import date_
 from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
 from core.security import require
@@ -34,8 +39,24 @@ def action_label(action: str) -> str:
     return str(label) if label else action
 
 
-def _common() -> dict:
-    return {"changes_of": services.changes_of, "action_label": action_label}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?)?$")
+
+
+def show_value(value: Any) -> str:
+    """A before or after value of a change as the user reads it (dates in their locale)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            moment = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        except ValueError:
+            return value
+        return date_(moment)
+    return str(value)
 
 
 def _empty_page(filters: dict[str, str]) -> Page:
@@ -60,9 +81,8 @@ def create_blueprint() -> Blueprint:
             page = services.list_records(db, args["filters"], after=args["after"],
                                          limit=current_app.config["PAGE_SIZE"])
         modules = sorted({"core", *current_app.extensions["kontor"].active_names})
-        html = render("audit/list.html", "audit/_list.html", page=page, errors=errors,
-                      module_options=[(m, m) for m in modules],
-                      actions=sorted(ACTION_LABELS), title=_("Audit log"), **_common())
+        html = render("audit/list.html", "audit/_list.html", page=page, errors=errors, modules=modules,
+                      actions=sorted(ACTION_LABELS), title=_("Audit log"))
         return html, status
 
     @bp.get("/record/<table_name>/<record_id>")
@@ -71,13 +91,12 @@ def create_blueprint() -> Blueprint:
         page = services.record_history(db, table_name, record_id, after=request.args.get("after"),
                                        limit=current_app.config["PAGE_SIZE"])
         return render("audit/history.html", "audit/_history.html", page=page, table_name=table_name,
-                      record_id=record_id, title=_("History of %(table)s %(id)s", table=table_name, id=record_id),
-                      **_common())
+                      record_id=record_id, title=_("History of %(table)s %(id)s", table=table_name, id=record_id))
 
     @bp.get("/panel/<table_name>/<record_id>")
     @require("core.audit.read")
     def record_panel(table_name: str, record_id: str):
         page = services.record_history(db, table_name, record_id, limit=PANEL_SIZE)
-        return render("audit/_panel.html", page=page, table_name=table_name, record_id=record_id, **_common())
+        return render("audit/_panel.html", page=page, table_name=table_name, record_id=record_id)
 
     return bp

@@ -16,11 +16,11 @@ from core.web.listing import Page, keyset_page
 #: Rows read per query while verifying: memory stays flat however long the log is.
 VERIFY_CHUNK = 5000
 
-_CHAIN_COLUMNS = (
-    AuditRecord.seq, AuditRecord.at, AuditRecord.user_id, AuditRecord.username, AuditRecord.origin,
-    AuditRecord.action, AuditRecord.module, AuditRecord.table_name, AuditRecord.record_id,
-    AuditRecord.changes, AuditRecord.prev_hash, AuditRecord.hash,
-)
+_AUDIT = AuditRecord.__table__
+# plain table columns, not ORM attributes: rows come back without the ORM's per-row loading cost
+_CHAIN_COLUMNS = tuple(_AUDIT.c[name] for name in (
+    "seq", "at", "user_id", "username", "origin", "action", "module", "table_name", "record_id", "changes",
+    "prev_hash", "hash"))
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ def _chunks(db: Session, upto: int, size: int) -> Iterator[list]:
     last = 0
     while True:
         rows = db.execute(
-            select(*_CHAIN_COLUMNS).where(AuditRecord.seq > last, AuditRecord.seq <= upto)
-            .order_by(AuditRecord.seq).limit(size)
+            select(*_CHAIN_COLUMNS).where(_AUDIT.c.seq > last, _AUDIT.c.seq <= upto)
+            .order_by(_AUDIT.c.seq).limit(size)
         ).all()
         if not rows:
             return

@@ -1,12 +1,17 @@
 """Password hashing with Argon2id, and generated passwords."""
 from __future__ import annotations
 
+import os
 import secrets
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+#: The Argon2 parameter profile (a name in ``argon2.profiles``). The test suite sets ``CHEAPEST``;
+#: stored hashes carry their parameters, so changing it never locks anyone out.
+PROFILE = os.environ.get("KONTOR_PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
+
+_hasher = PasswordHasher.from_parameters(getattr(profiles, PROFILE))
 # verifying against this when the user does not exist takes as long as a real check
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.auth.models import ApiToken, User
@@ -13,6 +14,7 @@ from core.errors import KontorError, NotFound
 from core.i18n import gettext as _
 
 TOKEN_PREFIX = "kt_"
+LAST_USED_RESOLUTION = timedelta(hours=1)
 
 
 def _digest(token: str) -> str:
@@ -31,12 +33,29 @@ def create_token(db: Session, user: User, name: str = "") -> tuple[ApiToken, str
     return token, secret
 
 
-def user_for_token(db: Session, secret: str) -> User | None:
-    """The active user owning the unrevoked token ``secret``, or None."""
+def valid_token(db: Session, secret: str) -> ApiToken | None:
+    """The unrevoked token ``secret`` of an active user, or None."""
     token = db.execute(select(ApiToken).where(ApiToken.token_hash == _digest(secret))).scalar_one_or_none()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    return token.user
+    return token
+
+
+def user_for_token(db: Session, secret: str) -> User | None:
+    """The active user owning the unrevoked token ``secret``, or None."""
+    token = valid_token(db, secret)
+    return token.user if token else None
+
+
+def is_use_worth_noting(token: ApiToken) -> bool:
+    """Whether ``token.last_used_at`` is stale enough to be written again (hourly resolution)."""
+    return token.last_used_at is None or utcnow() - token.last_used_at >= LAST_USED_RESOLUTION
+
+
+def note_use(engine, token_id: int) -> None:
+    """Record that a token was used, in a transaction of its own."""
+    with engine.begin() as conn:
+        conn.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def revoke_token(db: Session, token: ApiToken) -> None:

@@ -255,7 +255,7 @@ def install(ctx: ModuleContext, names: list[str], *, restore_from: Path | str | 
         order = _order(ctx, names)
         disabled = [n for n in order if n in installed and installed[n].state != ENABLED]
         if disabled:
-            raise ModuleError(_("%(names)s must be enabled first: modules being installed depend on it.",
+            raise ModuleError(_("%(names)s is disabled, and the modules being installed need it; enable it first.",
                                 names=", ".join(disabled)), field="name")
         todo = [n for n in order if n not in installed]
         locations = migration_locations(ctx.discovery)
@@ -329,7 +329,7 @@ def disable(ctx: ModuleContext, names: list[str], *, cascade: bool = False,
         needing = [d for n in names for d in dependents(n, ctx.plugins, enabled) if d not in names]
         needing = list(dict.fromkeys(needing))
         if needing and not cascade:
-            raise ModuleError(_("%(names)s cannot be disabled while %(dependents)s depend on it; disable those "
+            raise ModuleError(_("%(names)s cannot be disabled while needed by %(dependents)s; disable those "
                                 "too (cascade).", names=", ".join(names), dependents=", ".join(needing)),
                               field="name")
         targets = _dependents_first(ctx, needing + names)
@@ -355,7 +355,7 @@ def enable(ctx: ModuleContext, names: list[str], *, progress: Progress | None = 
         order = _order(ctx, names)
         missing = [n for n in order if n not in installed]
         if missing:
-            raise ModuleError(_("%(names)s must be installed first: %(wanting)s depend on it.",
+            raise ModuleError(_("%(wanting)s needs %(names)s, which is not installed; install it first.",
                                 names=", ".join(missing), wanting=", ".join(names)), field="name")
         targets = [n for n in order if installed[n].state != ENABLED]
         for name in targets:
@@ -403,7 +403,7 @@ def purge(ctx: ModuleContext, names: list[str], *, progress: Progress | None = N
             others = set(installed) - set(names)
             needing = list(dict.fromkeys(d for n in names for d in dependents(n, ctx.plugins, others)))
             if needing:
-                raise ModuleError(_("%(names)s cannot be purged while %(dependents)s depend on it; purge those "
+                raise ModuleError(_("%(names)s cannot be purged while needed by %(dependents)s; purge those "
                                     "first.", names=", ".join(names), dependents=", ".join(needing)), field="name")
             targets = _dependents_first(ctx, names)
             pm = _active_manager(ctx, installed)

@@ -5,7 +5,6 @@ from flask import Blueprint, current_app
 from marshmallow import Schema, fields
 
 from core.api.base import API_PREFIX, documented, json_response, load_body
-from core.db import close_request_session
 from core.errors import KontorError
 from core.modules import marketplace
 from core.modules.api import _refused
@@ -60,7 +59,6 @@ def create_api() -> Blueprint:
                 response=InstalledSchema)
     def install():
         data = load_body(MarketplaceInstallSchema())
-        close_request_session()  # the install has its own transaction; this one must not hold a lock meanwhile
         try:
             installed = marketplace.install_from_app(current_app, data["name"])
         except KontorError as exc:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 
-from core.db import close_request_session
 from core.errors import KontorError
 from core.i18n import gettext as _
 from core.modules import marketplace
@@ -39,7 +38,6 @@ def create_blueprint() -> Blueprint:
     @bp.post("/<name>")
     @require("core.module.manage")
     def install(name):
-        close_request_session()  # the install has its own transaction; this one must not hold a lock meanwhile
         try:
             installed = marketplace.install_from_app(current_app, name)
         except KontorError as exc:

@@ -60,6 +60,11 @@ class Party(Base):
     )
 
     @property
+    def created_on(self):
+        """The (UTC) day the party was created."""
+        return self.created_at.date() if self.created_at else None
+
+    @property
     def tag_names(self) -> list[str]:
         """The names of the party's tags, sorted."""
         return sorted((tag.name for tag in self.tags), key=str.casefold)

@@ -1,7 +1,8 @@
 """Parties, the shared master data, as a built-in plugin."""
-from core.contrib import MenuItem, Permission, Role
+from core.contrib import JinjaExtras, MenuItem, Permission, Role
 from core.i18n import lazy_gettext as _l
 from core.parties import api, demo, routes
+from core.parties.schemas import country_name
 from core.plugins import hookimpl
 
 
@@ -32,6 +33,11 @@ def register_api():
 @hookimpl
 def register_menu_items():
     return [MenuItem("contacts", _l("Parties"), "parties.party_list", "core.party.read", order=10)]
+
+
+@hookimpl
+def register_jinja():
+    return JinjaExtras(globals={"country_name": country_name})
 
 
 @hookimpl

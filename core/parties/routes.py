@@ -22,7 +22,7 @@ COLUMNS = [
     Column("city", _l("City"), sort="city"),
     Column("country", _l("Country")),
     Column("tag_names", _l("Tags")),
-    Column("created_at", _l("Created"), sort="created", format="date"),
+    Column("created_on", _l("Created"), sort="created", format="date"),
 ]
 
 

@@ -77,6 +77,17 @@ def country_options(locale: str = "en") -> list[tuple[str, str]]:
     return sorted(((code, names.get(code, code)) for code in country_codes()), key=lambda o: o[1])
 
 
+def country_name(code: str, locale: str | None = None) -> str:
+    """The name of country ``code`` in ``locale`` (default: the user's), or the code itself."""
+    if not code:
+        return ""
+    if locale is None:
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or "en")
+    return Locale.parse(locale).territories.get(code, code)
+
+
 def normalise_vat_id(value: str) -> str:
     """A VAT id without spaces, dashes or dots between groups, in capitals."""
     return re.sub(r"[\s\-]", "", value or "").upper()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import Select, exists, func, insert, or_, select, text
+from sqlalchemy import Select, exists, func, insert, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from core.audit.recorder import record_event, write_records
@@ -61,7 +61,8 @@ def _apply(db: Session, party: Party, data: dict[str, Any]) -> None:
     company_id = data.get("company_id", party.company_id)
     if data.get("kind", party.kind) == "company" and company_id is not None:
         raise KontorError(gettext("Only a person belongs to a company."), field="company_id", status=422)
-    _check_company(db, party, company_id)
+    if company_id != party.company_id:
+        _check_company(db, party, company_id)
     tags = data.pop("tags", None)
     for key, value in data.items():
         setattr(party, key, value)
@@ -110,7 +111,7 @@ def parties_query(*, q: str = "", kind: str = "", tag: str = "", country: str = 
     """The parties matching a search and filters (``active``: "1", "0" or "all")."""
     stmt = select(Party)
     if active in ("1", "0"):
-        stmt = stmt.where(Party.active.is_(active == "1"))
+        stmt = stmt.where(Party.active == (active == "1"))
     if q.strip():
         stmt = stmt.where(search_condition(q))
     if kind:
@@ -140,7 +141,7 @@ def search_parties(db: Session, q: str, *, limit: int = 20, kind: str = "") -> l
 
 def people_of(db: Session, company: Party) -> list[Party]:
     """The active people who belong to ``company``, by name."""
-    stmt = select(Party).where(Party.company_id == company.id, Party.active.is_(True)).order_by(Party.name_key, Party.id)
+    stmt = select(Party).where(Party.company_id == company.id, Party.active == true()).order_by(Party.name_key, Party.id)
     return list(db.execute(stmt).scalars())
 
 
@@ -156,7 +157,7 @@ def find_duplicates(db: Session, party: Party, *, limit: int = 20) -> list[Party
         same.append(func.lower(Party.email) == party.email.lower())
     if party.vat_id:
         same.append(Party.vat_id == party.vat_id)
-    stmt = (select(Party).where(Party.id != party.id, Party.active.is_(True), Party.kind == party.kind, or_(*same))
+    stmt = (select(Party).where(Party.id != party.id, Party.active == true(), Party.kind == party.kind, or_(*same))
             .order_by(Party.name_key, Party.id).limit(limit))
     return list(db.execute(stmt).scalars())
 
@@ -181,7 +182,7 @@ def merge_parties(db: Session, source: Party, target: Party,
     known = {tag.id for tag in target.tags}
     target.tags = list(target.tags) + [tag for tag in source.tags if tag.id not in known]
     for key in MERGE_FILLS:
-        if not getattr(target, key) and getattr(source, key) and not (key == "company_id" and source.company_id == target.id):
+        if not getattr(target, key) and getattr(source, key):
             setattr(target, key, getattr(source, key))
     if not any(getattr(target, key) for key in ADDRESS):
         for key in ADDRESS:

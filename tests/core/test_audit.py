@@ -93,6 +93,21 @@ def test_orm_insert_update_delete_of_a_party_are_audited(db):
     assert services.verify_chain(db).intact
 
 
+def test_old_values_of_expired_rows_are_recorded(db):
+    party = Party(kind="company", name="Acme A/S", name_key="acme a/s", city="Aarhus")
+    db.add(party)
+    db.commit()
+    db.expire(party)  # as after a rollback: the old value is not in memory when it is overwritten
+    party.city = "Odense"
+    db.commit()
+    db.expire(party)
+    db.delete(party)
+    db.commit()
+    update, delete = _records(db, table_name="core_party", record_id=str(party.id))[1:]
+    assert json.loads(update.changes)["city"] == ["Aarhus", "Odense"]
+    assert json.loads(delete.changes)["city"] == ["Odense", None]
+
+
 def test_a_request_records_its_user_and_origin(admin_client, app):
     response = admin_client.post_form("/parties/new", {"kind": "company", "name": "Nordlys ApS", "city": "Aalborg",
                                                        "active": "1"})
@@ -179,6 +194,17 @@ def test_a_removed_tail_is_reported(app, db, backend):
     _tamper(app, db, backend, f"DELETE FROM core_audit WHERE seq = {seqs[-1]}")
     result = services.verify_chain(db)
     assert (result.intact, result.broken_at) == (False, seqs[-1])
+
+
+def test_a_record_appended_past_the_head_is_reported(app, db):
+    tip = services.chain_length(db)
+    db.rollback()
+    columns = "at, user_id, username, origin, action, module, table_name, record_id, changes, prev_hash, hash"
+    with app.extensions["kontor"].engine.begin() as conn:  # INSERT passes the triggers: the chain must notice
+        conn.exec_driver_sql(f"INSERT INTO core_audit (seq, {columns}) SELECT seq + 1, {columns} FROM core_audit "
+                             f"WHERE seq = {tip}")
+    result = services.verify_chain(db)
+    assert (result.intact, result.broken_at, result.reason) == (False, tip + 1, "head")
 
 
 def test_verify_reads_in_chunks_and_reports_progress(db):
@@ -321,14 +347,41 @@ def test_api_verify(api, app, store, backend):
 
 
 def test_reading_the_log_needs_the_permission(app, client, store):
+    from core.auth.models import User
+    from core.auth.tokens import create_token
     from tests.conftest import make_user
 
     party = _make_history(store)
     make_user(app, "clerk", ["staff"], "clerk password 1")
     assert client.login("clerk", "clerk password 1").status_code == 302
-    for path in ("/audit", f"/audit/record/core_party/{party.id}", f"/audit/panel/core_party/{party.id}",
-                 "/api/v1/audit", "/api/v1/audit/verify"):
+    for path in ("/audit", f"/audit/record/core_party/{party.id}", f"/audit/panel/core_party/{party.id}"):
         assert client.get(path).status_code == 403, path
     detail = client.get(f"/parties/{party.id}").get_data(as_text=True)
-    assert "/audit/panel/" not in detail
+    assert detail.count("/audit/") == 0  # neither the history link nor the panel
+    _, token = create_token(store, store.execute(select(User).where(User.username == "clerk")).scalar_one(), "t")
+    store.commit()
+    bearer = {"Authorization": f"Bearer {token}"}
+    for path in ("/api/v1/audit", "/api/v1/audit/verify"):
+        assert client.get(path, headers=bearer).status_code == 403, path
     assert WebClient(client.application).get("/audit").status_code == 302  # anonymous: to the login page
+
+
+def test_dates_are_shown_in_the_users_locale(admin_client, store):
+    import re
+
+    from core.auth.models import User
+
+    _make_history(store)
+    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}", admin_client.get("/audit").get_data(as_text=True))
+    store.execute(select(User).where(User.username == "admin")).scalar_one().locale = "de"
+    store.commit()
+    page = admin_client.get("/audit").get_data(as_text=True)
+    assert re.search(r"\d{2}\.\d{2}\.\d{4}", page.split("<tbody>")[1])
+
+
+def test_long_values_are_cut_to_their_columns(db):
+    record_event(db, "x" * 60, module="m" * 70, table_name="t" * 100, record_id="9" * 100)
+    db.commit()
+    record = _records(db)[-1]
+    assert (len(record.action), len(record.module), len(record.table_name), len(record.record_id)) == (40, 64, 80, 80)
+    assert services.verify_chain(db).intact

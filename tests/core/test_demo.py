@@ -60,7 +60,16 @@ def printed_passwords(output: str) -> dict[str, str]:
     return dict(PASSWORD_LINE.findall(output))
 
 
-def test_demo_creates_company_users_with_roles_and_demo_data(environment, tmp_path):
+def party_count(dispatcher) -> int:
+    with dispatcher.app.app_context():
+        from core.db import session
+        from core.parties.models import Party
+
+        return session.execute(select(func.count()).select_from(Party)).scalar()
+
+
+def test_demo_from_an_empty_database_then_again(environment, tmp_path):
+    # 1. The first run initialises the database and prints the generated passwords.
     password_file = tmp_path / "admin-password"
     result = run_demo("--password-file", str(password_file))
     assert "http://127.0.0.1:5000" in result.output
@@ -71,13 +80,12 @@ def test_demo_creates_company_users_with_roles_and_demo_data(environment, tmp_pa
     assert len(set(passwords.values())) == 3  # generated, never a default
     assert all(len(p) >= 16 and p not in source for p in passwords.values())
 
+    # 2. The company, the users with their roles, and the parties' demo data are there.
     dispatcher = Dispatcher(environment)
-    app = dispatcher.app
-    with app.app_context():
+    with dispatcher.app.app_context():
         from core.auth.models import User
         from core.company.models import Company
         from core.db import session
-        from core.parties.models import Party
 
         company = session.get(Company, 1)
         assert (company.legal_name, company.base_currency, company.country) == ("Nordlys Handel ApS", "DKK", "DK")
@@ -87,32 +95,25 @@ def test_demo_creates_company_users_with_roles_and_demo_data(environment, tmp_pa
         viewer = session.execute(select(User).where(User.username == "viewer")).scalar_one()
         granted = {g for r in viewer.roles for g in r.permission_names}
         assert "core.party.read" in granted and not any(p.endswith((".write", ".manage")) for p in granted)
-        assert session.execute(select(func.count()).select_from(Party)).scalar() > 0
+    parties = party_count(dispatcher)
+    assert parties > 0
 
+    # 3. Each printed password signs in; no default password does.
     for username, password in passwords.items():
         client = WebClient(dispatcher)
         assert client.login(username, password).status_code == 302, username
         assert client.get("/dashboard").status_code == 200
     assert WebClient(dispatcher).login("admin", "admin").status_code == 401
 
-
-def test_demo_runs_again_and_keeps_what_exists(environment):
-    first = printed_passwords(run_demo().output)
-    dispatcher = Dispatcher(environment)
-    with dispatcher.app.app_context():
-        from core.db import session
-        from core.parties.models import Party
-
-        parties = session.execute(select(func.count()).select_from(Party)).scalar()
-
+    # 4. Run again: what exists is kept and said so; nothing is added twice.
     again = run_demo()
     assert printed_passwords(again.output) == {}
     assert "User 'admin' exists" in again.output and "already loaded" in again.output
     dispatcher = Dispatcher(environment)
-    with dispatcher.app.app_context():
-        assert session.execute(select(func.count()).select_from(Party)).scalar() == parties
-    assert WebClient(dispatcher).login("admin", first["admin"]).status_code == 302
+    assert party_count(dispatcher) == parties
+    assert WebClient(dispatcher).login("admin", passwords["admin"]).status_code == 302
 
+    # 5. --reset-passwords gives the demo users new passwords.
     reset = printed_passwords(run_demo("--reset-passwords").output)
-    assert set(reset) == {"admin", "sales", "viewer"} and reset["admin"] != first["admin"]
+    assert set(reset) == {"admin", "sales", "viewer"} and reset["admin"] != passwords["admin"]
     assert WebClient(Dispatcher(environment)).login("admin", reset["admin"]).status_code == 302

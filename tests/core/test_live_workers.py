@@ -48,30 +48,34 @@ def two_workers(empty_database, tmp_path):
         server.stop()
 
 
-def _ping_until_two_workers(server, token) -> tuple[set[int], list[int]]:
-    """Ping concurrently (at most MAX_REQUESTS) until two processes answered; (pids, statuses)."""
+def _ping(pool, server, token) -> list[live_server.Response]:
+    """A batch of concurrent pings, so that every worker gets some."""
+    url = server.url("/api/v1/hello/ping")
+    return list(pool.map(lambda _: live_server.request(url, token=token), range(BATCH)))
+
+
+def _ping_until_two_workers(pool, server, token) -> tuple[set[int], list[int]]:
+    """Ping in batches (at most MAX_REQUESTS) until two processes answered; (pids, statuses)."""
     pids: set[int] = set()
     statuses: list[int] = []
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        while len(statuses) < MAX_REQUESTS and len(pids) < 2:
-            answers = pool.map(lambda _: live_server.request(server.url("/api/v1/hello/ping"), token=token),
-                               range(BATCH))
-            for answer in answers:
-                statuses.append(answer.status)
-                if answer.status == 200:
-                    pids.add(answer.json()["pid"])
+    while len(statuses) < MAX_REQUESTS and len(pids) < 2:
+        for answer in _ping(pool, server, token):
+            statuses.append(answer.status)
+            if answer.status == 200:
+                pids.add(answer.json()["pid"])
     return pids, statuses
 
 
 def test_both_workers_serve_a_module_installed_through_the_api(two_workers):
     server, token = two_workers
-    before = [live_server.request(server.url("/api/v1/hello/ping"), token=token).status for _ in range(BATCH)]
-    assert set(before) == {404}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert {answer.status for answer in _ping(pool, server, token)} == {404}
 
-    answer = live_server.request(server.url("/api/v1/modules"), "POST", token, {"name": "hello", "action": "install"})
-    assert answer.status in (200, 201), answer.body
+        answer = live_server.request(server.url("/api/v1/modules"), "POST", token,
+                                     {"name": "hello", "action": "install"})
+        assert answer.status == 200, answer.body
 
-    pids, statuses = _ping_until_two_workers(server, token)
+        pids, statuses = _ping_until_two_workers(pool, server, token)
     assert len(pids) == 2, f"only {pids} answered in {len(statuses)} requests:\n{server.output()}"
     assert set(statuses) == {200}
     assert server.process.pid not in pids  # the workers answered, not the arbiter

@@ -25,7 +25,7 @@ from core.modules.models import ModuleRecord, ModulesRevision
 PLUGINS = (
     "kontor_hello.plugin", "lcbase.plugin", "lcdep.plugin", "lcfailmig.plugin", "lcfaildata.plugin",
     "lccyclea.plugin", "lccycleb.plugin", "lcrange.plugin", "lcnewcore.plugin", "lcmissing.plugin",
-    "lcbroken.plugin", "lcbadmanifest.plugin",
+    "lcfailpurge.plugin", "lcbroken.plugin", "lcbadmanifest.plugin",
 )
 
 
@@ -199,7 +199,7 @@ def test_has_permission_is_false_for_a_disabled_module(dispatcher, admin):
 def test_disable_is_refused_while_enabled_modules_depend_unless_cascading(dispatcher, db_url):
     lifecycle.install(ctx(dispatcher), ["lcdep"])
     before = snapshot(db_url)
-    with pytest.raises(ModuleError, match="while lcdep depend"):
+    with pytest.raises(ModuleError, match="while needed by lcdep"):
         lifecycle.disable(ctx(dispatcher), ["lcbase"])
     assert snapshot(db_url) == before
     assert lifecycle.disable(ctx(dispatcher), ["lcbase"], cascade=True) == ["lcdep", "lcbase"]
@@ -283,7 +283,7 @@ def test_purge_is_refused_while_dependents_are_installed(dispatcher, db_url, set
     lifecycle.install(ctx(dispatcher), ["lcdep"])
     lifecycle.disable(ctx(dispatcher), ["lcdep"])
     before = snapshot(db_url)
-    with pytest.raises(ModuleError, match="while lcdep depend"):
+    with pytest.raises(ModuleError, match="while needed by lcdep"):
         lifecycle.purge(ctx(dispatcher), ["lcbase"])
     assert snapshot(db_url) == before
     assert not (Path(settings["INSTANCE_PATH"]) / "archives").exists()
@@ -297,6 +297,16 @@ def test_a_module_can_veto_its_purge_and_no_archive_is_left(dispatcher, db_url, 
     with pytest.raises(ModuleError, match="posted items"):
         lifecycle.purge(ctx(dispatcher), ["lcbase"])
     assert snapshot(db_url) == before
+    assert list((Path(settings["INSTANCE_PATH"]) / "archives").glob("*")) == []
+
+
+def test_a_failed_purge_keeps_everything_and_deletes_its_archive(dispatcher, db_url, settings):
+    lifecycle.install(ctx(dispatcher), ["lcfailpurge"])
+    before = snapshot(db_url)
+    with pytest.raises(ModuleError, match="lcfailpurge.*fails half-way"):
+        lifecycle.purge(ctx(dispatcher), ["lcfailpurge"])
+    assert snapshot(db_url) == before
+    assert rows(db_url, "SELECT id FROM lcfailpurge_thing ORDER BY id") == [(1,), (2,)]
     assert list((Path(settings["INSTANCE_PATH"]) / "archives").glob("*")) == []
 
 

@@ -126,5 +126,11 @@ def test_staff_reads_and_writes_but_cannot_merge_or_change_the_company(staff_api
     _problem(staff_api.patch("/api/v1/company", json={"legal_name": "Mine"}), 403)
 
 
+def test_the_endpoints_are_in_the_openapi_document(api):
+    paths = api.get("/api/v1/openapi.json").json["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/parties"]) and "patch" in paths["/api/v1/parties/{party_id}"]
+    assert "post" in paths["/api/v1/parties/{party_id}/merge"] and "patch" in paths["/api/v1/company"]
+
+
 def test_anonymous_gets_401(client):
     _problem(client.get("/api/v1/parties"), 401)

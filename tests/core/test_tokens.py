@@ -68,3 +68,21 @@ def test_a_token_without_the_permission_gets_403(app, dispatcher):
     response = WebClient(dispatcher).get("/api/v1/users", headers=_bearer(secret))
     assert response.status_code == 403
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_tokens_use_is_recorded(api, app, api_token):
+    from sqlalchemy import select
+
+    from core.auth.models import ApiToken
+    from core.db import session
+
+    assert api.get("/api/v1/users").status_code == 200
+    with app.app_context():
+        used = session.execute(select(ApiToken.last_used_at).where(ApiToken.name == "tests")).scalar_one()
+    assert used is not None
+
+
+def test_the_session_cookie_does_not_open_the_api(admin_client):
+    response = admin_client.get("/api/v1/users")
+    assert response.status_code == 401
+    assert response.headers["Content-Type"] == "application/problem+json"

@@ -2,7 +2,7 @@
 
 Each test gets its own database (a copy of the initialised template), a werkzeug server on a free
 loopback port serving the same ``Dispatcher`` gunicorn serves, and a fresh browser context whose
-base URL is that server, so ``page.goto("/parties/")`` reaches it.
+base URL is that server, so ``page.goto("/parties")`` reaches it.
 """
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
+from core.wsgi import Dispatcher
 from tests.conftest import make_user
 
 HERE = Path(__file__).resolve().parent
@@ -31,7 +33,7 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
-expect.set_options(timeout=10_000)
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items):
@@ -43,7 +45,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request) -> str:
-    """Browser tests run on SQLite: they exercise the UI; the backends are covered below it."""
+    """The backend of this run: browser flows run on both, like every other DB test."""
     return request.param
 
 
@@ -58,17 +60,17 @@ class LiveServer:
     """A running server: its base URL and the dispatcher behind it."""
 
     url: str
-    dispatcher: object
+    dispatcher: Dispatcher
 
     @property
-    def app(self):
+    def app(self) -> Flask:
         """The Flask app the server serves now."""
         return self.dispatcher.app
 
 
 @pytest.fixture
 def live_server(dispatcher):
-    """Kontor served over HTTP from a thread, on a SQLite file database; stopped after the test."""
+    """Kontor served over HTTP from a thread (SQLite file or PostgreSQL); stopped after the test."""
     server = make_server("127.0.0.1", 0, dispatcher, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="kontor-live-server", daemon=True)
     thread.start()
@@ -88,9 +90,9 @@ def browser_context_args(live_server) -> dict:
 
 @pytest.fixture
 def context(new_context):
-    """A fresh browser context whose actions give up after 10 s rather than 30 s."""
+    """A fresh browser context whose actions give up after 15 s rather than 30 s."""
     context = new_context()
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     return context
 
 
@@ -115,6 +117,26 @@ def staff_user(live_server) -> tuple[str, str]:
     """A user with only the ``staff`` role: (username, password)."""
     _, password = make_user(live_server.app, "clerk", ["staff"], "clerk password 1")
     return "clerk", password
+
+
+def create_parties(live_server: LiveServer, *rows: dict) -> None:
+    """Add parties (fields as the party form takes them) straight through the service."""
+    from core.db import session
+    from core.parties.services import create_party
+
+    with live_server.app.app_context():
+        for row in rows:
+            create_party(session, row)
+        session.commit()
+
+
+def scripts_ready(page: Page) -> None:
+    """Wait until the page's scripts run (htmx binds its triggers when the document is loaded).
+
+    A click that races ahead of htmx still works, as a plain form or link, but without the
+    partial swap or the confirm dialog a flow is meant to check.
+    """
+    page.wait_for_load_state("load")
 
 
 def side_menu(page: Page):

@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import side_menu
+from tests.e2e.conftest import scripts_ready, side_menu
 
 MENU_LABEL = "Greetings"  # the example module's menu item (tests/example_plugin/kontor_hello/menus.py)
 
@@ -37,6 +37,11 @@ def test_install_open_disable_enable_and_purge_a_module(logged_in_page: Page):
     menu.get_by_role("link", name=MENU_LABEL).click()
     expect(page).to_have_url(re.compile(r"/hello/$"))
     expect(page.get_by_role("heading", name="Greetings", level=1)).to_be_visible()
+    expect(page.get_by_role("cell", name="Hallo", exact=True)).to_be_visible()
+
+    # 3b. The dashboard shows its widget.
+    page.get_by_role("link", name="Kontor").click()
+    expect(page.get_by_role("link", name=re.compile(r"^\d+ greetings$"))).to_be_visible()
 
     # 4. Disable it: the menu item disappears and its page is gone.
     menu.get_by_role("link", name="Modules", exact=True).click()
@@ -45,8 +50,13 @@ def test_install_open_disable_enable_and_purge_a_module(logged_in_page: Page):
     expect(module_row(page, "hello")).to_contain_text("Disabled")
     expect(menu.get_by_role("link", name=MENU_LABEL)).to_have_count(0)
     assert page.request.get("/hello/").status == 404
+    page.get_by_role("link", name="Kontor").click()
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"greetings$"))).to_have_count(0)
+    menu.get_by_role("link", name="Modules", exact=True).click()
 
     # 5. Purging asks first; cancelling the dialog changes nothing.
+    scripts_ready(page)
     module_row(page, "hello").get_by_role("button", name="Purge").click()
     dialog = confirm_dialog(page)
     expect(dialog).to_be_visible()
@@ -61,6 +71,7 @@ def test_install_open_disable_enable_and_purge_a_module(logged_in_page: Page):
     expect(menu.get_by_role("link", name=MENU_LABEL)).to_be_visible()
 
     # 7. Purge, confirmed in the dialog: the module is available again and out of the menu.
+    scripts_ready(page)
     module_row(page, "hello").get_by_role("button", name="Purge").click()
     expect(dialog).to_be_visible()
     dialog.locator("[data-confirm=ok]").click()

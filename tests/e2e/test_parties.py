@@ -4,18 +4,13 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import side_menu
+from tests.e2e.conftest import create_parties, scripts_ready, side_menu
 
 
 @pytest.fixture
 def other_party(live_server) -> str:
     """A party that exists before the test starts (so a search has something to leave out)."""
-    from core.db import session
-    from core.parties.services import create_party
-
-    with live_server.app.app_context():
-        create_party(session, {"kind": "company", "name": "Bergen Shipping AS", "city": "Bergen", "country": "NO"})
-        session.commit()
+    create_parties(live_server, {"kind": "company", "name": "Bergen Shipping AS", "city": "Bergen", "country": "NO"})
     return "Bergen Shipping AS"
 
 
@@ -47,14 +42,19 @@ def test_create_search_and_edit_a_party(logged_in_page: Page, other_party):
     side_menu(page).get_by_role("link", name="Parties", exact=True).click()
     expect(party_table(page).get_by_role("link", name="Nordlys Trading ApS")).to_be_visible()
     expect(party_table(page).get_by_role("link", name=other_party)).to_be_visible()
+    scripts_ready(page)
 
     # 4. Searching swaps only the table (htmx): the page's own state survives and the URL follows.
     page.evaluate("window.__marker = 'still here'")
-    page.get_by_role("searchbox", name="Search").fill("nordlys")
+    search = page.get_by_role("searchbox", name="Search")
+    search.fill("nordlys")
     expect(page).to_have_url(re.compile(r"[?&]q=nordlys"))
     expect(party_table(page).get_by_role("link", name=other_party)).to_have_count(0)
     expect(party_table(page).get_by_role("link", name="Nordlys Trading ApS")).to_be_visible()
     assert page.evaluate("window.__marker") == "still here"
+    # whoever is typing keeps the cursor in the box across the swap
+    expect(search).to_be_focused()
+    expect(search).to_have_value("nordlys")
 
     page.get_by_role("searchbox", name="Search").fill("no such party")
     expect(party_table(page).get_by_text("Nothing found.")).to_be_visible()

@@ -1,0 +1,1 @@
+"""A module whose downgrade fails half-way, so its purge must roll back."""
