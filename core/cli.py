@@ -70,7 +70,7 @@ def run_command(host, port, reload):
     run_simple(host, port, Dispatcher(), use_reloader=reload, threaded=True)
 
 
-@main.command("serve")
+@main.command("serve", with_appcontext=False)  # no app (and no pooled connection) in the arbiter before it forks
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT to listen on.")
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve_command(bind, workers):

@@ -11,6 +11,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from marshmallow import ValidationError, fields
 from werkzeug.routing import Rule
@@ -48,6 +49,13 @@ def _drop_refused_default(self, field: fields.Field, ret: dict, **kwargs) -> dic
         except ValidationError:
             del ret["default"]
     return {}
+
+
+def schema_name(schema) -> str:
+    """The component name of ``schema``: its class name without "Schema"; "…Patch" when partial."""
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__.removesuffix("Schema") or cls.__name__
+    return name + "Patch" if getattr(schema, "partial", False) is True else name
 
 
 def openapi_path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
@@ -99,14 +107,17 @@ def operation(doc: EndpointDoc, endpoint: str, method: str, permission: str | No
     if doc.query is not None:
         op["parameters"].append({"in": "query", "schema": doc.query})
     if doc.body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": doc.body}}}
+        body = doc.body
+        if method == "PATCH" and isinstance(body, type):  # a PATCH sends only the fields it changes
+            body = body(partial=True)
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
         op["responses"]["422"] = PROBLEM
     return op
 
 
 def build_spec(app: Flask) -> APISpec:
     """An :class:`APISpec` describing every documented endpoint of ``app`` under /api/v1."""
-    marshmallow = MarshmallowPlugin()
+    marshmallow = MarshmallowPlugin(schema_name_resolver=schema_name)
     spec = APISpec(
         title="Kontor API",
         version=__version__,

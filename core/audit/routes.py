@@ -85,7 +85,7 @@ def create_blueprint() -> Blueprint:
                       actions=sorted(ACTION_LABELS), title=_("Audit log"))
         return html, status
 
-    @bp.get("/record/<table_name>/<record_id>")
+    @bp.get("/record/<table_name>/<path:record_id>")
     @require("core.audit.read")
     def record_history(table_name: str, record_id: str):
         page = services.record_history(db, table_name, record_id, after=request.args.get("after"),
@@ -93,7 +93,7 @@ def create_blueprint() -> Blueprint:
         return render("audit/history.html", "audit/_history.html", page=page, table_name=table_name,
                       record_id=record_id, title=_("History of %(table)s %(id)s", table=table_name, id=record_id))
 
-    @bp.get("/panel/<table_name>/<record_id>")
+    @bp.get("/panel/<table_name>/<path:record_id>")
     @require("core.audit.read")
     def record_panel(table_name: str, record_id: str):
         page = services.record_history(db, table_name, record_id, limit=PANEL_SIZE)

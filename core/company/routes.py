@@ -57,6 +57,8 @@ def load_company_defaults() -> None:
     """``before_app_request``: the company's currency and locale, for money formatting."""
     if request.endpoint == "static" or (request.endpoint or "").endswith(".static"):
         return
+    if not current_app.extensions["kontor"].initialised:
+        return  # before ``kontor init`` there is no company to read
     g.company_currency, g.company_locale = services.currency_and_locale(db)
 
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import Integer, Table, func, insert, inspect as sa_inspect, select, text
+from sqlalchemy import Integer, MetaData, Table, func, insert, inspect as sa_inspect, select, text
 from sqlalchemy.engine import Connection
 
 from core.db import metadata, utcnow
@@ -61,16 +61,22 @@ def module_tables(conn: Connection, info: PluginInfo, other_modules: set[str]) -
 
     A table belongs to module ``m`` when its name starts with ``m_`` (and not with the prefix of a
     longer module name, e.g. ``m_x_`` of a module ``m_x``). The plugin's ``models`` are imported
-    first so that the shared metadata knows them.
+    first so that the shared metadata knows them; a table no model maps is reflected.
     """
     package = info.module.__name__.rpartition(".")[0]
     if package and importlib.util.find_spec(f"{package}.models") is not None:
         importlib.import_module(f"{package}.models")
     prefix = f"{info.name}_"
     longer = [f"{m}_" for m in other_modules if m.startswith(prefix)]
-    existing = set(sa_inspect(conn).get_table_names())
-    return [t for t in metadata.sorted_tables if t.name.startswith(prefix) and t.name in existing
-            and not any(t.name.startswith(p) for p in longer)]
+    owned = {n for n in sa_inspect(conn).get_table_names()
+             if n.startswith(prefix) and not any(n.startswith(p) for p in longer)}
+    tables = [t for t in metadata.sorted_tables if t.name in owned]
+    unmapped = sorted(owned - set(metadata.tables))
+    if unmapped:  # tables only the migrations know: their rows are archived too
+        reflected = MetaData()
+        reflected.reflect(conn, only=unmapped)
+        tables += reflected.sorted_tables
+    return tables
 
 
 def _encode(value: Any) -> Any:

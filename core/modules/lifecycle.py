@@ -414,7 +414,8 @@ def purge(ctx: ModuleContext, names: list[str], *, progress: Progress | None = N
             for name in targets:
                 _tell(progress, "purge", name)
                 with _step(_("Purging"), name):
-                    written.append(_purge_one(ctx, conn, db, ctx.plugins[name], installed[name], locations))
+                    written.append(_archive(ctx, conn, ctx.plugins[name], installed[name], locations))
+                    _drop(conn, db, ctx.plugins[name], installed[name], written[-1], locations)
             bump_revision(db)
     except BaseException:
         for path in written:
@@ -431,14 +432,19 @@ def _ask_uninstalling(pm: pluggy.PluginManager, info: PluginInfo, db: Session) -
     db.flush()
 
 
-def _purge_one(ctx: ModuleContext, conn: Connection, db: Session, info: PluginInfo, record: InstalledModule,
-               locations: list[Path]) -> Path:
-    has_branch = bool(migration_folders(info))
+def _archive(ctx: ModuleContext, conn: Connection, info: PluginInfo, record: InstalledModule,
+             locations: list[Path]) -> Path:
+    """Write the archive of every row of ``info``'s tables (before anything is dropped)."""
     tables = archives.module_tables(conn, info, set(ctx.plugins) - {info.name})
-    revisions = migrate.branch_current(conn, info.name, locations) if has_branch else []
-    path = archives.write_archive(archives.archive_folder(ctx.instance_path), info.name, record.version, revisions,
+    revisions = migrate.branch_current(conn, info.name, locations) if migration_folders(info) else []
+    return archives.write_archive(archives.archive_folder(ctx.instance_path), info.name, record.version, revisions,
                                   archives.dump_tables(conn, tables))
-    if has_branch:
+
+
+def _drop(conn: Connection, db: Session, info: PluginInfo, record: InstalledModule, path: Path,
+          locations: list[Path]) -> None:
+    """Downgrade ``info``'s branch to base and forget the module and its permissions."""
+    if migration_folders(info):
         migrate.downgrade(conn, f"{info.name}@base", locations)
     permissions = list(db.execute(select(PermissionRecord.name).where(PermissionRecord.module == info.name)).scalars())
     db.execute(delete(PermissionRecord).where(PermissionRecord.module == info.name))
@@ -447,7 +453,6 @@ def _purge_one(ctx: ModuleContext, conn: Connection, db: Session, info: PluginIn
     record_event(db, "module.purge", module=info.name, table_name=ModuleRecord.__tablename__, record_id=info.name,
                  changes={"version": [record.version, None], "state": [record.state, None], "archive": path.name,
                           "permissions": permissions})
-    return path
 
 
 # -- upgrade --

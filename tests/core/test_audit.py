@@ -319,6 +319,19 @@ def test_history_page_shows_before_and_after(admin_client, store):
     assert "<ins>Kolding</ins>" in panel and "<html" not in panel
 
 
+def test_history_of_a_row_with_a_composite_key(admin_client, store):
+    from core.audit.models import AuditRecord as Record
+
+    grant = store.execute(select(Record).where(Record.table_name == "core_role_permission")).scalars().first()
+    store.rollback()
+    assert "/" in grant.record_id
+    listing = admin_client.get("/audit?table=core_role_permission").get_data(as_text=True)
+    link = f"/audit/record/core_role_permission/{grant.record_id}"
+    assert f'href="{link}"' in listing
+    page = admin_client.get(link)
+    assert page.status_code == 200 and f'id="audit-{grant.seq}"' in page.get_data(as_text=True)
+
+
 def test_the_menu_has_the_audit_log(admin_client):
     assert 'href="/audit"' in admin_client.get("/dashboard").get_data(as_text=True)
 

@@ -249,6 +249,11 @@ def test_a_user_without_the_module_permission_cannot_install(app, client):
     assert client.get("/admin/marketplace/").status_code == 403
 
 
+def test_the_modules_page_loads_the_marketplace_section(admin_client):
+    page = admin_client.get("/admin/modules/").get_data(as_text=True)
+    assert 'hx-get="/admin/marketplace/"' in page
+
+
 def test_the_admin_section_shows_the_catalog_with_install_buttons(admin_client):
     response = admin_client.htmx("GET", "/admin/marketplace/")
     page = response.get_data(as_text=True)

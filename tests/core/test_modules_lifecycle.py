@@ -231,11 +231,11 @@ def test_purge_writes_a_valid_archive_then_drops_everything(dispatcher, db_url, 
         data = json.loads(zipped.read("data.json"))
     assert manifest["module"] == "lcbase" and manifest["version"] == "1.0.0"
     assert manifest["revisions"] == ["lcbase_0002"]
-    assert manifest["tables"] == [{"name": "lcbase_item", "rows": 2}]
+    assert manifest["tables"] == [{"name": "lcbase_item", "rows": 2}, {"name": "lcbase_log", "rows": 0}]
     item = data["tables"]["lcbase_item"]
     first = dict(zip(item["columns"], item["rows"][0]))
     assert first["amount"] == "1234.56" and first["day"] == "2026-01-31"
-    assert archives.read_archive(path).counts == {"lcbase_item": 2}
+    assert archives.read_archive(path).counts == {"lcbase_item": 2, "lcbase_log": 0}
     state = snapshot(db_url)
     assert "lcbase_item" not in state["tables"]
     assert not [r for r in state["alembic"] if r.startswith("lcbase")]
@@ -263,12 +263,15 @@ def test_reinstall_restores_the_archived_rows_exactly(dispatcher, db_url):
     with sessions() as db:
         db.add(Item(id=7, name="added", amount=Decimal("99999.99"), day=date(2026, 12, 24),
                     at=datetime(2026, 5, 1, 12, 30, 0, 123456, tzinfo=timezone.utc)))
+        db.execute(text("INSERT INTO lcbase_log (id, line) VALUES (1, 'a table no model maps')"))
         db.commit()
     before, notes = typed_rows(db_url, "lcbase_item"), typed_rows(db_url, "lcdep_note")
     paths = lifecycle.purge(ctx(dispatcher), ["lcbase", "lcdep"])
     assert [p.name.split("-")[0] for p in paths] == ["lcdep", "lcbase"]
+    assert archives.read_archive(paths[1]).counts == {"lcbase_item": 3, "lcbase_log": 1}
     assert lifecycle.install(ctx(dispatcher), ["lcbase"], restore_from=paths[1]) == ["lcbase"]
     assert typed_rows(db_url, "lcbase_item") == before
+    assert rows(db_url, "SELECT id, line FROM lcbase_log") == [(1, "a table no model maps")]
     assert before[2].amount == Decimal("99999.99") and before[2].at.microsecond == 123456
     lifecycle.install(ctx(dispatcher), ["lcdep"], restore_from=paths[0])
     assert typed_rows(db_url, "lcdep_note") == notes

@@ -107,3 +107,11 @@ def test_a_disabled_module_leaves_the_document(settings, document):
     app = create_app(settings, refresh_plugins=True)  # everyhook's code is gone: it is not active
     paths = app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
     assert "/api/v1/everyhook/things" not in paths
+
+
+def test_a_patch_body_requires_no_field(document):
+    patch = document["paths"]["/api/v1/parties/{party_id}"]["patch"]["requestBody"]["content"]["application/json"]
+    schema = document["components"]["schemas"][patch["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert "required" not in schema
+    post = document["paths"]["/api/v1/parties"]["post"]["requestBody"]["content"]["application/json"]
+    assert "name" in document["components"]["schemas"][post["schema"]["$ref"].rsplit("/", 1)[1]]["required"]

@@ -13,8 +13,8 @@ def create_blueprint():
 
     def page(errors=None, form=None, status=200):
         html = render("hello/index.html", "hello/_greetings.html", greetings=services.list_greetings(session),
-                      language_options=[(code, code) for code in services.LANGUAGES], errors=errors or {}, form=form or {},
-                      can_write=has_permission(WRITE))
+                      language_options=[(code, code) for code in services.LANGUAGES], errors=errors or {},
+                      form=form or {}, can_write=has_permission(WRITE))
         return html, status
 
     @bp.get("/")
