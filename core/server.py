@@ -21,6 +21,14 @@ class KontorServer(BaseApplication):
         return application
 
 
+def _post_fork(_server, _worker) -> None:
+    # A connection opened before the fork must never be shared by two workers.
+    from core.db import dispose_engines
+
+    dispose_engines()
+
+
 def serve(bind: str = "127.0.0.1:8000", workers: int = 2, **options) -> None:
     """Serve with ``workers`` gunicorn processes on ``bind`` until stopped."""
-    KontorServer({"bind": bind, "workers": workers, "accesslog": "-", "preload_app": False, **options}).run()
+    KontorServer({"bind": bind, "workers": workers, "accesslog": "-", "preload_app": False,
+                  "post_fork": _post_fork, **options}).run()

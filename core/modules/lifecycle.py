@@ -502,7 +502,7 @@ def module_status(ctx: ModuleContext) -> list[ModuleStatus]:
 
     ``required_by`` lists the installed modules that depend on each one.
     """
-    _, installed = read_state(ctx.engine)
+    installed = read_state(ctx.engine)[1]
     rows: dict[str, ModuleStatus] = {}
     for name, info in ctx.plugins.items():
         m = info.manifest

@@ -161,6 +161,18 @@ def test_broken_plugins_are_quarantined_and_the_rest_works(dispatcher, admin_cli
     assert admin_client.get("/hello/").status_code == 200
 
 
+def test_an_installed_module_whose_code_is_gone_is_listed_as_quarantined(dispatcher, db_url):
+    with get_engine(db_url).begin() as conn:
+        conn.execute(text("INSERT INTO core_module (name, version, state, source, installed_at, updated_at) "
+                          "VALUES ('ghost', '1.0.0', 'installed', 'config', :now, :now)"),
+                     {"now": datetime(2026, 1, 1, tzinfo=timezone.utc).replace(tzinfo=None)})
+    ghost = {s.name: s for s in lifecycle.module_status(ctx(dispatcher))}["ghost"]
+    assert (ghost.state, ghost.installed_version) == ("quarantined", "1.0.0")
+    assert "code is not found" in ghost.error
+    with pytest.raises(ModuleError, match="The code of ghost is not found"):
+        lifecycle.purge(ctx(dispatcher), ["ghost"])
+
+
 # -- disable and enable --
 
 
