@@ -167,11 +167,11 @@ def dispose_engine(url: str) -> None:
         engine.dispose()
 
 
-def dispose_engines() -> None:
-    """Close every pooled connection (used after fork and by tests)."""
+def dispose_engines(close: bool = True) -> None:
+    """Forget every engine; ``close=False`` after a fork leaves the parent's connections alone."""
     with _engines_lock:
         for engine in _engines.values():
-            engine.dispose()
+            engine.dispose(close=close)
         _engines.clear()
 
 

@@ -25,7 +25,7 @@ def _post_fork(_server, _worker) -> None:
     # A connection opened before the fork must never be shared by two workers.
     from core.db import dispose_engines
 
-    dispose_engines()
+    dispose_engines(close=False)
 
 
 def serve(bind: str = "127.0.0.1:8000", workers: int = 2, **options) -> None:

@@ -67,7 +67,7 @@ def init_login(app, login_manager: LoginManager) -> None:
     """Wire Flask-Login: loaders, the login view, and the audit actor for each request."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
-    login_manager.session_protection = "strong"
+    login_manager.session_protection = "basic"
     login_manager.user_loader(load_user_from_session)
     login_manager.request_loader(lambda req: load_user_from_token(req) if req.path.startswith("/api/") else None)
     app.before_request(_set_audit_actor)

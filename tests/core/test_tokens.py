@@ -86,3 +86,9 @@ def test_the_session_cookie_does_not_open_the_api(admin_client):
     response = admin_client.get("/api/v1/users")
     assert response.status_code == 401
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_token_works_from_a_client_that_has_a_session_cookie(client, api_token):
+    client.get("/login")  # an anonymous visit leaves a session cookie with a CSRF token
+    response = client.get("/api/v1/users", headers={"Authorization": f"Bearer {api_token}"})
+    assert response.status_code == 200
