@@ -134,6 +134,7 @@ def test_logins_and_failed_logins_are_audited(client, admin, store):
     assert failed[-1].origin == "POST /login"
     login = _records(store, action="login")[-1]
     assert (login.table_name, login.origin) == ("core_user", "POST /login")
+    assert login.username == admin[0] and login.user_id is not None
 
 
 @pytest.mark.parametrize("statement", ["UPDATE core_audit SET username = 'mallory' WHERE seq = 1",
