@@ -399,3 +399,17 @@ def test_long_values_are_cut_to_their_columns(db):
     record = _records(db)[-1]
     assert (len(record.action), len(record.module), len(record.table_name), len(record.record_id)) == (40, 64, 80, 80)
     assert services.verify_chain(db).intact
+
+
+@pytest.mark.parametrize("statement", ["UPDATE core_audit_head SET seq = seq - 1",
+                                       "DELETE FROM core_audit_head"])
+def test_the_chain_head_cannot_be_rewound_or_removed(app, db, statement):
+    _events(db, 2)
+    engine = app.extensions["kontor"].engine
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT seq FROM core_audit_head")).scalar()
+    with pytest.raises(DBAPIError, match="only moves forward"):
+        with engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT seq FROM core_audit_head")).scalar() == before
