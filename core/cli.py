@@ -49,11 +49,11 @@ def fail(message: str, code: int = 1) -> None:
 @with_appcontext
 def init_command(company_name, currency, country):
     """Create the database tables of the core (or upgrade them), its roles and permissions."""
-    from core.modules.lifecycle import initialise
+    from core.modules.lifecycle import initialise, migration_locations
 
     kontor = current_app.extensions["kontor"]
     new = initialise(kontor.engine, kontor.sessionmaker, company_name=company_name, currency=currency.upper(),
-                     country=country.upper())
+                     country=country.upper(), locations=migration_locations(kontor.discovery))
     click.echo("Initialised a new Kontor database." if new else "The Kontor database is up to date.")
 
 

@@ -115,14 +115,16 @@ def bump_revision(db: Session) -> None:
 
 
 def initialise(engine: Engine, sessionmaker, *, company_name: str | None = None, currency: str = "EUR",
-               country: str = "", locale: str = "en") -> bool:
+               country: str = "", locale: str = "en", locations: list[Path] = ()) -> bool:
     """Create or upgrade the core's tables, its roles and permissions; True if it was new.
 
     Idempotent: running it again upgrades the core branch to head and registers new permissions.
+    ``locations`` are the installed modules' migration folders (Alembic must see every branch
+    recorded in the database, though only the core's is upgraded).
     """
     with engine.begin() as conn:
         new = not migrate.current_revisions(conn)
-        migrate.upgrade(conn, "core@head")
+        migrate.upgrade(conn, "core@head", list(locations))
         db = sessionmaker(bind=conn)
         pm = build_manager([], {})
         roles = flatten(pm.hook.register_roles())

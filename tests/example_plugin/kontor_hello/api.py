@@ -1,7 +1,7 @@
 """Hello's JSON endpoints under /api/v1/hello."""
 import os
 
-from core import ApiBlueprint, documented, json_response, require, session
+from core import ApiBlueprint, documented, json_response, paged, require, session
 
 from kontor_hello import services
 from kontor_hello.permissions import READ
@@ -16,7 +16,7 @@ def create_api():
     @require(READ)
     @documented("List the greetings", response=GreetingSchema, many=True)
     def greetings():
-        return json_response({"items": GreetingSchema().dump(services.list_greetings(session), many=True)})
+        return paged(services.list_greetings(session), next_cursor=None, schema=GreetingSchema())
 
     @bp.get("/ping")
     @require(READ)
