@@ -17,7 +17,7 @@ from core import config as kontor_config
 from core.contrib import JinjaExtras, MenuItem, Permission, Setting
 from core.db import close_request_session, get_engine, make_sessionmaker
 from core.modules.registry import InstalledModule, active_plugins, read_state
-from core.plugins import Discovery, PluginInfo, build_manager, discover, flatten
+from core.plugins import BUILTIN_PLUGINS, Discovery, PluginInfo, build_manager, discover, flatten
 
 log = logging.getLogger("kontor")
 
@@ -123,6 +123,8 @@ def _isolated(kontor: Kontor, hook_name: str) -> list:
             results.append(impl.function())
         except Exception as exc:
             name = kontor.pm.get_name(impl.plugin)
+            if name in BUILTIN_PLUGINS:
+                raise  # the core's own parts must never fail quietly
             log.exception("plugin %s failed in %s", name, hook_name)
             kontor.quarantined[name] = _quarantine(name, f"{hook_name} failed: {type(exc).__name__}: {exc}")
             kontor.pm.unregister(impl.plugin)

@@ -6,13 +6,13 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from flask.cli import FlaskGroup, with_appcontext
 
 from core.app import create_app
 from core.audit.recorder import Actor, set_actor
 
 
-def _create_app(*_args) -> "Flask":  # noqa: F821
+def _create_app(*_args):
     app = create_app()
     set_actor(Actor(None, "cli", "cli: kontor " + " ".join(sys.argv[1:])))
     return app

@@ -58,12 +58,17 @@ def number(value, digits: int | None = None) -> str:
 
 
 def date_(value: date | datetime | None, fmt: str = "medium") -> str:
-    """Format a date (or the date of a datetime) for the user's locale."""
+    """Format a date, or the day of a datetime in the user's time zone, for the user's locale."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, fmt)
     return format_date(value, fmt)
+
+
+def datetime_(value: datetime | None, fmt: str = "medium") -> str:
+    """Format a moment in the user's time zone and locale."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
 
 
 def init_i18n(app, kontor) -> None:
@@ -76,7 +81,7 @@ def init_i18n(app, kontor) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(folders)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.filters.update(money=money, number=number, date=date_, datetime=lambda v, f="medium": date_(v, f))
+    app.jinja_env.filters.update(money=money, number=number, date=date_, datetime=datetime_)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES, language_name=language_name, language_options=language_options, get_locale=get_locale, currency_symbol=get_currency_symbol
     )

@@ -22,7 +22,6 @@ os.environ.setdefault("KONTOR_PASSWORD_HASH_PROFILE", "CHEAPEST")
 sys.path.insert(0, str(ROOT / "tests" / "example_plugin"))
 sys.path.insert(0, str(ROOT / "tests" / "fixture_plugins"))
 
-from core.app import create_app  # noqa: E402
 from core.db import dispose_engine, get_engine, make_sessionmaker  # noqa: E402
 from core.modules.lifecycle import initialise  # noqa: E402
 from core.wsgi import Dispatcher  # noqa: E402

@@ -7,6 +7,8 @@ from typing import Any, Callable
 from flask import Blueprint, Flask, Response, json, request
 from marshmallow import Schema, ValidationError
 
+from core.errors import KontorError
+
 API_PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
 
@@ -23,6 +25,14 @@ class ApiError(Exception):
         self.title = title
         self.detail = detail
         self.errors = errors or {}
+
+
+def refusal(exc: KontorError) -> ApiError:
+    """A service's refusal as an API error: 404 for a missing record, 422 naming the field for
+    bad input, else the error's own status (409 for a conflict, 429 for throttling)."""
+    status = 422 if exc.status in (400, 422) else exc.status
+    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed", 429: "Too Many Requests"}
+    return ApiError(status, titles.get(status, "Refused"), exc.message, None if status == 404 else exc.as_errors())
 
 
 def problem(status: int, title: str, detail: str = "", errors: dict[str, Any] | None = None) -> Response:

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from core.audit import services
 from core.audit.schemas import AuditQuerySchema
 from core.db import session as db
-from core.i18n import date_
+from core.i18n import date_, datetime_
 from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
 from core.security import require
@@ -55,7 +55,7 @@ def show_value(value: Any) -> str:
             moment = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
         except ValueError:
             return value
-        return date_(moment)
+        return datetime_(moment) if isinstance(moment, datetime) else date_(moment)
     return str(value)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from core.api.base import ApiBlueprint, ApiError, documented, json_response, load_body, load_query, paged
+from core.api.base import ApiBlueprint, documented, json_response, load_body, load_query, paged, refusal
 from core.auth import schemas, services
 from core.auth.models import User
 from core.db import session as db
@@ -12,26 +12,19 @@ from core.security import require
 from core.web.listing import keyset_page
 
 
-def _refused(exc: KontorError) -> ApiError:
-    """A service's refusal as a problem naming the field (404 for a missing record)."""
-    if isinstance(exc, NotFound):
-        return ApiError(404, "Not Found", exc.message)
-    status = 422 if exc.status in (400, 422) else exc.status
-    return ApiError(status, "Validation failed" if status == 422 else "Refused", exc.message, exc.as_errors())
-
 
 def _user(user_id: int) -> User:
     try:
         return services.get_user(db, user_id)
     except NotFound as exc:
-        raise _refused(exc) from None
+        raise refusal(exc) from None
 
 
 def _role(role_id: int):
     try:
         return services.get_role(db, role_id)
     except NotFound as exc:
-        raise _refused(exc) from None
+        raise refusal(exc) from None
 
 
 def users_blueprint() -> Blueprint:
@@ -58,7 +51,7 @@ def users_blueprint() -> Blueprint:
             db.commit()
         except KontorError as exc:
             db.rollback()
-            raise _refused(exc) from None
+            raise refusal(exc) from None
         body = schemas.UserCreatedSchema().dump(user)
         body["password"] = password
         return json_response(body, 201)
@@ -81,7 +74,7 @@ def users_blueprint() -> Blueprint:
             db.commit()
         except KontorError as exc:
             db.rollback()
-            raise _refused(exc) from None
+            raise refusal(exc) from None
         return json_response(schemas.UserSchema().dump(user))
 
     return bp
@@ -107,7 +100,7 @@ def roles_blueprint() -> Blueprint:
             db.commit()
         except KontorError as exc:
             db.rollback()
-            raise _refused(exc) from None
+            raise refusal(exc) from None
         return json_response(schemas.RoleSchema().dump(role), 201)
 
     @bp.get("/<int:role_id>")
@@ -128,7 +121,7 @@ def roles_blueprint() -> Blueprint:
             db.commit()
         except KontorError as exc:
             db.rollback()
-            raise _refused(exc) from None
+            raise refusal(exc) from None
         return json_response(schemas.RoleSchema().dump(role))
 
     return bp

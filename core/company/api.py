@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from core.api.base import API_PREFIX, documented, json_response
+from core.api.base import API_PREFIX, documented, json_response, refusal
 from core.company import services
 from core.company.schemas import CompanySchema
 from core.db import session as db
 from core.errors import KontorError
-from core.parties.api import api_error, json_body
+from core.parties.api import json_body
 from core.security import require, signed_in
 
 
@@ -32,7 +32,7 @@ def create_blueprint() -> Blueprint:
             db.commit()
         except KontorError as exc:
             db.rollback()
-            raise api_error(exc) from None
+            raise refusal(exc) from None
         return json_response(schema.dump(company))
 
     return bp

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from marshmallow import Schema, fields, validate
 
-from core.api.base import ApiBlueprint, ApiError, documented, json_response, load_body
+from core.api.base import ApiBlueprint, documented, json_response, load_body, refusal
 from core.errors import KontorError
 from core.modules import lifecycle
 from core.security import require
@@ -43,10 +43,6 @@ class ModuleActResultSchema(Schema):
     archives = fields.List(fields.String())
 
 
-def _refused(exc: KontorError) -> ApiError:
-    title = "Not Found" if exc.status == 404 else "Refused"
-    return ApiError(exc.status, title, exc.message, exc.as_errors())
-
 
 def create_api() -> Blueprint:
     """The ``api_modules`` blueprint at /api/v1/modules (made anew for every app build)."""
@@ -70,7 +66,7 @@ def create_api() -> Blueprint:
         try:
             result = lifecycle.ACTS[action](lifecycle.context_from_app(current_app), [data["name"]], **options)
         except KontorError as exc:
-            raise _refused(exc) from None
+            raise refusal(exc) from None
         body = {"action": action, "modules": [data["name"]] if action == "purge" else result,
                 "archives": [p.name for p in result] if action == "purge" else []}
         return json_response(ModuleActResultSchema().dump(body))

@@ -4,10 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from marshmallow import Schema, fields
 
-from core.api.base import API_PREFIX, documented, json_response, load_body
+from core.api.base import API_PREFIX, documented, json_response, load_body, refusal
 from core.errors import KontorError
 from core.modules import marketplace
-from core.modules.api import _refused
 from core.security import require
 
 
@@ -50,7 +49,7 @@ def create_api() -> Blueprint:
         try:
             entries = marketplace.load_catalog(current_app.config["MARKETPLACE"])
         except KontorError as exc:
-            raise _refused(exc) from None
+            raise refusal(exc) from None
         return json_response({"items": CatalogEntrySchema().dump([e.as_dict() for e in entries], many=True)})
 
     @bp.post("")
@@ -62,7 +61,7 @@ def create_api() -> Blueprint:
         try:
             installed = marketplace.install_from_app(current_app, data["name"])
         except KontorError as exc:
-            raise _refused(exc) from None
+            raise refusal(exc) from None
         return json_response({"installed": installed})
 
     return bp

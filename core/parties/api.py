@@ -3,19 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from core.api.base import API_PREFIX, ApiError, documented, json_response, load_query, paged
+from core.api.base import API_PREFIX, ApiError, documented, json_response, load_query, paged, refusal
 from core.db import session as db
 from core.errors import KontorError
 from core.parties import services
 from core.parties.schemas import MergeSchema, PartyQuerySchema, PartySchema, load
 from core.security import require
 
-
-def api_error(exc: KontorError) -> ApiError:
-    """A refused operation as a problem+json error naming the fields."""
-    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed"}
-    return ApiError(exc.status, titles.get(exc.status, "Bad Request"), exc.message,
-                    None if exc.status == 404 else exc.as_errors())
 
 
 def json_body() -> dict:
@@ -35,7 +29,7 @@ def create_blueprint() -> Blueprint:
         try:
             return services.get_party(db, party_id)
         except KontorError as exc:
-            raise api_error(exc) from None
+            raise refusal(exc) from None
 
     @bp.get("")
     @require("core.party.read")
@@ -55,7 +49,7 @@ def create_blueprint() -> Blueprint:
             db.commit()
         except KontorError as exc:
             db.rollback()
-            raise api_error(exc) from None
+            raise refusal(exc) from None
         return json_response(schema.dump(created), 201)
 
     @bp.get("/<int:party_id>")
@@ -74,7 +68,7 @@ def create_blueprint() -> Blueprint:
             db.commit()
         except KontorError as exc:
             db.rollback()
-            raise api_error(exc) from None
+            raise refusal(exc) from None
         return json_response(schema.dump(target))
 
     @bp.post("/<int:party_id>/merge")
@@ -86,14 +80,14 @@ def create_blueprint() -> Blueprint:
             into = load(MergeSchema(), json_body())["into"]
             target = services.get_party(db, into)
         except KontorError as exc:
-            raise (api_error(exc) if exc.status != 404 else
+            raise (refusal(exc) if exc.status != 404 else
                    ApiError(422, "Validation failed", exc.message, {"into": [exc.message]})) from None
         try:
             services.merge_parties(db, source, target, on_merging=current_app.extensions["kontor"].pm.hook.party_merging)
             db.commit()
         except KontorError as exc:
             db.rollback()
-            raise api_error(exc) from None
+            raise refusal(exc) from None
         return json_response(schema.dump(target))
 
     return bp

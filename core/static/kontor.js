@@ -1,4 +1,5 @@
-// Confirm dialogs for forms marked data-confirm and for htmx requests with hx-confirm.
+// Confirm dialogs for forms marked data-confirm (plain or htmx) and for htmx requests with
+// hx-confirm. Loaded without defer, so a click before the page has finished loading still asks.
 (function () {
   function ask(message) {
     const dialog = document.getElementById("confirm-dialog");
@@ -22,8 +23,12 @@
     const message = form.getAttribute("data-confirm");
     if (!message || form.dataset.confirmed) return;
     event.preventDefault();
+    event.stopPropagation();  // htmx must not send the form before the answer
     ask(message).then(function (ok) {
-      if (ok) { form.dataset.confirmed = "1"; form.requestSubmit ? form.requestSubmit() : form.submit(); }
+      if (!ok) return;
+      form.dataset.confirmed = "1";
+      form.requestSubmit ? form.requestSubmit() : form.submit();
+      delete form.dataset.confirmed;  // the next submit asks again
     });
   }, true);
   document.addEventListener("htmx:confirm", function (event) {

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from core.i18n import date_, gettext, money, number
+from core.i18n import date_, datetime_, gettext, money, number
 
 
 def format_value(value, fmt: str | None = None) -> str:
@@ -15,8 +15,10 @@ def format_value(value, fmt: str | None = None) -> str:
         return ""
     if fmt == "money":
         return money(value)
-    if fmt == "date" or isinstance(value, (date, datetime)):
+    if fmt == "date" or (isinstance(value, date) and not isinstance(value, datetime)):
         return date_(value)
+    if fmt == "datetime" or isinstance(value, datetime):
+        return datetime_(value)
     if fmt == "number" or isinstance(value, Decimal):
         return number(value)
     if isinstance(value, bool):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template
 from flask_htmx import HTMX
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException

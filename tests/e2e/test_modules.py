@@ -43,9 +43,12 @@ def test_install_open_disable_enable_and_purge_a_module(logged_in_page: Page):
     page.get_by_role("link", name="Kontor").click()
     expect(page.get_by_role("link", name=re.compile(r"^\d+ greetings$"))).to_be_visible()
 
-    # 4. Disable it: the menu item disappears and its page is gone.
+    # 4. Disable it, confirming in the dialog: the menu item disappears and its page is gone.
     menu.get_by_role("link", name="Modules", exact=True).click()
     module_row(page, "hello").get_by_role("button", name="Disable").click()
+    confirm = page.locator("#confirm-dialog")
+    expect(confirm).to_contain_text("its data is kept")
+    confirm.locator("[data-confirm=ok]").click()
     expect(page.get_by_role("status")).to_have_text("Disabled: hello.")
     expect(module_row(page, "hello")).to_contain_text("Disabled")
     expect(menu.get_by_role("link", name=MENU_LABEL)).to_have_count(0)
