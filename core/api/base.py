@@ -32,7 +32,8 @@ def refusal(exc: KontorError) -> ApiError:
     bad input, else the error's own status (409 for a conflict, 429 for throttling)."""
     status = 422 if exc.status in (400, 422) else exc.status
     titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed", 429: "Too Many Requests"}
-    return ApiError(status, titles.get(status, "Refused"), exc.message, None if status == 404 else exc.as_errors())
+    errors = exc.as_errors() if exc.field or status != 404 else None
+    return ApiError(status, titles.get(status, "Refused"), exc.message, errors)
 
 
 def problem(status: int, title: str, detail: str = "", errors: dict[str, Any] | None = None) -> Response:
