@@ -1,7 +1,7 @@
 """The audit log as a built-in plugin: its permission, pages, API, menu item, command and panel."""
 from core.audit import api, cli, routes
 from core.audit.services import changes_of
-from core.contrib import JinjaExtras, MenuItem, Panel, Permission
+from core.contrib import JinjaExtras, MenuItem, Panel, Permission, Widget
 from core.i18n import lazy_gettext as _l
 from core.plugins import hookimpl
 
@@ -41,6 +41,11 @@ def record_panels(kind, record):
         return []
     return [Panel(_l("History"), "core.audit.read", endpoint="audit.record_panel",
                   endpoint_args={"table_name": table, "record_id": record.id}, order=900)]
+
+
+@hookimpl
+def dashboard_widgets():
+    return [Widget(_l("Recent changes"), "core.audit.read", endpoint="audit.widget", order=90)]
 
 
 @hookimpl

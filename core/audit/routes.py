@@ -67,6 +67,12 @@ def create_blueprint() -> Blueprint:
     """The ``audit`` blueprint under ``/audit`` (made anew for every app build)."""
     bp = Blueprint("audit", __name__, url_prefix="/audit")
 
+    @bp.get("/widget")
+    @require("core.audit.read")
+    def widget():
+        page = services.list_records(db, services.AuditFilters(), limit=8)
+        return render("audit/_widget.html", records=page.rows)
+
     @bp.get("")
     @require("core.audit.read")
     def audit_list():

@@ -1,5 +1,5 @@
 """Parties, the shared master data, as a built-in plugin."""
-from core.contrib import JinjaExtras, MenuItem, Permission, Role
+from core.contrib import JinjaExtras, MenuItem, Permission, Role, Widget
 from core.i18n import lazy_gettext as _l
 from core.parties import api, demo, routes
 from core.parties.schemas import country_name
@@ -33,6 +33,11 @@ def register_api():
 @hookimpl
 def register_menu_items():
     return [MenuItem("contacts", _l("Parties"), "parties.party_list", "core.party.read", order=10)]
+
+
+@hookimpl
+def dashboard_widgets():
+    return [Widget(_l("Contacts"), "core.party.read", endpoint="parties.widget", order=10)]
 
 
 @hookimpl

@@ -126,6 +126,11 @@ def create_blueprint() -> Blueprint:
         flash(_("%(name)s is saved.", name=party.name), "success")
         return _to_detail(party)
 
+    @bp.get("/widget")
+    @require("core.party.read")
+    def widget():
+        return render("parties/_widget.html", **services.overview(db))
+
     @bp.get("/<int:party_id>")
     @require("core.party.read")
     def party_detail(party_id: int):

@@ -145,6 +145,23 @@ def people_of(db: Session, company: Party) -> list[Party]:
     return list(db.execute(stmt).scalars())
 
 
+def overview(db: Session, *, newest: int = 5, countries: int = 6) -> dict[str, Any]:
+    """Counts of active companies and people, the parties per country, and the newest parties."""
+    active = Party.active == true()
+    kinds = dict(db.execute(select(Party.kind, func.count()).where(active).group_by(Party.kind)).all())
+    per_country = db.execute(
+        select(Party.country, func.count().label("n")).where(active, Party.country != "")
+        .group_by(Party.country).order_by(func.count().desc(), Party.country).limit(countries)
+    ).all()
+    latest = db.execute(select(Party).where(active).order_by(Party.created_at.desc(), Party.id.desc()).limit(newest))
+    return {
+        "companies": kinds.get("company", 0),
+        "people": kinds.get("person", 0),
+        "per_country": [(row.country, row.n) for row in per_country],
+        "newest": list(latest.scalars()),
+    }
+
+
 def all_tags(db: Session) -> list[Tag]:
     """Every tag, by name."""
     return list(db.execute(select(Tag).order_by(Tag.name)).scalars())

@@ -23,3 +23,31 @@ def test_unknown_api_path_is_problem_json(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_the_dashboard_carries_the_cores_own_widgets(admin_client):
+    page = admin_client.get("/dashboard").get_data(as_text=True)
+    assert 'hx-get="/parties/widget"' in page and 'hx-get="/audit/widget"' in page
+
+
+def test_the_contacts_widget_counts_and_charts_parties(admin_client, app):
+    from core.db import session
+    from core.parties.services import create_party
+
+    with app.app_context():
+        create_party(session, {"kind": "company", "name": "Fjord Træ ApS", "country": "DK"})
+        create_party(session, {"kind": "person", "name": "Ida Berg", "country": "SE"})
+        session.commit()
+    widget = admin_client.get("/parties/widget", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<strong>1</strong> company" in widget and "<strong>1</strong> person" in widget
+    assert "Denmark" in widget and "Sweden" in widget and "Fjord Træ ApS" in widget
+
+
+def test_a_staff_user_sees_contacts_but_not_the_audit_widget(client, app):
+    from tests.conftest import make_user
+
+    make_user(app, "clerk", ["staff"], "clerk password 1")
+    client.login("clerk", "clerk password 1")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'hx-get="/parties/widget"' in page and "/audit/widget" not in page
+    assert client.get("/audit/widget").status_code == 403
