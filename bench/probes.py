@@ -46,19 +46,6 @@ def initialise(url: str) -> dict:
     return {"seconds": seconds}
 
 
-def create_user(url: str, instance: str, username: str, password: str) -> dict:
-    """Create an administrator through the auth service."""
-    from core.app import create_app
-    from core.auth.services import create_user as create
-    from core.db import session
-
-    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": instance})
-    with app.app_context():
-        user, _ = create(session, username, password=password, roles=["admin"])
-        session.commit()
-        return {"user_id": user.id}
-
-
 def _csrf(page: str) -> str:
     match = re.search(r'name="csrf[-_]token"[^>]*(?:content|value)="([^"]+)"', page)
     if not match:
@@ -120,85 +107,37 @@ def install(url: str, instance: str, *names: str) -> dict:
 def create_parties(url: str, how: str, count: str) -> dict:
     """Seconds to create ``count`` parties named ``Party 0000000``…, in transactions of 1,000.
 
-    ``how`` is ``bulk`` (the bulk path of bench/datagen.py) or ``one`` (one service call per party).
+    ``how`` is ``bulk`` (one ``bulk_create_parties`` call per transaction) or ``one`` (one
+    ``create_party`` call per party).
     """
     sys.path.insert(0, str(ROOT / "bench"))
     import datagen
     from core.audit.recorder import Actor, acting_as
     from core.db import dispose_engine, get_engine, make_sessionmaker
+    from core.parties.services import bulk_create_parties, create_party
 
     n = int(count)
     rows = datagen.numbered_rows(n)
     factory = make_sessionmaker(get_engine(url))
-    create_one = _one_by_one()
     with acting_as(Actor(None, "bench", "bench: create parties")):
         t0 = time.perf_counter()
         for start in range(0, n, 1000):
             with factory() as db:
                 batch = rows[start:start + 1000]
                 if how == "bulk":
-                    path = datagen.bulk_insert(db, batch)
+                    bulk_create_parties(db, batch)
                 else:
-                    path = ""
                     for row in batch:
-                        path = create_one(db, row)
+                        create_party(db, row)
                 db.commit()
         seconds = time.perf_counter() - t0
     dispose_engine(url)
+    path = "bulk_create_parties" if how == "bulk" else "create_party"
     return {"seconds": seconds, "n": n, "rows_per_s": n / seconds, "path": path}
 
 
-def _one_by_one():
-    """A function creating one party through the parties service (or the ORM while there is none)."""
-    try:
-        from core.parties.services import create_party
-    except ImportError:
-        create_party = None
-
-    def create(db, row):
-        if create_party is not None:
-            create_party(db, **row) if _takes_keywords(create_party) else create_party(db, row)
-            return "core.parties.services.create_party"
-        from core.parties.models import Party
-
-        db.add(Party(**row, name_key=row["name"].casefold()))
-        db.flush()
-        return "ORM add + flush"
-
-    return create
-
-
-def _takes_keywords(function) -> bool:
-    import inspect
-
-    params = list(inspect.signature(function).parameters.values())[1:]
-    return not (len(params) >= 1 and params[0].kind == params[0].POSITIONAL_OR_KEYWORD
-                and params[0].name in ("data", "values", "row", "fields"))
-
-
-def verify_chain(url: str) -> dict:
-    """Recompute the audit hash chain; ``ok`` is False at the first broken link."""
-    from sqlalchemy import select
-
-    from core.audit.models import AuditRecord
-    from core.audit.recorder import GENESIS, chain_hash, hashed_fields
-    from core.db import dispose_engine, get_engine
-
-    engine = get_engine(url)
-    prev, count, t0 = GENESIS, 0, time.perf_counter()
-    with engine.connect() as conn:
-        rows = conn.execute(select(AuditRecord.__table__).order_by(AuditRecord.seq)).mappings()
-        for row in rows:
-            count += 1
-            if row["prev_hash"] != prev or chain_hash(prev, hashed_fields(dict(row))) != row["hash"]:
-                return {"ok": False, "broken_at": row["seq"], "records": count}
-            prev = row["hash"]
-    dispose_engine(url)
-    return {"ok": True, "records": count, "seconds": time.perf_counter() - t0}
-
-
-PROBES = {"coldstart": coldstart, "init": initialise, "create_user": create_user, "flask_client": flask_client,
-          "install": install, "create_parties": create_parties, "verify_chain": verify_chain}
+PROBES = {"coldstart": coldstart, "init": initialise, "flask_client": flask_client, "install": install,
+          "create_parties": create_parties}
 
 if __name__ == "__main__":
     print(json.dumps(PROBES[sys.argv[1]](*sys.argv[2:]), default=str))

@@ -1,5 +1,7 @@
-"""``kontor modules marketplace list | install NAME``."""
+"""``kontor modules marketplace list | install NAME | publish WHEEL… [--to FOLDER]``."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -41,3 +43,24 @@ def install_command(name):
     except KontorError as exc:
         _fail(exc)
     click.echo(f"Installed: {', '.join(installed)}")
+
+
+@marketplace_group.command("publish")
+@click.argument("wheels", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="The catalog folder (default: KONTOR_MARKETPLACE, when it is a folder).")
+@with_appcontext
+def publish_command(wheels, folder):
+    """Add plugin WHEELS to a folder catalog, with their manifests and checksums."""
+    from core.modules.publish import publish
+
+    target = folder or current_app.config["MARKETPLACE"]
+    if not target or marketplace.is_url(str(target)):
+        click.echo("Error: give --to FOLDER (KONTOR_MARKETPLACE is not a folder).", err=True)
+        raise SystemExit(2)
+    for wheel in wheels:
+        try:
+            entry = publish(wheel, Path(target))
+        except KontorError as exc:
+            _fail(exc)
+        click.echo(f"Published {entry.name} {entry.version} to {target}")
