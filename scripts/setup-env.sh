@@ -8,11 +8,14 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -U pip "setuptools>=70.1" wheel
-extra=${1:-}
-if [ -n "$extra" ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$extra]"
-else
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+target="."
+[ -n "${1:-}" ] && target=".[$1]"
+echo "Installing Kontor and its dependencies into .venv …"
+if ! { .venv/bin/python -m pip install -q --disable-pip-version-check -U pip "setuptools>=70.1" wheel &&
+       .venv/bin/python -m pip install -q --disable-pip-version-check -e "$target"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  exit 1
 fi
 .venv/bin/python -m core.translations_tool compile
