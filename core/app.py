@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pluggy
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -20,6 +21,15 @@ from core.modules.registry import InstalledModule, active_plugins, read_state
 from core.plugins import BUILTIN_PLUGINS, Discovery, PluginInfo, build_manager, discover, flatten
 
 log = logging.getLogger("kontor")
+
+
+class RecordIdConverter(IntegerConverter):
+    """``<int:…>`` in Kontor's URLs: an id beyond the database's INTEGER range matches no route
+    (404), instead of failing in the database."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 _discovery_cache: dict[tuple, Discovery] = {}
 
@@ -70,6 +80,7 @@ def create_app(overrides: dict | None = None, *, refresh_plugins: bool = False) 
     settings = kontor_config.from_environment(overrides)
     app = Flask("core", root_path=str(Path(__file__).parent), instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
+    app.url_map.converters["int"] = RecordIdConverter  # before any rule is added
 
     engine = get_engine(app.config["DATABASE_URL"])
     discovery = get_discovery(app.config["EXTRA_PLUGINS"], refresh_plugins)

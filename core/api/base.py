@@ -113,3 +113,15 @@ def _handle_api_error(exc: ApiError):
 def init_api(app: Flask, csrf) -> None:
     """Answer :class:`ApiError` as problem+json (HTTP errors are handled by the shell)."""
     app.register_error_handler(ApiError, _handle_api_error)
+
+
+#: The largest id a record can have (PostgreSQL's INTEGER); a larger one names no record.
+MAX_ID = 2**31 - 1
+
+
+def record_id_field(**kwargs):
+    """A marshmallow field for a reference to a record: a positive id within the column's range."""
+    from marshmallow import fields, validate
+
+    kwargs.setdefault("strict", False)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)

@@ -7,6 +7,7 @@ from functools import lru_cache
 from babel import Locale
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
+from core.api.base import record_id_field
 from core.errors import KontorError
 from core.i18n import gettext
 from core.i18n import lazy_gettext as _l
@@ -159,7 +160,7 @@ class PartySchema(Schema):
     kind = fields.String(load_default="company", validate=validate.OneOf(KINDS, error=_l("Choose company or person.")))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200, error=_l("Enter a name (at most 200 characters).")),
                          error_messages={"required": _l("Enter a name.")})
-    company_id = fields.Integer(allow_none=True, load_default=None, strict=False)
+    company_id = record_id_field(allow_none=True, load_default=None)
     email = _text(254, validate_email)
     phone = _text(40)
     website = _text(200)
@@ -224,4 +225,4 @@ class PartyQuerySchema(Schema):
 class MergeSchema(Schema):
     """The party another party is merged into."""
 
-    into = fields.Integer(required=True, strict=False, error_messages={"required": _l("Choose the party to keep.")})
+    into = record_id_field(required=True, error_messages={"required": _l("Choose the party to keep.")})

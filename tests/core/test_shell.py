@@ -51,3 +51,16 @@ def test_a_staff_user_sees_contacts_but_not_the_audit_widget(client, app):
     page = client.get("/dashboard").get_data(as_text=True)
     assert 'hx-get="/parties/widget"' in page and "/audit/widget" not in page
     assert client.get("/audit/widget").status_code == 403
+
+
+def test_an_id_beyond_the_integer_range_is_not_found(admin_client, api):
+    assert admin_client.get("/parties/99999999999").status_code == 404
+    response = api.get("/api/v1/parties/99999999999")
+    assert response.status_code == 404 and response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_reference_beyond_the_integer_range_is_a_field_error(api):
+    created = api.post("/api/v1/parties", json={"kind": "company", "name": "Keep ApS"}).get_json()
+    response = api.post(f"/api/v1/parties/{created['id']}/merge", json={"into": -2717522846939807219712})
+    assert response.status_code == 422
+    assert "into" in response.get_json()["errors"]
