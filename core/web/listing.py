@@ -8,7 +8,7 @@ from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -85,10 +85,13 @@ def keyset_page(
     after = _position(cursor, column)
     if after is not None:
         value, last_id = after
+        # A row-value comparison, with the sort column bounded on its own too, lets the index seek
+        # straight to the position instead of filtering every earlier row.
+        position, boundary = tuple_(column, id_column), tuple_(value, last_id)
         if descending:
-            stmt = stmt.where(or_(column < value, and_(column == value, id_column < last_id)))
+            stmt = stmt.where(column <= value, position < boundary)
         else:
-            stmt = stmt.where(or_(column > value, and_(column == value, id_column > last_id)))
+            stmt = stmt.where(column >= value, position > boundary)
     order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
     stmt = stmt.add_columns(column.label("_sort_value")).order_by(*order).limit(size + 1)
     result = db.execute(stmt).all()
