@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, metadata, utcnow
@@ -50,6 +50,8 @@ class Party(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("core_party.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # name, email, VAT id and city casefolded into one text: a search reads one column per row
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
     company: Mapped["Party | None"] = relationship(remote_side=[id], foreign_keys=[company_id])
     tags: Mapped[list[Tag]] = relationship(secondary=party_tags, lazy="selectin", order_by=Tag.name)
@@ -58,6 +60,8 @@ class Party(Base):
         Index("ix_core_party_active_name", "active", "name_key", "id"),
         Index("ix_core_party_active_city", "active", "city", "id"),
     )
+
+    __audit_exclude__ = ("search_text",)  # derived from audited columns
 
     @property
     def created_on(self):
@@ -68,3 +72,14 @@ class Party(Base):
     def tag_names(self) -> list[str]:
         """The names of the party's tags, sorted."""
         return sorted((tag.name for tag in self.tags), key=str.casefold)
+
+
+def search_text(name: str | None, email: str | None, vat_id: str | None, city: str | None) -> str:
+    """The text a party search looks in: its name, email, VAT id and city, casefolded."""
+    return " ".join(part for part in (name, email, vat_id, city) if part).casefold()
+
+
+@event.listens_for(Party, "before_insert")
+@event.listens_for(Party, "before_update")
+def _keep_search_text(_mapper, _connection, party: Party) -> None:
+    party.search_text = search_text(party.name, party.email, party.vat_id, party.city)

@@ -10,7 +10,7 @@ from core.audit.recorder import record_event, write_records
 from core.db import utcnow
 from core.errors import KontorError, NotFound
 from core.i18n import gettext
-from core.parties.models import Party, Tag, party_tags
+from core.parties.models import Party, Tag, party_tags, search_text
 from core.parties.schemas import PartySchema, load, normalise_vat_id
 from core.web.listing import Page, keyset_page
 
@@ -98,13 +98,11 @@ def update_party(db: Session, party: Party, data: dict[str, Any], *, partial: bo
 def search_condition(q: str):
     """Rows whose name, email, VAT id or city contain ``q``, ignoring case."""
     q = q.strip()
-    key = name_key(q)
-    return or_(
-        Party.name_key.contains(key, autoescape=True),
-        func.lower(Party.email).contains(q.lower(), autoescape=True),
-        Party.vat_id.contains(normalise_vat_id(q), autoescape=True),
-        func.lower(Party.city).contains(q.lower(), autoescape=True),
-    )
+    found = Party.search_text.contains(q.casefold(), autoescape=True)
+    vat = normalise_vat_id(q).casefold()
+    if vat and vat != q.casefold():  # "DK 1234 5678" finds DK12345678
+        found = or_(found, Party.search_text.contains(vat, autoescape=True))
+    return found
 
 
 def parties_query(*, q: str = "", kind: str = "", tag: str = "", country: str = "", active: str = "1") -> Select:
@@ -244,7 +242,8 @@ def bulk_create_parties(db: Session, rows: list[dict[str, Any]]) -> list[int]:
         except KontorError as exc:
             raise KontorError(f"row {index}: {exc.message}", field=exc.field, status=422) from None
         clean.pop("tags", None)
-        clean.update(name_key=name_key(clean["name"]), merged_into_id=None, created_at=now, updated_at=now)
+        clean.update(name_key=name_key(clean["name"]), merged_into_id=None, created_at=now, updated_at=now,
+                     search_text=search_text(clean["name"], clean.get("email"), clean.get("vat_id"), clean.get("city")))
         values.append(clean)
     ids = _reserve_ids(db, len(values))
     for pk, row in zip(ids, values):
@@ -252,7 +251,7 @@ def bulk_create_parties(db: Session, rows: list[dict[str, Any]]) -> list[int]:
     db.execute(insert(Party.__table__), values)
     write_records(db, [
         {"action": "insert", "table_name": "core_party", "record_id": pk,
-         "changes": {key: [None, value] for key, value in row.items()}}
+         "changes": {key: [None, value] for key, value in row.items() if key not in Party.__audit_exclude__}}
         for pk, row in zip(ids, values)
     ])
     return ids

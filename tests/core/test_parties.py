@@ -182,6 +182,17 @@ def test_search_finds_name_email_vat_and_city_ignoring_case(db):
     assert services.search_parties(db, "100%") == [] and services.search_parties(db, "_") == []
 
 
+def test_search_follows_edits_and_merges(db):
+    acme = _new(db, **ACME)
+    services.update_party(db, acme, {"city": "Odense"})
+    db.commit()
+    assert services.search_parties(db, "odense") == [acme] and services.search_parties(db, "aarhus") == []
+    twin = _new(db, name="Acme Twin ApS", email="", city="")
+    services.merge_parties(db, acme, twin)
+    db.commit()
+    assert services.search_parties(db, "info@acme") == [twin]
+
+
 def test_filters_by_kind_tag_country_and_state(db):
     acme = _new(db, **ACME)
     person = _new(db, kind="person", name="Anna Müller", country="DE", tags=["Customer"])
