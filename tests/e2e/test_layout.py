@@ -7,7 +7,7 @@ from tests.e2e.conftest import DESKTOP, PHONE, create_parties, side_menu
 LONG_NAME = "Kaufhaus Müller-Lüdenscheidt GmbH & Co. KG"
 #: (path, its heading, a text in its content that must be shown)
 PAGES = [
-    ("/dashboard", "Dashboard", "Welcome to Kontor"),
+    ("/dashboard", "Dashboard", "Recent changes"),
     ("/parties", "Parties", LONG_NAME),
     ("/admin/users", "Users", "admin"),
     ("/admin/modules/", "Modules", "Hello"),
