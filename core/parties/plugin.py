@@ -37,7 +37,7 @@ def register_menu_items():
 
 @hookimpl
 def dashboard_widgets():
-    return [Widget(_l("Contacts"), "core.party.read", endpoint="parties.widget", order=10)]
+    return [Widget(_l("Parties"), "core.party.read", endpoint="parties.widget", order=10)]
 
 
 @hookimpl

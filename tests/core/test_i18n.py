@@ -59,3 +59,10 @@ def test_a_visitor_picks_a_language(client):
     client.post("/language", data={"locale": "de", "next": "/login", "csrf_token": token})
     page = client.get("/login").get_data(as_text=True)
     assert '<html lang="de"' in page
+
+
+def test_menu_labels_are_translated_once(admin_client):
+    # "Modules" is "Module" in German; translating that again would give "Modul"
+    admin_client.htmx("POST", "/language", data={"locale": "de", "next": "/dashboard"})
+    page = admin_client.get("/dashboard").get_data(as_text=True)
+    assert ">Module</a>" in page and ">Modul</a>" not in page
