@@ -206,19 +206,20 @@ def _audited(obj) -> bool:
     return getattr(type(obj), "__audited__", False)
 
 
-def _after_flush(session: Session, _flush_context) -> None:
+def _after_flush(session: Session, flush_context) -> None:
+    # The unit of work's own list of what it wrote is the source of truth: every row this flush
+    # inserted, updated or deleted, whatever the session's views of new and dirty objects say.
     entries = []
-    for action, objects in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
-        for obj in objects:
-            if not _audited(obj):
-                continue
-            if action == "update" and not session.is_modified(obj):
-                continue
-            changes = _changes(obj, action)
-            if action == "update" and not changes:
-                continue
-            table = inspect(obj).mapper.local_table.name
-            entries.append({"action": action, "table_name": table, "record_id": _identity(obj), "changes": changes})
+    for state, (is_delete, list_only) in list(flush_context.states.items()):
+        obj = state.obj()
+        if list_only or obj is None or not _audited(obj):
+            continue
+        action = "delete" if is_delete else ("insert" if state.key is None else "update")
+        changes = _changes(obj, action)
+        if action == "update" and not changes:
+            continue
+        table = state.mapper.local_table.name
+        entries.append({"action": action, "table_name": table, "record_id": _identity(obj), "changes": changes})
     write_records(session, entries)
 
 
