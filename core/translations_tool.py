@@ -12,6 +12,7 @@ from pathlib import Path
 from babel.messages.frontend import CommandLineInterface
 
 from core.config import LANGUAGES
+from core.version import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE_CATALOGS = ROOT / "core" / "translations"
@@ -33,6 +34,7 @@ def extract() -> None:
     pot = CORE_CATALOGS / "messages.pot"
     CORE_CATALOGS.mkdir(parents=True, exist_ok=True)
     _babel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "lazy_gettext", "-k", "_l", "--no-location",
+           "--project", "Kontor", "--version", __version__,
            "--sort-output", "-o", str(pot), str(ROOT))
     for lang in LANGUAGES:
         if lang == "en":
