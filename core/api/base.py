@@ -74,11 +74,17 @@ def documented(summary: str, *, body=None, response=None, many: bool = False, qu
     return decorate
 
 
-def load_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
-    """Validate the JSON body against ``schema``; a bad body becomes a 422 naming the fields."""
+def json_object() -> dict[str, Any]:
+    """The request's JSON body, which must be an object (else a 400 problem)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "Invalid body", "The request body must be a JSON object.")
+    return data
+
+
+def load_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+    """Validate the JSON body against ``schema``; a bad body becomes a 422 naming the fields."""
+    data = json_object()
     try:
         return schema.load(data, partial=partial)
     except ValidationError as exc:

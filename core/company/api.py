@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from core.api.base import API_PREFIX, documented, json_response, refusal
+from core.api.base import API_PREFIX, documented, json_object, json_response, refusal
 from core.company import services
 from core.company.schemas import CompanySchema
 from core.db import session as db
 from core.errors import KontorError
-from core.parties.api import json_body
 from core.security import require, signed_in
 
 
@@ -28,7 +27,7 @@ def create_blueprint() -> Blueprint:
     @documented("Change some of the company's settings", body=CompanySchema, response=CompanySchema)
     def patch_company():
         try:
-            company = services.update_company(db, json_body(), partial=True)
+            company = services.update_company(db, json_object(), partial=True)
             db.commit()
         except KontorError as exc:
             db.rollback()

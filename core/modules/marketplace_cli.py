@@ -7,13 +7,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from core.cli import fail
 from core.errors import KontorError
 from core.modules import marketplace
 
-
-def _fail(exc: KontorError):
-    click.echo(f"Error: {exc.message}", err=True)
-    raise SystemExit(1)
 
 
 @click.group("marketplace")
@@ -28,7 +25,7 @@ def list_command():
     try:
         entries = marketplace.load_catalog(current_app.config["MARKETPLACE"])
     except KontorError as exc:
-        _fail(exc)
+        fail(exc.message)
     for entry in entries:
         click.echo(f"{entry.name:<20} {entry.version:<10} {entry.title}")
 
@@ -41,7 +38,7 @@ def install_command(name):
     try:
         installed = marketplace.install_from_app(current_app, name)
     except KontorError as exc:
-        _fail(exc)
+        fail(exc.message)
     click.echo(f"Installed: {', '.join(installed)}")
 
 
@@ -62,5 +59,5 @@ def publish_command(wheels, folder):
         try:
             entry = publish(wheel, Path(target))
         except KontorError as exc:
-            _fail(exc)
+            fail(exc.message)
         click.echo(f"Published {entry.name} {entry.version} to {target}")

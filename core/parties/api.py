@@ -1,9 +1,9 @@
 """JSON endpoints of parties under /api/v1/parties (the same services as the pages)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
-from core.api.base import API_PREFIX, ApiError, documented, json_response, load_query, paged, refusal
+from core.api.base import API_PREFIX, ApiError, documented, json_object, json_response, load_query, paged, refusal
 from core.db import session as db
 from core.errors import KontorError
 from core.parties import services
@@ -11,13 +11,6 @@ from core.parties.schemas import MergeSchema, PartyQuerySchema, PartySchema, loa
 from core.security import require
 
 
-
-def json_body() -> dict:
-    """The request's JSON object (400 problem when the body is not one)."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "Invalid body", "The request body must be a JSON object.")
-    return data
 
 
 def create_blueprint() -> Blueprint:
@@ -45,7 +38,7 @@ def create_blueprint() -> Blueprint:
     @documented("Create a party", body=PartySchema, response=PartySchema, status=201)
     def create_party():
         try:
-            created = services.create_party(db, json_body())
+            created = services.create_party(db, json_object())
             db.commit()
         except KontorError as exc:
             db.rollback()
@@ -64,7 +57,7 @@ def create_blueprint() -> Blueprint:
     def patch_party(party_id: int):
         target = party(party_id)
         try:
-            services.update_party(db, target, json_body(), partial=True)
+            services.update_party(db, target, json_object(), partial=True)
             db.commit()
         except KontorError as exc:
             db.rollback()
@@ -77,7 +70,7 @@ def create_blueprint() -> Blueprint:
     def merge_party(party_id: int):
         source = party(party_id)
         try:
-            into = load(MergeSchema(), json_body())["into"]
+            into = load(MergeSchema(), json_object())["into"]
             target = services.get_party(db, into)
         except KontorError as exc:
             raise (refusal(exc) if exc.status != 404 else
