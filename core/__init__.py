@@ -6,6 +6,7 @@ A plugin imports from ``core`` alone, never from the core's submodules::
 """
 from core.version import __version__
 
+from core.app import hooks
 from core.api.base import ApiBlueprint, ApiError, documented, json_response, load_body, load_query, paged, problem
 from core.audit.recorder import record_event
 from core.contrib import Action, JinjaExtras, MenuItem, Panel, Permission, Role, Setting, Widget
@@ -22,7 +23,7 @@ __all__ = [
     "Action", "ApiBlueprint", "ApiError", "Base", "Column", "JinjaExtras", "KontorError", "Manifest",
     "MenuItem", "ModuleError", "Money", "NotFound", "PUBLIC", "Page", "Panel", "Permission", "Role",
     "SIGNED_IN", "Setting", "UTCDateTime", "Widget", "contributions", "documented", "gettext", "has_permission",
-    "hookimpl", "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query",
+    "hookimpl", "hooks", "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query",
     "ngettext", "paged", "problem", "public", "record_event", "render", "require", "session",
     "signed_in", "utcnow",
 ]

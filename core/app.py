@@ -173,3 +173,22 @@ def _register_contributions(app: Flask, kontor: Kontor) -> None:
             app.jinja_env.filters.update(extras.filters)
             app.jinja_env.globals.update(extras.globals)
             app.jinja_env.tests.update(extras.tests)
+
+
+class _NoHooks:
+    """Stands in for the hook relay outside an app: every hook is answered with no results."""
+
+    def __getattr__(self, name):
+        return lambda **kwargs: []
+
+
+def hooks():
+    """The hook relay of the running app's enabled modules (``hooks().crm_opportunity_won(...)``).
+
+    Services call the hooks they offer through it; outside an app context every hook returns ``[]``.
+    """
+    from flask import current_app, has_app_context
+
+    if not has_app_context() or "kontor" not in current_app.extensions:
+        return _NoHooks()
+    return current_app.extensions["kontor"].pm.hook

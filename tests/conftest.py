@@ -23,24 +23,36 @@ sys.path.insert(0, str(ROOT / "tests" / "example_plugin"))
 sys.path.insert(0, str(ROOT / "tests" / "fixture_plugins"))
 
 from core.db import dispose_engine, get_engine, make_sessionmaker  # noqa: E402
-from core.modules.lifecycle import initialise  # noqa: E402
+from core.modules.lifecycle import initialise, install  # noqa: E402
 from core.wsgi import Dispatcher  # noqa: E402
 from tests import pg  # noqa: E402
 
 _counter = itertools.count()
 
 
-def _initialise(url: str) -> None:
+def _initialise(url: str, modules: tuple[str, ...] = ()) -> None:
     engine = get_engine(url)
     initialise(engine, make_sessionmaker(engine), company_name="Test Company ApS", currency="DKK", country="DK")
+    if modules:
+        from core.modules.lifecycle import ModuleContext
+        from core.plugins import discover
+
+        ctx = ModuleContext(engine, make_sessionmaker(engine), discover(("kontor_hello.plugin",)),
+                            Path(os.environ.get("TMPDIR", "/tmp")))
+        install(ctx, list(modules))
     dispose_engine(url)
 
 
+@pytest.fixture
+def modules() -> tuple[str, ...]:
+    """The modules installed in each test's database; a test folder's conftest overrides it."""
+    return ()
+
+
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    _initialise(f"sqlite:///{path}")
-    return path
+def _templates():
+    """Template databases made so far, by (backend, modules)."""
+    return {}
 
 
 @pytest.fixture(scope="session")
@@ -50,16 +62,39 @@ def postgres_server():
     server.stop()
 
 
+def _sqlite_template(made: dict, tmp_path_factory, modules: tuple[str, ...]) -> str:
+    key = ("sqlite", modules)
+    if key not in made:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        _initialise(f"sqlite:///{path}", modules)
+        made[key] = str(path)
+    return made[key]
+
+
+def _postgres_template(made: dict, server, modules: tuple[str, ...]) -> str:
+    key = ("postgresql", modules)
+    if key not in made:
+        name = "kontor_template" + "".join(f"_{m}" for m in modules)
+        admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        _initialise(server.url(name), modules)
+        made[key] = name
+    return made[key]
+
+
 @pytest.fixture(scope="session")
-def postgres_template(postgres_server) -> str:
-    name = "kontor_template"
-    admin = create_engine(postgres_server.url("postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    _initialise(postgres_server.url(name))
-    return name
+def sqlite_template(_templates, tmp_path_factory) -> str:
+    """The SQLite template database with no module installed."""
+    return _sqlite_template(_templates, tmp_path_factory, ())
+
+
+@pytest.fixture(scope="session")
+def postgres_template(_templates, postgres_server) -> str:
+    """The name of the PostgreSQL template database with no module installed."""
+    return _postgres_template(_templates, postgres_server, ())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -69,17 +104,18 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def db_url(backend, request, tmp_path):
-    """A fresh, initialised database on ``backend``."""
+def db_url(backend, modules, request, tmp_path, tmp_path_factory, _templates):
+    """A fresh, initialised database on ``backend``, with ``modules`` installed."""
+    modules = tuple(modules)
     if backend == "sqlite":
         path = tmp_path / "kontor.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        shutil.copy(_sqlite_template(_templates, tmp_path_factory, modules), path)
         url = f"sqlite:///{path}"
         yield url
         dispose_engine(url)
         return
     server = request.getfixturevalue("postgres_server")
-    template = request.getfixturevalue("postgres_template")
+    template = _postgres_template(_templates, server, modules)
     name = f"kontor_t{next(_counter)}"
     admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

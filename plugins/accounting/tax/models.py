@@ -1,0 +1,61 @@
+"""Currencies, exchange rates and taxes."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core import Base, Money
+
+from plugins.accounting.ledger.models import Rate
+
+TAX_SCOPES = ("sale", "purchase")
+
+
+class Currency(Base):
+    """A currency the company deals in; ``digits`` is its minor unit (2 for DKK, 0 for JPY)."""
+
+    __tablename__ = "acct_currency"
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    digits: Mapped[int] = mapped_column(Integer, default=2)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ExchangeRate(Base):
+    """How much one unit of ``currency`` is worth in the company currency from ``date`` on."""
+
+    __tablename__ = "acct_exchange_rate"
+    __table_args__ = (UniqueConstraint("currency", "date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    currency: Mapped[str] = mapped_column(ForeignKey("acct_currency.code"))
+    date: Mapped[date] = mapped_column(Date)
+    rate: Mapped[Decimal] = mapped_column(Rate)
+
+
+class Tax(Base):
+    """A tax rate (a percentage), collected on sales or paid on purchases.
+
+    ``price_included``: line prices already contain the tax. ``reverse_charge`` (purchases from
+    abroad): the buyer books both the tax due (``collected_account``) and its deduction
+    (``paid_account``), so no tax is paid to the supplier.
+    """
+
+    __tablename__ = "acct_tax"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2), default="")
+    scope: Mapped[str] = mapped_column(String(10))  # TAX_SCOPES
+    rate: Mapped[Decimal] = mapped_column(Money(scale=4, precision=9))  # percent, e.g. 25.0000
+    price_included: Mapped[bool] = mapped_column(Boolean, default=False)
+    reverse_charge: Mapped[bool] = mapped_column(Boolean, default=False)
+    collected_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
+    paid_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
+    report_code: Mapped[str] = mapped_column(String(20), default="")  # the box of the VAT return
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,1 @@
+"""CRM: leads, pipeline, activities, service tickets and campaigns — Kontor's front office."""

@@ -1,0 +1,63 @@
+"""Activities (calls, meetings, emails, tasks) and the timeline's events."""
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import Base, UTCDateTime, utcnow
+
+KINDS = ("call", "meeting", "email", "task")
+
+
+class Activity(Base):
+    """Something to do (or done) about a party, a lead or an opportunity, by someone, by a time."""
+
+    __tablename__ = "crm_activity"
+    __table_args__ = (
+        Index("ix_crm_activity_assignee_open", "assignee_id", "done", "due_at"),
+        Index("ix_crm_activity_party_created", "party_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("core_party.id"), nullable=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("crm_lead.id"), nullable=True, index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"), nullable=True, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    assignee = relationship("User", foreign_keys=[assignee_id], lazy="joined")
+    party = relationship("Party", lazy="joined")
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        """Whether the activity is still to do and its due time has passed."""
+        return not self.done and self.due_at is not None and self.due_at < (now or utcnow())
+
+
+class TimelineEvent(Base):
+    """One line of a record's history: a note, a stage change, a ticket or campaign message…"""
+
+    __tablename__ = "crm_timeline_event"
+    __table_args__ = (
+        Index("ix_crm_timeline_event_party_created", "party_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("core_party.id"), nullable=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("crm_lead.id"), nullable=True, index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"), nullable=True, index=True)
+    ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    campaign_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    user = relationship("User", lazy="joined")
