@@ -15,6 +15,9 @@ from core.errors import KontorError, ModuleError, NotFound
 from core.i18n import gettext, lazy_gettext, ngettext
 from core.plugins import Manifest, hookimpl
 from core.security import PUBLIC, SIGNED_IN, has_permission, public, require, signed_in
+from core.imports import CsvFile, map_rows, read_csv
+from core.web import charts
+from core.web.export import export_response
 from core.web.listing import Column, Page, keyset_page
 from core.web.shell import contributions, render
 
