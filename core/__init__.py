@@ -8,13 +8,13 @@ from core.version import __version__
 
 from core.app import hooks
 from core.api.base import ApiBlueprint, ApiError, documented, json_response, load_body, load_query, paged, problem
-from core.audit.recorder import record_event
+from core.audit.recorder import record_event, write_records
 from core.contrib import Action, JinjaExtras, MenuItem, Panel, Permission, Role, Setting, Widget
 from core.db import Base, Money, UTCDateTime, session, utcnow
 from core.errors import KontorError, ModuleError, NotFound
 from core.i18n import gettext, lazy_gettext, ngettext
 from core.plugins import Manifest, hookimpl
-from core.security import PUBLIC, SIGNED_IN, has_permission, public, require, signed_in
+from core.security import PUBLIC, SIGNED_IN, cross_site, has_permission, public, require, signed_in
 from core.imports import CsvFile, map_rows, read_csv
 from core.web import charts
 from core.web.export import export_response
@@ -25,8 +25,8 @@ __all__ = [
     "__version__",
     "Action", "ApiBlueprint", "ApiError", "Base", "Column", "JinjaExtras", "KontorError", "Manifest",
     "MenuItem", "ModuleError", "Money", "NotFound", "PUBLIC", "Page", "Panel", "Permission", "Role",
-    "SIGNED_IN", "Setting", "UTCDateTime", "Widget", "contributions", "documented", "gettext", "has_permission",
+    "SIGNED_IN", "Setting", "UTCDateTime", "Widget", "contributions", "cross_site", "documented", "gettext", "has_permission",
     "hookimpl", "hooks", "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query",
     "ngettext", "paged", "problem", "public", "record_event", "render", "require", "session",
-    "signed_in", "utcnow",
+    "signed_in", "utcnow", "write_records",
 ]

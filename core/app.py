@@ -19,6 +19,7 @@ from core.contrib import JinjaExtras, MenuItem, Permission, Setting
 from core.db import close_request_session, get_engine, make_sessionmaker
 from core.modules.registry import InstalledModule, active_plugins, read_state
 from core.plugins import BUILTIN_PLUGINS, Discovery, PluginInfo, build_manager, discover, flatten
+from core.security import PUBLIC
 
 log = logging.getLogger("kontor")
 
@@ -161,6 +162,11 @@ def _register_contributions(app: Flask, kontor: Kontor) -> None:
     for blueprint in collected["register_blueprints"]:
         app.register_blueprint(blueprint)
     csrf = app.extensions["kontor_csrf"]
+    for endpoint, view in list(app.view_functions.items()):
+        if getattr(view, "kontor_cross_site", False):
+            if getattr(view, "kontor_permission", None) != PUBLIC:
+                raise RuntimeError(f"{endpoint} is cross_site but not public")
+            csrf.exempt(view)
     for blueprint in collected["register_api"]:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)

@@ -27,6 +27,17 @@ def public(view):
     return view
 
 
+def cross_site(view):
+    """Declare a public view that accepts forms posted from other sites, without a CSRF token.
+
+    For endpoints a company's own website posts to (a web-to-lead form) or that a link in an
+    e-mail confirms (unsubscribe with a signed token). Only for :func:`public` views, which act
+    for no signed-in user; the view must authorise the request itself.
+    """
+    view.kontor_cross_site = True
+    return view
+
+
 def signed_in(view):
     """Declare that a view is open to every signed-in user (dashboard, own profile)."""
     view.kontor_permission = SIGNED_IN

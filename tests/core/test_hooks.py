@@ -108,6 +108,13 @@ def test_hook_register_blueprints(site):
     assert "default thing" in page.get_data(as_text=True)
 
 
+def test_a_cross_site_public_form_needs_no_csrf_token_and_others_still_do(site):
+    anonymous = site.client()
+    assert anonymous.post("/everyhook/suggest", data={"name": "tea"}).status_code == 201
+    assert "suggested: tea" in site.things()
+    assert anonymous.post("/everyhook/public-but-same-site", data={}).status_code == 400
+
+
 def test_hook_register_api(site):
     from core.auth.models import User
     from core.auth.tokens import create_token

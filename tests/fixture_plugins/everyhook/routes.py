@@ -1,7 +1,7 @@
 """The pages of everyhook."""
 from flask import Blueprint, redirect, request, url_for
 
-from core import render, require, session
+from core import cross_site, public, render, require, session
 from everyhook.services import add_thing, all_things
 
 
@@ -20,5 +20,19 @@ def create_blueprint() -> Blueprint:
         add_thing(session, request.form.get("name") or "a gift", party_id)
         session.commit()
         return redirect(url_for("everyhook.index"))
+
+    @bp.post("/suggest")
+    @public
+    @cross_site
+    def suggest():
+        """A form another site posts to: no session, no CSRF token."""
+        add_thing(session, "suggested: " + (request.form.get("name") or "?"), None)
+        session.commit()
+        return "thanks", 201
+
+    @bp.post("/public-but-same-site")
+    @public
+    def same_site():
+        return "accepted", 200
 
     return bp
