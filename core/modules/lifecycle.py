@@ -210,9 +210,15 @@ def migration_folders(info: PluginInfo) -> list[Path]:
     return [Path(p) for p in flatten(single_manager(info).hook.register_migrations())]
 
 
-def migration_locations(discovery: Discovery) -> list[Path]:
-    """Every discovered plugin's migrations folders (Alembic must see every branch)."""
-    return [folder for info in discovery.plugins.values() for folder in migration_folders(info)]
+def migration_locations(discovery: Discovery, names=None) -> list[Path]:
+    """The migrations folders of the plugins ``names`` (default: every discovered plugin).
+
+    Alembic must see every branch recorded in the database, so ``names`` holds at least the
+    installed modules; leaving the others out keeps a module that is merely available, with a
+    broken or half-written branch, from stopping every other module's install.
+    """
+    infos = [info for name, info in discovery.plugins.items() if names is None or name in names]
+    return [folder for info in infos for folder in migration_folders(info)]
 
 
 def _active_manager(ctx: ModuleContext, installed: dict[str, InstalledModule]) -> pluggy.PluginManager:
@@ -260,7 +266,7 @@ def install(ctx: ModuleContext, names: list[str], *, restore_from: Path | str | 
             raise ModuleError(_("%(names)s is disabled, and the modules being installed need it; enable it first.",
                                 names=", ".join(disabled)), field="name")
         todo = [n for n in order if n not in installed]
-        locations = migration_locations(ctx.discovery)
+        locations = migration_locations(ctx.discovery, {*installed, *todo})
         archive = _restorable(ctx, restore_from, todo, locations) if restore_from else None
         for name in todo:
             _tell(progress, "install", name)
@@ -412,7 +418,7 @@ def purge(ctx: ModuleContext, names: list[str], *, progress: Progress | None = N
             for name in targets:
                 with _step(_("Purging"), name):
                     _ask_uninstalling(pm, ctx.plugins[name], db)
-            locations = migration_locations(ctx.discovery)
+            locations = migration_locations(ctx.discovery, installed)
             for name in targets:
                 _tell(progress, "purge", name)
                 with _step(_("Purging"), name):
@@ -471,7 +477,7 @@ def upgrade(ctx: ModuleContext, names: list[str], *, progress: Progress | None =
         installed = _installed(db)
         _require_installed(ctx, names, installed, with_code=True)
         _order(ctx, names)
-        locations = migration_locations(ctx.discovery)
+        locations = migration_locations(ctx.discovery, installed)
         for name in names:
             _tell(progress, "upgrade", name)
             with _step(_("Upgrading"), name):

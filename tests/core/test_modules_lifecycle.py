@@ -25,7 +25,7 @@ from core.modules.models import ModuleRecord, ModulesRevision
 PLUGINS = (
     "kontor_hello.plugin", "lcbase.plugin", "lcdep.plugin", "lcfailmig.plugin", "lcfaildata.plugin",
     "lccyclea.plugin", "lccycleb.plugin", "lcrange.plugin", "lcnewcore.plugin", "lcmissing.plugin",
-    "lcfailpurge.plugin", "lcbroken.plugin", "lcbadmanifest.plugin",
+    "lcfailpurge.plugin", "lcbroken.plugin", "lcbadmanifest.plugin", "lcdangling.plugin",
 )
 
 
@@ -108,6 +108,18 @@ def test_installed_modules_hear_of_a_new_module(dispatcher, db_url):
     lifecycle.install(ctx(dispatcher), ["lcbase"])
     lifecycle.install(ctx(dispatcher), ["lcdep"])  # the app now has lcbase enabled
     assert ("saw lcdep",) in rows(db_url, "SELECT name FROM lcbase_item")
+
+
+def test_a_module_with_a_broken_branch_stops_only_its_own_install(dispatcher, db_url):
+    assert lifecycle.install(ctx(dispatcher), ["lcbase"]) == ["lcbase"]
+    assert rows(db_url, "SELECT name FROM core_module WHERE name = 'lcbase'") == [("lcbase",)]
+    before = snapshot(db_url)
+    with pytest.raises(ModuleError) as refused:
+        lifecycle.install(ctx(dispatcher), ["lcdangling"])
+    assert "lcdangling" in refused.value.message
+    assert snapshot(db_url) == before
+    lifecycle.purge(ctx(dispatcher), ["lcbase"])  # and the others' acts still work
+    assert "lcbase_item" not in snapshot(db_url)["tables"]
 
 
 @pytest.mark.parametrize("name, reason", [
