@@ -47,7 +47,10 @@ class DemoUser:
 
 USERS = (
     DemoUser("admin", "Astrid Holm", ("admin",)),
-    DemoUser("sales", "Mads Berg", ("staff",)),
+    DemoUser("sales", "Mads Berg", ("staff", "salesperson")),
+    DemoUser("manager", "Sofie Krag", ("staff", "sales_manager")),
+    DemoUser("service", "Jonas Vind", ("staff", "service_agent")),
+    DemoUser("books", "Ida Munk", ("staff", "accountant")),
     DemoUser("viewer", "Freja Lund", ("viewer",)),
 )
 VIEWER_ROLE = ("viewer", "Viewer", "Sees everything, changes nothing.")
@@ -71,27 +74,32 @@ def set_up_company(db: Session, fresh: bool) -> str:
 
 
 def ensure_viewer_role(db: Session, permissions) -> None:
-    """The ``viewer`` role, holding every registered ``*.read`` permission."""
+    """The ``viewer`` role, holding every registered ``*.read`` and ``*.read_all`` permission."""
     from core.auth import services
 
     role = services.ensure_role(db, *VIEWER_ROLE)
     for name in sorted(permissions):
-        if name.endswith(".read"):
+        if name.endswith((".read", ".read_all")):
             services.grant(db, role, name)
 
 
 def create_users(db: Session, reset_passwords: bool) -> tuple[dict[str, str], list[str]]:
-    """The demo users: new passwords by user name, and messages about users that exist already."""
-    from core.auth.models import User
+    """The demo users: new passwords by user name, and messages about users that exist already.
+
+    A user gets those of its roles that exist (a module's roles exist once it is installed).
+    """
+    from core.auth.models import Role, User
     from core.auth.passwords import generate_password
     from core.auth.services import create_user, set_password
 
     passwords: dict[str, str] = {}
     notes: list[str] = []
+    existing = set(db.execute(select(Role.name)).scalars())
     for demo in USERS:
         user = db.execute(select(User).where(func.lower(User.username) == demo.username)).scalar_one_or_none()
         if user is None:
-            _, passwords[demo.username] = create_user(db, demo.username, full_name=demo.full_name, roles=list(demo.roles))
+            roles = [role for role in demo.roles if role in existing]
+            _, passwords[demo.username] = create_user(db, demo.username, full_name=demo.full_name, roles=roles)
         elif reset_passwords:
             passwords[demo.username] = generate_password()
             set_password(db, user, passwords[demo.username])

@@ -60,6 +60,9 @@ def printed_passwords(output: str) -> dict[str, str]:
     return dict(PASSWORD_LINE.findall(output))
 
 
+USERNAMES = {"admin", "sales", "manager", "service", "books", "viewer"}
+
+
 def party_count(dispatcher) -> int:
     with dispatcher.app.app_context():
         from core.db import session
@@ -74,10 +77,10 @@ def test_demo_from_an_empty_database_then_again(environment, tmp_path):
     result = run_demo("--password-file", str(password_file))
     assert "http://127.0.0.1:5000" in result.output
     passwords = printed_passwords(result.output)
-    assert set(passwords) == {"admin", "sales", "viewer"}
+    assert set(passwords) == USERNAMES
     assert password_file.read_text().strip() == passwords["admin"]
     source = Path(__file__).resolve().parents[2].joinpath("core", "demo.py").read_text()
-    assert len(set(passwords.values())) == 3  # generated, never a default
+    assert len(set(passwords.values())) == len(USERNAMES)  # generated, never a default
     assert all(len(p) >= 16 and p not in source for p in passwords.values())
 
     # 2. The company, the users with their roles, and the parties' demo data are there.
@@ -91,7 +94,9 @@ def test_demo_from_an_empty_database_then_again(environment, tmp_path):
         assert (company.legal_name, company.base_currency, company.country) == ("Nordlys Handel ApS", "DKK", "DK")
         assert (company.fiscal_year_start_month, company.fiscal_year_start_day) == (1, 1)
         roles = {u.username: {r.name for r in u.roles} for u in session.execute(select(User)).scalars()}
-        assert roles == {"admin": {"admin"}, "sales": {"staff"}, "viewer": {"viewer"}}
+        assert roles == {"admin": {"admin"}, "sales": {"staff", "salesperson"}, "manager": {"staff", "sales_manager"},
+                         "service": {"staff", "service_agent"}, "books": {"staff", "accountant"},
+                         "viewer": {"viewer"}}
         viewer = session.execute(select(User).where(User.username == "viewer")).scalar_one()
         granted = {g for r in viewer.roles for g in r.permission_names}
         assert "core.party.read" in granted and not any(p.endswith((".write", ".manage")) for p in granted)
@@ -115,5 +120,5 @@ def test_demo_from_an_empty_database_then_again(environment, tmp_path):
 
     # 5. --reset-passwords gives the demo users new passwords.
     reset = printed_passwords(run_demo("--reset-passwords").output)
-    assert set(reset) == {"admin", "sales", "viewer"} and reset["admin"] != passwords["admin"]
+    assert set(reset) == USERNAMES and reset["admin"] != passwords["admin"]
     assert WebClient(Dispatcher(environment)).login("admin", reset["admin"]).status_code == 302
