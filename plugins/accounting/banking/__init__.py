@@ -1,12 +1,19 @@
 """Accounting's banking: what this area contributes to the module (see plugins/accounting/plugin.py)."""
+from core import Panel, has_permission, lazy_gettext as _l, session as db
 
 
 def register_routes(bp):
     """Add this area's pages to the ``accounting`` blueprint."""
+    from plugins.accounting.banking import routes
+
+    routes.register_routes(bp)
 
 
 def register_api(api):
     """Add this area's endpoints to the ``/api/v1/accounting`` blueprint."""
+    from plugins.accounting.banking import api as banking_api
+
+    banking_api.register_api(api)
 
 
 def settings():
@@ -16,6 +23,9 @@ def settings():
 
 def register_commands(group):
     """Add this area's commands to kontor accounting."""
+    from plugins.accounting.banking import cli
+
+    group.add_command(cli.statement_group)
 
 
 def load_default_data(session):
@@ -24,6 +34,9 @@ def load_default_data(session):
 
 def load_demo_data(session, progress):
     """Add this area's demo records."""
+    from plugins.accounting.banking import demo
+
+    demo.load_demo_data(session, progress)
 
 
 def dashboard_widgets(user):
@@ -33,8 +46,20 @@ def dashboard_widgets(user):
 
 def record_panels(kind, record, user):
     """This area's panels on a record page."""
-    return []
+    if kind != "party":
+        return []
+    from plugins.accounting import permissions
+    from plugins.accounting.banking import services
+
+    context = {"party": record, "balance": services.party_balance(db, record.id),
+               "payments": services.recent_payments(db, record.id),
+               "can_write": has_permission(permissions.PAYMENT_WRITE)}
+    return [Panel(_l("Payments"), permissions.PAYMENT_READ, template="accounting/banking/_party_panel.html",
+                  context=context, order=61)]
 
 
 def party_merging(source, target, session):
     """Point this area's references from party source to target."""
+    from plugins.accounting.banking import services
+
+    services.party_merging(session, source.id, target.id)

@@ -1,12 +1,20 @@
 """Accounting's ledger: what this area contributes to the module (see plugins/accounting/plugin.py)."""
+from plugins.accounting.ledger import guards
+from plugins.accounting.tax import models as _tax_models  # noqa: F401  (lines refer to acct_tax)
+
+guards.install()
 
 
 def register_routes(bp):
     """Add this area's pages to the ``accounting`` blueprint."""
+    from plugins.accounting.ledger import routes
+    routes.register(bp)
 
 
 def register_api(api):
     """Add this area's endpoints to the ``/api/v1/accounting`` blueprint."""
+    from plugins.accounting.ledger import api as ledger_api
+    ledger_api.register(api)
 
 
 def settings():
@@ -16,10 +24,14 @@ def settings():
 
 def register_commands(group):
     """Add this area's commands to kontor accounting."""
+    from plugins.accounting.ledger import cli
+    cli.register(group)
 
 
 def load_default_data(session):
     """Load this area's reference data on install."""
+    from plugins.accounting.ledger import setup
+    setup.load_default_data(session)
 
 
 def load_demo_data(session, progress):
@@ -38,3 +50,5 @@ def record_panels(kind, record, user):
 
 def party_merging(source, target, session):
     """Point this area's references from party source to target."""
+    from plugins.accounting.ledger import merging
+    merging.party_merging(source, target, session)

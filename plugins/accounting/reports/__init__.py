@@ -1,12 +1,21 @@
 """Accounting's reports: what this area contributes to the module (see plugins/accounting/plugin.py)."""
+from core import Widget, lazy_gettext as _l
+
+from plugins.accounting.permissions import REPORT_READ
 
 
 def register_routes(bp):
     """Add this area's pages to the ``accounting`` blueprint."""
+    from plugins.accounting.reports import routes
+
+    routes.register(bp)
 
 
 def register_api(api):
     """Add this area's endpoints to the ``/api/v1/accounting`` blueprint."""
+    from plugins.accounting.reports import api as reports_api
+
+    reports_api.register(api)
 
 
 def settings():
@@ -27,8 +36,15 @@ def load_demo_data(session, progress):
 
 
 def dashboard_widgets(user):
-    """This area's dashboard widgets for user."""
-    return []
+    """This area's dashboard widgets for user: charts and figures, each loaded lazily by htmx."""
+    return [
+        Widget(_l("Profit and loss by month"), REPORT_READ, endpoint="accounting.widget_monthly_result", order=60,
+               width=2),
+        Widget(_l("Cash position"), REPORT_READ, endpoint="accounting.widget_cash_position", order=61, width=2),
+        Widget(_l("Receivables due"), REPORT_READ, endpoint="accounting.widget_receivables", order=62),
+        Widget(_l("Payables due"), REPORT_READ, endpoint="accounting.widget_payables", order=63),
+        Widget(_l("Cash"), REPORT_READ, endpoint="accounting.widget_cash", order=64),
+    ]
 
 
 def record_panels(kind, record, user):

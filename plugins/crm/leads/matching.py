@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from itertools import combinations
 from difflib import SequenceMatcher
-from typing import Any, Iterable
+from typing import Any
 
 #: How alike two normalised names must be (difflib ratio) to count as possibly the same.
 SIMILARITY = 0.85
+# Names that alike share well over half their two-letter pieces; fewer rules a pair out early.
+GRAM_SHARE = 0.5
 
 # Legal-form suffixes, as token sequences after punctuation is dropped ("Sp. z o.o." → sp z o o).
 LEGAL_SUFFIXES = sorted({
@@ -19,11 +23,18 @@ LEGAL_SUFFIXES = sorted({
 }, key=len, reverse=True)
 
 _NOT_WORD = re.compile(r"[^\w]+")
+# Letters that do not decompose into a base letter and an accent, folded by hand.
+_FOLD = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "ß": "ss", "đ": "d", "ð": "d", "þ": "th", "œ": "oe"})
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def name_tokens(name: str) -> list[str]:
-    """The words of ``name``, casefolded, without punctuation or trailing legal-form suffixes."""
-    tokens = [t for t in _NOT_WORD.split((name or "").casefold().replace("&", " ")) if t and t != "_"]
+    """The words of ``name``, casefolded and without accents, punctuation or trailing legal-form suffixes."""
+    tokens = [t for t in _NOT_WORD.split(_fold(name or "").replace("&", " ")) if t and t != "_"]
     stripped = True
     while stripped and len(tokens) > 1:
         stripped = False
@@ -46,14 +57,23 @@ def similar(a: str, b: str) -> bool:
         return False
     if a == b:
         return True
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    return (matcher.real_quick_ratio() >= SIMILARITY and matcher.quick_ratio() >= SIMILARITY
-            and matcher.ratio() >= SIMILARITY)
+    matcher = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(a)
+    return _alike(matcher, a, b)
 
 
-def block_of(key: str) -> str:
-    """The bucket a normalised name is compared within (its first two characters)."""
-    return key[:2]
+def blocks_of(key: str) -> set[str]:
+    """The buckets a normalised name is compared within: each pair of its words' first three letters
+    (names alike enough to match share at least two word starts), or its one word's start."""
+    starts = sorted({word[:3] for word in key.split()})
+    if len(starts) < 2:
+        return set(starts)
+    return {f"{a} {b}" for a, b in combinations(starts, 2)}
+
+
+def bigrams(key: str) -> frozenset[str]:
+    """The two-letter pieces of ``key`` (a cheap first test before difflib's)."""
+    return frozenset(key[i:i + 2] for i in range(len(key) - 1))
 
 
 def derived_columns(name: str, company_name: str, email: str, vat_id: str) -> dict[str, str]:
@@ -67,11 +87,19 @@ def derived_columns(name: str, company_name: str, email: str, vat_id: str) -> di
 
 
 class NameIndex:
-    """Normalised names bucketed for fast similarity lookups over many rows (an import)."""
+    """Normalised names bucketed by word starts, for fast similarity lookups over many rows (an import).
+
+    A lookup compares with at most :attr:`budget` names sharing word starts with it, smallest
+    buckets first, so a large file stays linear; exact matches are always found. Names with few
+    two-letter pieces in common are passed over before difflib is asked.
+    """
+
+    budget = 500
 
     def __init__(self):
         self._exact: dict[str, list[Any]] = {}
         self._blocks: dict[str, list[str]] = {}
+        self._grams: dict[str, frozenset[str]] = {}
 
     def add(self, key: str, ref: Any) -> None:
         """Remember ``ref`` under the normalised name ``key``."""
@@ -79,20 +107,39 @@ class NameIndex:
             return
         if key not in self._exact:
             self._exact[key] = []
-            self._blocks.setdefault(block_of(key), []).append(key)
+            self._grams[key] = bigrams(key)
+            for block in blocks_of(key):
+                self._blocks.setdefault(block, []).append(key)
         self._exact[key].append(ref)
 
-    def add_all(self, pairs: Iterable[tuple[str, Any]]) -> None:
-        """Remember every (key, ref) pair."""
-        for key, ref in pairs:
-            self.add(key, ref)
-
-    def find(self, key: str) -> list[Any]:
-        """The refs whose names are similar to ``key``."""
+    def find(self, key: str) -> Any | None:
+        """The first ref whose name is similar to ``key``, or None."""
         if not key:
-            return []
-        found = list(self._exact.get(key, ()))
-        for other in self._blocks.get(block_of(key), ()):
-            if other != key and similar(key, other):
-                found.extend(self._exact[other])
-        return found
+            return None
+        if key in self._exact:
+            return self._exact[key][0]
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(key)  # the side difflib caches: set once per lookup
+        grams = bigrams(key)
+        budget, seen = self.budget, set()
+        for block in sorted(blocks_of(key), key=lambda b: len(self._blocks.get(b, ()))):
+            for other in self._blocks.get(block, ()):
+                if other in seen:
+                    continue
+                seen.add(other)
+                budget -= 1
+                if budget < 0:
+                    return None
+                other_grams = self._grams[other]
+                if 2 * len(grams & other_grams) < GRAM_SHARE * (len(grams) + len(other_grams)):
+                    continue
+                if _alike(matcher, key, other):
+                    return self._exact[other][0]
+        return None
+
+
+def _alike(matcher: SequenceMatcher, key: str, other: str) -> bool:
+    if 2 * min(len(key), len(other)) < SIMILARITY * (len(key) + len(other)):
+        return False  # the length alone rules it out (difflib's real_quick_ratio)
+    matcher.set_seq1(other)
+    return matcher.quick_ratio() >= SIMILARITY and matcher.ratio() >= SIMILARITY

@@ -67,6 +67,20 @@ class Lead(Base):
         return (self.owner.full_name or self.owner.username) if self.owner else ""
 
     @property
+    def status_label(self) -> str:
+        """The status as people read it."""
+        from plugins.crm.leads.schemas import STATUSES
+
+        return str(STATUSES.get(self.status, self.status))
+
+    @property
+    def source_label(self) -> str:
+        """The source as people read it."""
+        from plugins.crm.leads.schemas import SOURCES
+
+        return str(SOURCES.get(self.source, self.source))
+
+    @property
     def is_open(self) -> bool:
         """Whether the lead is still being worked (neither qualified nor disqualified)."""
         return self.status in ("new", "contacted")

@@ -1,0 +1,70 @@
+"""``kontor accounting statement import``: bring a bank statement file in from the command line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from core import KontorError, session as db
+
+from plugins.accounting.banking import statements
+
+
+def _mapping(pairs: str) -> dict[str, str]:
+    """``date=Booking date,amount=Amount`` as {field: header}."""
+    mapping = {}
+    for pair in filter(None, (part.strip() for part in (pairs or "").split(","))):
+        field, sep, header = pair.partition("=")
+        if not sep or field.strip() not in statements.CSV_FIELDS:
+            raise click.BadParameter(f"{pair!r}: use FIELD=HEADER with FIELD one of {', '.join(statements.CSV_FIELDS)}",
+                                     param_hint="--map")
+        mapping[field.strip()] = header.strip()
+    return mapping
+
+
+@click.group("statement")
+def statement_group():
+    """Bank statements."""
+
+
+@statement_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "file_format", type=click.Choice(["camt053", "csv"]), default=None,
+              help="The file's format (guessed from the extension when left out).")
+@click.option("--map", "mapping", default="", help="CSV columns: date=Header,amount=Header (or debit=…,credit=…), "
+                                                   "description=…, reference=…, counterparty=…, balance=….")
+@click.option("--journal", default="BNK", show_default=True, help="The bank journal the statement belongs to.")
+@click.option("--number-format", default="1,234.56", show_default=True,
+              type=click.Choice(list(statements.NUMBER_FORMATS)), help="How the CSV writes numbers.")
+@click.option("--date-format", default="%Y-%m-%d", show_default=True, type=click.Choice(list(statements.DATE_FORMATS)),
+              help="How the CSV writes dates.")
+@click.option("--name", default="", help="A name for the statement.")
+@with_appcontext
+def import_command(file: Path, file_format, mapping, journal, number_format, date_format, name):
+    """Import FILE (camt.053 XML or CSV) as a bank statement; lines then wait to be matched."""
+    file_format = file_format or ("csv" if file.suffix.lower() in (".csv", ".txt") else "camt053")
+    data = file.read_bytes()
+    try:
+        if file_format == "csv":
+            count = len(statements.read_statement_csv(data, _mapping(mapping), number_format=number_format,
+                                                      date_format=date_format).lines)
+        else:
+            count = len(statements.read_camt053(data).lines)
+        with click.progressbar(length=count, label="Importing", show_pos=True) as bar:
+            statement = statements.import_statement(db, data, file_format=file_format, journal=journal,
+                                                    mapping=_mapping(mapping), number_format=number_format,
+                                                    date_format=date_format, name=name, filename=file.name,
+                                                    progress=bar.update)
+        db.commit()
+    except statements.StatementFileError as exc:
+        db.rollback()
+        for line, reason in exc.problems:
+            click.echo(f"line {line}: {reason}", err=True)
+        raise click.ClickException(f"{len(exc.problems)} bad rows; nothing was imported") from None
+    except KontorError as exc:
+        db.rollback()
+        raise click.ClickException(f"{exc.field}: {exc.message}" if exc.field else exc.message) from None
+    matched = sum(1 for line in statement.lines if statements.suggestions(db, line, limit=1))
+    click.echo(f"Imported statement {statement.name} (id {statement.id}): {len(statement.lines)} lines, "
+               f"{matched} with a suggested match.")

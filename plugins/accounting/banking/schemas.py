@@ -1,0 +1,147 @@
+"""Payments and bank statements as the JSON API reads and writes them (amounts as decimal strings)."""
+from marshmallow import Schema, fields, validate
+
+MAX_ID = 2**31 - 1
+
+
+def _id(**kwargs):
+    kwargs.setdefault("strict", True)
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def _money(**kwargs):
+    return fields.Decimal(as_string=True, places=None, **kwargs)
+
+
+class AllocationSchema(Schema):
+    """An invoice (its id or number) and the part of the payment that settles it."""
+
+    invoice = fields.Raw(required=True, metadata={"description": "invoice id or number"})
+    amount = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                           metadata={"description": "decimal string in the payment's currency"})
+
+
+class PaymentCreateSchema(Schema):
+    """What registering a payment takes."""
+
+    EXAMPLE = {"party_id": 1, "amount": "100.00", "currency": "DKK", "date": "2026-01-02", "kind": "inbound"}
+
+    party_id = _id(required=True)
+    amount = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                           metadata={"description": "decimal string"})
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    date = fields.Date(required=True)
+    journal = fields.String(load_default="BNK", validate=validate.Length(min=1, max=10))
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("inbound", "outbound")))
+    reference = fields.String(load_default="", validate=validate.Length(max=140))
+    allocations = fields.List(fields.Nested(AllocationSchema), load_default=list)
+    writeoff_account = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                                     metadata={"description": "account code the unpaid rest of each invoice "
+                                                              "is written off to"})
+
+
+class AllocationOutSchema(Schema):
+    """An allocation of a registered payment."""
+
+    invoice_id = fields.Integer()
+    invoice_number = fields.Function(lambda a: a.invoice.number if a.invoice else None)
+    amount = _money()
+    writeoff = _money()
+
+
+class PaymentSchema(Schema):
+    """A registered payment."""
+
+    id = fields.Integer(dump_only=True)
+    number = fields.String(dump_only=True)
+    party_id = fields.Integer(dump_only=True)
+    party_name = fields.Function(lambda p: p.party.name if p.party else None, dump_only=True)
+    kind = fields.String(dump_only=True)
+    date = fields.Date(dump_only=True)
+    amount = _money(dump_only=True)
+    currency = fields.String(dump_only=True)
+    rate = _money(dump_only=True)
+    amount_company = _money(dump_only=True)
+    journal = fields.Function(lambda p: p.journal.code if p.journal else None, dump_only=True)
+    reference = fields.String(dump_only=True)
+    entry_id = fields.Integer(dump_only=True)
+    state = fields.String(dump_only=True)
+    unallocated = _money(dump_only=True)
+    writeoff_amount = _money(dump_only=True)
+    allocations = fields.List(fields.Nested(AllocationOutSchema), dump_only=True)
+
+
+class PaymentQuerySchema(Schema):
+    """Filters of the payment list."""
+
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    kind = fields.String(load_default="", validate=validate.OneOf(("", "inbound", "outbound")))
+    party_id = _id(load_default=None, strict=False)
+    journal = fields.String(load_default="", validate=validate.Length(max=10))
+    date_from = fields.Date(load_default=None)
+    date_to = fields.Date(load_default=None)
+    sort = fields.String(load_default="-date", validate=validate.Length(max=20))
+    after = fields.String(load_default=None, validate=validate.Length(max=500))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class SuggestionSchema(Schema):
+    """An open invoice a statement line may settle."""
+
+    invoice_id = fields.Function(lambda s: s.invoice.id)
+    invoice_number = fields.Function(lambda s: s.invoice.number)
+    party_id = fields.Function(lambda s: s.invoice.party_id)
+    amount_residual = fields.Function(lambda s: str(s.invoice.amount_residual))
+    reasons = fields.List(fields.String())
+    score = fields.Integer()
+
+
+class StatementLineSchema(Schema):
+    """A line of a bank statement."""
+
+    id = fields.Integer(dump_only=True)
+    sequence = fields.Integer(dump_only=True)
+    date = fields.Date(dump_only=True)
+    amount = _money(dump_only=True)
+    description = fields.String(dump_only=True)
+    reference = fields.String(dump_only=True)
+    counterparty = fields.String(dump_only=True)
+    counterparty_account = fields.String(dump_only=True)
+    balance = _money(dump_only=True, allow_none=True)
+    state = fields.String(dump_only=True)
+    payment_id = fields.Integer(dump_only=True, allow_none=True)
+    entry_id = fields.Integer(dump_only=True, allow_none=True)
+
+
+class StatementSchema(Schema):
+    """A bank statement (with its lines when one is asked for)."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    journal = fields.Function(lambda s: s.journal.code if s.journal else None, dump_only=True)
+    currency = fields.String(dump_only=True)
+    date = fields.Date(dump_only=True)
+    account_number = fields.String(dump_only=True)
+    opening_balance = _money(dump_only=True, allow_none=True)
+    closing_balance = _money(dump_only=True, allow_none=True)
+    format = fields.String(dump_only=True)
+    filename = fields.String(dump_only=True)
+    line_count = fields.Function(lambda s: len(s.lines), dump_only=True)
+    unmatched_count = fields.Integer(dump_only=True)
+
+
+class StatementQuerySchema(Schema):
+    """Filters of the statement list."""
+
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    state = fields.String(load_default="", validate=validate.OneOf(("", "open", "done")))
+    after = fields.String(load_default=None, validate=validate.Length(max=500))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class ConfirmSchema(Schema):
+    """How a statement line is matched: invoices to pay, or a party (open credit), or an account."""
+
+    invoices = fields.List(fields.Raw(), load_default=list, metadata={"description": "invoice ids or numbers"})
+    party_id = _id(load_default=None, allow_none=True)
+    account = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))

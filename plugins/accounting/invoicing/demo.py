@@ -1,0 +1,161 @@
+"""Demo invoices and bills: a year of sales to the demo customers and purchases from suppliers.
+
+About 150 customer invoices and 80 supplier bills dated across the last twelve months, posted,
+some in euros, a few corrected by credit notes, and a handful of drafts. Deterministic (seeded),
+so every demo looks the same. Payments are left to the banking area's demo, which runs after.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import KontorError
+
+from plugins.accounting.invoicing import services
+from plugins.accounting.invoicing.corelinks import Party, create_party
+from plugins.accounting.invoicing.models import Invoice
+from plugins.accounting.ledger import years
+from plugins.accounting.tax import services as tax_services
+from plugins.accounting.tax.models import Tax
+
+INVOICES = 150
+BILLS = 80
+DRAFTS = 5
+#: description, unit price, account
+SALES = [
+    ("Consulting, hour", "950.00", "4100"), ("Design workshop, one day", "7500.00", "4100"),
+    ("Hosting and support, monthly", "1200.00", "4100"), ("Training session", "3800.00", "4100"),
+    ("Office chair Ergo", "2450.00", "4000"), ("Standing desk 160 cm", "5200.00", "4000"),
+    ("Monitor 27 inch", "2100.00", "4000"), ("Cable kit", "149.95", "4000"), ("Docking station", "1349.50", "4000"),
+]
+PURCHASES = [
+    ("Office rent", "18000.00", "6100"), ("Steel sheet 2 mm", "12.50", "5100"), ("Electricity", "2300.00", "6900"),
+    ("Packaging material", "3.20", "5100"), ("Software licences", "890.00", "6900"), ("Freight", "1450.00", "6900"),
+    ("Chair components", "640.00", "5100"), ("Cleaning service", "1800.00", "6900"),
+]
+FALLBACK_CUSTOMERS = [
+    {"name": "Nordisk Lys ApS", "country": "DK", "city": "Aarhus C", "postal_code": "8000", "street": "Vestergade 12",
+     "vat_id": "DK31245678"},
+    {"name": "Fjord Logistik A/S", "country": "DK", "city": "Esbjerg", "postal_code": "6700", "street": "Havnegade 3",
+     "vat_id": "DK28765432"},
+    {"name": "Hanse Brücken GmbH", "country": "DE", "city": "Hamburg", "postal_code": "20095",
+     "street": "Hafenstraße 8", "vat_id": "DE123456789"},
+    {"name": "Wisła Meble Sp. z o.o.", "country": "PL", "city": "Kraków", "postal_code": "30-001",
+     "street": "ul. Długa 5", "vat_id": "PL5260001246"},
+]
+FALLBACK_SUPPLIERS = [
+    {"name": "Stål & Co ApS", "country": "DK", "city": "Odense C", "postal_code": "5000", "street": "Algade 1",
+     "vat_id": "DK30123456"},
+    {"name": "Rhein Stahl AG", "country": "DE", "city": "Köln", "postal_code": "50667", "street": "Lindenallee 2",
+     "vat_id": "DE987654321"},
+]
+
+
+def load(db: Session, progress, today: date | None = None) -> None:
+    """Add the demo invoices and bills (once: nothing is added when invoices exist already)."""
+    if db.execute(select(Invoice.id).limit(1)).first() is not None:
+        return
+    today = today or date.today()
+    start = today - timedelta(days=364)
+    years.ensure_years(db, start)
+    years.ensure_years(db, today)
+    rng = random.Random(3)
+    customers, suppliers = _parties(db)
+    home = tax_services.company_country(db)
+    base = tax_services.company_currency(db)
+    sale_tax, sale_zero = _taxes(db, "sale", home)
+    purchase_tax, purchase_reverse = _taxes(db, "purchase", home)
+    posted_invoices = []
+    for n in range(INVOICES):
+        day = start + timedelta(days=n * 364 // INVOICES + rng.randint(0, 2))
+        party = rng.choice(customers)
+        abroad = bool(party.country) and party.country != home
+        lines = [_line(rng, SALES, sale_zero if abroad else sale_tax) for _ in range(rng.randint(1, 4))]
+        inv = _document(db, "out_invoice", party, min(day, today), lines, rng, base,
+                        currency="EUR" if abroad and rng.random() < 0.7 else base,
+                        reference=f"PO-{4100 + n}" if rng.random() < 0.4 else "")
+        if inv is not None:
+            services.post_invoice(db, inv)
+            posted_invoices.append(inv)
+            progress(1)
+    for n in range(BILLS):
+        day = start + timedelta(days=n * 364 // BILLS + rng.randint(0, 3))
+        party = rng.choice(suppliers)
+        abroad = bool(party.country) and party.country != home
+        lines = [_line(rng, PURCHASES, purchase_reverse if abroad else purchase_tax) for _ in range(rng.randint(1, 3))]
+        bill = _document(db, "in_invoice", party, min(day, today), lines, rng, base,
+                         currency="EUR" if abroad else base, reference=f"INV-{rng.randint(10000, 99999)}")
+        if bill is not None:
+            services.post_invoice(db, bill)
+            progress(1)
+    _credit_notes(db, rng, posted_invoices, today, progress)
+    for n in range(DRAFTS):
+        party = rng.choice(customers)
+        lines = [_line(rng, SALES, sale_tax) for _ in range(rng.randint(1, 3))]
+        if _document(db, "out_invoice", party, today - timedelta(days=n), lines, rng, base, currency=base):
+            progress(1)
+    db.flush()
+
+
+def _parties(db: Session) -> tuple[list[Party], list[Party]]:
+    """Demo customers and suppliers: the core's demo companies, or a few of our own."""
+    companies = list(db.execute(select(Party).where(Party.kind == "company", Party.active.is_(True))
+                                .order_by(Party.id).limit(60)).scalars())
+    if len(companies) >= 10:
+        cut = len(companies) * 2 // 3
+        return companies[:cut], companies[cut:]
+    customers = [create_party(db, {"kind": "company", **row}) for row in FALLBACK_CUSTOMERS]
+    suppliers = [create_party(db, {"kind": "company", **row}) for row in FALLBACK_SUPPLIERS]
+    return customers, suppliers
+
+
+def _taxes(db: Session, scope: str, country: str) -> tuple[Tax | None, Tax | None]:
+    """The usual tax of ``scope`` at home, and the one for trade abroad (0 % sales, reverse charge)."""
+    taxes = [t for t in services.taxes_for_scope(db, scope) if not country or t.country in (country, "")]
+    usual = next((t for t in taxes if t.rate > 0 and not t.price_included and not t.reverse_charge), None)
+    if scope == "sale":
+        abroad = next((t for t in taxes if t.rate == 0), None)
+    else:
+        abroad = next((t for t in taxes if t.reverse_charge), usual)
+    return usual, abroad
+
+
+def _line(rng: random.Random, catalogue, tax: Tax | None) -> dict:
+    description, price, account = rng.choice(catalogue)
+    quantity = rng.choice([1, 1, 1, 2, 3, 5, 10]) if Decimal(price) > 100 else rng.choice([50, 100, 250, 400])
+    discount = rng.choice(["0", "0", "0", "5", "10"])
+    return {"description": description, "quantity": str(quantity), "unit_price": price, "discount_percent": discount,
+            "taxes": [tax.id] if tax else [], "account": account}
+
+
+def _document(db: Session, kind: str, party: Party, day: date, lines: list[dict], rng: random.Random, base: str,
+              *, currency: str, reference: str = ""):
+    data = {"party_id": party.id, "invoice_date": day, "payment_terms_days": rng.choice([8, 14, 14, 30]),
+            "currency": currency, "reference": reference, "lines": lines}
+    try:
+        return services.create_invoice(db, kind, data)
+    except KontorError:
+        if currency == base:
+            raise
+        # no exchange rate that far back: invoice in the company currency instead
+        return services.create_invoice(db, kind, {**data, "currency": base})
+
+
+def _credit_notes(db: Session, rng: random.Random, invoices: list, today: date, progress) -> None:
+    """Credit every twelfth invoice: in full (cancelling it) or one line of it."""
+    for inv in invoices[5::12]:
+        day = min(today, inv.invoice_date + timedelta(days=rng.randint(3, 20)))
+        if rng.random() < 0.4:
+            services.cancel_invoice(db, inv, date=day)
+        else:
+            first = inv.lines[0]
+            note = services.create_credit_note(db, inv, date=day, lines=[{
+                "description": f"{first.description} (returned)", "quantity": "1", "unit_price": first.unit_price,
+                "discount_percent": first.discount_percent, "taxes": [t.id for t in first.taxes],
+                "account": first.account_id}])
+            services.post_invoice(db, note)
+        progress(1)

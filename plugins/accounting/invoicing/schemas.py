@@ -1,0 +1,114 @@
+"""Invoices as the JSON API shows and takes them.
+
+Lines are checked by the service (so that an error names ``lines[2].quantity``); the schemas here
+only shape the header and the output.
+"""
+from decimal import Decimal
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from plugins.accounting.invoicing.models import KINDS, STATES
+
+
+def figure(value: Decimal | None, places: int = 0) -> str | None:
+    """A stored figure as a decimal string without padding zeros beyond ``places`` decimals."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    plain = value.normalize()
+    if -plain.as_tuple().exponent < places:
+        plain = value.quantize(Decimal(1).scaleb(-places))
+    return format(plain, "f")
+
+
+class InvoiceLineSchema(Schema):
+    """A line: quantities and amounts as decimal strings."""
+
+    id = fields.Integer(dump_only=True)
+    description = fields.String()
+    quantity = fields.Function(lambda line: figure(line.quantity))
+    unit_price = fields.Function(lambda line: figure(line.unit_price, 2))
+    discount_percent = fields.Function(lambda line: figure(line.discount_percent))
+    account = fields.Function(lambda line: line.account.code if line.account else None)
+    taxes = fields.Function(lambda line: [tax.code for tax in line.taxes])
+    amount_untaxed = fields.Decimal(as_string=True, dump_only=True)
+    amount_tax = fields.Decimal(as_string=True, dump_only=True)
+    amount_total = fields.Decimal(as_string=True, dump_only=True)
+
+
+class InvoiceSchema(Schema):
+    """An invoice, bill or credit note with its lines."""
+
+    EXAMPLE = {"kind": "out_invoice", "party_id": 1, "currency": "DKK"}
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    number = fields.String(dump_only=True, allow_none=True)
+    party_id = fields.Integer()
+    invoice_date = fields.Date()
+    due_date = fields.Date()
+    payment_terms_days = fields.Integer()
+    currency = fields.String()
+    rate = fields.Decimal(as_string=True, dump_only=True)
+    state = fields.String(dump_only=True, validate=validate.OneOf(STATES))
+    amount_untaxed = fields.Decimal(as_string=True, dump_only=True)
+    amount_tax = fields.Decimal(as_string=True, dump_only=True)
+    amount_total = fields.Decimal(as_string=True, dump_only=True)
+    amount_residual = fields.Decimal(as_string=True, dump_only=True)
+    refund_of_id = fields.Integer(dump_only=True, allow_none=True)
+    entry_id = fields.Integer(dump_only=True, allow_none=True)
+    reference = fields.String()
+    notes = fields.String()
+    lines = fields.List(fields.Nested(InvoiceLineSchema), dump_only=True)
+
+
+class InvoiceBodySchema(Schema):
+    """The body of a create or change: header fields, and lines as a list of objects with
+    description, quantity, unit_price, discount_percent (decimal strings), taxes (codes or ids)
+    and account (a code)."""
+
+    EXAMPLE = {"kind": "out_invoice", "party_id": 1,
+               "lines": [{"description": "Consulting", "quantity": "2", "unit_price": "100.00"}]}
+
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    party_id = fields.Raw()
+    invoice_date = fields.Raw()
+    due_date = fields.Raw(allow_none=True)
+    payment_terms_days = fields.Raw()
+    currency = fields.String()
+    reference = fields.String()
+    notes = fields.String()
+    lines = fields.List(fields.Raw())
+
+
+class CreditNoteBodySchema(Schema):
+    """What to credit: every line (no ``lines``), or the lines given; dated ``date`` (optional)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    date = fields.Date(allow_none=True)
+    lines = fields.List(fields.Raw(), allow_none=True)
+
+
+class InvoiceQuerySchema(Schema):
+    """Filters of the invoice list."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    q = fields.String(validate=validate.Length(max=200))
+    state = fields.String(validate=validate.OneOf((*STATES, "open")))
+    party_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    date_from = fields.Date()
+    date_to = fields.Date()
+    overdue = fields.Boolean()
+    after = fields.String()
+    limit = fields.Integer(validate=validate.Range(min=1, max=200))

@@ -1,0 +1,59 @@
+"""What the ledger loads on install: the generic chart, the journals, two fiscal years and the settings."""
+from __future__ import annotations
+
+from datetime import date as Date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import gettext as _
+
+from plugins.accounting.ledger import chart, years
+from plugins.accounting.ledger.models import Account, Config, Journal
+
+#: code, name, type, default account code
+JOURNALS = (
+    ("SAL", "Sales", "sales", None),
+    ("PUR", "Purchases", "purchase", None),
+    ("BNK", "Bank", "bank", "1100"),
+    ("CSH", "Cash", "cash", "1110"),
+    ("GEN", "General", "general", None),
+)
+
+#: Config column → account code of the default chart
+DEFAULT_ACCOUNTS = {
+    "retained_earnings_account_id": "3100",
+    "receivable_account_id": "1200",
+    "payable_account_id": "2100",
+    "exchange_gain_account_id": "8100",
+    "exchange_loss_account_id": "8200",
+    "rounding_account_id": "8300",
+}
+
+
+def load_default_data(db: Session, today: Date | None = None) -> None:
+    """Load the chart, the journals SAL/PUR/BNK/CSH/GEN, this and next fiscal year, and the settings row."""
+    if db.scalar(select(Account.id).limit(1)) is None:
+        chart.load_default_chart(db)
+    codes = dict(db.execute(select(Account.code, Account.id)).all())
+    journals = {}
+    for code, name, type_, account_code in JOURNALS:
+        journal = db.scalar(select(Journal).where(Journal.code == code))
+        if journal is None:
+            journal = Journal(code=code, name=_(name), type=type_, default_account_id=codes.get(account_code),
+                              active=True, last_hash="")
+            db.add(journal)
+        journals[code] = journal
+    db.flush()
+    years.ensure_years(db, today or Date.today())
+    config = db.get(Config, 1)
+    if config is None:
+        config = Config(id=1, default_payment_terms_days=14)
+        db.add(config)
+    for column, code in DEFAULT_ACCOUNTS.items():
+        if getattr(config, column) is None and code in codes:
+            setattr(config, column, codes[code])
+    config.sales_journal_id = config.sales_journal_id or journals["SAL"].id
+    config.purchase_journal_id = config.purchase_journal_id or journals["PUR"].id
+    config.general_journal_id = config.general_journal_id or journals["GEN"].id
+    db.flush()

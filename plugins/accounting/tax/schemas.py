@@ -1,0 +1,131 @@
+"""Taxes, currencies, exchange rates and the VAT report as the JSON API shows and takes them.
+
+Amounts and rates travel as decimal strings, never as JSON numbers (which readers take as floats).
+"""
+from marshmallow import Schema, fields, validate
+
+from plugins.accounting.tax.models import TAX_SCOPES
+
+
+class TaxSchema(Schema):
+    """A tax."""
+
+    id = fields.Integer(dump_only=True)
+    code = fields.String()
+    name = fields.String()
+    country = fields.String()
+    scope = fields.String()
+    rate = fields.Decimal(as_string=True)
+    price_included = fields.Boolean()
+    reverse_charge = fields.Boolean()
+    collected_account_id = fields.Integer(allow_none=True)
+    paid_account_id = fields.Integer(allow_none=True)
+    report_code = fields.String()
+    active = fields.Boolean()
+
+
+class TaxBody(Schema):
+    """A tax to create or change; accounts by code (or id), the rate as a percentage string."""
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    country = fields.String(load_default="", validate=validate.Length(max=2))
+    scope = fields.String(required=True, validate=validate.OneOf(TAX_SCOPES))
+    rate = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    price_included = fields.Boolean(load_default=False)
+    reverse_charge = fields.Boolean(load_default=False)
+    collected_account = fields.String(load_default=None, allow_none=True)
+    paid_account = fields.String(load_default=None, allow_none=True)
+    report_code = fields.String(load_default="", validate=validate.Length(max=20))
+    active = fields.Boolean(load_default=True)
+
+
+class CurrencySchema(Schema):
+    """A currency and its minor unit."""
+
+    code = fields.String()
+    name = fields.String()
+    digits = fields.Integer()
+    active = fields.Boolean()
+
+
+class CurrencyBody(Schema):
+    """A change to a currency."""
+
+    name = fields.String(validate=validate.Length(min=1, max=60))
+    digits = fields.Integer(strict=True, validate=validate.Range(min=0, max=3))
+    active = fields.Boolean()
+
+
+class RateSchema(Schema):
+    """An exchange rate: one unit of ``currency`` in the company currency from ``date`` on."""
+
+    id = fields.Integer(dump_only=True)
+    currency = fields.String()
+    date = fields.Date()
+    rate = fields.Decimal(as_string=True)
+
+
+class RateBody(Schema):
+    """A rate to record."""
+
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    date = fields.Date(required=True)
+    rate = fields.String(required=True, validate=validate.Length(min=1, max=30))
+
+
+class RatesQuery(Schema):
+    """Filters of the rates list."""
+
+    currency = fields.String(load_default="", validate=validate.Length(max=3))
+    after = fields.String(load_default=None)
+    size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class DateRangeQuery(Schema):
+    """A report's date range (both days included)."""
+
+    date_from = fields.Date(required=True)
+    date_to = fields.Date(required=True)
+
+
+class RevaluationBody(Schema):
+    """The day of an unrealised exchange revaluation."""
+
+    date = fields.Date(required=True)
+
+
+class VatRowSchema(Schema):
+    """The figures of one tax in the VAT report."""
+
+    tax_id = fields.Function(lambda row: row.tax.id)
+    code = fields.Function(lambda row: row.tax.code)
+    name = fields.Function(lambda row: row.tax.name)
+    scope = fields.Function(lambda row: row.tax.scope)
+    rate = fields.Function(lambda row: str(row.tax.rate))
+    report_code = fields.Function(lambda row: row.tax.report_code)
+    base = fields.Decimal(as_string=True)
+    due = fields.Decimal(as_string=True)
+    deductible = fields.Decimal(as_string=True)
+    net = fields.Decimal(as_string=True)
+
+
+class VatBoxSchema(Schema):
+    """The figures of one box of the VAT return."""
+
+    code = fields.String()
+    base = fields.Decimal(as_string=True)
+    due = fields.Decimal(as_string=True)
+    deductible = fields.Decimal(as_string=True)
+
+
+class VatReportSchema(Schema):
+    """The VAT report of a period."""
+
+    date_from = fields.Date()
+    date_to = fields.Date()
+    rows = fields.List(fields.Nested(VatRowSchema))
+    boxes = fields.List(fields.Nested(VatBoxSchema))
+    due = fields.Decimal(as_string=True)
+    deductible = fields.Decimal(as_string=True)
+    payable = fields.Decimal(as_string=True)

@@ -1,0 +1,144 @@
+"""The VAT report: bases and tax amounts per tax and per box of the VAT return, from posted lines.
+
+A line with ``tax_id`` is a tax amount of that tax, a line with ``tax_base_id`` a part of its base.
+The sums are SQL aggregates grouped by tax and account; Python only sorts the handful of groups
+into the tax due (on the tax's collected account) and the tax deductible (on its paid account),
+so the report matches the movement of those accounts to the cent.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select, type_coerce
+from sqlalchemy.orm import Session, selectinload
+
+from core import KontorError, Money, gettext as _
+
+from plugins.accounting.ledger.models import POSTED, Line
+from plugins.accounting.tax.models import Tax
+
+ZERO = Decimal("0.00")
+KINDS = ("base", "tax")
+
+
+def _sum(column):
+    return type_coerce(func.coalesce(func.sum(column), 0), Money())
+
+
+@dataclass
+class VatRow:
+    """The figures of one tax in a period: its base, the tax due and the tax deductible."""
+
+    tax: Tax
+    base: Decimal = ZERO
+    due: Decimal = ZERO
+    deductible: Decimal = ZERO
+
+    @property
+    def net(self) -> Decimal:
+        """What this tax adds to the amount payable (due less deductible)."""
+        return self.due - self.deductible
+
+
+@dataclass
+class VatBox:
+    """The figures of one box (report code) of the national VAT return."""
+
+    code: str
+    base: Decimal = ZERO
+    due: Decimal = ZERO
+    deductible: Decimal = ZERO
+
+
+@dataclass
+class VatReport:
+    """The VAT report of a date range: rows per tax, boxes per report code, and the totals."""
+
+    date_from: date
+    date_to: date
+    rows: list[VatRow] = field(default_factory=list)
+
+    @property
+    def due(self) -> Decimal:
+        """The tax due in the period (output VAT and reverse-charge VAT)."""
+        return sum((row.due for row in self.rows), ZERO)
+
+    @property
+    def deductible(self) -> Decimal:
+        """The tax deductible in the period (input VAT)."""
+        return sum((row.deductible for row in self.rows), ZERO)
+
+    @property
+    def payable(self) -> Decimal:
+        """What is owed to the tax authority (negative: a refund)."""
+        return self.due - self.deductible
+
+    @property
+    def boxes(self) -> list[VatBox]:
+        """The rows added up per report code (taxes without one are left out)."""
+        boxes: dict[str, VatBox] = {}
+        for row in self.rows:
+            if not row.tax.report_code:
+                continue
+            box = boxes.setdefault(row.tax.report_code, VatBox(row.tax.report_code))
+            box.base += row.base
+            box.due += row.due
+            box.deductible += row.deductible
+        return sorted(boxes.values(), key=lambda b: (len(b.code), b.code))
+
+
+def check_range(date_from: date, date_to: date) -> None:
+    """Refuse a range that ends before it starts."""
+    if date_from > date_to:
+        raise KontorError(_("The end date is before the start date."), field="date_to")
+
+
+def vat_report(db: Session, date_from: date, date_to: date) -> VatReport:
+    """The VAT report of posted lines dated from ``date_from`` to ``date_to`` (both included)."""
+    check_range(date_from, date_to)
+    in_range = (Line.state == POSTED, Line.date >= date_from, Line.date <= date_to)
+    groups = db.execute(
+        select(Line.tax_id, Line.tax_base_id, Line.account_id, _sum(Line.debit), _sum(Line.credit))
+        .where(*in_range, or_(Line.tax_id.is_not(None), Line.tax_base_id.is_not(None)))
+        .group_by(Line.tax_id, Line.tax_base_id, Line.account_id)
+    ).all()
+    taxes = {tax.id: tax for tax in db.execute(select(Tax)).scalars()}
+    rows: dict[int, VatRow] = {}
+    for tax_id, base_id, account_id, debit, credit in groups:
+        if base_id is not None:
+            tax = taxes[base_id]
+            row = rows.setdefault(tax.id, VatRow(tax))
+            row.base += (credit - debit) if tax.scope == "sale" else (debit - credit)
+        if tax_id is not None:
+            tax = taxes[tax_id]
+            row = rows.setdefault(tax.id, VatRow(tax))
+            if account_id == tax.collected_account_id or (tax.scope == "sale" and account_id != tax.paid_account_id):
+                row.due += credit - debit
+            else:
+                row.deductible += debit - credit
+    ordered = sorted(rows.values(), key=lambda r: (r.tax.scope != "sale", r.tax.report_code, r.tax.code))
+    return VatReport(date_from, date_to, ordered)
+
+
+def vat_lines_query(tax_id: int, kind: str, date_from: date, date_to: date):
+    """The posted lines behind a figure of the report: the base (``kind`` "base") or the tax
+    amounts ("tax") of a tax in the range, with their entry and account loaded."""
+    if kind not in KINDS:
+        raise KontorError(_("Choose base or tax."), field="kind")
+    check_range(date_from, date_to)
+    column = Line.tax_base_id if kind == "base" else Line.tax_id
+    return (select(Line).options(selectinload(Line.entry), selectinload(Line.account))
+            .where(column == tax_id, Line.state == POSTED, Line.date >= date_from, Line.date <= date_to))
+
+
+def export_rows(report: VatReport) -> tuple[list[tuple[str, str]], list[dict]]:
+    """The report as (columns, rows) for a CSV/XLSX download."""
+    columns = [("code", _("Tax")), ("name", _("Name")), ("report_code", _("Box")), ("rate", _("Rate (%)")),
+               ("base", _("Base")), ("due", _("Tax due")), ("deductible", _("Tax deductible")), ("net", _("Net"))]
+    rows = [{"code": r.tax.code, "name": r.tax.name, "report_code": r.tax.report_code, "rate": r.tax.rate,
+             "base": r.base, "due": r.due, "deductible": r.deductible, "net": r.net} for r in report.rows]
+    rows.append({"code": _("Total"), "name": "", "report_code": "", "rate": None, "base": None,
+                 "due": report.due, "deductible": report.deductible, "net": report.payable})
+    return columns, rows

@@ -1,0 +1,42 @@
+"""Activities as the JSON API shows and takes them."""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from plugins.crm.activities.models import KINDS
+
+ID = dict(strict=False, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class ActivitySchema(Schema):
+    """A call, meeting, email or task linked to a party, a lead and/or an opportunity."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    due_at = fields.AwareDateTime(allow_none=True, default_timezone=None)
+    assignee_id = fields.Integer(**ID)
+    done = fields.Boolean()
+    done_at = fields.DateTime(dump_only=True)
+    notes = fields.String(validate=validate.Length(max=20000))
+    party_id = fields.Integer(allow_none=True, **ID)
+    lead_id = fields.Integer(allow_none=True, **ID)
+    opportunity_id = fields.Integer(allow_none=True, **ID)
+    overdue = fields.Function(lambda a: a.is_overdue(), dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class ActivityQuerySchema(Schema):
+    """Filters of the activity list."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    view = fields.String(load_default="all", validate=validate.OneOf(["open", "overdue", "today", "upcoming", "done",
+                                                                       "all"]))
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    assignee_id = fields.Integer(**ID)
+    q = fields.String(load_default="", validate=validate.Length(max=100))
+    after = fields.String()
+    limit = fields.Integer(strict=False, load_default=50, validate=validate.Range(min=1, max=200))

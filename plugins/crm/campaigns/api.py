@@ -1,0 +1,92 @@
+"""The campaign endpoints under /api/v1/crm/campaigns."""
+from dataclasses import asdict
+
+from flask import current_app, request
+from flask_login import current_user
+
+from core import ApiError, KontorError, documented, json_response, load_body, load_query, require, session as db
+
+from plugins.crm.campaigns import config, services
+from plugins.crm.campaigns.schemas import CampaignInputSchema, CampaignQuerySchema, CampaignSchema
+from plugins.crm.permissions import CAMPAIGN_READ, CAMPAIGN_SEND, CAMPAIGN_WRITE
+
+
+def _dump(campaign) -> dict:
+    body = CampaignSchema().dump(campaign)
+    counts = services.progress(db, campaign)
+    body["progress"] = {**asdict(counts), "done": counts.done, "percent": counts.percent}
+    return body
+
+
+def _refused(exc: KontorError) -> ApiError:
+    db.rollback()
+    status = 422 if exc.status in (400, 422) else exc.status
+    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed", 502: "Bad Gateway"}
+    return ApiError(status, titles.get(status, "Refused"), exc.message, exc.as_errors())
+
+
+def _campaign(campaign_id: int):
+    try:
+        return services.get_campaign(db, campaign_id)
+    except KontorError as exc:
+        raise ApiError(404, "Not Found", exc.message) from None
+
+
+def register(api) -> None:
+    """Add the campaign endpoints to the crm API blueprint."""
+
+    @api.get("/campaigns")
+    @require(CAMPAIGN_READ)
+    @documented("List campaigns, newest first", query=CampaignQuerySchema, response=CampaignSchema, many=True)
+    def api_campaigns():
+        args = load_query(CampaignQuerySchema())
+        return json_response({"items": [_dump(c) for c in services.list_campaigns(db, **args)], "next": None})
+
+    @api.get("/campaigns/<int:campaign_id>")
+    @require(CAMPAIGN_READ)
+    @documented("One campaign with its progress", response=CampaignSchema)
+    def api_campaign(campaign_id: int):
+        return json_response(_dump(_campaign(campaign_id)))
+
+    @api.post("/campaigns")
+    @require(CAMPAIGN_WRITE)
+    @documented("Create a draft campaign", body=CampaignInputSchema, response=CampaignSchema, status=201)
+    def api_campaign_create():
+        data = load_body(CampaignInputSchema())
+        try:
+            campaign = services.create_campaign(db, data, user_id=current_user.id)
+            db.commit()
+        except KontorError as exc:
+            raise _refused(exc) from None
+        return json_response(_dump(campaign), 201)
+
+    @api.patch("/campaigns/<int:campaign_id>")
+    @require(CAMPAIGN_WRITE)
+    @documented("Change a draft campaign", body=CampaignInputSchema, response=CampaignSchema)
+    def api_campaign_update(campaign_id: int):
+        campaign = _campaign(campaign_id)
+        data = load_body(CampaignInputSchema(), partial=True)
+        try:
+            services.update_campaign(db, campaign, data)
+            db.commit()
+        except KontorError as exc:
+            raise _refused(exc) from None
+        return json_response(_dump(campaign))
+
+    @api.post("/campaigns/<int:campaign_id>/send")
+    @require(CAMPAIGN_SEND)
+    @documented("Send a campaign: the first call fixes its recipients, each call mails the next batch "
+                "(call again until status is sent)", response=CampaignSchema)
+    def api_campaign_send(campaign_id: int):
+        campaign = _campaign(campaign_id)
+        smtp = config.smtp_config(db)
+        try:
+            smtp.check()
+            if campaign.status == "draft":
+                services.start_send(db, campaign, user_id=current_user.id)
+                db.commit()
+            services.send_batch(db, campaign, smtp, secret=current_app.secret_key,
+                                base_url=config.site_url(db) or request.url_root.rstrip("/"))
+        except KontorError as exc:
+            raise _refused(exc) from None
+        return json_response(_dump(campaign))

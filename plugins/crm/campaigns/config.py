@@ -1,0 +1,46 @@
+"""The campaign settings an admin sets on the module settings page: the SMTP server and links."""
+from sqlalchemy.orm import Session
+
+from core import Setting, lazy_gettext as _l
+
+from plugins.crm.campaigns.mailer import SECURITY, SmtpConfig
+from plugins.crm.leads.corelinks import setting_values
+
+SETTINGS = [
+    Setting("crm.smtp_host", _l("Campaigns: SMTP server"), "", help=_l("Host name of the mail server campaigns go out through.")),
+    Setting("crm.smtp_port", _l("Campaigns: SMTP port"), "587", type="integer"),
+    Setting("crm.smtp_security", _l("Campaigns: SMTP security"), "starttls", type="choice", choices=SECURITY,
+            help=_l("starttls (port 587), tls (port 465) or none (a local relay).")),
+    Setting("crm.smtp_username", _l("Campaigns: SMTP user name"), "", help=_l("Leave empty when the server needs no login.")),
+    Setting("crm.smtp_password", _l("Campaigns: SMTP password"), ""),
+    Setting("crm.smtp_sender", _l("Campaigns: sender address"), "", help=_l("The From address, e.g. News <news@example.com>.")),
+    Setting("crm.campaign_batch_size", _l("Campaigns: messages per batch"), "50", type="integer"),
+    Setting("crm.site_url", _l("Campaigns: address of this Kontor"), "",
+            help=_l("The web address unsubscribe links point to, e.g. https://kontor.example.com (sending from the command line needs it).")),
+]
+
+
+def values(db: Session) -> dict[str, str]:
+    """The stored campaign settings (defaults where none was chosen)."""
+    return setting_values(db, SETTINGS)
+
+
+def smtp_config(db: Session) -> SmtpConfig:
+    """The SMTP server and sender campaigns use."""
+    v = values(db)
+    return SmtpConfig(host=v["crm.smtp_host"].strip(), port=_int(v["crm.smtp_port"], 587),
+                      username=v["crm.smtp_username"], password=v["crm.smtp_password"],
+                      sender=v["crm.smtp_sender"].strip(), security=v["crm.smtp_security"] or "none",
+                      batch_size=max(1, min(1000, _int(v["crm.campaign_batch_size"], 50))))
+
+
+def site_url(db: Session) -> str:
+    """The configured address of this Kontor, or "" when none is set."""
+    return values(db)["crm.site_url"].strip().rstrip("/")
+
+
+def _int(text: str, default: int) -> int:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,40 @@
+"""Campaigns as the JSON API reads and writes them."""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+
+class CampaignSchema(Schema):
+    """A campaign as the API returns it, with its send's progress."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String()
+    segment_id = fields.Integer(allow_none=True)
+    subject = fields.String()
+    body = fields.String()
+    status = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    started_at = fields.DateTime(dump_only=True)
+    finished_at = fields.DateTime(dump_only=True)
+    progress = fields.Dict(dump_only=True)
+
+
+class CampaignInputSchema(Schema):
+    """What a client sends to create or change a draft."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    segment_id = fields.Integer(strict=False, allow_none=True, load_default=None,
+                                validate=validate.Range(min=1, max=2**31 - 1))
+    subject = fields.String(load_default="", validate=validate.Length(max=200))
+    body = fields.String(load_default="", validate=validate.Length(max=100_000))
+
+
+class CampaignQuerySchema(Schema):
+    """The filters of the campaign list."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    status = fields.String(load_default="", validate=validate.OneOf(("", "draft", "sending", "sent")))

@@ -1,0 +1,401 @@
+"""The lead pages: list, form, detail, qualify, disqualify, merge, CSV import and web-to-lead."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from core import (Column, KontorError, export_response, gettext as _, has_permission, lazy_gettext as _l, public,
+                  render, require, session as db)
+
+from plugins.crm.leads import imports, services, webform
+from plugins.crm.leads.corelinks import Party, load, search_parties
+from plugins.crm.leads.models import Lead
+from plugins.crm.leads.schemas import OPEN_STATUSES, SOURCES, STATUSES, ConvertSchema, LeadQuerySchema
+from plugins.crm.permissions import LEAD_IMPORT, LEAD_READ, LEAD_WRITE, OPPORTUNITY_WRITE
+
+COLUMNS = [
+    Column("name", _l("Name"), sort="name", link=True),
+    Column("company_name", _l("Company"), sort="company"),
+    Column("email", _l("Email")),
+    Column("status_label", _l("Status"), sort="status"),
+    Column("source_label", _l("Source")),
+    Column("owner_name", _l("Owner")),
+    Column("created_at", _l("Created"), sort="created", format="date"),
+]
+FORM_FIELDS = ("name", "company_name", "email", "phone", "vat_id", "source", "status", "owner_id", "tags", "notes",
+               "campaign_id")
+
+
+def _partial() -> bool:
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+def _go(url: str):
+    """Send the browser to ``url`` after a form post (htmx follows an HX-Redirect)."""
+    if _partial():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
+
+
+def _lead(lead_id: int) -> Lead:
+    try:
+        return services.get_lead(db, lead_id, user=current_user)
+    except KontorError:
+        abort(404)
+
+
+def _list_args() -> dict:
+    try:
+        return load(LeadQuerySchema(), request.args.to_dict())
+    except KontorError:
+        return load(LeadQuerySchema(), {"q": request.args.get("q", "")[:200]})
+
+
+def _choices(labels: dict) -> list[tuple[str, str]]:
+    return [(key, str(label)) for key, label in labels.items()]
+
+
+def _campaign_options() -> list[tuple[str, str]]:
+    try:
+        from plugins.crm.campaigns.services import campaign_choices
+    except ImportError:
+        return []
+    return [("", _("None"))] + [(str(pk), name) for pk, name in campaign_choices(db)]
+
+
+def _form_values(form) -> dict:
+    return {key: form.get(key, "") for key in FORM_FIELDS}
+
+
+def _values_of(lead: Lead) -> dict:
+    values = {key: getattr(lead, key) for key in FORM_FIELDS if key != "tags"}
+    values["tags"] = ", ".join(lead.tag_names)
+    return values
+
+
+def _form(lead: Lead | None, values: dict, errors: dict, status: int = 200, duplicates=None):
+    owners = services.owner_choices(db, user=current_user)
+    if services.sees_all_leads(current_user):
+        owners = [("", _("Unassigned"))] + owners
+    statuses = _choices({k: STATUSES[k] for k in OPEN_STATUSES}) if lead is None or lead.is_open else []
+    html = render("crm/leads/form.html", "crm/leads/_form.html", lead=lead, values=values, errors=errors,
+                  sources=_choices(SOURCES), statuses=statuses, owners=owners, campaigns=_campaign_options(),
+                  duplicates=duplicates or [],
+                  title=lead.name if lead else _("New lead"))
+    return html, status
+
+
+def _timeline_url(lead: Lead) -> str | None:
+    """The lazily loaded timeline of ``lead``: the box with its note form, else the bare list."""
+    for endpoint in ("crm.timeline_panel", "crm.timeline"):
+        try:
+            return url_for(endpoint, lead_id=lead.id)
+        except BuildError:
+            continue
+    return None
+
+
+def _detail_context(lead: Lead) -> dict:
+    party = db.get(Party, lead.party_id) if lead.party_id else None
+    try:
+        opportunities = services.opportunities_of(db, lead, user=current_user)
+    except ImportError:
+        opportunities = []
+    merged_into = db.get(Lead, lead.merged_into_id) if lead.merged_into_id else None
+    if merged_into is not None and not services.access.may_see(merged_into, "lead", user=current_user):
+        merged_into = None
+    return {"lead": lead, "party": party, "opportunities": opportunities, "merged_into": merged_into,
+            "timeline_url": _timeline_url(lead), "can_write": has_permission(LEAD_WRITE),
+            "can_convert": has_permission(LEAD_WRITE) and has_permission(OPPORTUNITY_WRITE)}
+
+
+def register(bp) -> None:
+    """Add the lead pages to the crm blueprint."""
+
+    @bp.get("/leads")
+    @require(LEAD_READ)
+    def leads():
+        args = _list_args()
+        args["limit"] = current_app.config.get("PAGE_SIZE", 50)
+        page = services.list_leads(db, user=current_user, **args)
+        return render("crm/leads/list.html", "crm/leads/_list.html", page=page, columns=COLUMNS,
+                      statuses=_choices(STATUSES), sources=_choices(SOURCES),
+                      owners=services.owner_choices(db, user=current_user), tags=services.lead_tags_in_use(db),
+                      lead_url=lambda lead: url_for("crm.lead", lead_id=lead.id),
+                      can_write=has_permission(LEAD_WRITE), can_import=has_permission(LEAD_IMPORT))
+
+    @bp.get("/leads/export.<any(csv, xlsx):fmt>")
+    @require(LEAD_READ)
+    def leads_export(fmt: str):
+        args = _list_args()
+        args.pop("after"), args.pop("limit")
+        columns = [("id", _("Id")), ("name", _("Name")), ("company_name", _("Company")), ("email", _("Email")),
+                   ("phone", _("Phone")), ("vat_id", _("VAT id")), ("source", _("Source")), ("status", _("Status")),
+                   ("owner", _("Owner")), ("tags", _("Tags")), ("created_at", _("Created")), ("notes", _("Notes"))]
+        return export_response("leads", columns, services.export_rows(db, user=current_user, **args), fmt)
+
+    @bp.route("/leads/new", methods=["GET", "POST"])
+    @require(LEAD_WRITE)
+    def lead_new():
+        if request.method == "GET":
+            return _form(None, {"source": request.args.get("source", "other"), "status": "new",
+                                "owner_id": current_user.id}, {})
+        values = _form_values(request.form)
+        decision = request.form.get("decision", "")
+        try:
+            data = services.clean_lead_data(values)
+            if not decision:
+                duplicates = services.find_duplicates(db, data, user=current_user)
+                if duplicates:
+                    return _form(None, values, {}, 200, duplicates)
+            kind, _sep, target = decision.partition(":")
+            if kind == "merge" and target.isdigit():
+                lead = services.merge_data_into(db, _lead(int(target)), values, user=current_user)
+                message = _("The details were merged into %(name)s.", name=lead.name)
+            else:
+                party_id = int(target) if kind == "link" and target.isdigit() else None
+                lead = services.create_lead(db, values, user=current_user, party_id=party_id)
+                message = _("%(name)s is saved.", name=lead.name)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return _form(None, values, exc.as_errors(), 422)
+        flash(message, "success")
+        return _go(url_for("crm.lead", lead_id=lead.id))
+
+    @bp.get("/leads/<int:lead_id>")
+    @require(LEAD_READ)
+    def lead(lead_id: int):
+        return render("crm/leads/detail.html", **_detail_context(_lead(lead_id)))
+
+    @bp.get("/leads/<int:lead_id>/fields")
+    @require(LEAD_READ)
+    def lead_fields(lead_id: int):
+        return render("crm/leads/_fields.html", **_detail_context(_lead(lead_id)))
+
+    @bp.route("/leads/<int:lead_id>/edit", methods=["GET", "POST"])
+    @require(LEAD_WRITE)
+    def lead_edit(lead_id: int):
+        lead = _lead(lead_id)
+        if request.method == "GET":
+            return _form(lead, _values_of(lead), {})
+        values = _form_values(request.form)
+        try:
+            services.update_lead(db, lead, values, user=current_user, partial=False)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return _form(_lead(lead_id), values, exc.as_errors(), 422)
+        if _partial():
+            return render("crm/leads/_fields.html", **_detail_context(lead))
+        flash(_("%(name)s is saved.", name=lead.name), "success")
+        return redirect(url_for("crm.lead", lead_id=lead.id), 303)
+
+    @bp.route("/leads/<int:lead_id>/qualify", methods=["GET", "POST"])
+    @require(LEAD_WRITE)
+    def lead_qualify(lead_id: int):
+        if not has_permission(OPPORTUNITY_WRITE):
+            abort(403)
+        lead = _lead(lead_id)
+        values = request.form.to_dict() if request.method == "POST" else {
+            "party_choice": "new", "title": lead.company_name or lead.name}
+        if request.method == "GET":
+            return _qualify_page(lead, values, {})
+        try:
+            choice = values.get("party_choice", "new")
+            data = load(ConvertSchema(), {**values, "create_party": choice == "new",
+                                          "party_id": values.get("party_id") if choice == "existing" else None})
+            opportunity, party = services.convert_lead(db, lead, user=current_user, **data)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return _qualify_page(_lead(lead_id), values, exc.as_errors(), 422)
+        flash(_("%(name)s is qualified: opportunity %(title)s for %(party)s.", name=lead.name,
+                title=opportunity.title, party=party.name), "success")
+        return _go(url_for("crm.lead", lead_id=lead.id))
+
+    def _qualify_page(lead: Lead, values: dict, errors: dict, status: int = 200):
+        selected = db.get(Party, int(values["party_id"])) if str(values.get("party_id", "")).isdigit() else None
+        matches = [d for d in services.find_duplicates(db, lead, user=current_user, exclude_id=lead.id)
+                   if d.kind == "party"]
+        return render("crm/leads/qualify.html", lead=lead, values=values, errors=errors, selected=selected,
+                      matches=matches, title=_("Qualify %(name)s", name=lead.name)), status
+
+    @bp.get("/leads/party-options")
+    @require(LEAD_WRITE)
+    def lead_party_options():
+        q = request.args.get("party_q", "").strip()[:200]
+        parties = search_parties(db, q, limit=20) if q else []
+        return render("crm/leads/_party_options.html", parties=parties, q=q)
+
+    @bp.route("/leads/<int:lead_id>/disqualify", methods=["GET", "POST"])
+    @require(LEAD_WRITE)
+    def lead_disqualify(lead_id: int):
+        lead = _lead(lead_id)
+        if request.method == "GET":
+            return render("crm/leads/disqualify.html", lead=lead, values={}, errors={},
+                          title=_("Disqualify %(name)s", name=lead.name))
+        reason = request.form.get("reason", "")
+        try:
+            services.disqualify_lead(db, lead, reason, user=current_user)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return render("crm/leads/disqualify.html", lead=_lead(lead_id), values={"reason": reason},
+                          errors=exc.as_errors(), title=_("Disqualify %(name)s", name=lead.name)), 422
+        flash(_("%(name)s is disqualified.", name=lead.name), "success")
+        return _go(url_for("crm.lead", lead_id=lead.id))
+
+    @bp.post("/leads/<int:lead_id>/reopen")
+    @require(LEAD_WRITE)
+    def lead_reopen(lead_id: int):
+        lead = _lead(lead_id)
+        try:
+            services.reopen_lead(db, lead, user=current_user)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+        return _go(url_for("crm.lead", lead_id=lead_id))
+
+    @bp.route("/leads/<int:lead_id>/merge", methods=["GET", "POST"])
+    @require(LEAD_WRITE)
+    def lead_merge(lead_id: int):
+        source = _lead(lead_id)
+        if request.method == "GET":
+            return _merge_page(source, {})
+        into = request.form.get("into", "").strip()
+        try:
+            if not into.isdigit():
+                raise KontorError(_("Choose the lead to keep."), field="into", status=422)
+            target = services.get_lead(db, int(into), user=current_user)
+            services.merge_leads(db, source, target, user=current_user)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            errors = exc.as_errors() if exc.status != 404 else {"into": [exc.message]}
+            return _merge_page(_lead(lead_id), errors, 422)
+        flash(_("%(source)s is merged into %(target)s.", source=source.name, target=target.name), "success")
+        return _go(url_for("crm.lead", lead_id=target.id))
+
+    def _merge_page(source: Lead, errors: dict, status: int = 200):
+        duplicates = [d for d in services.find_duplicates(db, source, user=current_user, exclude_id=source.id)
+                      if d.kind == "lead"]
+        return render("crm/leads/merge.html", lead=source, duplicates=duplicates, errors=errors,
+                      title=_("Merge %(name)s", name=source.name)), status
+
+    _register_import(bp)
+    _register_web_to_lead(bp)
+
+
+def _register_import(bp) -> None:
+    @bp.route("/leads/import", methods=["GET", "POST"])
+    @require(LEAD_IMPORT)
+    def leads_import():
+        if request.method == "GET":
+            return render("crm/leads/import_upload.html", errors={}, title=_("Import leads"))
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise KontorError(_("Choose a CSV file."), field="file")
+            content = upload.read()
+            imports.read_file(content)
+            stored = imports.store_upload(db, content, upload.filename, user=current_user)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return render("crm/leads/import_upload.html", errors=exc.as_errors(), title=_("Import leads")), 422
+        return redirect(url_for("crm.leads_import_map", token=stored.token), 303)
+
+    def _upload(token: str):
+        try:
+            return imports.get_upload(db, token, user=current_user)
+        except KontorError:
+            abort(404)
+
+    def _map_page(upload, mapping: dict, errors: dict, status: int = 200):
+        csv_file = imports.read_file(upload.content)
+        return render("crm/leads/import_map.html", upload=upload, headers=csv_file.headers,
+                      sample=csv_file.rows[:3], mapping=mapping, fields=_choices(imports.FIELDS), errors=errors,
+                      title=_("Import leads: columns")), status
+
+    @bp.route("/leads/import/<token>/columns", methods=["GET", "POST"])
+    @require(LEAD_IMPORT)
+    def leads_import_map(token: str):
+        upload = _upload(token)
+        if request.method == "GET":
+            csv_file = imports.read_file(upload.content)
+            return _map_page(upload, imports.upload_mapping(upload) or imports.guess_mapping(csv_file), {})
+        mapping = {name: request.form.get(f"map_{name}", "") for name in imports.FIELDS}
+        try:
+            clean = imports.check_mapping(mapping, imports.read_file(upload.content).headers)
+        except KontorError as exc:
+            return _map_page(upload, mapping, {f"map_{exc.field}": [exc.message]}, 422)
+        imports.set_upload_mapping(upload, clean)
+        db.commit()
+        return redirect(url_for("crm.leads_import_preview", token=token), 303)
+
+    def _preview(upload, errors: dict, status: int = 200, **values):
+        check = imports.check_file(db, upload.content, imports.upload_mapping(upload), user=current_user)
+        return render("crm/leads/import_preview.html", upload=upload, check=check, errors=errors,
+                      headers=list(imports.upload_mapping(upload).items()), field_labels=imports.FIELDS,
+                      values=values, title=_("Import leads: preview")), status
+
+    @bp.get("/leads/import/<token>/preview")
+    @require(LEAD_IMPORT)
+    def leads_import_preview(token: str):
+        upload = _upload(token)
+        if not imports.upload_mapping(upload):
+            return redirect(url_for("crm.leads_import_map", token=token), 303)
+        return _preview(upload, {})
+
+    @bp.post("/leads/import/<token>/run")
+    @require(LEAD_IMPORT)
+    def leads_import_run(token: str):
+        upload = _upload(token)
+        valid_only = bool(request.form.get("valid_only"))
+        skip_duplicates = bool(request.form.get("skip_duplicates"))
+        try:
+            check = imports.check_file(db, upload.content, imports.upload_mapping(upload), user=current_user)
+            result = imports.import_checked(db, check, user=current_user, owner_id=current_user.id,
+                                            valid_only=valid_only, skip_duplicates=skip_duplicates)
+            db.delete(upload)
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            return _preview(_upload(token), exc.as_errors(), 422, valid_only=valid_only,
+                            skip_duplicates=skip_duplicates)
+        flash(_("%(created)s leads imported; %(invalid)s bad rows and %(duplicates)s possible duplicates left out.",
+                created=result.created, invalid=result.skipped_invalid if valid_only else 0,
+                duplicates=result.skipped_duplicates), "success")
+        return redirect(url_for("crm.leads"), 303)
+
+
+def _register_web_to_lead(bp) -> None:
+    @bp.post("/web-to-lead")
+    @public
+    def web_to_lead():
+        try:
+            webform.capture(db, request.form.to_dict(), address=request.remote_addr or "")
+            db.commit()
+        except webform.Throttled as exc:
+            db.rollback()
+            return render("crm/leads/web_thanks.html", errors={"_schema": [exc.message]}), 429
+        except KontorError as exc:
+            db.rollback()
+            return render("crm/leads/web_thanks.html", errors=exc.as_errors()), 422
+        next_url = request.form.get("next", "")
+        if next_url and webform.allowed_next(next_url, webform.settings_of(db)[webform.REDIRECTS]):
+            return redirect(next_url, 303)
+        return redirect(url_for("crm.web_to_lead_thanks"), 303)
+
+    @bp.get("/web-to-lead/thanks")
+    @public
+    def web_to_lead_thanks():
+        return render("crm/leads/web_thanks.html", errors={})
+
+    # the form is posted from the company's own website, which cannot hold our CSRF token
+    bp.record_once(lambda state: state.app.extensions["kontor_csrf"].exempt(web_to_lead))

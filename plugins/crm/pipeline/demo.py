@@ -1,0 +1,66 @@
+"""Demo opportunities: about forty deals across every stage and owner, in DKK and EUR."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from core import utcnow
+
+from plugins.crm import timeline
+from plugins.crm.pipeline import services
+
+OPPORTUNITIES = 40
+PRODUCTS = [
+    ("Fleet tracking rollout", 180000, 900000), ("Solar carport installation", 250000, 1400000),
+    ("Annual service agreement", 24000, 120000), ("Warehouse racking upgrade", 60000, 420000),
+    ("ERP integration project", 90000, 650000), ("Office furniture refresh", 35000, 210000),
+    ("Cold-chain sensors pilot", 15000, 80000), ("Training programme 2027", 12000, 60000),
+    ("Spare parts framework deal", 40000, 300000), ("Website and webshop relaunch", 45000, 260000),
+    ("Heat pump replacement", 70000, 380000), ("Forklift lease renewal", 50000, 240000),
+]
+LOST_REASONS = ["Price too high", "Chose a competitor", "Project postponed", "No decision maker", "Price too high"]
+
+
+def load(db: Session, progress) -> None:
+    """Add the demo opportunities (each on a demo party, owned by the demo users in turn)."""
+    rng = random.Random(41)
+    stages = services.list_stages(db)
+    if not stages:
+        return
+    parties = [row[0] for row in db.execute(text(
+        "SELECT id FROM core_party WHERE active = :yes AND kind = 'company' ORDER BY id LIMIT 60"), {"yes": True})]
+    if not parties:
+        return
+    owners = [row[0] for row in db.execute(text(
+        "SELECT id FROM core_user WHERE active = :yes AND username IN ('sales', 'admin') ORDER BY username DESC"),
+        {"yes": True})] or [row[0] for row in db.execute(text("SELECT id FROM core_user ORDER BY id LIMIT 2"))]
+    today = date.today()
+    for index in range(OPPORTUNITIES):
+        product, low, high = PRODUCTS[index % len(PRODUCTS)]
+        party_id = parties[(index * 7) % len(parties)]
+        name = db.execute(text("SELECT name FROM core_party WHERE id = :id"), {"id": party_id}).scalar()
+        currency = "EUR" if index % 3 == 0 else "DKK"
+        amount = Decimal(rng.randrange(low, high, 500)) / (Decimal(7) if currency == "EUR" else 1)
+        stage = stages[index % len(stages)]
+        opportunity = services.create_opportunity(
+            db, party=party_id, title=f"{product} – {name}"[:200], owner_id=owners[index % len(owners)],
+            expected_revenue=amount.quantize(Decimal("1")), currency=currency,
+            expected_close=today + timedelta(days=rng.randint(-60, 180)),
+            stage=stages[0] if stage.is_lost else stage)
+        if stage.is_lost:
+            services.change_stage(db, opportunity, stage, lost_reason=LOST_REASONS[index % len(LOST_REASONS)])
+        if stage.is_closed:
+            opportunity.closed_at = utcnow() - timedelta(days=rng.randint(0, 150))
+        if index % 4 == 0:
+            timeline.record(db, "note", title=rng.choice([
+                "Customer asked for a revised quote with volume discount.",
+                "Decision meeting moved to next month.",
+                "Sent reference cases from two similar projects.",
+                "Technical questions answered by the engineering team.",
+            ]), party_id=party_id, opportunity_id=opportunity.id, user_id=opportunity.owner_id)
+        progress(1)
+    db.flush()

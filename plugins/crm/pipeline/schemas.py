@@ -1,0 +1,76 @@
+"""Stages, opportunities and the forecast as the JSON API shows and takes them."""
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from core import lazy_gettext as _l
+
+ID = dict(strict=False, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class StageSchema(Schema):
+    """A pipeline stage."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    sequence = fields.Integer(strict=False, validate=validate.Range(min=0, max=100000))
+    probability = fields.Integer(strict=False, validate=validate.Range(min=0, max=100))
+    is_won = fields.Boolean()
+    is_lost = fields.Boolean()
+    fold = fields.Boolean()
+    active = fields.Boolean()
+
+
+class OpportunitySchema(Schema):
+    """An opportunity; ``stage_id`` on create picks the first stage (later moves use the stage endpoint)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    EXAMPLE = {"party_id": 1, "title": "Example", "owner_id": 1}
+
+    id = fields.Integer(dump_only=True)
+    party_id = fields.Integer(required=True, **ID)
+    party_name = fields.Function(lambda o: o.party.name if getattr(o, "party", None) else None, dump_only=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    expected_revenue = fields.Decimal(as_string=True, places=2, allow_nan=False,
+                                      validate=validate.Range(min=0, error=_l("The amount cannot be negative.")))
+    currency = fields.String(validate=validate.Length(equal=3))
+    probability = fields.Integer(strict=False, validate=validate.Range(min=0, max=100), allow_none=True)
+    weighted_revenue = fields.Decimal(as_string=True, places=2, dump_only=True)
+    expected_close = fields.Date(allow_none=True)
+    owner_id = fields.Integer(**ID)
+    stage_id = fields.Integer(**ID)
+    stage_name = fields.Function(lambda o: o.stage.name if getattr(o, "stage", None) else None, dump_only=True)
+    status = fields.String(dump_only=True)
+    lost_reason = fields.String(validate=validate.Length(max=200))
+    lead_id = fields.Integer(dump_only=True)
+    campaign_id = fields.Integer(allow_none=True, **ID)
+    created_at = fields.DateTime(dump_only=True)
+    closed_at = fields.DateTime(dump_only=True)
+
+
+class StageChangeSchema(Schema):
+    """Move an opportunity to a stage (a lost stage needs a reason)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    stage_id = fields.Integer(required=True, **ID)
+    lost_reason = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class OpportunityQuerySchema(Schema):
+    """Filters of the opportunity list."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(load_default="", validate=validate.Length(max=100))
+    stage_id = fields.Integer(**ID)
+    owner_id = fields.Integer(**ID)
+    close_month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    status = fields.String(validate=validate.OneOf(["open", "won", "lost"]))
+    after = fields.String()
+    limit = fields.Integer(strict=False, load_default=50, validate=validate.Range(min=1, max=200))

@@ -1,0 +1,20 @@
+"""The service settings an admin sets on the module settings page."""
+from sqlalchemy.orm import Session
+
+from core import Setting, lazy_gettext as _l
+
+from plugins.crm.leads.corelinks import setting_values
+
+SETTINGS = [
+    Setting("crm.sla_warning_percent", _l("Tickets: about to breach when less than this % of a target is left"),
+            "20", type="integer",
+            help=_l("Applies to tickets created after a change: their warning times are fixed with their due times.")),
+]
+
+
+def warn_percent(db: Session) -> int:
+    """The share of an SLA target (in %) left when a ticket is flagged about to breach."""
+    try:
+        return max(0, min(100, int(setting_values(db, SETTINGS)["crm.sla_warning_percent"])))
+    except ValueError:
+        return 20

@@ -1,0 +1,95 @@
+"""Small helpers the pipeline and activity pages share: exports, charts, pickers, input parsing."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import request
+from sqlalchemy import func, or_, select
+
+from core import ApiError, KontorError
+
+
+def export_response(filename_stem, columns, rows, fmt):
+    """The core's CSV/XLSX download (formula-looking cells neutralised)."""
+    try:
+        from core import export_response as export
+    except ImportError:  # the facade gained it late; the helper itself is the same
+        from core.web.export import export_response as export
+    return export(filename_stem, columns, rows, fmt)
+
+
+def charts():
+    """The core's chart functions (bar_chart, funnel_chart…), or None if the core has none."""
+    try:
+        from core import charts as found
+        return found
+    except ImportError:
+        pass
+    try:
+        import core.web.charts as found
+        return found
+    except ImportError:
+        return None
+
+
+def api_refusal(exc: KontorError) -> ApiError:
+    """A service's refusal as a problem+json error: 404, 409, or 422 naming the field."""
+    status = 422 if exc.status in (400, 422) else exc.status
+    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed"}
+    errors = exc.as_errors() if exc.field or status != 404 else None
+    return ApiError(status, titles.get(status, "Refused"), exc.message, errors)
+
+
+def parse_amount(value: str) -> str:
+    """A typed amount made plain ("1.250,50" or "1,250.50" → "1250.50"); left as is when unclear."""
+    text = (value or "").strip().replace(" ", "").replace("\u00a0", "")
+    if not text:
+        return ""
+    try:
+        Decimal(text)
+        return text
+    except InvalidOperation:
+        pass
+    try:
+        from babel.numbers import parse_decimal
+        from flask_babel import get_locale
+
+        return str(parse_decimal(text, locale=str(get_locale() or "en"), strict=True))
+    except Exception:  # babel raises several kinds; the service then names the field
+        return text
+
+
+def user_tz() -> str:
+    """The time zone the user types times in."""
+    try:
+        from flask_babel import get_timezone
+
+        return str(get_timezone())
+    except Exception:  # outside a request Babel has no zone
+        return "UTC"
+
+
+def party_options(db, selected=None, q: str = "", limit: int = 30) -> list[tuple[str, str]]:
+    """Options for a customer picker: parties matching ``q`` (and the selected one first)."""
+    from plugins.crm.pipeline.services import party_model
+
+    Party = party_model()
+    query = select(Party).where(Party.active.is_(True))
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(or_(func.lower(Party.name).like(pattern), func.lower(Party.email).like(pattern)))
+    parties = list(db.execute(query.order_by(Party.name_key, Party.id).limit(limit)).scalars())
+    options = [(str(p.id), p.name) for p in parties]
+    if selected not in (None, ""):
+        try:
+            chosen = db.get(Party, int(selected))
+        except (TypeError, ValueError):
+            chosen = None
+        if chosen is not None and str(chosen.id) not in {value for value, _label in options}:
+            options.insert(0, (str(chosen.id), chosen.name))
+    return [("", "—")] + options
+
+
+def wants_htmx() -> bool:
+    """Whether the request came from htmx (and not a boosted navigation)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"

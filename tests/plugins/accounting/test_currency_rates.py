@@ -1,0 +1,158 @@
+"""Exchange rates: the rate of a day, conversion, manual entry, CSV import (all or nothing), API, CLI."""
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from core import KontorError
+from plugins.accounting.tax import services
+from plugins.accounting.tax.models import Currency, ExchangeRate
+
+D = Decimal
+
+
+def count_rates(db):
+    return db.execute(select(func.count()).select_from(ExchangeRate)).scalar_one()
+
+
+def test_rate_on_takes_the_latest_rate_on_or_before_the_day(db):
+    services.set_rate(db, "EUR", "2026-01-01", "7.45")
+    services.set_rate(db, "EUR", "2026-01-15", "7.4612")
+    assert services.rate_on(db, "EUR", date(2026, 1, 14)) == D("7.45")
+    assert services.rate_on(db, "eur", date(2026, 1, 15)) == D("7.4612")
+    assert services.rate_on(db, "EUR", date(2027, 1, 1)) == D("7.4612")
+    assert services.rate_on(db, "DKK", date(2000, 1, 1)) == 1
+    with pytest.raises(KontorError) as refused:
+        services.rate_on(db, "EUR", date(2025, 12, 31))
+    assert refused.value.field == "currency"
+
+
+def test_to_company_rounds_half_up_to_the_company_minor_unit(db):
+    services.set_rate(db, "EUR", "2026-01-01", "7.45")
+    services.set_rate(db, "JPY", "2026-01-01", "0.04515")
+    assert services.to_company(db, D("100.01"), "EUR", date(2026, 2, 1)) == (D("745.07"), D("7.45"))  # 745.0745
+    assert services.to_company(db, D("10.10"), "EUR", date(2026, 2, 1))[0] == D("75.25")  # 75.245, half up
+    assert services.to_company(db, D("1000"), "JPY", date(2026, 2, 1)) == (D("45.15"), D("0.04515"))
+    assert services.to_company(db, D("0.10"), "JPY", date(2026, 2, 1))[0] == D("0.00")
+    assert services.to_company(db, D("-10.10"), "EUR", date(2026, 2, 1))[0] == D("-75.25")
+
+
+def test_setting_a_rate_twice_on_a_day_replaces_it(db):
+    services.set_rate(db, "EUR", "2026-01-01", "7.45")
+    services.set_rate(db, "EUR", "2026-01-01", "7,46")
+    assert count_rates(db) == 1
+    assert services.rate_on(db, "EUR", date(2026, 1, 1)) == D("7.46")
+
+
+@pytest.mark.parametrize("currency, day, rate, field", [
+    ("XXX", "2026-01-01", "1", "currency"), ("DKK", "2026-01-01", "1", "currency"),
+    ("EUR", "2026-13-01", "1", "date"), ("EUR", "2026-01-01", "0", "rate"), ("EUR", "2026-01-01", "-1", "rate"),
+    ("EUR", "2026-01-01", "abc", "rate"), ("EUR", "2026-01-01", "1.123456789", "rate"), ("EUR", "2026-01-01", "", "rate"),
+])
+def test_bad_rates_are_refused_naming_the_field(db, currency, day, rate, field):
+    with pytest.raises(KontorError) as refused:
+        services.set_rate(db, currency, day, rate)
+    assert refused.value.field == field
+
+
+GOOD = b"date;currency;rate\n2026-01-01;EUR;7,4510\n02.01.2026;USD;6.8\n2026-01-02;EUR;7.4520\n"
+
+
+def test_import_of_a_good_file(db):
+    imported = services.import_rates(db, GOOD)
+    assert len(imported) == 3
+    assert services.rate_on(db, "USD", date(2026, 1, 2)) == D("6.8")
+    assert services.rate_on(db, "EUR", date(2026, 1, 2)) == D("7.452")
+
+
+def test_import_with_a_column_mapping(db):
+    data = "Valuta,Kurs,Dato\nSEK,0.68,2026-03-01\n".encode("cp1252")
+    imported = services.import_rates(db, data, {"date": "Dato", "currency": "Valuta", "rate": "Kurs"})
+    assert [(r.currency, r.date, r.rate) for r in imported] == [("SEK", date(2026, 3, 1), D("0.68"))]
+    with pytest.raises(KontorError) as refused:
+        services.import_rates(db, data, {"date": "Day", "currency": "Valuta", "rate": "Kurs"})
+    assert refused.value.field == "map_date"
+
+
+def test_a_file_with_bad_rows_imports_nothing_and_reports_every_row(db):
+    data = (b"date,currency,rate\n2026-01-01,EUR,7.45\n2026-02-30,EUR,7.46\n2026-01-03,XYZ,1\n"
+            b"2026-01-04,EUR,-2\n2026-01-01,EUR,7.47\n2026-01-05,DKK,1\n")
+    with pytest.raises(services.RatesRefused) as refused:
+        services.import_rates(db, data)
+    problems = dict(refused.value.problems)
+    assert sorted(problems) == [3, 4, 5, 6, 7]
+    assert "date" in problems[3] and "XYZ" in problems[4] and "rate" in problems[5] and "line 2" in problems[6]
+    db.rollback()
+    assert count_rates(db) == 0
+
+
+def test_import_page(admin_client, db):
+    from io import BytesIO
+
+    page = admin_client.get("/accounting/rates/import")
+    assert page.status_code == 200
+    bad = admin_client.post_form("/accounting/rates/import", {"file": (BytesIO(b"date,currency,rate\n2026-01-01,EUR,x\n"),
+                                                                       "rates.csv")}, content_type="multipart/form-data")
+    assert bad.status_code == 422 and "Nothing was imported" in bad.get_data(as_text=True)
+    good = admin_client.post_form("/accounting/rates/import", {"file": (BytesIO(GOOD), "rates.csv")},
+                                  content_type="multipart/form-data")
+    assert good.status_code == 302
+    listing = admin_client.get("/accounting/rates?currency=USD")
+    assert listing.status_code == 200 and "6.8" in listing.get_data(as_text=True)
+    db.expire_all()
+    assert count_rates(db) == 3
+
+
+def test_manual_entry_page(admin_client, db):
+    assert admin_client.post_form("/accounting/rates", {"currency": "EUR", "date": "2026-04-01", "rate": "7.46"}
+                                  ).status_code == 302
+    bad = admin_client.post_form("/accounting/rates", {"currency": "EUR", "date": "2026-04-01", "rate": "seven"})
+    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.get_data(as_text=True)
+    db.expire_all()
+    assert services.rate_on(db, "EUR", date(2026, 4, 1)) == D("7.46")
+
+
+def test_rates_api(api):
+    created = api.post("/api/v1/accounting/rates", json={"currency": "EUR", "date": "2026-05-01", "rate": "7.4601"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.get_json()["rate"] == "7.46010000"
+    bad = api.post("/api/v1/accounting/rates", json={"currency": "EUR", "date": "2026-05-01", "rate": "0"})
+    assert bad.status_code == 422 and "rate" in bad.get_json()["errors"]
+    listed = api.get("/api/v1/accounting/rates?currency=EUR").get_json()
+    assert [(r["currency"], r["date"]) for r in listed["items"]] == [("EUR", "2026-05-01")]
+
+
+def test_rates_import_command(kontor, app, tmp_path, db):
+    good = tmp_path / "rates.csv"
+    good.write_bytes(GOOD)
+    result = kontor("accounting", "rates", "import", str(good))
+    assert result.exit_code == 0 and "3 rates imported" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"Day,Code,Value\n2026-01-01,EUR,7.45\n2026-01-02,EUR,nope\n")
+    refused = kontor("accounting", "rates", "import", str(bad))
+    assert refused.exit_code == 1 and "line 3" in refused.output
+    assert count_rates(db) == 3
+
+
+def test_currencies_page_changes_digits_and_active(admin_client, db):
+    assert admin_client.get("/accounting/currencies").status_code == 200
+    assert admin_client.post_form("/accounting/currencies/CZK", {"digits": "2", "active": "1"}).status_code == 302
+    refused = admin_client.post_form("/accounting/currencies/DKK", {"digits": "2"})  # the company currency
+    assert refused.status_code == 422
+    too_many = admin_client.post_form("/accounting/currencies/EUR", {"digits": "5", "active": "1"})
+    assert too_many.status_code == 422
+    assert admin_client.post_form("/accounting/currencies", {"code": "mxn", "name": "Mexican peso", "digits": "2"}
+                                  ).status_code == 302
+    db.expire_all()
+    assert db.get(Currency, "CZK").active and db.get(Currency, "DKK").active
+    assert db.get(Currency, "EUR").digits == 2 and db.get(Currency, "MXN").name == "Mexican peso"
+
+
+def test_currencies_api(api):
+    listed = api.get("/api/v1/accounting/currencies").get_json()["items"]
+    assert {"code": "JPY", "name": "Japanese yen", "digits": 0, "active": True} in listed
+    changed = api.patch("/api/v1/accounting/currencies/HUF", json={"active": True, "digits": 0})
+    assert changed.status_code == 200 and changed.get_json()["digits"] == 0
+    assert api.patch("/api/v1/accounting/currencies/QQQ", json={"active": True}).status_code == 404
+    assert api.patch("/api/v1/accounting/currencies/DKK", json={"active": False}).status_code == 422

@@ -1,0 +1,354 @@
+"""Invoices and bills through the services: draft → post → entry, currencies, credit notes, refusals.
+
+This module is also a tiny plugin that watches the ``accounting_invoice_posted`` hook.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from core import Manifest, hookimpl
+from core.errors import KontorError
+from core.parties.services import create_party
+
+from plugins.accounting.invoicing import services
+from plugins.accounting.invoicing.models import Invoice, InvoiceLine
+from plugins.accounting.ledger import services as ledger
+from plugins.accounting.ledger.models import Line
+from plugins.accounting.tax import services as tax
+
+D = Decimal
+TODAY = date.today()
+
+manifest = Manifest(name="invoice_watch", title="Invoice watch", version="1.0",
+                    summary="Records posted invoices (a test plugin).", depends=("accounting",))
+POSTED: list[tuple[str, str, Decimal]] = []
+
+
+@hookimpl(optionalhook=True)  # the spec is accounting's, unknown to the check of this module alone
+def accounting_invoice_posted(invoice, session):
+    POSTED.append((invoice.number, invoice.kind, invoice.receivable_line.debit))
+
+
+# -- helpers other test modules share --
+
+
+def customer(db, name="Fjord Logistik ApS", **extra):
+    """A customer (a company party)."""
+    return create_party(db, {"kind": "company", "name": name, "vat_id": "DK12345678", "street": "Havnegade 4",
+                             "postal_code": "1050", "city": "København K", "country": "DK", **extra})
+
+
+def supplier(db, name="Hanse Stahl GmbH", **extra):
+    """A supplier (a company party)."""
+    return create_party(db, {"kind": "company", "name": name, "country": "DE", **extra})
+
+
+def line(description="Consulting", quantity="1", unit_price="100.00", discount_percent="0", taxes=("DK-S25",),
+         account=None):
+    """A line as the services take it."""
+    return {"description": description, "quantity": quantity, "unit_price": unit_price,
+            "discount_percent": discount_percent, "taxes": list(taxes), "account": account}
+
+
+def invoice(db, party=None, lines=None, kind="out_invoice", **header):
+    """A draft document of ``kind``."""
+    party = party or (customer(db) if kind.startswith("out") else supplier(db))
+    data = {"party_id": party.id, "invoice_date": TODAY, "lines": lines or [line()], **header}
+    return services.create_invoice(db, kind, data)
+
+
+def entry_lines(inv) -> list[tuple[str, Decimal, Decimal]]:
+    """(account code, debit, credit) of an invoice's entry, sorted."""
+    return sorted((l.account.code, l.debit, l.credit) for l in inv.entry.lines)
+
+
+def set_eur_rate(db, rate="7.46030000", day=None):
+    """The EUR rate from ``day`` (default: a month ago) on."""
+    tax.set_rate(db, "EUR", day or TODAY - timedelta(days=30), rate)
+
+
+# -- drafts and posting --
+
+
+def test_a_customer_invoice_posts_an_exact_balanced_entry(db):
+    inv = invoice(db, lines=[line("Design", "2", "100.00"), line("Hosting", "1", "49.99", discount_percent="10")],
+                  reference="PO-77")
+    # Totals are rounded per line: 44.991 → 44.99 net, 11.2475 → 11.25 tax.
+    assert (inv.amount_untaxed, inv.amount_tax, inv.amount_total) == (D("244.99"), D("61.25"), D("306.24"))
+    assert inv.number is None and inv.state == "draft"
+    assert inv.due_date == TODAY + timedelta(days=14)
+
+    services.post_invoice(db, inv)
+
+    assert inv.state == "posted" and inv.amount_residual == D("306.24")
+    assert inv.number == inv.entry.number and inv.number.startswith(f"SAL/{TODAY.year}/")
+    assert entry_lines(inv) == [("1200", D("306.24"), D("0.00")), ("2200", D("0.00"), D("61.25")),
+                                ("4000", D("0.00"), D("244.99"))]
+    receivable = inv.receivable_line
+    assert receivable.account.code == "1200" and receivable.party_id == inv.party_id
+    assert receivable.due_date == inv.due_date
+    tax_line = next(l for l in inv.entry.lines if l.account.code == "2200")
+    base_line = next(l for l in inv.entry.lines if l.account.code == "4000")
+    assert tax_line.tax_id == base_line.tax_base_id == tax.get_tax(db, tax_line.tax_id).id
+    assert tax.get_tax(db, tax_line.tax_id).code == "DK-S25"
+    assert inv.entry.state == "posted" and inv.entry.source == f"invoice:{inv.id}"
+
+
+def test_lines_on_different_accounts_and_taxes_stay_apart(db):
+    inv = invoice(db, lines=[line("Goods", "3", "10.00"), line("Service", "1", "80.00", account="4100"),
+                             line("Export", "1", "20.00", taxes=["DK-S0EX"]), line("More goods", "1", "5.00")])
+    services.post_invoice(db, inv)
+    assert entry_lines(inv) == [("1200", D("163.75"), D("0.00")), ("2200", D("0.00"), D("28.75")),
+                                ("4000", D("0.00"), D("20.00")), ("4000", D("0.00"), D("35.00")),
+                                ("4100", D("0.00"), D("80.00"))]
+
+
+def test_a_supplier_bill_books_expense_input_vat_and_payable(db):
+    bill = invoice(db, kind="in_invoice", lines=[line("Steel", "10", "12.50", taxes=["DK-P25"])], reference="R-1")
+    services.post_invoice(db, bill)
+    assert bill.number.startswith("PUR/")
+    assert entry_lines(bill) == [("1400", D("31.25"), D("0.00")), ("2100", D("0.00"), D("156.25")),
+                                 ("5100", D("125.00"), D("0.00"))]
+    assert bill.receivable_line.account.code == "2100"
+
+
+def test_a_reverse_charge_bill_books_the_tax_both_ways(db):
+    bill = invoice(db, kind="in_invoice", lines=[line("EU goods", "1", "400.00", taxes=["DK-PRC25"])])
+    assert bill.amount_total == D("400.00") and bill.amount_tax == D("0.00")
+    services.post_invoice(db, bill)
+    assert entry_lines(bill) == [("1400", D("100.00"), D("0.00")), ("2100", D("0.00"), D("400.00")),
+                                 ("2200", D("0.00"), D("100.00")), ("5100", D("400.00"), D("0.00"))]
+
+
+def test_a_price_included_tax_is_backed_out(db):
+    inv = invoice(db, lines=[line("Shop sale", "1", "125.00", taxes=["DK-S25I"])])
+    assert (inv.amount_untaxed, inv.amount_tax, inv.amount_total) == (D("100.00"), D("25.00"), D("125.00"))
+
+
+def test_a_foreign_invoice_converts_each_line_and_books_the_rounding(db):
+    set_eur_rate(db, "7.46030000")
+    inv = invoice(db, currency="EUR", lines=[line("Licences", "3", "33.33")])
+    assert inv.rate == D("7.46030000")
+    assert (inv.amount_untaxed, inv.amount_tax, inv.amount_total) == (D("99.99"), D("25.00"), D("124.99"))
+    services.post_invoice(db, inv)
+    # 99.99 × 7.4603 = 745.96, 25.00 × 7.4603 = 186.51, but 124.99 × 7.4603 = 932.46: 0.01 to rounding.
+    assert entry_lines(inv) == [("1200", D("932.46"), D("0.00")), ("2200", D("0.00"), D("186.51")),
+                                ("4000", D("0.00"), D("745.96")), ("8300", D("0.01"), D("0.00"))]
+    receivable = inv.receivable_line
+    assert (receivable.currency, receivable.amount_currency, receivable.rate) == ("EUR", D("124.990"), D("7.46030000"))
+    income = next(l for l in inv.entry.lines if l.account.code == "4000")
+    assert income.amount_currency == D("-99.990")
+    assert inv.amount_residual == D("124.99")
+
+
+def test_a_foreign_invoice_needs_a_rate(db):
+    with pytest.raises(KontorError) as refused:
+        invoice(db, currency="SEK")
+    assert refused.value.field == "currency"
+
+
+def test_the_due_date_follows_the_terms_unless_given(db):
+    inv = invoice(db, payment_terms_days=30)
+    assert inv.due_date == TODAY + timedelta(days=30)
+    services.update_invoice(db, inv, {"due_date": TODAY + timedelta(days=45)})
+    assert inv.due_date == TODAY + timedelta(days=45)
+    services.update_invoice(db, inv, {"payment_terms_days": 8})
+    assert inv.due_date == TODAY + timedelta(days=8)
+    with pytest.raises(KontorError) as refused:
+        services.update_invoice(db, inv, {"due_date": TODAY - timedelta(days=1)})
+    assert refused.value.field == "due_date"
+
+
+def test_the_hook_hears_of_every_posted_invoice(settings):
+    from tests.contract import install
+
+    settings["EXTRA_PLUGINS"] = (*settings["EXTRA_PLUGINS"], __name__)
+    POSTED.clear()
+    app = install(settings, "invoice_watch")
+    from core.db import session
+
+    with app.app_context():
+        inv = invoice(session, lines=[line("Design", "2", "100.00")])
+        assert POSTED == []
+        services.post_invoice(session, inv)
+        assert POSTED == [(inv.number, "out_invoice", D("250.00"))]
+        session.rollback()
+
+
+# -- validation --
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"party_id": None}, "party_id"),
+    ({"lines": []}, "lines"),
+    ({"lines": [line(), line(quantity="0")]}, "lines[1].quantity"),
+    ({"lines": [line(quantity="-2")]}, "lines[0].quantity"),
+    ({"lines": [line(unit_price="-1")]}, "lines[0].unit_price"),
+    ({"lines": [line(unit_price="abc")]}, "lines[0].unit_price"),
+    ({"lines": [line(unit_price="1.123456")]}, "lines[0].unit_price"),
+    ({"lines": [line(discount_percent="100.5")]}, "lines[0].discount_percent"),
+    ({"lines": [line(), line(), line(taxes=["DK-P25"])]}, "lines[2].taxes"),
+    ({"lines": [line(account="1")]}, "lines[0].account"),
+    ({"lines": [line(account="9999")]}, "lines[0].account"),
+    ({"currency": "XXX"}, "currency"),
+    ({"invoice_date": "31.12.2026"}, "invoice_date"),
+])
+def test_bad_input_is_refused_naming_the_field(db, change, field):
+    party = customer(db)
+    data = {"party_id": party.id, "invoice_date": TODAY, "lines": [line()], **change}
+    with pytest.raises(KontorError) as refused:
+        services.create_invoice(db, "out_invoice", data)
+    assert refused.value.field == field
+    assert db.execute(select(Invoice)).first() is None
+
+
+def test_a_bill_refuses_a_sales_tax(db):
+    with pytest.raises(KontorError) as refused:
+        invoice(db, kind="in_invoice", lines=[line(taxes=["DK-S25"])])
+    assert refused.value.field == "lines[0].taxes"
+
+
+def test_nothing_is_dated_on_or_before_the_lock_date(db):
+    draft = invoice(db, invoice_date=TODAY - timedelta(days=3))
+    ledger.get_config(db).lock_date = TODAY - timedelta(days=2)
+    db.flush()
+    with pytest.raises(KontorError) as refused:
+        invoice(db, invoice_date=TODAY - timedelta(days=2))
+    assert refused.value.field == "invoice_date"
+    with pytest.raises(KontorError) as refused:
+        services.post_invoice(db, draft)
+    assert refused.value.field == "invoice_date"
+    assert draft.number is None
+    assert invoice(db, invoice_date=TODAY - timedelta(days=1)).invoice_date == TODAY - timedelta(days=1)
+
+
+# -- posted documents stay --
+
+
+def test_a_posted_invoice_cannot_be_changed_or_deleted(db):
+    inv = invoice(db)
+    services.post_invoice(db, inv)
+    with pytest.raises(KontorError) as refused:
+        services.update_invoice(db, inv, {"reference": "changed"})
+    assert refused.value.status == 409
+    with pytest.raises(KontorError):
+        services.delete_invoice(db, inv)
+    with pytest.raises(KontorError):
+        services.post_invoice(db, inv)
+    assert db.get(Invoice, inv.id).number == inv.number
+
+
+def test_the_database_refuses_deleting_a_numbered_invoice_or_changing_its_lines(db):
+    inv = invoice(db)
+    services.post_invoice(db, inv)
+    db.commit()
+    for statement in (f"DELETE FROM acct_invoice WHERE id = {inv.id}",
+                      f"UPDATE acct_invoice_line SET unit_price = 1 WHERE invoice_id = {inv.id}",
+                      f"DELETE FROM acct_invoice_line WHERE invoice_id = {inv.id}"):
+        with pytest.raises(DBAPIError):
+            db.execute(text(statement))
+        db.rollback()
+    assert db.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id)).scalars().one().unit_price == D("100")
+
+
+def test_a_draft_can_be_deleted(db):
+    inv = invoice(db)
+    services.delete_invoice(db, inv)
+    assert db.execute(select(Invoice)).first() is None
+    assert db.execute(select(InvoiceLine)).first() is None
+
+
+# -- credit notes --
+
+
+def test_a_full_credit_note_mirrors_the_invoice(db):
+    inv = invoice(db, lines=[line("Design", "2", "100.00"), line("Hosting", "1", "49.99", discount_percent="10")])
+    services.post_invoice(db, inv)
+    note = services.create_credit_note(db, inv)
+    assert note.kind == "out_refund" and note.refund_of_id == inv.id and note.state == "draft"
+    assert note.amount_total == inv.amount_total and note.reference == inv.number
+    services.post_invoice(db, note)
+    assert entry_lines(note) == [("1200", D("0.00"), D("306.24")), ("2200", D("61.25"), D("0.00")),
+                                 ("4000", D("244.99"), D("0.00"))]
+    assert note.number.startswith("SAL/")
+
+
+def test_a_partial_credit_note_and_no_more_than_the_invoice(db):
+    inv = invoice(db, lines=[line("Design", "4", "100.00")])
+    services.post_invoice(db, inv)
+    note = services.create_credit_note(db, inv, lines=[line("Design, one day less", "1", "100.00")])
+    services.post_invoice(db, note)
+    assert note.amount_total == D("125.00") and services.credited_left(db, inv) == D("375.00")
+    with pytest.raises(KontorError) as refused:
+        services.create_credit_note(db, inv, lines=[line("Too much", "4", "100.00")])
+    assert refused.value.field == "lines"
+    with pytest.raises(KontorError):
+        services.create_credit_note(db, note)
+
+
+def test_a_bill_credit_note_reverses_the_bill(db):
+    bill = invoice(db, kind="in_invoice", lines=[line("Steel", "1", "80.00", taxes=["DK-P25"])])
+    services.post_invoice(db, bill)
+    note = services.create_credit_note(db, bill)
+    services.post_invoice(db, note)
+    assert note.kind == "in_refund"
+    assert entry_lines(note) == [("1400", D("0.00"), D("20.00")), ("2100", D("100.00"), D("0.00")),
+                                 ("5100", D("0.00"), D("80.00"))]
+
+
+def test_a_draft_cannot_be_credited(db):
+    with pytest.raises(KontorError) as refused:
+        services.create_credit_note(db, invoice(db))
+    assert refused.value.status == 409
+
+
+def test_cancelling_posts_a_full_credit_note_and_settles_both(db):
+    inv = invoice(db)
+    services.post_invoice(db, inv)
+    note = services.cancel_invoice(db, inv)
+    assert note.state == "paid" and note.amount_residual == D("0.00") and note.number
+    assert inv.state == "cancelled" and inv.amount_residual == D("0.00")
+    assert db.get(Invoice, inv.id).number == inv.number  # the invoice stays, numbered
+    with pytest.raises(KontorError):
+        services.cancel_invoice(db, inv)
+
+
+# -- the party's position --
+
+
+def test_the_party_summary_adds_up(db):
+    party = customer(db)
+    set_eur_rate(db, "7.50000000")
+    old = invoice(db, party, invoice_date=TODAY - timedelta(days=40), payment_terms_days=10,
+                  lines=[line("Old work", "1", "100.00")])
+    recent = invoice(db, party, lines=[line("New work", "1", "200.00")])
+    foreign = invoice(db, party, currency="EUR", invoice_date=TODAY - timedelta(days=20), payment_terms_days=5,
+                      lines=[line("EU work", "1", "10.00", taxes=[])])
+    draft = invoice(db, party, lines=[line("Not yet", "1", "999.00")])
+    bill = invoice(db, party, kind="in_invoice", lines=[line("Bought", "1", "40.00", taxes=["DK-P25"])])
+    for doc in (old, recent, foreign, bill):
+        services.post_invoice(db, doc)
+    summary = services.party_summary(db, party.id)
+    assert [i.id for i in summary.open_invoices] == [old.id, foreign.id, recent.id]
+    assert [b.id for b in summary.open_bills] == [bill.id]
+    assert summary.receivable == D("125.00") + D("250.00") + D("75.00")
+    assert summary.payable == D("50.00")
+    assert summary.overdue == {"DKK": D("125.00"), "EUR": D("10.00")}
+    assert draft.id not in [i.id for i in summary.open_invoices]
+
+
+def test_merging_parties_moves_their_invoices(db):
+    from core.parties.services import merge_parties
+
+    old, new = customer(db, "Old Name ApS"), customer(db, "New Name ApS")
+    inv = invoice(db, old)
+    services.post_invoice(db, inv)
+    merge_parties(db, old, new, on_merging=lambda source, target, session: services.repoint_party(
+        session, source.id, target.id))
+    db.refresh(inv)
+    assert inv.party_id == new.id

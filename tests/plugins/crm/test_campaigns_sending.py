@@ -1,0 +1,460 @@
+"""Campaigns sent to a real SMTP server (aiosmtpd on 127.0.0.1): placeholders, batches, failures and
+opt-outs, the signed unsubscribe link, and the pages, API and command that drive a send."""
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from core.errors import KontorError
+
+from plugins.crm.activities.models import TimelineEvent
+from plugins.crm.campaigns import config, mailer, services
+from plugins.crm.campaigns.models import Campaign, CampaignRecipient
+from plugins.crm.leads.corelinks import tags_named
+from plugins.crm.leads.models import Lead
+from tests.plugins.crm.test_service_tickets import company, person
+
+T0 = datetime(2026, 4, 1, 8, 0, tzinfo=timezone.utc)
+SECRET = "test-secret"
+BASE = "http://kontor.test"
+REFUSED_DOMAIN = "bounce.example"
+
+
+# -- a real SMTP server --
+
+
+@dataclass
+class Inbox:
+    """What the local SMTP server received."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().endswith("@" + REFUSED_DOMAIN):
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted"
+
+    def to(self) -> list[str]:
+        return [m["X-Envelope-To"] for m in self.messages]
+
+    def for_address(self, address: str) -> EmailMessage:
+        return next(m for m in self.messages if m["X-Envelope-To"] == address)
+
+    def text_for(self, address: str) -> str:
+        """The plain-text body ``address`` received, with the wire's CRLF line ends as newlines."""
+        return self.for_address(address).get_content().replace("\r\n", "\n")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """An SMTP server on a free loopback port: (inbox, port)."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield inbox, controller.port
+    finally:
+        controller.stop()
+
+
+def configure_smtp(db, port: int, batch_size: int = 2, site_url: str = "") -> None:
+    """Point the campaign settings at the local server."""
+    from core.company.services import update_settings
+
+    update_settings(db, config.SETTINGS, {
+        "crm.smtp_host": "127.0.0.1", "crm.smtp_port": str(port), "crm.smtp_security": "none",
+        "crm.smtp_sender": "News <news@nordlys.example>", "crm.campaign_batch_size": str(batch_size),
+        "crm.site_url": site_url,
+    })
+
+
+@pytest.fixture
+def smtp(smtp_server, app):
+    """The local server configured in the module settings; its inbox."""
+    from core.db import session
+
+    inbox, port = smtp_server
+    with app.app_context():
+        configure_smtp(session, port)
+        session.commit()
+    return inbox
+
+
+# -- data --
+
+
+def people(db, tag="newsletter"):
+    """Three people (one refused by the server, one with a capitalised address) and a company, tagged."""
+    firm = company(db, "Fjord Logistik ApS", country="DK", email="info@fjord.example", tags=[tag])
+    mette = person(db, firm, "Mette Nielsen", "Mette@Fjord.example")
+    jens = person(db, firm, "Jens Hansen", "jens@fjord.example")
+    ghost = person(db, firm, "Ghost Writer", f"ghost@{REFUSED_DOMAIN}")
+    for party in (mette, jens, ghost):
+        party.tags = tags_named(db, [tag])
+    db.flush()
+    return firm, mette, jens, ghost
+
+
+def lead(db, name, email, owner_id=None, status="new", source="website", tags=(), **extra):
+    """A lead, added straight to the table."""
+    row = Lead(name=name, email=email, owner_id=owner_id, status=status, source=source, **extra)
+    row.tags = tags_named(db, list(tags))
+    db.add(row)
+    db.flush()
+    return row
+
+
+def campaign(db, segment, body="Hello {{name}} of {{company}}!\nBye: {{ unsubscribe_url }}", **extra):
+    data = {"name": "Spring news", "segment_id": segment.id, "subject": "News for {{name}}", "body": body, **extra}
+    return services.create_campaign(db, data)
+
+
+def send_all(db, found: Campaign, port: int, batch_size: int = 2) -> list[services.Progress]:
+    """Send ``found`` batch by batch; the progress after each batch."""
+    smtp_config = mailer.SmtpConfig("127.0.0.1", port, "", "", "news@nordlys.example", batch_size=batch_size)
+    steps = []
+    while True:
+        steps.append(services.send_batch(db, found, smtp_config, secret=SECRET, base_url=BASE, now=T0))
+        if steps[-1].finished:
+            return steps
+
+
+# -- placeholders --
+
+
+def test_placeholders_are_plain_substitution():
+    values = {"name": "Ada {{company}}", "company": "<Nordlys>", "unsubscribe_url": "http://u"}
+    assert mailer.fill("Hi {{name}} at {{ company }}: {{unsubscribe_url}}", values) == \
+        "Hi Ada {{company}} at <Nordlys>: http://u"
+    assert mailer.unknown_placeholders("{{name}} {{ config.SECRET_KEY }} {{7*7}}") == ["config.SECRET_KEY", "7*7"]
+
+
+def test_unknown_placeholders_are_refused_beside_the_field(db):
+    segment = services.create_segment(db, {"name": "All", "include_parties": True})
+    for field_name, data in (("body", {"body": "Hi {{ self.__class__ }}"}), ("subject", {"subject": "{{7*7}}"})):
+        with pytest.raises(KontorError) as exc:
+            services.create_campaign(db, {"name": "Bad", "segment_id": segment.id, **data})
+        assert exc.value.field == field_name
+        assert "Unknown placeholder" in exc.value.message
+    assert db.execute(select(Campaign)).first() is None
+
+
+# -- segments --
+
+
+def test_segment_members_over_parties_and_leads(db):
+    from core.auth.services import create_user
+
+    owner, _ = create_user(db, "seller", password="correct horse battery", roles=["salesperson"])
+    other, _ = create_user(db, "other", password="correct horse battery", roles=["salesperson"])
+    db.flush()
+    firm, mette, jens, ghost = people(db)
+    company(db, "Elbe Handel GmbH", country="DE", email="info@elbe.example", tags=["newsletter"])
+    lead(db, "Own Lead", "own@lead.example", owner_id=owner.id, tags=["newsletter"])
+    lead(db, "Other Lead", "other@lead.example", owner_id=other.id, status="contacted", tags=["newsletter"])
+    lead(db, "Jens again", "JENS@fjord.example", owner_id=owner.id, tags=["newsletter"])  # a duplicate address
+    lead(db, "Lost Lead", "lost@lead.example", owner_id=owner.id, status="disqualified", tags=["newsletter"])
+
+    danes = services.create_segment(db, {"name": "Danes", "include_parties": True, "countries": "dk",
+                                         "party_kind": "company"})
+    assert [m.email for m in services.members(db, danes)] == ["info@fjord.example"]
+    tagged = services.create_segment(db, {"name": "Newsletter", "include_parties": True, "include_leads": True,
+                                          "tags": "Newsletter", "lead_statuses": ["new", "contacted"]})
+    emails = [m.email for m in services.members(db, tagged)]
+    assert sorted(emails) == sorted(["info@elbe.example", "info@fjord.example", f"ghost@{REFUSED_DOMAIN}",
+                                     "jens@fjord.example", "Mette@Fjord.example", "own@lead.example",
+                                     "other@lead.example"])
+    assert services.count(db, tagged).total == 7
+    # the lead record rule when listing: a salesperson sees their own leads only
+    assert "other@lead.example" not in [m.email for m in services.members(db, tagged, user=owner)]
+    websites = services.create_segment(db, {"name": "Web", "include_leads": True, "lead_sources": "website",
+                                            "lead_statuses": "contacted"})
+    assert [m.name for m in services.members(db, websites)] == ["Other Lead"]
+
+
+def test_segment_input_is_checked(db):
+    cases = [({"name": ""}, "name"), ({"name": "X"}, "include_parties"),
+             ({"name": "X", "include_parties": True, "countries": "Denmark"}, "countries"),
+             ({"name": "X", "include_leads": True, "lead_statuses": "hot"}, "lead_statuses"),
+             ({"name": "X", "include_leads": True, "lead_sources": "tv"}, "lead_sources"),
+             ({"name": "X", "include_parties": True, "party_kind": "robot"}, "party_kind")]
+    for data, field_name in cases:
+        with pytest.raises(KontorError) as exc:
+            services.create_segment(db, data)
+        assert exc.value.field == field_name
+    services.create_segment(db, {"name": "Once", "include_parties": True})
+    with pytest.raises(KontorError) as exc:
+        services.create_segment(db, {"name": "ONCE", "include_parties": True})
+    assert exc.value.field == "name"
+
+
+# -- sending --
+
+
+def test_a_send_in_batches_reaches_the_server_with_placeholders_filled(db, smtp_server):
+    inbox, port = smtp_server
+    firm, mette, jens, ghost = people(db)
+    services.opt_out(db, "JENS@fjord.EXAMPLE")  # opted out before: skipped when the send is prepared
+    segment = services.create_segment(db, {"name": "Newsletter", "include_parties": True, "tags": "newsletter"})
+    found = campaign(db, segment)
+    started = services.start_send(db, found, now=T0)
+    assert (started.total, started.queued, started.skipped, found.status) == (4, 3, 1, "sending")
+    services.opt_out(db, "info@fjord.example")  # opted out while sending: checked again at send time
+    db.commit()
+
+    steps = send_all(db, found, port)
+    assert len(steps) == 2  # three queued addresses in batches of two
+    assert (steps[0].done, steps[-1].percent) == (3, 100)
+    final = steps[-1]
+    assert (final.sent, final.failed, final.skipped, final.queued) == (1, 1, 2, 0)
+    assert found.status == "sent" and found.finished_at == T0
+
+    # only Mette got mail, with her placeholders filled and a working unsubscribe link
+    assert inbox.to() == ["Mette@Fjord.example"]
+    message = inbox.for_address("Mette@Fjord.example")
+    assert message["Subject"] == "News for Mette Nielsen"
+    assert message["From"] == "news@nordlys.example"
+    text = inbox.text_for("Mette@Fjord.example")
+    assert text.startswith("Hello Mette Nielsen of Fjord Logistik ApS!\nBye: http://kontor.test/crm/unsubscribe/")
+    token = text.split("/crm/unsubscribe/")[1].split()[0]
+    assert mailer.read_token(SECRET, token) == ("mette@fjord.example", found.id)
+    assert message["List-Unsubscribe"] == f"<{BASE}/crm/unsubscribe/{token}>"
+
+    rows = {r.email_key: r for r in db.execute(select(CampaignRecipient)).scalars()}
+    assert rows["mette@fjord.example"].status == "sent" and rows["mette@fjord.example"].sent_at == T0
+    assert rows[f"ghost@{REFUSED_DOMAIN}"].status == "failed"
+    assert rows[f"ghost@{REFUSED_DOMAIN}"].reason == "550 5.1.1 No such mailbox here"
+    assert (rows["jens@fjord.example"].status, rows["jens@fjord.example"].reason) == ("skipped", "Unsubscribed")
+    assert rows["info@fjord.example"].status == "skipped"
+
+    events = db.execute(select(TimelineEvent).where(TimelineEvent.kind == "campaign")).scalars().all()
+    assert [(e.party_id, e.campaign_id) for e in events] == [(mette.id, found.id)]
+    assert [c.name for c, _r in services.campaigns_of_party(db, mette.id)] == ["Spring news"]
+
+
+def test_an_opted_out_address_is_never_mailed_again(db, smtp_server):
+    inbox, port = smtp_server
+    firm, mette, jens, ghost = people(db)
+    segment = services.create_segment(db, {"name": "Newsletter", "include_parties": True, "tags": "newsletter"})
+    first = campaign(db, segment)
+    services.start_send(db, first, now=T0)
+    db.commit()
+    send_all(db, first, port)
+    assert "jens@fjord.example" in inbox.to()
+    services.opt_out(db, "Jens@Fjord.Example")
+    assert services.is_opted_out(db, "jens@FJORD.example")
+    again = services.duplicate_campaign(db, first)
+    services.start_send(db, again, now=T0)
+    db.commit()
+    inbox.messages.clear()
+    send_all(db, again, port)
+    assert "jens@fjord.example" not in inbox.to() and "Mette@Fjord.example" in inbox.to()
+
+
+def test_a_message_without_the_link_gets_one_appended(db, smtp_server):
+    inbox, port = smtp_server
+    people(db)
+    segment = services.create_segment(db, {"name": "Firms", "include_parties": True, "party_kind": "company"})
+    found = campaign(db, segment, body="Plain news for {{company}}.")
+    services.start_send(db, found, now=T0)
+    db.commit()
+    send_all(db, found, port)
+    text = inbox.text_for("info@fjord.example")
+    assert text.startswith("Plain news for Fjord Logistik ApS.\n\n-- \nUnsubscribe: http://kontor.test/crm/unsubscribe/")
+
+
+def test_an_unreachable_server_leaves_the_batch_queued(db):
+    people(db)
+    segment = services.create_segment(db, {"name": "Newsletter", "include_parties": True, "tags": "newsletter"})
+    found = campaign(db, segment)
+    services.start_send(db, found, now=T0)
+    db.commit()
+    dead = mailer.SmtpConfig("127.0.0.1", free_port(), "", "", "news@nordlys.example", batch_size=2)
+    with pytest.raises(KontorError) as exc:
+        services.send_batch(db, found, dead, secret=SECRET, base_url=BASE, now=T0)
+    assert exc.value.field == "smtp" and "could not be reached" in exc.value.message
+    state = services.progress(db, found)
+    assert (state.queued, state.sent, state.failed, found.status) == (4, 0, 0, "sending")
+
+
+def test_a_send_needs_a_ready_draft(db, smtp_server):
+    _inbox, port = smtp_server
+    segment = services.create_segment(db, {"name": "Nobody", "include_parties": True, "tags": "nobody"})
+    found = campaign(db, segment)
+    with pytest.raises(KontorError) as exc:
+        services.start_send(db, found, now=T0)
+    assert exc.value.field == "segment_id"  # reaches no one
+    no_subject = services.create_campaign(db, {"name": "Draft", "segment_id": segment.id, "body": "x"})
+    with pytest.raises(KontorError) as exc:
+        services.start_send(db, no_subject, now=T0)
+    assert exc.value.field == "subject"
+    people(db)
+    full = services.create_segment(db, {"name": "Newsletter", "include_parties": True, "tags": "newsletter"})
+    sent = campaign(db, full)
+    services.start_send(db, sent, now=T0)
+    with pytest.raises(KontorError) as exc:
+        services.start_send(db, sent, now=T0)
+    assert exc.value.status == 409
+    with pytest.raises(KontorError):
+        services.update_campaign(db, sent, {"subject": "Changed"})
+
+
+def test_a_test_send_goes_to_one_address_and_records_nothing(db, smtp_server):
+    inbox, port = smtp_server
+    people(db)
+    segment = services.create_segment(db, {"name": "Newsletter", "include_parties": True, "tags": "newsletter"})
+    found = campaign(db, segment)
+    smtp_config = mailer.SmtpConfig("127.0.0.1", port, "", "", "news@nordlys.example")
+    services.send_test(db, found, "me@nordlys.example", smtp_config, secret=SECRET, base_url=BASE)
+    assert inbox.to() == ["me@nordlys.example"]
+    assert inbox.messages[0]["Subject"].startswith("[Test] News for ")
+    assert db.execute(select(CampaignRecipient)).first() is None and found.status == "draft"
+    with pytest.raises(KontorError) as exc:
+        services.send_test(db, found, "not an address", smtp_config, secret=SECRET, base_url=BASE)
+    assert exc.value.field == "test_address"
+
+
+# -- the unsubscribe link --
+
+
+def test_unsubscribe_works_without_login_and_cannot_be_forged(app, client):
+    from core.db import session
+
+    with app.app_context():
+        token = mailer.make_token(app.secret_key, "mette@fjord.example", None)
+    page = client.get(f"/crm/unsubscribe/{token}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Stop receiving our campaigns at mette@fjord.example?" in html
+    csrf = html.split('name="csrf_token" value="')[-1].split('"')[0]
+    done = client.post(f"/crm/unsubscribe/{token}", data={"csrf_token": csrf})
+    assert done.status_code == 200 and "is unsubscribed" in done.get_data(as_text=True)
+    with app.app_context():
+        assert services.is_opted_out(session, "METTE@fjord.example")
+    assert "is unsubscribed" in client.get(f"/crm/unsubscribe/{token}").get_data(as_text=True)
+
+    forged = mailer.make_token("another secret", "jens@fjord.example", None)
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    for bad in (forged, tampered, "nonsense"):
+        response = client.get(f"/crm/unsubscribe/{bad}")
+        assert response.status_code == 404 and "not valid" in response.get_data(as_text=True)
+        fresh = client.csrf_token("/login")
+        assert client.post(f"/crm/unsubscribe/{bad}", data={"csrf_token": fresh}).status_code == 404
+    assert client.post(f"/crm/unsubscribe/{token}").status_code == 400  # no CSRF token: refused
+    with app.app_context():
+        assert not services.is_opted_out(session, "jens@fjord.example")
+
+
+# -- the pages, the API and the command drive the same send --
+
+
+def test_sending_through_the_pages_with_htmx_polling(app, admin_client, smtp):
+    from core.db import session
+
+    with app.app_context():
+        people(session)
+        segment = services.create_segment(session, {"name": "Newsletter", "include_parties": True,
+                                                     "tags": "newsletter"})
+        found = campaign(session, segment)
+        session.commit()
+        campaign_id = found.id
+    page = admin_client.get(f"/crm/campaigns/{campaign_id}").get_data(as_text=True)
+    assert "Send now" in page and "Send test" in page
+    test = admin_client.post_form(f"/crm/campaigns/{campaign_id}/test", {"test_address": "boss@nordlys.example"})
+    assert test.status_code == 303 and smtp.to() == ["boss@nordlys.example"]
+
+    assert admin_client.post_form(f"/crm/campaigns/{campaign_id}/send", {}).status_code == 303
+    sending = admin_client.get(f"/crm/campaigns/{campaign_id}").get_data(as_text=True)
+    assert 'hx-trigger="every 1s"' in sending and f"/crm/campaigns/{campaign_id}/send-batch" in sending
+    polls = []
+    while True:
+        part = admin_client.htmx("POST", f"/crm/campaigns/{campaign_id}/send-batch").get_data(as_text=True)
+        polls.append(part)
+        if "every 1s" not in part:
+            break
+    assert len(polls) == 2
+    assert 'value="2" max="4"' in polls[0] and 'value="4" max="4"' in polls[-1]
+    assert "100 %" in polls[-1] and "The campaign is sent." in polls[-1]
+    assert sorted(smtp.to()) == sorted(["boss@nordlys.example", "info@fjord.example", "Mette@Fjord.example",
+                                        "jens@fjord.example"])
+    # the unsubscribe link in a received message works in this app
+    link = smtp.text_for("jens@fjord.example").split("Bye: ")[1].split()[0]
+    assert link.startswith("http://localhost/crm/unsubscribe/")
+    assert "jens@fjord.example" in admin_client.get(link.replace("http://localhost", "")).get_data(as_text=True)
+    done = admin_client.get(f"/crm/campaigns/{campaign_id}").get_data(as_text=True)
+    assert 'data-status="failed"' in done and "550 5.1.1 No such mailbox here" in done
+    assert admin_client.post_form(f"/crm/campaigns/{campaign_id}/send", {}, follow_redirects=True) \
+        .get_data(as_text=True).count("was sent already") == 1
+
+
+def test_the_api_sends_batch_by_batch(app, api, smtp):
+    from core.db import session
+
+    with app.app_context():
+        people(session)
+        segment_id = services.create_segment(session, {"name": "Newsletter", "include_parties": True,
+                                                       "tags": "newsletter"}).id
+        session.commit()
+    bad = api.post("/api/v1/crm/campaigns", json={"name": "X", "segment_id": segment_id, "body": "{{ evil }}"})
+    assert bad.status_code == 422 and bad.headers["Content-Type"] == "application/problem+json"
+    assert "body" in bad.get_json()["errors"]
+    created = api.post("/api/v1/crm/campaigns", json={"name": "API news", "segment_id": segment_id,
+                                                      "subject": "Hi {{name}}", "body": "Hello {{name}}"})
+    assert created.status_code == 201
+    campaign_id = created.get_json()["id"]
+    assert api.patch(f"/api/v1/crm/campaigns/{campaign_id}", json={"subject": "Hello {{name}}"}).status_code == 200
+    states = []
+    while not states or states[-1]["status"] != "sent":
+        response = api.post(f"/api/v1/crm/campaigns/{campaign_id}/send")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        states.append(response.get_json())
+    assert [s["progress"]["done"] for s in states] == [2, 4]
+    assert states[-1]["progress"]["percent"] == 100 and states[-1]["progress"]["failed"] == 1
+    assert len(smtp.messages) == 3 and smtp.for_address("jens@fjord.example")["Subject"] == "Hello Jens Hansen"
+    refused = api.patch(f"/api/v1/crm/campaigns/{campaign_id}", json={"subject": "Too late"})
+    assert refused.status_code == 409 and refused.headers["Content-Type"] == "application/problem+json"
+    listed = api.get("/api/v1/crm/campaigns?status=sent").get_json()["items"]
+    assert [c["id"] for c in listed] == [campaign_id]
+    assert api.get("/api/v1/crm/campaigns/999999").status_code == 404
+
+
+def test_the_command_sends_with_a_progress_bar(app, kontor, smtp_server):
+    from core.db import session
+
+    inbox, port = smtp_server
+    with app.app_context():
+        configure_smtp(session, port, batch_size=1)
+        people(session)
+        segment = services.create_segment(session, {"name": "Newsletter", "include_parties": True,
+                                                    "tags": "newsletter"})
+        campaign_id = campaign(session, segment).id
+        session.commit()
+    refused = kontor("crm", "send-campaign", str(campaign_id))
+    assert refused.exit_code == 1 and "crm.site_url" in refused.output
+    with app.app_context():
+        configure_smtp(session, port, batch_size=1, site_url="https://kontor.example.com/")
+        session.commit()
+    result = kontor("crm", "send-campaign", str(campaign_id))
+    assert result.exit_code == 0, result.output
+    assert "Sending Spring news" in result.output and "3 sent, 1 failed, 0 skipped" in result.output
+    assert "https://kontor.example.com/crm/unsubscribe/" in inbox.text_for("jens@fjord.example")

@@ -1,0 +1,324 @@
+"""The lead pages, through real HTTP: create, validate, list, duplicates, merge, qualify, disqualify, export."""
+import csv
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from tests.conftest import WebClient, make_user
+
+XSS = '<script>alert("x")</script>'
+
+
+def add_lead(app, owner: str | None = None, **data):
+    """Create a lead through the service, as ``owner`` (a user name) would; returns its id."""
+    from core.auth.models import User
+    from core.db import session
+    from plugins.crm.leads import services
+
+    with app.app_context():
+        user = session.execute(select(User).where(User.username == owner)).scalar_one() if owner else None
+        lead = services.create_lead(session, {"name": "Lead", **data}, user=user)
+        if owner:
+            lead.owner_id = user.id
+        session.commit()
+        return lead.id
+
+
+def read_lead(app, lead_id):
+    from core.db import session
+    from plugins.crm.leads.models import Lead
+
+    with app.app_context():
+        lead = session.get(Lead, lead_id)
+        session.expunge(lead) if lead else None
+        return lead
+
+
+def lead_count(app) -> int:
+    from core.db import session
+    from plugins.crm.leads.models import Lead
+
+    with app.app_context():
+        return session.execute(select(func.count()).select_from(Lead)).scalar_one()
+
+
+def signed_in(dispatcher, app, name, roles):
+    _, password = make_user(app, name, roles)
+    client = WebClient(dispatcher)
+    assert client.login(name, password).status_code == 302
+    return client
+
+
+# -- Creating and editing --
+
+
+def test_create_a_lead_from_the_form(admin_client, app):
+    page = admin_client.get("/crm/leads/new")
+    assert page.status_code == 200 and 'name="company_name"' in page.get_data(as_text=True)
+    response = admin_client.post_form("/crm/leads/new", {
+        "name": "Mette Nielsen", "company_name": "Fjord Logistik ApS", "email": "mette@fjord.dk",
+        "phone": "+45 12 34 56 78", "source": "event", "status": "new", "owner_id": "", "tags": "fleet, solar",
+        "notes": "Met at the fair"})
+    assert response.status_code == 303
+    lead_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    detail = admin_client.get(f"/crm/leads/{lead_id}").get_data(as_text=True)
+    assert "Mette Nielsen" in detail and "Fjord Logistik ApS" in detail and "fleet" in detail
+    assert "hx-get=\"/crm/timeline" in detail  # the timeline slot loads lazily
+
+
+def test_validation_errors_sit_beside_the_field_with_422_and_nothing_is_saved(admin_client, app):
+    response = admin_client.post_form("/crm/leads/new", {"name": "", "email": "nope", "phone": "ring me",
+                                                          "vat_id": "DK1", "source": "other"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for name in ("name", "email", "phone", "vat_id"):
+        assert f'id="e-{name}"' in page, name
+    assert lead_count(app) == 0
+
+
+def test_edit_a_lead_with_htmx(admin_client, app):
+    lead_id = add_lead(app, name="Lars Jensen")
+    response = admin_client.htmx("POST", f"/crm/leads/{lead_id}/edit", data={
+        "name": "Lars Jensen", "company_name": "Havnefront A/S", "source": "referral", "status": "contacted",
+        "owner_id": "", "tags": "", "notes": "", "email": "", "phone": "", "vat_id": ""})
+    assert response.status_code == 200 and "Havnefront A/S" in response.get_data(as_text=True)
+    assert read_lead(app, lead_id).status == "contacted"
+    bad = admin_client.htmx("POST", f"/crm/leads/{lead_id}/edit", data={"name": "", "source": "referral"})
+    assert bad.status_code == 422 and 'id="e-name"' in bad.get_data(as_text=True)
+
+
+# -- Listing --
+
+
+def test_list_search_filters_and_sort(admin_client, app):
+    make_user(app, "sam", ["salesperson"])
+    add_lead(app, name="Anna Müller", company_name="Hanse Kontor GmbH", source="event", tags=["fair"])
+    add_lead(app, "sam", name="Piotr Nowak", company_name="Bałtycka Energia", source="website", status="contacted")
+    add_lead(app, name="Aino Laine", email="aino@revontuli.fi", source="referral")
+
+    def names(query):
+        page = admin_client.get(f"/crm/leads{query}").get_data(as_text=True)
+        return [n for n in ("Anna Müller", "Piotr Nowak", "Aino Laine") if n in page]
+
+    assert names("") == ["Anna Müller", "Piotr Nowak", "Aino Laine"]
+    assert names("?q=revontuli") == ["Aino Laine"]
+    assert names("?q=hanse") == ["Anna Müller"]
+    assert names("?status=contacted") == ["Piotr Nowak"]
+    assert names("?source=event") == ["Anna Müller"]
+    assert names("?tag=fair") == ["Anna Müller"]
+    assert names("?owner_id=none") == ["Anna Müller", "Aino Laine"]
+    page = admin_client.get("/crm/leads?sort=name").get_data(as_text=True)
+    assert page.index("Aino Laine") < page.index("Anna Müller") < page.index("Piotr Nowak")
+    partial = admin_client.htmx("GET", "/crm/leads?q=nowak").get_data(as_text=True)
+    assert "Piotr Nowak" in partial and "<html" not in partial
+
+
+def test_keyset_pages(admin_client, app):
+    size = app.config["PAGE_SIZE"]
+    for index in range(size + 3):
+        add_lead(app, name=f"Lead {index:03d}")
+    last = f"Lead {size + 2:03d}"
+    first = admin_client.get("/crm/leads?sort=name").get_data(as_text=True)
+    assert "Lead 000" in first and last not in first
+    next_url = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = admin_client.get(next_url).get_data(as_text=True)
+    assert last in second and "Lead 000" not in second
+
+
+def test_export_csv_and_xlsx_follow_filters_and_neutralise_formulas(admin_client, app):
+    add_lead(app, name="=HYPERLINK(\"http://evil\")", source="event", notes="+1 555", company_name="@SUM(A1)")
+    add_lead(app, name="Other", source="website")
+    response = admin_client.get("/crm/leads/export.csv?source=event")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 2  # the header and the one filtered lead
+    values = dict(zip(rows[0], rows[1]))
+    assert values["Name"].startswith("'=") and values["Company"].startswith("'@") and values["Notes"] == "'+1 555"
+    xlsx = admin_client.get("/crm/leads/export.xlsx?source=event")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    cells = [c.value for c in sheet[2]]
+    assert "'=HYPERLINK(\"http://evil\")" in cells and sheet.max_row == 2
+
+
+# -- Duplicates and merging --
+
+
+def test_duplicate_warning_then_create_anyway(admin_client, app):
+    existing = add_lead(app, name="Anna Müller", email="anna@hanse.de")
+    form = {"name": "A. Müller", "email": "ANNA@hanse.de", "source": "other", "status": "new", "owner_id": ""}
+    warned = admin_client.post_form("/crm/leads/new", form)
+    page = warned.get_data(as_text=True)
+    assert warned.status_code == 200 and "This lead may already exist" in page
+    assert f"/crm/leads/{existing}" in page and "same email" in page and lead_count(app) == 1
+    created = admin_client.post_form("/crm/leads/new", {**form, "decision": "create"})
+    assert created.status_code == 303 and lead_count(app) == 2
+
+
+def test_duplicate_warning_then_merge_into_the_existing_lead(admin_client, app):
+    existing = add_lead(app, name="Anna Müller", email="anna@hanse.de", tags=["fair"])
+    form = {"name": "Anna Müller", "email": "anna@hanse.de", "phone": "+49 40 123456", "tags": "fleet",
+            "source": "other", "status": "new", "owner_id": ""}
+    merged = admin_client.post_form("/crm/leads/new", {**form, "decision": f"merge:{existing}"})
+    assert merged.status_code == 303 and merged.headers["Location"].endswith(f"/crm/leads/{existing}")
+    lead = read_lead(app, existing)
+    assert lead_count(app) == 1 and lead.phone == "+49 40 123456"
+
+
+def test_duplicate_of_a_party_offers_linking(admin_client, app):
+    from core.db import session
+    from core.parties.services import create_party
+
+    with app.app_context():
+        party_id = create_party(session, {"kind": "company", "name": "Polar Energi AS", "vat_id": "DK12345678"}).id
+        session.commit()
+    form = {"name": "Ola", "company_name": "Polar Energi", "source": "other", "status": "new", "owner_id": ""}
+    warned = admin_client.post_form("/crm/leads/new", form).get_data(as_text=True)
+    assert f'value="link:{party_id}"' in warned
+    created = admin_client.post_form("/crm/leads/new", {**form, "decision": f"link:{party_id}"})
+    lead_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    assert read_lead(app, lead_id).party_id == party_id
+
+
+def test_merge_two_leads_from_the_lead_page(admin_client, app):
+    keep = add_lead(app, name="Anna Müller", company_name="Hanse Kontor GmbH")
+    dup = add_lead(app, name="Anna Mueller", company_name="Hanse Kontor", email="anna@hanse.de")
+    page = admin_client.get(f"/crm/leads/{dup}/merge").get_data(as_text=True)
+    assert f'value="{keep}"' in page
+    bad = admin_client.post_form(f"/crm/leads/{dup}/merge", {"into": "abc"})
+    assert bad.status_code == 422 and 'id="e-into"' in bad.get_data(as_text=True)
+    response = admin_client.post_form(f"/crm/leads/{dup}/merge", {"into": str(keep)})
+    assert response.status_code == 303
+    assert read_lead(app, keep).email == "anna@hanse.de"
+    assert read_lead(app, dup).merged_into_id == keep
+    assert "merged into" in admin_client.get(f"/crm/leads/{dup}").get_data(as_text=True)
+
+
+# -- Qualifying and disqualifying --
+
+
+def test_qualify_creating_a_party(admin_client, app):
+    from core.db import session
+    from core.parties.models import Party
+
+    lead_id = add_lead(app, name="Mette Nielsen", company_name="Fjord Logistik ApS", email="mette@fjord.dk")
+    assert admin_client.get(f"/crm/leads/{lead_id}/qualify").status_code == 200
+    bad = admin_client.post_form(f"/crm/leads/{lead_id}/qualify", {"party_choice": "new", "expected_revenue": "lots"})
+    assert bad.status_code == 422 and 'id="e-expected_revenue"' in bad.get_data(as_text=True)
+    response = admin_client.post_form(f"/crm/leads/{lead_id}/qualify", {
+        "party_choice": "new", "title": "Fleet renewal", "expected_revenue": "25000", "currency": "EUR"})
+    assert response.status_code == 303
+    lead = read_lead(app, lead_id)
+    assert lead.status == "qualified"
+    with app.app_context():
+        assert session.get(Party, lead.party_id).name == "Fjord Logistik ApS"
+    detail = admin_client.get(f"/crm/leads/{lead_id}").get_data(as_text=True)
+    assert "Fleet renewal" in detail and "Fjord Logistik ApS" in detail
+
+
+def test_qualify_linking_an_existing_party_found_with_the_picker(admin_client, app):
+    from core.db import session
+    from core.parties.services import create_party
+
+    with app.app_context():
+        party_id = create_party(session, {"kind": "company", "name": "Nordstern AG", "city": "Hamburg"}).id
+        session.commit()
+    lead_id = add_lead(app, name="Felix Weber")
+    options = admin_client.htmx("GET", "/crm/leads/party-options?party_q=nordstern").get_data(as_text=True)
+    assert f'value="{party_id}"' in options
+    missing = admin_client.post_form(f"/crm/leads/{lead_id}/qualify", {"party_choice": "existing"})
+    assert missing.status_code == 422 and 'id="e-party_id"' in missing.get_data(as_text=True)
+    response = admin_client.post_form(f"/crm/leads/{lead_id}/qualify", {
+        "party_choice": "existing", "party_id": str(party_id), "title": "Solar roof"})
+    assert response.status_code == 303
+    assert read_lead(app, lead_id).party_id == party_id
+
+
+def test_disqualify_needs_a_reason(admin_client, app):
+    lead_id = add_lead(app, name="Ola Berg")
+    empty = admin_client.post_form(f"/crm/leads/{lead_id}/disqualify", {"reason": ""})
+    assert empty.status_code == 422 and 'id="e-reason"' in empty.get_data(as_text=True)
+    assert read_lead(app, lead_id).status == "new"
+    done = admin_client.post_form(f"/crm/leads/{lead_id}/disqualify", {"reason": "Chose a competitor"})
+    assert done.status_code == 303
+    lead = read_lead(app, lead_id)
+    assert (lead.status, lead.disqualify_reason) == ("disqualified", "Chose a competitor")
+    assert admin_client.post_form(f"/crm/leads/{lead_id}/reopen", {}).status_code == 303
+    assert read_lead(app, lead_id).status == "contacted"
+
+
+# -- Escaping --
+
+
+def test_script_in_every_text_field_is_shown_escaped(admin_client, app):
+    lead_id = add_lead(app, name=XSS, company_name=XSS, notes=XSS, tags=[XSS[:60]], source="event")
+    for path in (f"/crm/leads/{lead_id}", "/crm/leads", f"/crm/leads/{lead_id}/edit", f"/crm/leads/{lead_id}/qualify",
+                 f"/crm/leads/{lead_id}/merge", f"/crm/leads/{lead_id}/disqualify", "/crm/leads?q=script"):
+        page = admin_client.get(path).get_data(as_text=True)
+        assert XSS not in page, path
+        assert "&lt;script&gt;" in page, path
+    invalid = admin_client.post_form("/crm/leads/new", {"name": XSS, "email": XSS, "phone": XSS, "vat_id": XSS,
+                                                        "source": "other"}).get_data(as_text=True)
+    assert XSS not in invalid and "&lt;script&gt;" in invalid
+
+
+# -- Who sees what --
+
+
+@pytest.fixture
+def two_salespeople(dispatcher, app):
+    sam = signed_in(dispatcher, app, "sam", ["salesperson", "staff"])  # staff: may open party pages
+    make_user(app, "sue", ["salesperson"])
+    mine = add_lead(app, "sam", name="Sam Customer", email="sam@customer.dk")
+    theirs = add_lead(app, "sue", name="Sue Secret", email="secret@customer.dk", company_name="Secret Corp")
+    return sam, mine, theirs
+
+
+def test_a_salesperson_never_meets_another_salespersons_lead(two_salespeople, app):
+    sam, mine, theirs = two_salespeople
+    listing = sam.get("/crm/leads").get_data(as_text=True)
+    assert "Sam Customer" in listing and "Sue Secret" not in listing
+    assert "Sue Secret" not in sam.get("/crm/leads?q=secret").get_data(as_text=True)
+    assert "Sue Secret" not in sam.get("/crm/leads/export.csv").get_data(as_text=True)
+    for path in (f"/crm/leads/{theirs}", f"/crm/leads/{theirs}/edit", f"/crm/leads/{theirs}/fields",
+                 f"/crm/leads/{theirs}/qualify", f"/crm/leads/{theirs}/disqualify", f"/crm/leads/{theirs}/merge"):
+        assert sam.get(path).status_code == 404, path
+    for path, data in ((f"/crm/leads/{theirs}/edit", {"name": "Hijacked"}),
+                       (f"/crm/leads/{theirs}/disqualify", {"reason": "mine now"}),
+                       (f"/crm/leads/{theirs}/qualify", {"party_choice": "new"}),
+                       (f"/crm/leads/{mine}/merge", {"into": str(theirs)}),
+                       (f"/crm/leads/{theirs}/merge", {"into": str(mine)})):
+        assert sam.post_form(path, data).status_code in (404, 422), path
+    lead = read_lead(app, theirs)
+    assert (lead.name, lead.status) == ("Sue Secret", "new")
+    warned = sam.post_form("/crm/leads/new", {"name": "X", "email": "secret@customer.dk", "source": "other"})
+    assert "Sue Secret" not in warned.get_data(as_text=True)
+
+
+def test_a_salesperson_cannot_give_a_lead_to_someone_else(two_salespeople, app):
+    from core.auth.models import User
+    from core.db import session
+
+    sam, mine, _ = two_salespeople
+    with app.app_context():
+        sue_id = session.execute(select(User.id).where(User.username == "sue")).scalar_one()
+    response = sam.post_form(f"/crm/leads/{mine}/edit", {"name": "Sam Customer", "source": "other", "status": "new",
+                                                         "owner_id": str(sue_id)})
+    assert response.status_code == 422 and 'id="e-owner_id"' in response.get_data(as_text=True)
+
+
+def test_the_party_panel_lists_only_visible_leads(two_salespeople, app):
+    from core.db import session
+    from core.parties.services import create_party
+    from plugins.crm.leads.models import Lead
+
+    sam, mine, theirs = two_salespeople
+    with app.app_context():
+        party_id = create_party(session, {"kind": "company", "name": "Shared Customer A/S"}).id
+        for lead_id in (mine, theirs):
+            session.get(Lead, lead_id).party_id = party_id
+        session.commit()
+    page = sam.get(f"/parties/{party_id}").get_data(as_text=True)
+    assert "Sam Customer" in page and "Sue Secret" not in page

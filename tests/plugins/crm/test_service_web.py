@@ -1,0 +1,237 @@
+"""Tickets over HTTP: the pages, the htmx conversation, exports, the API, the SLA pages and the CLI."""
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core.db import utcnow
+
+from plugins.crm.service import services
+from plugins.crm.service.models import Ticket, TicketMessage
+from tests.conftest import make_user
+from tests.plugins.crm.test_service_tickets import company, person
+
+XSS = '<script>alert("x")</script>'
+
+
+@pytest.fixture
+def customer(app):
+    """A company with a contact person: (company id, person id)."""
+    from core.db import session
+
+    with app.app_context():
+        firm = company(session, "Fjord Logistik ApS", email="info@fjord.example")
+        mette = person(session, firm)
+        session.commit()
+        return firm.id, mette.id
+
+
+def add_ticket(app, hours_ago=0, **data):
+    """A ticket created ``hours_ago`` hours ago, straight through the service; returns its id."""
+    from core.db import session
+
+    with app.app_context():
+        t = services.create_ticket(session, {"subject": "Help", **data}, now=utcnow() - timedelta(hours=hours_ago))
+        session.commit()
+        return t.id
+
+
+def agent_client(app, client, username="agent", roles=("service_agent",)):
+    make_user(app, username, list(roles), "agent password 1")
+    assert client.login(username, "agent password 1").status_code == 302
+    return client
+
+
+def test_create_reply_note_resolve_and_close_through_the_pages(app, client, customer):
+    firm_id, mette_id = customer
+    web = agent_client(app, client)
+    assert "New ticket" in web.get("/crm/tickets").get_data(as_text=True)
+
+    # 1. A missing subject is refused beside the field, and nothing is written.
+    bad = web.post_form("/crm/tickets/new", {"subject": "", "party_id": str(firm_id), "priority": "high"})
+    assert bad.status_code == 422
+    assert 'id="e-subject"' in bad.get_data(as_text=True)
+    # 2. The form opens the ticket and leads to its page.
+    made = web.post_form("/crm/tickets/new", {"subject": "Pallet arrived damaged", "party_id": str(firm_id),
+                                              "contact_id": str(mette_id), "priority": "high",
+                                              "description": "Two boxes crushed."})
+    assert made.status_code == 303
+    ticket_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    page = web.get(f"/crm/tickets/{ticket_id}").get_data(as_text=True)
+    number = f"T-{ticket_id:06d}"
+    assert number in page and "Pallet arrived damaged" in page and "Mette Nielsen" in page
+
+    # 3. An internal note and a reply, posted as htmx does: the page part comes back with both, marked apart.
+    web.htmx("POST", f"/crm/tickets/{ticket_id}/messages", data={"kind": "note", "body": "Ask the carrier"})
+    part = web.htmx("POST", f"/crm/tickets/{ticket_id}/messages",
+                    data={"kind": "reply", "body": "We are sending new boxes"})
+    assert part.status_code == 200
+    html = part.get_data(as_text=True)
+    assert "<html" not in html and 'id="ticket-page"' in html
+    assert re.search(r'data-kind="note">\s*<header><strong>Internal note</strong>', html)
+    assert re.search(r'data-kind="reply">\s*<header><strong>Reply to customer</strong>', html)
+    empty = web.htmx("POST", f"/crm/tickets/{ticket_id}/messages", data={"kind": "reply", "body": " "})
+    assert empty.status_code == 422 and 'id="e-body"' in empty.get_data(as_text=True)
+
+    # 4. Resolve, try an illegal move, close, reopen.
+    assert web.post_form(f"/crm/tickets/{ticket_id}/status", {"status": "resolved"}).status_code == 303
+    refused = web.post_form(f"/crm/tickets/{ticket_id}/status", {"status": "waiting"}, follow_redirects=True)
+    assert "cannot become waiting" in refused.get_data(as_text=True)
+    web.post_form(f"/crm/tickets/{ticket_id}/status", {"status": "closed"})
+    closed = web.get(f"/crm/tickets/{ticket_id}").get_data(as_text=True)
+    assert "Reopen" in closed and "reopen it to answer" in closed
+    from core.db import session
+
+    with app.app_context():
+        t = session.get(Ticket, ticket_id)
+        assert t.status == "closed" and t.first_response_at is not None
+        assert [m.kind for m in t.messages] == ["note", "reply"]
+
+
+def test_text_is_escaped_everywhere(app, admin_client, customer):
+    firm_id, _ = customer
+    ticket_id = add_ticket(app, subject=XSS, description=XSS, party_id=firm_id)
+    admin_client.htmx("POST", f"/crm/tickets/{ticket_id}/messages", data={"kind": "reply", "body": XSS})
+    admin_client.htmx("POST", f"/crm/tickets/{ticket_id}/messages", data={"kind": "note", "body": XSS})
+    for path in (f"/crm/tickets/{ticket_id}", "/crm/tickets", "/crm/sla", f"/parties/{firm_id}", "/dashboard"):
+        html = admin_client.get(path).get_data(as_text=True)
+        assert XSS not in html, path
+    detail = admin_client.get(f"/crm/tickets/{ticket_id}").get_data(as_text=True)
+    assert detail.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") >= 4
+
+
+def test_breached_tickets_are_highlighted_listed_and_filtered(app, admin_client, customer):
+    firm_id, _ = customer
+    late = add_ticket(app, hours_ago=30, subject="Printer on fire", priority="urgent", party_id=firm_id)
+    add_ticket(app, hours_ago=0, subject="Fresh question", priority="low", party_id=firm_id)
+    listing = admin_client.get("/crm/tickets").get_data(as_text=True)
+    row = next(r for r in listing.split("<tr>") if "Printer on fire" in r)
+    assert 'class="badge badge-error sla-breached"' in row
+    assert "sla-breached" not in next(r for r in listing.split("<tr>") if "Fresh question" in r)
+    only = admin_client.get("/crm/tickets?sla=breached").get_data(as_text=True)
+    assert "Printer on fire" in only and "Fresh question" not in only
+    sla_page = admin_client.get("/crm/sla").get_data(as_text=True)
+    breached_part = sla_page.split('id="sla-breached"')[1].split('id="sla-at-risk"')[0]
+    assert f"T-{late:06d}" in breached_part
+    dashboard = admin_client.get("/dashboard").get_data(as_text=True)
+    assert "Service levels" in dashboard and f"T-{late:06d} Printer on fire" in dashboard
+    party_page = admin_client.get(f"/parties/{firm_id}").get_data(as_text=True)
+    assert "Open tickets" in party_page and "Printer on fire" in party_page
+
+
+def test_export_honours_filters_and_neutralises_formulas(app, admin_client, customer):
+    firm_id, _ = customer
+    add_ticket(app, subject="=HYPERLINK(\"http://evil\")", party_id=firm_id, priority="high")
+    add_ticket(app, subject="Quiet one", party_id=firm_id, priority="low")
+    response = admin_client.get("/crm/tickets/export.csv?priority=high")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["Number", "Subject", "Customer"]
+    assert [r[1] for r in rows[1:]] == ["'=HYPERLINK(\"http://evil\")"]
+    xlsx = admin_client.get("/crm/tickets/export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert admin_client.get("/crm/tickets/export.pdf").status_code == 404
+
+
+def test_sla_policies_page(app, client):
+    web = agent_client(app, client)
+    page = web.get("/crm/sla/policies")
+    assert page.status_code == 200 and 'name="response_hours_urgent"' in page.get_data(as_text=True)
+    values = {f"{kind}_hours_{p}": v for p in ("low", "normal", "high", "urgent")
+              for kind, v in (("response", "4"), ("resolution", "40"))}
+    bad = web.post_form("/crm/sla/policies", {**values, "resolution_hours_high": "2"})
+    assert bad.status_code == 422 and 'id="e-response_hours_high"' in bad.get_data(as_text=True)
+    assert web.post_form("/crm/sla/policies", values).status_code == 303
+    from core.db import session
+
+    with app.app_context():
+        assert {(p.response_hours, p.resolution_hours) for p in services.policies(session)} == {(4, 40)}
+
+
+def test_who_may_do_what(app, client):
+    make_user(app, "seller", ["salesperson"], "seller password 1")
+    client.login("seller", "seller password 1")
+    assert client.get("/crm/tickets").status_code == 403
+    client.post("/logout", data={"csrf_token": client.csrf_token("/dashboard")})
+    make_user(app, "boss", ["sales_manager"], "boss password 1")
+    client.login("boss", "boss password 1")
+    assert client.get("/crm/tickets").status_code == 200  # sales managers read tickets
+    assert client.get("/crm/tickets/new").status_code == 403
+    assert client.get("/crm/sla/policies").status_code == 403
+
+
+# -- the API --
+
+
+def test_api_ticket_lifecycle(app, api, customer):
+    firm_id, mette_id = customer
+    created = api.post("/api/v1/crm/tickets", json={"subject": "Login fails", "priority": "urgent",
+                                                    "party_id": firm_id, "contact_id": mette_id})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    body = created.get_json()
+    assert body["number"] == f"T-{body['id']:06d}" and body["status"] == "new" and body["sla"] == "ok"
+    assert body["response_due"] and body["resolution_due"]
+    ticket_id = body["id"]
+
+    reply = api.post(f"/api/v1/crm/tickets/{ticket_id}/replies", json={"body": "Reset your password"})
+    assert reply.status_code == 201 and reply.get_json()["kind"] == "reply"
+    note = api.post(f"/api/v1/crm/tickets/{ticket_id}/replies", json={"body": "VIP", "kind": "note"})
+    assert note.get_json()["kind"] == "note"
+    got = api.get(f"/api/v1/crm/tickets/{ticket_id}").get_json()
+    assert got["status"] == "open" and [m["kind"] for m in got["messages"]] == ["reply", "note"]
+
+    patched = api.patch(f"/api/v1/crm/tickets/{ticket_id}", json={"priority": "low"})
+    assert patched.status_code == 200 and patched.get_json()["priority"] == "low"
+    assert api.post(f"/api/v1/crm/tickets/{ticket_id}/status", json={"status": "resolved"}).status_code == 200
+    listed = api.get("/api/v1/crm/tickets?status=resolved").get_json()
+    assert [t["id"] for t in listed["items"]] == [ticket_id]
+
+
+def test_api_errors_are_problem_json_naming_the_field(app, api, customer):
+    firm_id, _ = customer
+    cases = [
+        (api.post("/api/v1/crm/tickets", json={"priority": "urgent", "party_id": firm_id}), 422, "subject"),
+        (api.post("/api/v1/crm/tickets", json={"subject": "x", "priority": "soon", "party_id": firm_id}), 422,
+         "priority"),
+        (api.post("/api/v1/crm/tickets", json={"subject": "x"}), 422, "party_id"),
+        (api.post("/api/v1/crm/tickets", json={"subject": "x", "party_id": 99999}), 422, "party_id"),
+        (api.get("/api/v1/crm/tickets?sla=late"), 422, "sla"),
+    ]
+    for response, status, field in cases:
+        assert response.status_code == status, response.get_data(as_text=True)
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert field in response.get_json()["errors"]
+    ticket_id = add_ticket(app, party_id=firm_id)
+    illegal = api.post(f"/api/v1/crm/tickets/{ticket_id}/status", json={"status": "waiting"})
+    assert illegal.status_code == 409 and illegal.headers["Content-Type"] == "application/problem+json"
+    assert "status" in illegal.get_json()["errors"]
+    missing = api.get("/api/v1/crm/tickets/424242")
+    assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
+    not_json = api.post(f"/api/v1/crm/tickets/{ticket_id}/replies", data="hello")
+    assert not_json.status_code == 400
+    from core.db import session
+
+    with app.app_context():
+        assert session.execute(select(TicketMessage)).first() is None
+
+
+def test_api_tickets_are_in_the_openapi_document(api):
+    paths = api.get("/api/v1/openapi.json").get_json()["paths"]
+    assert {"/api/v1/crm/tickets", "/api/v1/crm/tickets/{ticket_id}", "/api/v1/crm/tickets/{ticket_id}/status",
+            "/api/v1/crm/tickets/{ticket_id}/replies"} <= set(paths)
+
+
+# -- the command --
+
+
+def test_sla_check_prints_breached_tickets(app, kontor, customer):
+    firm_id, _ = customer
+    late = add_ticket(app, hours_ago=50, subject="Overdue thing", priority="high", party_id=firm_id)
+    add_ticket(app, hours_ago=1, subject="Fine thing", priority="low", party_id=firm_id)
+    result = kontor("crm", "sla-check")
+    assert result.exit_code == 1
+    assert f"T-{late:06d}" in result.output and "Overdue thing" in result.output
+    assert "Fine thing" not in result.output and "1 breached ticket(s)." in result.output
