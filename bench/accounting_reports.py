@@ -47,6 +47,7 @@ from run import RESULTS, Databases, log  # noqa: E402
 YEAR_START = date(2025, 1, 1)
 DAYS = 730
 RECEIVABLE = "1200"
+COVERING = "ix_bench_acct_line_account_state_date_amounts"
 PEER = ROOT.parent / "shared" / "peers" / "tryton" / "bench.py"
 
 
@@ -177,22 +178,16 @@ def raw_query(engine, sql: str, params=()):
     return run
 
 
-def measure(backend: str, dbs: Databases, n_lines: int, runs: int) -> dict:
+def time_reports(engine, factory, books: dict, runs: int, backend: str) -> dict:
+    """Time the trial balance (service, floor, the service's SQL raw) and two ledger pages."""
     from sqlalchemy import func, select
     from sqlalchemy.dialects import postgresql, sqlite as sqlite_dialect
 
     from plugins.accounting.ledger.models import Line
     from plugins.accounting.reports import services as reports
 
-    url, instance = dbs.initialised()
-    engine, factory = install_accounting(url, instance)
-    books = prepare_books(factory)
-    log(f"  writing {n_lines:,} posted lines …")
-    seconds = load_lines(engine, books, n_lines)
-    log(f"  fixture written in {seconds:.1f} s")
-    figures = {"backend": backend, "lines": n_lines, "fixture_s": round(seconds, 1)}
+    figures = {}
     date_from, date_to = date(2026, 1, 1), date(2026, 12, 31)
-
     with factory() as db:
         def service():
             db.rollback()
@@ -207,10 +202,10 @@ def measure(backend: str, dbs: Databases, n_lines: int, runs: int) -> dict:
         figures["floor_group_by_ms"] = times
         assert len(floor_rows) == len(report.rows)
 
-        stmt = reports.account_figures_statement(date_from, date_to)
         dialect = sqlite_dialect.dialect() if backend == "sqlite" else postgresql.dialect()
-        compiled = stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-        times, _rows = timed(raw_query(engine, str(compiled)), runs)
+        service_sql = [str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+                       for stmt in reports.account_figures_statements(date_from, date_to)]
+        times, _rows = timed(lambda: [raw_query(engine, sql)() for sql in service_sql], runs)
         figures["service_sql_raw_ms"] = times
 
         def first_page():
@@ -237,6 +232,26 @@ def measure(backend: str, dbs: Databases, n_lines: int, runs: int) -> dict:
         times, page = timed(middle_page, runs)
         assert len(page.lines) == 100
         figures["ledger_middle_page_ms"] = times
+    return figures
+
+
+def measure(backend: str, dbs: Databases, n_lines: int, runs: int, covering: bool) -> dict:
+    """A fresh database with the fixture; the figures, and with ``covering`` those after adding
+    an index that holds the amounts too (so sums read the index alone)."""
+    url, instance = dbs.initialised()
+    engine, factory = install_accounting(url, instance)
+    books = prepare_books(factory)
+    log(f"  writing {n_lines:,} posted lines …")
+    seconds = load_lines(engine, books, n_lines)
+    log(f"  fixture written in {seconds:.1f} s")
+    figures = {"backend": backend, "lines": n_lines, "fixture_s": round(seconds, 1)}
+    figures.update(time_reports(engine, factory, books, runs, backend))
+    if covering:
+        log("  adding the covering index (account_id, state, date, id, debit, credit) …")
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"CREATE INDEX {COVERING} ON acct_line (account_id, state, date, id, debit, credit)")
+            conn.exec_driver_sql("ANALYZE" if backend == "sqlite" else "VACUUM ANALYZE acct_line")
+        figures["covering"] = time_reports(engine, factory, books, runs, backend)
     dbs.drop(url)
     return figures
 
@@ -254,24 +269,26 @@ def tryton(python: str, n: int) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
-def table(results: list[dict]) -> str:
-    def median(values):
-        return statistics.median(values)
+MEASURES = (("trial_balance_ms", "trial balance service"),
+            ("floor_group_by_ms", "SQL floor: plain GROUP BY, raw driver"),
+            ("service_sql_raw_ms", "the service's statements, raw driver"),
+            ("ledger_first_page_ms", "general ledger, first page of 100"),
+            ("ledger_middle_page_ms", "general ledger, a page in the middle"))
 
-    rows = ["| measure | " + " | ".join(r["backend"] for r in results) + " |",
-            "|---|" + "---:|" * len(results)]
-    for key, label in (("trial_balance_ms", "trial balance service"),
-                       ("floor_group_by_ms", "SQL floor: plain GROUP BY, raw driver"),
-                       ("service_sql_raw_ms", "the service's statement, raw driver"),
-                       ("ledger_first_page_ms", "general ledger, first page of 100"),
-                       ("ledger_middle_page_ms", "general ledger, a page in the middle")):
-        cells = []
-        for r in results:
-            values = r[key]
-            cells.append(f"{median(values):.1f} ms ({min(values):.1f} – {max(values):.1f})")
-        rows.append(f"| {label} | " + " | ".join(cells) + " |")
-    rows.append("| trial balance ÷ floor | " + " | ".join(
-        f"{median(r['trial_balance_ms']) / median(r['floor_group_by_ms']):.2f}×" for r in results) + " |")
+
+def table(results: list[dict]) -> str:
+    """The medians (min – max) as a Markdown table, one column per backend."""
+    rows = ["| measure | " + " | ".join(r["backend"] for r in results) + " |", "|---|" + "---:|" * len(results)]
+    variants = [("", lambda r: r)] + ([(" (covering index)", lambda r: r["covering"])]
+                                      if all("covering" in r for r in results) else [])
+    for suffix, pick in variants:
+        for key, label in MEASURES:
+            cells = [f"{statistics.median(pick(r)[key]):.1f} ms ({min(pick(r)[key]):.1f} – {max(pick(r)[key]):.1f})"
+                     for r in results]
+            rows.append(f"| {label}{suffix} | " + " | ".join(cells) + " |")
+        rows.append(f"| trial balance ÷ floor{suffix} | " + " | ".join(
+            f"{statistics.median(pick(r)['trial_balance_ms']) / statistics.median(pick(r)['floor_group_by_ms']):.2f}×"
+            for r in results) + " |")
     return "\n".join(rows)
 
 
@@ -280,6 +297,8 @@ def main(argv=None) -> int:
     parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL")
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--covering-index", action="store_true",
+                        help="measure again after adding an index on (account_id, state, date, id, debit, credit)")
     parser.add_argument("--tryton-python", default="", help="run Tryton's balance peer benchmark with this Python")
     parser.add_argument("--tryton-n", type=int, default=10000)
     args = parser.parse_args(argv)
@@ -294,7 +313,8 @@ def main(argv=None) -> int:
                 log("starting a throwaway PostgreSQL")
                 pg_server = pg.start()
             log(f"{backend}:")
-            results.append(measure(backend, Databases(backend, workdir, pg_server), args.lines, args.runs))
+            results.append(measure(backend, Databases(backend, workdir, pg_server), args.lines, args.runs,
+                                   args.covering_index))
     finally:
         if pg_server is not None:
             pg_server.stop()

@@ -5,7 +5,8 @@
     .venv/bin/python bench/crm_leads_import.py --rows 10000 --runs 1   # a quicker run
 
 A CSV file of ``--rows`` leads is generated once (Nordic, German and Polish names and companies,
-semicolon-separated as a European spreadsheet writes it, one row in a hundred with a bad email).
+semicolon-separated as a European spreadsheet writes it, one row in a hundred with a bad email,
+one in fifty a company met before with a letter changed).
 Each run gets a fresh initialised database (bench/run.py's ``Databases``) with the CRM installed
 (not timed), then times what ``kontor crm import-leads FILE --valid-only`` does: read the file
 (``core.read_csv``), map the columns, check every row (validation and duplicate detection
@@ -38,6 +39,9 @@ FIRST = ["Mette", "Lars", "Anne", "Søren", "Freja", "Elsa", "Oskar", "Ingrid", 
          "Lukas", "Sophie", "Jonas", "Katarzyna", "Piotr", "Magdalena", "Tomasz", "Michał", "Emilia", "Mikko"]
 LAST = ["Nielsen", "Jensen", "Hansen", "Andersson", "Johansson", "Berg", "Haugen", "Korhonen", "Virtanen",
         "Müller", "Schmidt", "Fischer", "Weber", "Nowak", "Kowalski", "Wiśniewska", "Wójcik", "Laine"]
+SYLLABLES = ["nor", "fjo", "hav", "sko", "kys", "vin", "pol", "han", "el", "rhe", "alp", "bal", "wis", "tat",
+             "jan", "sai", "re", "von", "tu", "li", "po", "la", "ka", "mi", "sta", "berg", "lund", "dal", "vik",
+             "ska", "ri", "ma", "to", "ne", "su", "gen", "ko", "ra"]
 STEMS = ["Nord", "Fjord", "Havn", "Skov", "Kyst", "Vind", "Polar", "Hanse", "Elb", "Rhein", "Alpen", "Bałtyk",
          "Wisła", "Tatry", "Jantar", "Saimaa", "Revontuli", "Pohjola", "Norrsken", "Skärgård", "Älv", "Lys"]
 MIDDLES = ["", "land", "berg", "dal", "vik", "holm", "stad", "feld", "haven", "port", "strand", "by"]
@@ -51,17 +55,29 @@ SOURCES = ["website", "referral", "event", "campaign", "", ""]
 HEADERS = ["Name", "Company", "E-mail", "Phone", "Source", "Tags", "Notes"]
 
 
+def typo(rng: random.Random, text: str) -> str:
+    """``text`` with one letter changed."""
+    index = rng.randrange(len(text))
+    return text[:index] + rng.choice("aeiourstln") + text[index + 1:]
+
+
 def generate_csv(rows: int, seed: int = 7) -> bytes:
     """A semicolon-separated CSV of ``rows`` leads, one in a hundred with a bad email."""
     rng = random.Random(seed)
+    companies: list[str] = []
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(HEADERS)
     for i in range(rows):
         country = rng.choice(list(FORMS))
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        owner_name = f"{rng.choice(LAST)} & {rng.choice(LAST)} " if rng.random() < 0.5 else f"{rng.choice(LAST)} "
-        company = f"{owner_name}{rng.choice(STEMS)}{rng.choice(MIDDLES)} {rng.choice(TRADES)} {rng.choice(FORMS[country])}"
+        if companies and rng.random() < 0.02:  # a company met before, written a little differently
+            company = typo(rng, rng.choice(companies))
+        else:
+            word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(3, 4))).capitalize()
+            stem = f"{rng.choice(STEMS)}{rng.choice(MIDDLES)}" if rng.random() < 0.05 else word
+            company = f"{stem} {rng.choice(TRADES)} {rng.choice(FORMS[country])}"
+            companies.append(company)
         email = f"lead{i}.{country}example.com" if i % 100 == 99 else f"{first[0]}.{last}.{i}@example.{country}"
         phone = f"{PHONES[country]} {rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
         tags = ", ".join(t for t in {rng.choice(TAGS), rng.choice(TAGS)} if t)

@@ -11,25 +11,16 @@ from core import ApiError, KontorError
 
 def export_response(filename_stem, columns, rows, fmt):
     """The core's CSV/XLSX download (formula-looking cells neutralised)."""
-    try:
-        from core import export_response as export
-    except ImportError:  # the facade gained it late; the helper itself is the same
-        from core.web.export import export_response as export
+    from core import export_response as export
+
     return export(filename_stem, columns, rows, fmt)
 
 
 def charts():
-    """The core's chart functions (bar_chart, funnel_chart…), or None if the core has none."""
-    try:
-        from core import charts as found
-        return found
-    except ImportError:
-        pass
-    try:
-        import core.web.charts as found
-        return found
-    except ImportError:
-        return None
+    """The core's chart functions (bar_chart, funnel_chart…)."""
+    from core import charts as found
+
+    return found
 
 
 def api_refusal(exc: KontorError) -> ApiError:

@@ -40,8 +40,7 @@ def test_lead_to_won_by_dragging_on_the_board(logged_in_page: Page, lead_id):
 
     # 1. Qualify the lead into a new customer and an opportunity.
     page.goto(f"/crm/leads/{lead_id}")
-    print(page.locator("main").inner_html()[:3000])
-    page.get_by_role("link", name="Qualify", exact=True).click()
+    page.get_by_role("button", name="Qualify", exact=True).click()
     page.get_by_label("Create a new party from this lead").check()
     page.get_by_role("textbox", name="Title").fill("Fleet tracking for Havnefront")
     page.get_by_role("textbox", name="Expected revenue").fill("240000")

@@ -1,5 +1,5 @@
 """Accounting's banking: what this area contributes to the module (see plugins/accounting/plugin.py)."""
-from core import Panel, has_permission, lazy_gettext as _l, session as db
+from core import Panel, lazy_gettext as _l
 
 
 def register_routes(bp):
@@ -45,17 +45,13 @@ def dashboard_widgets(user):
 
 
 def record_panels(kind, record, user):
-    """This area's panels on a record page."""
+    """This area's panels on a record page: the party's balances and payments (loaded lazily)."""
     if kind != "party":
         return []
     from plugins.accounting import permissions
-    from plugins.accounting.banking import services
 
-    context = {"party": record, "balance": services.party_balance(db, record.id),
-               "payments": services.recent_payments(db, record.id),
-               "can_write": has_permission(permissions.PAYMENT_WRITE)}
-    return [Panel(_l("Payments"), permissions.PAYMENT_READ, template="accounting/banking/_party_panel.html",
-                  context=context, order=61)]
+    return [Panel(_l("Payments"), permissions.PAYMENT_READ, endpoint="accounting.party_payments_panel",
+                  endpoint_args={"party_id": record.id}, order=61)]
 
 
 def party_merging(source, target, session):

@@ -159,6 +159,11 @@ class Statement(Base):
         return self.closing_balance - self.opening_balance - self.total
 
     @property
+    def line_count(self) -> int:
+        """How many lines the statement has."""
+        return len(self.lines)
+
+    @property
     def unmatched_count(self) -> int:
         """How many lines still wait for a match."""
         return sum(1 for line in self.lines if line.state == "unmatched")

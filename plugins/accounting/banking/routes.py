@@ -248,6 +248,16 @@ def register_routes(bp) -> None:
                       reconcile_url=url_for("accounting.reconciliation", party_id=found.party_id),
                       title=found.number or _("Payment"))
 
+    @bp.get("/payments/party/<int:party_id>/panel")
+    @require(p.PAYMENT_READ)
+    def party_payments_panel(party_id: int):
+        party = db.get(Party, party_id)
+        if party is None:
+            abort(404)
+        ctx = {"party": party, "balance": services.party_balance(db, party_id),
+               "payments": services.recent_payments(db, party_id), "can_write": has_permission(p.PAYMENT_WRITE)}
+        return render("accounting/banking/_party_panel.html", ctx=ctx)
+
     @bp.get("/reconcile/<int:party_id>")
     @require(p.PAYMENT_READ)
     def reconciliation(party_id: int):

@@ -44,7 +44,7 @@ class AllocationOutSchema(Schema):
     """An allocation of a registered payment."""
 
     invoice_id = fields.Integer()
-    invoice_number = fields.Function(lambda a: a.invoice.number if a.invoice else None)
+    invoice_number = fields.String(attribute="invoice.number")
     amount = _money()
     writeoff = _money()
 
@@ -55,14 +55,14 @@ class PaymentSchema(Schema):
     id = fields.Integer(dump_only=True)
     number = fields.String(dump_only=True)
     party_id = fields.Integer(dump_only=True)
-    party_name = fields.Function(lambda p: p.party.name if p.party else None, dump_only=True)
+    party_name = fields.String(attribute="party.name", dump_only=True)
     kind = fields.String(dump_only=True)
     date = fields.Date(dump_only=True)
     amount = _money(dump_only=True)
     currency = fields.String(dump_only=True)
     rate = _money(dump_only=True)
     amount_company = _money(dump_only=True)
-    journal = fields.Function(lambda p: p.journal.code if p.journal else None, dump_only=True)
+    journal = fields.String(attribute="journal.code", dump_only=True)
     reference = fields.String(dump_only=True)
     entry_id = fields.Integer(dump_only=True)
     state = fields.String(dump_only=True)
@@ -88,10 +88,10 @@ class PaymentQuerySchema(Schema):
 class SuggestionSchema(Schema):
     """An open invoice a statement line may settle."""
 
-    invoice_id = fields.Function(lambda s: s.invoice.id)
-    invoice_number = fields.Function(lambda s: s.invoice.number)
-    party_id = fields.Function(lambda s: s.invoice.party_id)
-    amount_residual = fields.Function(lambda s: str(s.invoice.amount_residual))
+    invoice_id = fields.Integer(attribute="invoice.id")
+    invoice_number = fields.String(attribute="invoice.number")
+    party_id = fields.Integer(attribute="invoice.party_id")
+    amount_residual = _money(attribute="invoice.amount_residual")
     reasons = fields.List(fields.String())
     score = fields.Integer()
 
@@ -118,7 +118,7 @@ class StatementSchema(Schema):
 
     id = fields.Integer(dump_only=True)
     name = fields.String(dump_only=True)
-    journal = fields.Function(lambda s: s.journal.code if s.journal else None, dump_only=True)
+    journal = fields.String(attribute="journal.code", dump_only=True)
     currency = fields.String(dump_only=True)
     date = fields.Date(dump_only=True)
     account_number = fields.String(dump_only=True)
@@ -126,7 +126,7 @@ class StatementSchema(Schema):
     closing_balance = _money(dump_only=True, allow_none=True)
     format = fields.String(dump_only=True)
     filename = fields.String(dump_only=True)
-    line_count = fields.Function(lambda s: len(s.lines), dump_only=True)
+    line_count = fields.Integer(dump_only=True)
     unmatched_count = fields.Integer(dump_only=True)
 
 

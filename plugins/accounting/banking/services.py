@@ -148,14 +148,26 @@ def party_balance(db: Session, party_id: int, on: date | None = None) -> PartyBa
 
 def line_open(db: Session, line: Line) -> tuple[Decimal, Decimal]:
     """The unsigned open amount of ``line``: (company currency, the line's currency)."""
-    taken, taken_currency = db.execute(
-        select(type_coerce(func.coalesce(func.sum(ReconciliationLine.amount), literal(0)), Money()),
-               type_coerce(func.coalesce(func.sum(ReconciliationLine.amount_currency), literal(0)), CurrencyAmount))
-        .where(ReconciliationLine.line_id == line.id)).one()
-    open_amount = _money(abs(line.debit - line.credit) - taken)
-    if line.amount_currency is None:
-        return open_amount, open_amount
-    return open_amount, abs(line.amount_currency) - taken_currency
+    return lines_open(db, [line])[line.id]
+
+
+def lines_open(db: Session, lines: Iterable[Line]) -> dict[int, tuple[Decimal, Decimal]]:
+    """:func:`line_open` of several lines in one query, by line id."""
+    lines = list(lines)
+    taken = {row[0]: (row[1], row[2]) for row in db.execute(
+        select(ReconciliationLine.line_id, type_coerce(func.sum(ReconciliationLine.amount), Money()),
+               type_coerce(func.sum(ReconciliationLine.amount_currency), CurrencyAmount))
+        .where(ReconciliationLine.line_id.in_({line.id for line in lines}))
+        .group_by(ReconciliationLine.line_id))}
+    opens = {}
+    for line in lines:
+        amount, amount_currency = taken.get(line.id, (None, None))
+        open_amount = _money(abs(line.debit - line.credit) - (amount or ZERO))
+        if line.amount_currency is None:
+            opens[line.id] = (open_amount, open_amount)
+        else:
+            opens[line.id] = (open_amount, abs(line.amount_currency) - (amount_currency or ZERO))
+    return opens
 
 
 # -- Payments --
@@ -230,8 +242,9 @@ def register_payment(db: Session, *, party_id: int, amount: Any, currency: str, 
     if allocated > amount:
         raise KontorError(_("The allocations add up to more than the payment."), field="allocations")
     writeoff_to = _writeoff_account(db, writeoff_account) if writeoff_account not in (None, "") else None
+    opens = lines_open(db, [item.line for item in items])
     for item in items:
-        item.open_amount, item.open_currency = line_open(db, item.line)
+        item.open_amount, item.open_currency = opens[item.line.id]
         if writeoff_to is not None:
             item.writeoff = item.open_currency - item.amount
 
@@ -437,8 +450,9 @@ def _reconcile(db: Session, parts: list[tuple[Line, Decimal, Decimal | None]], *
     if debit != credit:
         raise KontorError(_("A reconciliation must balance."), field="lines")
     _lock_lines(db, [line.id for line, _a, _c in parts])
+    opens = lines_open(db, [line for line, _a, _c in parts])
     for line, amount, amount_currency in parts:
-        open_amount, open_currency = line_open(db, line)
+        open_amount, open_currency = opens[line.id]
         if amount > open_amount or (amount_currency is not None and amount_currency > open_currency):
             raise KontorError(_("A line cannot be reconciled beyond its open amount."), field="lines")
     reconciliation = Reconciliation(date=day, party_id=party_id, payment_id=payment_id, created_by_id=user_id)
@@ -460,8 +474,9 @@ def _lock_lines(db: Session, line_ids: list[int]) -> None:
 def _update_invoices(db: Session, line_ids: list[int]) -> None:
     """Bring the residual and state of the invoices of ``line_ids`` up to date; announce the paid ones."""
     invoices = db.execute(select(Invoice).where(Invoice.receivable_line_id.in_(line_ids))).scalars().all()
+    opens = lines_open(db, [db.get(Line, invoice.receivable_line_id) for invoice in invoices])
     for invoice in invoices:
-        _open_amount, open_currency = line_open(db, db.get(Line, invoice.receivable_line_id))
+        _open_amount, open_currency = opens[invoice.receivable_line_id]
         residual = tax.round_money(open_currency, tax.currency_digits(db, invoice.currency))
         was_paid = invoice.state == "paid"
         invoice.amount_residual = _money(residual)
@@ -472,8 +487,16 @@ def _update_invoices(db: Session, line_ids: list[int]) -> None:
         else:
             invoice.state = "posted"
         db.flush()
-        if invoice.state == "paid" and not was_paid:
+        if invoice.state == "paid" and not was_paid and not _cancelled_by_credit_note(invoice, invoices):
             hooks().accounting_invoice_paid(invoice=invoice, session=db)
+
+
+def _cancelled_by_credit_note(invoice: Invoice, together: list[Invoice]) -> bool:
+    """Whether ``invoice`` is settled only against its own credit notes, or a credit note only against
+    the invoice it corrects: an offset (a cancellation), not a payment."""
+    others = [other for other in together if other.id != invoice.id]
+    return bool(others) and all(other.refund_of_id == invoice.id or invoice.refund_of_id == other.id
+                                for other in others)
 
 
 def reconcile_lines(db: Session, line_ids: Iterable[int | Line], *, day: date | None = None,
@@ -502,7 +525,7 @@ def reconcile_lines(db: Session, line_ids: Iterable[int | Line], *, day: date | 
         raise KontorError(_("Only posted lines of a reconcilable account can be reconciled."), field="lines")
     currencies = {line.currency if line.amount_currency is not None else None for line in lines}
     in_currency = len(currencies) == 1 and None not in currencies and currencies != {tax.company_currency(db)}
-    opens = {line.id: line_open(db, line) for line in lines}
+    opens = lines_open(db, lines)
     debits = [line for line in lines if line.debit >= line.credit and opens[line.id][0 if not in_currency else 1] > 0]
     credits = [line for line in lines if line.debit < line.credit and opens[line.id][0 if not in_currency else 1] > 0]
     if not debits or not credits:

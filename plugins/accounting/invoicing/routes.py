@@ -111,7 +111,7 @@ def _list(book: str):
     return render("accounting/invoicing/list.html", "accounting/invoicing/_list.html", page=page, columns=COLUMNS,
                   book=book, config=config, states=[(s, STATE_LABELS[s]) for s in STATES],
                   kinds=[(k, KIND_LABELS[k]) for k in config["kinds"]], party=party,
-                  row_url=lambda row: url_for("accounting.invoice_detail", invoice_id=row.id),
+                  row_url=lambda row: url_for("accounting.invoice", invoice_id=row.id),
                   export_args={k: v for k, v in page.args().items()}, title=config["title"])
 
 
@@ -170,9 +170,9 @@ def _plain(number: Decimal) -> str:
 
 
 def _blank_line(kind: str) -> dict[str, Any]:
-    default_taxes = services.taxes_for_scope(db, "sale" if kind in CUSTOMER_KINDS else "purchase")[:1]
+    tax = services.default_tax(db, "sale" if kind in CUSTOMER_KINDS else "purchase")
     return {"description": "", "quantity": "1", "unit_price": "", "discount_percent": "0",
-            "taxes": [str(t.id) for t in default_taxes], "account": str(services.default_account(db, kind).id)}
+            "taxes": [str(tax.id)] if tax else [], "account": str(services.default_account(db, kind).id)}
 
 
 def _party_options(kind: str, selected: Any, q: str = "") -> list[tuple[str, str]]:
@@ -264,7 +264,7 @@ def register(bp):
             db.rollback()
             return _form(kind, None, values, exc.as_errors(), 422)
         flash(_("The draft is saved."), "success")
-        return redirect(url_for("accounting.invoice_detail", invoice_id=invoice.id), 303)
+        return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 
     @bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
     @require(INVOICE_WRITE)
@@ -273,7 +273,7 @@ def register(bp):
         if not invoice.is_draft:
             flash(_("%(number)s is posted and cannot be changed; issue a credit note to correct it.",
                     number=invoice.number), "error")
-            return redirect(url_for("accounting.invoice_detail", invoice_id=invoice.id), 303)
+            return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
         if request.method == "GET":
             return _form(invoice.kind, invoice, _values_of(invoice), {})
         values = _values_from_form(request.form)
@@ -284,7 +284,7 @@ def register(bp):
             db.rollback()
             return _form(invoice.kind, _invoice(invoice_id), values, exc.as_errors(), 422)
         flash(_("The draft is saved."), "success")
-        return redirect(url_for("accounting.invoice_detail", invoice_id=invoice.id), 303)
+        return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 
     @bp.post("/invoices/form-lines")
     @require(INVOICE_WRITE)
@@ -321,7 +321,7 @@ def register(bp):
 
     @bp.get("/invoices/<int:invoice_id>")
     @require(INVOICE_READ)
-    def invoice_detail(invoice_id: int):
+    def invoice(invoice_id: int):
         return _detail(_invoice(invoice_id))
 
     @bp.post("/invoices/<int:invoice_id>/post")
@@ -336,7 +336,7 @@ def register(bp):
             flash(exc.message, "error")
             return _detail(_invoice(invoice_id)), 422
         flash(_("%(number)s is posted.", number=invoice.number), "success")
-        return redirect(url_for("accounting.invoice_detail", invoice_id=invoice.id), 303)
+        return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 
     @bp.post("/invoices/<int:invoice_id>/delete")
     @require(INVOICE_WRITE)
@@ -381,7 +381,7 @@ def register(bp):
             return _detail(_invoice(invoice_id)), exc.status
         flash(_("%(number)s is cancelled by credit note %(note)s.", number=invoice.number, note=note.number),
               "success")
-        return redirect(url_for("accounting.invoice_detail", invoice_id=note.id), 303)
+        return redirect(url_for("accounting.invoice", invoice_id=note.id), 303)
 
     @bp.get("/invoices/<int:invoice_id>/print")
     @require(INVOICE_READ)

@@ -68,6 +68,14 @@ def taxes_for_scope(db: Session, scope: str) -> list[Tax]:
     return list(db.execute(select(Tax).where(Tax.scope == scope, Tax.active.is_(True)).order_by(Tax.code)).scalars())
 
 
+def default_tax(db: Session, scope: str) -> Tax | None:
+    """The tax a new line gets: the company country's standard rate (its highest ordinary one)."""
+    country = tax_services.company_country(db)
+    ordinary = [t for t in taxes_for_scope(db, scope) if not t.price_included and not t.reverse_charge
+                and t.country in (country, "")]
+    return max(ordinary, key=lambda t: (t.country == country, t.rate), default=None)
+
+
 def postable_accounts(db: Session) -> list[Account]:
     """The accounts a line may book to, by code."""
     return list(db.execute(select(Account).where(Account.postable.is_(True), Account.active.is_(True))

@@ -365,8 +365,15 @@ def _lock_journals(db: Session, journal_ids: Iterable[int]) -> dict[int, str]:
     Locks are taken in id order so two batches never deadlock.
     """
     ids = sorted(set(journal_ids))
+    if db.get_bind().dialect.name == "postgresql":
+        # Every audited write locks the audit chain's head row, often before the posting starts
+        # (the draft's INSERT). Taking it here first too keeps one lock order — audit head, then
+        # journals — for every transaction, so concurrent postings queue instead of deadlocking.
+        db.execute(text("SELECT seq FROM core_audit_head WHERE id = 1 FOR UPDATE"))
+    # NO KEY UPDATE: the drafts' foreign keys hold KEY SHARE locks on the journal row, which an
+    # ordinary FOR UPDATE would wait for.
     rows = db.execute(select(Journal.id, Journal.last_hash).where(Journal.id.in_(ids)).order_by(Journal.id)
-                      .with_for_update()).all()
+                      .with_for_update(key_share=True)).all()
     return {row.id: row.last_hash for row in rows}
 
 

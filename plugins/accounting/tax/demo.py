@@ -39,7 +39,7 @@ def load(db: Session, progress, today: date | None = None) -> None:
     for code in codes:
         level = Decimal(PER_EURO[base]) / Decimal(PER_EURO[code])
         for day in _months(today):
-            level *= Decimal(1) + Decimal(wobble.randint(-150, 150)) / Decimal(10000)
+            level *= Decimal(1) + Decimal(wobble.randint(-50, 50)) / Decimal(10000)
             if (code, day) not in have:
                 db.add(ExchangeRate(currency=code, date=day, rate=level.quantize(Decimal("1E-6")).quantize(Decimal("1E-8"))))
                 progress(1)

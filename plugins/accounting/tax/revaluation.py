@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import Money, gettext as _
 
-from plugins.accounting.banking.services import open_items
+from plugins.accounting.banking.services import _reconcile as reconcile_parts, open_items
 from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger.models import POSTED, Account, CurrencyAmount, Entry, Line, Period
 from plugins.accounting.tax.services import company_currency, currency_digits, rate_on, round_money
@@ -137,5 +137,20 @@ def revalue(db: Session, day: date, user_id: int | None = None) -> tuple[Entry, 
                                                "the first day of the next period.", day=day.isoformat()),
                                    source=f"{SOURCE}:{day.isoformat()}", user_id=user_id)
     reversal = ledger.reverse_entry(db, entry, date=next_period_start(db, day), user_id=user_id)
+    _settle_with_reversal(db, entry, reversal, user_id)
     return entry, reversal
+
+
+def _settle_with_reversal(db: Session, entry: Entry, reversal: Entry, user_id: int | None) -> None:
+    """Reconcile each receivable/payable line of the revaluation with its reversal, as of the
+    reversal's date: until then the revaluation is part of the open balance, afterwards neither
+    line is an open item (on the party's balance, the aged report or the matching of payments)."""
+    reversed_lines = {(line.account_id, line.party_id, line.credit, line.debit): line for line in reversal.lines}
+    for line in entry.lines:
+        if line.party_id is None or line.currency is None or not line.account.reconcilable:
+            continue
+        other = reversed_lines[(line.account_id, line.party_id, line.debit, line.credit)]
+        amount = line.debit or line.credit
+        reconcile_parts(db, [(line, amount, Decimal("0.000")), (other, amount, Decimal("0.000"))], day=reversal.date,
+                        party_id=line.party_id, user_id=user_id)
 

@@ -12,7 +12,7 @@ from core import (
     Column, KontorError, export_response, gettext as _, has_permission, keyset_page, render, require, session as db,
 )
 
-from plugins.accounting.ledger.models import Account
+from plugins.accounting.ledger.models import Account, Period
 from plugins.accounting.permissions import CURRENCY_MANAGE, ENTRY_POST, ENTRY_READ, REPORT_READ, TAX_MANAGE
 from plugins.accounting.tax import services, vat_report as vat
 from plugins.accounting.tax.models import TAX_SCOPES, ExchangeRate, Tax
@@ -281,8 +281,10 @@ def register(bp):
         if fmt in ("csv", "xlsx"):
             columns, rows = vat.export_rows(report)
             return export_response(f"vat-{date_from}-{date_to}", columns, rows, fmt)
+        periods = db.execute(select(Period).where(Period.start_date <= date.today())
+                             .order_by(Period.start_date.desc()).limit(12)).scalars().all()
         html = render("accounting/tax/vat_report.html", "accounting/tax/_vat_report.html", report=report, errors=errors,
-                      args={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()})
+                      args={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()}, periods=periods)
         return html, 422 if errors else 200
 
     @bp.get("/reports/vat/lines")

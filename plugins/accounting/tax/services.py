@@ -13,12 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
 from core import KontorError, NotFound, gettext as _, map_rows, read_csv
 
-from plugins.accounting.ledger.models import Account
+from plugins.accounting.ledger.models import Account, Line
 from plugins.accounting.tax.models import TAX_SCOPES, Currency, ExchangeRate, Tax
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -217,7 +217,7 @@ def parse_rate(value: Any) -> Decimal:
     rate = to_decimal(text_value, "rate")
     if rate <= 0:
         raise KontorError(_("A rate is greater than zero."), field="rate")
-    if rate != rate.quantize(Decimal("1E-8")) or rate > MAX_RATE:
+    if rate > MAX_RATE or rate != rate.quantize(Decimal("1E-8")):
         raise KontorError(_("A rate has at most 8 decimals."), field="rate")
     return rate.quantize(Decimal("1E-8"))
 
@@ -308,7 +308,7 @@ def taxes_for_country(db: Session, country: str) -> list[Tax]:
 
 def get_tax(db: Session, tax_id: int) -> Tax:
     """The tax ``tax_id``, or NotFound."""
-    tax = db.get(Tax, tax_id)
+    tax = db.get(Tax, tax_id) if 0 < tax_id < 2**31 else None
     if tax is None:
         raise NotFound(_("No such tax."))
     return tax
@@ -330,6 +330,12 @@ def _account_id(db: Session, value: Any, field_name: str) -> int | None:
     if not account.postable or not account.active:
         raise KontorError(_("Choose an active account that takes entries."), field=field_name)
     return account.id
+
+
+def tax_is_used(db: Session, tax: Tax) -> bool:
+    """Whether posted or draft entry lines carry ``tax`` (as its amount or its base)."""
+    return db.execute(select(Line.id).where(or_(Line.tax_id == tax.id, Line.tax_base_id == tax.id)).limit(1)
+                      ).first() is not None
 
 
 TAX_FIELDS = ("code", "name", "country", "scope", "rate", "price_included", "reverse_charge",
@@ -386,6 +392,14 @@ def save_tax(db: Session, data: dict[str, Any], tax: Tax | None = None) -> Tax:
     report_code = str(values.get("report_code", tax.report_code if tax else "")).strip()
     if len(report_code) > 20:
         raise KontorError(_("A report code has at most 20 characters."), field="report_code")
+    if not creating and tax_is_used(db, tax):
+        changed = {"rate": rate.quantize(Decimal("0.0001")) != tax.rate, "scope": scope != tax.scope,
+                   "price_included": price_included != tax.price_included,
+                   "reverse_charge": reverse_charge != tax.reverse_charge}
+        for field_name, different in changed.items():
+            if different:
+                raise KontorError(_("This tax is on posted entries: its rate and kind stay as they are. Create a "
+                                    "new tax and deactivate this one."), field=field_name)
     if creating:
         tax = Tax()
         db.add(tax)

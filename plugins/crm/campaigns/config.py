@@ -1,4 +1,5 @@
-"""The campaign settings an admin sets on the module settings page: the SMTP server and links."""
+"""The mail settings an admin sets on the module settings page: the SMTP server campaigns and ticket
+replies go out through, and the address links in campaign mail point to."""
 from sqlalchemy.orm import Session
 
 from core import Setting, lazy_gettext as _l
@@ -7,16 +8,20 @@ from plugins.crm.campaigns.mailer import SECURITY, SmtpConfig
 from plugins.crm.leads.corelinks import setting_values
 
 SETTINGS = [
-    Setting("crm.smtp_host", _l("Campaigns: SMTP server"), "", help=_l("Host name of the mail server campaigns go out through.")),
-    Setting("crm.smtp_port", _l("Campaigns: SMTP port"), "587", type="integer"),
-    Setting("crm.smtp_security", _l("Campaigns: SMTP security"), "starttls", type="choice", choices=SECURITY,
+    Setting("crm.smtp_host", _l("Mail: SMTP server"), "",
+            help=_l("Host name of the mail server campaigns and ticket replies go out through.")),
+    Setting("crm.smtp_port", _l("Mail: SMTP port"), "587", type="integer"),
+    Setting("crm.smtp_security", _l("Mail: SMTP security"), "starttls", type="choice", choices=SECURITY,
             help=_l("starttls (port 587), tls (port 465) or none (a local relay).")),
-    Setting("crm.smtp_username", _l("Campaigns: SMTP user name"), "", help=_l("Leave empty when the server needs no login.")),
-    Setting("crm.smtp_password", _l("Campaigns: SMTP password"), ""),
-    Setting("crm.smtp_sender", _l("Campaigns: sender address"), "", help=_l("The From address, e.g. News <news@example.com>.")),
+    Setting("crm.smtp_username", _l("Mail: SMTP user name"), "",
+            help=_l("Leave empty when the server needs no login.")),
+    Setting("crm.smtp_password", _l("Mail: SMTP password"), ""),
+    Setting("crm.smtp_sender", _l("Mail: sender address"), "",
+            help=_l("The From address, e.g. News <news@example.com>.")),
     Setting("crm.campaign_batch_size", _l("Campaigns: messages per batch"), "50", type="integer"),
     Setting("crm.site_url", _l("Campaigns: address of this Kontor"), "",
-            help=_l("The web address unsubscribe links point to, e.g. https://kontor.example.com (sending from the command line needs it).")),
+            help=_l("The web address unsubscribe links point to, e.g. https://kontor.example.com "
+                    "(sending from the command line needs it).")),
 ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Callable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import utcnow
@@ -36,6 +37,12 @@ def load(db: Session, progress: Callable[[int], None]) -> None:
                                  reason="550 5.1.1 Mailbox unavailable" if failed else "",
                                  sent_at=None if failed else when))
     sent.status, sent.started_at, sent.finished_at = "sent", when, when + timedelta(minutes=3)
+    db.flush()
+    for recipient in db.execute(select(CampaignRecipient).where(CampaignRecipient.campaign_id == sent.id,
+                                                                CampaignRecipient.status == "sent")).scalars():
+        event = services.record_sent(db, sent, recipient)
+        if event is not None:
+            event.created_at = when
     services.create_campaign(db, {"name": "Autumn offer", "segment_id": leads.id,
                                   "subject": "An offer for {{company}}", "body": BODY})
     db.flush()

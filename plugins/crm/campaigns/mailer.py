@@ -70,9 +70,14 @@ class SmtpConfig:
     security: str = "none"
     batch_size: int = 50
 
+    @property
+    def configured(self) -> bool:
+        """Whether a server and a sender are set."""
+        return bool(self.host and self.sender)
+
     def check(self) -> None:
         """Refuse to send before the server and the sender are configured."""
-        if not self.host or not self.sender:
+        if not self.configured:
             raise KontorError(_("Set the SMTP server and the sender address in the module settings first."),
                               field="smtp", status=409)
 
@@ -136,6 +141,14 @@ def deliver(smtp: smtplib.SMTP, config: SmtpConfig, letter: Letter) -> str:
     if refused:
         return "; ".join(_describe_reply(code, text) for code, text in refused.values())
     return ""
+
+
+def close(smtp: smtplib.SMTP) -> None:
+    """End an SMTP session politely; a server that hung up first needs nothing more."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
 
 
 def _describe_reply(code: int, text: bytes | str) -> str:

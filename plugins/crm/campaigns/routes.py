@@ -85,9 +85,9 @@ def _campaign_form(campaign: Campaign | None, values: dict, errors: dict, status
 def _detail(campaign: Campaign, errors: dict | None = None, test_address: str = "", status: int = 200):
     status_filter = request.args.get("recipient_status", "")
     status_filter = status_filter if status_filter in RECIPIENT_STATUSES else ""
-    after = request.args.get("after_id", "")
+    after = request.args.get("after_id", "")[:9]
     recipients = services.recipients(db, campaign, status=status_filter,
-                                      after_id=int(after) if after.isdigit() and len(after) < 10 else 0,
+                                      after_id=int(after) if after.isascii() and after.isdigit() else 0,
                                       limit=RECIPIENTS_PAGE + 1)
     return render("crm/campaigns/campaign.html", "crm/campaigns/_campaign.html", campaign=campaign,
                   progress=services.progress(db, campaign), recipients=recipients[:RECIPIENTS_PAGE],
@@ -99,9 +99,9 @@ def _detail(campaign: Campaign, errors: dict | None = None, test_address: str = 
                   can_send=has_permission(CAMPAIGN_SEND), title=campaign.name), status
 
 
-def _progress(campaign: Campaign, error: str = ""):
+def _progress(campaign: Campaign, error: str = "", finished_now: bool = False):
     return render("crm/campaigns/_progress.html", campaign=campaign, progress=services.progress(db, campaign),
-                  can_send=has_permission(CAMPAIGN_SEND), error=error)
+                  can_send=has_permission(CAMPAIGN_SEND), error=error, finished_now=finished_now)
 
 
 def _segment_values(form) -> dict:
@@ -243,13 +243,14 @@ def register(bp) -> None:
     @require(CAMPAIGN_SEND)
     def campaign_send_batch(campaign_id: int):
         campaign = _campaign(campaign_id)
-        error = ""
+        was_sending, error = campaign.status == "sending", ""
         try:
             services.send_batch(db, campaign, config.smtp_config(db), secret=_secret(), base_url=_base_url())
         except KontorError as exc:
             db.rollback()
             error = exc.message
-        return _progress(_campaign(campaign_id), error)
+        campaign = _campaign(campaign_id)
+        return _progress(campaign, error, finished_now=was_sending and campaign.status == "sent")
 
     @bp.get("/campaigns/<int:campaign_id>/progress")
     @require(CAMPAIGN_READ)

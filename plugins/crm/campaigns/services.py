@@ -501,12 +501,9 @@ def _mail(db: Session, campaign: Campaign, ids: list[int], config: mailer.SmtpCo
             recipient.reason = reason
             recipient.sent_at = None if reason else now
             if not reason:
-                _timeline(db, campaign, recipient)
+                record_sent(db, campaign, recipient)
     finally:
-        try:
-            smtp.quit()
-        except Exception:  # the server hung up first: nothing left to close
-            pass
+        mailer.close(smtp)
     db.flush()
 
 
@@ -543,24 +540,22 @@ def send_test(db: Session, campaign: Campaign, address: str, config: mailer.Smtp
     try:
         reason = mailer.deliver(smtp, config, letter)
     finally:
-        try:
-            smtp.quit()
-        except Exception:  # the server hung up first: nothing left to close
-            pass
+        mailer.close(smtp)
     if reason:
         raise KontorError(_("The mail server refused the test message: %(reason)s", reason=reason),
                           field="test_address", status=502)
 
 
-def _timeline(db: Session, campaign: Campaign, recipient: CampaignRecipient) -> None:
+def record_sent(db: Session, campaign: Campaign, recipient: CampaignRecipient):
+    """Note on the recipient's party or lead timeline that the campaign reached them (the event, if any)."""
     if recipient.party_id is None and recipient.lead_id is None:
-        return
+        return None
     from plugins.crm import timeline
 
-    timeline.record(db, "campaign", title=_("Campaign sent: %(name)s", name=campaign.name),
-                    body=mailer.fill(campaign.subject, {"name": recipient.name, "company": recipient.company,
-                                                         "unsubscribe_url": ""}),
-                    party_id=recipient.party_id, lead_id=recipient.lead_id, campaign_id=campaign.id)
+    return timeline.record(db, "campaign", title=_("Campaign sent: %(name)s", name=campaign.name),
+                           body=mailer.fill(campaign.subject, {"name": recipient.name, "company": recipient.company,
+                                                                "unsubscribe_url": ""}),
+                           party_id=recipient.party_id, lead_id=recipient.lead_id, campaign_id=campaign.id)
 
 
 def recipients(db: Session, campaign: Campaign, *, status: str = "", after_id: int = 0,

@@ -78,9 +78,9 @@ def register(api) -> None:
     @documented("Qualify a lead into an opportunity for a new or an existing party", body=ConvertSchema,
                 response=ConversionSchema, status=201)
     def api_lead_convert(lead_id: int):
+        lead = _lead(lead_id)
         if not has_permission(OPPORTUNITY_WRITE):
             raise ApiError(403, "Forbidden", "Qualifying a lead opens an opportunity, which you may not do.")
-        lead = _lead(lead_id)
         data = load_body(ConvertSchema())
         try:
             opportunity, party = services.convert_lead(db, lead, user=current_user, **data)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from marshmallow import ValidationError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from core import CsvFile, KontorError, NotFound, gettext as _, lazy_gettext as _l, map_rows, read_csv, utcnow
@@ -155,8 +155,7 @@ class _Known:
 
     def check_and_add(self, line: int, clean: dict[str, Any]) -> list[str]:
         """What ``clean`` looks like a duplicate of; then it is remembered for later rows."""
-        email, vat_id = clean["email"].casefold(), clean["vat_id"]
-        key = normalise_name(clean["company_name"] or clean["name"])
+        email, vat_id, key = clean["email"].casefold(), clean["vat_id"], clean["match_key"]
         found = []
         if email and email in self.emails:
             found.append(_("same email as %(other)s", other=self.emails[email]))
@@ -202,6 +201,7 @@ def check_rows(db: Session, rows: list[tuple[int, dict[str, str]]], *, user) -> 
             check.problems.extend(problems)
             continue
         clean["owner_id"] = owner_id
+        clean["match_key"] = normalise_name(clean["company_name"] or clean["name"])[:200]
         duplicates = known.check_and_add(line, clean)
         if duplicates:
             check.duplicates[line] = duplicates
@@ -251,16 +251,19 @@ def _insert_chunk(db: Session, chunk: list[tuple[int, dict[str, Any]]], default_
                                            "notes")}
         value.update(owner_id=row["owner_id"] or default_owner, created_at=now, updated_at=now,
                      disqualify_reason="", campaign_id=None, party_id=None, merged_into_id=None, converted_at=None,
-                     **derived_columns(row["name"], row["company_name"], row["email"], row["vat_id"]))
+                     **derived_columns(row["name"], row["company_name"], row["email"],
+                                       match_key=row.get("match_key")))
         values.append(value)
-    ids = list(db.execute(insert(Lead.__table__).returning(Lead.__table__.c.id, sort_by_parameter_order=True),
-                          values).scalars())
+    ids = _reserve_ids(db, len(values))
+    for pk, value in zip(ids, values):
+        value["id"] = pk
+    db.execute(insert(Lead.__table__), values)
     links = [{"lead_id": pk, "tag_id": tag_ids[name.casefold()]}
              for pk, (_line, row) in zip(ids, chunk) for name in row["tags"]]
     if links:
         db.execute(insert(lead_tags), links)
     # a bulk insert bypasses the ORM flush the audit log listens to: write the same records here
-    audited = [key for key in values[0] if key not in Lead.__audit_exclude__]
+    audited = [key for key in values[0] if key not in Lead.__audit_exclude__ and key != "id"]
     write_records(db, [
         {"action": "insert", "module": "crm", "table_name": "crm_lead", "record_id": pk,
          "changes": {**{key: [None, value[key]] for key in audited},
@@ -268,6 +271,16 @@ def _insert_chunk(db: Session, chunk: list[tuple[int, dict[str, Any]]], default_
         for pk, value, (_line, row) in zip(ids, values, chunk)
     ])
     return len(ids)
+
+
+def _reserve_ids(db: Session, count: int) -> list[int]:
+    """``count`` new lead ids, taken before the insert so that it is one plain executemany."""
+    if db.get_bind().dialect.name == "postgresql":
+        stmt = text("SELECT nextval(pg_get_serial_sequence('crm_lead', 'id')) FROM generate_series(1, :n)")
+        return sorted(db.execute(stmt, {"n": count}).scalars())
+    # SQLite: the write lock is held from here to the insert, so max(id) cannot move meanwhile
+    start = db.execute(select(func.coalesce(func.max(Lead.id), 0))).scalar_one() + 1
+    return list(range(start, start + count))
 
 
 # -- The uploaded file between the steps of the import pages --

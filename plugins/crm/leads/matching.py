@@ -9,8 +9,9 @@ from typing import Any
 
 #: How alike two normalised names must be (difflib ratio) to count as possibly the same.
 SIMILARITY = 0.85
-# Names that alike share well over half their two-letter pieces; fewer rules a pair out early.
-GRAM_SHARE = 0.5
+# Names that alike (ratio 0.85) share about two thirds of their two-letter pieces or more; fewer
+# rules a pair out before difflib is asked.
+GRAM_SHARE = 0.6
 
 # Legal-form suffixes, as token sequences after punctuation is dropped ("Sp. z o.o." → sp z o o).
 LEGAL_SUFFIXES = sorted({
@@ -76,12 +77,13 @@ def bigrams(key: str) -> frozenset[str]:
     return frozenset(key[i:i + 2] for i in range(len(key) - 1))
 
 
-def derived_columns(name: str, company_name: str, email: str, vat_id: str) -> dict[str, str]:
-    """A lead's derived columns: sort key, duplicate-check keys and search text."""
+def derived_columns(name: str, company_name: str, email: str, match_key: str | None = None) -> dict[str, str]:
+    """A lead's derived columns: sort key, duplicate-check keys and search text (``match_key`` when
+    it was computed already)."""
     return {
         "name_key": (name or "").casefold(),
         "email_key": (email or "").strip().casefold(),
-        "match_key": normalise_name(company_name or name)[:200],
+        "match_key": normalise_name(company_name or name)[:200] if match_key is None else match_key,
         "search_text": " ".join(p for p in (name, company_name, email) if p).casefold(),
     }
 
@@ -94,7 +96,7 @@ class NameIndex:
     two-letter pieces in common are passed over before difflib is asked.
     """
 
-    budget = 500
+    budget = 100
 
     def __init__(self):
         self._exact: dict[str, list[Any]] = {}
@@ -130,6 +132,8 @@ class NameIndex:
                 budget -= 1
                 if budget < 0:
                     return None
+                if 2 * min(len(key), len(other)) < SIMILARITY * (len(key) + len(other)):
+                    continue
                 other_grams = self._grams[other]
                 if 2 * len(grams & other_grams) < GRAM_SHARE * (len(grams) + len(other_grams)):
                     continue

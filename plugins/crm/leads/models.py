@@ -119,5 +119,5 @@ class LeadUpload(Base):
 def _keep_derived(_mapper, _connection, lead: Lead) -> None:
     from plugins.crm.leads.matching import derived_columns
 
-    for key, value in derived_columns(lead.name, lead.company_name, lead.email, lead.vat_id).items():
+    for key, value in derived_columns(lead.name, lead.company_name, lead.email).items():
         setattr(lead, key, value)

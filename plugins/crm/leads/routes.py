@@ -127,9 +127,12 @@ def register(bp) -> None:
                       lead_url=lambda lead: url_for("crm.lead", lead_id=lead.id),
                       can_write=has_permission(LEAD_WRITE), can_import=has_permission(LEAD_IMPORT))
 
-    @bp.get("/leads/export.<any(csv, xlsx):fmt>")
+    @bp.get("/leads/export")
     @require(LEAD_READ)
-    def leads_export(fmt: str):
+    def leads_export():
+        fmt = request.args.get("format", "csv")
+        if fmt not in ("csv", "xlsx"):
+            abort(404)
         args = _list_args()
         args.pop("after"), args.pop("limit")
         columns = [("id", _("Id")), ("name", _("Name")), ("company_name", _("Company")), ("email", _("Email")),
@@ -197,9 +200,9 @@ def register(bp) -> None:
     @bp.route("/leads/<int:lead_id>/qualify", methods=["GET", "POST"])
     @require(LEAD_WRITE)
     def lead_qualify(lead_id: int):
-        if not has_permission(OPPORTUNITY_WRITE):
-            abort(403)
         lead = _lead(lead_id)
+        if not has_permission(OPPORTUNITY_WRITE):  # qualifying opens an opportunity
+            abort(403)
         values = request.form.to_dict() if request.method == "POST" else {
             "party_choice": "new", "title": lead.company_name or lead.name}
         if request.method == "GET":

@@ -12,6 +12,7 @@ from core import (Column, KontorError, NotFound, gettext as _, has_permission, k
                   render, require, session as db)
 
 from plugins.crm import permissions as p
+from plugins.crm.access import may_see
 from plugins.crm.pipeline import services
 from plugins.crm.pipeline.models import Opportunity
 from plugins.crm.web import charts, export_response, parse_amount, party_options, wants_htmx
@@ -120,9 +121,19 @@ def _form(opportunity: Opportunity | None, values: dict, errors: dict, status: i
     return html, status
 
 
+def _card_context(filters) -> dict:
+    """What every card of a board needs, computed once per page rather than once per card."""
+    from flask_wtf.csrf import generate_csrf
+
+    return {"filters": filters, "filter_args": filters.as_args(), "stage_choices": board_stage_choices(),
+            "board_url": url_for("crm.board", **filters.as_args()), "token": generate_csrf(),
+            "can_write": has_permission(p.OPPORTUNITY_WRITE),
+            "labels": {"move": _("Move"), "lost": _("Lost reason"), "lost_hint": _("Lost reason (when lost)"),
+                       "stage_of": _("Stage of %(title)s", title="__TITLE__")}}
+
+
 def _column_context(columns, filters):
-    return {"columns": columns, "filters": filters, "stage_choices": board_stage_choices(),
-            "can_write": has_permission(p.OPPORTUNITY_WRITE), "per_column": PER_COLUMN}
+    return {"columns": columns, "per_column": PER_COLUMN, **_card_context(filters)}
 
 
 def register(bp):
@@ -150,8 +161,7 @@ def register(bp):
             abort(404)
         after = services.int_or_none(request.args.get("after"))
         cards, more = services.column_cards(db, stage.id, filters, current_user, after=after, limit=PER_COLUMN)
-        return render("crm/pipeline/_cards.html", cards=cards, more=more, stage=stage, filters=filters,
-                      stage_choices=board_stage_choices(), can_write=has_permission(p.OPPORTUNITY_WRITE))
+        return render("crm/pipeline/_cards.html", cards=cards, more=more, stage=stage, **_card_context(filters))
 
     @bp.post("/opportunities/<int:opportunity_id>/stage")
     @require(p.OPPORTUNITY_WRITE)
@@ -283,6 +293,8 @@ def register(bp):
             db.rollback()
             return _form(found, values, exc.as_errors(), 422)
         flash(_("%(title)s is saved.", title=found.title), "success")
+        if not may_see(found, "opportunity", user=current_user):  # handed over to another salesperson
+            return redirect(url_for("crm.board"), 303)
         return redirect(url_for("crm.opportunity", opportunity_id=found.id), 303)
 
     # -- Stages --
@@ -370,9 +382,7 @@ def register(bp):
     @require(p.OPPORTUNITY_READ)
     def funnel_widget():
         data = services.forecast(db, services.Filters(), current_user)
-        chart = charts()
-        svg = chart.funnel_chart([(s["stage"], s["count"]) for s in data["funnel"]], title=_("Pipeline by stage")) \
-            if chart is not None and hasattr(chart, "funnel_chart") else None
+        svg = charts().funnel_chart([(s["stage"], s["count"]) for s in data["funnel"]], title=_("Pipeline by stage"))
         return render("crm/pipeline/_funnel_widget.html", funnel=data["funnel"], svg=svg)
 
 
@@ -391,8 +401,6 @@ def _safe_next() -> str | None:
 def _forecast_charts(data: dict) -> dict:
     """Bar charts of the weighted pipeline by month and by owner, per currency, and won/lost by month."""
     chart = charts()
-    if chart is None or not hasattr(chart, "bar_chart"):
-        return {}
     found = {}
     currencies = sorted({row["currency"] for row in data["by_month"]})
     for currency in currencies:
@@ -416,7 +424,7 @@ def _forecast_charts(data: dict) -> dict:
         found["won-lost"] = chart.bar_chart(months, [(_("Won"), [won[m] for m in months]),
                                                      (_("Lost"), [lost[m] for m in months])],
                                             title=_("Won and lost by month"))
-    if data["funnel"] and hasattr(chart, "funnel_chart"):
+    if data["funnel"]:
         found["funnel"] = chart.funnel_chart([(s["stage"], s["count"]) for s in data["funnel"]],
                                              title=_("Pipeline by stage"))
     return found

@@ -9,7 +9,7 @@ from typing import Any
 
 from babel.numbers import list_currencies
 from sqlalchemy import func, inspect as sa_inspect, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from core import KontorError, NotFound, gettext as _, hooks, utcnow
 
@@ -508,6 +508,12 @@ class Column:
     more: bool = False
 
 
+def card_load_options():
+    """What a card shows and nothing more: the party and owner rows, without their tags and roles."""
+    return (defaultload(Opportunity.party).lazyload(party_model().tags),
+            defaultload(Opportunity.owner).lazyload(user_model().roles))
+
+
 def column_totals(db: Session, filters: Filters, user=None) -> dict[int, tuple[int, dict[str, Decimal]]]:
     """Per stage id: (count, {currency: Σ expected revenue}), aggregated in SQL."""
     query = opportunities_query(filters, user, entity=(Opportunity.stage_id, Opportunity.currency,
@@ -528,7 +534,8 @@ def column_cards(db: Session, stage_id: int, filters: Filters, user=None, *, aft
     query = opportunities_query(filters, user).where(Opportunity.stage_id == stage_id)
     if after:
         query = query.where(Opportunity.id < after)
-    rows = list(db.execute(query.order_by(Opportunity.id.desc()).limit(limit + 1)).unique().scalars())
+    query = query.options(*card_load_options()).order_by(Opportunity.id.desc()).limit(limit + 1)
+    rows = list(db.execute(query).unique().scalars())
     return rows[:limit], len(rows) > limit
 
 

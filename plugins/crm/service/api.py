@@ -4,6 +4,7 @@ from flask_login import current_user
 from core import (ApiError, KontorError, documented, json_response, load_body, load_query, require,
                   session as db, utcnow)
 
+from plugins.crm.campaigns import config as mail_config
 from plugins.crm.permissions import TICKET_READ, TICKET_WRITE
 from plugins.crm.service import services
 from plugins.crm.service.schemas import (TicketInputSchema, TicketQuerySchema, TicketReplySchema, TicketSchema,
@@ -103,4 +104,8 @@ def register(api) -> None:
             db.commit()
         except KontorError as exc:
             raise _refused(exc) from None
+        smtp = mail_config.smtp_config(db)
+        if message.is_reply and smtp.configured:
+            services.email_reply(db, message, smtp)
+            db.commit()
         return json_response(TicketMessageSchema().dump(message), 201)

@@ -28,13 +28,15 @@ REPLIES = [
 NOTES = ["Checked with the warehouse: the pallet was damaged in transit.", "Customer is a key account: call back."]
 #: (status, hours ago created, priority, replied) — a mix on time, about to breach and breached.
 PLAN = [
-    ("new", 1, "urgent", False), ("new", 30, "high", False), ("new", 3, "normal", False), ("new", 50, "normal", False),
-    ("new", 0.5, "low", False), ("open", 6, "high", True), ("open", 60, "high", True), ("open", 20, "normal", True),
-    ("open", 130, "normal", True), ("open", 10, "urgent", True), ("open", 2, "low", True), ("waiting", 40, "normal", True),
+    ("new", 1, "urgent", False), ("new", 30, "high", False), ("new", 3, "normal", False),
+    ("new", 50, "normal", False), ("new", 0.5, "low", False), ("open", 6, "high", True),
+    ("open", 60, "high", True), ("open", 20, "normal", True), ("open", 130, "normal", True),
+    ("open", 10, "urgent", True), ("open", 2, "low", True), ("waiting", 40, "normal", True),
     ("waiting", 100, "low", True), ("waiting", 5, "high", True), ("resolved", 70, "normal", True),
     ("resolved", 30, "high", True), ("resolved", 200, "low", True), ("resolved", 12, "urgent", True),
     ("closed", 300, "normal", True), ("closed", 400, "low", True), ("closed", 150, "high", True),
-    ("closed", 90, "normal", True), ("open", 7, "urgent", True), ("new", 9, "urgent", False), ("waiting", 26, "normal", True),
+    ("closed", 90, "normal", True), ("open", 7, "urgent", True), ("new", 9, "urgent", False),
+    ("waiting", 26, "normal", True),
 ]
 
 

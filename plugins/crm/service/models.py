@@ -95,6 +95,9 @@ class TicketMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # a reply is emailed to the customer when mail is set up: where it went, or why it did not
+    emailed_to: Mapped[str] = mapped_column(String(254), default="")
+    email_error: Mapped[str] = mapped_column(String(500), default="")
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
     author = relationship("User", lazy="joined")

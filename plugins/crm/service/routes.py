@@ -8,6 +8,7 @@ from markupsafe import Markup
 from core import (Column, KontorError, NotFound, export_response, gettext as _, has_permission,
                   lazy_gettext as _l, render, require, session as db, utcnow)
 
+from plugins.crm.campaigns import config as mail_config
 from plugins.crm.leads.corelinks import Party, search_parties
 from plugins.crm.permissions import SLA_MANAGE, TICKET_READ, TICKET_WRITE
 from plugins.crm.service import services
@@ -20,10 +21,10 @@ COLUMNS = [
     Column("party", _l("Customer")),
     Column("priority", _l("Priority"), sort="priority"),
     Column("status", _l("Status"), sort="status"),
+    Column("sla", _l("SLA")),
+    Column("resolution_due", _l("Resolution due"), sort="due", format="datetime"),
     Column("assignee", _l("Assignee")),
     Column("created_at", _l("Created"), sort="created", format="datetime"),
-    Column("resolution_due", _l("Resolution due"), sort="due", format="datetime"),
-    Column("sla", _l("SLA")),
 ]
 EXPORT_COLUMNS = [
     ("number", _l("Number")), ("subject", _l("Subject")), ("party", _l("Customer")), ("contact", _l("Contact")),
@@ -59,7 +60,7 @@ def _filters() -> services.TicketFilters:
     return services.TicketFilters(q=args.get("q", "")[:200], status=args.get("status", "")[:20],
                                   priority=args.get("priority", "")[:20], assignee=args.get("assignee", "")[:20],
                                   sla=args.get("sla", "")[:20],
-                                  party_id=int(party_id) if party_id.isdigit() and len(party_id) < 10 else None)
+                                  party_id=_record_id(party_id))
 
 
 def _row(ticket: Ticket, now) -> dict:
@@ -93,17 +94,28 @@ def _choices() -> dict:
     }
 
 
+def _record_id(value) -> int | None:
+    """The record id a query or form value gives, or None (text, or a number beyond any id)."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and int(text) <= 2**31 - 1 else None
+
+
+def _party_of(value) -> Party | None:
+    """The party a form value names, or None."""
+    party_id = _record_id(value)
+    return db.get(Party, party_id) if party_id else None
+
+
 def _party_options(selected, q: str = "") -> list[tuple[str, str]]:
     found = search_parties(db, q, limit=50)
-    if selected and str(selected).isdigit():
-        chosen = db.get(Party, int(selected))
-        if chosen is not None and chosen not in found:
-            found.insert(0, chosen)
+    chosen = _party_of(selected)
+    if chosen is not None and chosen not in found:
+        found.insert(0, chosen)
     return [("", "—")] + [(str(p.id), p.name) for p in found]
 
 
 def _contact_options(party_id) -> list[tuple[str, str]]:
-    party = db.get(Party, int(party_id)) if str(party_id or "").isdigit() and len(str(party_id)) < 10 else None
+    party = _party_of(party_id)
     if party is None:
         return [("", "—")]
     people = [party] if party.kind == "person" else services.people_of(db, party)
@@ -126,6 +138,14 @@ def _detail(ticket: Ticket, errors: dict | None = None, reply: dict | None = Non
                   transitions=[(s, _transition_label(ticket.status, s)) for s in services.TRANSITIONS[ticket.status]],
                   conversation=services.messages(ticket), errors=errors or {}, reply=reply or {"kind": "reply"},
                   can_write=can_write, title=f"{ticket.number} {ticket.subject}"), status
+
+
+def _email(message) -> None:
+    """Email a reply to the customer when mail is set up (the reply is saved either way)."""
+    smtp = mail_config.smtp_config(db)
+    if message.is_reply and smtp.configured:
+        services.email_reply(db, message, smtp)
+        db.commit()
 
 
 def _transition_label(current: str, target: str) -> str:
@@ -233,11 +253,12 @@ def register(bp) -> None:
         ticket = _ticket(ticket_id)
         reply = {"kind": request.form.get("kind", "reply"), "body": request.form.get("body", "")}
         try:
-            services.add_message(db, ticket, reply["kind"], reply["body"], user_id=current_user.id)
+            message = services.add_message(db, ticket, reply["kind"], reply["body"], user_id=current_user.id)
             db.commit()
         except KontorError as exc:
             db.rollback()
             return _detail(_ticket(ticket_id), exc.as_errors(), reply, 422)
+        _email(message)
         if request.headers.get("HX-Request"):
             return _detail(ticket)
         return redirect(url_for("crm.ticket", ticket_id=ticket.id) + "#conversation", 303)

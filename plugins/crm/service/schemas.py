@@ -16,6 +16,8 @@ class TicketMessageSchema(Schema):
     body = fields.String(dump_only=True)
     author_id = fields.Integer(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+    emailed_to = fields.String(dump_only=True)
+    email_error = fields.String(dump_only=True)
 
 
 class TicketSchema(Schema):

@@ -312,7 +312,7 @@ def create_ticket(db: Session, data: dict, *, user_id: int | None = None, now: d
     ticket.number = f"T-{ticket.id:06d}"
     db.flush()
     _timeline(db, ticket, _("Ticket %(number)s opened: %(subject)s", number=ticket.number, subject=ticket.subject),
-              ticket.description, user_id)
+              ticket.description, user_id, now)
     return ticket
 
 
@@ -355,7 +355,7 @@ def change_status(db: Session, ticket: Ticket, status: str, *, user_id: int | No
     db.flush()
     title = (_("Ticket %(number)s reopened", number=ticket.number) if previous in ("resolved", "closed")
              else _("Ticket %(number)s is %(status)s", number=ticket.number, status=status_label(status).lower()))
-    _timeline(db, ticket, title, "", user_id)
+    _timeline(db, ticket, title, "", user_id, now)
     if status == "resolved":
         hooks().crm_ticket_resolved(ticket=ticket, session=db)
     return ticket
@@ -385,11 +385,41 @@ def add_message(db: Session, ticket: Ticket, kind: str, body: str, *, user_id: i
             ticket.first_response_at = now
         if ticket.status == "new":
             ticket.status = "open"
-        _timeline(db, ticket, _("Reply on ticket %(number)s", number=ticket.number), body, user_id, kind="reply")
+        _timeline(db, ticket, _("Reply on ticket %(number)s", number=ticket.number), body, user_id, now,
+                  kind="reply")
     ticket.updated_at = now
     db.flush()
     db.refresh(ticket, ["messages"])
     return message
+
+
+def email_reply(db: Session, message: TicketMessage, smtp_config) -> bool:
+    """Email a reply to the ticket's customer through ``smtp_config`` (a campaigns SmtpConfig).
+
+    Records where it went, or why it did not go, on the message; returns whether it was sent. A
+    reply that cannot be emailed is kept all the same: the agent sees why and can answer otherwise.
+    """
+    from plugins.crm.campaigns import mailer
+
+    ticket = message.ticket
+    address = ticket.reply_address
+    if not message.is_reply or not address:
+        return False
+    letter = mailer.Letter(to_email=address, to_name=ticket.contact.name if ticket.contact else "",
+                           subject=f"[{ticket.number}] {ticket.subject}", body=message.body, unsubscribe_url="")
+    try:
+        smtp = mailer.connect(smtp_config)
+    except KontorError as exc:
+        message.email_error = exc.message[:500]
+        db.flush()
+        return False
+    try:
+        reason = mailer.deliver(smtp, smtp_config, letter)
+    finally:
+        mailer.close(smtp)
+    message.emailed_to, message.email_error = ("", reason) if reason else (address, "")
+    db.flush()
+    return not reason
 
 
 def messages(ticket: Ticket, *, include_notes: bool = True) -> list[TicketMessage]:
@@ -397,10 +427,13 @@ def messages(ticket: Ticket, *, include_notes: bool = True) -> list[TicketMessag
     return [m for m in ticket.messages if include_notes or m.is_reply]
 
 
-def _timeline(db: Session, ticket: Ticket, title: str, body: str, user_id: int | None, kind: str = "ticket") -> None:
+def _timeline(db: Session, ticket: Ticket, title: str, body: str, user_id: int | None, at: datetime,
+              kind: str = "ticket") -> None:
     from plugins.crm import timeline
 
-    timeline.record(db, kind, title=title, body=body, party_id=ticket.party_id, ticket_id=ticket.id, user_id=user_id)
+    event = timeline.record(db, kind, title=title, body=body, party_id=ticket.party_id, ticket_id=ticket.id,
+                            user_id=user_id)
+    event.created_at = at  # the moment of the act, which callers may give (an import, the demo)
 
 
 # -- lists --
@@ -448,7 +481,7 @@ def tickets_query(filters: TicketFilters, *, user_id: int | None = None, now: da
         stmt = stmt.where(Ticket.assignee_id == user_id) if user_id else stmt.where(false())
     elif filters.assignee == "none":
         stmt = stmt.where(Ticket.assignee_id.is_(None))
-    elif filters.assignee.isdigit():
+    elif filters.assignee.isascii() and filters.assignee.isdigit() and len(filters.assignee) < 10:
         stmt = stmt.where(Ticket.assignee_id == int(filters.assignee))
     if filters.sla == "breached":
         stmt = stmt.where(breached_condition(now))

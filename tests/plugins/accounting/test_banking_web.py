@@ -245,5 +245,25 @@ def test_party_page_shows_the_payments_panel(admin_client, api, app, books):
     api.post("/api/v1/accounting/payments", json={"party_id": books["alfa"], "amount": "1250.00", "currency": "DKK",
                                                   "date": "2026-03-10",
                                                   "allocations": [{"invoice": books["sale"], "amount": "1250.00"}]})
-    html = admin_client.get(f"/parties/{books['alfa']}").get_data(as_text=True)
+    page = admin_client.get(f"/parties/{books['alfa']}").get_data(as_text=True)
+    assert f"/accounting/payments/party/{books['alfa']}/panel" in page
+    html = admin_client.htmx("GET", f"/accounting/payments/party/{books['alfa']}/panel").get_data(as_text=True)
     assert "Open items and reconciliation" in html and "BNK/2026/" in html
+
+
+def _banking_schemas():
+    import inspect
+
+    from marshmallow import Schema
+
+    from plugins.accounting.banking import schemas
+
+    return [cls for _name, cls in inspect.getmembers(schemas, inspect.isclass)
+            if issubclass(cls, Schema) and cls.__module__ == schemas.__name__]
+
+
+@pytest.mark.parametrize("schema", _banking_schemas(), ids=lambda cls: cls.__name__)
+def test_schemas_round_trip(schema):
+    from tests.contract import round_trip
+
+    round_trip(schema)

@@ -156,3 +156,15 @@ def test_currencies_api(api):
     assert changed.status_code == 200 and changed.get_json()["digits"] == 0
     assert api.patch("/api/v1/accounting/currencies/QQQ", json={"active": True}).status_code == 404
     assert api.patch("/api/v1/accounting/currencies/DKK", json={"active": False}).status_code == 422
+
+
+def test_demo_rates_cover_the_past_year_for_every_active_currency(db):
+    from plugins.accounting.tax import demo
+
+    added = []
+    demo.load(db, lambda n=1: added.append(n), today=date(2026, 11, 24))
+    active = db.execute(select(func.count()).select_from(Currency).where(Currency.active.is_(True))).scalar_one()
+    assert count_rates(db) == len(added) == (active - 1) * 14  # 13 month starts and today, not for DKK
+    assert D("7.2") < services.rate_on(db, "EUR", date(2026, 11, 24)) < D("7.7")
+    demo.load(db, lambda n=1: added.append(n), today=date(2026, 11, 24))
+    assert count_rates(db) == len(added)  # a second run adds nothing

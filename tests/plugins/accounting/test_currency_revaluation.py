@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from core import KontorError
 from core.parties.services import create_party
-from plugins.accounting.banking.services import reconcile_lines
+from plugins.accounting.banking.services import open_items, reconcile_lines
 from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger import years
 from plugins.accounting.ledger.models import Account, Entry
@@ -90,6 +90,17 @@ def test_revaluation_posts_the_differences_and_reverses_them(db, books):
     codes = dict(db.execute(select(Account.code, Account.id)).all())
     # 8100 also holds the 2.00 realised on the payment (2,982.00 paid for 2,980.00 of the invoice)
     assert balances[codes["8100"]] == D("-12.00") and balances[codes["8200"]] == D("50.00")
+
+
+def test_the_revaluation_is_open_at_period_end_and_settled_by_its_reversal(db, books):
+    alfa = books["alfa"].id
+    revalue(db, date(2026, 1, 31))
+    at_end = open_items(db, party_id=alfa, on=date(2026, 1, 31))
+    assert sorted((item["open"], item["open_currency"]) for item in at_end) == [(D("6.00"), D("0.000")),
+                                                                                 (D("4470.00"), D("600.000"))]
+    after = open_items(db, party_id=alfa, on=date(2026, 2, 1))
+    assert [(item["open"], item["open_currency"]) for item in after] == [(D("4470.00"), D("600.000"))]
+    assert open_items(db, party_id=books["beta"].id, account_kind="payable")[0]["open"] == D("-3400.00")
 
 
 def test_revaluing_the_same_day_again_posts_nothing(db, books):

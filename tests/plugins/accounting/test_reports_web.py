@@ -63,6 +63,10 @@ def test_trial_balance_page_drills_down_to_the_ledger(admin_client, books):
     assert ledger_page.status_code == 200
     ledger_html = ledger_page.get_data(as_text=True)
     assert "10,000.00" in ledger_html and "8,000.00" in ledger_html and "11,250.00" in ledger_html
+    entries = links(ledger_html, r"/accounting/entries/\d+$")
+    assert len(entries) == 3  # the salaries, their reversal and the payment
+    entry_page = admin_client.get(entries[0])
+    assert entry_page.status_code == 200 and "GEN/2026/" in entry_page.get_data(as_text=True)
 
 
 def test_trial_balance_rolled_up_page(admin_client, books):

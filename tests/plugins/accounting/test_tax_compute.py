@@ -129,3 +129,5 @@ def test_amounts_are_exact_decimals_to_the_minor_unit(quantity, price, discount,
     for tax_line, tax in zip(result.tax_lines, line_taxes):
         exact = tax_line.base * tax.rate / 100
         assert abs(tax_line.amount - exact) <= D(1).scaleb(-digits) * len(line_taxes)
+    mirrored = compute_line(-quantity, price, discount, line_taxes, digits)  # a credit note mirrors its invoice
+    assert (mirrored.net, mirrored.tax, mirrored.total) == (-result.net, -result.tax, -result.total)

@@ -106,6 +106,7 @@ def test_page_drill_down_and_exports(admin_client, books):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "DK-PRC25" in html and "rubrik_a_varer" in html
+    assert 'class="period-links"' in html  # one click to each recent period
     lines = admin_client.get(f"/accounting/reports/vat/lines?tax={books['DK-S25']}&kind=tax&date_from=2026-02-01"
                              "&date_to=2026-02-28")
     text = lines.get_data(as_text=True)

@@ -93,3 +93,25 @@ def test_a_viewer_reads_the_vat_report_but_not_the_tax_settings(app, client):
     assert client.get("/accounting/taxes").status_code == 403
     assert client.get("/accounting/rates").status_code == 403
     assert client.post_form("/accounting/revalue", {"date": "2026-01-31"}).status_code == 403
+
+
+def test_a_tax_on_entries_keeps_its_rate_and_kind(admin_client, db):
+    from datetime import date
+
+    from plugins.accounting.ledger import services as ledger
+    from plugins.accounting.ledger import years
+
+    years.ensure_years(db, date(2026, 1, 1))
+    tax = tax_by_code(db, "DK-S25")
+    ledger.create_and_post(db, journal="SAL", date=date(2026, 5, 1), lines=[
+        {"account": "1200", "debit": "125.00"}, {"account": "4000", "credit": "100.00", "tax_base_id": tax.id},
+        {"account": "2200", "credit": "25.00", "tax_id": tax.id}])
+    db.commit()
+    form = {"code": "DK-S25", "name": "Salgsmoms", "scope": "sale", "rate": "22", "collected_account": "2200",
+            "report_code": "salgsmoms", "active": "1"}
+    refused = admin_client.post_form(f"/accounting/taxes/{tax.id}", form)
+    assert refused.status_code == 422 and 'id="e-rate"' in refused.get_data(as_text=True)
+    renamed = admin_client.post_form(f"/accounting/taxes/{tax.id}", {**form, "rate": "25"})
+    assert renamed.status_code == 302
+    tax = tax_by_code(db, "DK-S25")
+    assert (tax.name, tax.rate) == ("Salgsmoms", Decimal("25.0000"))

@@ -280,7 +280,8 @@ def test_a_message_without_the_link_gets_one_appended(db, smtp_server):
     db.commit()
     send_all(db, found, port)
     text = inbox.text_for("info@fjord.example")
-    assert text.startswith("Plain news for Fjord Logistik ApS.\n\n-- \nUnsubscribe: http://kontor.test/crm/unsubscribe/")
+    assert text.startswith("Plain news for Fjord Logistik ApS.\n\n-- \n"
+                           "Unsubscribe: http://kontor.test/crm/unsubscribe/")
 
 
 def test_an_unreachable_server_leaves_the_batch_queued(db):

@@ -120,7 +120,8 @@ def test_the_attribution_foreign_keys_exist(app):
     with app.app_context():
         inspector = inspect(session.get_bind())
         for table in ("crm_lead", "crm_opportunity"):
-            keys = {(tuple(fk["constrained_columns"]), fk["referred_table"]) for fk in inspector.get_foreign_keys(table)}
+            keys = {(tuple(fk["constrained_columns"]), fk["referred_table"])
+                    for fk in inspector.get_foreign_keys(table)}
             assert (("campaign_id",), "crm_campaign") in keys, table
 
 

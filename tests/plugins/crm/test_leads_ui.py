@@ -131,13 +131,13 @@ def test_keyset_pages(admin_client, app):
 def test_export_csv_and_xlsx_follow_filters_and_neutralise_formulas(admin_client, app):
     add_lead(app, name="=HYPERLINK(\"http://evil\")", source="event", notes="+1 555", company_name="@SUM(A1)")
     add_lead(app, name="Other", source="website")
-    response = admin_client.get("/crm/leads/export.csv?source=event")
+    response = admin_client.get("/crm/leads/export?format=csv&source=event")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 2  # the header and the one filtered lead
     values = dict(zip(rows[0], rows[1]))
     assert values["Name"].startswith("'=") and values["Company"].startswith("'@") and values["Notes"] == "'+1 555"
-    xlsx = admin_client.get("/crm/leads/export.xlsx?source=event")
+    xlsx = admin_client.get("/crm/leads/export?format=xlsx&source=event")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     cells = [c.value for c in sheet[2]]
     assert "'=HYPERLINK(\"http://evil\")" in cells and sheet.max_row == 2
@@ -281,7 +281,7 @@ def test_a_salesperson_never_meets_another_salespersons_lead(two_salespeople, ap
     listing = sam.get("/crm/leads").get_data(as_text=True)
     assert "Sam Customer" in listing and "Sue Secret" not in listing
     assert "Sue Secret" not in sam.get("/crm/leads?q=secret").get_data(as_text=True)
-    assert "Sue Secret" not in sam.get("/crm/leads/export.csv").get_data(as_text=True)
+    assert "Sue Secret" not in sam.get("/crm/leads/export?format=csv").get_data(as_text=True)
     for path in (f"/crm/leads/{theirs}", f"/crm/leads/{theirs}/edit", f"/crm/leads/{theirs}/fields",
                  f"/crm/leads/{theirs}/qualify", f"/crm/leads/{theirs}/disqualify", f"/crm/leads/{theirs}/merge"):
         assert sam.get(path).status_code == 404, path

@@ -236,3 +236,45 @@ def test_party_merge_moves_opportunities(db):
     assert deal.party_id == target.id
     assert services.month_bounds("2026-12") == (date(2026, 12, 1), date(2027, 1, 1))
     assert date(2026, 12, 1) + timedelta(days=31) == date(2027, 1, 1)
+
+
+# -- Demo data and the command line --
+
+
+def test_demo_data(db):
+    from core.parties.demo import load_demo_parties
+    from plugins.crm import activities, pipeline
+
+    user(db, "admin", ["admin"])
+    user(db, "sales", ["staff", "salesperson"])
+    load_demo_parties(db, lambda n=1: None)
+    added = []
+    pipeline.load_demo_data(db, lambda n=1: added.append(n))
+    activities.load_demo_data(db, lambda n=1: added.append(n))
+    deals = db.execute(select(Opportunity)).unique().scalars().all()
+    assert len(deals) == 40 and sum(added) == 160
+    assert {d.stage.name for d in deals} == {s.name for s in services.list_stages(db)}
+    assert {d.currency for d in deals} == {"DKK", "EUR"} and len({d.owner_id for d in deals}) == 2
+    assert all(d.lost_reason for d in deals if d.status == "lost")
+    from plugins.crm.activities.models import Activity
+
+    acts = db.execute(select(Activity)).unique().scalars().all()
+    assert len(acts) == 120 and any(a.is_overdue() for a in acts) and any(a.done for a in acts)
+    notes = db.execute(select(TimelineEvent).where(TimelineEvent.kind == "note")).scalars().all()
+    assert len(notes) == 10
+
+
+def test_command_line(db, kontor):
+    owner = user(db, "mads", ["salesperson"])
+    deal = opportunity(db, owner, title="CLI deal")
+    deal_id, lost = deal.id, stage_named(db, "Lost").id
+    db.commit()  # and no statement until the commands ran: SQLite would keep the write lock
+    result = kontor("crm", "stages")
+    assert result.exit_code == 0, result.output
+    assert "Negotiation" in result.output and "1 opportunities" in result.output
+    result = kontor("crm", "move", str(deal_id), str(lost))
+    assert result.exit_code != 0 and "Say why" in result.output
+    result = kontor("crm", "move", str(deal_id), str(lost), "--reason", "Budget frozen")
+    assert result.exit_code == 0 and "CLI deal: Lost" in result.output
+    db.expire_all()
+    assert db.get(Opportunity, deal_id).lost_reason == "Budget frozen"

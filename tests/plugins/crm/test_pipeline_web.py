@@ -216,8 +216,9 @@ def test_forecast_page_and_widget(db, client):
     signed_in(client, "boss")
     page = client.get("/crm/forecast").get_data(as_text=True)
     assert "Weighted pipeline by expected close month" in page and "100.00" in page
+    assert page.count('role="img"') >= 3  # month, owner and funnel charts
     widget = client.get("/crm/widgets/funnel").get_data(as_text=True)
-    assert "New" in widget
+    assert "New" in widget and 'role="img"' in widget
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "/crm/widgets/funnel" in dashboard
 
@@ -231,3 +232,38 @@ def test_xss_in_titles_is_escaped(db, client):
         html = client.get(path).get_data(as_text=True)
         assert payload not in html, path
     assert "&lt;script&gt;" in client.get("/crm/board").get_data(as_text=True)
+
+
+def test_campaign_attribution(db, client):
+    from plugins.crm.campaigns import services as campaigns
+
+    owner = user(db, "mads", ["salesperson"])
+    customer = party(db, "Polarlys AS")
+    segment = campaigns.create_segment(db, {"name": "Nordics", "include_parties": True})
+    campaign = campaigns.create_campaign(db, {"name": "Spring fair 2027", "segment_id": segment.id,
+                                              "subject": "Hello {name}", "body": "See you there"})
+    db.commit()
+    signed_in(client, "mads")
+    form = client.get("/crm/opportunities/new").get_data(as_text=True)
+    assert 'name="campaign_id"' in form and "Spring fair 2027" in form
+    response = client.post_form("/crm/opportunities/new", {
+        "party_id": customer.id, "title": "Fair lead", "owner_id": owner.id, "campaign_id": "99999"})
+    assert response.status_code == 422 and 'id="e-campaign_id"' in response.get_data(as_text=True)
+    response = client.post_form("/crm/opportunities/new", {
+        "party_id": customer.id, "title": "Fair lead", "owner_id": owner.id, "campaign_id": campaign.id})
+    assert response.status_code == 303
+    deal = db.execute(select(Opportunity)).unique().scalar_one()
+    assert deal.campaign_id == campaign.id
+    assert "Spring fair 2027" in client.get(f"/crm/opportunities/{deal.id}").get_data(as_text=True)
+
+
+def test_handing_a_deal_over_leaves_the_salesperson_on_the_board(db, client):
+    mads, deal = setup_deal(db)
+    sofie = user(db, "sofie", ["salesperson"])
+    db.commit()
+    signed_in(client, "mads")
+    response = client.post_form(f"/crm/opportunities/{deal.id}/edit", {
+        "party_id": deal.party_id, "title": deal.title, "owner_id": sofie.id, "expected_revenue": "1000.00",
+        "currency": "DKK", "probability": "10", "expected_close": ""})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/crm/board")
+    assert client.get(f"/crm/opportunities/{deal.id}").status_code == 404

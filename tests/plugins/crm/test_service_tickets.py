@@ -25,6 +25,8 @@ RESOLVED: list[tuple[str, str]] = []
 
 @hookimpl(optionalhook=True)  # the spec is the CRM's, added when the CRM is registered
 def crm_ticket_resolved(ticket, session):
+    if ticket.subject == "Refuse me":
+        raise KontorError("The survey system is down.", field="status")
     RESOLVED.append((ticket.number, ticket.status))
 
 
@@ -230,10 +232,11 @@ def test_waiting_does_not_pause_the_clock(db):
 
 def test_breached_and_at_risk_listings(db):
     now = T0 + timedelta(hours=10)
-    late = ticket(db, priority="urgent", subject="Late", now=T0)  # response due 11:00, resolution 17:00
+    late = ticket(db, priority="urgent", subject="Late", now=T0)  # response due 11:00, resolution 17:00; now is 19:00
     answered_late = ticket(db, priority="urgent", subject="Answered late", now=T0)
     services.add_message(db, answered_late, "reply", "Sorry for the wait", now=T0 + timedelta(hours=3))
-    close = ticket(db, priority="high", subject="Close", now=T0 + timedelta(hours=3))  # response due 19:00 = now+0
+    # response due 20:00, about to breach from 18:24
+    close = ticket(db, priority="high", subject="Close", now=T0 + timedelta(hours=3))
     on_time = ticket(db, priority="low", subject="On time", now=T0 + timedelta(hours=9))
     done = ticket(db, priority="urgent", subject="Done", now=T0)
     services.change_status(db, done, "resolved", now=T0 + timedelta(hours=30))  # late, but no longer open
@@ -245,6 +248,7 @@ def test_breached_and_at_risk_listings(db):
     assert listed == {"Late", "Answered late", "Done"}  # the list filter includes missed targets of closed ones
     assert on_time not in services.breached_tickets(db, now) + services.at_risk_tickets(db, now)
     assert close.response_warn_at <= now <= close.response_due
+    assert (services.sla_of(late, now).response, services.sla_of(late, now).resolution) == ("breached", "breached")
 
 
 def test_list_filters_search_and_sort(db, app):
@@ -273,19 +277,25 @@ def test_list_filters_search_and_sort(db, app):
     assert subjects(assignee="me") == ["Printer jammed"]
     assert subjects(assignee="none") == ["Invoice question"]
     assert subjects(status="bogus") == []
+    assert subjects(sort="-priority") == ["Printer jammed", "Invoice question"]  # by rank, not by name
+    assert subjects(sort="priority") == ["Invoice question", "Printer jammed"]
 
 
 def test_keyset_pages_cover_every_ticket_once(db):
     for n in range(7):
-        ticket(db, subject=f"Ticket {n}", now=T0 + timedelta(minutes=n))
-    seen, cursor = [], None
-    while True:
-        page = services.list_tickets(db, services.TicketFilters(), sort="-created", after=cursor, limit=3)
-        seen += [t.subject for t in page.rows]
-        cursor = page.next_cursor
-        if not cursor:
-            break
-    assert seen == [f"Ticket {n}" for n in range(6, -1, -1)]
+        ticket(db, subject=f"Ticket {n}", now=T0 + timedelta(minutes=n), priority=("low", "urgent", "normal")[n % 3])
+
+    def walk(sort):
+        seen, cursor = [], None
+        while True:
+            page = services.list_tickets(db, services.TicketFilters(), sort=sort, after=cursor, limit=3)
+            seen += [t.subject for t in page.rows]
+            cursor = page.next_cursor
+            if not cursor:
+                return seen
+
+    assert walk("-created") == [f"Ticket {n}" for n in range(6, -1, -1)]
+    assert walk("priority") == ["Ticket 0", "Ticket 3", "Ticket 6", "Ticket 2", "Ticket 5", "Ticket 1", "Ticket 4"]
 
 
 def test_party_merge_moves_tickets(db, app):
@@ -321,4 +331,13 @@ def test_hook_crm_ticket_resolved(watched):
         assert RESOLVED == []
         services.change_status(session, t, "resolved", now=T0 + timedelta(hours=1))
         assert RESOLVED == [(t.number, "resolved")]
+        session.commit()
+
+        # a hook that raises refuses the resolution; the caller rolls back and nothing is kept
+        refused = ticket(session, subject="Refuse me")
+        services.change_status(session, refused, "open", now=T0)
+        session.commit()
+        with pytest.raises(KontorError, match="survey system"):
+            services.change_status(session, refused, "resolved", now=T0)
         session.rollback()
+        assert session.get(Ticket, refused.id).status == "open"

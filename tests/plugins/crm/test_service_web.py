@@ -12,6 +12,7 @@ from core.db import utcnow
 from plugins.crm.service import services
 from plugins.crm.service.models import Ticket, TicketMessage
 from tests.conftest import make_user
+from tests.plugins.crm.test_campaigns_sending import smtp, smtp_server  # noqa: F401 (fixtures)
 from tests.plugins.crm.test_service_tickets import company, person
 
 XSS = '<script>alert("x")</script>'
@@ -89,6 +90,30 @@ def test_create_reply_note_resolve_and_close_through_the_pages(app, client, cust
         t = session.get(Ticket, ticket_id)
         assert t.status == "closed" and t.first_response_at is not None
         assert [m.kind for m in t.messages] == ["note", "reply"]
+
+
+def test_replies_are_emailed_to_the_customer_and_notes_are_not(app, client, customer, smtp):
+    firm_id, mette_id = customer
+    ticket_id = add_ticket(app, subject="Invoice copy", party_id=firm_id, contact_id=mette_id)
+    bounced_id = add_ticket(app, subject="Wrong address", contact_email="ghost@bounce.example")
+    web = agent_client(app, client)
+    web.htmx("POST", f"/crm/tickets/{ticket_id}/messages", data={"kind": "note", "body": "Check the archive"})
+    page = web.htmx("POST", f"/crm/tickets/{ticket_id}/messages",
+                    data={"kind": "reply", "body": "Here is the copy.\nBest regards"}).get_data(as_text=True)
+    assert smtp.to() == ["mette@fjord.example"]
+    assert smtp.messages[0]["Subject"] == f"[T-{ticket_id:06d}] Invoice copy"
+    assert smtp.text_for("mette@fjord.example") == "Here is the copy.\nBest regards\n"
+    assert "Emailed to mette@fjord.example" in page
+    bounced = web.htmx("POST", f"/crm/tickets/{bounced_id}/messages",
+                       data={"kind": "reply", "body": "Hello"}).get_data(as_text=True)
+    assert "Not emailed: 550 5.1.1 No such mailbox here" in bounced
+    from core.db import session
+
+    with app.app_context():
+        rows = session.execute(select(TicketMessage.kind, TicketMessage.emailed_to, TicketMessage.email_error)
+                               .order_by(TicketMessage.id)).all()
+        assert rows == [("note", "", ""), ("reply", "mette@fjord.example", ""),
+                        ("reply", "", "550 5.1.1 No such mailbox here")]
 
 
 def test_text_is_escaped_everywhere(app, admin_client, customer):
@@ -221,7 +246,8 @@ def test_api_errors_are_problem_json_naming_the_field(app, api, customer):
 def test_api_tickets_are_in_the_openapi_document(api):
     paths = api.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"/api/v1/crm/tickets", "/api/v1/crm/tickets/{ticket_id}", "/api/v1/crm/tickets/{ticket_id}/status",
-            "/api/v1/crm/tickets/{ticket_id}/replies"} <= set(paths)
+            "/api/v1/crm/tickets/{ticket_id}/replies", "/api/v1/crm/campaigns", "/api/v1/crm/campaigns/{campaign_id}",
+            "/api/v1/crm/campaigns/{campaign_id}/send"} <= set(paths)
 
 
 # -- the command --
@@ -235,3 +261,81 @@ def test_sla_check_prints_breached_tickets(app, kontor, customer):
     assert result.exit_code == 1
     assert f"T-{late:06d}" in result.output and "Overdue thing" in result.output
     assert "Fine thing" not in result.output and "1 breached ticket(s)." in result.output
+
+
+# -- the demo --
+
+
+def test_demo_tickets_and_campaigns(app, db):
+    from core.parties.demo import load_demo_parties
+    from plugins.crm.campaigns import demo as campaign_demo, services as campaign_services
+    from plugins.crm.campaigns.models import Campaign
+    from plugins.crm.service import demo as ticket_demo
+
+    load_demo_parties(db, lambda n=1: None)
+    added = []
+    ticket_demo.load(db, added.append)
+    campaign_demo.load(db, added.append)
+    db.commit()
+    tickets = db.execute(select(Ticket)).scalars().all()
+    assert len(tickets) == 25 and sum(added) > 25
+    assert {t.status for t in tickets} == {"new", "open", "waiting", "resolved", "closed"}
+    assert services.breached_tickets(db) and any(t.messages for t in tickets)
+    campaigns = {c.name: c for c in db.execute(select(Campaign)).scalars()}
+    sent = campaigns["Spring catalogue"]
+    assert sent.status == "sent" and campaigns["Autumn offer"].status == "draft"
+    state = campaign_services.progress(db, sent)
+    assert state.total > 0 and state.sent + state.failed == state.total and state.queued == 0
+
+
+def test_the_ticket_and_campaign_api_survives_any_input(app, api, customer):
+    from hypothesis import HealthCheck, given, settings
+
+    from tests.core.test_api_fuzz import _documents, _operations
+
+    spec = api.get("/api/v1/openapi.json").get_json()
+    firm_id, _ = customer
+    ticket_id = api.post("/api/v1/crm/tickets", json={"subject": "Target", "party_id": firm_id}).get_json()["id"]
+    campaign_id = api.post("/api/v1/crm/campaigns", json={"name": "Target"}).get_json()["id"]
+    known_ids = [str(ticket_id), str(campaign_id), str(firm_id)]
+    operations = [op for op in _operations(spec) if op[1].startswith(("/api/v1/crm/tickets", "/api/v1/crm/campaigns"))]
+    assert len(operations) == 11
+
+    for operation in operations:
+        method, path, _fields, _query = operation
+
+        @settings(max_examples=15, deadline=None, database=None,
+                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+        @given(_documents(operation, known_ids))
+        def check(case):
+            body, args, record_id = case
+            url = path.replace("{ticket_id}", record_id).replace("{campaign_id}", record_id)
+            kwargs = {"query_string": args}
+            if body is not None:
+                kwargs["json"] = body
+            response = getattr(api, method)(url, **kwargs)
+            assert response.status_code < 500, (method, url, body, args, response.get_data(as_text=True))
+            if response.status_code >= 400:
+                assert response.headers["Content-Type"] == "application/problem+json", (method, url)
+
+        check()
+
+
+def test_odd_query_values_answer_without_error(app, admin_client, customer):
+    from plugins.crm.campaigns import services as campaigns
+
+    firm_id, _ = customer
+    with app.app_context():
+        from core.db import session
+
+        segment = campaigns.create_segment(session, {"name": "All", "include_parties": True})
+        campaign_id = campaigns.create_campaign(session, {"name": "C", "segment_id": segment.id}).id
+        session.commit()
+    for path in ("/crm/tickets/party-options?party_id=99999999999", "/crm/tickets/party-options?party_id=²",
+                 "/crm/tickets/contact-options?party_id=99999999999", "/crm/tickets?assignee=²&party_id=³",
+                 "/crm/tickets?assignee=99999999999&sort=bogus&after=garbage",
+                 f"/crm/campaigns/{campaign_id}?after_id=²&recipient_status=nope",
+                 "/crm/segments/count?countries=%00&party_kind=robot", "/crm/tickets/new?party_id=²"):
+        assert admin_client.get(path).status_code == 200, path
+    odd = admin_client.post_form("/crm/tickets/new", {"subject": "x", "party_id": "99999999999"})
+    assert odd.status_code == 422 and 'id="e-party_id"' in odd.get_data(as_text=True)
