@@ -53,8 +53,10 @@ def add_note(db: Session, *, body: str, user_id: int | None, party_id: int | Non
         raise KontorError(_("Write a note."), field="body")
     if not (party_id or lead_id or opportunity_id):
         raise KontorError(_("Choose what the note is about."), field="body")
-    first = body.splitlines()[0]
-    return record(db, "note", title=first, body=body if body != first else "", party_id=party_id,
+    first, _newline, rest = body.partition("\n")
+    if len(first) > 200:  # a long first line stays whole in the body
+        first, rest = first[:199] + "…", body
+    return record(db, "note", title=first.strip(), body=rest.strip(), party_id=party_id,
                   lead_id=lead_id, opportunity_id=opportunity_id, user_id=user_id)
 
 

@@ -84,6 +84,20 @@ def register_api(api) -> None:
             raise ApiError(404, "Not Found", exc.message) from None
         return json_response(PaymentSchema().dump(payment))
 
+    @api.post("/payments/<int:payment_id>/cancel")
+    @require(p.PAYMENT_WRITE)
+    @documented("Cancel a payment: its entry is reversed and the invoices it paid are open again",
+                response=PaymentSchema)
+    def api_payment_cancel(payment_id: int):
+        try:
+            payment = services.get_payment(db, payment_id)
+            services.cancel_payment(db, payment, date=(request.get_json(silent=True) or {}).get("date"),
+                                    user_id=_user_id())
+        except KontorError as exc:
+            raise _refused(exc) from None
+        db.commit()
+        return json_response(PaymentSchema().dump(payment))
+
     @api.get("/statements")
     @require(p.BANK_READ)
     @documented("List bank statements", query=StatementQuerySchema, response=StatementSchema, many=True)

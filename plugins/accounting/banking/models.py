@@ -16,7 +16,7 @@ from core import Base, Money, UTCDateTime, utcnow
 from plugins.accounting.ledger.models import CurrencyAmount, Rate
 
 PAYMENT_KINDS = ("inbound", "outbound")
-PAYMENT_STATES = ("posted",)
+PAYMENT_STATES = ("posted", "cancelled")
 LINE_STATES = ("unmatched", "matched")
 STATEMENT_FORMATS = ("csv", "camt053")
 
@@ -47,7 +47,7 @@ class Payment(Base):
     journal_id: Mapped[int] = mapped_column(ForeignKey("acct_journal.id"))
     reference: Mapped[str] = mapped_column(String(140), default="")
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("acct_entry.id"), unique=True)
-    state: Mapped[str] = mapped_column(String(10), default="posted")
+    state: Mapped[str] = mapped_column(String(10), default="posted")  # PAYMENT_STATES
     writeoff_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
     writeoff_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

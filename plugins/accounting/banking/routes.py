@@ -69,6 +69,13 @@ def link(endpoint: str, **values) -> str | None:
         return None
 
 
+def _reversal_url(payment: Payment) -> str | None:
+    from plugins.accounting.ledger.models import Entry
+
+    reversal = db.execute(select(Entry.id).where(Entry.reversal_of_id == payment.entry_id)).scalar()
+    return link("accounting.entry", entry_id=reversal) if reversal else None
+
+
 def _payment_row(payment: Payment) -> dict:
     money = current_app.jinja_env.filters["money"]
     return {"id": payment.id, "number": payment.number, "date": payment.date, "party_name": payment.party.name,
@@ -92,13 +99,14 @@ def _writeoff_accounts() -> list[tuple[str, str]]:
 # -- The payment form --
 
 
-def _open_invoices(party_id: int | None, kind: str, currency: str) -> list[Invoice]:
+def _open_invoices(party_id: int | None, kind: str, currency: str | None) -> list[Invoice]:
     if not party_id:
         return []
     kinds = services.INBOUND_KINDS if kind == "inbound" else services.OUTBOUND_KINDS
-    return list(db.execute(select(Invoice).where(Invoice.party_id == party_id, Invoice.state.in_(OPEN_STATES),
-                                                 Invoice.kind.in_(kinds), Invoice.currency == currency)
-                           .order_by(Invoice.due_date, Invoice.id)).scalars())
+    query = select(Invoice).where(Invoice.party_id == party_id, Invoice.state.in_(OPEN_STATES), Invoice.kind.in_(kinds))
+    if currency is not None:
+        query = query.where(Invoice.currency == currency)
+    return list(db.execute(query.order_by(Invoice.due_date, Invoice.id)).scalars())
 
 
 def _decimal(text: str | None) -> Decimal | None:
@@ -128,8 +136,10 @@ def _payment_form(values: dict, errors: dict, status: int = 200):
     shortfall = sum(((i.amount_residual - (_decimal(allocations.get(str(i.id))) or Decimal(0)))
                      for i in invoices if _decimal(allocations.get(str(i.id)))), Decimal(0))
     parties = _party_options(party_id, values["kind"])
+    other_currencies = sorted({i.currency for i in _open_invoices(party_id, values["kind"], None)} - {values["currency"]})
     context = dict(values=values, errors=errors, invoices=invoices, allocated=allocated,
                    difference=amount - allocated, shortfall=shortfall, parties=parties,
+                   other_currencies=other_currencies,
                    journals=[(j.code, f"{j.code} {j.name}") for j in _journals()],
                    currencies=[(c, c) for c in _currencies()], writeoff_accounts=_writeoff_accounts(),
                    kinds=[("inbound", _("Money received")), ("outbound", _("Money paid"))],
@@ -246,7 +256,27 @@ def register_routes(bp) -> None:
                       entry_url=link("accounting.entry", entry_id=found.entry_id) if found.entry_id else None,
                       invoice_url=lambda i: link("accounting.invoice", invoice_id=i.id),
                       reconcile_url=url_for("accounting.reconciliation", party_id=found.party_id),
+                      party_url=link("parties.party_detail", party_id=found.party_id),
+                      can_write=has_permission(p.PAYMENT_WRITE),
+                      reversal_url=_reversal_url(found),
                       title=found.number or _("Payment"))
+
+    @bp.post("/payments/<int:payment_id>/cancel")
+    @require(p.PAYMENT_WRITE)
+    def payment_cancel(payment_id: int):
+        try:
+            found = services.get_payment(db, payment_id)
+        except NotFound:
+            abort(404)
+        try:
+            services.cancel_payment(db, found, date=request.form.get("date") or None, user_id=_user_id())
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Payment %(number)s is cancelled; its entry is reversed.", number=found.number), "success")
+        return redirect(url_for("accounting.payment", payment_id=payment_id))
 
     @bp.get("/payments/party/<int:party_id>/panel")
     @require(p.PAYMENT_READ)
@@ -391,8 +421,15 @@ def register_routes(bp) -> None:
         return render("accounting/banking/statement.html", **_statement_context(found))
 
     def _statement_context(found: Statement, errors: dict | None = None, error_line: int | None = None) -> dict:
-        suggestions = {line.id: statements.suggestions(db, line) for line in found.lines if line.state == "unmatched"}
-        return dict(statement=found, suggestions=suggestions, errors=errors or {}, error_line=error_line,
+        waiting = [line for line in found.lines if line.state == "unmatched"]
+        suggestions = {line.id: statements.suggestions(db, line) for line in waiting}
+        candidates = {line.id: [(party.id, party.name) for party in statements.parties_named(db, line.counterparty)]
+                      for line in waiting}
+        accounts = db.execute(select(Account.code, Account.name).where(Account.postable, Account.active)
+                              .order_by(Account.code)).all()
+        return dict(statement=found, suggestions=suggestions, candidates=candidates, errors=errors or {},
+                    error_line=error_line,
+                    accounts=[(code, f"{code} {name}") for code, name in accounts],
                     can_write=has_permission(p.BANK_WRITE),
                     payment_url=lambda payment_id: url_for("accounting.payment", payment_id=payment_id),
                     entry_url=lambda entry_id: link("accounting.entry", entry_id=entry_id),
@@ -411,13 +448,14 @@ def register_routes(bp) -> None:
         invoices = [value for value in form.getlist("invoice") if value.strip()]
         other = form.get("invoice_number", "").strip()
         account = form.get("account", "").strip() or None
+        party_id = form.get("party_id", "").strip() or None
         if other:
             invoices = [other]
-        elif account:
+        elif account or party_id:
             invoices = []
         try:
             statements.confirm_line(db, line, invoices=invoices, account=account,
-                                    party_id=form.get("party_id", "").strip() or None, user_id=_user_id())
+                                    party_id=party_id, user_id=_user_id())
             db.commit()
         except KontorError as exc:
             db.rollback()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from datetime import date as date_type
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -229,7 +230,7 @@ def register_payment(db: Session, *, party_id: int, amount: Any, currency: str, 
     """
     day = tax.parse_day(date)
     ledger.check_lock_date(db, day)
-    party = db.get(Party, party_id) if isinstance(party_id, int) else None
+    party = db.get(Party, party_id) if isinstance(party_id, int) and 0 < party_id < 2**31 else None
     if party is None:
         raise KontorError(_("Choose a party."), field="party_id")
     currency = tax.get_currency(db, currency).code
@@ -270,6 +271,39 @@ def register_payment(db: Session, *, party_id: int, amount: Any, currency: str, 
                    day=day, party_id=party.id, payment_id=payment.id, user_id=user_id)
     db.flush()
     hooks().accounting_payment_registered(payment=payment, session=db)
+    return payment
+
+
+def cancel_payment(db: Session, payment: Payment, *, date: Any = None, user_id: int | None = None) -> Payment:
+    """Cancel a registered payment: undo its reconciliations, post the reversal of its entry (on
+    ``date``, today by default) and match the reversal with it; the invoices it paid are open again.
+
+    Refused when a reconciliation to undo is dated on or before the lock date.
+    """
+    if payment.state != "posted":
+        raise KontorError(_("This payment is cancelled already."), field="state", status=409)
+    day = tax.parse_day(date) if date not in (None, "") else date_type.today()
+    ledger.check_lock_date(db, day)
+    entry = db.get(Entry, payment.entry_id)
+    own_lines = [line.id for line in entry.lines]
+    reconciliations = db.execute(select(Reconciliation).where(Reconciliation.id.in_(
+        select(ReconciliationLine.reconciliation_id).where(ReconciliationLine.line_id.in_(own_lines))))).scalars().all()
+    affected: set[int] = set()
+    for reconciliation in reconciliations:
+        ledger.check_lock_date(db, reconciliation.date)
+        affected.update(part.line_id for part in reconciliation.lines)
+        db.delete(reconciliation)
+    db.flush()
+    reversal = ledger.reverse_entry(db, entry, date=day, user_id=user_id)
+    for original, mirror in zip(entry.lines, reversal.lines):
+        if original.account.kind in ("receivable", "payable"):
+            currency_amount = abs(original.amount_currency) if original.amount_currency is not None else None
+            _reconcile(db, [(original, abs(original.debit - original.credit), currency_amount),
+                            (mirror, abs(mirror.debit - mirror.credit), currency_amount)],
+                       day=day, party_id=payment.party_id, user_id=user_id)
+    _update_invoices(db, sorted(affected))
+    payment.state = "cancelled"
+    db.flush()
     return payment
 
 

@@ -449,7 +449,7 @@ def suggestions(db: Session, line: StatementLine, *, limit: int = 5) -> list[Sug
                        .limit(20)).scalars(), _("reference"), 4)
     add(db.execute(base.where(Invoice.amount_residual == abs(line.amount)).order_by(Invoice.due_date).limit(20))
         .scalars(), _("amount"), 2)
-    party_ids = _parties_named(db, line.counterparty)
+    party_ids = [party.id for party in parties_named(db, line.counterparty)]
     if party_ids:
         add(db.execute(base.where(Invoice.party_id.in_(party_ids)).order_by(Invoice.due_date).limit(20)).scalars(),
             _("party"), 1)
@@ -457,13 +457,15 @@ def suggestions(db: Session, line: StatementLine, *, limit: int = 5) -> list[Sug
     return ranked[:limit]
 
 
-def _parties_named(db: Session, name: str) -> list[int]:
+def parties_named(db: Session, name: str, limit: int = 10) -> list[Party]:
+    """The active parties whose name is (or starts with) ``name``, casefolded: a statement line's
+    counterparty as the books know it."""
     key = " ".join((name or "").casefold().split())
     if len(key) < 3:
         return []
-    rows = db.execute(select(Party.id).where(or_(Party.name_key == key, Party.name_key.like(f"{key}%")))
-                      .limit(10)).scalars()
-    return list(rows)
+    return list(db.execute(select(Party).where(Party.active, or_(Party.name_key == key,
+                                                                 Party.name_key.like(f"{key}%")))
+                           .order_by(Party.name_key).limit(limit)).scalars())
 
 
 def confirm_line(db: Session, line: StatementLine, *, invoices: Iterable[Any] = (), account: Any = None,
@@ -496,6 +498,8 @@ def confirm_line(db: Session, line: StatementLine, *, invoices: Iterable[Any] = 
     elif account not in (None, ""):
         line.entry_id = _book_to_account(db, line, account, party_id, user_id).id
     elif party_id:
+        if not str(party_id).isdigit() or int(party_id) >= 2**31:
+            raise KontorError(_("Choose a party."), field="party_id")
         payment = register_payment(db, party_id=int(party_id), amount=amount, currency=statement.currency,
                                    date=line.date, journal=statement.journal_id, allocations=[],
                                    reference=_line_reference(line), user_id=user_id,

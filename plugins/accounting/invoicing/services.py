@@ -233,12 +233,13 @@ def _clean_header(db: Session, kind: str, data: dict, current: Invoice | None) -
         due_date = _clean_date(due_given if due_given not in (None, "") else current.due_date, "due_date")
     if due_date < invoice_date:
         raise KontorError(_("The due date cannot be before the invoice date."), field="due_date")
-    currency = str(pick("currency", "") or company_currency(db)).strip().upper()
+    base = company_currency(db)
+    currency = str(pick("currency", "") or base).strip().upper()
     known = db.get(Currency, currency) if len(currency) == 3 else None
     if known is None or not known.active:
         raise KontorError(_("There is no such currency."), field="currency")
     rate = Decimal(1)
-    if currency != company_currency(db):
+    if currency != base:
         try:
             rate = tax_services.rate_on(db, currency, invoice_date)
         except KontorError as exc:
@@ -404,6 +405,9 @@ def post_invoice(db: Session, invoice: Invoice, *, user_id: int | None = None) -
     customer = invoice.is_customer
     journal_id = config.sales_journal_id if customer else config.purchase_journal_id
     journal = db.get(Journal, journal_id) if journal_id else ledger.journal_by_code(db, "SAL" if customer else "PUR")
+    if invoice.currency != company_currency(db):
+        # the rate of the invoice date as it stands now: the one the entry is booked at
+        invoice.rate = tax_services.rate_on(db, invoice.currency, invoice.invoice_date)
     specs = _entry_lines(db, invoice, config)
     entry = ledger.create_entry(db, journal=journal, date=invoice.invoice_date, lines=specs,
                                 reference=invoice.reference[:100], narration=_narration(db, invoice),
@@ -453,10 +457,13 @@ def _entry_lines(db: Session, invoice: Invoice, config) -> list[dict]:
         counterpart_account = ledger.account_by_code(db, "1200" if invoice.is_customer else "2100").id
     if not invoice.amount_total:
         raise KontorError(_("An invoice of zero cannot be posted."), field="lines")
-    specs = [_spec(db, invoice, part["account"], sign * part["amount"], part) for part in parts if part["amount"]]
+    foreign = invoice.currency != company_currency(db)
+    specs = [_spec(db, invoice, part["account"], sign * part["amount"], part, foreign) for part in parts
+             if part["amount"]]
     specs = [spec for spec in specs if spec["debit"] or spec["credit"]]
     total_spec = _spec(db, invoice, counterpart_account, -sign * invoice.amount_total,
-                       {"description": invoice.reference or invoice_title(invoice), "due_date": invoice.due_date})
+                       {"description": invoice.reference or invoice_title(invoice), "due_date": invoice.due_date},
+                       foreign)
     specs.append(total_spec)
     difference = sum((Decimal(s["debit"]) - Decimal(s["credit"]) for s in specs), ZERO)
     if difference:
@@ -484,13 +491,14 @@ def _tax_account(tax: Tax, scope: str) -> int:
     return account
 
 
-def _spec(db: Session, invoice: Invoice, account: Any, amount: Decimal, extra: dict) -> dict:
-    """An entry line of a signed amount in invoice currency, converted to the company currency."""
+def _spec(db: Session, invoice: Invoice, account: Any, amount: Decimal, extra: dict, foreign: bool) -> dict:
+    """An entry line of a signed amount in invoice currency, converted to the company currency
+    when the invoice is in a ``foreign`` currency."""
     spec = {"account": account, "party_id": invoice.party_id, "description": extra.get("description", ""),
             "tax_id": extra.get("tax_id"), "tax_base_id": extra.get("tax_base_id"),
             "due_date": extra.get("due_date")}
     company_amount = amount
-    if invoice.currency != company_currency(db):
+    if foreign:
         converted, rate = tax_services.to_company(db, abs(amount), invoice.currency, invoice.invoice_date)
         company_amount = converted if amount >= 0 else -converted
         spec.update(currency=invoice.currency, amount_currency=amount, rate=rate)
@@ -627,15 +635,26 @@ def party_summary(db: Session, party_id: int, *, today: date | None = None, limi
     bills = list(db.execute(open_docs.where(Invoice.kind.notin_(CUSTOMER_KINDS)).limit(limit)).scalars())
     count = db.execute(select(func.count()).select_from(Invoice)
                        .where(Invoice.party_id == party_id, Invoice.state.in_(OPEN_STATES))).scalar_one()
-    return PartySummary(invoices, bills, _balance(db, party_id, "receivable"), -_balance(db, party_id, "payable"),
+    ids = merged_party_ids(db, party_id)
+    return PartySummary(invoices, bills, _balance(db, ids, "receivable"), -_balance(db, ids, "payable"),
                         _overdue(db, party_id, today), count)
 
 
-def _balance(db: Session, party_id: int, kind: str) -> Decimal:
-    """Σ debit − Σ credit of the party's posted lines on accounts of ``kind``."""
+def merged_party_ids(db: Session, party_id: int) -> list[int]:
+    """The party and every party merged into it: posted lines keep the party they were booked on."""
+    ids, frontier = [party_id], [party_id]
+    while frontier and len(ids) < 1000:
+        frontier = list(db.execute(select(Party.id).where(Party.merged_into_id.in_(frontier))).scalars())
+        frontier = [i for i in frontier if i not in ids]
+        ids.extend(frontier)
+    return ids
+
+
+def _balance(db: Session, party_ids: list[int], kind: str) -> Decimal:
+    """Σ debit − Σ credit of the parties' posted lines on accounts of ``kind``."""
     row = db.execute(select(func.sum(Line.debit), func.sum(Line.credit))
                      .join(Account, Account.id == Line.account_id)
-                     .where(Line.party_id == party_id, Line.state == "posted", Account.kind == kind)).one()
+                     .where(Line.party_id.in_(party_ids), Line.state == "posted", Account.kind == kind)).one()
     return (row[0] or ZERO) - (row[1] or ZERO)
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import KontorError, NotFound, gettext as _, hooks, utcnow, write_records
@@ -85,32 +85,39 @@ def _resolve_journal(db: Session, journal: Journal | int | str) -> Journal:
 
 
 class _Accounts:
-    """Accounts by id and code, read once per call (a chart has hundreds of rows, not millions)."""
+    """Accounts by id and code, each read once per call: one by one for an entry, all at once for a batch."""
 
     def __init__(self, db: Session):
         self.db = db
-        self._by_id: dict[int, Account] | None = None
+        self._by_id: dict[int, Account] = {}
         self._by_code: dict[str, Account] = {}
+        self._all = False
 
-    def _load(self) -> None:
-        if self._by_id is None:
-            accounts = self.db.scalars(select(Account)).all()
-            self._by_id = {a.id: a for a in accounts}
-            self._by_code = {a.code: a for a in accounts}
+    def preload(self) -> None:
+        """Read the whole chart (a chart has hundreds of rows, not millions)."""
+        if not self._all:
+            for account in self.db.scalars(select(Account)).all():
+                self._by_id[account.id] = account
+                self._by_code[account.code] = account
+            self._all = True
 
     def get(self, value: Any, field: str) -> Account:
         if isinstance(value, Account):
             return value
-        self._load()
-        found = None
         if isinstance(value, int) and not isinstance(value, bool):
             found = self._by_id.get(value)
+            if found is None and not self._all:
+                found = self.db.get(Account, value)
         elif isinstance(value, str) and value.strip():
             found = self._by_code.get(value.strip())
+            if found is None and not self._all:
+                found = self.db.scalar(select(Account).where(Account.code == value.strip()))
         else:
             raise KontorError(_("Choose an account."), field=field, status=422)
         if found is None:
             raise KontorError(_("There is no account %(code)s.", code=value), field=field, status=422)
+        self._by_id[found.id] = found
+        self._by_code[found.code] = found
         return found
 
 
@@ -309,6 +316,20 @@ class _Calendar:
         return year, period
 
 
+def place_date(db: Session, day: Date, field: str = "date", *, allow_closed_period: bool = False) -> FiscalYear:
+    """The open fiscal year whose open period holds ``day``; a :class:`KontorError` naming ``field`` if none."""
+    period = db.scalar(select(Period).where(Period.start_date <= day, Period.end_date >= day))
+    if period is None:
+        raise KontorError(_("No fiscal year covers %(day)s; create it first.", day=day.isoformat()),
+                          field=field, status=422)
+    year = db.get(FiscalYear, period.fiscal_year_id)
+    if year.state != "open":
+        raise KontorError(_("The fiscal year %(name)s is closed.", name=year.name), field=field, status=422)
+    if period.state != "open" and not allow_closed_period:
+        raise KontorError(_("The period %(name)s is closed.", name=period.name), field=field, status=422)
+    return year
+
+
 def _check_postable(lines: list[dict[str, Any]], prefix: str = "") -> None:
     """The rules a posted entry obeys, on plain line values; each refusal names the field at fault."""
     if len(lines) < 2:
@@ -411,7 +432,7 @@ def post_entry(db: Session, entry: Entry, *, user_id: int | None = None, _closin
     journal = entry.journal
     if not journal.active:
         raise KontorError(_("The journal %(code)s is inactive.", code=journal.code), field="journal", status=422)
-    year, _period = _Calendar.load(db).place(entry.date, allow_closed_period=_closing)
+    year = place_date(db, entry.date, allow_closed_period=_closing)
     heads = _lock_journals(db, [journal.id])
     sequence = _take_numbers(db, journal.id, year.id, 1)
     number = _number(journal, year, sequence)
@@ -471,6 +492,7 @@ def post_batch(db: Session, specs: list[dict[str, Any]], user_id: int | None = N
     if not specs:
         return []
     accounts = _Accounts(db)
+    accounts.preload()
     calendar = _Calendar.load(db)
     journals: dict[Any, Journal] = {}
     locked = lock_date(db)
@@ -559,21 +581,39 @@ def post_batch(db: Session, specs: list[dict[str, Any]], user_id: int | None = N
     for journal in journals.values():
         if journal.id in heads:
             set_committed_value(journal, "last_hash", heads[journal.id])
-    entries = _load_entries(db, entry_ids)
+    entries = _attach(db, entry_rows, line_rows, {j.id: j for j in journals.values()}, accounts)
     relay = hooks()
     for entry in entries:
         relay.accounting_entry_posted(entry=entry, session=db)
     return entries
 
 
-def _load_entries(db: Session, ids: list[int]) -> list[Entry]:
-    by_id: dict[int, Entry] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for entry in db.scalars(select(Entry).where(Entry.id.in_(chunk)).options(selectinload(Entry.lines))
-                                .execution_options(populate_existing=True)):
-            by_id[entry.id] = entry
-    return [by_id[i] for i in ids]
+def _attach(db: Session, entry_rows: list[dict], line_rows: list[dict], journals: dict[int, Journal],
+            accounts: _Accounts) -> list[Entry]:
+    """ORM objects for rows just inserted, made persistent in ``db`` without reading them back."""
+    # Built the way a query loads rows: straight into the instance's dict, then marked as
+    # persistent, without the attribute events a constructor fires for every column.
+    line_manager, entry_manager = Line._sa_class_manager, Entry._sa_class_manager
+    by_entry: dict[int, list[Line]] = {}
+    for row in line_rows:
+        line = line_manager.new_instance()
+        line.__dict__.update(row)
+        make_transient_to_detached(line)
+        by_entry.setdefault(row["entry_id"], []).append(line)
+    entries = []
+    for row in entry_rows:
+        entry = entry_manager.new_instance()
+        entry.__dict__.update(row)
+        make_transient_to_detached(entry)
+        lines = by_entry.get(row["id"], [])
+        set_committed_value(entry, "lines", lines)
+        set_committed_value(entry, "journal", journals[row["journal_id"]])
+        for line in lines:
+            set_committed_value(line, "entry", entry)
+            set_committed_value(line, "account", accounts.get(line.account_id, "account"))
+        db.add(entry)
+        entries.append(entry)
+    return entries
 
 
 # -- Reversal --
@@ -602,7 +642,7 @@ def reverse_entry(db: Session, entry: Entry, *, date=None, user_id: int | None =
         locked = lock_date(db)
         try:
             if closed_year is None:
-                _Calendar.load(db).place(day)
+                place_date(db, day)
             if locked is not None and day <= locked:
                 raise KontorError("", field="date")
         except KontorError:

@@ -25,6 +25,9 @@ def settings():
 
 def register_commands(group):
     """Add this area's commands to kontor accounting."""
+    from plugins.accounting.reports import cli
+
+    cli.register(group)
 
 
 def load_default_data(session):

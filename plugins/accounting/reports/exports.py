@@ -27,6 +27,7 @@ def general_ledger(db, account, date_from: date, date_to: date, page_size: int =
 
     def pages():
         ledger = services.general_ledger(db, account, date_from, date_to, size=page_size)
+        debit, credit, closing = ledger.debit, ledger.credit, ledger.closing
         yield [[None, "", "", _("Opening balance"), "", None, None, ledger.opening, None, None]]
         while True:
             yield [[line.date, line.entry_number, line.reference, line.description, line.party_name, line.debit,
@@ -34,8 +35,8 @@ def general_ledger(db, account, date_from: date, date_to: date, page_size: int =
             if not ledger.next_cursor:
                 break
             ledger = services.general_ledger(db, account, date_from, date_to, after=ledger.next_cursor,
-                                             size=page_size)
-        yield [[None, "", "", _("Closing balance"), "", ledger.debit, ledger.credit, ledger.closing, None, None]]
+                                             size=page_size, totals=False)
+        yield [[None, "", "", _("Closing balance"), "", debit, credit, closing, None, None]]
 
     return columns, chain.from_iterable(pages())
 
@@ -49,7 +50,7 @@ def statement(report: services.Statement):
     rows = []
     for section in report.sections:
         rows.extend([section.title, row.code, "  " * row.depth + row.name, *row.values] for row in section.rows)
-        rows.append([section.title, "", _("Total"), *section.total])
+        rows.append([section.title, "", section.total_title, *section.total])
     if report.kind == "profit_and_loss":
         rows.append(["", "", _("Result"), *report.result])
     return columns, rows

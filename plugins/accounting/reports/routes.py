@@ -79,7 +79,7 @@ def register(bp):
     @bp.get("/reports/trial-balance")
     @require(REPORT_READ)
     def report_trial_balance():
-        values, errors = read_query(schemas.TrialBalanceQuery())
+        values, errors = read_query(schemas.TrialBalancePage())
         date_from, date_to = resolve_range(values)
         report = services.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
         download = _download(values, f"trial-balance-{date_from}-{date_to}", *exports.trial_balance(report))
@@ -104,7 +104,7 @@ def register(bp):
     @bp.get("/reports/general-ledger/<account>")
     @require(REPORT_READ)
     def report_general_ledger(account):
-        values, errors = read_query(schemas.LedgerQuery())
+        values, errors = read_query(schemas.LedgerPage())
         date_from, date_to = resolve_range(values)
         try:
             found = services.get_account(db, account)
@@ -114,12 +114,13 @@ def register(bp):
             columns, rows = exports.general_ledger(db, found, date_from, date_to)
             return export_response(f"general-ledger-{found.code}-{date_from}-{date_to}", columns, rows,
                                    values["format"])
+        # the period's totals are an aggregate over the whole range: the page loads them after
+        options = {"size": values["size"], "totals": False}
         try:
-            ledger = services.general_ledger(db, found, date_from, date_to, after=values.get("after"),
-                                             size=values["size"])
+            ledger = services.general_ledger(db, found, date_from, date_to, after=values.get("after"), **options)
         except KontorError as exc:
             errors = {**errors, **exc.as_errors()}
-            ledger = services.general_ledger(db, found, date_from, date_to, size=values["size"])
+            ledger = services.general_ledger(db, found, date_from, date_to, **options)
         page_args = {"account": found.code, "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
         if values["size"] != 100:
             page_args["size"] = values["size"]
@@ -128,8 +129,21 @@ def register(bp):
                       export_args=_export_args(values, date_from=date_from.isoformat(), date_to=date_to.isoformat()))
         return html, 422 if errors else 200
 
+    @bp.get("/reports/general-ledger/<account>/totals")
+    @require(REPORT_READ)
+    def report_general_ledger_totals(account):
+        values, _errors = read_query(schemas.LedgerPage())
+        date_from, date_to = resolve_range(values)
+        try:
+            found = services.get_account(db, account)
+        except KontorError:
+            abort(404)
+        totals = services.general_ledger_totals(db, found, date_from, date_to)
+        return render("accounting/reports/general_ledger_totals.html", "accounting/reports/_general_ledger_totals.html",
+                      account=found, totals=totals, date_from=date_from, date_to=date_to)
+
     def statement_page(kind: str, endpoint: str):
-        values, errors = read_query(schemas.StatementQuery())
+        values, errors = read_query(schemas.StatementPage())
         date_from, date_to = resolve_range(values)
         options = {"compare": values["compare"], "compare_from": values["compare_from"],
                    "compare_to": values["compare_to"]}
@@ -161,7 +175,7 @@ def register(bp):
     def report_aged(kind):
         if kind not in AGED_KINDS:
             abort(404)
-        values, errors = read_query(schemas.AgedQuery())
+        values, errors = read_query(schemas.AgedPage())
         on = values.get("on") or date.today()
         report = services.aged_balances(db, AGED_KINDS[kind], on)
         download = _download(values, f"aged-{kind}-{on}", *exports.aged(report))
@@ -177,7 +191,7 @@ def register(bp):
     def report_aged_items(kind, party_id):
         if kind not in AGED_KINDS:
             abort(404)
-        values, errors = read_query(schemas.AgedQuery())
+        values, errors = read_query(schemas.AgedPage())
         on = values.get("on") or date.today()
         items = services.party_open_items(db, AGED_KINDS[kind], on, party_id)
         party_name = services.party_name(db, party_id)
@@ -196,8 +210,9 @@ def register(bp):
     def widget_monthly_result():
         months = services.monthly_result(db, date.today())
         labels = [_month_label(start) for start, _income, _expense in months]
-        chart = charts.bar_chart(labels, [(_("Income"), [m[1] for m in months]), (_("Expenses"), [m[2] for m in months])],
-                                 title=_("Income and expenses, last 12 months"), money_currency=_currency())
+        series = [(_("Income"), [m[1] for m in months]), (_("Expenses"), [m[2] for m in months])]
+        chart = charts.bar_chart(labels, series, title=_("Income and expenses, last 12 months"),
+                                 money_currency=_currency())
         return render("accounting/reports/_widget_chart.html", chart=chart,
                       link=url_for("accounting.report_profit_and_loss", date_from=months[0][0].isoformat(),
                                    date_to=date.today().isoformat()), link_label=_("Profit and loss"))

@@ -11,7 +11,6 @@ class RangeQuery(Schema):
 
     date_from = fields.Date(load_default=None)
     date_to = fields.Date(load_default=None)
-    format = fields.String(load_default="", validate=validate.OneOf(("", "html", "csv", "xlsx")))
 
     @validates_schema
     def _ordered(self, data, **_kwargs):
@@ -49,4 +48,25 @@ class AgedQuery(Schema):
     """The day open items are aged on (default today)."""
 
     on = fields.Date(load_default=None)
+
+
+class Download(Schema):
+    """A report page's ``format``: the page itself, or a CSV or XLSX download of it."""
+
     format = fields.String(load_default="", validate=validate.OneOf(("", "html", "csv", "xlsx")))
+
+
+class TrialBalancePage(TrialBalanceQuery, Download):
+    """The trial balance page's parameters."""
+
+
+class LedgerPage(LedgerQuery, Download):
+    """The general ledger page's parameters."""
+
+
+class StatementPage(StatementQuery, Download):
+    """The profit and loss and balance sheet pages' parameters."""
+
+
+class AgedPage(AgedQuery, Download):
+    """The aged receivables and payables pages' parameters."""

@@ -255,15 +255,16 @@ class LedgerLine:
 
 @dataclass
 class GeneralLedger:
-    """One page of an account's ledger for a range, with the balances around it."""
+    """One page of an account's ledger for a range, with the balance before the range; the range's
+    debits, credits and closing balance when asked for (else None)."""
 
     account: Account
     date_from: date
     date_to: date
     opening: Decimal
-    debit: Decimal
-    credit: Decimal
-    closing: Decimal
+    debit: Decimal | None
+    credit: Decimal | None
+    closing: Decimal | None
     lines: list[LedgerLine]
     next_cursor: str | None
     first: bool
@@ -308,25 +309,48 @@ def _subtree_ids(db: Session, account: Account) -> list[int]:
     return found
 
 
-def general_ledger(db: Session, account, date_from: date, date_to: date, *, after: str | None = None,
-                   size: int = 100) -> GeneralLedger:
-    """A page of the posted lines of ``account`` (id, code or Account; a parent account shows its
-    subtree) in date order with the running balance.
-
-    Pages are cut by (date, id). The balance before the page is one aggregate (opening plus
-    everything up to the cursor), and the running balance inside the page is a window sum, so any
-    page costs the same and its balances are exact.
-    """
-    check_range(date_from, date_to)
+def _ledger_scope(db: Session, account):
+    """The account (from an id, code or Account) and the condition selecting its lines (its
+    subtree's, for a parent account)."""
     if not isinstance(account, Account):
         account = get_account(db, account)
-    position = decode_position(after)
     ids = _subtree_ids(db, account) if not account.postable else [account.id]
-    on_account = Line.account_id.in_(ids) if len(ids) > 1 else Line.account_id == account.id
+    return account, (Line.account_id.in_(ids) if len(ids) > 1 else Line.account_id == account.id)
+
+
+def _opening(db: Session, on_account, date_from: date) -> Decimal:
+    return db.execute(select(_sum(Line.debit - Line.credit)).where(on_account, _posted(), Line.date < date_from)
+                      ).scalar_one()
+
+
+def general_ledger_totals(db: Session, account, date_from: date, date_to: date) -> tuple[Decimal, ...]:
+    """(opening, debit, credit, closing) of an account's general ledger for a range."""
+    check_range(date_from, date_to)
+    account, on_account = _ledger_scope(db, account)
+    opening = _opening(db, on_account, date_from)
+    debit, credit = db.execute(select(_sum(Line.debit), _sum(Line.credit))
+                               .where(on_account, _posted(), Line.date >= date_from, Line.date <= date_to)).one()
+    return opening, debit, credit, opening + debit - credit
+
+
+def general_ledger(db: Session, account, date_from: date, date_to: date, *, after: str | None = None,
+                   size: int = 100, totals: bool = True) -> GeneralLedger:
+    """A page of the posted lines of ``account`` (id, code or Account; a parent account shows its
+    subtree) in date order with the running balance; with ``totals``, the range's debits, credits
+    and closing balance too (an aggregate over the whole range, which a page does not need).
+
+    Pages are cut by (date, id). The balance before the page is one aggregate (opening plus
+    everything up to the cursor), and the running balance inside the page is a window sum, so its
+    balances are exact on every page.
+    """
+    check_range(date_from, date_to)
+    position = decode_position(after)
+    account, on_account = _ledger_scope(db, account)
     in_range = and_(Line.date >= date_from, Line.date <= date_to)
-    opening = db.execute(select(_sum(Line.debit - Line.credit))
-                         .where(on_account, _posted(), Line.date < date_from)).scalar_one()
-    debit, credit = db.execute(select(_sum(Line.debit), _sum(Line.credit)).where(on_account, _posted(), in_range)).one()
+    if totals:
+        opening, debit, credit, closing = general_ledger_totals(db, account, date_from, date_to)
+    else:
+        opening, debit, credit, closing = _opening(db, on_account, date_from), None, None, None
     start = opening
     page = (select(Line.id, Line.date, Line.entry_id, Line.description, Line.party_id, Line.debit, Line.credit,
                    Line.currency, Line.amount_currency)
@@ -350,8 +374,8 @@ def general_ledger(db: Session, account, date_from: date, date_to: date, *, afte
     lines = [LedgerLine(r[0], r[1], r[2], r[3] or "", r[4] or "", r[5] or "", r[6], names.get(r[6], ""), r[7], r[8],
                         r[9], r[10], start + r[11]) for r in rows]
     next_cursor = encode_position(rows[-1][1], rows[-1][0]) if more else None
-    return GeneralLedger(account, date_from, date_to, opening, debit, credit, opening + debit - credit, lines,
-                         next_cursor, position is None)
+    return GeneralLedger(account, date_from, date_to, opening, debit, credit, closing, lines, next_cursor,
+                         position is None)
 
 
 def _party_names(db: Session, ids: set[int]) -> dict[int, str]:
@@ -372,6 +396,7 @@ class Section:
 
     key: str
     title: str
+    total_title: str
     rows: list[TreeRow]  # values: [amount] or [amount, comparison]
     total: list[Decimal]
 
@@ -421,9 +446,12 @@ def _columns(per_period: list[dict[int, Decimal]], accounts: dict[int, Account],
     return figures
 
 
-def _section(key, title, roots, figures, width, types) -> Section:
+def _section(key: str, titles: tuple[str, str], roots: list[ChartNode], per_period: list[dict[int, Decimal]],
+             accounts: dict[int, Account], types: tuple[str, ...], sign: int) -> Section:
+    """A statement section: the accounts of ``types`` with their balances times ``sign``, per period."""
+    figures, width = _columns(per_period, accounts, types, sign), len(per_period)
     total = [sum((v[i] for v in figures.values()), ZERO) for i in range(width)]
-    return Section(key, title, _tree_rows(roots, figures, width, types=types), total)
+    return Section(key, *titles, _tree_rows(roots, figures, width, types=types), total)
 
 
 def profit_and_loss(db: Session, date_from: date, date_to: date, *, compare: str = "none",
@@ -435,11 +463,9 @@ def profit_and_loss(db: Session, date_from: date, date_to: date, *, compare: str
     periods = [(date_from, date_to)] + ([other] if other else [])
     per_period = [_balances_by_account(db, start, end, without_closing=True) for start, end in periods]
     accounts = {a.id: a for a in db.execute(select(Account)).scalars()}
-    roots, width = chart_tree(db), len(periods)
-    income = _section("income", _("Income"), roots, _columns(per_period, accounts, ("income",), -1), width,
-                      ("income",))
-    expense = _section("expense", _("Expenses"), roots, _columns(per_period, accounts, ("expense",), 1), width,
-                       ("expense",))
+    roots = chart_tree(db)
+    income = _section("income", (_("Income"), _("Total income")), roots, per_period, accounts, ("income",), -1)
+    expense = _section("expense", (_("Expenses"), _("Total expenses")), roots, per_period, accounts, ("expense",), 1)
     result = [i - e for i, e in zip(income.total, expense.total)]
     return Statement("profit_and_loss", date_from, date_to, other, [income, expense], result)
 
@@ -456,15 +482,13 @@ def balance_sheet(db: Session, date_to: date, *, date_from: date | None = None, 
     check_range(date_from, date_to)
     other = comparison_range(date_from, date_to, compare, compare_from, compare_to)
     ends = [date_to] + ([other[1]] if other else [])
-    width = len(ends)
     per_period = [_balances_by_account(db, None, end) for end in ends]
     accounts = {a.id: a for a in db.execute(select(Account)).scalars()}
     roots = chart_tree(db)
-    assets = _section("assets", _("Assets"), roots, _columns(per_period, accounts, ("asset",), 1), width, ("asset",))
-    liabilities = _section("liabilities", _("Liabilities"), roots,
-                           _columns(per_period, accounts, ("liability",), -1), width, ("liability",))
-    equity = _section("equity", _("Equity"), roots, _columns(per_period, accounts, ("equity",), -1), width,
-                      ("equity",))
+    assets = _section("assets", (_("Assets"), _("Total assets")), roots, per_period, accounts, ("asset",), 1)
+    liabilities = _section("liabilities", (_("Liabilities"), _("Total liabilities")), roots, per_period, accounts,
+                           ("liability",), -1)
+    equity = _section("equity", (_("Equity"), _("Total equity")), roots, per_period, accounts, ("equity",), -1)
     current, earlier = [], []
     for end in ends:
         year_start = fiscal_year_start(db, end)

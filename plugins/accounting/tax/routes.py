@@ -67,10 +67,9 @@ def register(bp):
 
     def taxes_page(errors=None, form=None, status=200):
         country = services.company_country(db)
-        html = render("accounting/tax/taxes.html", taxes=services.list_taxes(db), country=country,
-                      countries=services.countries_with_default_taxes(),
-                      country_options=[("", "—")] + [(c, c) for c in services.countries_with_default_taxes()], errors=errors or {}, form=form or {},
-                      can_revalue=has_permission(ENTRY_POST), today=date.today())
+        countries = services.countries_with_default_taxes()
+        html = render("accounting/tax/taxes.html", taxes=services.list_taxes(db), country=country, countries=countries,
+                      country_options=[("", "—")] + [(c, c) for c in countries], errors=errors or {}, form=form or {})
         return html, status
 
     @bp.get("/taxes")

@@ -149,7 +149,7 @@ def company_country(db: Session) -> str:
 # --- currencies and rates -----------------------------------------------------------------------
 
 def get_currency(db: Session, code: str) -> Currency:
-    """The currency ``code``; NotFound naming the field ``currency`` if unknown."""
+    """The currency ``code``; KontorError naming the field ``currency`` if unknown."""
     currency = db.get(Currency, (code or "").strip().upper())
     if currency is None:
         raise KontorError(_("Unknown currency %(code)s.", code=code), field="currency")

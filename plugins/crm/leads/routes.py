@@ -17,7 +17,6 @@ from plugins.crm.permissions import LEAD_IMPORT, LEAD_READ, LEAD_WRITE, OPPORTUN
 COLUMNS = [
     Column("name", _l("Name"), sort="name", link=True),
     Column("company_name", _l("Company"), sort="company"),
-    Column("email", _l("Email")),
     Column("status_label", _l("Status"), sort="status"),
     Column("source_label", _l("Source")),
     Column("owner_name", _l("Owner")),
@@ -205,12 +204,13 @@ def register(bp) -> None:
             abort(403)
         values = request.form.to_dict() if request.method == "POST" else {
             "party_choice": "new", "title": lead.company_name or lead.name}
+        values.pop("party_id", None)
         if request.method == "GET":
             return _qualify_page(lead, values, {})
         try:
-            choice = values.get("party_choice", "new")
+            choice = values.get("party_choice", "")
             data = load(ConvertSchema(), {**values, "create_party": choice == "new",
-                                          "party_id": values.get("party_id") if choice == "existing" else None})
+                                          "party_id": choice if choice.isdigit() else None})
             opportunity, party = services.convert_lead(db, lead, user=current_user, **data)
             db.commit()
         except KontorError as exc:
@@ -221,7 +221,8 @@ def register(bp) -> None:
         return _go(url_for("crm.lead", lead_id=lead.id))
 
     def _qualify_page(lead: Lead, values: dict, errors: dict, status: int = 200):
-        selected = db.get(Party, int(values["party_id"])) if str(values.get("party_id", "")).isdigit() else None
+        choice = str(values.get("party_choice", ""))
+        selected = db.get(Party, int(choice)) if choice.isdigit() else None
         matches = [d for d in services.find_duplicates(db, lead, user=current_user, exclude_id=lead.id)
                    if d.kind == "party"]
         return render("crm/leads/qualify.html", lead=lead, values=values, errors=errors, selected=selected,

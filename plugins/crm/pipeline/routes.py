@@ -237,7 +237,7 @@ def register(bp):
         return export_response("opportunities", [(k, str(v)) for k, v in EXPORT_COLUMNS], data, fmt)
 
     @bp.get("/party-options")
-    @require(p.OPPORTUNITY_READ)
+    @require(p.ACTIVITY_READ)  # the customer picker of opportunity and activity forms alike
     def party_picker():
         return render("crm/pipeline/_options.html",
                       options=party_options(db, request.args.get("party_id"), request.args.get("party_q", "")),
@@ -399,21 +399,20 @@ def _safe_next() -> str | None:
 
 
 def _forecast_charts(data: dict) -> dict:
-    """Bar charts of the weighted pipeline by month and by owner, per currency, and won/lost by month."""
+    """The forecast's charts: per currency by month and by owner, won/lost by month, the funnel."""
     chart = charts()
-    found = {}
-    currencies = sorted({row["currency"] for row in data["by_month"]})
-    for currency in currencies:
+    found = {"month": [], "owner": [], "won_lost": "", "funnel": ""}
+    for currency in sorted({row["currency"] for row in data["by_month"]}):
         rows = [row for row in data["by_month"] if row["currency"] == currency]
-        found[f"month-{currency}"] = chart.bar_chart(
+        found["month"].append((currency, chart.bar_chart(
             [row["month"] or _("No date") for row in rows],
             [(_("Expected revenue"), [row["revenue"] for row in rows]),
              (_("Weighted"), [row["weighted"] for row in rows])],
-            title=_("Pipeline by expected close month (%(currency)s)", currency=currency), money_currency=currency)
+            title=_("Pipeline by expected close month (%(currency)s)", currency=currency), money_currency=currency)))
         owners = [row for row in data["by_owner"] if row["currency"] == currency]
-        found[f"owner-{currency}"] = chart.bar_chart(
+        found["owner"].append((currency, chart.bar_chart(
             [row["owner"] for row in owners], [(_("Weighted"), [row["weighted"] for row in owners])],
-            title=_("Weighted pipeline by owner (%(currency)s)", currency=currency), money_currency=currency)
+            title=_("Weighted pipeline by owner (%(currency)s)", currency=currency), money_currency=currency)))
     months = sorted({row["month"] for row in data["won_lost"]})
     if months:
         won = {m: 0 for m in months}
@@ -421,7 +420,7 @@ def _forecast_charts(data: dict) -> dict:
         for row in data["won_lost"]:
             won[row["month"]] += row["won_count"]
             lost[row["month"]] += row["lost_count"]
-        found["won-lost"] = chart.bar_chart(months, [(_("Won"), [won[m] for m in months]),
+        found["won_lost"] = chart.bar_chart(months, [(_("Won"), [won[m] for m in months]),
                                                      (_("Lost"), [lost[m] for m in months])],
                                             title=_("Won and lost by month"))
     if data["funnel"]:

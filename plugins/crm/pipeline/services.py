@@ -186,7 +186,16 @@ def update_stage(db: Session, stage: Stage, data: dict[str, Any]) -> Stage:
         raise KontorError(_("Move the opportunities out of this stage before archiving it."), field="active",
                           status=409)
     db.flush()
+    _keep_an_open_stage(db)
     return stage
+
+
+def _keep_an_open_stage(db: Session) -> None:
+    """New opportunities start in the first open stage: there must always be one."""
+    if db.execute(select(func.count()).select_from(Stage).where(
+            Stage.active.is_(True), Stage.is_won.is_(False), Stage.is_lost.is_(False))).scalar_one() == 0:
+        raise KontorError(_("Keep at least one active stage that is neither won nor lost."), field="active",
+                          status=409)
 
 
 def _stage_count(db: Session, stage_id: int) -> int:
@@ -200,6 +209,7 @@ def delete_stage(db: Session, stage: Stage) -> None:
                           status=409)
     db.delete(stage)
     db.flush()
+    _keep_an_open_stage(db)
 
 
 def move_stage(db: Session, stage: Stage, direction: int) -> None:

@@ -238,11 +238,12 @@ def _record_id(value: Any, field: str) -> int | None:
     return number
 
 
-def _party(db: Session, party_id: int | None, field: str) -> Party | None:
+def _party(db: Session, party_id: int | None, field: str, ticket: Ticket | None) -> Party | None:
     if party_id is None:
         return None
     party = db.get(Party, party_id)
-    if party is None or not party.active:
+    kept = ticket is not None and getattr(ticket, field) == party_id  # a party since retired may stay
+    if party is None or not (party.active or kept):
         raise KontorError(_("Choose an active party."), field=field, status=422)
     return party
 
@@ -267,16 +268,15 @@ def _clean(db: Session, data: dict, ticket: Ticket | None) -> dict:
     if given("description"):
         clean["description"] = _text(data, "description", 20000)
     if given("priority"):
-        priority = (data.get("priority") or "normal").strip() if isinstance(data.get("priority"), str) \
-            else data.get("priority") or "normal"
+        priority = str(data.get("priority") or "normal").strip()
         if priority not in PRIORITIES:
             raise KontorError(_("Choose low, normal, high or urgent."), field="priority", status=422)
         clean["priority"] = priority
     if given("party_id"):
-        party = _party(db, _record_id(data.get("party_id"), "party_id"), "party_id")
+        party = _party(db, _record_id(data.get("party_id"), "party_id"), "party_id", ticket)
         clean["party_id"] = party.id if party else None
     if given("contact_id"):
-        contact = _party(db, _record_id(data.get("contact_id"), "contact_id"), "contact_id")
+        contact = _party(db, _record_id(data.get("contact_id"), "contact_id"), "contact_id", ticket)
         clean["contact_id"] = contact.id if contact else None
     if given("contact_email"):
         email = _text(data, "contact_email", 254)
@@ -433,7 +433,8 @@ def _timeline(db: Session, ticket: Ticket, title: str, body: str, user_id: int |
 
     event = timeline.record(db, kind, title=title, body=body, party_id=ticket.party_id, ticket_id=ticket.id,
                             user_id=user_id)
-    event.created_at = at  # the moment of the act, which callers may give (an import, the demo)
+    if abs(event.created_at - at) > timedelta(minutes=1):
+        event.created_at = at  # an act dated by its caller (the demo, an import) shows when it happened
 
 
 # -- lists --

@@ -234,35 +234,6 @@ def test_lock_date_refuses_payments_and_reconciliations_on_or_before_it(db, alfa
     assert sale.state == "posted"
 
 
-def test_paid_hooks_are_called_once(db, alfa, app):
-    from plugins.accounting.banking.models import Payment
-
-    seen = []
-
-    class Listener:
-        from core import hookimpl
-
-        @hookimpl
-        def accounting_invoice_paid(self, invoice, session):
-            seen.append(("paid", invoice.number))
-
-        @hookimpl
-        def accounting_payment_registered(self, payment, session):
-            assert isinstance(payment, Payment) and payment.entry_id
-            seen.append(("payment", payment.number))
-
-    pm = app.extensions["kontor"].pm
-    listener = Listener()
-    pm.register(listener)
-    try:
-        sale = invoice(db, alfa)
-        first = pay(db, alfa, "1000.00", [(sale, "1000.00")])
-        second = pay(db, alfa, "250.00", [(sale, "250.00")])
-    finally:
-        pm.unregister(listener)
-    assert seen == [("payment", first.number), ("paid", sale.number), ("payment", second.number)]
-
-
 def test_exchange_difference_when_currency_items_are_matched_by_hand(db, alfa, eur):
     # a 100.00 EUR prepayment at 7.50 (750.00) later settles a 100.00 EUR invoice booked at 7.40 (740.00)
     prepaid = pay(db, alfa, "100.00", [], currency="EUR", kind="inbound")
@@ -275,3 +246,34 @@ def test_exchange_difference_when_currency_items_are_matched_by_hand(db, alfa, e
     assert banking.open_items(db, alfa.id) == []
     gain = db.execute(select(Line).join(Account).where(Account.code == "8100")).scalars().all()
     assert [(g.credit, g.debit) for g in gain] == [(D("10.00"), D("0.00"))]
+
+
+def test_cancelling_a_payment_reverses_it_and_reopens_the_invoices(db, alfa):
+    sale, other = invoice(db, alfa), invoice(db, alfa, "100.00")
+    payment = pay(db, alfa, "1400.00", [(sale, "1250.00")])
+    credit = next(i for i in banking.open_items(db, alfa.id) if i["invoice_id"] is None)
+    banking.reconcile_lines(db, [credit["line_id"], other.receivable_line_id], day=date(2026, 3, 12))
+    assert (sale.state, other.state, other.amount_residual) == ("paid", "paid", D("0.00"))
+
+    banking.cancel_payment(db, payment, date=date(2026, 3, 20))
+    db.commit()
+    assert payment.state == "cancelled"
+    assert (sale.state, sale.amount_residual) == ("posted", D("1250.00"))
+    assert (other.state, other.amount_residual) == ("posted", D("125.00"))
+    assert sorted(i["open"] for i in banking.open_items(db, alfa.id)) == [D("125.00"), D("1250.00")]
+    assert banking.party_balance(db, alfa.id).receivable == D("1375.00")
+    with pytest.raises(Exception) as caught:
+        banking.cancel_payment(db, payment)
+    assert caught.value.status == 409
+
+
+def test_a_payment_reconciled_before_the_lock_date_cannot_be_cancelled(db, alfa):
+    sale = invoice(db, alfa)
+    payment = pay(db, alfa, "1250.00", [(sale, "1250.00")])
+    db.get(Config, 1).lock_date = date(2026, 3, 31)
+    db.commit()
+    with pytest.raises(Exception) as caught:
+        banking.cancel_payment(db, payment, date=date(2026, 4, 2))
+    assert caught.value.field == "date"
+    db.rollback()
+    assert payment.state == "posted" and sale.state == "paid"

@@ -267,3 +267,20 @@ def test_schemas_round_trip(schema):
     from tests.contract import round_trip
 
     round_trip(schema)
+
+
+def test_cancel_a_payment_from_its_page_and_the_api(admin_client, api, app, books):
+    made = [api.post("/api/v1/accounting/payments", json={
+        "party_id": books["alfa"], "amount": amount, "currency": "DKK", "date": "2026-03-10",
+        "allocations": [{"invoice": books["sale"], "amount": amount}]}).get_json() for amount in ("1000.00", "250.00")]
+    assert invoice_state(app, books["sale"]) == ("paid", D("0.00"))
+    page = admin_client.get(f"/accounting/payments/{made[0]['id']}").get_data(as_text=True)
+    assert f"/accounting/payments/{made[0]['id']}/cancel" in page
+    done = admin_client.post_form(f"/accounting/payments/{made[0]['id']}/cancel", {})
+    assert done.status_code == 302
+    assert invoice_state(app, books["sale"]) == ("partial", D("1000.00"))
+    assert "Cancelled" in admin_client.get(done.headers["Location"]).get_data(as_text=True)
+    response = api.post(f"/api/v1/accounting/payments/{made[1]['id']}/cancel", json={"date": "2026-03-21"})
+    assert response.status_code == 200 and response.get_json()["state"] == "cancelled"
+    assert invoice_state(app, books["sale"]) == ("posted", D("1250.00"))
+    assert api.post(f"/api/v1/accounting/payments/{made[1]['id']}/cancel").status_code == 409

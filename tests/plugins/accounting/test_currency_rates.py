@@ -168,3 +168,11 @@ def test_demo_rates_cover_the_past_year_for_every_active_currency(db):
     assert D("7.2") < services.rate_on(db, "EUR", date(2026, 11, 24)) < D("7.7")
     demo.load(db, lambda n=1: added.append(n), today=date(2026, 11, 24))
     assert count_rates(db) == len(added)  # a second run adds nothing
+
+
+def test_rates_set_command(kontor, app, db):
+    result = kontor("accounting", "rates", "set", "usd", "2026-06-30", "6.91")
+    assert result.exit_code == 0 and "USD 2026-06-30 6.91" in result.output
+    refused = kontor("accounting", "rates", "set", "USD", "2026-06-31", "6.91")
+    assert refused.exit_code == 1 and "YYYY-MM-DD" in refused.output
+    assert services.rate_on(db, "USD", date(2026, 7, 1)) == D("6.91")

@@ -342,13 +342,13 @@ def test_the_party_summary_adds_up(db):
     assert draft.id not in [i.id for i in summary.open_invoices]
 
 
-def test_merging_parties_moves_their_invoices(db):
+def test_merging_parties_through_the_hooks_moves_their_invoices(app, db):
     from core.parties.services import merge_parties
 
     old, new = customer(db, "Old Name ApS"), customer(db, "New Name ApS")
     inv = invoice(db, old)
     services.post_invoice(db, inv)
-    merge_parties(db, old, new, on_merging=lambda source, target, session: services.repoint_party(
-        session, source.id, target.id))
+    merge_parties(db, old, new, on_merging=app.extensions["kontor"].pm.hook.party_merging)
     db.refresh(inv)
     assert inv.party_id == new.id
+    assert services.party_summary(db, new.id).receivable == D("125.00")

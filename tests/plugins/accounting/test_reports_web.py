@@ -35,6 +35,10 @@ def plain(html: str) -> str:
     return html.replace("\u2212", "-").replace("DKK", "").replace("\xa0", "")
 
 
+def csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
 def links(html: str, pattern: str) -> list[str]:
     return [unescape(href) for href in re.findall(r'href="([^"]+)"', html) if re.search(pattern, unescape(href))]
 
@@ -63,6 +67,11 @@ def test_trial_balance_page_drills_down_to_the_ledger(admin_client, books):
     assert ledger_page.status_code == 200
     ledger_html = ledger_page.get_data(as_text=True)
     assert "10,000.00" in ledger_html and "8,000.00" in ledger_html and "11,250.00" in ledger_html
+    (totals_link,) = set(links(ledger_html, r"general-ledger/1100/totals\?"))
+    assert f'hx-get="{totals_link.replace("&", "&amp;")}"' in ledger_html  # loaded after the lines
+    totals = plain(admin_client.htmx("GET", totals_link).get_data(as_text=True))
+    assert all(figure in totals for figure in ("10,000.00", "3,250.00", "2,000.00", "11,250.00"))
+    assert "<html" not in totals
     entries = links(ledger_html, r"/accounting/entries/\d+$")
     assert len(entries) == 3  # the salaries, their reversal and the payment
     entry_page = admin_client.get(entries[0])
@@ -135,7 +144,7 @@ def test_aged_report_drills_down_to_the_party_open_items(admin_client, db, books
 def test_trial_balance_csv_and_xlsx(admin_client, books):
     response = admin_client.get(f"/accounting/reports/trial-balance?{Q1}&format=csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    rows = csv_rows(response)
     assert rows[0] == ["Code", "Account", "Opening balance", "Debit", "Credit", "Closing balance"]
     bank = next(row for row in rows if row[0] == "1100")
     assert bank[2:] == ["10000.00", "3250.00", "2000.00", "11250.00"]
@@ -165,12 +174,10 @@ def test_exports_neutralise_formulas(admin_client, db, books):
 
 
 def test_statement_and_ledger_exports(admin_client, books):
-    rows = list(csv.reader(io.StringIO(admin_client.get(
-        f"/accounting/reports/profit-and-loss?{Q1}&compare=previous&format=csv").get_data(as_text=True).lstrip("\ufeff"))))
+    rows = csv_rows(admin_client.get(f"/accounting/reports/profit-and-loss?{Q1}&compare=previous&format=csv"))
     assert len(rows[0]) == 5
     assert rows[-1][2:] == ["Result", "622.05", "0.00"]
-    rows = list(csv.reader(io.StringIO(admin_client.get(
-        f"/accounting/reports/general-ledger/1100?{Q1}&format=csv").get_data(as_text=True).lstrip("\ufeff"))))
+    rows = csv_rows(admin_client.get(f"/accounting/reports/general-ledger/1100?{Q1}&format=csv"))
     assert rows[1][3] == "Opening balance" and rows[1][7] == "10000.00"
     assert [row[7] for row in rows[2:5]] == ["8000.00", "10000.00", "11250.00"]
     assert rows[-1][5:8] == ["3250.00", "2000.00", "11250.00"]
@@ -262,3 +269,26 @@ def test_reports_need_the_permission(app, client, books):
     assert client.get("/accounting/reports/trial-balance").status_code == 403
     assert client.get("/accounting/reports/widgets/cash").status_code == 403
     assert client.get("/api/v1/accounting/reports/trial-balance").status_code in (401, 403)
+
+
+# -- Command line --
+
+def test_report_command_prints_csv_and_writes_xlsx(kontor, books, tmp_path):
+    result = kontor("accounting", "report", "trial-balance", "--from", "2026-01-01", "--to", "2026-03-31")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert next(row for row in rows if row[0] == "1100")[2:] == ["10000.00", "3250.00", "2000.00", "11250.00"]
+    target = tmp_path / "aged.xlsx"
+    result = kontor("accounting", "report", "aged-receivables", "--to", "2026-03-31", "--output", str(target))
+    assert result.exit_code == 0, result.output
+    cells = [cell.value for row in load_workbook(target).active.iter_rows() for cell in row]
+    assert "Alfa A/S" in cells
+    result = kontor("accounting", "report", "general-ledger")
+    assert result.exit_code != 0 and "account" in result.output
+
+
+def test_reports_are_in_the_openapi_document(api):
+    paths = api.get("/api/v1/openapi.json").get_json()["paths"]
+    for name in ("trial-balance", "profit-and-loss", "balance-sheet", "aged-receivables", "aged-payables"):
+        assert f"/api/v1/accounting/reports/{name}" in paths
+    assert any(path.startswith("/api/v1/accounting/reports/general-ledger/") for path in paths)

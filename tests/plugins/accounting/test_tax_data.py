@@ -66,3 +66,11 @@ def test_a_country_without_a_table_gets_no_taxes(db):
     services.load_default_data(db)
     assert db.execute(select(Tax)).first() is None
     assert services.company_currency(db) == "DKK"
+
+
+def test_taxes_load_command(kontor, app, db):
+    result = kontor("accounting", "taxes", "load", "se")
+    assert result.exit_code == 0 and "taxes added" in result.output
+    unknown = kontor("accounting", "taxes", "load", "ZZ")
+    assert unknown.exit_code == 1 and "no default taxes" in unknown.output
+    assert {t.code for t in services.taxes_for_country(db, "SE")} >= {"SE-S25", "SE-S12", "SE-S6", "SE-PRC25"}

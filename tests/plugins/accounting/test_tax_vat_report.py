@@ -122,6 +122,10 @@ def test_page_drill_down_and_exports(admin_client, books):
     assert wrong.status_code == 422
     missing = admin_client.get("/accounting/reports/vat/lines?tax=999999&kind=tax")
     assert missing.status_code == 404
+    partial = admin_client.htmx("GET", "/accounting/reports/vat?date_from=2026-02-01&date_to=2026-02-28")
+    fragment = partial.get_data(as_text=True)
+    assert partial.status_code == 200
+    assert 'id="report"' in fragment and "<html" not in fragment and "DK-PRC25" in fragment
 
 
 def test_invoices_bills_and_credit_notes_report_what_they_posted(db):

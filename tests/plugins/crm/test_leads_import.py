@@ -153,3 +153,13 @@ def test_the_command_names_a_wrong_mapping(kontor, tmp_path):
     path.write_text("Navn\nAnna\n")
     result = kontor("crm", "import-leads", str(path), "--map", "name=Missing")
     assert result.exit_code != 0 and "no column Missing" in result.output
+
+
+def test_script_in_a_csv_file_is_shown_escaped(admin_client):
+    xss = '<script>alert("x")</script>'
+    content = f'name,email,notes\n{xss},bad,{xss}\nAnna,anna@x.dk,{xss}\n'.encode()
+    preview_path = through_columns(admin_client, content)
+    columns = preview_path.replace("/preview", "/columns")
+    for path in (columns, preview_path):
+        page = admin_client.get(path).get_data(as_text=True)
+        assert xss not in page and "&lt;script&gt;" in page, path

@@ -218,3 +218,26 @@ def test_merging_parties_repoints_leads(app, db, people):
     merge_parties(db, a, b, on_merging=app.extensions["kontor"].pm.hook.party_merging)
     db.commit()
     assert db.get(Lead, lead.id).party_id == b.id
+
+
+# -- Demo data --
+
+
+def test_demo_leads_cover_every_status_and_source(db, app):
+    from plugins.crm.leads.demo import LEADS, load_demo_leads
+    from plugins.crm.pipeline.models import Opportunity
+
+    make_user(app, "admin", ["admin"])
+    make_user(app, "sales", ["staff"])
+    added = []
+    load_demo_leads(db, added.append)
+    db.commit()
+    leads = db.execute(select(Lead)).scalars().all()
+    assert len(leads) == LEADS == sum(added)
+    assert {lead.status for lead in leads} == {"new", "contacted", "qualified", "disqualified"}
+    assert len({lead.source for lead in leads}) >= 5
+    assert {lead.owner.username for lead in leads if lead.owner} == {"admin", "sales"}
+    qualified = [lead.id for lead in leads if lead.status == "qualified"]
+    opened = db.execute(select(Opportunity.lead_id).where(Opportunity.lead_id.is_not(None))).scalars().all()
+    assert sorted(opened) == sorted(qualified)
+    assert all(lead.disqualify_reason for lead in leads if lead.status == "disqualified")

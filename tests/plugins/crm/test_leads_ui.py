@@ -228,10 +228,10 @@ def test_qualify_linking_an_existing_party_found_with_the_picker(admin_client, a
     lead_id = add_lead(app, name="Felix Weber")
     options = admin_client.htmx("GET", "/crm/leads/party-options?party_q=nordstern").get_data(as_text=True)
     assert f'value="{party_id}"' in options
-    missing = admin_client.post_form(f"/crm/leads/{lead_id}/qualify", {"party_choice": "existing"})
+    missing = admin_client.post_form(f"/crm/leads/{lead_id}/qualify", {"party_choice": ""})
     assert missing.status_code == 422 and 'id="e-party_id"' in missing.get_data(as_text=True)
     response = admin_client.post_form(f"/crm/leads/{lead_id}/qualify", {
-        "party_choice": "existing", "party_id": str(party_id), "title": "Solar roof"})
+        "party_choice": str(party_id), "title": "Solar roof"})
     assert response.status_code == 303
     assert read_lead(app, lead_id).party_id == party_id
 
@@ -322,3 +322,12 @@ def test_the_party_panel_lists_only_visible_leads(two_salespeople, app):
         session.commit()
     page = sam.get(f"/parties/{party_id}").get_data(as_text=True)
     assert "Sam Customer" in page and "Sue Secret" not in page
+
+
+def test_the_dashboard_counts_open_leads(admin_client, app):
+    for name in ("One", "Two"):
+        add_lead(app, name=name)
+    closed = add_lead(app, name="Three")
+    admin_client.post_form(f"/crm/leads/{closed}/disqualify", {"reason": "Gone"})
+    page = admin_client.get("/dashboard").get_data(as_text=True)
+    assert re.search(r'<p class="widget-figure">2</p>\s*<p><a href="/crm/leads\?status=new"', page)

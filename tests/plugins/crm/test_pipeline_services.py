@@ -278,3 +278,13 @@ def test_command_line(db, kontor):
     assert result.exit_code == 0 and "CLI deal: Lost" in result.output
     db.expire_all()
     assert db.get(Opportunity, deal_id).lost_reason == "Budget frozen"
+
+
+def test_the_last_open_stage_stays(db):
+    open_stages = [s for s in services.list_stages(db) if not s.is_closed]
+    for stage in open_stages[:-1]:
+        services.delete_stage(db, stage)
+    with pytest.raises(KontorError):
+        services.delete_stage(db, open_stages[-1])
+    with pytest.raises(KontorError):
+        services.update_stage(db, open_stages[-1], {"active": False})

@@ -143,6 +143,9 @@ def test_create_edit_and_detail(db, client):
     db.commit()
     signed_in(client, "mads")
     assert "Havnefront A/S" in client.get("/crm/opportunities/new?party_id=%d" % customer.id).get_data(as_text=True)
+    options = client.htmx("GET", "/crm/party-options?party_q=HAVNE").get_data(as_text=True)
+    assert f'<option value="{customer.id}">Havnefront A/S</option>' in options
+    assert "Havnefront" not in client.htmx("GET", "/crm/party-options?party_q=zzz").get_data(as_text=True)
     response = client.post_form("/crm/opportunities/new", {
         "party_id": customer.id, "title": "Heat pumps", "owner_id": owner.id, "expected_revenue": "1,250.50",
         "currency": "eur", "probability": "", "expected_close": "2027-02-28", "stage_id": ""})

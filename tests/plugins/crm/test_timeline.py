@@ -129,3 +129,14 @@ def test_party_merge_repoints_everything(db, app):
     note = timeline.record(db, "note", title="n", party_id=source.id)
     merge_parties(db, source, target, on_merging=app.extensions["kontor"].pm.hook.party_merging)
     assert (deal.party_id, call.party_id, note.party_id) == (target.id, target.id, target.id)
+
+
+def test_a_note_is_titled_by_its_first_line(db):
+    customer = party(db)
+    note = timeline.add_note(db, body="  Wants a volume discount\nAsk finance first.\n", user_id=None,
+                             party_id=customer.id)
+    assert (note.kind, note.title, note.body) == ("note", "Wants a volume discount", "Ask finance first.")
+    with pytest.raises(KontorError):
+        timeline.add_note(db, body="\n  ", user_id=None, party_id=customer.id)
+    with pytest.raises(KontorError):
+        timeline.add_note(db, body="About nothing", user_id=None)
