@@ -52,7 +52,8 @@ def _table(labels: Sequence[str], series: Series, money_currency: str | None) ->
     for index, label in enumerate(labels):
         cells = "".join(f"<td>{escape(_label(values[index], money_currency))}</td>" for _name, values in series)
         body.append(f"<tr><th scope=\"row\">{escape(label)}</th>{cells}</tr>")
-    return (f"<details class=\"chart-data\"><summary>{escape(_('Show the figures'))}</summary>"
+    summary = _("Show the figures")
+    return (f"<details class=\"chart-data\"><summary>{escape(summary)}</summary>"
             f"<table><thead><tr><td></td>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></details>")
 
 

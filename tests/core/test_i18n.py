@@ -8,14 +8,18 @@ from babel.messages.pofile import read_po
 
 from core.config import LANGUAGES
 
-CATALOGS = Path(__file__).resolve().parents[2] / "core" / "translations"
+from core.translations_tool import catalog_folders
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGS = [(folder.relative_to(ROOT).parts[-2], folder) for folder in catalog_folders()]
 
 
 @pytest.mark.parametrize("lang", [code for code in LANGUAGES if code != "en"])
-def test_every_core_string_is_translated(lang):
-    with open(CATALOGS / "messages.pot", "rb") as f:
+@pytest.mark.parametrize("owner, catalogs", CATALOGS, ids=[owner for owner, _ in CATALOGS])
+def test_every_string_is_translated(owner, catalogs, lang):
+    with open(catalogs / "messages.pot", "rb") as f:
         template = {m.id for m in read_po(f) if m.id}
-    with open(CATALOGS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+    with open(catalogs / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
         catalog = read_po(f)
     untranslated = sorted(
         str(m.id) for m in catalog
