@@ -16,8 +16,9 @@ Measured, each the median of ``--runs`` runs after one warm-up:
   it) over the whole year, against the SQL floor: the plain ``SELECT account_id, SUM(debit),
   SUM(credit) FROM acct_line GROUP BY account_id`` through the raw driver, and the service's own
   statement run through the raw driver (what the ORM layer adds);
-- the first page (100 lines) of the general ledger of the receivable account, and a page in the
-  middle of it (reached by its cursor).
+- the first page (100 lines with their running balance) of the general ledger of the receivable
+  account, a page in the middle of it (reached by its cursor), and the period's totals of that
+  account (one aggregate over all its lines, which the page loads after the lines).
 
 With ``--tryton-python PATH`` it also runs Tryton's ``balance`` peer benchmark
 (``shared/peers/tryton/bench.py balance --n 10000``, see that folder's README) in the same sitting.
@@ -210,7 +211,7 @@ def time_reports(engine, factory, books: dict, runs: int, backend: str) -> dict:
 
         def first_page():
             db.rollback()
-            return reports.general_ledger(db, RECEIVABLE, YEAR_START, date_to)
+            return reports.general_ledger(db, RECEIVABLE, YEAR_START, date_to, totals=False)
 
         times, page = timed(first_page, runs)
         assert len(page.lines) == 100
@@ -227,11 +228,17 @@ def time_reports(engine, factory, books: dict, runs: int, backend: str) -> dict:
 
         def middle_page():
             db.rollback()
-            return reports.general_ledger(db, RECEIVABLE, YEAR_START, date_to, after=cursor)
+            return reports.general_ledger(db, RECEIVABLE, YEAR_START, date_to, after=cursor, totals=False)
 
         times, page = timed(middle_page, runs)
         assert len(page.lines) == 100
         figures["ledger_middle_page_ms"] = times
+
+        def totals():
+            db.rollback()
+            return reports.general_ledger_totals(db, RECEIVABLE, YEAR_START, date_to)
+
+        figures["ledger_totals_ms"], _totals = timed(totals, runs)
     return figures
 
 
@@ -273,7 +280,8 @@ MEASURES = (("trial_balance_ms", "trial balance service"),
             ("floor_group_by_ms", "SQL floor: plain GROUP BY, raw driver"),
             ("service_sql_raw_ms", "the service's statements, raw driver"),
             ("ledger_first_page_ms", "general ledger, first page of 100"),
-            ("ledger_middle_page_ms", "general ledger, a page in the middle"))
+            ("ledger_middle_page_ms", "general ledger, a page in the middle"),
+            ("ledger_totals_ms", "general ledger, the period's totals (loaded after the page)"))
 
 
 def table(results: list[dict]) -> str:

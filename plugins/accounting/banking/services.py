@@ -381,7 +381,7 @@ def _allocations(db: Session, allocations: Iterable[tuple[Any, Any]], party: Par
         except (TypeError, ValueError):
             raise KontorError(_("Each allocation is an invoice and an amount."), field="allocations") from None
         field = f"allocations.{position}"
-        invoice = invoice_ref if isinstance(invoice_ref, Invoice) else _invoice(db, invoice_ref, field)
+        invoice = invoice_ref if isinstance(invoice_ref, Invoice) else find_invoice(db, invoice_ref, field)
         if invoice.id in seen:
             raise KontorError(_("%(number)s is allocated twice.", number=invoice.number), field=field)
         seen.add(invoice.id)
@@ -416,7 +416,8 @@ def _kind(items: list[_Allocation], kind: str | None) -> str:
     return kind
 
 
-def _invoice(db: Session, value: Any, field: str) -> Invoice:
+def find_invoice(db: Session, value: Any, field: str = "invoice") -> Invoice:
+    """The invoice ``value`` names (its id, or its number); KontorError naming ``field`` if none."""
     invoice = None
     if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
         number = int(value)
@@ -564,7 +565,6 @@ def reconcile_lines(db: Session, line_ids: Iterable[int | Line], *, day: date | 
     credits = [line for line in lines if line.debit < line.credit and opens[line.id][0 if not in_currency else 1] > 0]
     if not debits or not credits:
         raise KontorError(_("Choose at least one open debit and one open credit line."), field="lines")
-    taken: dict[int, list[Decimal]] = {line.id: [ZERO, ZERO] for line in lines}
     left = {line.id: opens[line.id][1 if in_currency else 0] for line in lines}
     d = c = 0
     while d < len(debits) and c < len(credits):

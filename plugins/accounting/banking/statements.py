@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from core import KontorError, NotFound, gettext as _, map_rows, read_csv
 
 from plugins.accounting.banking.models import Statement, StatementLine
-from plugins.accounting.banking.services import ZERO, _payment_journal, register_payment
+from plugins.accounting.banking.services import ZERO, _payment_journal, find_invoice, register_payment
 from plugins.accounting.invoicing.corelinks import Party
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
 from plugins.accounting.ledger import services as ledger
@@ -344,7 +344,11 @@ def import_statement(db: Session, data: bytes, *, file_format: str, journal: Any
                             "%(closing)s: the file is incomplete.", opening=opening, total=total, closing=closing),
                           field="closing_balance")
     days = [line.date for line in parsed.lines]
-    statement = Statement(name=(name or parsed.name or filename or _("Statement"))[:100], journal_id=bank.id,
+    name = (name or parsed.name or filename or _("Statement"))[:100]
+    if db.execute(select(Statement.id).where(Statement.journal_id == bank.id, Statement.name == name)).first():
+        raise KontorError(_("Statement %(name)s of journal %(code)s is imported already.", name=name, code=bank.code),
+                          field="name", status=409)
+    statement = Statement(name=name, journal_id=bank.id,
                           currency=currency, date=parsed.date or max(days), account_number=parsed.account_number,
                           opening_balance=opening, closing_balance=closing, format=file_format,
                           filename=(filename or "")[:200], imported_by_id=user_id)
@@ -473,11 +477,16 @@ def confirm_line(db: Session, line: StatementLine, *, invoices: Iterable[Any] = 
     """Match ``line``: pay ``invoices`` with it (register_payment; what exceeds their open amounts
     stays an open credit), or pay ``party_id`` without invoices (an open credit), or book it to
     ``account`` (an entry of the statement's journal). The caller commits."""
+    if db.get_bind().dialect.name == "postgresql":
+        # two people confirming the same line at once: the second waits, then sees it matched
+        db.execute(select(StatementLine.id).where(StatementLine.id == line.id).with_for_update())
+        db.refresh(line, ["state"])
     if line.state == "matched":
         raise KontorError(_("This line is matched already."), field="line", status=409)
     statement = line.statement
     amount = abs(line.amount)
-    invoice_list = [value if isinstance(value, Invoice) else _invoice(db, value) for value in invoices or ()]
+    invoice_list = [value if isinstance(value, Invoice) else find_invoice(db, value, "invoices")
+                    for value in invoices or ()]
     if invoice_list:
         party_ids = {invoice.party_id for invoice in invoice_list}
         if len(party_ids) != 1:
@@ -514,18 +523,6 @@ def confirm_line(db: Session, line: StatementLine, *, invoices: Iterable[Any] = 
 
 def _line_reference(line: StatementLine) -> str:
     return (line.reference or line.description or line.counterparty)[:140]
-
-
-def _invoice(db: Session, value: Any) -> Invoice:
-    invoice = None
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-        number = int(value)
-        invoice = db.get(Invoice, number) if 0 < number < 2**31 else None
-    elif isinstance(value, str) and value.strip():
-        invoice = db.execute(select(Invoice).where(Invoice.number == value.strip())).scalar_one_or_none()
-    if invoice is None:
-        raise KontorError(_("No such invoice."), field="invoices")
-    return invoice
 
 
 def _book_to_account(db: Session, line: StatementLine, account: Any, party_id: Any, user_id: int | None):

@@ -156,7 +156,7 @@ def _values_of(invoice: Invoice) -> dict[str, Any]:
                                                       "currency", "reference", "notes")}
     values["lines"] = [{"description": line.description, "quantity": _plain(line.quantity),
                         "unit_price": _plain(line.unit_price), "discount_percent": _plain(line.discount_percent),
-                        "taxes": [str(tax.id) for tax in line.taxes], "account": str(line.account_id)}
+                        "taxes": [str(tax.id) for tax in line.taxes], "account": line.account.code}
                        for line in invoice.lines]
     return values
 
@@ -172,7 +172,7 @@ def _plain(number: Decimal) -> str:
 def _blank_line(kind: str) -> dict[str, Any]:
     tax = services.default_tax(db, "sale" if kind in CUSTOMER_KINDS else "purchase")
     return {"description": "", "quantity": "1", "unit_price": "", "discount_percent": "0",
-            "taxes": [str(tax.id)] if tax else [], "account": str(services.default_account(db, kind).id)}
+            "taxes": [str(tax.id)] if tax else [], "account": services.default_account(db, kind).code}
 
 
 def _party_options(kind: str, selected: Any, q: str = "") -> list[tuple[str, str]]:

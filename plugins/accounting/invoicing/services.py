@@ -156,11 +156,11 @@ def _clean_taxes(db: Session, values: Any, field_name: str, scope: str) -> list[
     for value in values:
         if value in (None, ""):
             continue
-        found = None
-        if isinstance(value, int) or str(value).isdigit():
-            found = db.get(Tax, int(value)) if int(value) < 2**31 else None
-        if found is None:
-            found = db.execute(select(Tax).where(Tax.code == str(value))).scalar_one_or_none()
+        # a tax is named by its code, or by its id (an int, or digits that are no tax's code)
+        found = None if isinstance(value, int) else \
+            db.execute(select(Tax).where(Tax.code == str(value).strip())).scalar_one_or_none()
+        if found is None and str(value).strip().isdigit() and int(value) < 2**31:
+            found = db.get(Tax, int(value))
         if found is None or not found.active:
             raise KontorError(_("There is no such tax: %(tax)s.", tax=value), field=field_name)
         if found.scope != scope:
@@ -176,13 +176,13 @@ def _clean_taxes(db: Session, values: Any, field_name: str, scope: str) -> list[
 def _clean_account(db: Session, value: Any, field_name: str, default: Account) -> Account:
     if value in (None, ""):
         return default
-    account = None
+    # An account is named by its code; a bare int is its id (as the ledger's own lines use).
     if isinstance(value, Account):
         account = value
-    elif isinstance(value, int) or (str(value).isdigit() and len(str(value)) < 10):
-        account = db.get(Account, int(value))
-    if account is None:
-        account = db.execute(select(Account).where(Account.code == str(value))).scalar_one_or_none()
+    elif isinstance(value, int) and not isinstance(value, bool):
+        account = db.get(Account, value) if 0 < value < 2**31 else None
+    else:
+        account = db.execute(select(Account).where(Account.code == str(value).strip())).scalar_one_or_none()
     if account is None:
         raise KontorError(_("There is no such account."), field=field_name)
     if not account.postable or not account.active:
@@ -398,6 +398,10 @@ def post_invoice(db: Session, invoice: Invoice, *, user_id: int | None = None) -
     converted parts and the converted total goes to the rounding account.
     """
     _require_draft(invoice)
+    # Two requests posting the same draft at once: the second waits here, then sees the number.
+    current = _lock(db, invoice)
+    if current is not None and current.number:
+        raise KontorError(_("%(number)s is posted already.", number=current.number), field="state", status=409)
     if not invoice.lines:
         raise KontorError(_("Add at least one line."), field="lines")
     ledger.check_lock_date(db, invoice.invoice_date, field="invoice_date")
@@ -424,6 +428,15 @@ def post_invoice(db: Session, invoice: Invoice, *, user_id: int | None = None) -
     db.flush()
     hooks().accounting_invoice_posted(invoice=invoice, session=db)
     return invoice
+
+
+def _lock(db: Session, invoice: Invoice):
+    """Lock the invoice's row (PostgreSQL; SQLite has one writer) and read its number and state as
+    committed, so that concurrent posts, credits and cancellations of one invoice take turns."""
+    if invoice.id is None:
+        return None
+    return db.execute(select(Invoice.number, Invoice.state).where(Invoice.id == invoice.id)
+                      .with_for_update()).first()
 
 
 def _narration(db: Session, invoice: Invoice) -> str:
@@ -523,7 +536,9 @@ def create_credit_note(db: Session, invoice: Invoice, *, lines: list[Any] | None
     if invoice.kind not in REFUND_OF:
         raise KontorError(_("A credit note corrects an invoice or a bill, not another credit note."),
                           field="kind", status=409)
-    if invoice.state not in ("posted", "partial", "paid"):
+    current = _lock(db, invoice)
+    if invoice.state not in ("posted", "partial", "paid") or current is None or \
+            current.state not in ("posted", "partial", "paid"):
         raise KontorError(_("Only a posted invoice can be credited."), field="state", status=409)
     if lines is None:
         lines = [{"description": line.description, "quantity": line.quantity, "unit_price": line.unit_price,
@@ -553,7 +568,9 @@ def cancel_invoice(db: Session, invoice: Invoice, *, user_id: int | None = None,
     Returns the credit note. Without the banking area's reconciliation both stay open (the
     receivable nets to zero on the party, but the documents are not marked settled).
     """
-    if invoice.state != "posted" or invoice.amount_residual != invoice.amount_total:
+    current = _lock(db, invoice)
+    if invoice.state != "posted" or current is None or current.state != "posted" \
+            or invoice.amount_residual != invoice.amount_total:
         raise KontorError(_("Only a posted invoice with no payment can be cancelled; credit it instead."),
                           field="state", status=409)
     note = create_credit_note(db, invoice, date=date)

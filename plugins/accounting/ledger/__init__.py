@@ -36,6 +36,8 @@ def load_default_data(session):
 
 def load_demo_data(session, progress):
     """Add this area's demo records."""
+    from plugins.accounting.ledger import demo
+    demo.load(session, progress)
 
 
 def dashboard_widgets(user):

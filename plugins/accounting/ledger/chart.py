@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core import KontorError, NotFound, gettext as _, map_rows, read_csv
 
@@ -194,6 +194,20 @@ def balances(db: Session, *, date_to: Date | None = None) -> dict[int, Decimal]:
     return {a: (d or ZERO) - (c or ZERO) for a, d, c in db.execute(stmt.group_by(Line.account_id))}
 
 
+def rolled_up_balances(db: Session, *, date_to: Date | None = None) -> dict[int, Decimal]:
+    """Posted debit − credit per account including all its descendants: one recursive SQL query
+    pairs every account with each of its ancestors, and the lines are summed per ancestor."""
+    parent = aliased(Account)
+    pairs = select(Account.id.label("id"), Account.id.label("ancestor")).cte("account_ancestors", recursive=True)
+    pairs = pairs.union_all(select(pairs.c.id, parent.parent_id).join(parent, parent.id == pairs.c.ancestor)
+                            .where(parent.parent_id.is_not(None)))
+    stmt = (select(pairs.c.ancestor, func.sum(Line.debit), func.sum(Line.credit))
+            .join(pairs, pairs.c.id == Line.account_id).where(Line.state == POSTED))
+    if date_to is not None:
+        stmt = stmt.where(Line.date <= date_to)
+    return {a: (d or ZERO) - (c or ZERO) for a, d, c in db.execute(stmt.group_by(pairs.c.ancestor))}
+
+
 def tree(db: Session, *, date_to: Date | None = None, search: str = "", type_: str = "", kind: str = "",
          show_inactive: bool = False) -> list[TreeRow]:
     """The chart as an indented list in code order, each balance rolled up to its ancestors.
@@ -202,15 +216,13 @@ def tree(db: Session, *, date_to: Date | None = None, search: str = "", type_: s
     """
     accounts = db.scalars(select(Account).order_by(Account.code)).all()
     own = balances(db, date_to=date_to)
+    totals = rolled_up_balances(db, date_to=date_to)
     children: dict[int | None, list[Account]] = {}
     for account in accounts:
         children.setdefault(account.parent_id, []).append(account)
-    totals: dict[int, Decimal] = {}
 
     def total(account: Account) -> Decimal:
-        if account.id not in totals:
-            totals[account.id] = own.get(account.id, ZERO) + sum((total(c) for c in children.get(account.id, [])), ZERO)
-        return totals[account.id]
+        return totals.get(account.id, ZERO)
 
     needle = search.strip().casefold()
 

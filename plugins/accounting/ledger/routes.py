@@ -4,7 +4,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from sqlalchemy import bindparam, select, text
 
-from core import Column, KontorError, export_response, gettext as _, has_permission, render, require, session as db
+from core import (
+    Column, KontorError, export_response, gettext as _, has_permission, lazy_gettext as _l, render, require,
+    session as db,
+)
 
 from plugins.accounting import permissions as p
 from plugins.accounting.ledger import chart, journals, services, years
@@ -13,11 +16,12 @@ from plugins.accounting.ledger.models import (
 )
 from plugins.accounting.ledger.web import parse_amount, parse_date, user_id
 
-TYPE_LABELS = {"asset": "Asset", "liability": "Liability", "equity": "Equity", "income": "Income",
-               "expense": "Expense"}
-KIND_LABELS = {"receivable": "Receivable", "payable": "Payable", "bank": "Bank", "cash": "Cash", "tax": "Tax",
-               "other": "Other"}
-JOURNAL_LABELS = {"sales": "Sales", "purchase": "Purchase", "bank": "Bank", "cash": "Cash", "general": "General"}
+TYPE_LABELS = {"asset": _l("Asset"), "liability": _l("Liability"), "equity": _l("Equity"), "income": _l("Income"),
+               "expense": _l("Expense")}
+KIND_LABELS = {"receivable": _l("Receivable"), "payable": _l("Payable"), "bank": _l("Bank"), "cash": _l("Cash"),
+               "tax": _l("Tax"), "other": _l("Other")}
+JOURNAL_LABELS = {"sales": _l("Sales"), "purchase": _l("Purchase"), "bank": _l("Bank"), "cash": _l("Cash"),
+                  "general": _l("General")}
 
 
 def _hx() -> bool:
@@ -32,11 +36,11 @@ def _back(endpoint: str, **kwargs):
 
 
 def _type_options():
-    return [(t, _(TYPE_LABELS[t])) for t in ACCOUNT_TYPES]
+    return [(t, str(TYPE_LABELS[t])) for t in ACCOUNT_TYPES]
 
 
 def _kind_options():
-    return [(k, _(KIND_LABELS[k])) for k in ACCOUNT_KINDS]
+    return [(k, str(KIND_LABELS[k])) for k in ACCOUNT_KINDS]
 
 
 def _group_options(exclude: int | None = None):
@@ -171,7 +175,7 @@ def register(bp) -> None:
     # -- journals --
 
     def journal_labels():
-        return {k: _(v) for k, v in JOURNAL_LABELS.items()}
+        return {k: str(v) for k, v in JOURNAL_LABELS.items()}
 
     @bp.get("/journals")
     @require(p.ACCOUNT_READ)
@@ -420,7 +424,7 @@ def register(bp) -> None:
     @require(p.ENTRY_WRITE)
     def entry_line():
         """One more empty line for the entry form (htmx "add line")."""
-        return render("accounting/ledger/_entry_line.html", None, line={}, index=request.args.get("index", "0"),
+        return render("accounting/ledger/_entry_line.html", None, line={}, index=str(len(request.args.getlist("line_account"))),
                       account_options=_account_options(), errors={})
 
     def save_entry(entry=None):

@@ -6,18 +6,18 @@ from datetime import date as Date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import gettext as _
+from core import lazy_gettext as _l
 
 from plugins.accounting.ledger import chart, years
 from plugins.accounting.ledger.models import Account, Config, Journal
 
 #: code, name, type, default account code
 JOURNALS = (
-    ("SAL", "Sales", "sales", None),
-    ("PUR", "Purchases", "purchase", None),
-    ("BNK", "Bank", "bank", "1100"),
-    ("CSH", "Cash", "cash", "1110"),
-    ("GEN", "General", "general", None),
+    ("SAL", _l("Sales"), "sales", None),
+    ("PUR", _l("Purchases"), "purchase", None),
+    ("BNK", _l("Bank"), "bank", "1100"),
+    ("CSH", _l("Cash"), "cash", "1110"),
+    ("GEN", _l("General"), "general", None),
 )
 
 #: Config column → account code of the default chart
@@ -40,7 +40,7 @@ def load_default_data(db: Session, today: Date | None = None) -> None:
     for code, name, type_, account_code in JOURNALS:
         journal = db.scalar(select(Journal).where(Journal.code == code))
         if journal is None:
-            journal = Journal(code=code, name=_(name), type=type_, default_account_id=codes.get(account_code),
+            journal = Journal(code=code, name=str(name), type=type_, default_account_id=codes.get(account_code),
                               active=True, last_hash="")
             db.add(journal)
         journals[code] = journal

@@ -127,6 +127,19 @@ def register(api):
                               "reversal": {"id": reversal.id, "number": reversal.number,
                                            "date": reversal.date.isoformat()}}, 201)
 
+    @api.post("/vat-settlements")
+    @require(ENTRY_POST)
+    @documented("Post the VAT settlement of a period (its tax moved to 2210 VAT settlement)",
+                body=schemas.DateRangeQuery, status=201)
+    def vat_settlement_create():
+        body = load_body(schemas.DateRangeQuery())
+        try:
+            entry = vat.settle(db, body["date_from"], body["date_to"], user_id=getattr(current_user, "id", None))
+        except KontorError as exc:
+            raise _refused(exc) from None
+        db.commit()
+        return json_response({"id": entry.id, "number": entry.number, "date": entry.date.isoformat()}, 201)
+
     @api.get("/reports/vat")
     @require(REPORT_READ)
     @documented("The VAT report of a period: base, tax due and deductible per tax and per box",

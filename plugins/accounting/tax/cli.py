@@ -1,4 +1,5 @@
-"""Commands: ``kontor accounting rates import FILE``, ``rates set``, ``taxes load`` and ``revalue``."""
+"""Commands: ``kontor accounting rates import FILE``, ``rates set``, ``taxes load``, ``vat settle`` and
+``revalue``."""
 
 import click
 from flask.cli import with_appcontext
@@ -68,6 +69,25 @@ def register(group):
             _fail(exc)
         db.commit()
         click.echo(f"{len(added)} taxes added")
+
+    @group.group("vat")
+    def vat_group():
+        """The VAT report and its settlement."""
+
+    @vat_group.command("settle")
+    @click.option("--from", "date_from", required=True, help="The first day, YYYY-MM-DD.")
+    @click.option("--to", "date_to", required=True, help="The last day, YYYY-MM-DD.")
+    @with_appcontext
+    def vat_settle(date_from, date_to):
+        """Post the VAT settlement of a period: its tax moved to 2210 VAT settlement."""
+        from plugins.accounting.tax import vat_report
+
+        try:
+            entry = vat_report.settle(db, services.parse_day(date_from, "date_from"), services.parse_day(date_to, "date_to"))
+        except KontorError as exc:
+            _fail(exc)
+        db.commit()
+        click.echo(f"posted {entry.number}")
 
     @group.command("revalue")
     @click.option("--date", "day", required=True, help="The period end, YYYY-MM-DD.")

@@ -270,21 +270,44 @@ def register(bp):
 
     # --- VAT report ---
 
+    def vat_page(date_from: date, date_to: date, errors: dict, status: int = 200):
+        report = vat.vat_report(db, date_from, date_to)
+        periods = db.execute(select(Period).where(Period.start_date <= date.today())
+                             .order_by(Period.start_date.desc()).limit(12)).scalars().all()
+        html = render("accounting/tax/vat_report.html", "accounting/tax/_vat_report.html", report=report, errors=errors,
+                      args={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()}, periods=periods,
+                      settlement=vat.settlement_of(db, date_from, date_to), can_settle=has_permission(ENTRY_POST),
+                      entry_url=_entry_url)
+        return html, status
+
     @bp.get("/reports/vat")
     @require(REPORT_READ)
     def vat_report():
         errors: dict = {}
         date_from, date_to = _range(errors)
-        report = vat.vat_report(db, date_from, date_to)
         fmt = request.args.get("format")
         if fmt in ("csv", "xlsx"):
-            columns, rows = vat.export_rows(report)
+            columns, rows = vat.export_rows(vat.vat_report(db, date_from, date_to))
             return export_response(f"vat-{date_from}-{date_to}", columns, rows, fmt)
-        periods = db.execute(select(Period).where(Period.start_date <= date.today())
-                             .order_by(Period.start_date.desc()).limit(12)).scalars().all()
-        html = render("accounting/tax/vat_report.html", "accounting/tax/_vat_report.html", report=report, errors=errors,
-                      args={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()}, periods=periods)
-        return html, 422 if errors else 200
+        return vat_page(date_from, date_to, errors, 422 if errors else 200)
+
+    @bp.post("/reports/vat/settle")
+    @require(ENTRY_POST)
+    def vat_settle():
+        form = _form()
+        try:
+            date_from = services.parse_day(form.get("date_from"), "date_from")
+            date_to = services.parse_day(form.get("date_to"), "date_to")
+            entry = vat.settle(db, date_from, date_to, user_id=_user_id())
+        except KontorError as exc:
+            db.rollback()
+            today = date.today()
+            day_from = _day(form.get("date_from"), today.replace(day=1))
+            day_to = max(_day(form.get("date_to"), today), day_from)
+            return vat_page(day_from, day_to, exc.as_errors(), 409 if exc.status == 409 else 422)
+        db.commit()
+        flash(_("VAT settled by %(number)s.", number=entry.number), "success")
+        return redirect(url_for("accounting.vat_report", date_from=date_from.isoformat(), date_to=date_to.isoformat()))
 
     @bp.get("/reports/vat/lines")
     @require(REPORT_READ)

@@ -1,6 +1,7 @@
 """The VAT report: bases and tax amounts per tax and per box of the VAT return, from posted lines.
 
 A line with ``tax_id`` is a tax amount of that tax, a line with ``tax_base_id`` a part of its base.
+The settlement of a period moves its tax amounts to 2210 VAT settlement.
 The sums are SQL aggregates grouped by tax and account; Python only sorts the handful of groups
 into the tax due (on the tax's collected account) and the tax deductible (on its paid account),
 so the report matches the movement of those accounts to the cent.
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core import KontorError, Money, gettext as _
 
-from plugins.accounting.ledger.models import POSTED, Line
+from plugins.accounting.ledger.models import POSTED, Entry, Line
 from plugins.accounting.tax.models import Tax
 
 ZERO = Decimal("0.00")
@@ -142,3 +143,52 @@ def export_rows(report: VatReport) -> tuple[list[tuple[str, str]], list[dict]]:
     rows.append({"code": _("Total"), "name": "", "report_code": "", "rate": None, "base": None,
                  "due": report.due, "deductible": report.deductible, "net": report.payable})
     return columns, rows
+
+
+def settlement_source(date_from: date, date_to: date) -> str:
+    """The ``source`` of the settlement entry of a range."""
+    return f"vat_settlement:{date_from.isoformat()}:{date_to.isoformat()}"
+
+
+def settlement_of(db: Session, date_from: date, date_to: date) -> Entry | None:
+    """The posted settlement entry of exactly this range that has not been reversed, if any."""
+    reversed_ids = select(Entry.reversal_of_id).where(Entry.reversal_of_id.is_not(None))
+    return db.execute(select(Entry).where(Entry.source == settlement_source(date_from, date_to),
+                                          Entry.state == POSTED, Entry.reversal_of_id.is_(None),
+                                          Entry.id.not_in(reversed_ids)).limit(1)).scalar_one_or_none()
+
+
+def settle(db: Session, date_from: date, date_to: date, *, user_id: int | None = None) -> Entry:
+    """Post the VAT settlement of a range: the tax amounts of its posted lines are moved off the
+    tax accounts (2200 Output VAT, 1400 Input VAT) to 2210 VAT settlement, which then holds what
+    is owed to (credit) or refundable by (debit) the tax authority. One ordinary entry in the
+    general journal dated ``date_to``; its lines carry no tax, so the VAT report is unchanged.
+    Refused when the range is settled already (unless that settlement was reversed)."""
+    from plugins.accounting.ledger import services as ledger
+
+    check_range(date_from, date_to)
+    existing = settlement_of(db, date_from, date_to)
+    if existing is not None:
+        raise KontorError(_("This period is settled already by %(number)s.", number=existing.number),
+                          field="date_to", status=409)
+    balances = db.execute(
+        select(Line.account_id, _sum(Line.debit), _sum(Line.credit))
+        .where(Line.state == POSTED, Line.date >= date_from, Line.date <= date_to, Line.tax_id.is_not(None))
+        .group_by(Line.account_id).order_by(Line.account_id)
+    ).all()
+    zero = Decimal("0.00")
+    lines = [{"account": account_id, "debit": credit - debit if credit > debit else zero,
+              "credit": debit - credit if debit > credit else zero, "description": _("VAT settlement")}
+             for account_id, debit, credit in balances if debit != credit]
+    if not lines:
+        raise KontorError(_("There is no VAT to settle in this period."), field="date_to")
+    owed = sum((line["debit"] - line["credit"] for line in lines), zero)
+    settlement = ledger.account_by_code(db, "2210")
+    lines.append({"account": settlement.id, "debit": -owed if owed < 0 else zero, "credit": owed if owed > 0 else zero,
+                  "description": _("VAT payable") if owed >= 0 else _("VAT refundable")})
+    config = ledger.get_config(db)
+    return ledger.create_and_post(
+        db, journal=config.general_journal_id or "GEN", date=date_to, lines=lines,
+        source=settlement_source(date_from, date_to),
+        reference=_("VAT %(start)s – %(end)s", start=date_from.isoformat(), end=date_to.isoformat())[:100],
+        narration=_("VAT settlement of the period"), user_id=user_id)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from core import ApiError, KontorError, documented, has_permission, json_response, load_body, load_query, paged, require, session as db
+from core import (ApiError, KontorError, documented, has_permission, json_response, load_body, load_query, paged,
+                  require, session as db)
 
 from plugins.crm.leads import services
 from plugins.crm.leads.schemas import (ConversionSchema, ConvertSchema, DisqualifySchema, DuplicateSchema,

@@ -91,6 +91,6 @@ def load_demo_leads(db: Session, progress: Callable[[int], None]) -> None:
             services.convert_lead(db, lead, user=None, create_party=True,
                                   expected_revenue=Decimal(rng.randrange(5, 120) * 1000), currency="EUR")
         elif status == "disqualified":
-            lead.status, lead.disqualify_reason = "disqualified", rng.choice(DISQUALIFY_REASONS)
+            services.disqualify_lead(db, lead, rng.choice(DISQUALIFY_REASONS), user=None)
         progress(1)
     db.flush()

@@ -8,6 +8,7 @@ from werkzeug.routing import BuildError
 from core import (Column, KontorError, export_response, gettext as _, has_permission, lazy_gettext as _l, public,
                   render, require, session as db)
 
+from plugins.crm.access import may_see
 from plugins.crm.leads import imports, services, webform
 from plugins.crm.leads.corelinks import Party, load, search_parties
 from plugins.crm.leads.models import Lead
@@ -99,12 +100,9 @@ def _timeline_url(lead: Lead) -> str | None:
 
 def _detail_context(lead: Lead) -> dict:
     party = db.get(Party, lead.party_id) if lead.party_id else None
-    try:
-        opportunities = services.opportunities_of(db, lead, user=current_user)
-    except ImportError:
-        opportunities = []
+    opportunities = services.opportunities_of(db, lead, user=current_user)
     merged_into = db.get(Lead, lead.merged_into_id) if lead.merged_into_id else None
-    if merged_into is not None and not services.access.may_see(merged_into, "lead", user=current_user):
+    if merged_into is not None and not may_see(merged_into, "lead", user=current_user):
         merged_into = None
     return {"lead": lead, "party": party, "opportunities": opportunities, "merged_into": merged_into,
             "timeline_url": _timeline_url(lead), "can_write": has_permission(LEAD_WRITE),
@@ -387,10 +385,10 @@ def _register_web_to_lead(bp) -> None:
             db.commit()
         except webform.Throttled as exc:
             db.rollback()
-            return render("crm/leads/web_thanks.html", errors={"_schema": [exc.message]}), 429
+            return render("crm/leads/web_thanks.html", errors={"_schema": [exc.message]}, labels={}), 429
         except KontorError as exc:
             db.rollback()
-            return render("crm/leads/web_thanks.html", errors=exc.as_errors()), 422
+            return render("crm/leads/web_thanks.html", errors=exc.as_errors(), labels=webform.FIELD_LABELS), 422
         next_url = request.form.get("next", "")
         if next_url and webform.allowed_next(next_url, webform.settings_of(db)[webform.REDIRECTS]):
             return redirect(next_url, 303)
@@ -399,7 +397,7 @@ def _register_web_to_lead(bp) -> None:
     @bp.get("/web-to-lead/thanks")
     @public
     def web_to_lead_thanks():
-        return render("crm/leads/web_thanks.html", errors={})
+        return render("crm/leads/web_thanks.html", errors={}, labels={})
 
     # the form is posted from the company's own website, which cannot hold our CSRF token
     bp.record_once(lambda state: state.app.extensions["kontor_csrf"].exempt(web_to_lead))

@@ -36,6 +36,12 @@ def validate_phone(value: str) -> None:
         raise ValidationError(_("Enter a phone number such as +45 12 34 56 78."))
 
 
+def validate_name(value: str) -> None:
+    """Refuse an empty name."""
+    if not value:
+        raise ValidationError(_("Enter a name."))
+
+
 def _text(length: int, *validators) -> fields.String:
     return fields.String(validate=[validate.Length(max=length), *validators], load_default="")
 
@@ -50,7 +56,7 @@ class LeadSchema(Schema):
     EXAMPLE = {"name": "Mette Nielsen", "company_name": "Fjord Logistik ApS", "source": "website"}
 
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=[validate_name, validate.Length(max=200)])
     company_name = _text(200)
     email = _text(254, validate_email)
     phone = _text(40, validate_phone)

@@ -6,6 +6,7 @@ Every function that reads or changes leads on someone's behalf takes ``user``: t
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -237,46 +238,38 @@ def find_duplicates(db: Session, data: dict[str, Any] | Lead, *, user, exclude_i
     case), the same VAT id, or a similar name (legal suffixes dropped, word order ignored)."""
     get = (lambda k: getattr(data, k, "") or "") if isinstance(data, Lead) else (lambda k: data.get(k) or "")
     email, vat_id = get("email").strip().casefold(), get("vat_id").strip().upper()
-    key = normalise_name(get("company_name") or get("name"))
-    # narrowed in SQL to rows sharing a word (or, for leads, the first two characters), then compared
-    words = [w for w in key.split() if len(w) >= 3]
+    name = get("company_name") or get("name")
+    key = normalise_name(name)
     found: dict[tuple[str, int], Duplicate] = {}
 
-    def note(kind: str, record_id: int, name: str, reason: str) -> None:
-        found.setdefault((kind, record_id), Duplicate(kind, record_id, name, reason))
+    def note(kind: str, record_id: int, label: str, reason: str) -> None:
+        found.setdefault((kind, record_id), Duplicate(kind, record_id, label, reason))
 
-    lead_match = [Lead.match_key.startswith(key[:2], autoescape=True)] if key else []
-    lead_match += [Lead.match_key.contains(w, autoescape=True) for w in words]
-    if email:
-        lead_match.append(Lead.email_key == email)
-    if vat_id:
-        lead_match.append(Lead.vat_id == vat_id)
-    if lead_match:
-        stmt = _visible(select(Lead).where(or_(*lead_match), Lead.merged_into_id.is_(None)), user)
-        if exclude_id is not None:
-            stmt = stmt.where(Lead.id != exclude_id)
-        for lead in db.execute(stmt.order_by(Lead.id).limit(500)).scalars():
-            label = f"{lead.name} ({lead.company_name})" if lead.company_name else lead.name
-            if email and lead.email_key == email:
-                note("lead", lead.id, label, _("same email"))
-            elif vat_id and lead.vat_id == vat_id:
-                note("lead", lead.id, label, _("same VAT id"))
-            elif similar(key, lead.match_key):
-                note("lead", lead.id, label, _("similar name"))
+    def lead_label(lead: Lead) -> str:
+        return f"{lead.name} ({lead.company_name})" if lead.company_name else lead.name
 
-    party_match = [Party.name_key.contains(w, autoescape=True) for w in words]
-    if email:
-        party_match.append(func.lower(Party.email) == email)
-    if vat_id:
-        party_match.append(Party.vat_id == vat_id)
-    if party_match:
-        stmt = select(Party).where(or_(*party_match), Party.active.is_(True)).order_by(Party.id).limit(500)
-        for party in db.execute(stmt).scalars():
-            if email and party.email.casefold() == email:
-                note("party", party.id, party.name, _("same email"))
-            elif vat_id and party.vat_id == vat_id:
-                note("party", party.id, party.name, _("same VAT id"))
-            elif similar(key, normalise_name(party.name)):
+    leads = _visible(select(Lead).where(Lead.merged_into_id.is_(None)), user)
+    if exclude_id is not None:
+        leads = leads.where(Lead.id != exclude_id)
+    parties = select(Party).where(Party.active.is_(True))
+    same = [(Lead.email_key == email, func.lower(Party.email) == email, _("same email")) if email else None,
+            (Lead.vat_id == vat_id, Party.vat_id == vat_id, _("same VAT id")) if vat_id else None]
+    for lead_rule, party_rule, reason in filter(None, same):
+        for lead in db.execute(leads.where(lead_rule).order_by(Lead.id).limit(limit)).scalars():
+            note("lead", lead.id, lead_label(lead), reason)
+        for party in db.execute(parties.where(party_rule).order_by(Party.id).limit(limit)).scalars():
+            note("party", party.id, party.name, reason)
+    if key:
+        # narrowed in SQL to rows sharing a word with the name, then compared with difflib
+        words = [w for w in key.split() if len(w) >= 3] or [key]
+        plain = [w for w in re.split(r"\W+", name.casefold()) if len(w) >= 3] or words
+        candidates = leads.where(or_(*(Lead.match_key.contains(w, autoescape=True) for w in words)))
+        for lead in db.execute(candidates.order_by(Lead.id).limit(500)).scalars():
+            if similar(key, lead.match_key):
+                note("lead", lead.id, lead_label(lead), _("similar name"))
+        candidates = parties.where(or_(*(Party.name_key.contains(w, autoescape=True) for w in {*words, *plain})))
+        for party in db.execute(candidates.order_by(Party.id).limit(500)).scalars():
+            if similar(key, normalise_name(party.name)):
                 note("party", party.id, party.name, _("similar name"))
     return list(found.values())[:limit]
 

@@ -25,7 +25,8 @@ LIMIT = "crm.web_to_lead_limit"
 
 SETTINGS = [
     Setting(OWNER, _l("Web-to-lead owner"), default="",
-            help=_l("User name of the salesperson who gets leads from the website form; empty leaves them unassigned.")),
+            help=_l("User name of the salesperson who gets leads from the website form; "
+                    "empty leaves them unassigned.")),
     Setting(REDIRECTS, _l("Web-to-lead return addresses"), default="",
             help=_l("Addresses the form may send visitors back to (the next field), separated by spaces or commas. "
                     "An address without a path allows every page of that site.")),
@@ -39,6 +40,9 @@ WINDOW = timedelta(hours=1)
 
 #: Form field → lead field.
 FORM_FIELDS = {"name": "name", "company": "company_name", "email": "email", "phone": "phone", "message": "notes"}
+#: How the visitor's form names the lead's fields, for error messages.
+FIELD_LABELS = {"name": _l("Name"), "company_name": _l("Company"), "email": _l("Email"), "phone": _l("Phone"),
+                "notes": _l("Message")}
 
 
 class Throttled(KontorError):

@@ -34,7 +34,7 @@ class OpportunitySchema(Schema):
     party_id = fields.Integer(required=True, **ID)
     party_name = fields.Function(lambda o: o.party.name if getattr(o, "party", None) else None, dump_only=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    expected_revenue = fields.Decimal(as_string=True, places=2, allow_nan=False,
+    expected_revenue = fields.Decimal(as_string=True, allow_nan=False,
                                       validate=validate.Range(min=0, error=_l("The amount cannot be negative.")))
     currency = fields.String(validate=validate.Length(equal=3))
     probability = fields.Integer(strict=False, validate=validate.Range(min=0, max=100), allow_none=True)

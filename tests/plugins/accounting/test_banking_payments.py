@@ -16,7 +16,6 @@ from core.parties.services import create_party
 from plugins.accounting.banking import services as banking
 from plugins.accounting.banking.models import ReconciliationLine
 from plugins.accounting.invoicing import services as invoicing
-from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger import years
 from plugins.accounting.ledger.models import Account, Config, FiscalYear, Line
 from plugins.accounting.tax import services as tax

@@ -163,3 +163,11 @@ def test_cli_import_with_progress(db, books, kontor, tmp_path):
     bad = kontor("accounting", "statement", "import", str(csv_path), "--format", "csv",
                  "--map", "date=Date,amount=Amount", "--number-format", "1.234,56")
     assert bad.exit_code == 1 and "3 bad rows" in bad.output
+
+
+def test_the_same_statement_is_not_imported_twice(db, books):
+    statements.import_statement(db, camt(books), file_format="camt053")
+    with pytest.raises(KontorError) as caught:
+        statements.import_statement(db, camt(books), file_format="camt053")
+    assert (caught.value.field, caught.value.status) == ("name", 409)
+    assert count_statements(db) == 1

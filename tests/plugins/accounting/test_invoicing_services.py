@@ -352,3 +352,44 @@ def test_merging_parties_through_the_hooks_moves_their_invoices(app, db):
     db.refresh(inv)
     assert inv.party_id == new.id
     assert services.party_summary(db, new.id).receivable == D("125.00")
+
+
+def test_two_posts_of_one_draft_at_once_number_it_once(app, backend):
+    import threading
+
+    from core.db import session
+
+    with app.app_context():
+        invoice_id = invoice(session).id
+        session.commit()
+    factory = app.extensions["kontor"].sessionmaker
+    # On PostgreSQL both read the draft before either posts; SQLite lets one writer in at a time.
+    barrier = threading.Barrier(2, timeout=30) if backend == "postgresql" else None
+    outcomes = []
+
+    def post():
+        with app.app_context():
+            db = factory()
+            try:
+                draft = db.get(Invoice, invoice_id)
+                if barrier:
+                    barrier.wait()
+                services.post_invoice(db, draft)
+                db.commit()
+                outcomes.append("posted")
+            except KontorError as exc:
+                db.rollback()
+                outcomes.append(exc.status)
+            finally:
+                db.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes, key=str) == [409, "posted"]
+    with app.app_context():
+        from plugins.accounting.ledger.models import Entry
+
+        assert len(session.execute(select(Entry).where(Entry.source == f"invoice:{invoice_id}")).all()) == 1

@@ -43,8 +43,9 @@ def test_entry_form_creates_draft_then_posts(admin_client, db):
     gen = db.scalar(select(Journal).where(Journal.code == "GEN"))
     bank = services.account_by_code(db, "1100")
     capital = services.account_by_code(db, "3000")
-    line = admin_client.htmx("GET", "/accounting/entries/line?index=2")
+    line = admin_client.htmx("GET", "/accounting/entries/line?line_account=1&line_account=2")
     assert line.status_code == 200 and 'name="line_account"' in line.get_data(as_text=True)
+    assert "line 3" in line.get_data(as_text=True)  # numbered after the lines the form has
     form = {"journal": str(gen.id), "date": _today(), "reference": "form test", "narration": "",
             "line_account": [str(bank.id), str(capital.id)], "line_description": ["", ""],
             "line_debit": ["40.00", ""], "line_credit": ["", "35.00"], "action": "post"}

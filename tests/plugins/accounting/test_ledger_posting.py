@@ -202,3 +202,16 @@ def test_api_accounts_and_journals(api):
     assert [j["code"] for j in journals] == ["BNK", "CSH", "GEN", "PUR", "SAL"]
     new = api.post("/api/v1/accounting/journals", json={"code": "MISC", "name": "Miscellaneous", "type": "general"})
     assert new.status_code == 201
+
+
+def test_demo_entries(db):
+    from plugins.accounting.ledger import demo
+
+    counted = []
+    demo.load(db, counted.append)
+    db.commit()
+    assert counted and counted[0] >= 25
+    assert services.account_balances(db)[services.account_by_code(db, "3000").id] == Decimal("-200000.00")
+    assert services.verify_chains(db)[1] == []
+    demo.load(db, counted.append)  # once only
+    assert len(counted) == 1

@@ -84,12 +84,18 @@ def test_year_end_close_and_reopen_by_reversal(db, api):
 def test_year_close_needs_permission(make_user_clients, in_app):
     with in_app() as db:
         year_id = current_year(db).id
+        services.create_and_post(db, journal="GEN", date=date.today(), lines=[
+            {"account": "1100", "debit": "300.00"}, {"account": "4100", "credit": "300.00"}])
     keeper = make_user_clients("keeper2", ["bookkeeper"])
     assert keeper.post_form(f"/accounting/years/{year_id}/close", {}).status_code == 403
     accountant = make_user_clients("acc2", ["accountant"])
     assert accountant.post_form(f"/accounting/years/{year_id}/close", {}).status_code == 302
     with in_app() as db:
         assert db.get(FiscalYear, year_id).state == "closed"
+    page = accountant.get("/accounting/years").get_data(as_text=True)
+    assert "Closed" in page
+    again = accountant.post_form(f"/accounting/years/{year_id}/close", {})
+    assert again.status_code == 409 and "already closed" in again.get_data(as_text=True)
 
 
 @pytest.fixture

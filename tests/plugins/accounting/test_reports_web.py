@@ -45,10 +45,15 @@ def links(html: str, pattern: str) -> list[str]:
 
 # -- Pages and drill-down --
 
-def test_reports_index_links_every_report(admin_client, books):
+def test_reports_index_links_every_report(admin_client, app, books):
     page = admin_client.get("/accounting/reports")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
+    with app.test_request_context():
+        from flask import url_for
+
+        vat = url_for("accounting.vat_report")  # the tax area's report, linked from here
+    assert f'href="{vat}"' in html
     for path in ("/accounting/reports/trial-balance", "/accounting/reports/general-ledger",
                  "/accounting/reports/profit-and-loss", "/accounting/reports/balance-sheet",
                  "/accounting/reports/aged/receivables", "/accounting/reports/aged/payables"):

@@ -11,14 +11,16 @@ scalars = st.one_of(
 )
 bodies = st.dictionaries(st.sampled_from(["code", "name", "country", "scope", "rate", "price_included",
                                           "reverse_charge", "collected_account", "paid_account", "report_code",
-                                          "active", "currency", "date", "digits"]), scalars, max_size=8)
+                                          "active", "currency", "date", "digits", "date_from", "date_to"]), scalars,
+                        max_size=8)
 queries = st.dictionaries(st.sampled_from(["date_from", "date_to", "currency", "after", "size"]),
                           st.text(max_size=20) | st.sampled_from(["2026-01-01", "2026-12-31", "0", "-5", "EUR"]),
                           max_size=4)
 CALLS = [("post", "/api/v1/accounting/taxes"), ("patch", "/api/v1/accounting/taxes/{tax}"),
          ("post", "/api/v1/accounting/rates"), ("get", "/api/v1/accounting/rates"),
          ("patch", "/api/v1/accounting/currencies/{currency}"), ("post", "/api/v1/accounting/revaluations"),
-         ("get", "/api/v1/accounting/reports/vat"), ("get", "/api/v1/accounting/taxes/{tax}")]
+         ("get", "/api/v1/accounting/reports/vat"), ("get", "/api/v1/accounting/taxes/{tax}"),
+         ("post", "/api/v1/accounting/vat-settlements")]
 
 
 @pytest.mark.parametrize("method, path", CALLS)

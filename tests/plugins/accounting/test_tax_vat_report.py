@@ -162,3 +162,50 @@ def test_invoices_bills_and_credit_notes_report_what_they_posted(db):
     codes = dict(db.execute(select(Account.code, Account.id)).all())
     assert report.due == -balances[codes["2200"]] == D("274.27")
     assert report.deductible == balances[codes["1400"]] == D("264.99")
+
+
+def test_settlement_moves_the_period_tax_to_the_settlement_account(db, books):
+    entry = vat_report.settle(db, *FEB)
+    db.commit()
+    assert entry.state == "posted" and entry.date == FEB[1] and entry.journal.code == "GEN"
+    assert sorted((line.account.code, line.debit, line.credit) for line in entry.lines) == [
+        ("1400", D("0.00"), D("350.00")), ("2200", D("475.00"), D("0.00")), ("2210", D("0.00"), D("125.00"))]
+    assert all(line.tax_id is None and line.tax_base_id is None for line in entry.lines)
+    balances = ledger.account_balances(db, date_to=FEB[1])
+    codes = dict(db.execute(select(Account.code, Account.id)).all())
+    assert balances.get(codes["2200"], D(0)) == 0 and balances.get(codes["1400"], D(0)) == 0
+    assert balances[codes["2210"]] == D("-125.00")
+    report = vat_report.vat_report(db, *FEB)  # the report of the period is what it was
+    assert (report.due, report.deductible) == (D("475.00"), D("350.00"))
+    assert vat_report.settlement_of(db, *FEB).id == entry.id
+    with pytest.raises(KontorError) as twice:
+        vat_report.settle(db, *FEB)
+    assert twice.value.status == 409
+    ledger.reverse_entry(db, entry, date=FEB[1])
+    assert vat_report.settlement_of(db, *FEB) is None
+    assert vat_report.settle(db, *FEB).number.startswith("GEN/2026/")
+
+
+def test_nothing_to_settle(db):
+    with pytest.raises(KontorError) as refused:
+        vat_report.settle(db, date(2026, 7, 1), date(2026, 7, 31))
+    assert refused.value.field == "date_to"
+
+
+def test_settle_from_the_page_the_api_and_the_command_line(admin_client, api, kontor, books, db):
+    form = {"date_from": "2026-02-01", "date_to": "2026-02-28"}
+    page = admin_client.get("/accounting/reports/vat?date_from=2026-02-01&date_to=2026-02-28")
+    assert "Settle VAT" in page.get_data(as_text=True)
+    assert admin_client.post_form("/accounting/reports/vat/settle", form).status_code == 302
+    settled = admin_client.get("/accounting/reports/vat?date_from=2026-02-01&date_to=2026-02-28")
+    assert "Settled by" in settled.get_data(as_text=True) and "Settle VAT" not in settled.get_data(as_text=True)
+    again = admin_client.post_form("/accounting/reports/vat/settle", form)
+    assert again.status_code == 409 and "settled already" in again.get_data(as_text=True)
+    assert admin_client.post_form("/accounting/reports/vat/settle", {"date_from": "x", "date_to": "y"}
+                                  ).status_code == 422
+    refused = api.post("/api/v1/accounting/vat-settlements", json=form)
+    assert refused.status_code == 409
+    empty = api.post("/api/v1/accounting/vat-settlements", json={"date_from": "2026-07-01", "date_to": "2026-07-31"})
+    assert empty.status_code == 422 and "date_to" in empty.get_json()["errors"]
+    result = kontor("accounting", "vat", "settle", "--from", "2026-02-01", "--to", "2026-02-28")
+    assert result.exit_code == 1 and "settled already" in result.output

@@ -55,7 +55,8 @@ def test_bad_input_is_a_problem_naming_the_field(api):
 
 
 def test_convert_and_disqualify(api):
-    lead_id = api.post("/api/v1/crm/leads", json={"name": "Mette Nielsen", "company_name": "Fjord ApS"}).get_json()["id"]
+    lead = {"name": "Mette Nielsen", "company_name": "Fjord ApS"}
+    lead_id = api.post("/api/v1/crm/leads", json=lead).get_json()["id"]
     no_party = api.post(f"/api/v1/crm/leads/{lead_id}/convert", json={})
     assert no_party.status_code == 422 and "party_id" in no_party.get_json()["errors"]
     converted = api.post(f"/api/v1/crm/leads/{lead_id}/convert",

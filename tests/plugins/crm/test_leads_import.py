@@ -82,8 +82,9 @@ def test_a_clean_file_imports_whole_and_is_audited(admin_client, app):
     assert admin_client.post_form(preview_path.replace("/preview", "/run"), {}).status_code == 303
     assert [name for name, *_ in leads(app)] == ["Aino Laine", "Mikko Korhonen"]
     with app.app_context():
-        count = session.execute(select(func.count()).select_from(AuditRecord)
-                                .where(AuditRecord.table_name == "crm_lead", AuditRecord.action == "insert")).scalar_one()
+        inserts = (select(func.count()).select_from(AuditRecord)
+                   .where(AuditRecord.table_name == "crm_lead", AuditRecord.action == "insert"))
+        count = session.execute(inserts).scalar_one()
     assert count == 2
 
 

@@ -113,6 +113,9 @@ def test_duplicates_by_email_vat_id_and_similar_name_across_leads_and_parties(db
     by_party_name = services.find_duplicates(db, {"name": "Polar Energi"}, user=boss)
     assert [(d.kind, d.id) for d in by_party_name] == [("party", party.id)]
     assert services.find_duplicates(db, {"name": "Completely Different Ltd"}, user=boss) == []
+    polish = create_party(db, {"kind": "company", "name": "Bałtycka Energia Sp. z o.o."})
+    by_folded_name = services.find_duplicates(db, {"name": "Piotr", "company_name": "Baltycka Energia SA"}, user=boss)
+    assert [(d.kind, d.id, d.reason) for d in by_folded_name] == [("party", polish.id, "similar name")]
 
 
 def test_merge_leads_fills_joins_moves_and_retires_the_duplicate(db, people):

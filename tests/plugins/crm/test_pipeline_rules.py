@@ -122,6 +122,9 @@ def test_opportunity_api_round_trip(db, client, deals):
     bad = client.post("/api/v1/crm/opportunities", headers=headers, json={"party_id": deals["customer"].id,
                                                                           "title": "x", "currency": "ZZZ"})
     assert bad.status_code == 422 and "currency" in bad.get_json()["errors"]
+    bad = client.post("/api/v1/crm/opportunities", headers=headers, json={"party_id": deals["customer"].id,
+                                                                          "title": "x", "expected_revenue": "1.005"})
+    assert bad.status_code == 422 and "expected_revenue" in bad.get_json()["errors"]  # refused, not rounded
     bad = client.post("/api/v1/crm/opportunities", headers=headers, json={"title": "x", "expected_revenue": "abc"})
     assert bad.status_code == 422 and {"party_id", "expected_revenue"} <= set(bad.get_json()["errors"])
     lost = stage_named(db, "Lost").id

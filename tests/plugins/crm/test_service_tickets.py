@@ -92,6 +92,19 @@ def test_the_contact_is_a_person_of_the_customer_or_a_free_address(db):
     assert walk_in.party_id is None and walk_in.reply_address == "someone@example.com"
 
 
+def test_a_ticket_keeps_a_retired_customer_but_cannot_get_one(db):
+    t = ticket(db)
+    retired = company(db, "Closed Down ApS")
+    retired.active = False
+    t.party.active = False
+    db.flush()
+    services.update_ticket(db, t, {"party_id": t.party_id, "subject": "Still editable"})
+    assert t.subject == "Still editable"
+    with pytest.raises(KontorError) as exc:
+        services.update_ticket(db, t, {"party_id": retired.id})
+    assert exc.value.field == "party_id"
+
+
 # -- the workflow --
 
 
