@@ -85,9 +85,9 @@ def _axes(bottom: float, top: float, money_currency: str | None) -> tuple[list[s
     return parts, y
 
 
-def _figure(title: str, svg_body: list[str], labels, series, money_currency) -> Markup:
+def _figure(title: str, svg_body: list[str], labels, series, money_currency, size=(WIDTH, HEIGHT)) -> Markup:
     unit = f" ({escape(money_currency)})" if money_currency else ""
-    svg = (f"<svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" "
+    svg = (f"<svg viewBox=\"0 0 {size[0]} {size[1]}\" role=\"img\" "
            f"class=\"chart\" preserveAspectRatio=\"xMidYMid meet\"><title>{escape(title)}{unit}</title>"
            f"{''.join(svg_body)}</svg>")
     return Markup(f"<figure class=\"chart-figure\">{svg}{_legend(series)}"
@@ -163,23 +163,27 @@ def line_chart(labels: Sequence[str], series: Series, *, title: str, money_curre
 
 
 def funnel_chart(steps: Sequence[tuple[str, object]], *, title: str, money_currency: str | None = None) -> Markup:
-    """A funnel: one centred bar per step, its width proportional to the step's value."""
+    """A funnel: one centred bar per step, its width proportional to the step's value.
+
+    Drawn small (it usually sits in a dashboard widget), so its text stays legible when scaled.
+    """
     labels = [str(label) for label, _value in steps]
     values = [float(value or 0) for _label_, value in steps]
     widest = max([0.0, *values]) or 1.0
-    row = (HEIGHT - 2 * MARGIN_TOP) / max(1, len(steps))
-    usable = WIDTH - 2 * MARGIN_RIGHT - 200
+    width, row, label_width, value_width = 340, 28, 100, 60
+    height = row * max(1, len(steps)) + 8
+    usable = width - label_width - value_width
     body = []
     for i, (label, value) in enumerate(steps):
-        width = max(usable * float(value or 0) / widest, 2)
-        x = 200 + (usable - width) / 2
-        ytop = MARGIN_TOP + row * i
+        bar = max(usable * float(value or 0) / widest, 2)
+        x = label_width + (usable - bar) / 2
+        ytop = 4 + row * i
         text = f"{label}: {_label(value or 0, money_currency)}"
-        body.append(f"<rect x=\"{x:.1f}\" y=\"{ytop + 2:.1f}\" width=\"{width:.1f}\" height=\"{row - 4:.1f}\" "
+        body.append(f"<rect x=\"{x:.1f}\" y=\"{ytop + 2:.1f}\" width=\"{bar:.1f}\" height=\"{row - 4:.1f}\" "
                     f"fill=\"{PALETTE[i % len(PALETTE)]}\"><title>{escape(text)}</title></rect>")
-        body.append(f"<text x=\"192\" y=\"{ytop + row / 2 + 4:.1f}\" text-anchor=\"end\" class=\"chart-tick\">"
-                    f"{escape(label)}</text>")
-        body.append(f"<text x=\"{WIDTH - MARGIN_RIGHT}\" y=\"{ytop + row / 2 + 4:.1f}\" text-anchor=\"end\" "
+        body.append(f"<text x=\"{label_width - 6}\" y=\"{ytop + row / 2 + 4:.1f}\" text-anchor=\"end\" "
+                    f"class=\"chart-tick\">{escape(label)}</text>")
+        body.append(f"<text x=\"{width - 4}\" y=\"{ytop + row / 2 + 4:.1f}\" text-anchor=\"end\" "
                     f"class=\"chart-tick\">{escape(_label(value or 0, money_currency))}</text>")
     series = [(title, [value for _label_, value in steps])]
-    return _figure(title, body, labels, series, money_currency)
+    return _figure(title, body, labels, series, money_currency, size=(width, height))
