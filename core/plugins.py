@@ -130,13 +130,42 @@ class Discovery:
     quarantined: dict[str, Quarantined] = field(default_factory=dict)
 
 
-def _check_hooks(module: ModuleType) -> None:
+def offered_by_others(manifest: Manifest) -> tuple[str, ...]:
+    """The hook name prefixes of the modules ``manifest`` depends on (``"accounting_"``, …).
+
+    A plugin may implement the hooks its dependencies offer (``accounting_invoice_posted``);
+    those are checked against their specs when the dependency is active, and simply not called
+    while an optional dependency is absent.
+    """
+    names = [r.name for r in (*manifest.requirements(), *manifest.requirements(optional=True))]
+    return tuple(f"{name}_" for name in names)
+
+
+def check_pending(pm: pluggy.PluginManager, prefixes_of: dict[str, tuple[str, ...]]) -> None:
+    """Refuse an implementation of a hook nobody specifies (a misspelt hook name).
+
+    Unlike pluggy's own check, an implementation of a hook whose name starts with a prefix in
+    ``prefixes_of[plugin name]`` (a hook of a module the plugin depends on) is allowed unspecified.
+    """
+    for name in pm.hook.__dict__:
+        if name[0] == "_":
+            continue
+        caller = getattr(pm.hook, name)
+        if caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook or name.startswith(prefixes_of.get(impl.plugin_name, ()) or ("\0",)):
+                continue
+            raise pluggy.PluginValidationError(impl.plugin, f"unknown hook {name!r} in plugin {impl.plugin_name!r}")
+
+
+def _check_hooks(module: ModuleType, manifest: Manifest) -> None:
     pm = new_manager()
     extra = getattr(module, "register_hookspecs", None)
     if extra is not None:
         pm.add_hookspecs(extra())
-    pm.register(module)
-    pm.check_pending()
+    pm.register(module, name=manifest.name)
+    check_pending(pm, {manifest.name: offered_by_others(manifest)})
 
 
 def load_plugin(target: str, expected_name: str | None, source: str) -> PluginInfo:
@@ -148,7 +177,7 @@ def load_plugin(target: str, expected_name: str | None, source: str) -> PluginIn
     manifest.validate()
     if expected_name and manifest.name != expected_name:
         raise ManifestError(f"entry point {expected_name!r} names a plugin called {manifest.name!r}")
-    _check_hooks(module)
+    _check_hooks(module, manifest)
     return PluginInfo(manifest=manifest, module=module, source=source)
 
 
@@ -205,7 +234,7 @@ def build_manager(active: list[PluginInfo], quarantined: dict[str, Quarantined])
             pm.register(info.module, name=info.name)
         except Exception as exc:
             quarantined[info.name] = Quarantined(info.name, info.source, f"{type(exc).__name__}: {exc}")
-    pm.check_pending()
+    check_pending(pm, {info.name: offered_by_others(info.manifest) for info in active})
     return pm
 
 
