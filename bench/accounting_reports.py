@@ -205,7 +205,7 @@ def time_reports(engine, factory, books: dict, runs: int, backend: str) -> dict:
 
         dialect = sqlite_dialect.dialect() if backend == "sqlite" else postgresql.dialect()
         service_sql = [str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-                       for stmt in reports.account_figures_statements(date_from, date_to)]
+                       for stmt in reports.account_figures_statements(date_from, date_to, backend)]
         times, _rows = timed(lambda: [raw_query(engine, sql)() for sql in service_sql], runs)
         figures["service_sql_raw_ms"] = times
 
@@ -303,6 +303,7 @@ def table(results: list[dict]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL")
+    parser.add_argument("--skip-sqlite", action="store_true", help="with --postgres: PostgreSQL only")
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--covering-index", action="store_true",
@@ -314,7 +315,8 @@ def main(argv=None) -> int:
     pg_server = None
     results = []
     try:
-        for backend in (["sqlite", "postgresql"] if args.postgres else ["sqlite"]):
+        backends = (["sqlite"] if not args.skip_sqlite else []) + (["postgresql"] if args.postgres else [])
+        for backend in backends:
             if backend == "postgresql":
                 from tests import pg
 

@@ -20,6 +20,7 @@ then ``--requests`` times; the median and p95 of the per-request time are report
 - ``/parties``: the first page of the party list, the core's own reference page (see bench/README.md);
 - ``/crm/board``: the board (counts and sums per column aggregated in SQL, 20 cards a column);
 - ``/parties?q=<word>``: the first page of a party search;
+- ``/crm/party-options?party_q=<word>``: the customer picker of the opportunity and activity forms;
 - ``/parties/<id>`` of a party with many activities: the customer 360 page with the CRM panels;
 - ``/crm/timeline?party_id=<id>``: the first page of that party's timeline.
 """
@@ -220,7 +221,8 @@ def measure(backend: str, dbs: Databases, args) -> dict:
             "focus_party_activities": db.execute(select(func.count()).select_from(Activity)
                                                  .where(Activity.party_id == focus)).scalar_one(),
         }
-    paths = ["/parties", "/crm/board", f"/parties?q={SEARCH}", f"/parties/{focus}", f"/crm/timeline?party_id={focus}"]
+    paths = ["/parties", "/crm/board", f"/parties?q={SEARCH}", f"/crm/party-options?party_q={SEARCH}",
+             f"/parties/{focus}", f"/crm/timeline?party_id={focus}"]
     figures["pages"] = timed_pages(url, instance, paths, args.requests)
     for path, page in figures["pages"].items():
         log(f"  {path}: median {page['median_s'] * 1000:.1f} ms, p95 {page['p95_s'] * 1000:.1f} ms")

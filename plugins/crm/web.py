@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask import request
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from core import ApiError, KontorError
 
@@ -66,9 +66,8 @@ def party_options(db, selected=None, q: str = "", limit: int = 30) -> list[tuple
 
     Party = party_model()
     query = select(Party).where(Party.active.is_(True))
-    if q:
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(Party.name).like(pattern), func.lower(Party.email).like(pattern)))
+    if q.strip():  # the core's own search column: name, email, VAT id and city, casefolded
+        query = query.where(Party.search_text.contains(q.strip().casefold(), autoescape=True))
     parties = list(db.execute(query.order_by(Party.name_key, Party.id).limit(limit)).scalars())
     options = [(str(p.id), p.name) for p in parties]
     if selected not in (None, ""):

@@ -1,5 +1,5 @@
 """Accounting's banking: what this area contributes to the module (see plugins/accounting/plugin.py)."""
-from core import Panel, lazy_gettext as _l
+from core import Panel, Widget, lazy_gettext as _l
 
 
 def register_routes(bp):
@@ -40,8 +40,11 @@ def load_demo_data(session, progress):
 
 
 def dashboard_widgets(user):
-    """This area's dashboard widgets for user."""
-    return []
+    """This area's dashboard widgets for user: the bank statement lines waiting to be matched."""
+    from plugins.accounting import permissions
+
+    return [Widget(_l("Bank lines to match"), permissions.BANK_READ, endpoint="accounting.statements_widget",
+                   order=46)]
 
 
 def record_panels(kind, record, user):

@@ -10,9 +10,9 @@ from core import (ApiError, KontorError, NotFound, documented, json_response, ke
 from plugins.accounting import permissions as p
 from plugins.accounting.banking import services, statements
 from plugins.accounting.banking.models import Payment, Statement
-from plugins.accounting.banking.schemas import (ConfirmSchema, PaymentCreateSchema, PaymentQuerySchema, PaymentSchema,
-                                                StatementLineSchema, StatementQuerySchema, StatementSchema,
-                                                SuggestionSchema)
+from plugins.accounting.banking.schemas import (ConfirmSchema, OpenItemQuerySchema, OpenItemSchema, PaymentCreateSchema,
+                                                PaymentQuerySchema, PaymentSchema, StatementLineSchema,
+                                                StatementQuerySchema, StatementSchema, SuggestionSchema)
 
 PAYMENT_SORTS = {"date": Payment.date, "number": Payment.number, "amount": Payment.amount}
 
@@ -97,6 +97,15 @@ def register_api(api) -> None:
             raise _refused(exc) from None
         db.commit()
         return json_response(PaymentSchema().dump(payment))
+
+    @api.get("/open-items")
+    @require(p.PAYMENT_READ)
+    @documented("Open receivable or payable lines (oldest due first), of one party when asked",
+                query=OpenItemQuerySchema, response=OpenItemSchema, many=True)
+    def api_open_items():
+        args = load_query(OpenItemQuerySchema())
+        items = services.open_items(db, args["party_id"], args["kind"], args["on"])
+        return json_response({"items": OpenItemSchema().dump(items, many=True)})
 
     @api.get("/statements")
     @require(p.BANK_READ)

@@ -49,7 +49,7 @@ class Payment(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("acct_entry.id"), unique=True)
     state: Mapped[str] = mapped_column(String(10), default="posted")  # PAYMENT_STATES
     writeoff_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
-    writeoff_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    writeoff_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))  # in ``currency``
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
 

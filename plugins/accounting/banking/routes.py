@@ -307,16 +307,42 @@ def register_routes(bp) -> None:
         flash(_("The lines are reconciled."), "success")
         return redirect(url_for("accounting.reconciliation", party_id=party_id))
 
+    @bp.post("/reconciliations/<int:reconciliation_id>/undo")
+    @require(p.PAYMENT_WRITE)
+    def reconciliation_undo(reconciliation_id: int):
+        from plugins.accounting.banking.models import Reconciliation
+
+        found = db.get(Reconciliation, reconciliation_id)
+        if found is None:
+            abort(404)
+        party_id = found.party_id
+        try:
+            services.undo_reconciliation(db, found, user_id=_user_id())
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("The matching is undone; its lines are open again."), "success")
+        if party_id is None:
+            return redirect(url_for("accounting.payments"))
+        return redirect(url_for("accounting.reconciliation", party_id=party_id))
+
     def _reconciliation_page(party_id: int, errors: dict, status: int = 200):
         party = db.get(Party, party_id)
         if party is None:
             abort(404)
+        reconciliations = services.party_reconciliations(db, party_id)
         groups = [(_("Receivable"), services.open_items(db, party_id, "receivable")),
                   (_("Payable"), services.open_items(db, party_id, "payable"))]
         return render("accounting/banking/reconciliation.html", party=party, groups=groups, errors=errors,
+                      reconciliations=reconciliations,
+                      undoable={r.id for r in reconciliations if services.can_undo(db, r)},
                       balance=services.party_balance(db, party_id), can_write=has_permission(p.PAYMENT_WRITE),
                       entry_url=lambda entry_id: link("accounting.entry", entry_id=entry_id),
                       party_url=link("parties.party_detail", party_id=party.id), today=date.today(),
+                      company_currency=tax.company_currency(db),
+                      invoice_url=lambda invoice_id: link("accounting.invoice", invoice_id=invoice_id),
                       title=_("Reconcile %(party)s", party=party.name)), status
 
     # -- Statements --
@@ -337,6 +363,11 @@ def register_routes(bp) -> None:
                       columns=STATEMENT_COLUMNS, state=state, can_write=has_permission(p.BANK_WRITE),
                       row_url=lambda row: url_for("accounting.statement", statement_id=row["id"]),
                       title=_("Bank statements"))
+
+    @bp.get("/statements/widget")
+    @require(p.BANK_READ)
+    def statements_widget():
+        return render("accounting/banking/_widget.html", **statements.waiting_lines(db))
 
     @bp.route("/statements/import", methods=["GET", "POST"])
     @require(p.BANK_WRITE)
@@ -398,6 +429,8 @@ def register_routes(bp) -> None:
         except KontorError as exc:
             return _import_page(values, exc.as_errors(), 422)
         mapping = mapping or csv_file.guess_mapping(statements.CSV_FIELDS)
+        if not values.get("number_format") or not values.get("date_format"):
+            values["number_format"], values["date_format"] = statements.guess_formats(csv_file, mapping)
         values["data"] = base64.b64encode(data).decode()
         labels = {"date": _("Date"), "amount": _("Amount (signed)"), "debit": _("Money out"),
                   "credit": _("Money in"), "description": _("Description"), "reference": _("Reference"),

@@ -145,3 +145,30 @@ class ConfirmSchema(Schema):
     invoices = fields.List(fields.Raw(), load_default=list, metadata={"description": "invoice ids or numbers"})
     party_id = _id(load_default=None, allow_none=True)
     account = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+
+
+class OpenItemQuerySchema(Schema):
+    """Which open items to list."""
+
+    kind = fields.String(load_default="receivable", validate=validate.OneOf(("receivable", "payable")))
+    party_id = _id(load_default=None, strict=False)
+    on = fields.Date(load_default=None)
+
+
+class OpenItemSchema(Schema):
+    """A receivable or payable line still open (signed: positive on the debit side)."""
+
+    line_id = fields.Integer()
+    entry_id = fields.Integer()
+    number = fields.String()
+    date = fields.Date()
+    due_date = fields.Date(allow_none=True)
+    party_id = fields.Integer(allow_none=True)
+    party_name = fields.String(allow_none=True)
+    account_code = fields.String()
+    amount = _money()
+    open = _money()
+    currency = fields.String()
+    open_currency = _money()
+    invoice_id = fields.Integer(allow_none=True)
+    invoice_number = fields.String(allow_none=True)

@@ -29,6 +29,8 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 #: Invoices whose receivable/payable line is a debit: money comes in to settle them.
 INBOUND_KINDS = ("out_invoice", "in_refund")
+#: The source of the entries that book what a currency-matched reconciliation leaves over.
+EXCHANGE_SOURCE = "reconciliation"
 OUTBOUND_KINDS = ("in_invoice", "out_refund")
 
 
@@ -59,6 +61,20 @@ def _open_columns(reconciled):
         (Line.amount_currency >= 0, Line.amount_currency - taken_currency),
         else_=Line.amount_currency + taken_currency), CurrencyAmount)
     return open_amount, open_currency
+
+
+def party_family(db: Session, party_id: int) -> list[int]:
+    """``party_id`` and the parties merged into it: posted lines keep the party they were booked
+    on, so a merged customer's old lines count as the surviving party's."""
+    merged = db.execute(select(Party.id).where(Party.merged_into_id == party_id)).scalars().all()
+    return [party_id, *merged]
+
+
+def _surviving_party(db: Session, party_id: int | None) -> int | None:
+    if party_id is None:
+        return None
+    party = db.get(Party, party_id)
+    return party.merged_into_id or party_id if party is not None else party_id
 
 
 def open_items(db: Session, party_id: int | None = None, account_kind: str = "receivable",
@@ -92,7 +108,7 @@ def open_items(db: Session, party_id: int | None = None, account_kind: str = "re
         .order_by(func.coalesce(Line.due_date, Line.date), Line.id)
     )
     if party_id is not None:
-        query = query.where(Line.party_id == party_id)
+        query = query.where(Line.party_id.in_(party_family(db, party_id)))
     if on is not None:
         query = query.where(Line.date <= on)
     items = []
@@ -131,7 +147,7 @@ def party_balance(db: Session, party_id: int, on: date | None = None) -> PartyBa
     overdue = and_(Line.due_date.is_not(None), Line.due_date < on)
     query = (select(Account.kind, func.sum(signed), func.sum(case((overdue, signed), else_=literal(0))))
              .join(Account, Account.id == Line.account_id)
-             .where(Line.party_id == party_id, Line.state == "posted", Line.date <= on,
+             .where(Line.party_id.in_(party_family(db, party_id)), Line.state == "posted", Line.date <= on,
                     Account.kind.in_(("receivable", "payable")))
              .group_by(Account.kind))
     totals = {kind: (Decimal(total or 0), Decimal(late or 0)) for kind, total, late in db.execute(query)}
@@ -261,9 +277,9 @@ def register_payment(db: Session, *, party_id: int, amount: Any, currency: str, 
                                    narration=_("Payment %(party)s", party=party.name), source=f"payment:{payment.id}",
                                    user_id=user_id)
     payment.entry_id, payment.number = entry.id, entry.number
-    payment.writeoff_amount = sum((s[2] for s in settled), ZERO)
+    payment.writeoff_amount = _money(sum((item.writeoff for item in items), ZERO))
     entry_lines = list(entry.lines)
-    for item, (index, settle_company, writeoff_company, settle_currency) in zip(items, settled):
+    for item, (index, settle_company, settle_currency) in zip(items, settled):
         db.add(PaymentAllocation(payment=payment, invoice_id=item.invoice.id, amount=item.amount,
                                  writeoff=_money(item.writeoff) if item.writeoff else ZERO))
         counterpart = entry_lines[index]
@@ -310,7 +326,7 @@ def cancel_payment(db: Session, payment: Payment, *, date: Any = None, user_id: 
 def _payment_lines(db: Session, payment: Payment, journal: Journal, items: list[_Allocation],
                    writeoff_to: Account | None, currency: str, company: str) -> tuple[list[dict], list[tuple]]:
     """The lines of a payment's entry, as if inbound (flipped for outbound), and for each
-    allocation (index of its counterpart line, company amount settled, write-off, currency amount)."""
+    allocation (index of its counterpart line, company amount settled, currency amount settled)."""
     foreign = currency != company
     rate = payment.rate
     sign = 1 if payment.kind == "inbound" else -1
@@ -349,7 +365,7 @@ def _payment_lines(db: Session, payment: Payment, journal: Journal, items: list[
             lines[index].update(currency=line_currency, amount_currency=-settle_currency * sign,
                                 rate=item.line.rate or item.invoice.rate)
         credits += settle_company
-        settled.append((index, settle_company, writeoff_company, settle_currency if line_currency else None))
+        settled.append((index, settle_company, settle_currency if line_currency else None))
     excess = payment.amount - sum((item.amount for item in items), ZERO)
     if excess > 0:
         excess_company = _money(excess * rate) if foreign else excess
@@ -419,6 +435,8 @@ def _kind(items: list[_Allocation], kind: str | None) -> str:
 def find_invoice(db: Session, value: Any, field: str = "invoice") -> Invoice:
     """The invoice ``value`` names (its id, or its number); KontorError naming ``field`` if none."""
     invoice = None
+    if isinstance(value, bool):
+        value = None
     if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
         number = int(value)
         invoice = db.get(Invoice, number) if 0 < number < 2**31 else None
@@ -552,7 +570,7 @@ def reconcile_lines(db: Session, line_ids: Iterable[int | Line], *, day: date | 
     if len(lines) < 2 or len(lines) != len(ids):
         raise KontorError(_("Choose at least one debit and one credit line."), field="lines")
     accounts = {line.account_id for line in lines}
-    parties = {line.party_id for line in lines}
+    parties = {_surviving_party(db, line.party_id) for line in lines}
     if len(accounts) != 1 or len(parties) != 1:
         raise KontorError(_("Reconcile lines of one account and one party."), field="lines")
     account = db.get(Account, accounts.pop())
@@ -591,7 +609,7 @@ def reconcile_lines(db: Session, line_ids: Iterable[int | Line], *, day: date | 
         parts.append([line, company, currency_part if line.amount_currency is not None else None])
     debit_total = sum((p[1] for p in parts if p[0].debit >= p[0].credit), ZERO)
     credit_total = sum((p[1] for p in parts if p[0].debit < p[0].credit), ZERO)
-    party_id = lines[0].party_id
+    party_id = parties.pop()
     if debit_total != credit_total:
         parts.append(_exchange_difference_line(db, account, party_id, debit_total - credit_total, day, user_id,
                                                currencies.pop() if in_currency else None))
@@ -615,9 +633,50 @@ def _exchange_difference_line(db: Session, account: Account, party_id: int | Non
     entry = ledger.create_and_post(db, journal=journal, date=day,
                                    lines=[line, {"account": other_account, "description": _("Exchange difference"),
                                                  **other}],
-                                   narration=_("Realised exchange difference"), source="reconciliation",
+                                   narration=_("Realised exchange difference"), source=EXCHANGE_SOURCE,
                                    user_id=user_id)
     return [entry.lines[0], amount, Decimal("0.000") if currency else None]
+
+
+def undo_reconciliation(db: Session, reconciliation: Reconciliation, *, user_id: int | None = None) -> None:
+    """Undo a reconciliation made by hand: its lines are open again (and the invoices with them);
+    an exchange difference it booked is reversed. A payment's own reconciliation is undone by
+    cancelling the payment. Refused on or before the lock date."""
+    if reconciliation.payment_id is not None:
+        raise KontorError(_("This matching is part of a payment: cancel the payment instead."), field="reconciliation",
+                          status=409)
+    if not can_undo(db, reconciliation):
+        raise KontorError(_("This matching cancels an invoice by its credit note; it stays."),
+                          field="reconciliation", status=409)
+    ledger.check_lock_date(db, reconciliation.date)
+    parts = [(db.get(Line, part.line_id), part.amount, part.amount_currency) for part in reconciliation.lines]
+    db.delete(reconciliation)
+    db.flush()
+    for line, amount, amount_currency in parts:
+        entry = db.get(Entry, line.entry_id)
+        if entry.source == EXCHANGE_SOURCE and ledger.reversal_of(db, entry) is None:
+            reversal = ledger.reverse_entry(db, entry, date=max(reconciliation.date, date_type.today()),
+                                            user_id=user_id)
+            mirror = next(m for m in reversal.lines if m.account_id == line.account_id)
+            _reconcile(db, [(line, amount, amount_currency), (mirror, amount, amount_currency)],
+                       day=reversal.date, party_id=line.party_id, user_id=user_id)
+    _update_invoices(db, [line.id for line, _a, _c in parts])
+
+
+def can_undo(db: Session, reconciliation: Reconciliation) -> bool:
+    """Whether a reconciliation was made by hand and cancels no invoice (see :func:`undo_reconciliation`)."""
+    if reconciliation.payment_id is not None:
+        return False
+    line_ids = [part.line_id for part in reconciliation.lines]
+    cancelled = db.execute(select(Invoice.id).where(Invoice.receivable_line_id.in_(line_ids),
+                                                    Invoice.state == "cancelled")).first()
+    return cancelled is None
+
+
+def party_reconciliations(db: Session, party_id: int, limit: int = 20) -> list[Reconciliation]:
+    """The party's latest reconciliations, newest first."""
+    return list(db.execute(select(Reconciliation).where(Reconciliation.party_id == party_id)
+                           .order_by(Reconciliation.date.desc(), Reconciliation.id.desc()).limit(limit)).scalars())
 
 
 def reconciliations_of_line(db: Session, line_id: int) -> list[ReconciliationLine]:

@@ -134,6 +134,33 @@ def parse_date(text: str, date_format: str) -> date:
     return datetime.strptime(text.strip(), date_format).date()
 
 
+def guess_formats(csv_file, mapping: dict[str, str], sample: int = 50) -> tuple[str, str]:
+    """The (number format, date format) that read every sampled value of the mapped columns; the
+    first of each list when none or several fit."""
+    def column(field: str) -> list[str]:
+        header = mapping.get(field)
+        if header not in csv_file.headers:
+            return []
+        index = csv_file.headers.index(header)
+        return [row[index] for row in csv_file.rows[:sample] if index < len(row) and row[index].strip()]
+
+    numbers = [value for field in ("amount", "debit", "credit", "balance") for value in column(field)]
+    dates = column("date")
+    number_format = next((fmt for fmt in NUMBER_FORMATS if _all_read(numbers, parse_number, fmt)),
+                         next(iter(NUMBER_FORMATS)))
+    date_format = next((fmt for fmt in DATE_FORMATS if _all_read(dates, parse_date, fmt)), DATE_FORMATS[0])
+    return number_format, date_format
+
+
+def _all_read(values: list[str], parse, fmt: str) -> bool:
+    try:
+        for value in values:
+            parse(value, fmt)
+    except ValueError:
+        return False
+    return bool(values)
+
+
 def read_statement_csv(data: bytes, mapping: dict[str, str], *, number_format: str = "1,234.56",
                        date_format: str = "%Y-%m-%d") -> ParsedStatement:
     """The lines of a CSV statement read with ``mapping`` (field → column header).
@@ -404,6 +431,16 @@ def statements_query(*, q: str = "", state: str = ""):
         query = query.where(~Statement.id.in_(select(StatementLine.statement_id)
                                               .where(StatementLine.state == "unmatched")))
     return query
+
+
+def waiting_lines(db: Session) -> dict[str, Any]:
+    """How many statement lines wait to be matched, and the statements they are on (oldest first)."""
+    count = db.execute(select(func.count()).select_from(StatementLine)
+                       .where(StatementLine.state == "unmatched")).scalar_one()
+    waiting = list(db.execute(select(Statement, func.count()).join(StatementLine)
+                              .where(StatementLine.state == "unmatched").group_by(Statement.id)
+                              .order_by(Statement.date, Statement.id).limit(5)).all())
+    return {"count": count, "statements": waiting}
 
 
 # -- Matching --

@@ -1,9 +1,9 @@
 """Invoices under /api/v1/accounting/invoices: list, create and change drafts, post, credit, PDF."""
 from flask import Response, request
-
-from core import ApiError, KontorError, documented, json_response, keyset_page, load_body, load_query, paged, \
-    require, session as db
 from flask_login import current_user
+
+from core import (ApiError, KontorError, documented, json_response, keyset_page, load_body, load_query, paged,
+                  require, session as db)
 
 from plugins.accounting.invoicing import printing, services
 from plugins.accounting.invoicing.models import KINDS, Invoice

@@ -12,7 +12,7 @@ from core import (
 from plugins.accounting import permissions as p
 from plugins.accounting.ledger import chart, journals, services, years
 from plugins.accounting.ledger.models import (
-    ACCOUNT_KINDS, ACCOUNT_TYPES, JOURNAL_TYPES, Account, Entry, FiscalYear, Journal,
+    ACCOUNT_KINDS, ACCOUNT_TYPES, Account, Entry, FiscalYear, Journal,
 )
 from plugins.accounting.ledger.web import parse_amount, parse_date, user_id
 

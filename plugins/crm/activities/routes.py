@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func
 from werkzeug.routing import BuildError
 
-from core import (Column, KontorError, NotFound, gettext as _, has_permission, keyset_page, lazy_gettext as _l,
+from core import (KontorError, NotFound, gettext as _, has_permission, keyset_page, lazy_gettext as _l,
                   render, require, session as db, utcnow)
 
 from plugins.crm import permissions as p, timeline

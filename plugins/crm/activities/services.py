@@ -226,7 +226,7 @@ def activities_query(user, *, view: str = "open", assignee_id: int | None = None
     if kind in KINDS:
         query = query.where(Activity.kind == kind)
     if q:
-        query = query.where(func.lower(Activity.subject).like(f"%{q.lower()}%"))
+        query = query.where(func.lower(Activity.subject).contains(q.lower(), autoescape=True))
     now = now or utcnow()
     start, end = day_bounds(now, tz)
     if view == "done":
@@ -251,6 +251,14 @@ def reminders(db: Session, user, *, now: datetime | None = None, tz: str | None 
     count = db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = list(db.execute(query.order_by(Activity.due_at, Activity.id).limit(limit)).unique().scalars())
     return rows, count
+
+
+def open_of_opportunity(db: Session, opportunity_id: int, user, limit: int = 10) -> list[Activity]:
+    """The activities still to do about an opportunity, soonest due first (undated last)."""
+    query = _visible_activities(select(Activity).where(Activity.opportunity_id == opportunity_id,
+                                                       Activity.done.is_(False)), user)
+    query = query.order_by(Activity.due_at.is_(None), Activity.due_at, Activity.id).limit(limit)
+    return list(db.execute(query).unique().scalars())
 
 
 def recent_of_party(db: Session, party_id: int, user, limit: int = 8) -> list[Activity]:

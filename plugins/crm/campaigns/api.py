@@ -7,7 +7,7 @@ from flask_login import current_user
 from core import ApiError, KontorError, documented, json_response, load_body, load_query, require, session as db
 
 from plugins.crm.campaigns import config, services
-from plugins.crm.campaigns.schemas import CampaignInputSchema, CampaignQuerySchema, CampaignSchema
+from plugins.crm.campaigns.schemas import CampaignInputSchema, CampaignQuerySchema, CampaignSchema, SegmentSchema
 from plugins.crm.permissions import CAMPAIGN_READ, CAMPAIGN_SEND, CAMPAIGN_WRITE
 
 
@@ -32,8 +32,43 @@ def _campaign(campaign_id: int):
         raise ApiError(404, "Not Found", exc.message) from None
 
 
+def _dump_segment(segment) -> dict:
+    body = SegmentSchema().dump(segment)
+    counted = services.count(db, segment)
+    body["count"] = {"total": counted.total, "opted_out": counted.opted_out, "reachable": counted.reachable}
+    return body
+
+
 def register(api) -> None:
-    """Add the campaign endpoints to the crm API blueprint."""
+    """Add the campaign and segment endpoints to the crm API blueprint."""
+
+    @api.get("/segments")
+    @require(CAMPAIGN_READ)
+    @documented("List segments with how many addresses each reaches", response=SegmentSchema, many=True)
+    def api_segments():
+        return json_response({"items": [_dump_segment(s) for s in services.list_segments(db)], "next": None})
+
+    @api.get("/segments/<int:segment_id>")
+    @require(CAMPAIGN_READ)
+    @documented("One segment with its count", response=SegmentSchema)
+    def api_segment(segment_id: int):
+        try:
+            segment = services.get_segment(db, segment_id)
+        except KontorError as exc:
+            raise ApiError(404, "Not Found", exc.message) from None
+        return json_response(_dump_segment(segment))
+
+    @api.post("/segments")
+    @require(CAMPAIGN_WRITE)
+    @documented("Save a segment", body=SegmentSchema, response=SegmentSchema, status=201)
+    def api_segment_create():
+        data = load_body(SegmentSchema())
+        try:
+            segment = services.create_segment(db, data)
+            db.commit()
+        except KontorError as exc:
+            raise _refused(exc) from None
+        return json_response(_dump_segment(segment), 201)
 
     @api.get("/campaigns")
     @require(CAMPAIGN_READ)

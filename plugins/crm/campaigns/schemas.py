@@ -38,3 +38,24 @@ class CampaignQuerySchema(Schema):
 
     q = fields.String(load_default="", validate=validate.Length(max=200))
     status = fields.String(load_default="", validate=validate.OneOf(("", "draft", "sending", "sent")))
+
+
+class SegmentSchema(Schema):
+    """A segment: a saved filter over parties and leads (lists are comma-separated)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    EXAMPLE = {"name": "Danish customers", "include_parties": True, "countries": "DK"}
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    include_parties = fields.Boolean(load_default=True)
+    include_leads = fields.Boolean(load_default=False)
+    tags = fields.String(load_default="", validate=validate.Length(max=500))
+    countries = fields.String(load_default="", validate=validate.Length(max=200))
+    party_kind = fields.String(load_default="", validate=validate.OneOf(("", "company", "person")))
+    lead_statuses = fields.String(load_default="", validate=validate.Length(max=200))
+    lead_sources = fields.String(load_default="", validate=validate.Length(max=500))
+    created_at = fields.DateTime(dump_only=True)
+    count = fields.Dict(dump_only=True)

@@ -23,6 +23,11 @@ LEGAL_SUFFIXES = sorted({
     ("sarl",), ("sas",), ("srl",), ("spa",),
 }, key=len, reverse=True)
 
+# the suffixes by their last word, longest first: a name's last word picks the few to try
+_SUFFIXES_BY_LAST: dict[str, list[tuple[str, ...]]] = {}
+for _suffix in LEGAL_SUFFIXES:
+    _SUFFIXES_BY_LAST.setdefault(_suffix[-1], []).append(_suffix)
+
 _NOT_WORD = re.compile(r"[^\w]+")
 # Letters that do not decompose into a base letter and an accent, folded by hand.
 _FOLD = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "ß": "ss", "đ": "d", "ð": "d", "þ": "th", "œ": "oe"})
@@ -36,14 +41,12 @@ def _fold(text: str) -> str:
 def name_tokens(name: str) -> list[str]:
     """The words of ``name``, casefolded and without accents, punctuation or trailing legal-form suffixes."""
     tokens = [t for t in _NOT_WORD.split(_fold(name or "").replace("&", " ")) if t and t != "_"]
-    stripped = True
-    while stripped and len(tokens) > 1:
-        stripped = False
-        for suffix in LEGAL_SUFFIXES:
-            if len(tokens) > len(suffix) and tuple(tokens[-len(suffix):]) == suffix:
-                del tokens[-len(suffix):]
-                stripped = True
-                break
+    while len(tokens) > 1:
+        suffix = next((sfx for sfx in _SUFFIXES_BY_LAST.get(tokens[-1], ())
+                       if len(tokens) > len(sfx) and tuple(tokens[-len(sfx):]) == sfx), None)
+        if suffix is None:
+            break
+        del tokens[-len(suffix):]
     return tokens
 
 

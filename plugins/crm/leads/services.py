@@ -211,10 +211,10 @@ def update_lead(db: Session, lead: Lead, data: dict[str, Any], *, user, partial:
     Only an open lead changes status here; qualifying and disqualifying are acts of their own.
     """
     clean = clean_lead_data(data, partial=partial)
-    if "status" in clean and clean["status"] != lead.status and not lead.is_open:
-        raise KontorError(_("A qualified or disqualified lead keeps its status; reopen it first."),
-                          field="status", status=409)
     if not lead.is_open:
+        if data.get("status") and data["status"] != lead.status:
+            raise KontorError(_("A qualified or disqualified lead keeps its status; reopen it first."),
+                              field="status", status=409)
         clean.pop("status", None)
     if "owner_id" in clean:
         clean["owner_id"] = check_owner(db, clean["owner_id"], user=user, current=lead.owner_id)

@@ -9,7 +9,7 @@ from werkzeug.routing import BuildError
 from flask_login import current_user
 
 from core import (Column, KontorError, NotFound, gettext as _, has_permission, keyset_page, lazy_gettext as _l,
-                  render, require, session as db)
+                  render, require, session as db, utcnow)
 
 from plugins.crm import permissions as p
 from plugins.crm.access import may_see
@@ -275,7 +275,11 @@ def register(bp):
                 lead_url = url_for("crm.lead", lead_id=found.lead_id)
             except BuildError:
                 lead_url = None
+        from plugins.crm.activities.services import kind_label, open_of_opportunity
+
+        planned = open_of_opportunity(db, found.id, current_user) if has_permission(p.ACTIVITY_READ) else []
         return render("crm/pipeline/detail.html", opportunity=found, stages=stage_options(), lead_url=lead_url,
+                      planned=planned, kind_label=kind_label, now=utcnow(),
                       campaign_name=campaigns.get(found.campaign_id), title=found.title,
                       can_write=has_permission(p.OPPORTUNITY_WRITE))
 

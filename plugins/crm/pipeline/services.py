@@ -486,9 +486,10 @@ def opportunities_query(filters: Filters, user=None, *, entity=Opportunity):
     query = visible(query, "opportunity", Opportunity.owner_id, user=user)
     if filters.q:
         Party = party_model()
-        pattern = f"%{filters.q.lower()}%"
-        query = query.where(or_(func.lower(Opportunity.title).like(pattern),
-                                Opportunity.party_id.in_(select(Party.id).where(func.lower(Party.name).like(pattern)))))
+        words = filters.q.casefold()
+        query = query.where(or_(func.lower(Opportunity.title).contains(filters.q.lower(), autoescape=True),
+                                Opportunity.party_id.in_(select(Party.id).where(
+                                    Party.search_text.contains(words, autoescape=True)))))
     if filters.stage_id:
         query = query.where(Opportunity.stage_id == filters.stage_id)
     if filters.owner_id:

@@ -67,7 +67,8 @@
   }
 
   function initColumns(root) {
-    if (!window.Sortable) return;
+    const board = document.getElementById("board");
+    if (!window.Sortable || !board || board.dataset.canMove !== "1") return;  // read-only users see, not move
     root.querySelectorAll(".board-cards").forEach(function (list) {
       if (list.dataset.sortable) return;
       list.dataset.sortable = "1";

@@ -276,3 +276,51 @@ def test_a_payment_reconciled_before_the_lock_date_cannot_be_cancelled(db, alfa)
     assert caught.value.field == "date"
     db.rollback()
     assert payment.state == "posted" and sale.state == "paid"
+
+
+def test_a_matching_by_hand_can_be_undone(db, alfa, eur):
+    prepaid = pay(db, alfa, "100.00", [], currency="EUR", kind="inbound")
+    sale = invoice(db, alfa, "80.00", currency="EUR")
+    credit = next(line for line in prepaid.entry.lines if line.account.code == "1200")
+    matched = banking.reconcile_lines(db, [credit.id, sale.receivable_line_id], day=date(2026, 3, 20))
+    assert sale.state == "paid"
+    other = invoice(db, alfa, "10.00")
+    pay(db, alfa, "12.50", [(other, "12.50")])
+    [by_payment] = [r for r in banking.party_reconciliations(db, alfa.id) if r.payment_id]
+    with pytest.raises(Exception) as caught:
+        banking.undo_reconciliation(db, by_payment)
+    assert caught.value.status == 409  # the payment's own matching: cancel the payment instead
+
+    banking.undo_reconciliation(db, matched)
+    db.commit()
+    assert (sale.state, sale.amount_residual) == ("posted", D("100.00"))
+    assert sorted(item["open"] for item in banking.open_items(db, alfa.id)) == [D("-750.00"), D("740.00")]
+    assert other.state == "paid"
+    gains = db.execute(select(Line).join(Account).where(Account.code == "8100")).scalars().all()
+    assert sorted((g.debit, g.credit) for g in gains) == [(D("0.00"), D("10.00")), (D("10.00"), D("0.00"))]
+
+
+def test_the_matching_of_a_cancelled_invoice_with_its_credit_note_stays(db, alfa):
+    sale = invoice(db, alfa)
+    invoicing.cancel_invoice(db, sale, date=date(2026, 2, 10))
+    [matching] = banking.party_reconciliations(db, alfa.id)
+    assert not banking.can_undo(db, matching)
+    with pytest.raises(Exception) as caught:
+        banking.undo_reconciliation(db, matching)
+    assert caught.value.status == 409 and sale.state == "cancelled"
+
+
+def test_a_merged_party_brings_its_open_items_along(db, alfa, app):
+    from core.parties.services import merge_parties
+
+    duplicate = party(db, "Alfa AS")
+    old = invoice(db, duplicate, "100.00")
+    prepaid = pay(db, alfa, "125.00", [], kind="inbound")
+    hook = app.extensions["kontor"].pm.hook.party_merging
+    merge_parties(db, duplicate, alfa, on_merging=hook)
+    assert old.party_id == alfa.id
+    assert sorted(item["open"] for item in banking.open_items(db, alfa.id)) == [D("-125.00"), D("125.00")]
+    credit = next(line for line in prepaid.entry.lines if line.account.code == "1200")
+    banking.reconcile_lines(db, [credit.id, old.receivable_line_id], day=date(2026, 3, 20))
+    db.commit()
+    assert old.state == "paid" and banking.party_balance(db, alfa.id).receivable == D("0.00")

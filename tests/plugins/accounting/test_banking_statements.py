@@ -171,3 +171,13 @@ def test_the_same_statement_is_not_imported_twice(db, books):
         statements.import_statement(db, camt(books), file_format="camt053")
     assert (caught.value.field, caught.value.status) == ("name", 409)
     assert count_statements(db) == 1
+
+
+def test_the_formats_of_a_csv_are_guessed_from_its_values(books):
+    from core import read_csv
+
+    danish = read_csv((DATA / "bank_dk.csv").read_bytes())
+    assert statements.guess_formats(danish, {"date": "Bogføringsdato", "amount": "Beløb", "balance": "Saldo"}) == (
+        "1.234,56", "%d.%m.%Y")
+    english = read_csv(b"Date,Amount\n2026-03-02,\"1,250.50\"\n2026-03-31,-12.00\n")
+    assert statements.guess_formats(english, {"date": "Date", "amount": "Amount"}) == ("1,234.56", "%Y-%m-%d")

@@ -67,6 +67,11 @@ def test_api_registers_lists_and_shows_a_payment(api, app, books):
                                        "amount": "1250.00", "writeoff": "0.00"}]
     assert invoice_state(app, books["sale"])[0] == "paid"
 
+    [credit] = api.get(f"/api/v1/accounting/open-items?party_id={books['alfa']}").get_json()["items"]
+    assert (credit["open"], credit["invoice_id"], credit["account_code"]) == ("-50.00", None, "1200")
+    [bill] = api.get("/api/v1/accounting/open-items?kind=payable").get_json()["items"]
+    assert bill["invoice_number"] == books["bill_number"] and bill["open"] == "-500.00"
+    assert api.get("/api/v1/accounting/open-items?kind=assets").status_code == 422
     listing = api.get("/api/v1/accounting/payments?kind=inbound").get_json()
     assert [item["number"] for item in listing["items"]] == [created["number"]]
     one = api.get(f"/api/v1/accounting/payments/{created['id']}").get_json()
@@ -203,6 +208,10 @@ def test_reconciliation_page_matches_a_credit_with_an_invoice(admin_client, api,
     assert invoice_state(app, books["sale"]) == ("partial", D("950.00"))
     refused = admin_client.post_form(f"/accounting/reconcile/{books['alfa']}", {"line": ids[:1]})
     assert refused.status_code == 422
+    page = admin_client.get(f"/accounting/reconcile/{books['alfa']}").get_data(as_text=True)
+    undo = re.search(r'action="(/accounting/reconciliations/\d+/undo)"', page).group(1)
+    assert admin_client.post_form(undo, {}).status_code == 302
+    assert invoice_state(app, books["sale"]) == ("posted", D("1250.00"))
 
 
 def test_statement_pages_import_csv_in_two_steps_and_confirm(admin_client, app, books):
@@ -284,3 +293,17 @@ def test_cancel_a_payment_from_its_page_and_the_api(admin_client, api, app, book
     assert response.status_code == 200 and response.get_json()["state"] == "cancelled"
     assert invoice_state(app, books["sale"]) == ("posted", D("1250.00"))
     assert api.post(f"/api/v1/accounting/payments/{made[1]['id']}/cancel").status_code == 409
+
+
+def test_dashboard_widget_counts_the_lines_to_match(admin_client, app, books):
+    with session_of(app) as db:
+        from plugins.accounting.banking import statements
+
+        class Sale:
+            number = books["sale_number"]
+
+        statements.import_statement(db, camt({"sale": Sale}), file_format="camt053")
+        db.commit()
+    assert "/accounting/statements/widget" in admin_client.get("/dashboard").get_data(as_text=True)
+    html = admin_client.htmx("GET", "/accounting/statements/widget").get_data(as_text=True)
+    assert "4 lines" in html and "2026-03-0042" in html

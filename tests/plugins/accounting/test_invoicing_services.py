@@ -18,7 +18,6 @@ from core.parties.services import create_party
 from plugins.accounting.invoicing import services
 from plugins.accounting.invoicing.models import Invoice, InvoiceLine
 from plugins.accounting.ledger import services as ledger
-from plugins.accounting.ledger.models import Line
 from plugins.accounting.tax import services as tax
 
 D = Decimal

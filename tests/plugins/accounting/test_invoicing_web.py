@@ -221,3 +221,15 @@ def test_a_staff_member_reads_but_does_not_write(client, app):
         party = supplier(session)
         session.commit()
         assert client.get(f"/accounting/parties/{party.id}/invoices-panel").status_code == 200
+
+
+def test_the_party_search_of_the_form_narrows_the_choice(admin_client, app):
+    with app.app_context():
+        customer(session, name="Nordlys Trading ApS")
+        chosen = supplier(session, name="Hanse Stahl GmbH")
+        session.commit()
+        chosen_id = chosen.id
+    options = admin_client.htmx("GET", f"/accounting/invoices/party-options?party_q=nordlys&party_id={chosen_id}")
+    html = options.get_data(as_text=True)
+    assert "Nordlys Trading ApS" in html and f'value="{chosen_id}" selected' in html
+    assert "Fjord" not in html

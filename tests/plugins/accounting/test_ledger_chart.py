@@ -110,3 +110,16 @@ def test_chart_ui_export_and_import(admin_client):
                                  {"file": (io.BytesIO(b"code,name,type\n6800,X,nonsense\n"), "c.csv")},
                                  content_type="multipart/form-data")
     assert bad.status_code == 422 and b"Line 2" in bad.data
+
+
+def test_default_chart_file_passes_the_import_rules(db):
+    """The shipped chart, loaded fast on install, obeys every rule the checked import applies."""
+    rows = {a.code: (a.name, a.type, a.kind, a.parent.code if a.parent else None, a.postable, a.reconcilable)
+            for a in db.scalars(select(Account))}
+    assert {"1100", "1110", "1200", "1400", "2100", "2200", "2210", "3100", "4000", "8300"} <= set(rows)
+    assert rows["1200"][2:] == ("receivable", "1", True, True) and rows["1"][4] is False
+    result = chart.import_chart(db, chart.DEFAULT_CHART.read_bytes())
+    assert result.created == 0 and result.updated == len(rows)
+    again = {a.code: (a.name, a.type, a.kind, a.parent.code if a.parent else None, a.postable, a.reconcilable)
+             for a in db.scalars(select(Account))}
+    assert again == rows

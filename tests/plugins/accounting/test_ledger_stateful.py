@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, settings as hsettings, strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, run_state_machine_as_test
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from core import KontorError
 from plugins.accounting.ledger import services
-from plugins.accounting.ledger.models import Account, Entry, Line
+from plugins.accounting.ledger.models import Entry, Line
 
 ACCOUNTS = ("1100", "1110", "1200", "2100", "3000", "4000", "5100", "6100")
 ZERO = Decimal("0.00")

@@ -162,3 +162,33 @@ def test_activities_api(db, client):
     listed = client.get("/api/v1/crm/activities?view=done", headers=headers).get_json()
     assert [a["id"] for a in listed["items"]] == [made["id"]]
     assert json.loads(client.get("/api/v1/crm/activities?view=overdue", headers=headers).data)["items"] == []
+
+
+def test_opportunity_page_lists_planned_activities(db, client):
+    mads = user(db, "mads", ["salesperson"])
+    deal = opportunity(db, mads, title="Heat pumps")
+    plan(db, mads, "Send the revised quote", NOW + timedelta(days=400), opportunity_id=deal.id)
+    done = plan(db, mads, "Old call", NOW - timedelta(days=3), opportunity_id=deal.id)
+    services.set_done(db, done)
+    db.commit()
+    signed_in(client, "mads")
+    page = client.get(f"/crm/opportunities/{deal.id}").get_data(as_text=True)
+    planned = page[page.index("Planned activities"):page.index("crm-timeline-box")]
+    assert "Send the revised quote" in planned and "Old call" not in planned
+
+
+def test_delete_and_hidden_activities_pages(db, client):
+    mads = user(db, "mads", ["salesperson"])
+    sofie = user(db, "sofie", ["salesperson"])
+    mine = plan(db, mads, "Mine to delete")
+    theirs = plan(db, sofie, "Sofie's call", opportunity_id=opportunity(db, sofie).id)
+    db.commit()
+    signed_in(client, "mads")
+    for path in (f"/crm/activities/{theirs.id}", f"/crm/activities/{theirs.id}/edit"):
+        assert client.get(path).status_code == 404, path
+    assert client.post_form(f"/crm/activities/{theirs.id}/done", {"done": "1"}).status_code == 404
+    assert "Sofie's call" not in client.get("/crm/activities").get_data(as_text=True)
+    response = client.post_form(f"/crm/activities/{mine.id}/delete", {})
+    assert response.status_code == 303
+    db.expire_all()
+    assert db.get(Activity, mine.id) is None and db.get(Activity, theirs.id) is not None

@@ -413,9 +413,15 @@ def test_the_api_sends_batch_by_batch(app, api, smtp):
 
     with app.app_context():
         people(session)
-        segment_id = services.create_segment(session, {"name": "Newsletter", "include_parties": True,
-                                                       "tags": "newsletter"}).id
         session.commit()
+    wrong = api.post("/api/v1/crm/segments", json={"name": "Bad", "countries": "Denmark"})
+    assert wrong.status_code == 422 and "countries" in wrong.get_json()["errors"]
+    made = api.post("/api/v1/crm/segments", json={"name": "Newsletter", "tags": "newsletter"})
+    assert made.status_code == 201 and made.get_json()["count"] == {"total": 4, "opted_out": 0, "reachable": 4}
+    segment_id = made.get_json()["id"]
+    assert [s["name"] for s in api.get("/api/v1/crm/segments").get_json()["items"]] == ["Newsletter"]
+    assert api.get(f"/api/v1/crm/segments/{segment_id}").get_json()["tags"] == "newsletter"
+    assert api.get("/api/v1/crm/segments/999999").status_code == 404
     bad = api.post("/api/v1/crm/campaigns", json={"name": "X", "segment_id": segment_id, "body": "{{ evil }}"})
     assert bad.status_code == 422 and bad.headers["Content-Type"] == "application/problem+json"
     assert "body" in bad.get_json()["errors"]
@@ -459,3 +465,18 @@ def test_the_command_sends_with_a_progress_bar(app, kontor, smtp_server):
     assert result.exit_code == 0, result.output
     assert "Sending Spring news" in result.output and "3 sent, 1 failed, 0 skipped" in result.output
     assert "https://kontor.example.com/crm/unsubscribe/" in inbox.text_for("jens@fjord.example")
+
+
+def test_leads_are_mailed_and_the_send_reaches_their_timeline(db, smtp_server):
+    inbox, port = smtp_server
+    prospect = lead(db, "Ida Berg", "ida@prospect.example", company_name="Berg Design", tags=["fair"])
+    lead(db, "Merged Away", "old@prospect.example", tags=["fair"], merged_into_id=prospect.id)
+    segment = services.create_segment(db, {"name": "Fair visitors", "include_leads": True, "tags": "fair"})
+    found = campaign(db, segment)
+    services.start_send(db, found, now=T0)
+    db.commit()
+    send_all(db, found, port)
+    assert inbox.to() == ["ida@prospect.example"]
+    assert inbox.text_for("ida@prospect.example").startswith("Hello Ida Berg of Berg Design!")
+    events = db.execute(select(TimelineEvent).where(TimelineEvent.kind == "campaign")).scalars().all()
+    assert [(e.lead_id, e.party_id, e.campaign_id) for e in events] == [(prospect.id, None, found.id)]

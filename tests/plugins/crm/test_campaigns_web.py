@@ -77,7 +77,7 @@ def test_members_listed_obey_the_lead_record_rule(app, client):
     page = web.get(f"/crm/segments/{segment_id}").get_data(as_text=True)
     assert "own@lead.example" in page and "hidden@lead.example" not in page
     assert "2 addresses" in page  # the count is the whole segment a send would reach
-    assert "1 leads of other salespeople are in the segment but not listed." in page
+    assert "1 lead of another salesperson is in the segment but not listed." in page
     web.post("/logout", data={"csrf_token": web.csrf_token("/dashboard")})
     web = login(app, client, "marketer", ["marketing"])  # marketing sees every lead
     page = web.get(f"/crm/segments/{segment_id}").get_data(as_text=True)

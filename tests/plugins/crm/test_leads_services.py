@@ -8,6 +8,7 @@ from core import KontorError
 from core.auth.models import User
 from core.parties.models import Party
 from core.parties.services import create_party
+from plugins.crm.activities.models import TimelineEvent
 from plugins.crm.leads import services
 from plugins.crm.leads.matching import normalise_name, similar
 from plugins.crm.leads.models import Lead
@@ -170,6 +171,9 @@ def test_convert_creates_company_person_and_opportunity(db, people):
     assert (opportunity.lead_id, opportunity.party_id, opportunity.owner_id, opportunity.expected_revenue) == (
         lead.id, party.id, sam.id, Decimal("12500.50"))
     assert (lead.status, lead.party_id) == ("qualified", party.id)
+    events = db.execute(select(TimelineEvent.kind, TimelineEvent.opportunity_id)
+                        .where(TimelineEvent.lead_id == lead.id, TimelineEvent.kind == "lead")).all()
+    assert events == [("lead", opportunity.id)]
     with pytest.raises(KontorError):
         services.convert_lead(db, lead, user=sam, create_party=True)
 
@@ -205,6 +209,8 @@ def test_disqualify_needs_a_reason_and_reopen_puts_it_back(db, people):
     assert exc.value.field == "reason"
     services.disqualify_lead(db, lead, "No budget", user=boss)
     assert (lead.status, lead.disqualify_reason) == ("disqualified", "No budget")
+    assert db.execute(select(TimelineEvent.body).where(TimelineEvent.lead_id == lead.id)).scalars().all() == [
+        "No budget"]
     services.reopen_lead(db, lead, user=boss)
     assert (lead.status, lead.disqualify_reason) == ("contacted", "")
 

@@ -90,6 +90,18 @@ def test_edit_a_lead_with_htmx(admin_client, app):
     assert bad.status_code == 422 and 'id="e-name"' in bad.get_data(as_text=True)
 
 
+def test_a_closed_lead_keeps_its_status_when_its_details_are_edited(admin_client, app):
+    lead_id = add_lead(app, name="Ola Berg")
+    admin_client.post_form(f"/crm/leads/{lead_id}/disqualify", {"reason": "No budget"})
+    form = admin_client.get(f"/crm/leads/{lead_id}/edit").get_data(as_text=True)
+    assert 'name="status"' not in form
+    response = admin_client.post_form(f"/crm/leads/{lead_id}/edit", {"name": "Ola Berg", "phone": "+47 22 33 44 55",
+                                                                     "source": "other", "owner_id": ""})
+    assert response.status_code == 303
+    lead = read_lead(app, lead_id)
+    assert (lead.status, lead.phone) == ("disqualified", "+47 22 33 44 55")
+
+
 # -- Listing --
 
 

@@ -141,3 +141,18 @@ def test_opportunity_api_round_trip(db, client, deals):
                    "/api/v1/crm/reports/forecast"):
         assert wanted in documented, sorted(documented)
     assert any(path.endswith("/stage") and "opportunities" in path for path in documented)
+
+
+def test_a_reader_sees_the_board_but_cannot_move(db, client, deals):
+    from core.auth.services import ensure_role, grant
+
+    role = ensure_role(db, "pipeline_reader", "Pipeline reader", "Looks at the pipeline.")
+    for name in ("crm.opportunity.read", "crm.opportunity.read_all"):
+        grant(db, role, name)
+    user(db, "reader", ["pipeline_reader"])
+    db.commit()
+    signed_in(client, "reader")
+    board = client.get("/crm/board").get_data(as_text=True)
+    assert SECRET in board and 'data-can-move="0"' in board and 'name="stage_id"' not in board
+    response = client.post_form(f"/crm/opportunities/{deals['mine'].id}/stage", {"stage_id": stage_named(db, "Won").id})
+    assert response.status_code == 403

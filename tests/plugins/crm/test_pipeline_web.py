@@ -45,7 +45,7 @@ def test_board_renders_columns_with_totals_and_cards(db, client):
     owner, deal = setup_deal(db, revenue="12500.00")
     signed_in(client, "mads")
     page = client.get("/crm/board").get_data(as_text=True)
-    assert "vendor/sortable-1.15.7.min.js" in page and "crm.js" in page
+    assert "vendor/sortable-1.15.7.min.js" in page and "crm.js" in page and 'data-can-move="1"' in page
     new_column = page[page.index(f'id="column-{deal.stage_id}"'):page.index(f'id="column-{deal.stage_id + 1}"')]
     assert "Solar carport – Nordlys" in new_column and 'data-count="1"' in new_column
     assert "12,500.00" in new_column  # the column's sum
@@ -181,6 +181,7 @@ def test_list_filters_and_export(db, client):
     assert "Racking upgrade" in page and "HYPERLINK" not in page
     page = client.get("/crm/opportunities?q=kystlinje").get_data(as_text=True)
     assert "Racking upgrade" in page and "HYPERLINK" in page
+    assert "Racking upgrade" not in client.get("/crm/opportunities?q=%25").get_data(as_text=True)  # % is literal
     response = client.get("/crm/opportunities?format=csv")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))

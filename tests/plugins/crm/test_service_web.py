@@ -247,7 +247,8 @@ def test_api_tickets_are_in_the_openapi_document(api):
     paths = api.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"/api/v1/crm/tickets", "/api/v1/crm/tickets/{ticket_id}", "/api/v1/crm/tickets/{ticket_id}/status",
             "/api/v1/crm/tickets/{ticket_id}/replies", "/api/v1/crm/campaigns", "/api/v1/crm/campaigns/{campaign_id}",
-            "/api/v1/crm/campaigns/{campaign_id}/send"} <= set(paths)
+            "/api/v1/crm/campaigns/{campaign_id}/send", "/api/v1/crm/segments",
+            "/api/v1/crm/segments/{segment_id}"} <= set(paths)
 
 
 # -- the command --
@@ -298,8 +299,9 @@ def test_the_ticket_and_campaign_api_survives_any_input(app, api, customer):
     ticket_id = api.post("/api/v1/crm/tickets", json={"subject": "Target", "party_id": firm_id}).get_json()["id"]
     campaign_id = api.post("/api/v1/crm/campaigns", json={"name": "Target"}).get_json()["id"]
     known_ids = [str(ticket_id), str(campaign_id), str(firm_id)]
-    operations = [op for op in _operations(spec) if op[1].startswith(("/api/v1/crm/tickets", "/api/v1/crm/campaigns"))]
-    assert len(operations) == 11
+    mine = ("/api/v1/crm/tickets", "/api/v1/crm/campaigns", "/api/v1/crm/segments")
+    operations = [op for op in _operations(spec) if op[1].startswith(mine)]
+    assert len(operations) == 14
 
     for operation in operations:
         method, path, _fields, _query = operation
@@ -309,7 +311,8 @@ def test_the_ticket_and_campaign_api_survives_any_input(app, api, customer):
         @given(_documents(operation, known_ids))
         def check(case):
             body, args, record_id = case
-            url = path.replace("{ticket_id}", record_id).replace("{campaign_id}", record_id)
+            url = path.replace("{ticket_id}", record_id).replace("{campaign_id}", record_id) \
+                .replace("{segment_id}", record_id)
             kwargs = {"query_string": args}
             if body is not None:
                 kwargs["json"] = body

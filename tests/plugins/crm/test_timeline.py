@@ -140,3 +140,21 @@ def test_a_note_is_titled_by_its_first_line(db):
         timeline.add_note(db, body="\n  ", user_id=None, party_id=customer.id)
     with pytest.raises(KontorError):
         timeline.add_note(db, body="About nothing", user_id=None)
+
+
+def test_lead_timelines_obey_the_lead_rules(db, client):
+    from plugins.crm.leads.services import create_lead
+
+    mads = user(db, "mads", ["salesperson"])
+    sofie = user(db, "sofie", ["salesperson"])
+    theirs = create_lead(db, {"name": "Hidden Lead", "email": "hidden@example.com"}, user=sofie)
+    mine = create_lead(db, {"name": "My Lead", "email": "mine@example.com"}, user=mads)
+    customer = party(db)
+    timeline.record(db, "lead", title="Secret lead news", lead_id=theirs.id, party_id=customer.id)
+    timeline.record(db, "lead", title="My lead news", lead_id=mine.id, party_id=customer.id)
+    db.commit()
+    signed_in(client, "mads")
+    assert client.get(f"/crm/timeline?lead_id={theirs.id}").status_code == 404
+    assert "My lead news" in client.get(f"/crm/timeline?lead_id={mine.id}").get_data(as_text=True)
+    on_party = client.get(f"/crm/timeline?party_id={customer.id}").get_data(as_text=True)
+    assert "My lead news" in on_party and "Secret lead news" not in on_party
