@@ -88,7 +88,7 @@ class Setting:
     key: str
     label: str
     default: str = ""
-    type: str = "string"  # string | integer | boolean | choice
+    type: str = "string"  # string | integer | boolean | choice | secret (a password: write-only)
     choices: tuple[str, ...] = ()
     help: str = ""
 

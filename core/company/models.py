@@ -1,7 +1,7 @@
 """The company's own settings and the key/value settings modules register."""
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
@@ -34,3 +34,8 @@ class SettingValue(Base):
 
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
+    secret: Mapped[bool] = mapped_column(Boolean, default=False)  # a password: never shown nor audited
+
+    @property
+    def __audit_redact__(self) -> tuple[str, ...]:
+        return ("value",) if self.secret else ()

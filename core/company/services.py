@@ -48,6 +48,8 @@ def currency_and_locale(db: Session) -> tuple[str, str]:
 
 def clean_setting(setting: Setting, raw: Any) -> str:
     """``raw`` as the stored text of ``setting``; raises ValueError with a message when invalid."""
+    if setting.type == "secret":
+        return "" if raw is None else str(raw)  # a password's spaces are part of it
     text = "" if raw is None else str(raw).strip()
     if setting.type == "integer":
         try:
@@ -76,12 +78,17 @@ def setting_values(db: Session, settings: Iterable[Setting]) -> dict[str, str]:
 def update_settings(db: Session, settings: Iterable[Setting], data: dict[str, Any]) -> dict[str, str]:
     """Validate and store the values in ``data`` for ``settings``; nothing is stored if any is bad.
 
-    A boolean setting missing from ``data`` (an unticked checkbox) is stored as false.
+    A boolean setting missing from ``data`` (an unticked checkbox) is stored as false. A secret
+    setting left empty keeps its value (the form never shows it); its value is redacted in the
+    audit log.
     """
+    settings = list(settings)
     clean: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
     for setting in settings:
         if setting.key not in data and setting.type != "boolean":
+            continue
+        if setting.type == "secret" and not str(data.get(setting.key) or ""):
             continue
         try:
             clean[setting.key] = clean_setting(setting, data.get(setting.key, ""))
@@ -89,11 +96,13 @@ def update_settings(db: Session, settings: Iterable[Setting], data: dict[str, An
             errors[setting.key] = [str(exc)]
     if errors:
         raise InvalidInput(errors)
+    secret = {setting.key for setting in settings if setting.type == "secret"}
     for key, value in clean.items():
         row = db.get(SettingValue, key)
         if row is None:
-            db.add(SettingValue(key=key, value=value))
+            db.add(SettingValue(key=key, value=value, secret=key in secret))
         elif row.value != value:
+            row.secret = key in secret
             row.value = value
     db.flush()
     return clean

@@ -186,6 +186,27 @@ def test_hook_register_settings(site):
         assert setting_values(db, [setting]) == {"everyhook.greeting": "Hej"}
 
 
+def test_a_secret_setting_is_never_shown_nor_audited_and_kept_when_left_empty(site):
+    from sqlalchemy import select
+
+    from core.audit.models import AuditRecord
+    from core.company.services import setting_values
+
+    admin = site.client("boss")
+    token = admin.csrf_token("/settings/modules")
+    form = {"everyhook.greeting": "Hej", "everyhook.password": " s3cret pass ", "csrf_token": token}
+    assert admin.post("/settings/modules", data=form).status_code == 303
+    page = admin.get("/settings/modules").get_data(as_text=True)
+    assert "s3cret" not in page and 'type="password"' in page and "leave this empty to keep it" in page
+    # saving the form again without typing the password keeps it
+    assert admin.post("/settings/modules", data={**form, "everyhook.password": ""}).status_code == 303
+    setting = next(s for s in site.kontor.settings if s.key == "everyhook.password")
+    with site.session() as db:
+        assert setting_values(db, [setting]) == {"everyhook.password": " s3cret pass "}
+        audited = db.execute(select(AuditRecord).where(AuditRecord.record_id == "everyhook.password")).scalars().all()
+        assert audited and all("s3cret" not in str(record.changes) for record in audited)
+
+
 def test_hook_register_commands(site):
     assert "things" in site.app.cli.commands
     result = site.app.test_cli_runner().invoke(args=["things"])

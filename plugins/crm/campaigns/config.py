@@ -15,7 +15,7 @@ SETTINGS = [
             help=_l("starttls (port 587), tls (port 465) or none (a local relay).")),
     Setting("crm.smtp_username", _l("Mail: SMTP user name"), "",
             help=_l("Leave empty when the server needs no login.")),
-    Setting("crm.smtp_password", _l("Mail: SMTP password"), ""),
+    Setting("crm.smtp_password", _l("Mail: SMTP password"), "", type="secret"),
     Setting("crm.smtp_sender", _l("Mail: sender address"), "",
             help=_l("The From address, e.g. News <news@example.com>.")),
     Setting("crm.campaign_batch_size", _l("Campaigns: messages per batch"), "50", type="integer"),

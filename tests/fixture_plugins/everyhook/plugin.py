@@ -55,7 +55,8 @@ def register_migrations():
 
 @hookimpl
 def register_settings():
-    return [Setting("everyhook.greeting", "Greeting", default="Hello", help="How things greet.")]
+    return [Setting("everyhook.greeting", "Greeting", default="Hello", help="How things greet."),
+            Setting("everyhook.password", "Password of the thing service", type="secret")]
 
 
 @hookimpl
