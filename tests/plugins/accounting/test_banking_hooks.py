@@ -15,17 +15,17 @@ from plugins.accounting.invoicing import services as invoicing
 from tests.plugins.accounting.test_banking_payments import invoice, party, pay
 
 manifest = Manifest(name="payment_watch", title="Payment watch", version="1.0",
-                    summary="Records payments and paid invoices (a test plugin).")
+                    summary="Records payments and paid invoices (a test plugin).", depends=("accounting",))
 SEEN: list[tuple] = []
 
 
-@hookimpl(optionalhook=True)  # the specs are accounting's, added when accounting is registered
+@hookimpl
 def accounting_payment_registered(payment, session):
     assert session.get(type(payment), payment.id) is payment  # the same transaction
     SEEN.append(("payment", payment.number, payment.kind, str(payment.amount), len(payment.allocations)))
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def accounting_invoice_paid(invoice, session):
     SEEN.append(("paid", invoice.number, invoice.state, str(invoice.amount_residual)))
 

@@ -28,7 +28,7 @@ manifest = Manifest(name="invoice_watch", title="Invoice watch", version="1.0",
 POSTED: list[tuple[str, str, Decimal]] = []
 
 
-@hookimpl(optionalhook=True)  # the spec is accounting's, unknown to the check of this module alone
+@hookimpl
 def accounting_invoice_posted(invoice, session):
     POSTED.append((invoice.number, invoice.kind, invoice.receivable_line.debit))
 

@@ -13,11 +13,11 @@ from core import KontorError, Manifest, hookimpl
 from plugins.accounting.ledger import services
 
 manifest = Manifest(name="entry_watch", title="Entry watch", version="1.0",
-                    summary="Records posted entries (a test plugin).")
+                    summary="Records posted entries (a test plugin).", depends=("accounting",))
 SEEN: list[tuple] = []
 
 
-@hookimpl(optionalhook=True)  # the spec is accounting's, added when accounting is registered
+@hookimpl
 def accounting_entry_posted(entry, session):
     assert session.get(type(entry), entry.id) is entry  # the same transaction
     if entry.reference == "refuse me":

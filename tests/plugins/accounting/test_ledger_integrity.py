@@ -221,3 +221,19 @@ def test_verify_detects_a_tampered_row(db, kontor):
     outcome = kontor("accounting", "verify")
     assert outcome.exit_code == 1
     assert second.number in outcome.output
+
+
+@pytest.fixture
+def in_app(app):
+    """Run a block in its own app context and session, committed at the end (for tests that also make
+    HTTP requests: a request would otherwise share and close the test's session)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def block():
+        with app.app_context():
+            from core.db import session
+
+            yield session
+            session.commit()
+    return block

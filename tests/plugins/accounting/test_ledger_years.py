@@ -108,3 +108,19 @@ def make_user_clients(app, dispatcher):
         assert client.login(username, "a long password 42").status_code == 302
         return client
     return make
+
+
+@pytest.fixture
+def in_app(app):
+    """Run a block in its own app context and session, committed at the end (for tests that also make
+    HTTP requests: a request would otherwise share and close the test's session)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def block():
+        with app.app_context():
+            from core.db import session
+
+            yield session
+            session.commit()
+    return block

@@ -16,7 +16,7 @@ manifest = Manifest(name="crm_lead_listener", title="Lead listener", version="1.
 CALLS = []
 
 
-@hookimpl(optionalhook=True)  # the spec is the CRM's, added when the CRM is registered
+@hookimpl
 def crm_lead_converted(lead, opportunity, party, session):
     CALLS.append((lead.id, opportunity.id, party.id, lead.status))
     if lead.name == "Refuse me":

@@ -11,17 +11,17 @@ from plugins.crm.pipeline import services
 from tests.plugins.crm.test_pipeline_services import opportunity, stage_named, user
 
 manifest = Manifest(name="crm_deal_watch", title="Deal watch", version="1.0",
-                    summary="Records won and lost opportunities (a test plugin).")
+                    summary="Records won and lost opportunities (a test plugin).", depends=("crm",))
 SEEN: list[tuple[str, str, str]] = []
 
 
-@hookimpl(optionalhook=True)  # the spec is the CRM's, added when the CRM is registered
+@hookimpl
 def crm_opportunity_won(opportunity, session):
     assert session.get(type(opportunity), opportunity.id) is opportunity  # the same transaction
     SEEN.append(("won", opportunity.title, opportunity.stage.name))
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def crm_opportunity_lost(opportunity, session):
     SEEN.append(("lost", opportunity.title, opportunity.lost_reason))
 

@@ -23,7 +23,7 @@ manifest = Manifest(name="crm_ticket_watch", title="Ticket watch", version="1.0"
 RESOLVED: list[tuple[str, str]] = []
 
 
-@hookimpl(optionalhook=True)  # the spec is the CRM's, added when the CRM is registered
+@hookimpl
 def crm_ticket_resolved(ticket, session):
     if ticket.subject == "Refuse me":
         raise KontorError("The survey system is down.", field="status")
