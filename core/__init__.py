@@ -12,7 +12,7 @@ from core.audit.recorder import record_event, write_records
 from core.contrib import Action, JinjaExtras, MenuItem, Panel, Permission, Role, Setting, Widget
 from core.db import Base, Money, UTCDateTime, session, utcnow
 from core.errors import KontorError, ModuleError, NotFound
-from core.i18n import gettext, lazy_gettext, ngettext
+from core.i18n import N_, gettext, lazy_gettext, ngettext
 from core.plugins import Manifest, hookimpl
 from core.security import PUBLIC, SIGNED_IN, cross_site, has_permission, public, require, signed_in
 from core.imports import CsvFile, map_rows, read_csv
@@ -27,6 +27,6 @@ __all__ = [
     "MenuItem", "ModuleError", "Money", "NotFound", "PUBLIC", "Page", "Panel", "Permission", "Role",
     "SIGNED_IN", "Setting", "UTCDateTime", "Widget", "contributions", "cross_site", "documented", "gettext", "has_permission",
     "hookimpl", "hooks", "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query",
-    "ngettext", "paged", "problem", "public", "record_event", "render", "require", "session",
+    "N_", "ngettext", "paged", "problem", "public", "record_event", "render", "require", "session",
     "signed_in", "utcnow", "write_records",
 ]

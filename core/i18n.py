@@ -39,6 +39,15 @@ def language_options() -> list[tuple[str, str]]:
     return [(code, language_name(code)) for code in LANGUAGES]
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs without translating it now.
+
+    For text stored and translated when shown (a timeline entry is read by users of other
+    languages): store the message and its arguments, and call ``gettext(message, **args)`` later.
+    """
+    return message
+
+
 def money(amount: Decimal | int | str | None, currency: str | None = None) -> str:
     """Format an exact amount in ``currency`` (default: the company's) for the user's locale."""
     if amount is None:

@@ -35,7 +35,7 @@ def _babel(*args: str) -> None:
 
 def _extract_to(config: Path, pot: Path, project: str) -> None:
     pot.parent.mkdir(parents=True, exist_ok=True)
-    _babel("extract", "-F", str(config), "-k", "lazy_gettext", "-k", "_l", "--no-location",
+    _babel("extract", "-F", str(config), "-k", "lazy_gettext", "-k", "_l", "-k", "N_", "--no-location",
            "--project", project, "--version", __version__, "--sort-output", "-o", str(pot), str(ROOT))
 
 

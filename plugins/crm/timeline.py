@@ -23,10 +23,13 @@ TARGETS = ("party_id", "lead_id", "opportunity_id")
 
 def record(db: Session, kind: str, *, title: str, body: str = "", party_id: int | None = None,
            lead_id: int | None = None, opportunity_id: int | None = None, ticket_id: int | None = None,
-           campaign_id: int | None = None, user_id: int | None = None):
+           campaign_id: int | None = None, user_id: int | None = None, title_args: dict | None = None):
     """Add one event to the timeline of the records it names; returns the :class:`TimelineEvent`.
 
-    ``kind`` is one of :data:`KINDS`. The title is shortened to 200 characters; the body is kept whole.
+    ``kind`` is one of :data:`KINDS`. With ``title_args`` (``{}`` when there are none), ``title``
+    is a message marked with ``core.N_`` and translated into each reader's language when shown;
+    without, it is a person's own text. The title is shortened to 200 characters; the body is kept
+    whole.
     """
     from plugins.crm.activities.models import TimelineEvent
 
@@ -37,7 +40,8 @@ def record(db: Session, kind: str, *, title: str, body: str = "", party_id: int 
         raise KontorError(_("Write a title."), field="title")
     if len(title) > 200:
         title = title[:199] + "…"
-    event = TimelineEvent(kind=kind, title=title, body=body or "", party_id=party_id, lead_id=lead_id,
+    event = TimelineEvent(kind=kind, title=title, title_args=title_args, body=body or "", party_id=party_id,
+                          lead_id=lead_id,
                           opportunity_id=opportunity_id, ticket_id=ticket_id, campaign_id=campaign_id,
                           user_id=user_id)
     db.add(event)
@@ -58,6 +62,13 @@ def add_note(db: Session, *, body: str, user_id: int | None, party_id: int | Non
         first, rest = first[:199] + "…", body
     return record(db, "note", title=first.strip(), body=rest.strip(), party_id=party_id,
                   lead_id=lead_id, opportunity_id=opportunity_id, user_id=user_id)
+
+
+def shown_title(event) -> str:
+    """An event's title in the reader's language (a person's own text as they wrote it)."""
+    if event.title_args is None:
+        return event.title
+    return _(event.title, **event.title_args)
 
 
 def user_label(user) -> str:
@@ -145,7 +156,7 @@ def entries(db: Session, *, user, party_id: int | None = None, lead_id: int | No
     activities = activities.order_by(Activity.created_at.desc(), Activity.id.desc()).limit(limit + 1)
 
     merged = [
-        Entry("event", e.id, e.created_at, e.kind, e.title, e.body, user_label(e.user), e)
+        Entry("event", e.id, e.created_at, e.kind, shown_title(e), e.body, user_label(e.user), e)
         for e in db.execute(events).unique().scalars()
     ] + [
         Entry("activity", a.id, a.created_at, a.kind, a.subject, a.notes, user_label(a.assignee), a)

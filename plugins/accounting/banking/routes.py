@@ -109,6 +109,12 @@ def _open_invoices(party_id: int | None, kind: str, currency: str | None) -> lis
     return list(db.execute(query.order_by(Invoice.due_date, Invoice.id)).scalars())
 
 
+def _record_id(text) -> int | None:
+    """A record id typed in a form or query string, or None when it is not one."""
+    text = str(text or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+
+
 def _decimal(text: str | None) -> Decimal | None:
     try:
         value = Decimal((text or "").strip().replace(" ", "").replace(",", "."))
@@ -119,7 +125,7 @@ def _decimal(text: str | None) -> Decimal | None:
 
 def _payment_form(values: dict, errors: dict, status: int = 200):
     """The payment form (or, for htmx, its allocation block) recomputed from ``values``."""
-    party_id = int(values["party_id"]) if str(values.get("party_id") or "").isdigit() else None
+    party_id = _record_id(values.get("party_id"))
     invoices = _open_invoices(party_id, values["kind"], values["currency"])
     amount = _decimal(values.get("amount")) or Decimal(0)
     allocations = values.setdefault("allocations", {})
@@ -179,8 +185,8 @@ def _form_values(source) -> dict:
 
 def _prefill(args) -> dict:
     values = _form_values(args)
-    invoice_id = args.get("invoice_id", "")
-    invoice = db.get(Invoice, int(invoice_id)) if invoice_id.isdigit() and int(invoice_id) < 2**31 else None
+    invoice_id = _record_id(args.get("invoice_id"))
+    invoice = db.get(Invoice, invoice_id) if invoice_id else None
     if invoice is not None and invoice.state in OPEN_STATES:
         values.update(party_id=str(invoice.party_id), amount=str(invoice.amount_residual), currency=invoice.currency,
                       kind="inbound" if invoice.kind in services.INBOUND_KINDS else "outbound",
@@ -197,8 +203,7 @@ def register_routes(bp) -> None:
         args = request.args
         filters = {key: args.get(key, "") for key in ("kind", "journal", "date_from", "date_to", "party_id")}
         query = services.payments_query(q=args.get("q", "")[:200], kind=filters["kind"],
-                                        party_id=int(filters["party_id"]) if filters["party_id"].isdigit()
-                                        and int(filters["party_id"]) < 2**31 else None,
+                                        party_id=_record_id(filters["party_id"]),
                                         journal=filters["journal"][:10], date_from=_day(filters["date_from"]),
                                         date_to=_day(filters["date_to"]))
         export = args.get("export")
@@ -227,10 +232,10 @@ def register_routes(bp) -> None:
     @require(p.PAYMENT_WRITE)
     def payment_create():
         values = _form_values(request.form)
-        allocations = [(int(invoice_id), amount) for invoice_id, amount in values["allocations"].items()
-                       if invoice_id.isdigit() and amount and _decimal(amount) != 0]
+        allocations = [(_record_id(invoice_id), amount) for invoice_id, amount in values["allocations"].items()
+                       if _record_id(invoice_id) and amount and _decimal(amount) != 0]
         try:
-            party_id = int(values["party_id"]) if values["party_id"].isdigit() else None
+            party_id = _record_id(values["party_id"])
             amount = _decimal(values["amount"])
             payment = services.register_payment(
                 db, party_id=party_id, amount=str(amount) if amount is not None else values["amount"],
@@ -296,9 +301,9 @@ def register_routes(bp) -> None:
     @bp.post("/reconcile/<int:party_id>")
     @require(p.PAYMENT_WRITE)
     def reconcile(party_id: int):
-        ids = [value for value in request.form.getlist("line") if value.isdigit() and int(value) < 2**31]
+        ids = [_record_id(value) for value in request.form.getlist("line") if _record_id(value)]
         try:
-            services.reconcile_lines(db, [int(value) for value in ids], day=_day(request.form.get("day")) or date.today(),
+            services.reconcile_lines(db, ids, day=_day(request.form.get("day")) or date.today(),
                                      user_id=_user_id())
             db.commit()
         except KontorError as exc:

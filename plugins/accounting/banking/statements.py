@@ -189,6 +189,8 @@ def read_statement_csv(data: bytes, mapping: dict[str, str], *, number_format: s
         raise StatementFileError(problems)
     if not lines:
         raise KontorError(_("The file has no statement lines."), field="file")
+    if lines[0].date > lines[-1].date:
+        lines.reverse()  # many banks export the newest line first
     return ParsedStatement(lines=lines)
 
 

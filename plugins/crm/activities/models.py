@@ -1,7 +1,7 @@
 """Activities (calls, meetings, emails, tasks) and the timeline's events."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import Base, UTCDateTime, utcnow
@@ -51,6 +51,8 @@ class TimelineEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(200))
+    # set when ``title`` is a message translated when shown (with these arguments), not a user's text
+    title_args: Mapped[dict | None] = mapped_column(JSON)
     body: Mapped[str] = mapped_column(Text, default="")
     party_id: Mapped[int | None] = mapped_column(ForeignKey("core_party.id"), nullable=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("crm_lead.id"), nullable=True, index=True)

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, gettext as _, utcnow
+from core import KontorError, N_, NotFound, gettext as _, utcnow
 
 from plugins.crm.access import visible
 from plugins.crm.campaigns import mailer
@@ -552,7 +552,7 @@ def record_sent(db: Session, campaign: Campaign, recipient: CampaignRecipient):
         return None
     from plugins.crm import timeline
 
-    return timeline.record(db, "campaign", title=_("Campaign sent: %(name)s", name=campaign.name),
+    return timeline.record(db, "campaign", title=N_("Campaign sent: %(name)s"), title_args={"name": campaign.name},
                            body=mailer.fill(campaign.subject, {"name": recipient.name, "company": recipient.company,
                                                                 "unsubscribe_url": ""}),
                            party_id=recipient.party_id, lead_id=recipient.lead_id, campaign_id=campaign.id)

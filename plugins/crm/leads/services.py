@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import Select, exists, func, inspect as sa_inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, Page, gettext as _, has_permission, hooks, keyset_page, record_event, utcnow
+from core import KontorError, N_, NotFound, Page, gettext as _, has_permission, hooks, keyset_page, record_event, utcnow
 
 from plugins.crm import access
 from plugins.crm.leads.corelinks import InvalidInput, Party, Tag, User, create_party, load, tags_named
@@ -343,7 +343,7 @@ def merge_leads(db: Session, source: Lead, target: Lead, *, user) -> Lead:
     record_event(db, "crm.lead.merged", module="crm", table_name="crm_lead", record_id=source.id,
                  changes={"merged_into_id": [None, target.id], "source": source.name, "target": target.name,
                           "moved": moved})
-    _timeline(db, title=_("Lead %(source)s merged into this lead", source=source.name), lead_id=target.id,
+    _timeline(db, title=N_("Lead %(source)s merged into this lead"), args={"source": source.name}, lead_id=target.id,
               user=user)
     return target
 
@@ -351,11 +351,12 @@ def merge_leads(db: Session, source: Lead, target: Lead, *, user) -> Lead:
 # -- Qualifying and disqualifying --
 
 
-def _timeline(db: Session, *, title: str, body: str = "", lead_id: int, party_id: int | None = None,
-              opportunity_id: int | None = None, user=None) -> None:
+def _timeline(db: Session, *, title: str, args: dict | None = None, body: str = "", lead_id: int,
+              party_id: int | None = None, opportunity_id: int | None = None, user=None) -> None:
+    """A timeline event about a lead; ``title`` is a message marked with N_, shown translated."""
     from plugins.crm import timeline
 
-    timeline.record(db, "lead", title=title, body=body, lead_id=lead_id, party_id=party_id,
+    timeline.record(db, "lead", title=title, title_args=args or {}, body=body, lead_id=lead_id, party_id=party_id,
                     opportunity_id=opportunity_id, user_id=getattr(user, "id", None))
 
 
@@ -409,7 +410,7 @@ def convert_lead(db: Session, lead: Lead, *, user, party_id: int | None = None, 
     lead.party_id = party.id
     lead.converted_at = utcnow()
     db.flush()
-    _timeline(db, title=_("Lead qualified: opportunity %(title)s", title=opportunity.title), lead_id=lead.id,
+    _timeline(db, title=N_("Lead qualified: opportunity %(title)s"), args={"title": opportunity.title}, lead_id=lead.id,
               party_id=party.id, opportunity_id=opportunity.id, user=user)
     hooks().crm_lead_converted(lead=lead, opportunity=opportunity, party=party, session=db)
     return opportunity, party
@@ -427,7 +428,7 @@ def disqualify_lead(db: Session, lead: Lead, reason: str, *, user) -> Lead:
     lead.status = "disqualified"
     lead.disqualify_reason = reason
     db.flush()
-    _timeline(db, title=_("Lead disqualified"), body=reason, lead_id=lead.id, user=user)
+    _timeline(db, title=N_("Lead disqualified"), body=reason, lead_id=lead.id, user=user)
     return lead
 
 
@@ -438,7 +439,7 @@ def reopen_lead(db: Session, lead: Lead, *, user) -> Lead:
     lead.status = "contacted"
     lead.disqualify_reason = ""
     db.flush()
-    _timeline(db, title=_("Lead reopened"), lead_id=lead.id, user=user)
+    _timeline(db, title=N_("Lead reopened"), lead_id=lead.id, user=user)
     return lead
 
 

@@ -96,6 +96,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("title_args", sa.JSON(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("party_id", sa.Integer(), nullable=True),
         sa.Column("lead_id", sa.Integer(), nullable=True),

@@ -11,7 +11,7 @@ from babel.numbers import list_currencies
 from sqlalchemy import func, inspect as sa_inspect, or_, select, text
 from sqlalchemy.orm import Session, defaultload
 
-from core import KontorError, NotFound, gettext as _, hooks, utcnow
+from core import KontorError, N_, NotFound, gettext as _, hooks, utcnow
 
 from plugins.crm import timeline
 from plugins.crm.access import may_see, visible
@@ -350,7 +350,7 @@ def create_opportunity(db: Session, *, party, title, owner_id, expected_revenue=
     db.add(opportunity)
     db.flush()
     opportunity.stage = stage_obj
-    timeline.record(db, "stage", title=_("Opportunity opened in %(stage)s", stage=stage_obj.name),
+    timeline.record(db, "stage", title=N_("Opportunity opened in %(stage)s"), title_args={"stage": stage_obj.name},
                     party_id=opportunity.party_id, opportunity_id=opportunity.id, lead_id=lead_id,
                     user_id=actor_id())
     if stage_obj.is_won:
@@ -421,8 +421,9 @@ def change_stage(db: Session, opportunity: Opportunity, stage: Stage | int, *, l
     opportunity.lost_reason = reason if stage.is_lost else ""
     opportunity.closed_at = utcnow() if stage.is_closed else None
     db.flush()
-    title = _("Stage: %(old)s → %(new)s", old=previous.name if previous else "—", new=stage.name)
-    timeline.record(db, "stage", title=title, body=reason if stage.is_lost else "",
+    timeline.record(db, "stage", title=N_("Stage: %(old)s → %(new)s"),
+                    title_args={"old": previous.name if previous else "—", "new": stage.name},
+                    body=reason if stage.is_lost else "",
                     party_id=opportunity.party_id, opportunity_id=opportunity.id,
                     user_id=user_id if user_id is not None else actor_id())
     if stage.is_won:

@@ -6,7 +6,7 @@ from core import Setting, lazy_gettext as _l
 from plugins.crm.leads.corelinks import setting_values
 
 SETTINGS = [
-    Setting("crm.sla_warning_percent", _l("Tickets: about to breach when less than this % of a target is left"),
+    Setting("crm.sla_warning_percent", _l("Tickets: about to breach when less than this percentage of a target is left"),
             "20", type="integer",
             help=_l("Applies to tickets created after a change: their warning times are fixed with their due times.")),
 ]

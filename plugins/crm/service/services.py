@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, Page, gettext as _, hooks, keyset_page, utcnow
+from core import KontorError, N_, NotFound, Page, gettext as _, hooks, keyset_page, utcnow
 
 from plugins.crm.leads.corelinks import Party, User
 
@@ -33,6 +33,14 @@ TRANSITIONS = {
 }
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: The timeline title of each status a ticket moves into (translated when shown).
+STATUS_TITLES = {
+    "new": N_("Ticket %(number)s is new"),
+    "open": N_("Ticket %(number)s is open"),
+    "waiting": N_("Ticket %(number)s is waiting"),
+    "resolved": N_("Ticket %(number)s is resolved"),
+    "closed": N_("Ticket %(number)s is closed"),
+}
 SORT_KEYS = {
     "created": Ticket.created_at,
     "number": Ticket.id,
@@ -311,7 +319,7 @@ def create_ticket(db: Session, data: dict, *, user_id: int | None = None, now: d
     db.flush()
     ticket.number = f"T-{ticket.id:06d}"
     db.flush()
-    _timeline(db, ticket, _("Ticket %(number)s opened: %(subject)s", number=ticket.number, subject=ticket.subject),
+    _timeline(db, ticket, N_("Ticket %(number)s opened: %(subject)s"), {"number": ticket.number, "subject": ticket.subject},
               ticket.description, user_id, now)
     return ticket
 
@@ -353,9 +361,8 @@ def change_status(db: Session, ticket: Ticket, status: str, *, user_id: int | No
         ticket.resolved_at = None
         ticket.closed_at = None
     db.flush()
-    title = (_("Ticket %(number)s reopened", number=ticket.number) if previous in ("resolved", "closed")
-             else _("Ticket %(number)s is %(status)s", number=ticket.number, status=status_label(status).lower()))
-    _timeline(db, ticket, title, "", user_id, now)
+    title = N_("Ticket %(number)s reopened") if previous in ("resolved", "closed") else STATUS_TITLES[status]
+    _timeline(db, ticket, title, {"number": ticket.number}, "", user_id, now)
     if status == "resolved":
         hooks().crm_ticket_resolved(ticket=ticket, session=db)
     return ticket
@@ -385,7 +392,7 @@ def add_message(db: Session, ticket: Ticket, kind: str, body: str, *, user_id: i
             ticket.first_response_at = now
         if ticket.status == "new":
             ticket.status = "open"
-        _timeline(db, ticket, _("Reply on ticket %(number)s", number=ticket.number), body, user_id, now,
+        _timeline(db, ticket, N_("Reply on ticket %(number)s"), {"number": ticket.number}, body, user_id, now,
                   kind="reply")
     ticket.updated_at = now
     db.flush()
@@ -427,12 +434,13 @@ def messages(ticket: Ticket, *, include_notes: bool = True) -> list[TicketMessag
     return [m for m in ticket.messages if include_notes or m.is_reply]
 
 
-def _timeline(db: Session, ticket: Ticket, title: str, body: str, user_id: int | None, at: datetime,
+def _timeline(db: Session, ticket: Ticket, title: str, args: dict, body: str, user_id: int | None, at: datetime,
               kind: str = "ticket") -> None:
+    """A timeline event about a ticket; ``title`` is a message marked with N_, shown translated."""
     from plugins.crm import timeline
 
-    event = timeline.record(db, kind, title=title, body=body, party_id=ticket.party_id, ticket_id=ticket.id,
-                            user_id=user_id)
+    event = timeline.record(db, kind, title=title, title_args=args, body=body, party_id=ticket.party_id,
+                            ticket_id=ticket.id, user_id=user_id)
     if abs(event.created_at - at) > timedelta(minutes=1):
         event.created_at = at  # an act dated by its caller (the demo, an import) shows when it happened
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from core import KontorError
 from plugins.accounting.banking import statements
 from plugins.accounting.banking.models import Statement
-from tests.plugins.accounting.test_banking_payments import invoice, party
+from tests.plugins.accounting.test_banking_payments import invoice, party, pay
 
 D = Decimal
 DATA = Path(__file__).parent / "data"
@@ -181,3 +181,25 @@ def test_the_formats_of_a_csv_are_guessed_from_its_values(books):
         "1.234,56", "%d.%m.%Y")
     english = read_csv(b"Date,Amount\n2026-03-02,\"1,250.50\"\n2026-03-31,-12.00\n")
     assert statements.guess_formats(english, {"date": "Date", "amount": "Amount"}) == ("1,234.56", "%Y-%m-%d")
+
+
+def test_one_bank_line_pays_several_invoices_and_the_rest_stays_a_credit(db, books):
+    second = invoice(db, books["alfa"], "100.00", day=date(2026, 3, 1))
+    pay(db, books["alfa"], "1000.00", [(books["sale"], "1000.00")], day=date(2026, 3, 5))
+    statement = statements.import_statement(db, camt(books), file_format="camt053")
+    first = statement.lines[0]  # 1,250.00 from Alfa
+    statements.confirm_line(db, first, invoices=[second.id, books["sale"].id])
+    db.commit()
+    assert books["sale"].state == second.state == "paid"
+    assert [(a.invoice_id, a.amount) for a in first.payment.allocations] == [(books["sale"].id, D("250.00")),
+                                                                            (second.id, D("125.00"))]
+    assert first.payment.unallocated == D("875.00")
+
+
+def test_a_csv_with_the_newest_line_first_is_read_oldest_first():
+    data = (b"Date;Text;Amount;Balance\n2026-03-09;Interest;12,50;3.262,50\n2026-03-05;Rent;-8.000,00;3.250,00\n"
+            b"2026-03-02;Alfa;1.250,00;11.250,00\n")
+    parsed = statements.read_statement_csv(data, {"date": "Date", "amount": "Amount", "balance": "Balance"},
+                                           number_format="1.234,56")
+    assert [line.amount for line in parsed.lines] == [D("1250.00"), D("-8000.00"), D("12.50")]
+    assert parsed.lines[0].balance - parsed.lines[0].amount == D("10000.00")

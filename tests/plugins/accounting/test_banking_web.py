@@ -179,6 +179,10 @@ def test_payment_form_errors_are_shown_beside_the_field(admin_client, app, books
     response = admin_client.post_form("/accounting/payments/new", form)
     assert response.status_code == 422
     assert "The allocations add up to more than the payment." in response.get_data(as_text=True)
+    form[f"alloc_{books['sale']}"] = "5000.00"
+    form["amount"] = "6000.00"
+    response = admin_client.post_form("/accounting/payments/new", form)
+    assert response.status_code == 422 and "has only" in response.get_data(as_text=True)
     assert count(app, Payment) == 0
 
 
@@ -307,3 +311,12 @@ def test_dashboard_widget_counts_the_lines_to_match(admin_client, app, books):
     assert "/accounting/statements/widget" in admin_client.get("/dashboard").get_data(as_text=True)
     html = admin_client.htmx("GET", "/accounting/statements/widget").get_data(as_text=True)
     assert "4 lines" in html and "2026-03-0042" in html
+
+
+def test_the_endpoints_are_in_the_openapi_document(api, app):
+    paths = api.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/api/v1/accounting/payments", "/api/v1/accounting/payments/{payment_id}",
+                 "/api/v1/accounting/payments/{payment_id}/cancel", "/api/v1/accounting/open-items",
+                 "/api/v1/accounting/statements", "/api/v1/accounting/statements/{statement_id}",
+                 "/api/v1/accounting/statements/lines/{line_id}/confirm"):
+        assert path in paths, path

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from core.errors import KontorError
 from core.parties.services import create_party
 
+from plugins.crm import timeline
 from plugins.crm.activities.models import TimelineEvent
 from plugins.crm.pipeline import services
 from plugins.crm.pipeline.models import Opportunity, Stage
@@ -127,7 +128,8 @@ def test_stage_change_to_won_closes_and_records(db):
     assert deal.status == "won" and deal.closed_at is not None and deal.probability == 100
     event = db.execute(select(TimelineEvent).where(TimelineEvent.opportunity_id == deal.id)
                        .order_by(TimelineEvent.id.desc())).scalars().first()
-    assert event.kind == "stage" and "New" in event.title and "Won" in event.title and event.user_id == owner.id
+    assert (event.title, event.title_args) == ("Stage: %(old)s → %(new)s", {"old": "New", "new": "Won"})
+    assert event.kind == "stage" and timeline.shown_title(event) == "Stage: New → Won" and event.user_id == owner.id
     services.change_stage(db, deal, stage_named(db, "Negotiation"))
     assert deal.closed_at is None and deal.status == "open"
 

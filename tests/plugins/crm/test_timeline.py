@@ -158,3 +158,15 @@ def test_lead_timelines_obey_the_lead_rules(db, client):
     assert "My lead news" in client.get(f"/crm/timeline?lead_id={mine.id}").get_data(as_text=True)
     on_party = client.get(f"/crm/timeline?party_id={customer.id}").get_data(as_text=True)
     assert "My lead news" in on_party and "Secret lead news" not in on_party
+
+
+def test_a_system_entry_is_shown_in_the_readers_language_and_a_persons_text_as_written(app, db):
+    from flask_babel import force_locale
+
+    customer = party(db)
+    system = timeline.record(db, "stage", title="Stage: %(old)s → %(new)s", title_args={"old": "Ny", "new": "Vundet"},
+                             party_id=customer.id)
+    person = timeline.record(db, "note", title="Stage: %(old)s is what I wrote", party_id=customer.id)
+    with app.test_request_context(), force_locale("en"):
+        assert timeline.shown_title(system) == "Stage: Ny → Vundet"
+        assert timeline.shown_title(person) == "Stage: %(old)s is what I wrote"
