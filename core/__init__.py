@@ -21,12 +21,20 @@ from core.web.export import export_response
 from core.web.listing import Column, Page, keyset_page
 from core.web.shell import contributions, render
 
+# The platform's master data that modules build on: users, the company, parties and tags.
+from core.auth.models import User
+from core.company.models import Company
+from core.company.services import get_company, setting_values
+from core.parties.models import Party, Tag
+from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
+
 __all__ = [
-    "__version__",
-    "Action", "ApiBlueprint", "ApiError", "Base", "Column", "JinjaExtras", "KontorError", "Manifest",
-    "MenuItem", "ModuleError", "Money", "NotFound", "PUBLIC", "Page", "Panel", "Permission", "Role",
-    "SIGNED_IN", "Setting", "UTCDateTime", "Widget", "contributions", "cross_site", "documented", "gettext", "has_permission",
-    "hookimpl", "hooks", "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query",
-    "N_", "ngettext", "paged", "problem", "public", "record_event", "render", "require", "session",
-    "signed_in", "utcnow", "write_records",
+    "__version__", "Action", "ApiBlueprint", "ApiError", "Base", "Column", "Company", "CsvFile",
+    "JinjaExtras", "KontorError", "Manifest", "MenuItem", "ModuleError", "Money", "N_", "NotFound",
+    "PUBLIC", "Page", "Panel", "Party", "Permission", "Role", "SIGNED_IN", "Setting", "Tag", "UTCDateTime",
+    "User", "Widget", "charts", "contributions", "create_party", "cross_site", "documented",
+    "export_response", "get_company", "get_party", "gettext", "has_permission", "hookimpl", "hooks",
+    "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query", "map_rows", "ngettext",
+    "paged", "problem", "public", "read_csv", "record_event", "render", "require", "search_parties",
+    "session", "setting_values", "signed_in", "tags_named", "update_party", "utcnow", "write_records",
 ]
