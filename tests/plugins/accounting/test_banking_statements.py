@@ -163,6 +163,13 @@ def test_cli_import_with_progress(db, books, kontor, tmp_path):
     bad = kontor("accounting", "statement", "import", str(csv_path), "--format", "csv",
                  "--map", "date=Date,amount=Amount", "--number-format", "1.234,56")
     assert bad.exit_code == 1 and "3 bad rows" in bad.output
+    good = tmp_path / "bank.csv"
+    good.write_text((DATA / "bank_dk.csv").read_text().replace("{INVOICE_1}", books["sale"].number))
+    done = kontor("accounting", "statement", "import", str(good), "--map",
+                  "date=Bogføringsdato,amount=Beløb,description=Tekst,counterparty=Modtager,balance=Saldo",
+                  "--number-format", "1.234,56", "--date-format", "%d.%m.%Y", "--name", "March CSV")
+    assert done.exit_code == 0, done.output
+    assert "3 lines, 1 with a suggested match" in done.output
 
 
 def test_the_same_statement_is_not_imported_twice(db, books):

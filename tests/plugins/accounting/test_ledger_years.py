@@ -124,3 +124,24 @@ def in_app(app):
             yield session
             session.commit()
     return block
+
+
+def test_cli_lock_date_and_close_year(kontor, db):
+    year = current_year(db)
+    name, year_id = year.name, year.id
+    db.rollback()
+    assert kontor("accounting", "lock-date").output.strip() == "no lock date"
+    day = (year.start_date + timedelta(days=3)).isoformat()
+    moved = kontor("accounting", "lock-date", day)
+    assert moved.exit_code == 0 and day in moved.output
+    assert kontor("accounting", "lock-date").output.strip() == day
+    assert kontor("accounting", "lock-date", "not-a-date").exit_code != 0
+    closed = kontor("accounting", "close-year", name)
+    assert closed.exit_code == 0, closed.output
+    db.expire_all()
+    assert db.get(FiscalYear, year_id).state == "closed"
+    db.rollback()  # end the test's transaction: each command opens its own
+    assert kontor("accounting", "close-year", name).exit_code != 0  # already closed
+    assert kontor("accounting", "lock-date", "--clear").exit_code == 0
+    db.rollback()
+    assert services.lock_date(db) is None
