@@ -1,7 +1,13 @@
 """Activities as the JSON API shows and takes them."""
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from core import lazy_gettext as _l
+
 from plugins.crm.activities.models import KINDS
+
+# marshmallow's own length messages are English only
+TOO_LONG = _l("Use at most {max} characters.")
+EMPTY_OR_TOO_LONG = _l("Fill this in, with at most {max} characters.")
 
 ID = dict(strict=False, validate=validate.Range(min=1, max=2**31 - 1))
 
@@ -14,12 +20,12 @@ class ActivitySchema(Schema):
 
     id = fields.Integer(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200, error=EMPTY_OR_TOO_LONG))
     due_at = fields.AwareDateTime(allow_none=True, default_timezone=None)
     assignee_id = fields.Integer(**ID)
     done = fields.Boolean()
     done_at = fields.DateTime(dump_only=True)
-    notes = fields.String(validate=validate.Length(max=20000))
+    notes = fields.String(validate=validate.Length(max=20000, error=TOO_LONG))
     party_id = fields.Integer(allow_none=True, **ID)
     lead_id = fields.Integer(allow_none=True, **ID)
     opportunity_id = fields.Integer(allow_none=True, **ID)
@@ -37,6 +43,6 @@ class ActivityQuerySchema(Schema):
                                                                        "all"]))
     kind = fields.String(validate=validate.OneOf(KINDS))
     assignee_id = fields.Integer(**ID)
-    q = fields.String(load_default="", validate=validate.Length(max=100))
+    q = fields.String(load_default="", validate=validate.Length(max=100, error=TOO_LONG))
     after = fields.String()
     limit = fields.Integer(strict=False, load_default=50, validate=validate.Range(min=1, max=200))

@@ -9,6 +9,10 @@ from core import gettext as _, lazy_gettext as _l
 
 from plugins.crm.leads.corelinks import TagList, normalise_vat_id, validate_email, validate_vat_id
 
+# marshmallow's own length messages are English only
+TOO_LONG = _l("Use at most {max} characters.")
+EMPTY_OR_TOO_LONG = _l("Fill this in, with at most {max} characters.")
+
 STATUSES = {
     "new": _l("New"),
     "contacted": _l("Contacted"),
@@ -43,7 +47,7 @@ def validate_name(value: str) -> None:
 
 
 def _text(length: int, *validators) -> fields.String:
-    return fields.String(validate=[validate.Length(max=length), *validators], load_default="")
+    return fields.String(validate=[validate.Length(max=length, error=TOO_LONG), *validators], load_default="")
 
 
 class LeadSchema(Schema):
@@ -56,7 +60,7 @@ class LeadSchema(Schema):
     EXAMPLE = {"name": "Mette Nielsen", "company_name": "Fjord Logistik ApS", "source": "website"}
 
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=[validate_name, validate.Length(max=200)])
+    name = fields.String(required=True, validate=[validate_name, validate.Length(max=200, error=TOO_LONG)])
     company_name = _text(200)
     email = _text(254, validate_email)
     phone = _text(40, validate_phone)
@@ -98,11 +102,11 @@ class LeadQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    q = fields.String(load_default="", validate=validate.Length(max=200))
+    q = fields.String(load_default="", validate=validate.Length(max=200, error=TOO_LONG))
     status = fields.String(load_default="", validate=validate.OneOf(["", *STATUSES]))
     source = fields.String(load_default="", validate=validate.OneOf(["", *SOURCES]))
     owner_id = fields.String(load_default="", validate=validate.Regexp(r"^(|none|\d{1,10})$"))
-    tag = fields.String(load_default="", validate=validate.Length(max=60))
+    tag = fields.String(load_default="", validate=validate.Length(max=60, error=TOO_LONG))
     sort = fields.String(load_default="-created")
     after = fields.String(load_default=None, allow_none=True)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
@@ -142,7 +146,7 @@ class DisqualifySchema(Schema):
 
     EXAMPLE = {"reason": "No budget this year"}
 
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500, error=EMPTY_OR_TOO_LONG))
 
     @pre_load
     def _strip(self, data, **kwargs):

@@ -3,6 +3,10 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from core import lazy_gettext as _l
 
+# marshmallow's own length messages are English only
+TOO_LONG = _l("Use at most {max} characters.")
+EMPTY_OR_TOO_LONG = _l("Fill this in, with at most {max} characters.")
+
 ID = dict(strict=False, validate=validate.Range(min=1, max=2**31 - 1))
 
 
@@ -13,7 +17,7 @@ class StageSchema(Schema):
         unknown = EXCLUDE
 
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80, error=EMPTY_OR_TOO_LONG))
     sequence = fields.Integer(strict=False, validate=validate.Range(min=0, max=100000))
     probability = fields.Integer(strict=False, validate=validate.Range(min=0, max=100))
     is_won = fields.Boolean()
@@ -33,7 +37,7 @@ class OpportunitySchema(Schema):
     id = fields.Integer(dump_only=True)
     party_id = fields.Integer(required=True, **ID)
     party_name = fields.Function(lambda o: o.party.name if getattr(o, "party", None) else None, dump_only=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200, error=EMPTY_OR_TOO_LONG))
     expected_revenue = fields.Decimal(as_string=True, allow_nan=False,
                                       validate=validate.Range(min=0, error=_l("The amount cannot be negative.")))
     currency = fields.String(validate=validate.Length(equal=3))
@@ -44,7 +48,7 @@ class OpportunitySchema(Schema):
     stage_id = fields.Integer(**ID)
     stage_name = fields.Function(lambda o: o.stage.name if getattr(o, "stage", None) else None, dump_only=True)
     status = fields.String(dump_only=True)
-    lost_reason = fields.String(validate=validate.Length(max=200))
+    lost_reason = fields.String(validate=validate.Length(max=200, error=TOO_LONG))
     lead_id = fields.Integer(dump_only=True)
     campaign_id = fields.Integer(allow_none=True, **ID)
     created_at = fields.DateTime(dump_only=True)
@@ -58,7 +62,7 @@ class StageChangeSchema(Schema):
         unknown = EXCLUDE
 
     stage_id = fields.Integer(required=True, **ID)
-    lost_reason = fields.String(load_default="", validate=validate.Length(max=200))
+    lost_reason = fields.String(load_default="", validate=validate.Length(max=200, error=TOO_LONG))
 
 
 class OpportunityQuerySchema(Schema):
@@ -67,7 +71,7 @@ class OpportunityQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    q = fields.String(load_default="", validate=validate.Length(max=100))
+    q = fields.String(load_default="", validate=validate.Length(max=100, error=TOO_LONG))
     stage_id = fields.Integer(**ID)
     owner_id = fields.Integer(**ID)
     close_month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))

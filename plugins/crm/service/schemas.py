@@ -1,7 +1,13 @@
 """Tickets as the JSON API reads and writes them."""
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from core import lazy_gettext as _l
+
 from plugins.crm.service.models import PRIORITIES, STATUSES
+
+# marshmallow's own length messages are English only
+TOO_LONG = _l("Use at most {max} characters.")
+EMPTY_OR_TOO_LONG = _l("Fill this in, with at most {max} characters.")
 
 
 def _id(**kwargs):
@@ -49,12 +55,12 @@ class TicketInputSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=20000))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200, error=EMPTY_OR_TOO_LONG))
+    description = fields.String(load_default="", validate=validate.Length(max=20000, error=TOO_LONG))
     priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
     party_id = _id(load_default=None)
     contact_id = _id(load_default=None)
-    contact_email = fields.String(load_default="", validate=validate.Length(max=254))
+    contact_email = fields.String(load_default="", validate=validate.Length(max=254, error=TOO_LONG))
     assignee_id = _id(load_default=None)
 
 
@@ -67,7 +73,7 @@ class TicketStatusSchema(Schema):
 class TicketReplySchema(Schema):
     """A reply the customer sees, or an internal note."""
 
-    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000, error=EMPTY_OR_TOO_LONG))
     kind = fields.String(load_default="reply", validate=validate.OneOf(("reply", "note")))
 
 
@@ -77,7 +83,7 @@ class TicketQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    q = fields.String(load_default="", validate=validate.Length(max=200))
+    q = fields.String(load_default="", validate=validate.Length(max=200, error=TOO_LONG))
     status = fields.String(load_default="", validate=validate.OneOf(("", "active", *STATUSES)))
     priority = fields.String(load_default="", validate=validate.OneOf(("", *PRIORITIES)))
     assignee = fields.String(load_default="", validate=validate.Regexp(r"^(|me|none|\d{1,9})$"))

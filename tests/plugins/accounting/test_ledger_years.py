@@ -128,10 +128,9 @@ def in_app(app):
 
 def test_cli_lock_date_and_close_year(kontor, db):
     year = current_year(db)
-    name, year_id = year.name, year.id
-    db.rollback()
+    name, year_id, day = year.name, year.id, (year.start_date + timedelta(days=3)).isoformat()
+    db.rollback()  # end the test's transaction: each command opens its own
     assert kontor("accounting", "lock-date").output.strip() == "no lock date"
-    day = (year.start_date + timedelta(days=3)).isoformat()
     moved = kontor("accounting", "lock-date", day)
     assert moved.exit_code == 0 and day in moved.output
     assert kontor("accounting", "lock-date").output.strip() == day
