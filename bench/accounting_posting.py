@@ -101,16 +101,16 @@ def sql_floor(engine, n: int, day: date, sqlite: bool) -> float:
         ph = "?" if sqlite else "%s"
         if sqlite:
             cur.execute("BEGIN IMMEDIATE")
-        cur.execute("SELECT id, code FROM acct_account")
+        cur.execute("SELECT id, code FROM accounting_account")
         ids = {code: i for i, code in cur.fetchall()}
-        cur.execute("SELECT id FROM acct_journal WHERE code = 'GEN'")
+        cur.execute("SELECT id FROM accounting_journal WHERE code = 'GEN'")
         journal = cur.fetchone()[0]
-        cur.execute(f"SELECT id FROM acct_fiscal_year WHERE start_date <= {ph} AND end_date >= {ph}",
+        cur.execute(f"SELECT id FROM accounting_fiscal_year WHERE start_date <= {ph} AND end_date >= {ph}",
                     (day.isoformat() if sqlite else day,) * 2)
         year = cur.fetchone()[0]
-        cur.execute("SELECT coalesce(max(id), 0), coalesce(max(sequence), 0) FROM acct_entry")
+        cur.execute("SELECT coalesce(max(id), 0), coalesce(max(sequence), 0) FROM accounting_entry")
         first_id, first_seq = cur.fetchone()
-        cur.execute("SELECT coalesce(max(id), 0) FROM acct_line")
+        cur.execute("SELECT coalesce(max(id), 0) FROM accounting_line")
         first_line = cur.fetchone()[0]
         t0 = time.perf_counter()
         d = day.isoformat() if sqlite else day
@@ -133,12 +133,12 @@ def sql_floor(engine, n: int, day: date, sqlite: bool) -> float:
             lines.append((first_line + 2 * i + 2, eid, ids[s["lines"][1]["account"]], "", zero, cents, d, journal,
                           "posted"))
         # posted rows go in directly; the guard triggers still run for each row
-        cur.executemany("INSERT INTO acct_entry (id, journal_id, date, reference, narration, state, fiscal_year_id, "
+        cur.executemany("INSERT INTO accounting_entry (id, journal_id, date, reference, narration, state, fiscal_year_id, "
                         "sequence, number, source, previous_hash, hash, created_at) VALUES "
                         f"({', '.join([ph] * 13)})", [(*e[:4], e[4], "draft", *e[6:]) for e in entries])
-        cur.executemany("INSERT INTO acct_line (id, entry_id, account_id, description, debit, credit, date, "
+        cur.executemany("INSERT INTO accounting_line (id, entry_id, account_id, description, debit, credit, date, "
                         f"journal_id, state) VALUES ({', '.join([ph] * 9)})", lines)
-        cur.execute(f"UPDATE acct_entry SET state = 'posted' WHERE id > {ph}", (first_id,))
+        cur.execute(f"UPDATE accounting_entry SET state = 'posted' WHERE id > {ph}", (first_id,))
         raw.commit()
         return n / (time.perf_counter() - t0)
     finally:

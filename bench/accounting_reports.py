@@ -14,7 +14,7 @@ PostgreSQL), without hashes or audit records: it is a benchmark fixture, not a p
 Measured, each the median of ``--runs`` runs after one warm-up:
 - the trial balance service (``reports.services.trial_balance``, in a session, as the page calls
   it) over the whole year, against the SQL floor: the plain ``SELECT account_id, SUM(debit),
-  SUM(credit) FROM acct_line GROUP BY account_id`` through the raw driver, and the service's own
+  SUM(credit) FROM accounting_line GROUP BY account_id`` through the raw driver, and the service's own
   statement run through the raw driver (what the ORM layer adds);
 - the first page (100 lines with their running balance) of the general ledger of the receivable
   account, a page in the middle of it (reached by its cursor), and the period's totals of that
@@ -48,7 +48,7 @@ from run import RESULTS, Databases, log  # noqa: E402
 YEAR_START = date(2025, 1, 1)
 DAYS = 730
 RECEIVABLE = "1200"
-COVERING = "ix_bench_acct_line_account_state_date_amounts"
+COVERING = "ix_bench_accounting_line_account_state_date_amounts"
 PEER = ROOT.parent / "shared" / "peers" / "tryton" / "bench.py"
 
 
@@ -141,28 +141,28 @@ def load_lines(engine, books: dict, n_lines: int) -> float:
         cursor = raw.cursor()
         if sqlite:
             cursor.execute("BEGIN IMMEDIATE")
-            cursor.executemany(f"INSERT INTO acct_entry ({ENTRY_COLUMNS}) VALUES ({', '.join('?' * 14)})", entries)
-            cursor.executemany(f"INSERT INTO acct_line ({LINE_COLUMNS}) VALUES ({', '.join('?' * 9)})", lines)
+            cursor.executemany(f"INSERT INTO accounting_entry ({ENTRY_COLUMNS}) VALUES ({', '.join('?' * 14)})", entries)
+            cursor.executemany(f"INSERT INTO accounting_line ({LINE_COLUMNS}) VALUES ({', '.join('?' * 9)})", lines)
         else:
-            with cursor.copy(f"COPY acct_entry ({ENTRY_COLUMNS}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY accounting_entry ({ENTRY_COLUMNS}) FROM STDIN") as copy:
                 for row in entries:
                     copy.write_row(row)
-            with cursor.copy(f"COPY acct_line ({LINE_COLUMNS}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY accounting_line ({LINE_COLUMNS}) FROM STDIN") as copy:
                 for row in lines:
                     copy.write_row(row)
-            for table in ("acct_entry", "acct_line"):
+            for table in ("accounting_entry", "accounting_line"):
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        cursor.execute("UPDATE acct_entry SET state = 'posted'")
+        cursor.execute("UPDATE accounting_entry SET state = 'posted'")
         for year_id, last in sequences.items():
-            cursor.execute("INSERT INTO acct_journal_sequence (journal_id, fiscal_year_id, next_number) "
+            cursor.execute("INSERT INTO accounting_journal_sequence (journal_id, fiscal_year_id, next_number) "
                            f"VALUES ({books['journal']}, {year_id}, {last + 1})")
         raw.commit()
     finally:
         raw.close()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("ANALYZE" if sqlite else "VACUUM ANALYZE acct_line")
+        conn.exec_driver_sql("ANALYZE" if sqlite else "VACUUM ANALYZE accounting_line")
         if not sqlite:
-            conn.exec_driver_sql("VACUUM ANALYZE acct_entry")
+            conn.exec_driver_sql("VACUUM ANALYZE accounting_entry")
     return time.perf_counter() - t0
 
 
@@ -198,7 +198,7 @@ def time_reports(engine, factory, books: dict, runs: int, backend: str) -> dict:
         assert report.totals[0] == 0 and report.totals[3] == 0 and report.totals[1] == report.totals[2]
         figures["trial_balance_ms"] = times
 
-        floor_sql = "SELECT account_id, SUM(debit), SUM(credit) FROM acct_line GROUP BY account_id"
+        floor_sql = "SELECT account_id, SUM(debit), SUM(credit) FROM accounting_line GROUP BY account_id"
         times, floor_rows = timed(raw_query(engine, floor_sql), runs)
         figures["floor_group_by_ms"] = times
         assert len(floor_rows) == len(report.rows)
@@ -256,8 +256,8 @@ def measure(backend: str, dbs: Databases, n_lines: int, runs: int, covering: boo
     if covering:
         log("  adding the covering index (account_id, state, date, id, debit, credit) …")
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql(f"CREATE INDEX {COVERING} ON acct_line (account_id, state, date, id, debit, credit)")
-            conn.exec_driver_sql("ANALYZE" if backend == "sqlite" else "VACUUM ANALYZE acct_line")
+            conn.exec_driver_sql(f"CREATE INDEX {COVERING} ON accounting_line (account_id, state, date, id, debit, credit)")
+            conn.exec_driver_sql("ANALYZE" if backend == "sqlite" else "VACUUM ANALYZE accounting_line")
         figures["covering"] = time_reports(engine, factory, books, runs, backend)
     dbs.drop(url)
     return figures

@@ -28,11 +28,11 @@ class Payment(Base):
     number of the posted entry.
     """
 
-    __tablename__ = "acct_payment"
+    __tablename__ = "accounting_payment"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("kind IN ('inbound', 'outbound')", name="kind"),
-        Index("ix_acct_payment_date_id", "date", "id"),
+        Index("ix_accounting_payment_date_id", "date", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -44,11 +44,11 @@ class Payment(Base):
     currency: Mapped[str] = mapped_column(String(3))
     rate: Mapped[Decimal] = mapped_column(Rate, default=Decimal(1))
     amount_company: Mapped[Decimal] = mapped_column(Money())
-    journal_id: Mapped[int] = mapped_column(ForeignKey("acct_journal.id"))
+    journal_id: Mapped[int] = mapped_column(ForeignKey("accounting_journal.id"))
     reference: Mapped[str] = mapped_column(String(140), default="")
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("acct_entry.id"), unique=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entry.id"), unique=True)
     state: Mapped[str] = mapped_column(String(10), default="posted")  # PAYMENT_STATES
-    writeoff_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
+    writeoff_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
     writeoff_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))  # in ``currency``
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
@@ -73,12 +73,12 @@ class Payment(Base):
 class PaymentAllocation(Base):
     """The part of a payment that settles one invoice or bill, in the payment's currency."""
 
-    __tablename__ = "acct_payment_allocation"
+    __tablename__ = "accounting_payment_allocation"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("acct_payment.id", ondelete="CASCADE"), index=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("acct_invoice.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("accounting_payment.id", ondelete="CASCADE"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("accounting_invoice.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money())
     writeoff: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
 
@@ -89,12 +89,12 @@ class PaymentAllocation(Base):
 class Reconciliation(Base):
     """A matching of debit and credit receivable/payable lines: its lines' amounts balance."""
 
-    __tablename__ = "acct_reconciliation"
+    __tablename__ = "accounting_reconciliation"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     date: Mapped[date] = mapped_column(Date)
     party_id: Mapped[int | None] = mapped_column(ForeignKey("core_party.id"), index=True)
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("acct_payment.id"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_payment.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
 
@@ -107,16 +107,16 @@ class ReconciliationLine(Base):
     """How much of a ledger line a reconciliation took: ``amount`` in the company currency,
     ``amount_currency`` in the line's currency (when it has one); both positive."""
 
-    __tablename__ = "acct_reconciliation_line"
+    __tablename__ = "accounting_reconciliation_line"
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("amount_currency IS NULL OR amount_currency >= 0", name="amount_currency_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    reconciliation_id: Mapped[int] = mapped_column(ForeignKey("acct_reconciliation.id", ondelete="CASCADE"),
+    reconciliation_id: Mapped[int] = mapped_column(ForeignKey("accounting_reconciliation.id", ondelete="CASCADE"),
                                                    index=True)
-    line_id: Mapped[int] = mapped_column(ForeignKey("acct_line.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("accounting_line.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money())
     amount_currency: Mapped[Decimal | None] = mapped_column(CurrencyAmount)
 
@@ -127,11 +127,11 @@ class ReconciliationLine(Base):
 class Statement(Base):
     """A bank statement imported from a file (CSV or camt.053), booked through a bank journal."""
 
-    __tablename__ = "acct_statement"
+    __tablename__ = "accounting_statement"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    journal_id: Mapped[int] = mapped_column(ForeignKey("acct_journal.id"))
+    journal_id: Mapped[int] = mapped_column(ForeignKey("accounting_journal.id"))
     currency: Mapped[str] = mapped_column(String(3))
     date: Mapped[date] = mapped_column(Date)
     account_number: Mapped[str] = mapped_column(String(60), default="")
@@ -172,15 +172,15 @@ class Statement(Base):
 class StatementLine(Base):
     """A movement on the bank account: ``amount`` positive for money in, negative for money out."""
 
-    __tablename__ = "acct_statement_line"
+    __tablename__ = "accounting_statement_line"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         CheckConstraint("state IN ('unmatched', 'matched')", name="state"),
-        Index("ix_acct_statement_line_state_date", "state", "date"),
+        Index("ix_accounting_statement_line_state_date", "state", "date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    statement_id: Mapped[int] = mapped_column(ForeignKey("acct_statement.id", ondelete="CASCADE"), index=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("accounting_statement.id", ondelete="CASCADE"), index=True)
     sequence: Mapped[int] = mapped_column(Integer)
     date: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money())
@@ -190,8 +190,8 @@ class StatementLine(Base):
     counterparty_account: Mapped[str] = mapped_column(String(60), default="")
     balance: Mapped[Decimal | None] = mapped_column(Money())
     state: Mapped[str] = mapped_column(String(10), default="unmatched")  # LINE_STATES
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("acct_payment.id"))
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("acct_entry.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_payment.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entry.id"))
 
     statement: Mapped[Statement] = relationship(back_populates="lines")
     payment: Mapped[Payment | None] = relationship()

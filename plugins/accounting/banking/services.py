@@ -310,7 +310,7 @@ def cancel_payment(db: Session, payment: Payment, *, date: Any = None, user_id: 
         affected.update(part.line_id for part in reconciliation.lines)
         db.delete(reconciliation)
     db.flush()
-    reversal = ledger.reverse_entry(db, entry, date=day, user_id=user_id)
+    reversal = ledger.reverse_entry(db, entry, date=day, user_id=user_id, by_document=True)
     for original, mirror in zip(entry.lines, reversal.lines):
         if original.account.kind in ("receivable", "payable"):
             currency_amount = abs(original.amount_currency) if original.amount_currency is not None else None

@@ -26,10 +26,10 @@ STATES = ("draft", "posted", "partial", "paid", "cancelled")
 OPEN_STATES = ("posted", "partial")
 
 invoice_line_taxes = Table(
-    "acct_invoice_line_tax",
+    "accounting_invoice_line_tax",
     Base.metadata,
-    Column("line_id", ForeignKey("acct_invoice_line.id", ondelete="CASCADE"), primary_key=True),
-    Column("tax_id", ForeignKey("acct_tax.id"), primary_key=True, index=True),
+    Column("line_id", ForeignKey("accounting_invoice_line.id", ondelete="CASCADE"), primary_key=True),
+    Column("tax_id", ForeignKey("accounting_tax.id"), primary_key=True, index=True),
 )
 
 
@@ -40,11 +40,11 @@ class Invoice(Base):
     (the rate on the invoice date, stored when the invoice is saved).
     """
 
-    __tablename__ = "acct_invoice"
+    __tablename__ = "accounting_invoice"
     __table_args__ = (
-        Index("ix_acct_invoice_kind_state_date", "kind", "state", "invoice_date", "id"),
-        Index("ix_acct_invoice_party_state", "party_id", "state"),
-        Index("ix_acct_invoice_due_date", "due_date", "id"),
+        Index("ix_accounting_invoice_kind_state_date", "kind", "state", "invoice_date", "id"),
+        Index("ix_accounting_invoice_party_state", "party_id", "state"),
+        Index("ix_accounting_invoice_due_date", "due_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -61,9 +61,9 @@ class Invoice(Base):
     amount_tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     amount_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     amount_residual: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
-    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("acct_invoice.id"), index=True)
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("acct_entry.id"), unique=True)
-    receivable_line_id: Mapped[int | None] = mapped_column(ForeignKey("acct_line.id"))
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_invoice.id"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entry.id"), unique=True)
+    receivable_line_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_line.id"))
     reference: Mapped[str] = mapped_column(String(100), default="")  # the customer's order or the supplier's number
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -100,16 +100,16 @@ class Invoice(Base):
 class InvoiceLine(Base):
     """A line of an invoice: quantity × unit price less the discount, its taxes and its account."""
 
-    __tablename__ = "acct_invoice_line"
+    __tablename__ = "accounting_invoice_line"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("acct_invoice.id", ondelete="CASCADE"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("accounting_invoice.id", ondelete="CASCADE"), index=True)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     description: Mapped[str] = mapped_column(String(500), default="")
     quantity: Mapped[Decimal] = mapped_column(Money(scale=4), default=Decimal(1))
     unit_price: Mapped[Decimal] = mapped_column(Money(scale=4), default=Decimal(0))
     discount_percent: Mapped[Decimal] = mapped_column(Money(scale=2, precision=5), default=Decimal(0))
-    account_id: Mapped[int] = mapped_column(ForeignKey("acct_account.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_account.id"))
     amount_untaxed: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     amount_tax: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     amount_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))

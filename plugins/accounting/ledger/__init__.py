@@ -1,6 +1,6 @@
 """Accounting's ledger: what this area contributes to the module (see plugins/accounting/plugin.py)."""
 from plugins.accounting.ledger import guards
-from plugins.accounting.tax import models as _tax_models  # noqa: F401  (lines refer to acct_tax)
+from plugins.accounting.tax import models as _tax_models  # noqa: F401  (lines refer to accounting_tax)
 
 guards.install()
 

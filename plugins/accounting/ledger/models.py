@@ -27,14 +27,14 @@ CurrencyAmount = Money(scale=3, precision=18)
 class Account(Base):
     """An account of the chart; balances roll up the ``parent`` tree. Only ``postable`` accounts take lines."""
 
-    __tablename__ = "acct_account"
+    __tablename__ = "accounting_account"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(20))  # ACCOUNT_TYPES
     kind: Mapped[str] = mapped_column(String(20), default="other")  # ACCOUNT_KINDS
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"), index=True)
     postable: Mapped[bool] = mapped_column(Boolean, default=True)
     reconcilable: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -46,14 +46,14 @@ class Account(Base):
 class FiscalYear(Base):
     """A fiscal year with its monthly periods; ``closed`` once the year-end close has run."""
 
-    __tablename__ = "acct_fiscal_year"
+    __tablename__ = "accounting_fiscal_year"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
     start_date: Mapped[date] = mapped_column(Date, unique=True)
     end_date: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
-    closing_entry_id: Mapped[int | None] = mapped_column(ForeignKey("acct_entry.id", use_alter=True))
+    closing_entry_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entry.id", use_alter=True))
 
     periods: Mapped[list[Period]] = relationship(back_populates="fiscal_year", order_by="Period.start_date")
 
@@ -61,11 +61,11 @@ class FiscalYear(Base):
 class Period(Base):
     """A month of a fiscal year; nothing is posted into a closed period."""
 
-    __tablename__ = "acct_period"
+    __tablename__ = "accounting_period"
     __table_args__ = (UniqueConstraint("fiscal_year_id", "start_date"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("acct_fiscal_year.id"), index=True)
+    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("accounting_fiscal_year.id"), index=True)
     name: Mapped[str] = mapped_column(String(40))
     start_date: Mapped[date] = mapped_column(Date, index=True)
     end_date: Mapped[date] = mapped_column(Date)
@@ -80,13 +80,13 @@ class Journal(Base):
     ``last_hash`` is the head of the journal's chain: the hash of its newest posted entry.
     """
 
-    __tablename__ = "acct_journal"
+    __tablename__ = "accounting_journal"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(20))  # JOURNAL_TYPES
-    default_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
+    default_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_hash: Mapped[str] = mapped_column(String(64), default="")
 
@@ -94,35 +94,35 @@ class Journal(Base):
 class JournalSequence(Base):
     """The next number of a journal in a fiscal year: taken inside the posting transaction, so gapless."""
 
-    __tablename__ = "acct_journal_sequence"
+    __tablename__ = "accounting_journal_sequence"
     __audited__ = False  # a counter; the entries it numbers are audited
 
-    journal_id: Mapped[int] = mapped_column(ForeignKey("acct_journal.id"), primary_key=True)
-    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("acct_fiscal_year.id"), primary_key=True)
+    journal_id: Mapped[int] = mapped_column(ForeignKey("accounting_journal.id"), primary_key=True)
+    fiscal_year_id: Mapped[int] = mapped_column(ForeignKey("accounting_fiscal_year.id"), primary_key=True)
     next_number: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Entry(Base):
     """A journal entry: a draft (editable, may be unbalanced) until posted (numbered, hashed, immutable)."""
 
-    __tablename__ = "acct_entry"
+    __tablename__ = "accounting_entry"
     __table_args__ = (
         UniqueConstraint("journal_id", "fiscal_year_id", "sequence"),
-        Index("ix_acct_entry_journal_state_date", "journal_id", "state", "date"),
+        Index("ix_accounting_entry_journal_state_date", "journal_id", "state", "date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    journal_id: Mapped[int] = mapped_column(ForeignKey("acct_journal.id"))
+    journal_id: Mapped[int] = mapped_column(ForeignKey("accounting_journal.id"))
     date: Mapped[date] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(100), default="")
     narration: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(10), default=DRAFT)  # draft | posted
-    fiscal_year_id: Mapped[int | None] = mapped_column(ForeignKey("acct_fiscal_year.id"))
+    fiscal_year_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_fiscal_year.id"))
     sequence: Mapped[int | None] = mapped_column(Integer)  # 1, 2, 3 … per journal and fiscal year
     number: Mapped[str | None] = mapped_column(String(40), unique=True)  # e.g. "SAL/2026/00042"
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
-    reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("acct_entry.id"), unique=True)
+    reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entry.id"), unique=True)
     source: Mapped[str] = mapped_column(String(60), default="")  # e.g. "invoice:12", "payroll:2026-10"
     previous_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
@@ -141,16 +141,16 @@ class Line(Base):
     ``journal_id`` and ``state`` repeat the entry's, for reports.
     """
 
-    __tablename__ = "acct_line"
+    __tablename__ = "accounting_line"
     __table_args__ = (
-        Index("ix_acct_line_account_state_date", "account_id", "state", "date", "id"),
-        Index("ix_acct_line_party_account", "party_id", "account_id"),
-        Index("ix_acct_line_state_date", "state", "date"),
+        Index("ix_accounting_line_account_state_date", "account_id", "state", "date", "id"),
+        Index("ix_accounting_line_party_account", "party_id", "account_id"),
+        Index("ix_accounting_line_state_date", "state", "date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("acct_entry.id", ondelete="CASCADE"), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("acct_account.id"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("accounting_entry.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_account.id"))
     party_id: Mapped[int | None] = mapped_column(ForeignKey("core_party.id"))
     description: Mapped[str] = mapped_column(String(200), default="")
     debit: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
@@ -158,11 +158,11 @@ class Line(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     amount_currency: Mapped[Decimal | None] = mapped_column(CurrencyAmount)
     rate: Mapped[Decimal | None] = mapped_column(Rate)
-    tax_id: Mapped[int | None] = mapped_column(ForeignKey("acct_tax.id"))  # the tax this line is the amount of
-    tax_base_id: Mapped[int | None] = mapped_column(ForeignKey("acct_tax.id"))  # the tax this line is the base of
+    tax_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_tax.id"))  # the tax this line is the amount of
+    tax_base_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_tax.id"))  # the tax this line is the base of
     due_date: Mapped[date | None] = mapped_column(Date)
     date: Mapped[date] = mapped_column(Date)
-    journal_id: Mapped[int] = mapped_column(ForeignKey("acct_journal.id"))
+    journal_id: Mapped[int] = mapped_column(ForeignKey("accounting_journal.id"))
     state: Mapped[str] = mapped_column(String(10), default=DRAFT)
 
     entry: Mapped[Entry] = relationship(back_populates="lines")
@@ -172,17 +172,17 @@ class Line(Base):
 class Config(Base):
     """The company's accounting settings (one row): lock date and the accounts postings default to."""
 
-    __tablename__ = "acct_config"
+    __tablename__ = "accounting_config"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lock_date: Mapped[date | None] = mapped_column(Date)
-    retained_earnings_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
-    receivable_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
-    payable_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
-    exchange_gain_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
-    exchange_loss_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
-    rounding_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
-    sales_journal_id: Mapped[int | None] = mapped_column(ForeignKey("acct_journal.id"))
-    purchase_journal_id: Mapped[int | None] = mapped_column(ForeignKey("acct_journal.id"))
-    general_journal_id: Mapped[int | None] = mapped_column(ForeignKey("acct_journal.id"))
+    retained_earnings_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
+    receivable_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
+    payable_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
+    exchange_gain_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
+    exchange_loss_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
+    rounding_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
+    sales_journal_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_journal.id"))
+    purchase_journal_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_journal.id"))
+    general_journal_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_journal.id"))
     default_payment_terms_days: Mapped[int] = mapped_column(Integer, default=14)

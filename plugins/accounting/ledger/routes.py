@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select
 
 from core import (
-    Column, KontorError, export_response, gettext as _, has_permission, lazy_gettext as _l, render, require,
+    Column, KontorError, Party, export_response, gettext as _, has_permission, lazy_gettext as _l, render, require,
     session as db,
 )
 
@@ -364,10 +364,9 @@ def register(bp) -> None:
         debit, credit = services.entry_totals(entry)
         from datetime import date as Date
         ids = sorted({line.party_id for line in entry.lines if line.party_id})
-        parties = dict(db.execute(text("SELECT id, name FROM core_party WHERE id IN :ids")
-                                  .bindparams(bindparam("ids", expanding=True)), {"ids": ids}).all()) if ids else {}
+        parties = dict(db.execute(select(Party.id, Party.name).where(Party.id.in_(ids))).all()) if ids else {}
         return render("accounting/ledger/entry.html", None, entry=entry, reversal=reversal, original=original,
-                      parties=parties,
+                      parties=parties, document=services.made_by_document(entry),
                       debit=debit, credit=credit, errors=errors or {}, today=Date.today().isoformat(),
                       can_write=has_permission(p.ENTRY_WRITE), can_post=has_permission(p.ENTRY_POST)), status
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core import KontorError, NotFound, gettext as _, hooks, utcnow, write_records
+from core import KontorError, N_, NotFound, gettext as _, hooks, utcnow, write_records
 
 from plugins.accounting.ledger.models import (
     DRAFT, POSTED, Account, Config, Entry, FiscalYear, Journal, JournalSequence, Line, Period,
@@ -536,8 +536,8 @@ def post_batch(db: Session, specs: list[dict[str, Any]], user_id: int | None = N
         counts[(journal.id, year.id)] = counts.get((journal.id, year.id), 0) + 1
     next_numbers = {key: _take_numbers(db, key[0], key[1], n) for key, n in sorted(counts.items())}
 
-    entry_ids = _reserve_ids(db, "acct_entry", len(prepared))
-    line_ids = iter(_reserve_ids(db, "acct_line", sum(len(p[-1]) for p in prepared)))
+    entry_ids = _reserve_ids(db, "accounting_entry", len(prepared))
+    line_ids = iter(_reserve_ids(db, "accounting_line", sum(len(p[-1]) for p in prepared)))
     now = utcnow()
     entry_rows, line_rows = [], []
     for entry_id, (journal, year, day, reference, narration, source, reversal_of_id, values) in zip(entry_ids, prepared):
@@ -570,11 +570,11 @@ def post_batch(db: Session, specs: list[dict[str, Any]], user_id: int | None = N
     for row in entry_rows:
         row["state"] = POSTED
     write_records(db, [
-        {"action": "insert", "table_name": "acct_entry", "record_id": row["id"],
+        {"action": "insert", "table_name": "accounting_entry", "record_id": row["id"],
          "changes": {k: [None, row[k]] for k in _ENTRY_AUDIT} | {"id": [None, row["id"]]}}
         for row in entry_rows
     ] + [
-        {"action": "insert", "table_name": "acct_line", "record_id": row["id"],
+        {"action": "insert", "table_name": "accounting_line", "record_id": row["id"],
          "changes": {k: [None, row.get(k)] for k in _LINE_AUDIT} | {"id": [None, row["id"]]}}
         for row in line_rows
     ])
@@ -624,14 +624,33 @@ def reversal_of(db: Session, entry: Entry) -> Entry | None:
     return db.scalar(select(Entry).where(Entry.reversal_of_id == entry.id))
 
 
-def reverse_entry(db: Session, entry: Entry, *, date=None, user_id: int | None = None) -> Entry:
+#: Entries booked by a document: corrected through that document (a credit note, cancelling the
+#: payment), whose own records (residuals, matchings) a bare reversal would leave behind.
+DOCUMENT_SOURCES = {"invoice": N_("an invoice"), "payment": N_("a payment")}
+
+
+def made_by_document(entry: Entry) -> str | None:
+    """The kind of document that booked ``entry`` ("invoice", "payment"), or None."""
+    kind = (entry.source or "").partition(":")[0]
+    return kind if kind in DOCUMENT_SOURCES else None
+
+
+def reverse_entry(db: Session, entry: Entry, *, date=None, user_id: int | None = None,
+                  by_document: bool = False) -> Entry:
     """Post the reversal of a posted entry: the same lines with debit and credit swapped, linked to it.
 
     ``date`` defaults to the entry's own date when that is still open, else today. An entry is
-    reversed once. Reversing a fiscal year's closing entry reopens that year.
+    reversed once. Reversing a fiscal year's closing entry reopens that year. An entry booked by
+    an invoice or a payment is reversed only by that document's own act (``by_document``): a
+    credit note, or cancelling the payment.
     """
     if entry.state != POSTED:
         raise KontorError(_("Only a posted entry is reversed; a draft is edited or deleted."), field="state", status=409)
+    document = made_by_document(entry)
+    if document and not by_document:
+        raise KontorError(_("Entry %(number)s was booked by %(document)s; correct it there (a credit note, or "
+                            "cancelling the payment).", number=entry.number, document=_(DOCUMENT_SOURCES[document])),
+                          field="state", status=409)
     existing = reversal_of(db, entry)
     if existing is not None:
         raise KontorError(_("Entry %(number)s is already reversed by %(by)s.", number=entry.number, by=existing.number),

@@ -143,7 +143,7 @@ def set_lock_date(db: Session, day: Date | None) -> Date | None:
                                 n=drafts, day=day.isoformat()), field="lock_date", status=422)
     config.lock_date = day
     db.flush()
-    record_event(db, "accounting.lock_date", module="accounting", table_name="acct_config", record_id=1,
+    record_event(db, "accounting.lock_date", module="accounting", table_name="accounting_config", record_id=1,
                  changes={"lock_date": [old.isoformat() if old else None, day.isoformat() if day else None]})
     return day
 
@@ -201,6 +201,6 @@ def close_year(db: Session, year: FiscalYear, *, user_id: int | None = None) -> 
     year.state = "closed"
     year.closing_entry_id = entry.id if entry is not None else None
     db.flush()
-    record_event(db, "accounting.year.close", module="accounting", table_name="acct_fiscal_year", record_id=year.id,
+    record_event(db, "accounting.year.close", module="accounting", table_name="accounting_fiscal_year", record_id=year.id,
                  changes={"entry": [None, entry.number if entry is not None else None]})
     return entry

@@ -1,7 +1,7 @@
 """Financial reports: aggregates computed by the database over posted ledger lines.
 
-Every figure is a SQL aggregate over ``acct_line`` restricted to ``state = 'posted'`` (the index
-``ix_acct_line_account_state_date`` serves each per-account query); Python only walks the chart of
+Every figure is a SQL aggregate over ``accounting_line`` restricted to ``state = 'posted'`` (the index
+``ix_accounting_line_account_state_date`` serves each per-account query); Python only walks the chart of
 accounts (hundreds of rows) to roll balances up the parent tree, never the lines themselves.
 """
 from __future__ import annotations
@@ -194,7 +194,7 @@ def account_figures_statements(date_from: date, date_to: date, dialect: str) -> 
     ``date_to``.
 
     PostgreSQL reads the lines once, in one GROUP BY with FILTER clauses. SQLite runs two plain
-    GROUP BYs, one per date range: each seeks its range in ``ix_acct_line_account_state_date``
+    GROUP BYs, one per date range: each seeks its range in ``ix_accounting_line_account_state_date``
     and sums without testing every line's date again, which is about twice as fast there.
     """
     if dialect == "postgresql":

@@ -17,7 +17,7 @@ TAX_SCOPES = ("sale", "purchase")
 class Currency(Base):
     """A currency the company deals in; ``digits`` is its minor unit (2 for DKK, 0 for JPY)."""
 
-    __tablename__ = "acct_currency"
+    __tablename__ = "accounting_currency"
 
     code: Mapped[str] = mapped_column(String(3), primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
@@ -28,11 +28,11 @@ class Currency(Base):
 class ExchangeRate(Base):
     """How much one unit of ``currency`` is worth in the company currency from ``date`` on."""
 
-    __tablename__ = "acct_exchange_rate"
+    __tablename__ = "accounting_exchange_rate"
     __table_args__ = (UniqueConstraint("currency", "date"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    currency: Mapped[str] = mapped_column(ForeignKey("acct_currency.code"))
+    currency: Mapped[str] = mapped_column(ForeignKey("accounting_currency.code"))
     date: Mapped[date] = mapped_column(Date)
     rate: Mapped[Decimal] = mapped_column(Rate)
 
@@ -45,7 +45,7 @@ class Tax(Base):
     (``paid_account``), so no tax is paid to the supplier.
     """
 
-    __tablename__ = "acct_tax"
+    __tablename__ = "accounting_tax"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -55,7 +55,7 @@ class Tax(Base):
     rate: Mapped[Decimal] = mapped_column(Money(scale=4, precision=9))  # percent, e.g. 25.0000
     price_included: Mapped[bool] = mapped_column(Boolean, default=False)
     reverse_charge: Mapped[bool] = mapped_column(Boolean, default=False)
-    collected_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
-    paid_account_id: Mapped[int | None] = mapped_column(ForeignKey("acct_account.id"))
+    collected_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
+    paid_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
     report_code: Mapped[str] = mapped_column(String(20), default="")  # the box of the VAT return
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -184,11 +184,11 @@ def test_reconciliation_never_exceeds_a_line(db, alfa, backend):
     db.rollback()
     # the database refuses it too, whatever a service might do
     line_id = sale.receivable_line_id
-    rec_id = db.execute(text("SELECT reconciliation_id FROM acct_reconciliation_line WHERE line_id = :id"),
+    rec_id = db.execute(text("SELECT reconciliation_id FROM accounting_reconciliation_line WHERE line_id = :id"),
                         {"id": line_id}).scalar()
     one_cent = 1 if backend == "sqlite" else D("0.01")
     with pytest.raises(Exception, match="beyond its amount"):
-        db.execute(text("INSERT INTO acct_reconciliation_line (reconciliation_id, line_id, amount) "
+        db.execute(text("INSERT INTO accounting_reconciliation_line (reconciliation_id, line_id, amount) "
                         "VALUES (:r, :l, :a)"), {"r": rec_id, "l": line_id, "a": one_cent})
     db.rollback()
     assert other.state == "posted"

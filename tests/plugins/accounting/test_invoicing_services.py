@@ -246,9 +246,9 @@ def test_the_database_refuses_deleting_a_numbered_invoice_or_changing_its_lines(
     inv = invoice(db)
     services.post_invoice(db, inv)
     db.commit()
-    for statement in (f"DELETE FROM acct_invoice WHERE id = {inv.id}",
-                      f"UPDATE acct_invoice_line SET unit_price = 1 WHERE invoice_id = {inv.id}",
-                      f"DELETE FROM acct_invoice_line WHERE invoice_id = {inv.id}"):
+    for statement in (f"DELETE FROM accounting_invoice WHERE id = {inv.id}",
+                      f"UPDATE accounting_invoice_line SET unit_price = 1 WHERE invoice_id = {inv.id}",
+                      f"DELETE FROM accounting_invoice_line WHERE invoice_id = {inv.id}"):
         with pytest.raises(DBAPIError):
             db.execute(text(statement))
         db.rollback()

@@ -65,7 +65,7 @@ def live_accounting(backend, request, tmp_path):
     if backend != "postgresql":
         pytest.skip("the live-server run is for PostgreSQL (SQLite serialises writers by design)")
     server = request.getfixturevalue("postgres_server")
-    name = f"kontor_acct_live{next(_databases)}"
+    name = f"kontor_accounting_live{next(_databases)}"
     admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))

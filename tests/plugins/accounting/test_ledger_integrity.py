@@ -64,12 +64,12 @@ def test_posted_entry_refuses_service_and_orm_changes(db, posted):
 
 def test_posted_rows_refuse_raw_sql(db, posted):
     line = posted.lines[0]
-    assert raw_fails(db, "UPDATE acct_entry SET reference = 'x' WHERE id = :id", {"id": posted.id})
-    assert raw_fails(db, "DELETE FROM acct_entry WHERE id = :id", {"id": posted.id})
-    assert raw_fails(db, "UPDATE acct_line SET debit = debit + 100 WHERE id = :id", {"id": line.id})
-    assert raw_fails(db, "UPDATE acct_line SET state = 'draft' WHERE id = :id", {"id": line.id})
-    assert raw_fails(db, "DELETE FROM acct_line WHERE id = :id", {"id": line.id})
-    assert raw_fails(db, "INSERT INTO acct_line (entry_id, account_id, description, debit, credit, date, journal_id, "
+    assert raw_fails(db, "UPDATE accounting_entry SET reference = 'x' WHERE id = :id", {"id": posted.id})
+    assert raw_fails(db, "DELETE FROM accounting_entry WHERE id = :id", {"id": posted.id})
+    assert raw_fails(db, "UPDATE accounting_line SET debit = debit + 100 WHERE id = :id", {"id": line.id})
+    assert raw_fails(db, "UPDATE accounting_line SET state = 'draft' WHERE id = :id", {"id": line.id})
+    assert raw_fails(db, "DELETE FROM accounting_line WHERE id = :id", {"id": line.id})
+    assert raw_fails(db, "INSERT INTO accounting_line (entry_id, account_id, description, debit, credit, date, journal_id, "
                          "state) VALUES (:e, :a, '', 100, 0, :d, :j, 'draft')",
                      {"e": posted.id, "a": line.account_id, "d": posted.date, "j": posted.journal_id})
     db.rollback()
@@ -104,8 +104,8 @@ def test_posted_entry_refused_through_ui(admin_client, in_app):
 def test_draft_rows_stay_editable_in_sql(db):
     draft = services.create_entry(db, journal="GEN", date=TODAY, lines=lines())
     db.commit()
-    assert not raw_fails(db, "UPDATE acct_entry SET reference = 'fine' WHERE id = :id", {"id": draft.id})
-    assert not raw_fails(db, "DELETE FROM acct_entry WHERE id = :id", {"id": draft.id})
+    assert not raw_fails(db, "UPDATE accounting_entry SET reference = 'fine' WHERE id = :id", {"id": draft.id})
+    assert not raw_fails(db, "DELETE FROM accounting_entry WHERE id = :id", {"id": draft.id})
 
 
 # -- the lock date --
@@ -152,15 +152,15 @@ def test_lock_date_refuses_raw_sql(db):
     _lock(db, TODAY)
     line = draft.lines[0]
     params = {"j": draft.journal_id, "d": TODAY, "a": line.account_id, "e": draft.id}
-    assert raw_fails(db, "INSERT INTO acct_entry (journal_id, date, reference, narration, state, source, "
+    assert raw_fails(db, "INSERT INTO accounting_entry (journal_id, date, reference, narration, state, source, "
                          "previous_hash, hash, created_at) VALUES (:j, :d, '', '', 'draft', '', '', '', :now)",
                      dict(params, now=TODAY.isoformat() + " 00:00:00"))
-    assert raw_fails(db, "INSERT INTO acct_line (entry_id, account_id, description, debit, credit, date, journal_id, "
+    assert raw_fails(db, "INSERT INTO accounting_line (entry_id, account_id, description, debit, credit, date, journal_id, "
                          "state) VALUES (:e, :a, '', 100, 0, :d, :j, 'draft')", params)
-    assert raw_fails(db, "UPDATE acct_entry SET date = :d WHERE id = :e", params)
-    assert raw_fails(db, "UPDATE acct_line SET date = :d WHERE entry_id = :e", params)
+    assert raw_fails(db, "UPDATE accounting_entry SET date = :d WHERE id = :e", params)
+    assert raw_fails(db, "UPDATE accounting_line SET date = :d WHERE entry_id = :e", params)
     # after the lock date, raw SQL on a draft is a draft's business
-    assert not raw_fails(db, "UPDATE acct_entry SET reference = 'ok' WHERE id = :e", params)
+    assert not raw_fails(db, "UPDATE accounting_entry SET reference = 'ok' WHERE id = :e", params)
 
 
 def test_lock_date_through_api_and_ui(api, admin_client, in_app, make_user_client):
@@ -207,12 +207,12 @@ def test_verify_detects_a_tampered_row(db, kontor):
     second = db.scalars(__import__("sqlalchemy").select(Entry).order_by(Entry.id)).all()[1]
     # tamper: remove the trigger, change an amount behind the ledger's back, put the trigger back
     if _sqlite(db):
-        db.execute(text("DROP TRIGGER acct_line_immutable_update"))
-        db.execute(text("UPDATE acct_line SET debit = 999 WHERE entry_id = :id AND debit > 0"), {"id": second.id})
+        db.execute(text("DROP TRIGGER accounting_line_immutable_update"))
+        db.execute(text("UPDATE accounting_line SET debit = 999 WHERE entry_id = :id AND debit > 0"), {"id": second.id})
     else:
-        db.execute(text("ALTER TABLE acct_line DISABLE TRIGGER acct_line_immutable"))
-        db.execute(text("UPDATE acct_line SET debit = 9.99 WHERE entry_id = :id AND debit > 0"), {"id": second.id})
-        db.execute(text("ALTER TABLE acct_line ENABLE TRIGGER acct_line_immutable"))
+        db.execute(text("ALTER TABLE accounting_line DISABLE TRIGGER accounting_line_immutable"))
+        db.execute(text("UPDATE accounting_line SET debit = 9.99 WHERE entry_id = :id AND debit > 0"), {"id": second.id})
+        db.execute(text("ALTER TABLE accounting_line ENABLE TRIGGER accounting_line_immutable"))
     db.commit()
     checked, breaks = services.verify_chains(db)
     assert checked == 2 and len(breaks) == 1  # it stops at the first break

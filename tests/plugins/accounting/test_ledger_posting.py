@@ -125,6 +125,22 @@ def test_reversal_swaps_sides_and_happens_once(db):
         services.reverse_entry(db, draft)
 
 
+@pytest.mark.parametrize("source", ["invoice:7", "payment:3"])
+def test_an_entry_booked_by_a_document_is_reversed_only_through_it(db, api, source):
+    entry = services.create_and_post(db, journal="GEN", date=TODAY, lines=two_lines(), source=source)
+    db.commit()
+    entry_id = entry.id
+    with pytest.raises(KontorError) as caught:
+        services.reverse_entry(db, entry)
+    assert caught.value.status == 409 and caught.value.field == "state"
+    db.rollback()
+    response = api.post(f"/api/v1/accounting/entries/{entry_id}/reverse", json={})
+    assert response.status_code == 409 and "state" in response.json["errors"]
+    entry = db.get(Entry, entry_id)
+    assert services.reversal_of(db, entry) is None
+    assert services.reverse_entry(db, entry, by_document=True).reversal_of_id == entry.id
+
+
 def test_post_batch(db):
     specs = [{"journal": "SAL" if i % 2 else "PUR", "date": TODAY, "reference": f"b{i}",
               "lines": two_lines(f"{i + 1}.00", debit="1200" if i % 2 else "5100", credit="4000" if i % 2 else "2100")}
@@ -144,7 +160,7 @@ def test_post_batch(db):
     assert services.verify_chains(db)[1] == []
     # audit: one record per row
     from core.audit.models import AuditRecord
-    assert db.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.table_name == "acct_line")) >= 40
+    assert db.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.table_name == "accounting_line")) >= 40
 
 
 def test_post_batch_is_all_or_nothing(db):

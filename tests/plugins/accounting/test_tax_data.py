@@ -61,7 +61,7 @@ def test_loading_twice_adds_nothing_and_unknown_countries_are_refused(db):
 
 
 def test_a_country_without_a_table_gets_no_taxes(db):
-    db.execute(text("DELETE FROM acct_tax"))
+    db.execute(text("DELETE FROM accounting_tax"))
     db.execute(text("UPDATE core_company SET country = 'US' WHERE id = 1"))
     services.load_default_data(db)
     assert db.execute(select(Tax)).first() is None

@@ -59,7 +59,7 @@ def test_load_default_taxes_of_another_country(admin_client, db):
 
 
 def test_a_company_without_a_table_is_told_how_to_add_taxes(admin_client, db):
-    db.execute(text("DELETE FROM acct_tax"))
+    db.execute(text("DELETE FROM accounting_tax"))
     db.execute(text("UPDATE core_company SET country = 'US' WHERE id = 1"))
     db.commit()
     html = admin_client.get("/accounting/taxes").get_data(as_text=True)
