@@ -14,13 +14,15 @@ import importlib
 import importlib.util
 import json
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import Integer, MetaData, Table, func, insert, inspect as sa_inspect, select, text
+from sqlalchemy import Integer, MetaData, Table, bindparam, func, insert, inspect as sa_inspect, select, text
 from sqlalchemy.engine import Connection
 
 from core.db import metadata, utcnow
@@ -200,21 +202,47 @@ def load_tables(conn: Connection, archive: Archive, tables: list[Table]) -> dict
         raise ModuleError(_("The archive holds tables the module does not have: %(tables)s",
                             tables=", ".join(unknown)), field="restore")
     counts: dict[str, int] = {}
-    for table in tables:
-        dumped = archive.tables.get(table.name)
-        if not dumped:
-            continue
-        missing = [c for c in dumped["columns"] if c not in table.columns]
-        if missing:
-            raise ModuleError(_("The archive holds columns %(table)s does not have: %(columns)s", table=table.name,
-                                columns=", ".join(missing)), field="restore")
-        decoders = [_decoder(table.columns[c]) for c in dumped["columns"]]
-        rows = [{c: d(v) for c, d, v in zip(dumped["columns"], decoders, row)} for row in dumped["rows"]]
-        if rows:
-            conn.execute(insert(table), rows)
-            _advance_sequence(conn, table)
-        counts[table.name] = len(rows)
+    with _triggers_set_aside(conn, [t.name for t in tables if archive.tables.get(t.name)]):
+        for table in tables:
+            dumped = archive.tables.get(table.name)
+            if not dumped:
+                continue
+            missing = [c for c in dumped["columns"] if c not in table.columns]
+            if missing:
+                raise ModuleError(_("The archive holds columns %(table)s does not have: %(columns)s",
+                                    table=table.name, columns=", ".join(missing)), field="restore")
+            decoders = [_decoder(table.columns[c]) for c in dumped["columns"]]
+            rows = [{c: d(v) for c, d, v in zip(dumped["columns"], decoders, row)} for row in dumped["rows"]]
+            if rows:
+                conn.execute(insert(table), rows)
+                _advance_sequence(conn, table)
+            counts[table.name] = len(rows)
     return counts
+
+
+@contextmanager
+def _triggers_set_aside(conn: Connection, table_names: list[str]) -> Iterator[None]:
+    """Load archived rows past the tables' own triggers, then put the triggers back.
+
+    A module's triggers guard live changes (a posted entry takes no new line, nothing is booked
+    before the lock date); the rows of an archive were accepted by them once and return as they
+    were. Inside the restore's transaction: a failure leaves the triggers as they were.
+    """
+    if conn.dialect.name == "postgresql":
+        for name in table_names:
+            conn.execute(text(f'ALTER TABLE "{name}" DISABLE TRIGGER USER'))
+        yield
+        for name in table_names:
+            conn.execute(text(f'ALTER TABLE "{name}" ENABLE TRIGGER USER'))
+        return
+    saved = conn.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN :names")
+        .bindparams(bindparam("names", expanding=True)), {"names": table_names or [""]}).all()
+    for name, _sql in saved:
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
+    yield
+    for _name, sql in saved:
+        conn.execute(text(sql))
 
 
 def _advance_sequence(conn: Connection, table: Table) -> None:
