@@ -425,7 +425,8 @@ def _kind(items: list[_Allocation], kind: str | None) -> str:
     if kinds:
         found = kinds.pop()
         if kind and kind != found:
-            raise KontorError(_("These invoices are settled by an %(kind)s payment.", kind=found), field="kind")
+            raise KontorError(_("These invoices are settled by money received.") if found == "inbound"
+                              else _("These invoices are settled by a payment made."), field="kind")
         return found
     if kind not in ("inbound", "outbound"):
         raise KontorError(_("Say whether the money came in or went out."), field="kind")

@@ -27,6 +27,11 @@ STATE_LABELS = {"draft": _l("Draft"), "posted": _l("Open"), "partial": _l("Partl
                 "cancelled": _l("Cancelled")}
 KIND_LABELS = {"out_invoice": _l("Invoice"), "out_refund": _l("Credit note"), "in_invoice": _l("Bill"),
                "in_refund": _l("Supplier credit note")}
+#: The form's title for each kind, new and edited (whole phrases: languages inflect them differently).
+NEW_TITLES = {"out_invoice": _l("New invoice"), "out_refund": _l("New credit note"), "in_invoice": _l("New bill"),
+              "in_refund": _l("New supplier credit note")}
+EDIT_TITLES = {"out_invoice": _l("Edit invoice"), "out_refund": _l("Edit credit note"),
+               "in_invoice": _l("Edit bill"), "in_refund": _l("Edit supplier credit note")}
 #: The two lists: which kinds each shows, its title, and the kind a new document gets.
 BOOKS = {
     "invoices": {"kinds": CUSTOMER_KINDS, "title": _l("Customer invoices"), "new": "out_invoice",
@@ -193,8 +198,7 @@ def _form_context(kind: str, invoice: Invoice | None, values: dict, errors: dict
                 parties=_party_options(kind, values.get("party_id")),
                 taxes=services.taxes_for_scope(db, "sale" if kind in CUSTOMER_KINDS else "purchase"),
                 accounts=services.postable_accounts(db), currencies=services.currencies(db),
-                title=(_("Edit %(what)s", what=KIND_LABELS[kind].lower()) if invoice
-                       else _("New %(what)s", what=KIND_LABELS[kind].lower())))
+                title=EDIT_TITLES[kind] if invoice else NEW_TITLES[kind])
 
 
 def _form(kind: str, invoice: Invoice | None, values: dict, errors: dict, status: int = 200):

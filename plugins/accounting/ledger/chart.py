@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from core import KontorError, NotFound, gettext as _, map_rows, read_csv
+from core import KontorError, NotFound, gettext as _, lazy_gettext as _l, map_rows, read_csv
 
 from plugins.accounting.ledger.models import (
     ACCOUNT_KINDS, ACCOUNT_TYPES, POSTED, Account, Config, Journal, Line,
@@ -25,6 +25,14 @@ CSV_FIELDS = ("code", "name", "type", "kind", "parent", "postable", "reconcilabl
 #: The account type each special kind must have.
 KIND_TYPES = {"receivable": ("asset",), "payable": ("liability",), "bank": ("asset",), "cash": ("asset",),
               "tax": ("asset", "liability")}
+#: Why an account of each kind refuses another type (whole sentences, for the translations).
+KIND_TYPE_ERRORS = {
+    "receivable": _l("A receivable account is an asset."),
+    "payable": _l("A payable account is a liability."),
+    "bank": _l("A bank account is an asset."),
+    "cash": _l("A cash account is an asset."),
+    "tax": _l("A tax account is an asset or a liability."),
+}
 
 _TRUE = {"1", "true", "yes", "y", "x", "on"}
 _FALSE = {"0", "false", "no", "n", "", "off"}
@@ -81,8 +89,7 @@ def _clean(db: Session, data: dict[str, Any], account: Account | None) -> dict[s
     if kind not in ACCOUNT_KINDS:
         raise KontorError(_("Choose a kind: %(kinds)s.", kinds=", ".join(ACCOUNT_KINDS)), field="kind", status=422)
     if kind in KIND_TYPES and type_ not in KIND_TYPES[kind]:
-        raise KontorError(_("A %(kind)s account must be of type %(types)s.", kind=kind,
-                            types=" or ".join(KIND_TYPES[kind])), field="kind", status=422)
+        raise KontorError(str(KIND_TYPE_ERRORS[kind]), field="kind", status=422)
     values["type"], values["kind"] = type_, kind
     values["postable"] = _as_bool(data.get("postable", current("postable", True)), "postable")
     default_reconcilable = kind in ("receivable", "payable", "bank")

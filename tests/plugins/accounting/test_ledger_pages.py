@@ -81,7 +81,7 @@ def test_account_form_validation(admin_client, db):
                                                                "type": "liability", "kind": "receivable",
                                                                "parent_id": str(assets.id), "postable": "1",
                                                                "active": "1"})
-    assert bad.status_code == 422 and "must be of type" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "A receivable account is an asset." in bad.get_data(as_text=True)
     dup = admin_client.post_form("/accounting/accounts/new", {"code": "1100", "name": "x", "type": "asset",
                                                                "kind": "other", "postable": "1", "active": "1"})
     assert dup.status_code == 422 and "already used" in dup.get_data(as_text=True)
