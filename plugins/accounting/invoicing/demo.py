@@ -137,12 +137,22 @@ def _document(db: Session, kind: str, party: Party, day: date, lines: list[dict]
     data = {"party_id": party.id, "invoice_date": day, "payment_terms_days": rng.choice([8, 14, 14, 30]),
             "currency": currency, "reference": reference, "lines": lines}
     try:
+        if currency != base:
+            # the catalogue is priced in the company currency: the same goods cost the same abroad
+            rate = tax_services.rate_on(db, currency, day)
+            data["lines"] = [{**line, "unit_price": str(_converted(Decimal(line["unit_price"]), rate))} for line in lines]
         return services.create_invoice(db, kind, data)
     except KontorError:
         if currency == base:
             raise
         # no exchange rate that far back: invoice in the company currency instead
         return services.create_invoice(db, kind, {**data, "currency": base})
+
+
+def _converted(price: Decimal, rate: Decimal) -> Decimal:
+    """``price`` in a foreign currency at ``rate`` (company units per foreign unit), as a list price would be."""
+    amount = price / rate
+    return amount.quantize(Decimal("1") if amount >= 100 else Decimal("0.01"))
 
 
 def _credit_notes(db: Session, rng: random.Random, invoices: list, today: date, progress) -> None:
