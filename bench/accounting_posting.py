@@ -24,11 +24,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
@@ -39,7 +37,7 @@ for extra in (ROOT, ROOT / "bench"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from run import RESULTS, Databases, log  # noqa: E402
+from run import RESULTS, Databases, each_backend, log  # noqa: E402
 
 PEER = ROOT.parent / "shared" / "peers" / "tryton" / "bench.py"
 ACCOUNTS = ("1200", "4000", "1100", "5100", "6100", "2100")
@@ -227,25 +225,8 @@ def main(argv=None) -> int:
     parser.add_argument("--tryton-python", default="", help="run Tryton's post peer benchmark with this Python")
     parser.add_argument("--tryton-n", type=int, default=2000)
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="kbench-posting-"))
-    pg_server = None
-    results = []
-    try:
-        for backend in (["sqlite", "postgresql"] if args.postgres else ["sqlite"]):
-            if backend == "postgresql":
-                from tests import pg
-
-                log("starting a throwaway PostgreSQL")
-                pg_server = pg.start()
-            log(f"{backend}:")
-            results.append(measure(backend, Databases(backend, workdir, pg_server), args))
-    finally:
-        if pg_server is not None:
-            pg_server.stop()
-        from core.db import dispose_engines
-
-        dispose_engines()
-        shutil.rmtree(workdir, ignore_errors=True)
+    results = [measure(backend, dbs, args)
+               for backend, dbs in each_backend(["sqlite", "postgresql"] if args.postgres else ["sqlite"], "kbench-posting-")]
     peer = tryton(args.tryton_python, args.tryton_n, args.runs) if args.tryton_python else []
     print(table(results, peer))
     for record in peer:

@@ -29,11 +29,9 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -43,7 +41,7 @@ for extra in (ROOT, ROOT / "bench"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from run import RESULTS, Databases, log  # noqa: E402
+from run import RESULTS, Databases, each_backend, log  # noqa: E402
 
 YEAR_START = date(2025, 1, 1)
 DAYS = 730
@@ -311,27 +309,8 @@ def main(argv=None) -> int:
     parser.add_argument("--tryton-python", default="", help="run Tryton's balance peer benchmark with this Python")
     parser.add_argument("--tryton-n", type=int, default=10000)
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="kbench-reports-"))
-    pg_server = None
-    results = []
-    try:
-        backends = (["sqlite"] if not args.skip_sqlite else []) + (["postgresql"] if args.postgres else [])
-        for backend in backends:
-            if backend == "postgresql":
-                from tests import pg
-
-                log("starting a throwaway PostgreSQL")
-                pg_server = pg.start()
-            log(f"{backend}:")
-            results.append(measure(backend, Databases(backend, workdir, pg_server), args.lines, args.runs,
-                                   args.covering_index))
-    finally:
-        if pg_server is not None:
-            pg_server.stop()
-        from core.db import dispose_engines
-
-        dispose_engines()
-        shutil.rmtree(workdir, ignore_errors=True)
+    results = [measure(backend, dbs, args.lines, args.runs, args.covering_index)
+               for backend, dbs in each_backend((["sqlite"] if not args.skip_sqlite else []) + (["postgresql"] if args.postgres else []), "kbench-reports-")]
     peer = tryton(args.tryton_python, args.tryton_n) if args.tryton_python else []
     print(table(results))
     for record in peer:

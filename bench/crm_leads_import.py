@@ -21,10 +21,8 @@ import io
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +31,7 @@ for extra in (ROOT, ROOT / "bench"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from run import RESULTS, Databases, log  # noqa: E402
+from run import RESULTS, Databases, each_backend, log  # noqa: E402
 
 FIRST = ["Mette", "Lars", "Anne", "Søren", "Freja", "Elsa", "Oskar", "Ingrid", "Ola", "Aino", "Juha", "Anna",
          "Lukas", "Sophie", "Jonas", "Katarzyna", "Piotr", "Magdalena", "Tomasz", "Michał", "Emilia", "Mikko"]
@@ -146,27 +144,11 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="kbench-leads-"))
     content = generate_csv(args.rows)
     log(f"generated a CSV of {args.rows:,} leads ({len(content) / 1e6:.1f} MB)")
-    pg_server = None
-    results = []
-    try:
-        for backend in (["sqlite", "postgresql"] if args.postgres else ["sqlite"]):
-            if backend == "postgresql":
-                from tests import pg
-
-                log("starting a throwaway PostgreSQL")
-                pg_server = pg.start()
-            log(f"{backend}:")
-            results.append(measure(backend, Databases(backend, workdir, pg_server), content, args.rows, args.runs))
-    finally:
-        if pg_server is not None:
-            pg_server.stop()
-        from core.db import dispose_engines
-
-        dispose_engines()
-        shutil.rmtree(workdir, ignore_errors=True)
+    results = [measure(backend, dbs, content, args.rows, args.runs)
+               for backend, dbs in each_backend(["sqlite", "postgresql"] if args.postgres else ["sqlite"],
+                                                "kbench-leads-")]
     for r in results:
         values = [run["rows_per_s"] for run in r["runs"]]
         print(f"{r['backend']}: CSV import of {r['rows']:,} leads: {r['median_rows_per_s']:,.0f} rows/s "

@@ -31,10 +31,8 @@ import json
 import os
 import random
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -46,7 +44,7 @@ for extra in (ROOT, ROOT / "bench"):
         sys.path.insert(0, str(extra))
 
 import datagen  # noqa: E402
-from run import RESULTS, Databases, log  # noqa: E402
+from run import RESULTS, Databases, each_backend, log  # noqa: E402
 
 PASSWORD = "bench password 1"
 SEARCH = "harbour"
@@ -239,25 +237,8 @@ def main(argv=None) -> int:
     parser.add_argument("--activities", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=25, help="timed requests per page")
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="kbench-pipeline-"))
-    pg_server = None
-    results = []
-    try:
-        for backend in (["sqlite", "postgresql"] if args.postgres else ["sqlite"]):
-            if backend == "postgresql":
-                from tests import pg
-
-                log("starting a throwaway PostgreSQL")
-                pg_server = pg.start()
-            log(f"{backend}:")
-            results.append(measure(backend, Databases(backend, workdir, pg_server), args))
-    finally:
-        if pg_server is not None:
-            pg_server.stop()
-        from core.db import dispose_engines
-
-        dispose_engines()
-        shutil.rmtree(workdir, ignore_errors=True)
+    results = [measure(backend, dbs, args)
+               for backend, dbs in each_backend(["sqlite", "postgresql"] if args.postgres else ["sqlite"], "kbench-pipeline-")]
     print(f"{args.parties:,} parties, {args.opportunities:,} open opportunities, {args.activities:,} activities; "
           f"median (p95) of {args.requests} requests, in process:")
     for r in results:

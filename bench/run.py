@@ -134,6 +134,32 @@ def kontor(args: list[str], url: str, instance: Path, plugins: bool = False, che
 # Databases
 
 
+def each_backend(backends: list[str], prefix: str):
+    """Yield ``(backend, Databases)`` for each of ``backends`` ("sqlite", "postgresql").
+
+    A throwaway PostgreSQL is started when needed; the server, the engines and the scratch
+    folder are cleaned up afterwards, whatever happens.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    pg_server = None
+    try:
+        for backend in backends:
+            if backend == "postgresql" and pg_server is None:
+                from tests import pg
+
+                log("starting a throwaway PostgreSQL")
+                pg_server = pg.start()
+            log(f"{backend}:")
+            yield backend, Databases(backend, workdir, pg_server)
+    finally:
+        if pg_server is not None:
+            pg_server.stop()
+        from core.db import dispose_engines
+
+        dispose_engines()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 class Databases:
     """Fresh databases on one backend: initialised ones copied from a template, or empty ones."""
 
