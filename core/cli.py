@@ -53,7 +53,7 @@ def init_command(company_name, currency, country):
 
     kontor = current_app.extensions["kontor"]
     new = initialise(kontor.engine, kontor.sessionmaker, company_name=company_name, currency=currency.upper(),
-                     country=country.upper(), locations=migration_locations(kontor.discovery))
+                     country=country.upper(), locations=migration_locations(kontor.discovery, set(kontor.installed)))
     click.echo("Initialised a new Kontor database." if new else "The Kontor database is up to date.")
 
 

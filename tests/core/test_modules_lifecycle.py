@@ -365,7 +365,7 @@ def test_upgrade_runs_the_new_revisions_and_records_the_version(dispatcher, db_u
     from core.modules import migrate
 
     lifecycle.install(ctx(dispatcher), ["lcbase"])
-    locations = lifecycle.migration_locations(ctx(dispatcher).discovery)
+    locations = lifecycle.migration_locations(ctx(dispatcher).discovery, {"lcbase"})
     with get_engine(db_url).begin() as conn:  # as if version 0.9.0, one revision behind, were installed
         migrate.downgrade(conn, "lcbase@lcbase_0001", locations)
         conn.execute(text("UPDATE core_module SET version = '0.9.0' WHERE name = 'lcbase'"))
