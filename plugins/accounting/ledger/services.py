@@ -245,26 +245,35 @@ def create_entry(db: Session, *, journal, date, lines, reference: str = "", narr
 
 def update_entry(db: Session, entry: Entry, *, journal=None, date=None, lines=None, reference=None,
                  narration=None) -> Entry:
-    """Change a draft: any of its header fields, and its lines (``lines`` replaces them all)."""
+    """Change a draft: any of its header fields, and its lines (``lines`` replaces them all).
+
+    Everything is checked before anything changes: a new date on or before the lock date is a
+    :class:`KontorError` naming ``date`` (never the database trigger's refusal).
+    """
     _require_draft(entry)
     check_lock_date(db, entry.date)
-    if journal is not None:
-        jour = _resolve_journal(db, journal)
-        entry.journal, entry.journal_id = jour, jour.id
+    jour = _resolve_journal(db, journal) if journal is not None else None
+    day = None
     if date is not None:
-        entry.date = _to_date(date, "date")
-        check_lock_date(db, entry.date)
+        day = _to_date(date, "date")
+        check_lock_date(db, day)
     if reference is not None or narration is not None:
         _check_header(reference or "", narration or "", "")
-    if reference is not None:
-        entry.reference = reference
-    if narration is not None:
-        entry.narration = narration
+    values = None
     if lines is not None:
         if not isinstance(lines, (list, tuple)):
             raise KontorError(_("Lines are a list."), field="lines", status=422)
         accounts = _Accounts(db)
         values = [_line_values(spec, i, accounts) for i, spec in enumerate(lines)]
+    if jour is not None:
+        entry.journal, entry.journal_id = jour, jour.id
+    if day is not None:
+        entry.date = day
+    if reference is not None:
+        entry.reference = reference
+    if narration is not None:
+        entry.narration = narration
+    if values is not None:
         entry.lines = [Line(date=entry.date, journal_id=entry.journal_id, state=DRAFT, **v) for v in values]
     for line in entry.lines:
         line.date, line.journal_id = entry.date, entry.journal_id

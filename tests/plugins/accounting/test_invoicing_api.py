@@ -116,3 +116,23 @@ def test_missing_invoices_are_404_problems(api):
     response = api.get(f"{BASE}/999999")
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
     assert api.post(f"{BASE}/999999/post").status_code == 404
+
+
+def test_moving_a_draft_invoice_or_bill_into_the_locked_period_is_a_422_naming_its_date(app, api):
+    from plugins.accounting.ledger import years
+
+    party_id = a_customer(app)
+    invoice = api.post(BASE, json=draft_body(party_id)).get_json()
+    bill = api.post(BASE, json=draft_body(party_id, kind="in_invoice",
+                                          lines=[{"description": "Paper", "quantity": "1", "unit_price": "10.00"}]))
+    assert bill.status_code == 201, bill.get_data(as_text=True)
+    with app.app_context():
+        years.set_lock_date(session, TODAY - timedelta(days=5))
+        session.commit()
+    early = (TODAY - timedelta(days=10)).isoformat()
+    for draft in (invoice, bill.get_json()):
+        moved = api.patch(f"{BASE}/{draft['id']}", json={"invoice_date": early})
+        assert moved.status_code == 422, moved.get_data(as_text=True)
+        assert moved.mimetype == "application/problem+json"
+        assert "lock date" in moved.get_json()["errors"]["invoice_date"][0]
+        assert api.get(f"{BASE}/{draft['id']}").get_json()["invoice_date"] == TODAY.isoformat()

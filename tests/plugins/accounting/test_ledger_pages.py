@@ -104,3 +104,26 @@ def test_verify_button(admin_client, db):
     db.commit()
     page = admin_client.post_form("/accounting/verify", {})
     assert page.status_code == 200 and "intact" in page.get_data(as_text=True)
+
+
+def test_entry_form_refuses_moving_a_draft_into_the_locked_period_beside_the_date(admin_client, db):
+    from datetime import timedelta
+
+    from plugins.accounting.ledger import years
+
+    today = date.today()
+    draft = services.create_entry(db, journal="GEN", date=today, reference="lock form",
+                                  lines=[{"account": "1100", "debit": "5.00"}, {"account": "3000", "credit": "5.00"}])
+    years.set_lock_date(db, today - timedelta(days=5))
+    db.commit()
+    bank, capital = services.account_by_code(db, "1100"), services.account_by_code(db, "3000")
+    early = (today - timedelta(days=10)).isoformat()
+    form = {"journal": str(draft.journal_id), "date": early, "reference": "lock form", "narration": "",
+            "line_account": [str(bank.id), str(capital.id)], "line_description": ["", ""],
+            "line_debit": ["5.00", ""], "line_credit": ["", "5.00"], "action": "save"}
+    refused = admin_client.post_form(f"/accounting/entries/{draft.id}/edit", form)
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert re.search(r'id="e-date"[^>]*>[^<]*on or before the lock date', text)
+    db.expire_all()
+    assert db.get(Entry, draft.id).date == today

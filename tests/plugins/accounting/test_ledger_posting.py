@@ -231,3 +231,20 @@ def test_demo_entries(db):
     assert services.verify_chains(db)[1] == []
     demo.load(db, counted.append)  # once only
     assert len(counted) == 1
+
+
+def test_api_moving_a_draft_into_the_locked_period_is_a_422_naming_the_date(api, db):
+    from plugins.accounting.ledger import years
+
+    created = api.post("/api/v1/accounting/entries", json={"journal": "GEN", "date": TODAY.isoformat(),
+                                                           "lines": two_lines()})
+    entry_id = created.get_json()["id"]
+    years.set_lock_date(db, TODAY - timedelta(days=5))
+    db.commit()
+    moved = api.patch(f"/api/v1/accounting/entries/{entry_id}", json={"date": (TODAY - timedelta(days=10)).isoformat()})
+    assert moved.status_code == 422, moved.get_data(as_text=True)
+    assert moved.headers["Content-Type"].startswith("application/problem+json")
+    assert "lock date" in moved.get_json()["errors"]["date"][0]
+    db.expire_all()
+    assert db.get(Entry, entry_id).date == TODAY  # nothing changed
+    assert api.patch(f"/api/v1/accounting/entries/{entry_id}", json={"date": "not a date"}).status_code == 422
