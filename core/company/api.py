@@ -8,7 +8,7 @@ from core.company import services
 from core.company.schemas import CompanySchema
 from core.db import session as db
 from core.errors import KontorError
-from core.security import require, signed_in
+from core.security import require
 
 
 def create_blueprint() -> Blueprint:
@@ -17,7 +17,7 @@ def create_blueprint() -> Blueprint:
     schema = CompanySchema()
 
     @bp.get("")
-    @signed_in
+    @require("core.company.read")
     @documented("The company's own settings", response=CompanySchema)
     def get_company():
         return json_response(schema.dump(services.get_company(db)))

@@ -7,7 +7,10 @@ from core.plugins import hookimpl
 
 @hookimpl
 def register_permissions():
-    return [Permission("core.company.manage", _l("Change the company's settings"))]
+    return [
+        Permission("core.company.read", _l("See the company's settings"), ("staff",)),
+        Permission("core.company.manage", _l("Change the company's settings")),
+    ]
 
 
 @hookimpl

@@ -5,6 +5,8 @@
    answered 401 problem+json (API), and a signed-in user holding every permission but the route's
    own gets 403. Only ``@public`` routes are left out.
 3. A user holding only the route's permission is let through on GET pages.
+4. A user with a valid API token but no role at all gets 403 on every rule and method of the
+   JSON API, whatever the route declares, but for the few endpoints listed as open to everyone.
 
 The cases are generated from the URL map of an app with every discovered module installed (the
 example plugin among them when it is on the path), so new modules' routes are walked too.
@@ -23,6 +25,7 @@ from sqlalchemy import create_engine, delete, insert, select, text
 from core.app import create_app
 from core.auth import services
 from core.auth.models import PermissionRecord, RoleGrant
+from core.api.base import API_PREFIX
 from core.auth.tokens import create_token
 from core.db import dispose_engine, get_engine, make_sessionmaker
 from core.modules.lifecycle import initialise
@@ -117,7 +120,13 @@ CASES = {
     "test_anonymous_is_sent_to_login_or_refused": lambda r: r.permission != PUBLIC,
     "test_a_user_without_the_permission_gets_403": lambda r: r.permission not in (PUBLIC, SIGNED_IN),
     "test_a_user_with_the_permission_gets_the_page": lambda r: r.method == "GET" and r.permission != PUBLIC,
+    "test_a_user_without_any_role_gets_403_on_the_api": lambda r: r.rule.startswith(API_PREFIX + "/")
+    or r.rule == API_PREFIX,
 }
+
+#: The JSON API's endpoints a signed-in user without any role may use: the OpenAPI document (public)
+#: and a user's own profile and tokens (none in the API yet). Nothing else, whatever it declares.
+OPEN_API_ENDPOINTS = {"api_core.openapi"}
 
 
 def pytest_generate_tests(metafunc):
@@ -141,6 +150,8 @@ class Walk:
             self.role = services.create_role(session, "walker")
             user, password = services.create_user(session, "walker", roles=["walker"])
             _, self.token = create_token(session, user, "walk")
+            roleless, _password = services.create_user(session, "roleless")
+            _, self.roleless_token = create_token(session, roleless, "walk")
             session.commit()
             self.role_id = self.role.id
             self.registered = set(session.execute(select(PermissionRecord.name)).scalars())
@@ -175,6 +186,11 @@ class Walk:
 
     def as_anonymous(self, route: Route):
         return self.request(self.anonymous, route, csrf=self.anonymous_csrf)
+
+    def as_roleless(self, route: Route):
+        """The request sent with the API token of a user who holds no role."""
+        return self.request(WebClient(self.dispatcher), route,
+                            headers={"Authorization": f"Bearer {self.roleless_token}"})
 
     def as_walker(self, route: Route):
         if route.is_api:
@@ -258,3 +274,20 @@ def test_a_user_with_the_permission_gets_the_page(walk, route):
     response = walk.as_walker(route)
     assert response.status_code != 403, route.id
     assert response.status_code < 500, (route.id, response.status_code)
+
+
+def test_the_no_role_walk_covers_the_whole_api():
+    api = {r.endpoint for r in collected_routes() if CASES["test_a_user_without_any_role_gets_403_on_the_api"](r)}
+    assert OPEN_API_ENDPOINTS <= api
+    modules = {endpoint.split(".", 1)[0] for endpoint in api}
+    assert {"api_company", "api_users", "api_accounting", "api_crm", "api_hello"} <= modules, modules
+
+
+def test_a_user_without_any_role_gets_403_on_the_api(walk, route):
+    assert walk.permission(route) == route.permission
+    response = walk.as_roleless(route)
+    if route.endpoint in OPEN_API_ENDPOINTS:
+        assert response.status_code < 400, (route.id, response.status_code)
+        return
+    assert response.status_code == 403, (route.id, response.status_code)
+    assert response.headers["Content-Type"] == "application/problem+json"
