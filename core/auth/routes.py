@@ -6,9 +6,8 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from core.audit.recorder import Actor, record_event, set_actor
+from core.audit.recorder import Actor, set_actor
 from core.auth import services, tokens
-from core.auth.passwords import verify_password
 from core.db import session as db
 from core.errors import KontorError
 from core.i18n import gettext as _
@@ -60,7 +59,7 @@ def create_blueprint() -> Blueprint:
     @bp.post("/logout")
     @signed_in
     def logout():
-        record_event(db, "logout", table_name="core_user", record_id=current_user.id)
+        services.sign_out(db, current_user._get_current_object())
         db.commit()
         logout_user()
         session.clear()
@@ -79,22 +78,17 @@ def create_blueprint() -> Blueprint:
         if request.method == "GET":
             return _profile_page()
         user = current_user._get_current_object()
-        new_password = request.form.get("new_password", "")
+        form = request.form
         try:
-            services.update_user(db, user, full_name=request.form.get("full_name", ""),
-                                 email=request.form.get("email", ""), locale=request.form.get("locale", ""))
-            if new_password:
-                if not verify_password(user.password_hash, request.form.get("current_password", "")):
-                    raise services.AuthError(_("The current password is wrong."), field="current_password")
-                try:
-                    services.set_password(db, user, new_password)
-                except services.AuthError as exc:
-                    raise services.AuthError(exc.message, field="new_password") from None
+            password_changed = services.update_own_profile(
+                db, user, full_name=form.get("full_name", ""), email=form.get("email", ""),
+                locale=form.get("locale", ""), current_password=form.get("current_password", ""),
+                new_password=form.get("new_password", ""))
             db.commit()
         except KontorError as exc:
             db.rollback()
             return _profile_page(exc.as_errors(), status=422)
-        if new_password:
+        if password_changed:
             login_user(user)  # the nonce changed: renew this session, the others end
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))

@@ -165,6 +165,45 @@ def update_user(
     return user
 
 
+def update_own_profile(
+    db: Session,
+    user: User,
+    *,
+    full_name: str,
+    email: str,
+    locale: str,
+    current_password: str = "",
+    new_password: str = "",
+) -> bool:
+    """Change ``user``'s own profile; True when the password changed (their other sessions ended).
+
+    A new e-mail address or a new password needs the current password: whoever holds a session
+    left open must not be able to take the account over (a password reset goes to the e-mail).
+    Nothing changes when any field is refused.
+    """
+    email = _clean_email(email)
+    if email != user.email or new_password:
+        if not current_password:
+            raise AuthError(_("Enter your current password to change your email or password."),
+                            field="current_password")
+        if not verify_password(user.password_hash, current_password):
+            raise AuthError(_("The current password is wrong."), field="current_password")
+    update_user(db, user, full_name=full_name, email=email, locale=locale)
+    if new_password:
+        try:
+            set_password(db, user, new_password)
+        except AuthError as exc:
+            raise AuthError(exc.message, field="new_password") from None
+    return bool(new_password)
+
+
+def sign_out(db: Session, user: User) -> None:
+    """End every session of ``user``: a copied session cookie opens nothing afterwards (audited)."""
+    user.session_nonce = new_nonce()
+    db.flush()
+    record_event(db, "logout", table_name="core_user", record_id=user.id)
+
+
 def reset_password(db: Session, user: User) -> str:
     """Give ``user`` a new generated password (returned, to show once) and end their sessions."""
     password = generate_password()
