@@ -13,4 +13,5 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
 scripts/setup-env.sh test
-exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+# One test process per core (pytest-xdist); each has its own PostgreSQL server and databases.
+exec .venv/bin/python -m pytest -p no:cacheprovider -n auto "$@"

@@ -28,6 +28,9 @@ from core.wsgi import Dispatcher  # noqa: E402
 from tests import pg  # noqa: E402
 
 _counter = itertools.count()
+# Under pytest-xdist each worker process has its own databases; on a shared external server the
+# worker's id keeps their names apart.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 def _initialise(url: str, modules: tuple[str, ...] = ()) -> None:
@@ -74,7 +77,7 @@ def _sqlite_template(made: dict, tmp_path_factory, modules: tuple[str, ...]) -> 
 def _postgres_template(made: dict, server, modules: tuple[str, ...]) -> str:
     key = ("postgresql", modules)
     if key not in made:
-        name = "kontor_template" + "".join(f"_{m}" for m in modules)
+        name = f"kontor_template{_WORKER}" + "".join(f"_{m}" for m in modules)
         admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -116,7 +119,7 @@ def db_url(backend, modules, request, tmp_path, tmp_path_factory, _templates):
         return
     server = request.getfixturevalue("postgres_server")
     template = _postgres_template(_templates, server, modules)
-    name = f"kontor_t{next(_counter)}"
+    name = f"kontor_t{_WORKER}_{next(_counter)}"
     admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
