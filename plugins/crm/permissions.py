@@ -1,7 +1,9 @@
 """The CRM's permissions and the roles it installs.
 
 A salesperson sees their own leads and opportunities; ``crm.lead.read_all`` and
-``crm.opportunity.read_all`` lift that (see :mod:`plugins.crm.access`).
+``crm.opportunity.read_all`` lift that. Activities follow the record they are about, and an
+activity only on a customer is changed by its owner, its assignee or a holder of
+``crm.activity.manage_all`` (see :mod:`plugins.crm.access`).
 """
 from core import Permission, Role, lazy_gettext as _l
 
@@ -16,6 +18,7 @@ STAGE_MANAGE = "crm.stage.manage"
 REPORT_READ = "crm.report.read"
 ACTIVITY_READ = "crm.activity.read"
 ACTIVITY_WRITE = "crm.activity.write"
+ACTIVITY_MANAGE_ALL = "crm.activity.manage_all"
 TICKET_READ = "crm.ticket.read"
 TICKET_WRITE = "crm.ticket.write"
 SLA_MANAGE = "crm.sla.manage"
@@ -48,6 +51,7 @@ PERMISSIONS = [
     Permission(REPORT_READ, _l("See the sales forecast and won/lost analysis"), (SALES_MANAGER,)),
     Permission(ACTIVITY_READ, _l("See activities and timelines"), (*_SALES, SERVICE_AGENT, MARKETING)),
     Permission(ACTIVITY_WRITE, _l("Plan and log activities"), (*_SALES, SERVICE_AGENT)),
+    Permission(ACTIVITY_MANAGE_ALL, _l("See, change and delete everyone's activities on customers"), (SALES_MANAGER,)),
     Permission(TICKET_READ, _l("See service tickets"), (SERVICE_AGENT, SALES_MANAGER, "staff")),
     Permission(TICKET_WRITE, _l("Handle service tickets"), (SERVICE_AGENT,)),
     Permission(SLA_MANAGE, _l("Configure service level policies"), (SERVICE_AGENT,)),

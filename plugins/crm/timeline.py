@@ -2,7 +2,8 @@
 
 Any CRM area writes to it with :func:`record`; a page shows it by loading the ``crm.timeline``
 endpoint lazily. The entries merge the timeline events with the activities linked to the record,
-and leave out whatever concerns a lead or an opportunity the user may not see.
+and leave out whatever concerns a lead or an opportunity the user may not see; the activities on
+it obey the activities' own record rule (:func:`plugins.crm.access.activity_rule`).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import KontorError, gettext as _
 
-from plugins.crm.access import visible
+from plugins.crm.access import activity_rule, visible
 
 KINDS = ("note", "stage", "lead", "ticket", "reply", "campaign", "activity")
 TARGETS = ("party_id", "lead_id", "opportunity_id")
@@ -135,8 +136,9 @@ def entries(db: Session, *, user, party_id: int | None = None, lead_id: int | No
             ) -> tuple[list[Entry], str | None]:
     """One page of the merged timeline of a record, newest first, and the cursor of the next page.
 
-    The caller has checked that ``user`` may see the record itself; entries about other leads and
-    opportunities (on a party's timeline) are filtered by the record rules.
+    The caller has checked that ``user`` may see the record itself; events about other leads and
+    opportunities (on a party's timeline) are filtered by their record rules, and activities by
+    the activities' record rule.
     """
     from plugins.crm.activities.models import Activity, TimelineEvent
 
@@ -148,7 +150,7 @@ def entries(db: Session, *, user, party_id: int | None = None, lead_id: int | No
     cursor = _parse_cursor(before)
 
     events = select(TimelineEvent).where(getattr(TimelineEvent, key) == value, *_rule_conditions(TimelineEvent, user))
-    activities = select(Activity).where(getattr(Activity, key) == value, *_rule_conditions(Activity, user))
+    activities = select(Activity).where(getattr(Activity, key) == value, activity_rule(user, "see"))
     if cursor:
         events = events.where(_older(TimelineEvent.created_at, TimelineEvent.id, "e", cursor))
         activities = activities.where(_older(Activity.created_at, Activity.id, "a", cursor))

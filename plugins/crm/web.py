@@ -24,10 +24,10 @@ def charts():
 
 
 def api_refusal(exc: KontorError) -> ApiError:
-    """A service's refusal as a problem+json error: 404, 409, or 422 naming the field."""
+    """A service's refusal as a problem+json error: 403, 404, 409, or 422 naming the field."""
     status = 422 if exc.status in (400, 422) else exc.status
-    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed"}
-    errors = exc.as_errors() if exc.field or status != 404 else None
+    titles = {403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Validation failed"}
+    errors = exc.as_errors() if exc.field or status not in (403, 404) else None
     return ApiError(status, titles.get(status, "Refused"), exc.message, errors)
 
 

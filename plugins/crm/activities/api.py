@@ -8,7 +8,7 @@ from core import KontorError, documented, json_response, keyset_page, load_body,
 from plugins.crm import permissions as p
 from plugins.crm.activities import services
 from plugins.crm.activities.models import Activity
-from plugins.crm.activities.schemas import ActivityQuerySchema, ActivitySchema
+from plugins.crm.activities.schemas import ActivityDoneSchema, ActivityQuerySchema, ActivitySchema
 from plugins.crm.web import api_refusal
 
 
@@ -17,9 +17,28 @@ def register(api):
     schema = ActivitySchema()
 
     def _activity(activity_id: int) -> Activity:
+        """The activity the caller may see; a 404 problem otherwise (others' activities do not exist)."""
         try:
             return services.get_activity(db, activity_id, current_user)
         except KontorError as exc:
+            raise api_refusal(exc) from None
+
+    def _changeable(activity_id: int) -> Activity:
+        """The activity the caller may change; 404 when they may not see it, 403 when they only may see it."""
+        found = _activity(activity_id)
+        try:
+            services.refuse_unless_may_change(found, current_user)
+        except KontorError as exc:
+            raise api_refusal(exc) from None
+        return found
+
+    def _changed(act):
+        """Run the change ``act`` and commit; a refusal is rolled back and answered as a problem."""
+        try:
+            act()
+            db.commit()
+        except KontorError as exc:
+            db.rollback()
             raise api_refusal(exc) from None
 
     @api.get("/activities")
@@ -59,21 +78,25 @@ def register(api):
     @documented("Change some fields of an activity (done: true ticks it off)", body=ActivitySchema,
                 response=ActivitySchema)
     def api_activity_update(activity_id: int):
-        found = _activity(activity_id)
+        found = _changeable(activity_id)
         data = load_body(schema, partial=True)
-        try:
-            services.update_activity(db, found, data, user=current_user)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            raise api_refusal(exc) from None
+        _changed(lambda: services.update_activity(db, found, data, user=current_user))
+        return json_response(schema.dump(found))
+
+    @api.post("/activities/<int:activity_id>/done")
+    @require(p.ACTIVITY_WRITE)
+    @documented("Tick an activity off (done: true, the default) or reopen it (done: false)",
+                body=ActivityDoneSchema, response=ActivitySchema)
+    def api_activity_done(activity_id: int):
+        found = _changeable(activity_id)
+        data = load_body(ActivityDoneSchema())
+        _changed(lambda: services.set_done(db, found, data["done"], user=current_user))
         return json_response(schema.dump(found))
 
     @api.delete("/activities/<int:activity_id>")
     @require(p.ACTIVITY_WRITE)
     @documented("Delete an activity", status=204)
     def api_activity_delete(activity_id: int):
-        found = _activity(activity_id)
-        services.delete_activity(db, found)
-        db.commit()
+        found = _changeable(activity_id)
+        _changed(lambda: services.delete_activity(db, found, user=current_user))
         return "", 204

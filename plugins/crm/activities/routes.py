@@ -12,7 +12,7 @@ from core import (KontorError, NotFound, gettext as _, has_permission, keyset_pa
                   render, require, session as db, utcnow)
 
 from plugins.crm import permissions as p, timeline
-from plugins.crm.access import may_see
+from plugins.crm.access import allowed_activity_ids, may_change_activity, may_see
 from plugins.crm.activities import services
 from plugins.crm.activities.models import Activity
 from plugins.crm.pipeline.services import user_choices
@@ -29,10 +29,19 @@ VIEW_LABELS = {"open": _l("To do"), "overdue": _l("Overdue"), "today": _l("Today
 
 
 def _activity(activity_id: int) -> Activity:
+    """The activity the user may see; a 404 otherwise, so that others' activities do not show."""
     try:
         return services.get_activity(db, activity_id, current_user)
     except NotFound:
         abort(404)
+
+
+def _changeable(activity_id: int) -> Activity:
+    """The activity the user may change; 404 when they may not see it, 403 when they only may see it."""
+    found = _activity(activity_id)
+    if not may_change_activity(found, current_user):
+        abort(403)
+    return found
 
 
 def _local_parts(activity: Activity | None) -> tuple[str, str]:
@@ -99,11 +108,12 @@ def register(bp):
                                                  "subject": func.lower(Activity.subject)},
                            id_column=Activity.id, sort=sort, cursor=request.args.get("after"), size=PAGE_SIZE,
                            query=q, filters=filters)
+        changeable = allowed_activity_ids(db, [a.id for a in page.rows], current_user, "change")
         return render("crm/activities/list.html", "crm/activities/_list.html", page=page, endpoint=endpoint,
                       mine=mine, view=view, views=VIEW_LABELS, kinds=services.kind_options(),
                       users=user_choices(db), now=utcnow(), kind_label=services.kind_label,
                       title=_("My activities") if mine else _("Activities"),
-                      can_write=has_permission(p.ACTIVITY_WRITE))
+                      can_write=has_permission(p.ACTIVITY_WRITE), changeable=changeable)
 
     @bp.get("/activities")
     @require(p.ACTIVITY_READ)
@@ -138,12 +148,12 @@ def register(bp):
     def activity(activity_id: int):
         found = _activity(activity_id)
         return render("crm/activities/detail.html", activity=found, kind_label=services.kind_label,
-                      now=utcnow(), title=found.subject, can_write=has_permission(p.ACTIVITY_WRITE))
+                      now=utcnow(), title=found.subject, can_change=may_change_activity(found, current_user))
 
     @bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
     @require(p.ACTIVITY_WRITE)
     def activity_edit(activity_id: int):
-        found = _activity(activity_id)
+        found = _changeable(activity_id)
         if request.method == "GET":
             return _form(found, _values_of(found), {})
         values = _form_values(request.form)
@@ -160,12 +170,12 @@ def register(bp):
     @bp.post("/activities/<int:activity_id>/done")
     @require(p.ACTIVITY_WRITE)
     def activity_done(activity_id: int):
-        found = _activity(activity_id)
-        services.set_done(db, found, request.form.get("done", "1") in ("1", "on", "true"))
+        found = _changeable(activity_id)
+        services.set_done(db, found, request.form.get("done", "1") in ("1", "on", "true"), user=current_user)
         db.commit()
         if wants_htmx():
             return render("crm/activities/_row.html", a=found, now=utcnow(), kind_label=services.kind_label,
-                          can_write=True)
+                          changeable={found.id})
         target = request.form.get("next", "")
         return redirect(target if target.startswith("/") and not target.startswith("//")
                         else url_for("crm.activity", activity_id=found.id), 303)
@@ -173,8 +183,8 @@ def register(bp):
     @bp.post("/activities/<int:activity_id>/delete")
     @require(p.ACTIVITY_WRITE)
     def activity_delete(activity_id: int):
-        found = _activity(activity_id)
-        services.delete_activity(db, found)
+        found = _changeable(activity_id)
+        services.delete_activity(db, found, user=current_user)
         db.commit()
         flash(_("The activity is deleted."), "success")
         return redirect(url_for("crm.my_activities"), 303)

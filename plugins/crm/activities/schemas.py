@@ -33,6 +33,12 @@ class ActivitySchema(Schema):
     created_at = fields.DateTime(dump_only=True)
 
 
+class ActivityDoneSchema(Schema):
+    """Ticking an activity off (``done``: true, the default) or reopening it (false)."""
+
+    done = fields.Boolean(load_default=True)
+
+
 class ActivityQuerySchema(Schema):
     """Filters of the activity list."""
 

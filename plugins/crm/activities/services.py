@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from core import KontorError, NotFound, gettext as _, utcnow
 
-from plugins.crm.access import may_see, visible
+from plugins.crm.access import may_change_activity, may_see, may_see_activity, visible_activities
 from plugins.crm.activities.models import KINDS, Activity, TimelineEvent
 
 VIEWS = ("open", "overdue", "today", "upcoming", "done", "all")
@@ -138,7 +138,8 @@ def create_activity(db: Session, data: dict[str, Any], *, user=None) -> Activity
     """Plan (or log, with ``done``) an activity linked to a party and/or a lead and/or an opportunity.
 
     ``data``: kind, subject, due_at (or due_date + due_time), assignee_id, notes, done, party_id,
-    lead_id, opportunity_id. ``user`` is who creates it (their record rules apply to the links).
+    lead_id, opportunity_id. ``user`` is who creates it (its owner; their record rules apply to the
+    links). The assignee must be someone who may see the activity.
     """
     clean = _clean(db, data, creating=True)
     links = _link_ids(db, data, user)
@@ -148,11 +149,27 @@ def create_activity(db: Session, data: dict[str, Any], *, user=None) -> Activity
     activity.notes = activity.notes or ""
     db.add(activity)
     db.flush()
+    _assignee_sees(activity)
     return activity
 
 
-def update_activity(db: Session, activity: Activity, data: dict[str, Any], *, user=None) -> Activity:
-    """Change the fields of ``activity`` given in ``data``."""
+def _assignee_sees(activity: Activity) -> None:
+    """Refuse an assignee who could not see the activity (it would vanish from their own lists)."""
+    if not may_see_activity(activity, activity.assignee):
+        raise KontorError(_("%(name)s may not see what this activity is about; choose someone who may.",
+                            name=activity.assignee.full_name or activity.assignee.username),
+                          field="assignee_id", status=422)
+
+
+def refuse_unless_may_change(activity: Activity, user) -> None:
+    """Raise a 403 :class:`KontorError` unless ``user`` may change ``activity`` (see :mod:`plugins.crm.access`)."""
+    if not may_change_activity(activity, user):
+        raise KontorError(_("You may see this activity but not change it."), status=403)
+
+
+def update_activity(db: Session, activity: Activity, data: dict[str, Any], *, user) -> Activity:
+    """Change the fields of ``activity`` given in ``data``, if ``user`` may change it (403 otherwise)."""
+    refuse_unless_may_change(activity, user)
     clean = _clean(db, data, creating=False)
     if any(key in data for key in ("party_id", "lead_id", "opportunity_id")):
         merged = {"party_id": activity.party_id, "lead_id": activity.lead_id,
@@ -163,46 +180,44 @@ def update_activity(db: Session, activity: Activity, data: dict[str, Any], *, us
     for key, value in clean.items():
         setattr(activity, key, value)
     if done is not None:
-        set_done(db, activity, done)
+        _set_done(activity, done)
+    db.flush()
+    if "assignee_id" in clean or any(key in clean for key in ("party_id", "lead_id", "opportunity_id")):
+        db.expire(activity, ["assignee"])  # the relationship still holds the previous assignee
+        _assignee_sees(activity)
+    return activity
+
+
+def _set_done(activity: Activity, done: bool) -> None:
+    if bool(activity.done) != bool(done):
+        activity.done = bool(done)
+        activity.done_at = utcnow() if done else None
+
+
+def set_done(db: Session, activity: Activity, done: bool = True, *, user) -> Activity:
+    """Tick off an activity (or reopen it), if ``user`` may change it (403 otherwise)."""
+    refuse_unless_may_change(activity, user)
+    _set_done(activity, done)
     db.flush()
     return activity
 
 
-def set_done(db: Session, activity: Activity, done: bool = True) -> Activity:
-    """Tick off an activity (or reopen it)."""
-    if bool(activity.done) != bool(done):
-        activity.done = bool(done)
-        activity.done_at = utcnow() if done else None
-        db.flush()
-    return activity
-
-
-def delete_activity(db: Session, activity: Activity) -> None:
-    """Remove an activity."""
+def delete_activity(db: Session, activity: Activity, *, user) -> None:
+    """Remove an activity, if ``user`` may change it (403 otherwise)."""
+    refuse_unless_may_change(activity, user)
     db.delete(activity)
     db.flush()
 
 
-def _visible_activities(query, user):
-    """Activities about leads/opportunities ``user`` may not see are left out, unless assigned to them."""
-    from plugins.crm.leads.models import Lead
-    from plugins.crm.pipeline.models import Opportunity
-
-    leads = visible(select(Lead.id), "lead", Lead.owner_id, user=user)
-    opportunities = visible(select(Opportunity.id), "opportunity", Opportunity.owner_id, user=user)
-    mine = Activity.assignee_id == getattr(user, "id", -1)
-    return query.where(or_(mine, and_(or_(Activity.lead_id.is_(None), Activity.lead_id.in_(leads)),
-                                      or_(Activity.opportunity_id.is_(None),
-                                          Activity.opportunity_id.in_(opportunities)))))
-
-
 def get_activity(db: Session, activity_id: Any, user) -> Activity:
-    """The activity ``user`` may see; :class:`NotFound` otherwise."""
+    """The activity ``user`` may see; :class:`NotFound` otherwise (so that its existence does not show)."""
     try:
         activity_id = int(activity_id)
     except (TypeError, ValueError):
         raise NotFound(_("There is no such activity.")) from None
-    query = _visible_activities(select(Activity).where(Activity.id == activity_id), user)
+    if not 0 < activity_id < 2**31:
+        raise NotFound(_("There is no such activity."))
+    query = visible_activities(select(Activity).where(Activity.id == activity_id), user)
     activity = db.execute(query).unique().scalar()
     if activity is None:
         raise NotFound(_("There is no such activity."))
@@ -220,7 +235,7 @@ def day_bounds(now: datetime | None = None, tz: str | None = None) -> tuple[date
 def activities_query(user, *, view: str = "open", assignee_id: int | None = None, kind: str = "",
                      q: str = "", now: datetime | None = None, tz: str | None = None):
     """A SELECT of the activities ``user`` may see in ``view`` (see :data:`VIEWS`)."""
-    query = _visible_activities(select(Activity), user)
+    query = visible_activities(select(Activity), user)
     if assignee_id:
         query = query.where(Activity.assignee_id == assignee_id)
     if kind in KINDS:
@@ -243,11 +258,15 @@ def activities_query(user, *, view: str = "open", assignee_id: int | None = None
 
 
 def reminders(db: Session, user, *, now: datetime | None = None, tz: str | None = None, limit: int = 10):
-    """The user's own activities that are overdue or due today, most urgent first, and their count."""
+    """The user's own activities that are overdue or due today, most urgent first, and their count.
+
+    Only those ``user`` may see: an activity assigned to them about a lead or an opportunity that
+    has since gone to someone else is left out.
+    """
     now = now or utcnow()
     _start, end = day_bounds(now, tz)
-    query = select(Activity).where(Activity.assignee_id == user.id, Activity.done.is_(False),
-                                   Activity.due_at < end)
+    query = visible_activities(select(Activity).where(Activity.assignee_id == user.id, Activity.done.is_(False),
+                                                      Activity.due_at < end), user)
     count = db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = list(db.execute(query.order_by(Activity.due_at, Activity.id).limit(limit)).unique().scalars())
     return rows, count
@@ -255,15 +274,15 @@ def reminders(db: Session, user, *, now: datetime | None = None, tz: str | None 
 
 def open_of_opportunity(db: Session, opportunity_id: int, user, limit: int = 10) -> list[Activity]:
     """The activities still to do about an opportunity, soonest due first (undated last)."""
-    query = _visible_activities(select(Activity).where(Activity.opportunity_id == opportunity_id,
-                                                       Activity.done.is_(False)), user)
+    query = visible_activities(select(Activity).where(Activity.opportunity_id == opportunity_id,
+                                                      Activity.done.is_(False)), user)
     query = query.order_by(Activity.due_at.is_(None), Activity.due_at, Activity.id).limit(limit)
     return list(db.execute(query).unique().scalars())
 
 
 def recent_of_party(db: Session, party_id: int, user, limit: int = 8) -> list[Activity]:
     """The latest activities about a party that ``user`` may see (open ones first)."""
-    query = _visible_activities(select(Activity).where(Activity.party_id == party_id), user)
+    query = visible_activities(select(Activity).where(Activity.party_id == party_id), user)
     query = query.order_by(Activity.done, Activity.created_at.desc(), Activity.id.desc()).limit(limit)
     return list(db.execute(query).unique().scalars())
 

@@ -60,7 +60,7 @@ def test_views_and_reminders(db):
     later = plan(db, mads, "Later", NOW + timedelta(days=3))
     undated = plan(db, mads, "Someday")
     done = plan(db, mads, "Done", NOW - timedelta(days=1))
-    services.set_done(db, done)
+    services.set_done(db, done, user=mads)
     assert done.done_at is not None
 
     def view(name):
@@ -169,7 +169,7 @@ def test_opportunity_page_lists_planned_activities(db, client):
     deal = opportunity(db, mads, title="Heat pumps")
     plan(db, mads, "Send the revised quote", NOW + timedelta(days=400), opportunity_id=deal.id)
     done = plan(db, mads, "Old call", NOW - timedelta(days=3), opportunity_id=deal.id)
-    services.set_done(db, done)
+    services.set_done(db, done, user=mads)
     db.commit()
     signed_in(client, "mads")
     page = client.get(f"/crm/opportunities/{deal.id}").get_data(as_text=True)

@@ -1,0 +1,332 @@
+"""Who may see and change activities, on every path: services, pages, exports, API, timeline, widgets.
+
+Sofie and Mads are salespeople who may see customers (staff), Olaf is a salesperson who may not,
+and Bo is the sales manager. Sofie owns a lead and an opportunity; every activity about them is
+hers to see and change, and no one else's but the manager's. Her activity on a customer alone is
+seen by every colleague who may see the customer, and changed only by her, its assignee or Bo.
+"""
+import csv
+import io
+from types import SimpleNamespace
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from core.errors import KontorError, NotFound
+
+from plugins.crm import access, timeline
+from plugins.crm.activities import services
+from plugins.crm.activities.models import Activity
+
+from tests.plugins.crm.test_pipeline_services import opportunity, party, user
+from tests.plugins.crm.test_pipeline_web import signed_in
+
+PROBLEM = "application/problem+json"
+
+
+def _plan(db, owner, subject, assignee=None, **links):
+    return services.create_activity(db, {"kind": "call", "subject": subject, "notes": f"notes of {subject}",
+                                         "due_date": "2020-01-06", "assignee_id": (assignee or owner).id, **links},
+                                    user=owner)
+
+
+def world(db):
+    """Three salespeople, a manager, and Sofie's activities of every kind (some overdue)."""
+    from plugins.crm.leads.services import create_lead
+
+    w = SimpleNamespace()
+    w.sofie = user(db, "sofie", ["salesperson", "staff"])
+    w.mads = user(db, "mads", ["salesperson", "staff"])
+    w.olaf = user(db, "olaf", ["salesperson"])
+    w.bo = user(db, "bo", ["sales_manager"])
+    w.customer = party(db, "Fjordhus ApS")
+    w.deal = opportunity(db, w.sofie, title="Sofie's deal", customer=w.customer)
+    w.lead = create_lead(db, {"name": "Sofie's lead", "email": "lead@example.com"}, user=w.sofie)
+    w.on_deal = _plan(db, w.sofie, "Deal call ZQX", opportunity_id=w.deal.id)
+    w.on_lead = _plan(db, w.sofie, "Lead call ZQX", lead_id=w.lead.id)
+    w.on_customer = _plan(db, w.sofie, "Customer call ZQX", party_id=w.customer.id)
+    w.for_mads = _plan(db, w.sofie, "Handover call ZQX", assignee=w.mads, party_id=w.customer.id)
+    # Mads planned a call on his own deal, which then went to Sofie: his lists must drop it
+    w.handed_deal = opportunity(db, w.mads, title="Handed deal", customer=w.customer)
+    w.handed = _plan(db, w.mads, "Handed call ZQX", opportunity_id=w.handed_deal.id)
+    w.handed_deal.owner_id = w.sofie.id
+    db.commit()
+    return w
+
+
+def forget():
+    """Drop the signed-in user and permissions the requests cached in the test's shared ``g``."""
+    from flask import g
+
+    for key in ("csrf_token", "_login_user", "kontor_permission_cache"):
+        g.pop(key, None)
+
+
+def ids(db, query):
+    return {a.id for a in db.execute(query).unique().scalars()}
+
+
+def secrets(w):
+    """Subjects and notes of the activities only Sofie (and the manager) may see."""
+    return [a.subject for a in (w.on_deal, w.on_lead, w.handed)] + [a.notes for a in (w.on_deal, w.on_lead, w.handed)]
+
+
+def assert_no_secrets(w, text):
+    for secret in secrets(w):
+        assert secret not in text, secret
+
+
+# -- The rule itself, in services --
+
+
+def test_lists_show_each_user_only_what_they_may_see(db):
+    w = world(db)
+    everything = {w.on_deal.id, w.on_lead.id, w.on_customer.id, w.for_mads.id, w.handed.id}
+    assert ids(db, services.activities_query(w.sofie, view="all")) == everything
+    assert ids(db, services.activities_query(w.bo, view="all")) == everything
+    assert ids(db, services.activities_query(w.mads, view="all")) == {w.on_customer.id, w.for_mads.id}
+    assert ids(db, services.activities_query(w.olaf, view="all")) == set()  # may not see customers
+    # filters narrow the rule, never widen it
+    assert ids(db, services.activities_query(w.mads, view="all", assignee_id=w.sofie.id)) == {w.on_customer.id}
+    assert ids(db, services.activities_query(w.mads, view="overdue", q="zqx", kind="call")) == {
+        w.on_customer.id, w.for_mads.id}
+    # "mine": assigned to Mads, and still his to see
+    assert ids(db, services.activities_query(w.mads, view="all", assignee_id=w.mads.id)) == {w.for_mads.id}
+    rows, count = services.reminders(db, w.mads)
+    assert [a.id for a in rows] == [w.for_mads.id] and count == 1
+    assert services.open_of_opportunity(db, w.deal.id, w.mads) == []
+    assert [a.id for a in services.open_of_opportunity(db, w.deal.id, w.bo)] == [w.on_deal.id]
+    assert {a.id for a in services.recent_of_party(db, w.customer.id, w.mads)} == {w.on_customer.id, w.for_mads.id}
+    assert services.recent_of_party(db, w.customer.id, w.olaf) == []
+
+
+def test_one_record_check_for_see_and_change(db):
+    w = world(db)
+    expected = {  # user: (may see, may change) for on_deal, on_lead, on_customer, for_mads
+        "sofie": [(True, True)] * 4,
+        "bo": [(True, True)] * 4,
+        "mads": [(False, False), (False, False), (True, False), (True, True)],
+        "olaf": [(False, False)] * 4,
+    }
+    for name, rights in expected.items():
+        who = getattr(w, name)
+        for activity, (see, change) in zip((w.on_deal, w.on_lead, w.on_customer, w.for_mads), rights):
+            assert access.may_see_activity(activity, who) is see, (name, activity.subject)
+            assert access.may_change_activity(activity, who) is change, (name, activity.subject)
+    # the per-record check and the list filter are one rule
+    assert access.allowed_activity_ids(db, [a.id for a in db.execute(select(Activity)).unique().scalars()],
+                                       w.mads, "change") == {w.for_mads.id}
+    # marketing sees every lead, and so its activities, but plans none (no crm.activity.write)
+    marketing = user(db, "mia", ["marketing"])
+    assert access.may_see_activity(w.on_lead, marketing) and not access.may_change_activity(w.on_lead, marketing)
+
+
+def test_services_refuse_hidden_with_not_found_and_read_only_with_403(db):
+    w = world(db)
+    for hidden in (w.on_deal, w.on_lead, w.handed):
+        with pytest.raises(NotFound):
+            services.get_activity(db, hidden.id, w.mads)
+    with pytest.raises(NotFound):
+        services.get_activity(db, w.on_customer.id, w.olaf)
+    seen = services.get_activity(db, w.on_customer.id, w.mads)
+    for act in (lambda: services.update_activity(db, seen, {"subject": "Taken over"}, user=w.mads),
+                lambda: services.set_done(db, seen, user=w.mads),
+                lambda: services.delete_activity(db, seen, user=w.mads)):
+        with pytest.raises(KontorError) as exc:
+            act()
+        assert exc.value.status == 403
+    db.rollback()
+    db.expire_all()
+    unchanged = db.get(Activity, w.on_customer.id)
+    assert (unchanged.subject, unchanged.done) == ("Customer call ZQX", False)
+    # the assignee may tick it off, the manager may change and delete anything
+    services.set_done(db, services.get_activity(db, w.for_mads.id, w.mads), user=w.mads)
+    services.update_activity(db, services.get_activity(db, w.on_deal.id, w.bo), {"subject": "Checked"}, user=w.bo)
+    services.delete_activity(db, services.get_activity(db, w.on_customer.id, w.bo), user=w.bo)
+    db.commit()
+    assert db.get(Activity, w.for_mads.id).done and db.get(Activity, w.on_deal.id).subject == "Checked"
+    assert db.get(Activity, w.on_customer.id) is None
+
+
+def test_an_assignee_must_be_able_to_see_the_activity(db):
+    w = world(db)
+    with pytest.raises(KontorError) as exc:
+        _plan(db, w.bo, "For Mads on Sofie's deal", assignee=w.mads, opportunity_id=w.deal.id)
+    assert exc.value.field == "assignee_id" and exc.value.status == 422
+    db.rollback()
+    activity = services.get_activity(db, w.on_deal.id, w.sofie)
+    with pytest.raises(KontorError) as exc:
+        services.update_activity(db, activity, {"assignee_id": w.olaf.id}, user=w.sofie)
+    assert exc.value.field == "assignee_id"
+    db.rollback()
+    assert db.get(Activity, w.on_deal.id).assignee_id == w.sofie.id
+
+
+def test_timelines_show_only_activities_the_reader_may_see(db):
+    w = world(db)
+    # Bo links one activity to Mads's own lead *and* Sofie's deal: it follows both records
+    from plugins.crm.leads.services import create_lead
+
+    mads_lead = create_lead(db, {"name": "Mads's lead", "email": "m@example.com"}, user=w.mads)
+    both = _plan(db, w.bo, "Joint call ZQX", lead_id=mads_lead.id, opportunity_id=w.deal.id)
+    db.commit()
+
+    def titles(reader, **target):
+        return {e.title for e in timeline.entries(db, user=reader, **target)[0] if e.source == "activity"}
+
+    assert titles(w.mads, party_id=w.customer.id) == {"Customer call ZQX", "Handover call ZQX"}
+    assert titles(w.olaf, party_id=w.customer.id) == set()
+    assert titles(w.bo, party_id=w.customer.id) == {"Deal call ZQX", "Customer call ZQX", "Handover call ZQX",
+                                                    "Handed call ZQX", "Joint call ZQX"}
+    assert titles(w.mads, lead_id=mads_lead.id) == set()
+    assert titles(w.sofie, opportunity_id=w.deal.id) == {"Deal call ZQX"}  # Mads's lead is not hers to see
+    assert titles(w.bo, opportunity_id=w.deal.id) == {"Deal call ZQX", "Joint call ZQX"}
+    assert both.id not in ids(db, services.activities_query(w.mads, view="all"))
+
+
+# -- Pages --
+
+
+def test_pages_hide_others_activities_and_their_controls(db, client):
+    w = world(db)
+    signed_in(client, "mads")
+    for path in ("/crm/activities", "/crm/activities?view=all", f"/crm/activities?assignee_id={w.sofie.id}",
+                 "/crm/activities?view=overdue&q=ZQX&kind=call", "/crm/my-activities?view=all",
+                 "/crm/widgets/reminders", f"/crm/timeline?party_id={w.customer.id}", f"/parties/{w.customer.id}"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert_no_secrets(w, response.get_data(as_text=True))
+    listed = client.get("/crm/activities?view=all").get_data(as_text=True)
+    assert "Customer call ZQX" in listed and "Handover call ZQX" in listed
+    # Done buttons only on the rows Mads may change
+    assert f"/crm/activities/{w.for_mads.id}/done" in listed
+    assert f"/crm/activities/{w.on_customer.id}/done" not in listed
+    mine = client.get("/crm/my-activities?view=all").get_data(as_text=True)
+    assert "Handover call ZQX" in mine and "Customer call ZQX" not in mine
+    widget = client.get("/crm/widgets/reminders").get_data(as_text=True)
+    assert "Handover call ZQX" in widget
+    # the detail of a customer's activity shows, without edit, done or delete
+    detail = client.get(f"/crm/activities/{w.on_customer.id}")
+    assert detail.status_code == 200 and "notes of Customer call ZQX" in detail.get_data(as_text=True)
+    for control in ("/edit", "/done", "/delete"):
+        assert f"/crm/activities/{w.on_customer.id}{control}" not in detail.get_data(as_text=True)
+    own = client.get(f"/crm/activities/{w.for_mads.id}").get_data(as_text=True)
+    assert all(f"/crm/activities/{w.for_mads.id}{c}" in own for c in ("/edit", "/done", "/delete"))
+    # a manager sees everything, with the controls
+    signed_in(client, "bo")
+    listed = client.get("/crm/activities?view=all").get_data(as_text=True)
+    assert all(secret in listed for secret in [w.on_deal.subject, w.on_lead.subject, w.handed.subject])
+    assert f"/crm/activities/{w.on_deal.id}/done" in listed
+    assert "Deal call ZQX" in client.get(f"/crm/opportunities/{w.deal.id}").get_data(as_text=True)
+
+
+def test_pages_refuse_hidden_with_404_and_read_only_with_403(db, client):
+    w = world(db)
+    signed_in(client, "mads")
+    form = {"kind": "call", "subject": "Taken over", "assignee_id": w.mads.id, "party_id": w.customer.id,
+            "due_date": "", "due_time": "", "notes": ""}
+    for activity, status in ((w.on_deal, 404), (w.on_lead, 404), (w.handed, 404), (w.on_customer, 403)):
+        path = f"/crm/activities/{activity.id}"
+        if status == 404:
+            assert client.get(path).status_code == 404
+        assert client.get(f"{path}/edit").status_code == status, path
+        assert client.post_form(f"{path}/edit", form).status_code == status, path
+        assert client.post_form(f"{path}/done", {"done": "1"}).status_code == status, path
+        assert client.htmx("POST", f"{path}/done", data={"done": "1"}).status_code == status, path
+        assert client.post_form(f"{path}/delete", {}).status_code == status, path
+    signed_in(client, "olaf")
+    assert client.get(f"/crm/activities/{w.on_customer.id}").status_code == 404
+    assert client.post_form(f"/crm/activities/{w.on_customer.id}/done", {"done": "1"}).status_code == 404
+    db.expire_all()
+    for activity in (w.on_deal, w.on_lead, w.handed, w.on_customer):
+        stored = db.get(Activity, activity.id)
+        assert stored is not None and not stored.done and stored.subject == activity.subject
+    # what Mads may change, he changes
+    signed_in(client, "mads")
+    assert client.post_form(f"/crm/activities/{w.for_mads.id}/done", {"done": "1"}).status_code == 303
+    db.expire_all()
+    assert db.get(Activity, w.for_mads.id).done
+
+
+def test_exports_follow_the_rule(db, client):
+    w = world(db)
+    signed_in(client, "mads")
+    for path in ("/crm/activities?format=csv&view=all", "/crm/my-activities?format=csv&view=all",
+                 f"/crm/activities?format=csv&view=all&assignee_id={w.sofie.id}"):
+        text = client.get(path).get_data(as_text=True)
+        assert_no_secrets(w, text)
+    export = client.get("/crm/activities?format=csv&view=all").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(export)))
+    assert {row["ID"] for row in rows} == {str(w.on_customer.id), str(w.for_mads.id)}
+    sheet = load_workbook(io.BytesIO(client.get("/crm/activities?format=xlsx&view=all").data)).active
+    cells = " ".join(str(c.value) for row in sheet.iter_rows() for c in row)
+    assert "Customer call ZQX" in cells
+    assert_no_secrets(w, cells)
+    signed_in(client, "olaf")
+    assert len(list(csv.reader(io.StringIO(client.get("/crm/activities?format=csv&view=all")
+                                           .get_data(as_text=True))))) == 1  # the header alone
+
+
+# -- API --
+
+
+def _token(db, who):
+    from core.auth.tokens import create_token
+
+    _, secret = create_token(db, who, "tests")
+    db.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_api_follows_the_rule(db, client):
+    w = world(db)
+    tokens = {name: _token(db, getattr(w, name)) for name in ("mads", "olaf", "bo")}
+
+    def call(name, method, path, **kwargs):
+        forget()
+        response = client.open(path, method=method, headers=tokens[name], **kwargs)
+        forget()
+        return response
+
+    listed = call("mads", "GET", "/api/v1/crm/activities?view=all").get_json()
+    assert {a["id"] for a in listed["items"]} == {w.on_customer.id, w.for_mads.id}
+    assert_no_secrets(w, str(listed))
+    filtered = call("mads", "GET", f"/api/v1/crm/activities?view=all&assignee_id={w.sofie.id}&q=zqx").get_json()
+    assert {a["id"] for a in filtered["items"]} == {w.on_customer.id}
+    assert call("olaf", "GET", "/api/v1/crm/activities?view=all").get_json()["items"] == []
+
+    for activity in (w.on_deal, w.on_lead, w.handed):
+        base = f"/api/v1/crm/activities/{activity.id}"
+        for method, path, body in (("GET", base, None), ("PATCH", base, {"subject": "Mine now"}),
+                                   ("POST", f"{base}/done", {"done": True}), ("DELETE", base, None)):
+            response = call("mads", method, path, json=body)
+            assert response.status_code == 404 and response.mimetype == PROBLEM, (method, path)
+            assert activity.subject not in response.get_data(as_text=True)
+    base = f"/api/v1/crm/activities/{w.on_customer.id}"
+    assert call("mads", "GET", base).get_json()["notes"] == "notes of Customer call ZQX"
+    assert call("olaf", "GET", base).status_code == 404
+    for method, path, body in (("PATCH", base, {"subject": "Mine now"}), ("PATCH", base, {"done": True}),
+                               ("POST", f"{base}/done", {}), ("DELETE", base, None)):
+        response = call("mads", method, path, json=body)
+        assert response.status_code == 403 and response.mimetype == PROBLEM, (method, path)
+        assert response.get_json()["status"] == 403
+    db.expire_all()
+    for activity in (w.on_deal, w.on_lead, w.handed, w.on_customer):
+        stored = db.get(Activity, activity.id)
+        assert stored is not None and not stored.done and stored.subject == activity.subject
+
+    # the assignee ticks off, the manager changes and deletes
+    response = call("mads", "POST", f"/api/v1/crm/activities/{w.for_mads.id}/done", json={})
+    assert response.status_code == 200 and response.get_json()["done"] is True
+    response = call("mads", "POST", f"/api/v1/crm/activities/{w.for_mads.id}/done", json={"done": False})
+    assert response.status_code == 200 and response.get_json()["done"] is False
+    assert call("bo", "PATCH", f"/api/v1/crm/activities/{w.on_deal.id}", json={"subject": "Checked"}).status_code == 200
+    assert call("bo", "DELETE", base).status_code == 204
+    # an assignee who may not see the deal is refused, naming the field
+    response = call("bo", "POST", "/api/v1/crm/activities", json={"kind": "task", "subject": "For Mads",
+                                                                   "opportunity_id": w.deal.id,
+                                                                   "assignee_id": w.mads.id})
+    assert response.status_code == 422 and "assignee_id" in response.get_json()["errors"]
+    db.expire_all()
+    assert db.get(Activity, w.on_deal.id).subject == "Checked" and db.get(Activity, w.on_customer.id) is None
