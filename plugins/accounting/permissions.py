@@ -52,5 +52,5 @@ PERMISSIONS = [
     Permission(CURRENCY_MANAGE, _l("Maintain currencies and exchange rates"), _KEEPERS),
     Permission(REPORT_READ, _l("See financial reports"), _READERS),
     Permission(LOCK_MANAGE, _l("Move the lock date"), (ACCOUNTANT,)),
-    Permission(YEAR_CLOSE, _l("Close fiscal years"), (ACCOUNTANT,)),
+    Permission(YEAR_CLOSE, _l("Close and reopen fiscal years"), (ACCOUNTANT,)),
 ]

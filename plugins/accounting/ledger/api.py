@@ -286,6 +286,15 @@ def register(api) -> None:
         _act(years.close_year, db, year, user_id=user_id())
         return json_response(year_schema.dump(year))
 
+    @api.post("/fiscal-years/<int:year_id>/reopen")
+    @require(p.YEAR_CLOSE)
+    @documented("Reopen a closed fiscal year: its closing entry is reversed (refused while a later year is closed)",
+                response=FiscalYearSchema)
+    def api_year_reopen(year_id: int):
+        year = _get(years.get_year, db, year_id)
+        _act(years.reopen_year, db, year, user_id=user_id())
+        return json_response(year_schema.dump(year))
+
     @api.post("/periods/<int:period_id>/close")
     @require(p.ACCOUNT_WRITE)
     @documented("Close a period")

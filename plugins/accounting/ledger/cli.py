@@ -1,4 +1,4 @@
-"""The ledger's commands: ``kontor accounting verify``, ``chart import/export``, ``lock-date``, ``close-year``."""
+"""The ledger's commands: ``kontor accounting verify``, ``chart import/export``, ``lock-date``, ``close-year``, ``reopen-year``."""
 from __future__ import annotations
 
 from datetime import date as Date
@@ -98,3 +98,18 @@ def register(group) -> None:
         except KontorError as exc:
             raise _fail(exc) from None
         click.echo(f"fiscal year {name} closed" + (f" by {entry.number}" if entry else " (no result to move)"))
+
+    @group.command("reopen-year")
+    @click.argument("name")
+    @with_appcontext
+    def reopen_year_command(name):
+        """Reopen the closed fiscal year NAME: its closing entry is reversed (the latest closed year first)."""
+        year = session.scalar(select(FiscalYear).where(FiscalYear.name == name))
+        if year is None:
+            raise click.ClickException(f"there is no fiscal year {name}")
+        try:
+            reversal = years.reopen_year(session, year)
+            session.commit()
+        except KontorError as exc:
+            raise _fail(exc) from None
+        click.echo(f"fiscal year {name} reopened" + (f": {reversal.number} reverses its close" if reversal else ""))

@@ -246,7 +246,13 @@ def register(bp) -> None:
         from datetime import date as Date
         suggested = Date.fromordinal(next_start).isoformat() if next_start else \
             years.company_year_start(db, Date.today()).isoformat()
+        close_reasons, reopen_reasons = {}, {}
+        for year in rows:
+            refusal = years.close_refusal(db, year) if year.state == "open" else years.reopen_refusal(db, year)
+            if refusal is not None:
+                (close_reasons if year.state == "open" else reopen_reasons)[year.id] = refusal.message
         return render("accounting/ledger/years.html", None, years=rows, closing=closing,
+                      close_reasons=close_reasons, reopen_reasons=reopen_reasons,
                       lock_date=services.lock_date(db), errors=errors or {}, form=form or {},
                       suggested_start=suggested, can_write=has_permission(p.ACCOUNT_WRITE),
                       can_lock=has_permission(p.LOCK_MANAGE), can_close=has_permission(p.YEAR_CLOSE)), status
@@ -303,6 +309,11 @@ def register(bp) -> None:
     @require(p.YEAR_CLOSE)
     def fiscal_year_close(year_id: int):
         return year_act(years.close_year, loader(years.get_year), year_id, user_id=user_id())
+
+    @bp.post("/years/<int:year_id>/reopen")
+    @require(p.YEAR_CLOSE)
+    def fiscal_year_reopen(year_id: int):
+        return year_act(years.reopen_year, loader(years.get_year), year_id, user_id=user_id())
 
     @bp.post("/lock-date")
     @require(p.LOCK_MANAGE)

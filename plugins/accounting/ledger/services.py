@@ -645,13 +645,15 @@ def made_by_document(entry: Entry) -> str | None:
 
 
 def reverse_entry(db: Session, entry: Entry, *, date=None, user_id: int | None = None,
-                  by_document: bool = False) -> Entry:
+                  by_document: bool = False, _reopening: bool = False) -> Entry:
     """Post the reversal of a posted entry: the same lines with debit and credit swapped, linked to it.
 
     ``date`` defaults to the entry's own date when that is still open, else today. An entry is
-    reversed once. Reversing a fiscal year's closing entry reopens that year. An entry booked by
-    an invoice or a payment is reversed only by that document's own act (``by_document``): a
-    credit note, or cancelling the payment.
+    reversed once. An entry booked by an invoice or a payment is reversed only by that document's
+    own act (``by_document``): a credit note, or cancelling the payment. A fiscal year's closing
+    entry is reversed only by reopening that year (:func:`years.reopen_year
+    <plugins.accounting.ledger.years.reopen_year>`, an accountant's act), which passes
+    ``_reopening``.
     """
     if entry.state != POSTED:
         raise KontorError(_("Only a posted entry is reversed; a draft is edited or deleted."), field="state", status=409)
@@ -665,6 +667,10 @@ def reverse_entry(db: Session, entry: Entry, *, date=None, user_id: int | None =
         raise KontorError(_("Entry %(number)s is already reversed by %(by)s.", number=entry.number, by=existing.number),
                           field="state", status=409)
     closed_year = db.scalar(select(FiscalYear).where(FiscalYear.closing_entry_id == entry.id))
+    if closed_year is not None and not _reopening:
+        raise KontorError(_("Entry %(number)s closes the fiscal year %(name)s: reopen that year instead (on the "
+                            "fiscal years page).", number=entry.number, name=closed_year.name),
+                          field="state", status=409)
     if date in (None, ""):
         day = entry.date
         locked = lock_date(db)

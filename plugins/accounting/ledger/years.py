@@ -175,15 +175,38 @@ def closing_lines(db: Session, year: FiscalYear) -> list[dict]:
     return lines
 
 
-def close_year(db: Session, year: FiscalYear, *, user_id: int | None = None) -> Entry | None:
+def close_refusal(db: Session, year: FiscalYear, today: Date | None = None) -> KontorError | None:
+    """Why ``year`` cannot be year-end closed now, as the :class:`KontorError` :func:`close_year`
+    would raise (``None`` when it can): it is closed already, it has not ended yet (``today`` is
+    before its last day), or an earlier year is still open (years close in order).
+
+    The fiscal years page shows the reason beside a disabled close button.
+    """
+    today = today or Date.today()
+    if year.state == "closed":
+        return KontorError(_("The fiscal year %(name)s is already closed.", name=year.name), field="state", status=409)
+    if today < year.end_date:
+        return KontorError(_("The fiscal year %(name)s ends on %(end)s: it can be closed from that day on.",
+                             name=year.name, end=year.end_date.isoformat()), field="state", status=409)
+    earlier = db.scalar(select(FiscalYear).where(FiscalYear.start_date < year.start_date, FiscalYear.state != "closed")
+                        .order_by(FiscalYear.start_date).limit(1))
+    if earlier is not None:
+        return KontorError(_("The earlier fiscal year %(earlier)s is still open: close it first.",
+                             earlier=earlier.name), field="state", status=409)
+    return None
+
+
+def close_year(db: Session, year: FiscalYear, *, user_id: int | None = None, today: Date | None = None) -> Entry | None:
     """The year-end close: post an ordinary entry in the general journal, dated the year's last day,
     moving every income and expense balance of the year to retained earnings; mark the year closed.
 
-    Refused while drafts of that year exist. Undone only by reversing that entry, which reopens the
-    year. Returns the closing entry (``None`` when the year had no result to move).
+    Refused (see :func:`close_refusal`) before the year's last day, while an earlier year is open,
+    and while drafts of that year exist; audited. Undone by :func:`reopen_year`. Returns the
+    closing entry (``None`` when the year had no result to move).
     """
-    if year.state == "closed":
-        raise KontorError(_("The fiscal year %(name)s is already closed.", name=year.name), field="state", status=409)
+    refusal = close_refusal(db, year, today)
+    if refusal is not None:
+        raise refusal
     drafts = _drafts_between(db, year.start_date, year.end_date)
     if drafts:
         raise KontorError(_("The fiscal year %(name)s holds %(n)s draft entries: post or delete them first.",
@@ -204,3 +227,45 @@ def close_year(db: Session, year: FiscalYear, *, user_id: int | None = None) -> 
     record_event(db, "accounting.year.close", module="accounting", table_name="accounting_fiscal_year", record_id=year.id,
                  changes={"entry": [None, entry.number if entry is not None else None]})
     return entry
+
+
+def reopen_refusal(db: Session, year: FiscalYear) -> KontorError | None:
+    """Why ``year`` cannot be reopened now (``None`` when it can): it is open, a later year is
+    closed (years reopen in reverse order), or its last day is on or before the lock date."""
+    if year.state != "closed":
+        return KontorError(_("The fiscal year %(name)s is open.", name=year.name), field="state", status=409)
+    later = db.scalar(select(FiscalYear).where(FiscalYear.start_date > year.start_date, FiscalYear.state == "closed")
+                      .order_by(FiscalYear.start_date.desc()).limit(1))
+    if later is not None:
+        return KontorError(_("The later fiscal year %(later)s is closed: reopen it first.", later=later.name),
+                           field="state", status=409)
+    locked = services.lock_date(db)
+    if locked is not None and year.end_date <= locked:
+        return KontorError(_("The fiscal year %(name)s ends on or before the lock date %(lock)s: move the lock date "
+                             "first.", name=year.name, lock=locked.isoformat()), field="state", status=409)
+    return None
+
+
+def reopen_year(db: Session, year: FiscalYear, *, user_id: int | None = None) -> Entry | None:
+    """Reopen a closed fiscal year: reverse its closing entry (dated the year's last day, so the
+    year's result is back in the year) or, when the close moved nothing, simply mark it open.
+
+    An accountant's act (``accounting.year.close``; the routes, API and CLI check it). Refused
+    (see :func:`reopen_refusal`) while a later year is closed or under the lock date; audited.
+    Returns the reversing entry, or ``None``.
+    """
+    refusal = reopen_refusal(db, year)
+    if refusal is not None:
+        raise refusal
+    closing = db.get(Entry, year.closing_entry_id) if year.closing_entry_id else None
+    reversal = None
+    if closing is not None:
+        reversal = services.reverse_entry(db, closing, date=year.end_date, user_id=user_id, _reopening=True)
+    year.state = "open"
+    year.closing_entry_id = None
+    db.flush()
+    record_event(db, "accounting.year.reopen", module="accounting", table_name="accounting_fiscal_year",
+                 record_id=year.id, changes={"state": ["closed", "open"],
+                                             "entry": [closing.number if closing is not None else None,
+                                                       reversal.number if reversal is not None else None]})
+    return reversal
