@@ -8,6 +8,7 @@ from core.version import __version__
 
 from core.app import hooks
 from core.api.base import ApiBlueprint, ApiError, documented, json_response, load_body, load_query, paged, problem
+from core.api.schema import BoundedList, MoneyField, Schema, validate_country, validate_currency
 from core.audit.recorder import record_event, write_records
 from core.contrib import Action, JinjaExtras, MenuItem, Panel, Permission, Role, Setting, Widget
 from core.db import Base, Money, UTCDateTime, session, utcnow
@@ -29,7 +30,8 @@ from core.parties.models import Party, Tag
 from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
 
 __all__ = [
-    "__version__", "Action", "ApiBlueprint", "ApiError", "Base", "Column", "Company", "CsvFile",
+    "__version__", "Action", "ApiBlueprint", "ApiError", "Base", "BoundedList", "MoneyField", "Schema",
+    "validate_country", "validate_currency", "Column", "Company", "CsvFile",
     "JinjaExtras", "KontorError", "Manifest", "MenuItem", "ModuleError", "Money", "N_", "NotFound",
     "PUBLIC", "Page", "Panel", "Party", "Permission", "Role", "SIGNED_IN", "Setting", "Tag", "UTCDateTime",
     "User", "Widget", "charts", "contributions", "create_party", "cross_site", "documented",

@@ -6,6 +6,8 @@ import secrets
 from pathlib import Path
 
 LANGUAGES = ("en", "da", "de", "pl", "fi", "sv")
+#: The largest request body (and so upload) the server reads unless configured otherwise.
+DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
 
 def _secret_key(instance: Path) -> str:
@@ -28,7 +30,9 @@ def from_environment(overrides: dict | None = None) -> dict:
     - ``KONTOR_DATABASE_URL``: default a SQLite file in the instance folder;
     - ``KONTOR_SECRET_KEY``: default a random key kept in the instance folder;
     - ``KONTOR_MARKETPLACE``: the catalog's URL or folder;
-    - ``KONTOR_PLUGINS``: extra plugin modules to load, comma-separated (development).
+    - ``KONTOR_PLUGINS``: extra plugin modules to load, comma-separated (development);
+    - ``KONTOR_MAX_CONTENT_LENGTH``: the largest request body in bytes (default 16 MiB); larger
+      requests and uploads are refused with a 413.
     """
     overrides = dict(overrides or {})
     instance = Path(overrides.pop("INSTANCE_PATH", None) or os.environ.get("KONTOR_INSTANCE", "instance")).resolve()
@@ -45,6 +49,7 @@ def from_environment(overrides: dict | None = None) -> dict:
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_SECONDS": 300,
         "PAGE_SIZE": 25,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("KONTOR_MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

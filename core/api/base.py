@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, json, request
-from marshmallow import Schema, ValidationError
+from marshmallow import RAISE, Schema, ValidationError
 
 from core.errors import KontorError
+from core.i18n import gettext
 
 API_PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
@@ -75,26 +76,43 @@ def documented(summary: str, *, body=None, response=None, many: bool = False, qu
 
 
 def json_object() -> dict[str, Any]:
-    """The request's JSON body, which must be an object (else a 400 problem)."""
-    data = request.get_json(silent=True)
+    """The request's JSON body, which must be an object (else a 400 problem).
+
+    The body was decoded and screened once before the view ran (see :mod:`core.api.input`).
+    """
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "Invalid body", "The request body must be a JSON object.")
     return data
 
 
 def load_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
-    """Validate the JSON body against ``schema``; a bad body becomes a 422 naming the fields."""
+    """Validate the JSON body against ``schema``; a bad body becomes a 422 naming the fields.
+
+    A field the schema does not know is refused, whatever the schema's own ``unknown`` says.
+    """
     data = json_object()
     try:
-        return schema.load(data, partial=partial)
+        return schema.load(data, partial=partial, unknown=RAISE)
     except ValidationError as exc:
         raise ApiError(422, "Validation failed", "Some fields are invalid.", exc.messages) from None
 
 
 def load_query(schema: Schema) -> dict[str, Any]:
-    """Validate the query string against ``schema`` (422 naming the fields when it is wrong)."""
+    """Validate the query string against ``schema`` (422 naming the fields when it is wrong).
+
+    A parameter the schema does not know is refused; a parameter given twice is refused too (a
+    list is never made of a scalar, nor a scalar of a list).
+    """
+    repeated = sorted(key for key, values in request.args.lists() if len(values) > 1)
+    if repeated:
+        raise ApiError(422, "Invalid query", "Some query parameters are invalid.",
+                       {key: [gettext("Give this parameter once.")] for key in repeated})
     try:
-        return schema.load(request.args.to_dict())
+        return schema.load(request.args.to_dict(), unknown=RAISE)
     except ValidationError as exc:
         raise ApiError(422, "Invalid query", "Some query parameters are invalid.", exc.messages) from None
 
@@ -117,8 +135,12 @@ def _handle_api_error(exc: ApiError):
 
 
 def init_api(app: Flask, csrf) -> None:
-    """Answer :class:`ApiError` as problem+json (HTTP errors are handled by the shell)."""
+    """Answer :class:`ApiError` as problem+json (HTTP errors are handled by the shell) and screen
+    every request's input before its view runs (:func:`core.api.input.screen_input`)."""
+    from core.api.input import screen_input
+
     app.register_error_handler(ApiError, _handle_api_error)
+    app.before_request(screen_input)
 
 
 #: The largest id a record can have (PostgreSQL's INTEGER); a larger one names no record.

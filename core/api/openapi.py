@@ -17,6 +17,7 @@ from marshmallow import ValidationError, fields
 from werkzeug.routing import Rule
 
 from core.api.base import API_PREFIX, PROBLEM_JSON, EndpointDoc
+from core.api.schema import MoneyField
 from core.security import PUBLIC
 from core.version import __version__
 
@@ -49,6 +50,14 @@ def _drop_refused_default(self, field: fields.Field, ret: dict, **kwargs) -> dic
         except ValidationError:
             del ret["default"]
     return {}
+
+
+def _list_of_names(self, field: fields.Field, ret: dict, **kwargs) -> dict:
+    """A field read as a list of names (tags) is an array of strings, bounded like the field."""
+    if not getattr(field, "takes_list", False):
+        return {}
+    bound = {"maxItems": field.max_items} if getattr(field, "max_items", None) else {}
+    return {"type": "array", "items": {"type": "string"}, **bound}
 
 
 def schema_name(schema) -> str:
@@ -128,6 +137,8 @@ def build_spec(app: Flask) -> APISpec:
         security=[{BEARER: []}],
     )
     marshmallow.converter.add_attribute_function(_drop_refused_default)
+    marshmallow.converter.add_attribute_function(_list_of_names)
+    marshmallow.map_to_openapi_type(MoneyField, "string", "decimal")
     spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer", "description": "A personal API token."})
     spec.components.schema(PROBLEM, PROBLEM_SCHEMA)
     spec.components.response(PROBLEM, {

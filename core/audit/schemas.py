@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow import EXCLUDE, ValidationError, fields, post_load, pre_load, validate, validates_schema
+
+from core.api.schema import Schema
 
 from core.audit.services import AuditFilters
 from core.i18n import lazy_gettext as _l

@@ -1,7 +1,12 @@
 """Marshmallow schemas of users, roles and API tokens for the JSON API."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from core.api.schema import BoundedList, Schema
+
+#: The most permissions one role lists (every module's permissions fit).
+MAX_PERMISSIONS = 1000
 
 from core.config import LANGUAGES
 
@@ -35,7 +40,7 @@ class UserCreateSchema(Schema):
     full_name = fields.String(load_default="", validate=validate.Length(max=200))
     email = fields.Email(load_default="", validate=validate.Length(max=254))
     locale = fields.String(load_default="", validate=_locale)
-    roles = fields.List(fields.String(), load_default=list)
+    roles = BoundedList(fields.String(), load_default=list)
 
 
 class UserPatchSchema(Schema):
@@ -44,7 +49,7 @@ class UserPatchSchema(Schema):
     full_name = fields.String(validate=validate.Length(max=200))
     email = fields.Email(validate=validate.Length(max=254))
     locale = fields.String(validate=_locale)
-    roles = fields.List(fields.String())
+    roles = BoundedList(fields.String())
     active = fields.Boolean()
 
 
@@ -73,7 +78,7 @@ class RoleCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"))
     title = fields.String(load_default="", validate=validate.Length(max=120))
     description = fields.String(load_default="", validate=validate.Length(max=300))
-    permissions = fields.List(fields.String(), load_default=list)
+    permissions = BoundedList(fields.String(), max_items=MAX_PERMISSIONS, load_default=list)
 
 
 class RolePatchSchema(Schema):
@@ -81,4 +86,4 @@ class RolePatchSchema(Schema):
 
     title = fields.String(validate=validate.Length(max=120))
     description = fields.String(validate=validate.Length(max=300))
-    permissions = fields.List(fields.String())
+    permissions = BoundedList(fields.String(), max_items=MAX_PERMISSIONS)

@@ -3,19 +3,13 @@ from __future__ import annotations
 
 import calendar
 
-from babel.numbers import list_currencies
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate, validates_schema
 
 from core.config import LANGUAGES
 from core.i18n import gettext
 from core.i18n import lazy_gettext as _l
-from core.parties.schemas import normalise_vat_id, validate_country, validate_email, validate_vat_id
-
-
-def validate_currency(value: str) -> None:
-    """Refuse anything but an ISO 4217 currency code Babel knows."""
-    if value not in list_currencies():
-        raise ValidationError(gettext("Choose a currency (ISO 4217 code such as DKK or EUR)."))
+from core.api.schema import Schema, validate_country, validate_currency
+from core.parties.schemas import normalise_vat_id, validate_email, validate_vat_id
 
 
 class CompanySchema(Schema):
@@ -27,7 +21,8 @@ class CompanySchema(Schema):
 
     legal_name = fields.String(required=True, validate=validate.Length(min=1, max=200, error=_l("Enter the legal name.")),
                                error_messages={"required": _l("Enter the legal name.")})
-    base_currency = fields.String(required=True, validate=validate_currency,
+    base_currency = fields.String(required=True, validate=[validate.Length(equal=3, error=_l("Choose a currency.")),
+                                                          validate_currency],
                                   error_messages={"required": _l("Choose a currency.")})
     country = fields.String(load_default="", validate=validate_country)
     locale = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES, error=_l("Choose one of the languages offered.")))

@@ -23,6 +23,14 @@ class Tag(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)
+    # casefolded name: how a tag is found, the same on both backends (SQLite's lower() folds ASCII
+    # only); casefolding may lengthen a name ("ß" → "ss"), hence the wider column
+    name_key: Mapped[str] = mapped_column(String(240), index=True, unique=True)
+
+
+def tag_key(name: str) -> str:
+    """The key a tag is found by: its name casefolded, so "Øresund" and "øresund" are one tag."""
+    return name.strip().casefold()
 
 
 class Party(Base):
@@ -77,6 +85,12 @@ class Party(Base):
 def search_text(name: str | None, email: str | None, vat_id: str | None, city: str | None) -> str:
     """The text a party search looks in: its name, email, VAT id and city, casefolded."""
     return " ".join(part for part in (name, email, vat_id, city) if part).casefold()
+
+
+@event.listens_for(Tag, "before_insert")
+@event.listens_for(Tag, "before_update")
+def _keep_tag_key(_mapper, _connection, tag: Tag) -> None:
+    tag.name_key = tag_key(tag.name)
 
 
 @event.listens_for(Party, "before_insert")

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
 from babel import Locale
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow import EXCLUDE, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from core.api.base import record_id_field
+from core.api.schema import Schema, country_codes, validate_country
 from core.errors import KontorError
 from core.i18n import gettext
 from core.i18n import lazy_gettext as _l
@@ -15,9 +14,6 @@ from core.i18n import lazy_gettext as _l
 KINDS = ("company", "person")
 TEXT_FIELDS = ("name", "email", "phone", "website", "vat_id", "tax_id", "street", "postal_code", "city",
                "country", "notes")
-
-# Territory codes in Babel's list that are groupings, not countries.
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
 
 # The national part of an EU VAT id (VIES formats); Greece uses the prefix EL, Northern Ireland XI.
 EU_VAT_PATTERNS = {
@@ -65,13 +61,6 @@ def plain_messages(messages):
     return str(messages)
 
 
-@lru_cache(maxsize=1)
-def country_codes() -> frozenset[str]:
-    """ISO 3166 alpha-2 codes of the countries Babel knows."""
-    return frozenset(code for code in Locale("en").territories
-                     if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
-
-
 def country_options(locale: str = "en") -> list[tuple[str, str]]:
     """(code, name in ``locale``) of every country, sorted by name, for a select box."""
     names = Locale.parse(locale).territories
@@ -104,12 +93,6 @@ def vat_id_problem(vat_id: str) -> str | None:
     return None
 
 
-def validate_country(value: str) -> None:
-    """Refuse anything but an ISO 3166 alpha-2 country code (empty is allowed)."""
-    if value and value not in country_codes():
-        raise ValidationError(gettext("Choose a country (ISO 3166 code such as DK)."))
-
-
 def validate_email(value: str) -> None:
     """Refuse an email address that cannot be one (empty is allowed)."""
     if value and not EMAIL.match(value):
@@ -123,19 +106,32 @@ def validate_vat_id(value: str) -> None:
         raise ValidationError(problem)
 
 
+#: The most tags a party, a lead or a segment takes at once.
+MAX_TAGS = 50
+
+
 class TagList(fields.Field):
-    """Tag names: a JSON list, or a comma-separated string from a form."""
+    """Tag names: a JSON list, or a comma-separated string from a form (the API refuses a string:
+    :mod:`core.api.input` checks its list fields before the schema runs). At most ``MAX_TAGS``."""
+
+    #: Read as a list by the API's input screen and documented as an array of names.
+    takes_list = True
+    max_items = MAX_TAGS
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
             value = value.split(",")
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise ValidationError(gettext("Give the tags as a list of names."))
+        if len(value) > self.max_items:
+            raise ValidationError(gettext("Give at most %(max)d tags.", max=self.max_items))
         names: list[str] = []
+        seen: set[str] = set()
         for name in (v.strip() for v in value):
             if len(name) > 60:
                 raise ValidationError(gettext("A tag has at most 60 characters."))
-            if name and name.casefold() not in {n.casefold() for n in names}:
+            if name and name.casefold() not in seen:
+                seen.add(name.casefold())
                 names.append(name)
         return names
 

@@ -10,7 +10,7 @@ from core.audit.recorder import record_event, write_records
 from core.db import utcnow
 from core.errors import KontorError, NotFound
 from core.i18n import gettext
-from core.parties.models import Party, Tag, party_tags, search_text
+from core.parties.models import Party, Tag, party_tags, search_text, tag_key
 from core.parties.schemas import PartySchema, load, normalise_vat_id
 from core.web.listing import Page, keyset_page
 
@@ -36,15 +36,23 @@ def get_party(db: Session, party_id: int) -> Party:
 
 
 def tags_named(db: Session, names: Iterable[str]) -> list[Tag]:
-    """The tags with these names (matched ignoring case), created when missing."""
-    tags = []
+    """The tags with these names (matched ignoring case), created when missing.
+
+    One indexed query finds every existing tag, whatever the number of names; a name given twice
+    (in any case) is one tag.
+    """
+    wanted: dict[str, str] = {}
     for name in names:
-        tag = db.execute(select(Tag).where(func.lower(Tag.name) == name.lower())).scalars().first()
-        if tag is None:
-            tag = Tag(name=name)
-            db.add(tag)
-        tags.append(tag)
-    return tags
+        wanted.setdefault(tag_key(name), name.strip())
+    wanted.pop("", None)
+    if not wanted:
+        return []
+    found = {tag.name_key: tag for tag in db.execute(select(Tag).where(Tag.name_key.in_(wanted))).scalars()}
+    for key, name in wanted.items():
+        if key not in found:
+            found[key] = Tag(name=name, name_key=key)
+            db.add(found[key])
+    return [found[key] for key in wanted]
 
 
 def _check_company(db: Session, party: Party | None, company_id: int | None) -> None:
@@ -118,7 +126,7 @@ def parties_query(*, q: str = "", kind: str = "", tag: str = "", country: str = 
         stmt = stmt.where(Party.country == country.upper())
     if tag:
         stmt = stmt.where(exists().where(party_tags.c.party_id == Party.id, party_tags.c.tag_id == Tag.id,
-                                         func.lower(Tag.name) == tag.lower()))
+                                         Tag.name_key == tag_key(tag)))
     return stmt
 
 

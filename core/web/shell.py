@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, make_response, render_template
 from flask_htmx import HTMX
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from core.api.base import problem
 from core.contrib import MenuItem
 from core.db import session
+from core.i18n import gettext
 from core.i18n import lazy_gettext as _l
 from core.plugins import flatten
 from core.security import has_permission, is_api_request
@@ -79,12 +80,41 @@ def contributions(hook_name: str, **kwargs) -> list:
     return found
 
 
+#: The challenge of a 401 from the API: a personal token as a bearer token.
+API_CHALLENGE = 'Bearer realm="kontor"'
+
+
+def _with_headers(response, exc: HTTPException):
+    """``response`` with the headers the HTTP error carries (``Allow`` on a 405, ``WWW-Authenticate``
+    on a 401, ``Retry-After``), which a replaced body must not lose."""
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    if exc.code == 401 and is_api_request() and "WWW-Authenticate" not in response.headers:
+        response.headers["WWW-Authenticate"] = API_CHALLENGE
+    return response
+
+
+def too_large_limit() -> str:
+    """The largest request the server accepts (``MAX_CONTENT_LENGTH``), for people: "16 MiB"."""
+    size = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MiB"
+    if size >= 1024 and size % 1024 == 0:
+        return f"{size // 1024} KiB"
+    return f"{size} B"
+
+
 def _error_page(exc: HTTPException):
     if is_api_request():
-        return problem(exc.code or 500, exc.name, exc.description or "")
-    if exc.code in (401, 403, 404, 405, 400, 429):
-        template = "core/error.html"
-        return render_template(template, error=exc), exc.code
+        detail = exc.description or ""
+        if exc.code == 413:
+            detail = gettext("The request is larger than %(size)s, the most this server accepts.",
+                             size=too_large_limit())
+        return _with_headers(problem(exc.code or 500, exc.name, detail), exc)
+    if exc.code in (400, 401, 403, 404, 405, 413, 422, 429):
+        page = render("core/error.html", "core/_error.html", error=exc)
+        return _with_headers(make_response(page, exc.code), exc)
     return exc
 
 
@@ -109,5 +139,5 @@ def init_shell(app: Flask) -> None:
     app.context_processor(_shell_context)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
-    app.jinja_env.globals.update(is_partial_request=is_partial_request)
+    app.jinja_env.globals.update(is_partial_request=is_partial_request, too_large_limit=too_large_limit)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -1,7 +1,11 @@
 """Payments and bank statements as the JSON API reads and writes them (amounts as decimal strings)."""
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from core import BoundedList, MoneyField, Schema, validate_currency
 
 MAX_ID = 2**31 - 1
+#: The most invoices one payment or statement line settles.
+MAX_ITEMS = 500
 
 
 def _id(**kwargs):
@@ -10,15 +14,14 @@ def _id(**kwargs):
 
 
 def _money(**kwargs):
-    return fields.Decimal(as_string=True, places=None, **kwargs)
+    return MoneyField(**kwargs)
 
 
 class AllocationSchema(Schema):
     """An invoice (its id or number) and the part of the payment that settles it."""
 
     invoice = fields.Raw(required=True, metadata={"description": "invoice id or number"})
-    amount = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                           metadata={"description": "decimal string in the payment's currency"})
+    amount = MoneyField(required=True, metadata={"description": "decimal string in the payment's currency"})
 
 
 class PaymentCreateSchema(Schema):
@@ -27,14 +30,13 @@ class PaymentCreateSchema(Schema):
     EXAMPLE = {"party_id": 1, "amount": "100.00", "currency": "DKK", "date": "2026-01-02", "kind": "inbound"}
 
     party_id = _id(required=True)
-    amount = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                           metadata={"description": "decimal string"})
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    amount = MoneyField(required=True, metadata={"description": "decimal string"})
+    currency = fields.String(required=True, validate=[validate.Length(equal=3), validate_currency])
     date = fields.Date(required=True)
     journal = fields.String(load_default="BNK", validate=validate.Length(min=1, max=10))
     kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("inbound", "outbound")))
     reference = fields.String(load_default="", validate=validate.Length(max=140))
-    allocations = fields.List(fields.Nested(AllocationSchema), load_default=list)
+    allocations = BoundedList(fields.Nested(AllocationSchema), max_items=MAX_ITEMS, load_default=list)
     writeoff_account = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
                                      metadata={"description": "account code the unpaid rest of each invoice "
                                                               "is written off to"})
@@ -142,7 +144,8 @@ class StatementQuerySchema(Schema):
 class ConfirmSchema(Schema):
     """How a statement line is matched: invoices to pay, or a party (open credit), or an account."""
 
-    invoices = fields.List(fields.Raw(), load_default=list, metadata={"description": "invoice ids or numbers"})
+    invoices = BoundedList(fields.Raw(), max_items=MAX_ITEMS, load_default=list,
+                           metadata={"description": "invoice ids or numbers"})
     party_id = _id(load_default=None, allow_none=True)
     account = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
 

@@ -5,9 +5,15 @@ only shape the header and the output.
 """
 from decimal import Decimal
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, fields, validate
+
+from core import BoundedList, MoneyField, Schema, validate_currency
 
 from plugins.accounting.invoicing.models import KINDS, STATES
+
+#: The most lines a document takes, and taxes a line.
+MAX_LINES = 500
+MAX_LINE_TAXES = 20
 
 
 def figure(value: Decimal | None, places: int = 0) -> str | None:
@@ -31,9 +37,9 @@ class InvoiceLineSchema(Schema):
     discount_percent = fields.Function(lambda line: figure(line.discount_percent))
     account = fields.Function(lambda line: line.account.code if line.account else None)
     taxes = fields.Function(lambda line: [tax.code for tax in line.taxes])
-    amount_untaxed = fields.Decimal(as_string=True, dump_only=True)
-    amount_tax = fields.Decimal(as_string=True, dump_only=True)
-    amount_total = fields.Decimal(as_string=True, dump_only=True)
+    amount_untaxed = MoneyField(dump_only=True)
+    amount_tax = MoneyField(dump_only=True)
+    amount_total = MoneyField(dump_only=True)
 
 
 class InvoiceSchema(Schema):
@@ -52,17 +58,38 @@ class InvoiceSchema(Schema):
     due_date = fields.Date()
     payment_terms_days = fields.Integer()
     currency = fields.String()
-    rate = fields.Decimal(as_string=True, dump_only=True)
+    rate = MoneyField(dump_only=True)
     state = fields.String(dump_only=True, validate=validate.OneOf(STATES))
-    amount_untaxed = fields.Decimal(as_string=True, dump_only=True)
-    amount_tax = fields.Decimal(as_string=True, dump_only=True)
-    amount_total = fields.Decimal(as_string=True, dump_only=True)
-    amount_residual = fields.Decimal(as_string=True, dump_only=True)
+    amount_untaxed = MoneyField(dump_only=True)
+    amount_tax = MoneyField(dump_only=True)
+    amount_total = MoneyField(dump_only=True)
+    amount_residual = MoneyField(dump_only=True)
     refund_of_id = fields.Integer(dump_only=True, allow_none=True)
     entry_id = fields.Integer(dump_only=True, allow_none=True)
     reference = fields.String()
     notes = fields.String()
     lines = fields.List(fields.Nested(InvoiceLineSchema), dump_only=True)
+
+
+class LineFigure(MoneyField):
+    """A line's figure, a decimal string: a float is refused here, the rest is checked by the
+    service, so that an error names ``lines[2].quantity``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, float):
+            raise self.make_error("float")
+        return value
+
+
+class InvoiceLineBodySchema(Schema):
+    """A line as a create or change takes it; the figures are decimal strings (or integers)."""
+
+    description = fields.Raw()
+    quantity = LineFigure()
+    unit_price = LineFigure()
+    discount_percent = LineFigure()
+    taxes = BoundedList(fields.Raw(), max_items=MAX_LINE_TAXES, metadata={"description": "tax codes or ids"})
+    account = fields.Raw(metadata={"description": "account code"})
 
 
 class InvoiceBodySchema(Schema):
@@ -81,10 +108,10 @@ class InvoiceBodySchema(Schema):
     invoice_date = fields.Raw()
     due_date = fields.Raw(allow_none=True)
     payment_terms_days = fields.Raw()
-    currency = fields.String()
+    currency = fields.String(validate=lambda code: validate_currency(code.upper()))
     reference = fields.String()
     notes = fields.String()
-    lines = fields.List(fields.Raw())
+    lines = BoundedList(fields.Nested(InvoiceLineBodySchema), max_items=MAX_LINES)
 
 
 class CreditNoteBodySchema(Schema):
@@ -94,7 +121,7 @@ class CreditNoteBodySchema(Schema):
         unknown = EXCLUDE
 
     date = fields.Date(allow_none=True)
-    lines = fields.List(fields.Raw(), allow_none=True)
+    lines = BoundedList(fields.Raw(), max_items=MAX_LINES, allow_none=True)
 
 
 class InvoiceQuerySchema(Schema):

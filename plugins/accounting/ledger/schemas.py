@@ -1,5 +1,15 @@
 """The ledger's records as the JSON API shows them."""
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from core import BoundedList, MoneyField, Schema, validate_currency
+
+#: The most lines an entry takes.
+MAX_LINES = 500
+
+
+def _as_given(value):
+    """Input read as sent; the ledger's services resolve ids and codes."""
+    return value
 
 
 class AccountSchema(Schema):
@@ -11,11 +21,12 @@ class AccountSchema(Schema):
     type = fields.String(required=True)
     kind = fields.String()
     parent_id = fields.Integer(allow_none=True)
+    parent = fields.String(load_only=True, metadata={"description": "the parent's code (instead of parent_id)"})
     postable = fields.Boolean()
     reconcilable = fields.Boolean()
     active = fields.Boolean()
-    currency = fields.String(allow_none=True)
-    balance = fields.Decimal(as_string=True, dump_only=True)
+    currency = fields.String(allow_none=True, validate=validate_currency)
+    balance = MoneyField(dump_only=True)
 
 
 class JournalSchema(Schema):
@@ -34,15 +45,15 @@ class LineSchema(Schema):
     """A line of an entry; ``account`` is the account's code on output (an id or a code on input)."""
 
     id = fields.Integer(dump_only=True)
-    account = fields.Function(lambda line: line.account.code)
+    account = fields.Function(lambda line: line.account.code, _as_given)
     account_id = fields.Integer(dump_only=True)
     party_id = fields.Integer(allow_none=True)
     description = fields.String()
-    debit = fields.Decimal(as_string=True)
-    credit = fields.Decimal(as_string=True)
-    currency = fields.String(allow_none=True)
-    amount_currency = fields.Decimal(as_string=True, allow_none=True)
-    rate = fields.Decimal(as_string=True, allow_none=True)
+    debit = MoneyField()
+    credit = MoneyField()
+    currency = fields.String(allow_none=True, validate=validate_currency)
+    amount_currency = MoneyField(allow_none=True)
+    rate = MoneyField(allow_none=True)
     tax_id = fields.Integer(allow_none=True)
     tax_base_id = fields.Integer(allow_none=True)
     due_date = fields.Date(allow_none=True)
@@ -52,7 +63,7 @@ class EntrySchema(Schema):
     """A journal entry with its lines."""
 
     id = fields.Integer(dump_only=True)
-    journal = fields.Function(lambda entry: entry.journal.code)
+    journal = fields.Function(lambda entry: entry.journal.code, _as_given)
     journal_id = fields.Integer(dump_only=True)
     date = fields.Date()
     reference = fields.String()
@@ -67,7 +78,7 @@ class EntrySchema(Schema):
     source = fields.String(dump_only=True)
     previous_hash = fields.String(dump_only=True)
     hash = fields.String(dump_only=True)
-    lines = fields.List(fields.Nested(LineSchema))
+    lines = BoundedList(fields.Nested(LineSchema), max_items=MAX_LINES)
 
 
 class PeriodSchema(Schema):

@@ -1,7 +1,7 @@
 """The reports' query parameters (pages and API alike) and their JSON shapes."""
-from marshmallow import Schema, fields, validate, validates_schema, ValidationError
+from marshmallow import fields, validate, validates_schema, ValidationError
 
-from core import lazy_gettext as _l
+from core import Schema, lazy_gettext as _l
 
 from plugins.accounting.reports.services import COMPARISONS
 

@@ -2,7 +2,9 @@
 
 Amounts and rates travel as decimal strings, never as JSON numbers (which readers take as floats).
 """
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
+
+from core import MoneyField, Schema, validate_country, validate_currency
 
 from plugins.accounting.tax.models import TAX_SCOPES
 
@@ -15,7 +17,7 @@ class TaxSchema(Schema):
     name = fields.String()
     country = fields.String()
     scope = fields.String()
-    rate = fields.Decimal(as_string=True)
+    rate = MoneyField()
     price_included = fields.Boolean()
     reverse_charge = fields.Boolean()
     collected_account_id = fields.Integer(allow_none=True)
@@ -29,9 +31,9 @@ class TaxBody(Schema):
 
     code = fields.String(required=True, validate=validate.Length(min=1, max=20))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    country = fields.String(load_default="", validate=validate.Length(max=2))
+    country = fields.String(load_default="", validate=lambda code: validate_country(code.upper()))
     scope = fields.String(required=True, validate=validate.OneOf(TAX_SCOPES))
-    rate = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    rate = MoneyField(required=True)
     price_included = fields.Boolean(load_default=False)
     reverse_charge = fields.Boolean(load_default=False)
     collected_account = fields.String(load_default=None, allow_none=True)
@@ -63,15 +65,15 @@ class RateSchema(Schema):
     id = fields.Integer(dump_only=True)
     currency = fields.String()
     date = fields.Date()
-    rate = fields.Decimal(as_string=True)
+    rate = MoneyField()
 
 
 class RateBody(Schema):
     """A rate to record."""
 
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    currency = fields.String(required=True, validate=lambda code: validate_currency(code.upper()))
     date = fields.Date(required=True)
-    rate = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    rate = MoneyField(required=True)
 
 
 class RatesQuery(Schema):
@@ -104,19 +106,19 @@ class VatRowSchema(Schema):
     scope = fields.Function(lambda row: row.tax.scope)
     rate = fields.Function(lambda row: str(row.tax.rate))
     report_code = fields.Function(lambda row: row.tax.report_code)
-    base = fields.Decimal(as_string=True)
-    due = fields.Decimal(as_string=True)
-    deductible = fields.Decimal(as_string=True)
-    net = fields.Decimal(as_string=True)
+    base = MoneyField()
+    due = MoneyField()
+    deductible = MoneyField()
+    net = MoneyField()
 
 
 class VatBoxSchema(Schema):
     """The figures of one box of the VAT return."""
 
     code = fields.String()
-    base = fields.Decimal(as_string=True)
-    due = fields.Decimal(as_string=True)
-    deductible = fields.Decimal(as_string=True)
+    base = MoneyField()
+    due = MoneyField()
+    deductible = MoneyField()
 
 
 class VatReportSchema(Schema):
@@ -126,6 +128,6 @@ class VatReportSchema(Schema):
     date_to = fields.Date()
     rows = fields.List(fields.Nested(VatRowSchema))
     boxes = fields.List(fields.Nested(VatBoxSchema))
-    due = fields.Decimal(as_string=True)
-    deductible = fields.Decimal(as_string=True)
-    payable = fields.Decimal(as_string=True)
+    due = MoneyField()
+    deductible = MoneyField()
+    payable = MoneyField()

@@ -1,7 +1,7 @@
 """Campaigns as the JSON API reads and writes them."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, fields, validate
 
-from core import lazy_gettext as _l
+from core import Schema, lazy_gettext as _l
 
 # marshmallow's own length messages are English only
 TOO_LONG = _l("Use at most {max} characters.")

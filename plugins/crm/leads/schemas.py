@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate
 
-from core import gettext as _, lazy_gettext as _l
+from core import MoneyField, Schema, gettext as _, lazy_gettext as _l, validate_currency
 
 from plugins.crm.leads.corelinks import TagList, normalise_vat_id, validate_email, validate_vat_id
 
@@ -124,9 +124,8 @@ class ConvertSchema(Schema):
                               validate=validate.Range(min=1, max=2**31 - 1))
     create_party = fields.Boolean(load_default=False)
     title = _text(200)
-    expected_revenue = fields.Decimal(allow_none=True, load_default=None, places=2, as_string=True,
-                                      validate=validate.Range(min=0))
-    currency = fields.String(load_default="", validate=validate.Regexp(r"^([A-Z]{3})?$"))
+    expected_revenue = MoneyField(allow_none=True, load_default=None, places=2, validate=validate.Range(min=0))
+    currency = fields.String(load_default="", validate=validate_currency)
     expected_close = fields.Date(allow_none=True, load_default=None)
 
     @pre_load

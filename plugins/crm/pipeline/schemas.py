@@ -1,7 +1,7 @@
 """Stages, opportunities and the forecast as the JSON API shows and takes them."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, fields, validate
 
-from core import lazy_gettext as _l
+from core import MoneyField, Schema, lazy_gettext as _l, validate_currency
 
 # marshmallow's own length messages are English only
 TOO_LONG = _l("Use at most {max} characters.")
@@ -38,11 +38,10 @@ class OpportunitySchema(Schema):
     party_id = fields.Integer(required=True, **ID)
     party_name = fields.Function(lambda o: o.party.name if getattr(o, "party", None) else None, dump_only=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=200, error=EMPTY_OR_TOO_LONG))
-    expected_revenue = fields.Decimal(as_string=True, allow_nan=False,
-                                      validate=validate.Range(min=0, error=_l("The amount cannot be negative.")))
-    currency = fields.String(validate=validate.Length(equal=3))
+    expected_revenue = MoneyField(validate=validate.Range(min=0, error=_l("The amount cannot be negative.")))
+    currency = fields.String(validate=[validate.Length(equal=3), validate_currency])
     probability = fields.Integer(strict=False, validate=validate.Range(min=0, max=100), allow_none=True)
-    weighted_revenue = fields.Decimal(as_string=True, places=2, dump_only=True)
+    weighted_revenue = MoneyField(places=2, dump_only=True)
     expected_close = fields.Date(allow_none=True)
     owner_id = fields.Integer(**ID)
     stage_id = fields.Integer(**ID)

@@ -1,7 +1,7 @@
 """Tickets as the JSON API reads and writes them."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, fields, validate
 
-from core import lazy_gettext as _l
+from core import Schema, lazy_gettext as _l
 
 from plugins.crm.service.models import PRIORITIES, STATUSES
 
