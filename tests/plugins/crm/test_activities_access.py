@@ -330,3 +330,21 @@ def test_api_follows_the_rule(db, client):
     assert response.status_code == 422 and "assignee_id" in response.get_json()["errors"]
     db.expire_all()
     assert db.get(Activity, w.on_deal.id).subject == "Checked" and db.get(Activity, w.on_customer.id) is None
+
+
+def test_the_manager_permission_is_granted_on_install_and_on_upgrade(db, kontor):
+    from core.auth.models import PermissionRecord, Role
+
+    def holders():
+        db.expire_all()
+        return {role.name for role in db.execute(select(Role)).scalars()
+                if "crm.activity.manage_all" in role.permission_names}
+
+    assert holders() == {"admin", "sales_manager"}
+    db.delete(db.get(PermissionRecord, "crm.activity.manage_all"))  # as on an installation from before it
+    db.commit()
+    assert holders() == set()
+    db.rollback()  # end the read, so the command may write
+    result = kontor("modules", "upgrade", "crm")
+    assert result.exit_code == 0, result.output
+    assert holders() == {"admin", "sales_manager"}
