@@ -87,6 +87,20 @@ def load_demo_data(session, progress):
     """Add the module's demo records; call ``progress(n)`` as work advances (``kontor demo``)."""
 
 
+# -- Master data: called while the core changes or shows its shared records --
+
+
+@hookspec
+def company_locked_fields(session):
+    """Return ``{field: reason}`` for the company settings the module needs kept as they are.
+
+    Called by the company settings page (a locked field is shown read-only with its reason) and
+    by every change of the company (a change to a locked field is refused: 409 naming the field
+    in the API, an error beside it in the form). ``reason`` is a translated sentence. Return an
+    empty dict when nothing is locked; the reasons of all modules are merged.
+    """
+
+
 # -- Request and UI: called while a page is rendered --
 
 

@@ -41,7 +41,11 @@ def _company_page(values: dict, errors: dict, status: int = 200):
     from flask_babel import get_locale
 
     locale = str(get_locale() or "en")
-    return render("company/settings.html", "company/_form.html", values=values, errors=errors,
+    locked = services.locked_fields(db)
+    if locked:  # a locked field shows what is stored, never a refused change
+        company = services.get_company(db)
+        values = {**values, **{key: getattr(company, key) for key in locked if key in values}}
+    return render("company/settings.html", "company/_form.html", values=values, errors=errors, locked=locked,
                   countries=[("", "—")] + country_options(locale), currencies=_currency_options(locale),
                   languages=[(code, language_name(code)) for code in LANGUAGES], months=_month_options(locale),
                   title=_("Company settings")), status

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from core.company.models import Company, SettingValue
 from core.company.schemas import CompanySchema
 from core.contrib import Setting
-from core.errors import NotFound
+from core.errors import KontorError, NotFound
 from core.i18n import gettext
 from core.parties.schemas import InvalidInput, load
 
@@ -25,8 +25,22 @@ def get_company(db: Session) -> Company:
     return company
 
 
+def locked_fields(db: Session) -> dict[str, str]:
+    """The company settings modules need kept as they are, each with the reason (the
+    ``company_locked_fields`` hook of every enabled module, merged)."""
+    from core.app import hooks
+
+    locked: dict[str, str] = {}
+    for answer in hooks().company_locked_fields(session=db):
+        locked.update({key: str(reason) for key, reason in (answer or {}).items()})
+    return locked
+
+
 def update_company(db: Session, data: dict[str, Any], *, partial: bool = False) -> Company:
-    """Validate ``data`` (see :class:`CompanySchema`) and change the company's settings."""
+    """Validate ``data`` (see :class:`CompanySchema`) and change the company's settings.
+
+    A change to a field a module locks (:func:`locked_fields`) is refused with a 409 naming it.
+    """
     company = get_company(db)
     clean = load(CompanySchema(), data, partial=partial)
     if partial:
@@ -34,6 +48,12 @@ def update_company(db: Session, data: dict[str, Any], *, partial: bool = False) 
         month = clean.get("fiscal_year_start_month", company.fiscal_year_start_month)
         day = clean.get("fiscal_year_start_day", company.fiscal_year_start_day)
         load(CompanySchema(), {"fiscal_year_start_month": month, "fiscal_year_start_day": day}, partial=True)
+    changed = [key for key, value in clean.items() if getattr(company, key) != value]
+    if changed:
+        locked = locked_fields(db)
+        for key in changed:
+            if key in locked:
+                raise KontorError(locked[key], field=key, status=409)
     for key, value in clean.items():
         setattr(company, key, value)
     db.flush()

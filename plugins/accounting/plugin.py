@@ -4,7 +4,7 @@ The module is made of areas (ledger, tax, invoicing, banking, reports); each are
 the same small set of functions, and :class:`plugins.areas.AreaHooks` hands the core's hooks to
 each in turn.
 """
-from core import Manifest
+from core import Manifest, hookimpl
 
 from plugins.accounting import banking, hookspecs, invoicing, ledger, menus, permissions, reports, tax
 from plugins.areas import AreaHooks
@@ -26,3 +26,9 @@ AREAS = (ledger, tax, invoicing, banking, reports)
 _hooks = AreaHooks(manifest.name, __name__, AREAS, hookspecs=hookspecs, permissions=permissions, menus=menus,
                    command_help="The books: entries, verification, rates, statements and reports.")
 globals().update(_hooks.implementations())  # register_blueprints, load_default_data, … as module-level hooks
+
+
+@hookimpl
+def company_locked_fields(session):
+    """The company settings the books need kept: the base currency once the ledger holds an entry."""
+    return ledger.company_locked_fields(session)

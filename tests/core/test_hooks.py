@@ -7,6 +7,7 @@ API, the CLI and the services that call the hooks.
 from __future__ import annotations
 
 import inspect
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -278,6 +279,30 @@ def test_hook_load_demo_data(site, monkeypatch):
     result = CliRunner().invoke(main, ["demo"])
     assert result.exit_code == 0, result.output
     assert {"demo thing 1", "demo thing 2", "demo thing 3"} <= set(site.things())
+
+
+# -- Master data --
+
+
+def test_hook_company_locked_fields(site):
+    from core.auth.models import User
+    from core.auth.tokens import create_token
+
+    make_user(site.app, "robot", ["admin"], PASSWORD)
+    with site.session() as db:
+        _, secret = create_token(db, db.execute(select(User).where(User.username == "robot")).scalar_one(), "tests")
+        db.commit()
+    api, headers = site.client(), {"Authorization": f"Bearer {secret}"}
+    assert api.patch("/api/v1/company", json={"vat_id": "DK12345674"}, headers=headers).status_code == 200
+    site.add_thing("vat")  # from now on everyhook locks the VAT id
+    refused = api.patch("/api/v1/company", json={"vat_id": "DK87654321"}, headers=headers)
+    assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+    assert refused.get_json()["errors"]["vat_id"] == ["A thing named 'vat' keeps it."]
+    same = api.patch("/api/v1/company", json={"vat_id": "DK12345674", "city": "Aarhus"}, headers=headers)
+    assert same.status_code == 200 and same.get_json()["city"] == "Aarhus"  # sending the stored value is no change
+    page = site.client("boss").get("/settings/company").get_data(as_text=True)
+    assert re.search(r'name="vat_id" value="DK12345674"[^>]*readonly', page)
+    assert "A thing named &#39;vat&#39; keeps it." in page
 
 
 # -- Request and UI --

@@ -54,3 +54,9 @@ def party_merging(source, target, session):
     """Point this area's references from party source to target."""
     from plugins.accounting.ledger import merging
     merging.party_merging(source, target, session)
+
+
+def company_locked_fields(session):
+    """The company settings the ledger needs kept as they are (the core's ``company_locked_fields``)."""
+    from plugins.accounting.ledger import services
+    return services.locked_company_fields(session)

@@ -40,6 +40,14 @@ def get_config(db: Session) -> Config:
     return config
 
 
+def locked_company_fields(db: Session) -> dict[str, str]:
+    """``{"base_currency": reason}`` once any entry exists: its amounts are in that currency, and
+    relabelling them as another would change every figure of the books."""
+    if db.execute(select(Entry.id).limit(1)).first() is None:
+        return {}
+    return {"base_currency": _("The books hold entries in this currency, so it can no longer be changed.")}
+
+
 def account_by_code(db: Session, code: str) -> Account:
     """The account with ``code``; :class:`NotFound` naming the field ``account`` if there is none."""
     account = db.scalar(select(Account).where(Account.code == str(code).strip()))

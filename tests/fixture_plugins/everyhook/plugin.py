@@ -138,3 +138,10 @@ def party_merging(source, target, session):
     from everyhook.services import move_things
 
     move_things(session, source.id, target.id)
+
+
+@hookimpl
+def company_locked_fields(session):
+    from everyhook.services import thing_named
+
+    return {"vat_id": "A thing named 'vat' keeps it."} if thing_named(session, "vat") is not None else {}
