@@ -291,7 +291,10 @@ def decode_position(cursor: str | None) -> tuple[date, int] | None:
         return None
     try:
         day, line_id = cursor.split("_")
-        return date.fromisoformat(day), int(line_id)
+        position = date.fromisoformat(day), int(line_id)
+        if not 0 < position[1] < 2**63:  # an id either database can compare with
+            raise ValueError(line_id)
+        return position
     except ValueError:
         raise KontorError(_("This page position is not valid."), field="after") from None
 
@@ -660,16 +663,23 @@ def aged_balances(db: Session, kind: str, on: date) -> AgedReport:
 
 
 def open_items_query(db: Session, kind: str, on: date):
-    """A subquery of the receivable or payable lines still open at ``on``: party, date, due date
-    and the open amount in company money (signed: positive on the debit side).
+    """A subquery of the receivable or payable lines still open at ``on``: party (the surviving
+    one, for a line booked on a party merged since), date, due date and the open amount in
+    company money (signed: positive on the debit side).
 
     The open amount is computed by the banking area's own SQL (line amount less what
     reconciliations dated on or before ``on`` took), so the report can be run for any past day.
     """
+    from core.parties.models import Party  # the core's master data, read only
+
     reconciled = banking._reconciled(on)
     open_amount, _open_currency = banking._open_columns(reconciled)
-    return (select(Line.party_id, Line.date, Line.due_date, open_amount.label("open_amount"))
+    # Posted lines keep the party they were booked on; a merged party's lines count as the
+    # surviving party's (a merge repoints earlier merges, so one step reaches the survivor).
+    party = func.coalesce(Party.merged_into_id, Line.party_id).label("party_id")
+    return (select(party, Line.date, Line.due_date, open_amount.label("open_amount"))
             .join(Account, Account.id == Line.account_id)
+            .outerjoin(Party, Party.id == Line.party_id)
             .outerjoin(reconciled, reconciled.c.line_id == Line.id)
             .where(_posted(), Account.kind == kind, Line.date <= on, open_amount != 0)
             .subquery("open_items"))

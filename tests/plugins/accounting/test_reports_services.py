@@ -254,8 +254,7 @@ def test_balance_sheet_balances_with_the_current_result(db, books):
 def test_balance_sheet_shows_unclosed_earlier_years(db, books):
     # reopening 2025 (reversing its close) puts its result back among the unallocated
     year = db.execute(select(FiscalYear).where(FiscalYear.start_date == date(2025, 1, 1))).scalar_one()
-    closing = db.get(Entry, year.closing_entry_id)
-    ledger.reverse_entry(db, closing, date=date(2025, 12, 31))
+    years.reopen_year(db, year)
     db.commit()
     bs = reports.balance_sheet(db, date(2026, 3, 31))
     equity = bs.sections[2]
@@ -303,6 +302,29 @@ def test_aged_receivables_of_the_books(db, books):
     items = reports.party_open_items(db, "receivable", date(2026, 3, 31), alfa.party_id)
     assert sum(item.open_amount for item in items) == D("745.50")
     assert {item.days_overdue for item in items if item.open_amount == D("745.50")} == {40}
+
+
+def test_aged_report_is_by_the_surviving_party_after_a_merge(app, db):
+    from core.parties.services import merge_parties
+    from plugins.accounting.ledger.models import Line
+
+    _year(db, date(2026, 1, 1))
+    on = date(2026, 6, 30)
+    old = create_party(db, {"name": "Delta Handel", "kind": "company"})
+    new = create_party(db, {"name": "Delta Handel ApS", "kind": "company"})
+    for party, amount in ((old, "100.00"), (new, "20.00")):
+        ledger.create_and_post(db, journal="SAL", date=date(2026, 6, 1), lines=[
+            {"account": "1200", "debit": amount, "party_id": party.id, "due_date": date(2026, 6, 15)},
+            {"account": "4000", "credit": amount}])
+    db.commit()
+    merge_parties(db, old, new, on_merging=app.extensions["kontor"].pm.hook.party_merging)
+    db.commit()
+    report = reports.aged_balances(db, "receivable", on)
+    assert [(r.party_id, r.party_name, r.total) for r in report.rows] == [(new.id, "Delta Handel ApS", D("120.00"))]
+    items = reports.party_open_items(db, "receivable", on, new.id)
+    assert sorted(item.open_amount for item in items) == [D("20.00"), D("100.00")]
+    # the posted lines still name the party they were booked on
+    assert db.scalar(select(Line.party_id).where(Line.debit == D("100.00"))) == old.id
 
 
 # -- Dashboard figures --
