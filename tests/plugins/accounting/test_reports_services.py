@@ -22,7 +22,7 @@ from sqlalchemy import select
 from core.parties.services import create_party
 from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger import years
-from plugins.accounting.ledger.models import Entry, FiscalYear
+from plugins.accounting.ledger.models import FiscalYear
 from plugins.accounting.reports import services as reports
 
 D = Decimal
