@@ -154,9 +154,9 @@ def screen_input() -> None:
         found = text_errors(data)
         if isinstance(found, list):  # the body is one bad string
             found = {"_schema": found}
-        errors.update(found or {})
-        schema = _documented_body() if api and not errors else None
+        schema = _documented_body() if api else None
         if schema is not None:
             errors.update(schema_errors(schema, data))
+        errors.update(found or {})
     if errors:
         _refuse(errors, api=api)

@@ -43,3 +43,43 @@ def test_no_input_makes_the_api_fail(api, db, method, path):
             assert response.mimetype == "application/problem+json"
 
     check()
+
+
+#: Examples per call of the bad-input fuzz below.
+BAD_INPUT_EXAMPLES = 15
+WRITES = [(method, path) for method, path in CALLS if method in ("post", "patch")]
+bad_text = st.builds(lambda head, bad: head + bad, st.text(max_size=8), st.sampled_from(["\x00", "\ud800", "\udc00"]))
+bad_fields = st.one_of(
+    st.tuples(st.sampled_from(["code", "name", "country", "scope", "report_code", "currency", "collected_account"]),
+              bad_text),
+    st.tuples(st.just("rate"), st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != int(f))),
+    st.tuples(st.sampled_from(["colour", "rate_percent", "id", "Rate"]), scalars),
+)
+
+
+@pytest.mark.parametrize("method, path", WRITES)
+def test_bad_input_is_refused_naming_the_field_and_changes_nothing(api, db, method, path):
+    from sqlalchemy import select, text
+
+    from plugins.accounting.tax.models import Tax
+
+    tax_id = db.execute(select(Tax.id).where(Tax.code == "DK-S25")).scalar_one()
+    audit = db.execute(text("SELECT count(*) FROM core_audit")).scalar_one()
+    db.rollback()
+    url = path.format(tax=tax_id, currency="EUR")
+    refused = 0
+
+    @settings(max_examples=BAD_INPUT_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(bad_fields)
+    def check(case):
+        nonlocal refused
+        name, value = case
+        response = getattr(api, method)(url, json={name: value})
+        assert response.status_code == 422, (url, name, value, response.get_data(as_text=True))
+        assert response.mimetype == "application/problem+json"
+        assert name in response.get_json()["errors"]
+        refused += 1
+
+    check()
+    assert refused >= 1
+    assert db.execute(text("SELECT count(*) FROM core_audit")).scalar_one() == audit
