@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pluggy
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from flask_htmx import HTMX
 from flask_login import LoginManager
@@ -81,6 +83,7 @@ def create_app(overrides: dict | None = None, *, refresh_plugins: bool = False) 
     settings = kontor_config.from_environment(overrides)
     app = Flask("core", root_path=str(Path(__file__).parent), instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
+    _web_settings(app, settings)
     app.url_map.converters["int"] = RecordIdConverter  # before any rule is added
 
     engine = get_engine(app.config["DATABASE_URL"])
@@ -89,6 +92,7 @@ def create_app(overrides: dict | None = None, *, refresh_plugins: bool = False) 
     discovery = Discovery(plugins=dict(discovery.plugins), quarantined=dict(discovery.quarantined))
     revision, installed = read_state(engine)
     active = active_plugins(discovery.plugins, installed, discovery.quarantined)
+    active = _within_namespaces(active, discovery.quarantined)
     pm = build_manager(active, discovery.quarantined)
     active = [p for p in active if pm.is_registered(p.module)]
     kontor = Kontor(
@@ -108,11 +112,56 @@ def create_app(overrides: dict | None = None, *, refresh_plugins: bool = False) 
     return app
 
 
+def _env_flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{name} must be 1 or 0 (true or false), not {value!r}")
+
+
+def _env_count(name: str) -> int:
+    value = os.environ.get(name, "").strip() or "0"
+    if not value.isdigit():
+        raise ValueError(f"{name} must be the number of proxies in front of Kontor (0 for none), not {value!r}")
+    return int(value)
+
+
+def _web_settings(app: Flask, settings: dict) -> None:
+    """How the site is reached: over HTTPS or not, and through how many trusted proxies.
+
+    ``HTTPS`` (``KONTOR_HTTPS``): the site is served over HTTPS only; the session cookie is then
+    ``__Host-kontor_session``, sent only over HTTPS. It is a setting, not read from each request,
+    because a cookie's name cannot change from one request to the next. Off by default, for the
+    embedded ``http://127.0.0.1`` setup.
+
+    ``PROXY_FIX`` (``KONTOR_PROXY_FIX``): the number of reverse proxies in front of Kontor whose
+    ``X-Forwarded-For``/``-Proto``/``-Host``/``-Port`` headers are trusted (0, the default: none, as
+    anyone may send them). Behind a TLS-terminating load balancer it makes ``request.is_secure``
+    true, which sends HSTS, and gives the login throttle the client's own address.
+    """
+    https = bool(settings["HTTPS"] if "HTTPS" in settings else _env_flag("KONTOR_HTTPS"))
+    proxies = int(settings["PROXY_FIX"] if "PROXY_FIX" in settings else _env_count("KONTOR_PROXY_FIX"))
+    derived = {
+        "HTTPS": https,
+        "PROXY_FIX": proxies,
+        "SESSION_COOKIE_NAME": "__Host-kontor_session" if https else "kontor_session",
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_COOKIE_PATH": "/",  # a __Host- cookie must have Path=/ and no Domain
+        "SESSION_COOKIE_DOMAIN": None,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+    }
+    app.config.update({key: value for key, value in derived.items() if key not in settings})
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+
+
 def _init_extensions(app: Flask, kontor: Kontor) -> None:
     from core.api.base import init_api
     from core.auth.session import init_login
     from core.i18n import init_i18n
-    from core.security import enforce_declared_permission
+    from core.security import add_security_headers, enforce_declared_permission
     from core.web.shell import init_shell
 
     HTMX(app)
@@ -122,8 +171,35 @@ def _init_extensions(app: Flask, kontor: Kontor) -> None:
     init_login(app, login_manager)
     init_i18n(app, kontor)
     app.before_request(enforce_declared_permission)
+    app.after_request(add_security_headers)
     init_api(app, csrf)
     init_shell(app)
+
+
+def _within_namespaces(active: list[PluginInfo], quarantined: dict) -> list[PluginInfo]:
+    """``active`` less the modules registering outside their namespace or what an earlier one owns.
+
+    Such a module is quarantined with the reason, naming the other module; so is a module that
+    depends on one quarantined. ``active`` is in dependency order: the first claimant keeps a name.
+    """
+    from core.plugins import Quarantined, cached_claims_of, check_namespace, core_claims
+
+    taken = [core_claims()]
+    kept: list[PluginInfo] = []
+    for info in active:
+        missing = [r.name for r in info.manifest.requirements() if r.name not in {k.name for k in kept}]
+        try:
+            if missing:
+                raise RuntimeError(f"it needs {', '.join(missing)}, which is quarantined")
+            claims = cached_claims_of(info)
+            check_namespace(claims, taken)
+        except Exception as exc:
+            log.error("plugin %s quarantined: %s", info.name, exc)
+            quarantined[info.name] = Quarantined(info.name, info.source, f"{type(exc).__name__}: {exc}")
+            continue
+        taken.append(claims)
+        kept.append(info)
+    return kept
 
 
 def _isolated(kontor: Kontor, hook_name: str) -> list:
@@ -156,9 +232,12 @@ def _register_contributions(app: Flask, kontor: Kontor) -> None:
              "register_settings", "register_jinja", "register_commands")
     collected = {name: _isolated(kontor, name) for name in hooks}
     if any(q.source == "registration" for q in kontor.quarantined.values()):
-        collected = {name: flatten(getattr(kontor.pm.hook, name)()) for name in hooks}
+        collected = {name: flatten(impl.function() for impl in getattr(kontor.pm.hook, name).get_hookimpls())
+                     for name in hooks}  # in registration order, the core's parts first, as above
 
-    kontor.permissions = {p.name: p for p in collected["register_permissions"]}
+    kontor.permissions = {}
+    for permission in collected["register_permissions"]:  # the owner's comes first; a grant adds none
+        kontor.permissions.setdefault(permission.name, permission)
     for blueprint in collected["register_blueprints"]:
         app.register_blueprint(blueprint)
     csrf = app.extensions["kontor_csrf"]

@@ -259,3 +259,183 @@ def flatten(results) -> list:
         else:
             out.append(result)
     return out
+
+
+# -- Namespaces: what a module registers lives under its own name --
+
+#: The core's roles that every module may grant its own permissions to (everyday work).
+SHARED_ROLES = frozenset({"staff"})
+CORE = "core"
+
+
+class NamespaceError(ManifestError):
+    """A module registers something outside its own name, or something the core or another module owns."""
+
+
+@dataclass
+class Claims:
+    """What one module (or the core, as ``"core"``) registers: URL rules, blueprints, permissions, roles.
+
+    ``permissions`` maps each permission the module lists to the roles it grants it to.
+    """
+
+    owner: str
+    rules: set[str] = field(default_factory=set)
+    blueprints: set[str] = field(default_factory=set)
+    permissions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    roles: set[str] = field(default_factory=set)
+    depends: frozenset[str] = frozenset()
+
+    def owns_permission(self, name: str) -> bool:
+        """Whether ``name`` is declared by this module, in its own namespace (not merely granted)."""
+        return name in self.permissions and name.split(".", 1)[0] == self.owner
+
+
+def _rules_of(blueprints) -> set[str]:
+    """The URL rules ``blueprints`` add to an app (registered on a scratch app to read them)."""
+    from flask import Flask
+
+    scratch = Flask("kontor_namespace_check")
+    from core.app import RecordIdConverter
+
+    scratch.url_map.converters["int"] = RecordIdConverter
+    for blueprint in blueprints:
+        scratch.register_blueprint(blueprint)
+    return {rule.rule for rule in scratch.url_map.iter_rules() if rule.endpoint != "static"}
+
+
+def claims_from(owner: str, *, blueprints=(), permissions=(), roles=(), depends=()) -> Claims:
+    """The claims of ``owner`` from what its registration hooks returned."""
+    return Claims(
+        owner=owner,
+        rules=_rules_of(blueprints),
+        blueprints={bp.name for bp in blueprints},
+        permissions={p.name: tuple(p.default_roles) for p in permissions},
+        roles={r.name for r in roles},
+        depends=frozenset(depends),
+    )
+
+
+def claims_of(info: PluginInfo) -> Claims:
+    """What plugin ``info`` registers, from its registration hooks alone."""
+    hook = single_manager(info).hook
+    return claims_from(
+        info.name,
+        blueprints=flatten(hook.register_blueprints()) + flatten(hook.register_api()),
+        permissions=flatten(hook.register_permissions()),
+        roles=flatten(hook.register_roles()),
+        depends=[r.name for r in info.manifest.requirements()],
+    )
+
+
+_core_claims: Claims | None = None
+_claims_cache: dict[str, tuple[ModuleType, Claims]] = {}
+
+
+def cached_claims_of(info: PluginInfo) -> Claims:
+    """:func:`claims_of`, read once per plugin module (what a module registers is fixed by its code)."""
+    cached = _claims_cache.get(info.name)
+    if cached is None or cached[0] is not info.module:
+        cached = _claims_cache[info.name] = (info.module, claims_of(info))
+    return cached[1]
+
+
+def core_claims() -> Claims:
+    """What the core's built-in plugins register (the same for every app, so read once)."""
+    global _core_claims
+    if _core_claims is None:
+        pm = new_manager()
+        for name in BUILTIN_PLUGINS:
+            pm.register(importlib.import_module(name), name=name)
+        hook = pm.hook
+        _core_claims = claims_from(
+            CORE,
+            blueprints=flatten(hook.register_blueprints()) + flatten(hook.register_api()),
+            permissions=flatten(hook.register_permissions()),
+            roles=flatten(hook.register_roles()),
+        )
+        _core_claims.rules.add("/static/<path:filename>")  # the app's own static files
+    return _core_claims
+
+
+def _under(rule: str, prefix: str) -> bool:
+    return rule == prefix or rule.startswith(prefix + "/")
+
+
+def namespace_problems(claims: Claims, taken: list[Claims]) -> list[str]:
+    """What is wrong with ``claims`` given what the core and other modules (``taken``) already own.
+
+    A module's routes live under ``/<name>/`` and ``/api/v1/<name>/``, its blueprints are named
+    ``<name>`` or ``api_<name>`` (or start so, followed by ``_``), its permissions ``<name>.…``, and
+    its roles are its own: no role of the core or another module. A module may grant its
+    permissions to its own roles, to the core's shared roles (``staff``) and to ``admin``. It may
+    also list a permission of the core or of a module it depends on, granted to its own roles only:
+    that grants the existing permission, which stays its owner's. Each problem names both sides.
+    """
+    name = claims.owner
+    problems: list[str] = []
+
+    def owner_of(kind: str, value: str) -> str | None:
+        for other in taken:
+            if other.owner == name:
+                continue
+            if kind == "rule" and value in other.rules:
+                return other.owner
+            if kind == "blueprint" and value in other.blueprints:
+                return other.owner
+            if kind == "role" and value in other.roles:
+                return other.owner
+            if kind == "permission" and other.owns_permission(value):
+                return other.owner
+            if kind == "prefix" and any(_under(rule, value) for rule in other.rules):
+                return other.owner
+        return None
+
+    def described(owner: str | None) -> str:
+        return "the core" if owner == CORE else f"module {owner}"
+
+    for prefix in (f"/{name}", f"/api/v1/{name}"):
+        owner = owner_of("prefix", prefix)
+        if owner is not None:
+            problems.append(f"{name}: its URL prefix {prefix}/ is taken by {described(owner)}")
+    for rule in sorted(claims.rules):
+        if not (_under(rule, f"/{name}") or _under(rule, f"/api/v1/{name}")):
+            owner = owner_of("rule", rule)
+            also = f", and {described(owner)} serves it" if owner else ""
+            problems.append(f"{name}: the route {rule} is outside /{name}/ and /api/v1/{name}/{also}")
+    for blueprint in sorted(claims.blueprints):
+        if blueprint not in (name, f"api_{name}") and not blueprint.startswith((f"{name}_", f"api_{name}_")):
+            problems.append(f"{name}: the blueprint {blueprint} must be named {name} or api_{name}")
+        owner = owner_of("blueprint", blueprint)
+        if owner is not None:
+            problems.append(f"{name}: the blueprint {blueprint} is {described(owner)}'s too")
+    for role in sorted(claims.roles):
+        owner = owner_of("role", role)
+        if owner is not None:
+            problems.append(f"{name}: the role {role} belongs to {described(owner)}")
+    allowed_roles = claims.roles | SHARED_ROLES | {"admin"}
+    for permission, roles in sorted(claims.permissions.items()):
+        if permission.split(".", 1)[0] == name:
+            for role in roles:
+                owner = owner_of("role", role)
+                if role not in allowed_roles and owner is not None:
+                    problems.append(f"{name}: it grants {permission} to the role {role}, which belongs to "
+                                    f"{described(owner)}")
+            continue
+        owner = owner_of("permission", permission)
+        if owner is None:
+            problems.append(f"{name}: the permission {permission} is outside its namespace {name}.")
+        elif owner != CORE and owner not in claims.depends:
+            problems.append(f"{name}: the permission {permission} belongs to {described(owner)}, "
+                            f"which {name} does not depend on")
+        elif not roles or not set(roles) <= claims.roles:
+            problems.append(f"{name}: the permission {permission} belongs to {described(owner)}; {name} may only "
+                            f"grant it to its own roles, not to {', '.join(sorted(set(roles) - claims.roles)) or 'none'}")
+    return problems
+
+
+def check_namespace(claims: Claims, taken: list[Claims]) -> None:
+    """Raise :class:`NamespaceError` listing every problem of ``claims`` (see :func:`namespace_problems`)."""
+    problems = namespace_problems(claims, taken)
+    if problems:
+        raise NamespaceError("; ".join(problems))

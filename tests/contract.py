@@ -16,7 +16,8 @@ or, from any test that has the ``settings`` fixture of ``tests/conftest.py``::
         check_plugin("myplugin", settings, module="myplugin.plugin")
 
 The checks: the manifest validates; its ``depends`` resolve; the migration branch has exactly one
-head; every schema in ``schemas.py`` round-trips a minimal object; and, once the plugin is
+head; its routes, blueprints, permissions and roles stay under its own name and clash with no
+other plugin's; every schema in ``schemas.py`` round-trips a minimal object; and, once the plugin is
 installed into a fresh database, every menu item leads to a real endpoint with a registered
 permission, every route declares a registered permission (or ``@public``/``@signed_in``), every
 template compiles, and purging removes its tables and its ``alembic_version`` row again.
@@ -186,6 +187,15 @@ class Contract:
         assert len(heads) == 1, f"branch {self.name} has more than one head: {heads}; merge them"
         assert all(head.startswith(f"{self.name}_") for head in heads), f"revision ids must start with {self.name}_"
 
+    def check_namespace(self) -> None:
+        """Routes, blueprints, permissions and roles under the plugin's own name, clashing with no other
+        plugin found here nor with the core (see :func:`core.plugins.namespace_problems`)."""
+        from core.plugins import claims_of, core_claims, namespace_problems
+
+        others = [claims_of(info) for name, info in sorted(self.plugins.items()) if name != self.name]
+        problems = namespace_problems(claims_of(self.info), [core_claims(), *others])
+        assert not problems, "\n".join(problems)
+
     def check_schemas(self) -> None:
         for schema_class in schemas_of(self.info):
             round_trip(schema_class)
@@ -270,6 +280,7 @@ class Contract:
         self.check_manifest()
         self.check_depends()
         self.check_single_head()
+        self.check_namespace()
         self.check_schemas()
         self.check_install_and_purge()
 
@@ -306,6 +317,9 @@ class PluginContract:
 
     def test_migration_branch_has_one_head(self, static_contract):
         static_contract.check_single_head()
+
+    def test_stays_in_its_namespace(self, static_contract):
+        static_contract.check_namespace()
 
     def test_schemas_round_trip(self, static_contract):
         static_contract.check_schemas()

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator
 import pluggy
 from packaging.version import InvalidVersion, Version
 from sqlalchemy import delete, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,8 @@ from core.modules import migrate
 from core.modules.models import ModuleRecord, ModulesRevision
 from core.modules.registry import (DependencyError, InstalledModule, active_plugins, dependency_order, dependents,
                                    read_state)
-from core.plugins import Discovery, PluginInfo, build_manager, flatten, single_manager
+from core.plugins import (Discovery, NamespaceError, PluginInfo, build_manager, cached_claims_of, check_namespace,
+                          core_claims, flatten, single_manager)
 
 ENABLED = "installed"
 DISABLED = "disabled"
@@ -266,6 +268,7 @@ def install(ctx: ModuleContext, names: list[str], *, restore_from: Path | str | 
             raise ModuleError(_("%(names)s is disabled, and the modules being installed need it; enable it first.",
                                 names=", ".join(disabled)), field="name")
         todo = [n for n in order if n not in installed]
+        _check_namespaces(ctx, db, todo, installed)
         locations = migration_locations(ctx.discovery, {*installed, *todo})
         archive = _restorable(ctx, restore_from, todo, locations) if restore_from else None
         for name in todo:
@@ -297,10 +300,56 @@ def _restorable(ctx: ModuleContext, path: Path | str, todo: list[str], locations
     return archive
 
 
+def _check_namespaces(ctx: ModuleContext, db: Session, todo: list[str],
+                      installed: dict[str, InstalledModule]) -> None:
+    """Refuse, before anything runs, a module registering outside its namespace or what another owns.
+
+    Routes, blueprints, permissions and roles are checked against the core, the installed modules
+    and the modules installed before it in this act (see :func:`core.plugins.namespace_problems`);
+    a role already in the database belongs to the module that created it.
+    """
+    from core.auth.models import Role
+
+    taken = [core_claims()] + [cached_claims_of(ctx.plugins[n]) for n in installed if n in ctx.plugins]
+    for name in todo:
+        try:
+            claims = cached_claims_of(ctx.plugins[name])
+            check_namespace(claims, taken)
+        except NamespaceError as exc:
+            raise ModuleError(_("%(name)s cannot be installed, nothing was changed: %(problems)s", name=name,
+                                problems=str(exc)), field="name") from None
+        owned = db.execute(select(Role.name, Role.module).where(
+            Role.name.in_(claims.roles), Role.module.not_in((name, "core")))).first()
+        if owned is not None:
+            raise ModuleError(_("%(name)s cannot be installed, nothing was changed: the role %(role)s belongs to "
+                                "module %(owner)s", name=name, role=owned.name, owner=owned.module), field="name")
+        taken.append(claims)
+
+
+def _check_new_tables(conn: Connection, info: PluginInfo, before: set[str], known: set[str]) -> None:
+    """Refuse tables a module's migrations created outside ``<name>_`` (or inside another module's prefix)."""
+    created = set(sa_inspect(conn).get_table_names()) - before
+    name = info.name
+    for table in sorted(created):
+        if table.startswith("sqlite_"):
+            continue  # SQLite's own bookkeeping (sqlite_sequence)
+        # the longest module name whose prefix the table has: "crm_extra_x" is crm_extra's, not crm's
+        owner = max((o for o in known if table.startswith(f"{o}_")), key=len, default=None)
+        if owner == name:
+            continue
+        if owner is None:
+            raise ModuleError(_("%(name)s created the table %(table)s, outside its prefix %(prefix)s.", name=name,
+                                table=table, prefix=f"{name}_"), field="name")
+        raise ModuleError(_("%(name)s created the table %(table)s, which belongs to %(owner)s by its prefix.",
+                            name=name, table=table, owner=owner), field="name")
+
+
 def _install_one(ctx: ModuleContext, conn: Connection, db: Session, info: PluginInfo, locations: list[Path],
                  archive: archives.Archive | None) -> None:
     if migration_folders(info):
+        tables_before = set(sa_inspect(conn).get_table_names())
         migrate.upgrade(conn, f"{info.name}@head", locations)
+        _check_new_tables(conn, info, tables_before, {*ctx.plugins, "core"})
     db.add(ModuleRecord(name=info.name, version=info.manifest.version, state=ENABLED, source=info.source))
     db.flush()
     _register_permissions(db, info)
@@ -483,7 +532,9 @@ def upgrade(ctx: ModuleContext, names: list[str], *, progress: Progress | None =
             with _step(_("Upgrading"), name):
                 info = ctx.plugins[name]
                 if migration_folders(info):
+                    tables_before = set(sa_inspect(conn).get_table_names())
                     migrate.upgrade(conn, f"{name}@head", locations)
+                    _check_new_tables(conn, info, tables_before, {*ctx.plugins, "core"})
                 _register_permissions(db, info)
                 record = db.get(ModuleRecord, name)
                 before = record.version

@@ -45,3 +45,16 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// Behaviour that would otherwise be an inline handler, which the Content-Security-Policy forbids:
+// a select that submits its form when changed (the language picker), a button that prints the page.
+document.addEventListener("change", function (event) {
+  const target = event.target;
+  if (target.matches && target.matches("select[data-submit-on-change]") && target.form) {
+    target.form.requestSubmit ? target.form.requestSubmit() : target.form.submit();
+  }
+});
+document.addEventListener("click", function (event) {
+  const button = event.target.closest && event.target.closest("[data-print]");
+  if (button) window.print();
+});

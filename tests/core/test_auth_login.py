@@ -26,9 +26,9 @@ def test_login_and_logout(client, admin):
 
 def test_login_rotates_the_session(client, admin):
     before_token = client.csrf_token("/login")
-    before_cookie = client.get_cookie("session").value
+    before_cookie = client.get_cookie("kontor_session").value
     assert client.login(*admin).status_code == 302
-    after_cookie = client.get_cookie("session").value
+    after_cookie = client.get_cookie("kontor_session").value
     assert after_cookie != before_cookie
     assert client.csrf_token("/dashboard") != before_token  # nothing of the old session survives
 

@@ -32,7 +32,7 @@ def test_a_cookie_copied_before_logout_opens_nothing_afterwards(app, dispatcher)
     client = _signed_in(app, dispatcher, ["staff"])
     csrf = client.csrf_token("/dashboard")
     copy = WebClient(dispatcher)
-    copy.set_cookie("session", client.get_cookie("session").value)
+    copy.set_cookie("kontor_session", client.get_cookie("kontor_session").value)
     assert copy.get("/profile").status_code == 200  # the copy works while the session lasts
     nonce = _clerk(app).session_nonce
 

@@ -1,0 +1,1 @@
+"""A module that registers what belongs to others: the namespace tests refuse it."""

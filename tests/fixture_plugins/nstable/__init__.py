@@ -1,0 +1,1 @@
+"""A module whose migration creates a table in another module's prefix."""
