@@ -156,9 +156,27 @@ def get_currency(db: Session, code: str) -> Currency:
     return currency
 
 
+#: Amounts are stored with two decimals (``Money(scale=2)``): a currency with a finer minor unit
+#: (KWD, BHD, OMR, JOD, TND, LYD, IQD have three) would lose its last digit, so it is refused.
+MAX_DIGITS = 2
+
+
+def _too_fine(code: str, digits: int) -> str:
+    return _("%(code)s has %(digits)s decimals, and amounts are kept with at most %(max)s: it cannot be used for "
+             "documents.", code=code, digits=digits, max=MAX_DIGITS)
+
+
 def currency_digits(db: Session, code: str) -> int:
-    """The number of decimals of the currency's minor unit (2 for DKK, 0 for JPY)."""
-    return get_currency(db, code).digits
+    """The number of decimals of the currency's minor unit (2 for DKK, 0 for JPY).
+
+    Asked by every document in a currency (invoices, bills, payments, conversions), so a currency
+    whose minor unit is finer than the stored amounts (:data:`MAX_DIGITS`) is refused here with a
+    :class:`KontorError` naming ``currency``, rather than rounded.
+    """
+    currency = get_currency(db, code)
+    if currency.digits > MAX_DIGITS:
+        raise KontorError(_too_fine(currency.code, currency.digits), field="currency")
+    return currency.digits
 
 
 def list_currencies(db: Session, *, active_only: bool = False) -> list[Currency]:
@@ -171,20 +189,30 @@ def list_currencies(db: Session, *, active_only: bool = False) -> list[Currency]
 
 def update_currency(db: Session, code: str, *, active: bool | None = None, digits: Any = None,
                     name: str | None = None) -> Currency:
-    """Change a currency's active flag, minor unit or name. The company currency stays active."""
+    """Change a currency's active flag, minor unit or name. The company currency stays active.
+
+    A currency with more decimals than amounts are kept with (:data:`MAX_DIGITS`) may be listed
+    but not active: activating it, or giving an active one that many decimals, is refused.
+    """
     currency = get_currency(db, code)
     if active is not None:
         if not active and currency.code == company_currency(db):
             raise KontorError(_("The company currency cannot be deactivated."), field="active")
-        currency.active = bool(active)
+    new_digits = currency.digits
     if digits is not None and str(digits).strip() != "":
         try:
-            value = int(str(digits).strip())
+            new_digits = int(str(digits).strip())
         except ValueError:
             raise KontorError(_("Enter a whole number of decimals."), field="digits") from None
-        if not 0 <= value <= 3:
+        if not 0 <= new_digits <= 3:
             raise KontorError(_("A currency has 0 to 3 decimals."), field="digits")
-        currency.digits = value
+    will_be_active = currency.active if active is None else bool(active)
+    if will_be_active and new_digits > MAX_DIGITS:
+        field_name = "digits" if new_digits != currency.digits or active is None else "active"
+        raise KontorError(_too_fine(currency.code, new_digits), field=field_name)
+    if active is not None:
+        currency.active = bool(active)
+    currency.digits = new_digits
     if name is not None:
         name = name.strip()
         if not name or len(name) > 60:

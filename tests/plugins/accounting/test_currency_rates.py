@@ -176,3 +176,37 @@ def test_rates_set_command(kontor, app, db):
     refused = kontor("accounting", "rates", "set", "USD", "2026-06-31", "6.91")
     assert refused.exit_code == 1 and "YYYY-MM-DD" in refused.output
     assert services.rate_on(db, "USD", date(2026, 7, 1)) == D("6.91")
+
+
+def test_a_currency_with_three_decimals_is_refused_for_documents_naming_the_field(db, api):
+    from core.parties.services import create_party
+    from plugins.accounting.banking import services as banking
+
+    for code in ("KWD", "BHD"):
+        assert db.get(Currency, code).digits == 3 and not db.get(Currency, code).active
+        with pytest.raises(KontorError) as refused:
+            services.update_currency(db, code, active=True)
+        assert refused.value.field == "active" and code in refused.value.message
+    with pytest.raises(KontorError) as refused:  # an active currency cannot take a third decimal
+        services.update_currency(db, "EUR", digits=3)
+    assert refused.value.field == "digits"
+    with pytest.raises(KontorError) as refused:
+        services.add_currency(db, "OMR", "Omani rial", digits=3)
+    assert refused.value.field == "digits"
+    db.rollback()
+    assert db.get(Currency, "EUR").digits == 2 and not db.get(Currency, "KWD").active
+    assert db.get(Currency, "OMR") is None
+    services.update_currency(db, "KWD", name="Kuwaiti dinar (KD)")  # listed, renamed, still inactive: fine
+    refused = api.patch("/api/v1/accounting/currencies/BHD", json={"active": True})
+    assert refused.status_code == 422 and "active" in refused.get_json()["errors"]
+    # a document in such a currency is refused, naming the field, rather than rounded to two decimals
+    party = create_party(db, {"name": "Gulf Trading WLL", "kind": "company"})
+    services.set_rate(db, "KWD", date.today().isoformat(), "22.5")
+    with pytest.raises(KontorError) as refused:
+        banking.register_payment(db, party_id=party.id, amount="10.125", currency="KWD", date=date.today(),
+                                 journal="BNK")
+    assert refused.value.field == "currency" and "3 decimals" in refused.value.message
+    with pytest.raises(KontorError) as refused:
+        services.currency_digits(db, "KWD")
+    assert refused.value.field == "currency"
+    assert services.currency_digits(db, "JPY") == 0
