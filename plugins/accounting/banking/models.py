@@ -11,8 +11,9 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Money, UTCDateTime, utcnow
+from core import Base, Money, UTCDateTime, lazy_gettext as _l, utcnow
 
+from plugins.accounting.ledger.guards import guard_issued
 from plugins.accounting.ledger.models import CurrencyAmount, Rate
 
 PAYMENT_KINDS = ("inbound", "outbound")
@@ -195,3 +196,13 @@ class StatementLine(Base):
 
     statement: Mapped[Statement] = relationship(back_populates="lines")
     payment: Mapped[Payment | None] = relationship()
+
+
+def _payment_state_allowed(before: str | None, after: str) -> bool:
+    return after in PAYMENT_STATES and not (before == "cancelled" and after != "cancelled")
+
+
+# An issued payment is only ever cancelled (accounting_0004 holds the same rule in the database).
+guard_issued(Payment, mutable={"state"}, state_allowed=_payment_state_allowed,
+             changed=_l("An issued payment is never changed: cancel it."),
+             deleted=_l("An issued payment is never deleted: cancel it."))

@@ -103,7 +103,8 @@ def _open_invoices(party_id: int | None, kind: str, currency: str | None) -> lis
     if not party_id:
         return []
     kinds = services.INBOUND_KINDS if kind == "inbound" else services.OUTBOUND_KINDS
-    query = select(Invoice).where(Invoice.party_id == party_id, Invoice.state.in_(OPEN_STATES), Invoice.kind.in_(kinds))
+    query = select(Invoice).where(Invoice.party_id.in_(services.party_family(db, party_id)),
+                                  Invoice.state.in_(OPEN_STATES), Invoice.kind.in_(kinds))
     if currency is not None:
         query = query.where(Invoice.currency == currency)
     return list(db.execute(query.order_by(Invoice.due_date, Invoice.id)).scalars())

@@ -70,6 +70,11 @@ def party_family(db: Session, party_id: int) -> list[int]:
     return [party_id, *merged]
 
 
+def _family_query(party_id: int):
+    """:func:`party_family` as a SELECT, for ``IN``."""
+    return select(Party.id).where((Party.id == party_id) | (Party.merged_into_id == party_id))
+
+
 def _surviving_party(db: Session, party_id: int | None) -> int | None:
     if party_id is None:
         return None
@@ -209,7 +214,7 @@ def payments_query(*, q: str = "", kind: str = "", party_id: int | None = None, 
     if kind in ("inbound", "outbound"):
         query = query.where(Payment.kind == kind)
     if party_id:
-        query = query.where(Payment.party_id == party_id)
+        query = query.where(Payment.party_id.in_(_family_query(party_id)))
     if journal:
         query = query.join(Journal, Journal.id == Payment.journal_id).where(Journal.code == journal)
     if date_from:
@@ -404,7 +409,7 @@ def _allocations(db: Session, allocations: Iterable[tuple[Any, Any]], party: Par
         if invoice.state not in OPEN_STATES or invoice.receivable_line_id is None:
             raise KontorError(_("%(number)s is not open for payment.", number=invoice.number or invoice.id),
                               field=field)
-        if invoice.party_id != party.id:
+        if invoice.party_id not in party_family(db, party.id):
             raise KontorError(_("%(number)s belongs to another party.", number=invoice.number), field=field)
         if invoice.currency != currency:
             raise KontorError(_("%(number)s is in %(currency)s: pay it in that currency.", number=invoice.number,
@@ -694,15 +699,15 @@ def payments_of_invoice(db: Session, invoice_id: int) -> list[tuple[Payment, Dec
 
 
 def party_merging(db: Session, source_id: int, target_id: int) -> None:
-    """Point payments and reconciliations of party ``source_id`` to ``target_id``."""
+    """Point the reconciliations of party ``source_id`` to ``target_id``; an issued payment keeps the
+    party it was made with (its lists follow the merged party, see :func:`party_family`)."""
     from sqlalchemy import update
 
-    db.execute(update(Payment).where(Payment.party_id == source_id).values(party_id=target_id))
     db.execute(update(Reconciliation).where(Reconciliation.party_id == source_id).values(party_id=target_id))
 
 
 
 def recent_payments(db: Session, party_id: int, limit: int = 5) -> list[Payment]:
     """The party's latest payments, newest first."""
-    return list(db.execute(select(Payment).where(Payment.party_id == party_id)
+    return list(db.execute(select(Payment).where(Payment.party_id.in_(_family_query(party_id)))
                            .order_by(Payment.date.desc(), Payment.id.desc()).limit(limit)).scalars())

@@ -69,30 +69,31 @@ def load(db: Session, progress, today: date | None = None) -> None:
     base = tax_services.company_currency(db)
     sale_tax, sale_zero = _taxes(db, "sale", home)
     purchase_tax, purchase_reverse = _taxes(db, "purchase", home)
-    posted_invoices = []
+    sales, bills = [], []
     for n in range(INVOICES):
         day = start + timedelta(days=n * 364 // INVOICES + rng.randint(0, 2))
         party = rng.choice(customers)
         abroad = bool(party.country) and party.country != home
         lines = [_line(rng, SALES, sale_zero if abroad else sale_tax) for _ in range(rng.randint(1, 4))]
-        inv = _document(db, "out_invoice", party, min(day, today), lines, rng, base,
-                        currency="EUR" if abroad and rng.random() < 0.7 else base,
-                        reference=f"PO-{4100 + n}" if rng.random() < 0.4 else "")
-        if inv is not None:
-            services.post_invoice(db, inv)
-            posted_invoices.append(inv)
-            progress(1)
+        sales.append(_document(db, "out_invoice", party, min(day, today), lines, rng, base,
+                               currency="EUR" if abroad and rng.random() < 0.7 else base,
+                               reference=f"PO-{4100 + n}" if rng.random() < 0.4 else ""))
     for n in range(BILLS):
         day = start + timedelta(days=n * 364 // BILLS + rng.randint(0, 3))
         party = rng.choice(suppliers)
         abroad = bool(party.country) and party.country != home
         lines = [_line(rng, PURCHASES, purchase_reverse if abroad else purchase_tax) for _ in range(rng.randint(1, 3))]
-        bill = _document(db, "in_invoice", party, min(day, today), lines, rng, base,
-                         currency="EUR" if abroad else base, reference=f"INV-{rng.randint(10000, 99999)}")
-        if bill is not None:
-            services.post_invoice(db, bill)
-            progress(1)
-    _credit_notes(db, rng, posted_invoices, today, progress)
+        bills.append(_document(db, "in_invoice", party, min(day, today), lines, rng, base,
+                               currency="EUR" if abroad else base, reference=f"INV-{rng.randint(10000, 99999)}"))
+    # Numbers follow dates: every document, credit notes included, is posted in the order of its date.
+    acts = [(doc.invoice_date, "post", doc, None) for doc in sales + bills]
+    acts += _credit_notes(rng, sales[5::12], today)
+    for day, act, doc, full in sorted(acts, key=lambda a: (a[0], a[1] != "post", a[2].id)):
+        if act == "post":
+            services.post_invoice(db, doc)
+        else:
+            _credit(db, doc, day, full)
+        progress(1)
     for n in range(DRAFTS):
         party = rng.choice(customers)
         lines = [_line(rng, SALES, sale_tax) for _ in range(rng.randint(1, 3))]
@@ -155,17 +156,22 @@ def _converted(price: Decimal, rate: Decimal) -> Decimal:
     return amount.quantize(Decimal("1") if amount >= 100 else Decimal("0.01"))
 
 
-def _credit_notes(db: Session, rng: random.Random, invoices: list, today: date, progress) -> None:
-    """Credit every twelfth invoice: in full (cancelling it) or one line of it."""
-    for inv in invoices[5::12]:
+def _credit_notes(rng: random.Random, invoices: list[Invoice], today: date) -> list[tuple]:
+    """Credit every invoice given, some days after it: in full (cancelling it) or one line of it."""
+    acts = []
+    for inv in invoices:
         day = min(today, inv.invoice_date + timedelta(days=rng.randint(3, 20)))
-        if rng.random() < 0.4:
-            services.cancel_invoice(db, inv, date=day)
-        else:
-            first = inv.lines[0]
-            note = services.create_credit_note(db, inv, date=day, lines=[{
-                "description": f"{first.description} (returned)", "quantity": "1", "unit_price": first.unit_price,
-                "discount_percent": first.discount_percent, "taxes": [t.id for t in first.taxes],
-                "account": first.account_id}])
-            services.post_invoice(db, note)
-        progress(1)
+        acts.append((day, "credit", inv, rng.random() < 0.4))
+    return acts
+
+
+def _credit(db: Session, inv: Invoice, day: date, full: bool) -> None:
+    if full:
+        services.cancel_invoice(db, inv, date=day)
+        return
+    first = inv.lines[0]
+    note = services.create_credit_note(db, inv, date=day, lines=[{
+        "description": f"{first.description} (returned)", "quantity": "1", "unit_price": first.unit_price,
+        "discount_percent": first.discount_percent, "taxes": [t.id for t in first.taxes],
+        "account": first.account_id}])
+    services.post_invoice(db, note)

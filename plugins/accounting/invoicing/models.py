@@ -12,9 +12,10 @@ from decimal import Decimal
 from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Money, UTCDateTime, utcnow
+from core import Base, Money, UTCDateTime, lazy_gettext as _l, utcnow
 
 from plugins.accounting.invoicing.corelinks import Party
+from plugins.accounting.ledger.guards import guard_issued
 from plugins.accounting.ledger.models import Account, Entry, Line, Rate
 from plugins.accounting.tax.models import Tax
 
@@ -117,3 +118,9 @@ class InvoiceLine(Base):
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
     account: Mapped[Account] = relationship()
     taxes: Mapped[list[Tax]] = relationship(secondary=invoice_line_taxes, lazy="selectin", order_by=Tax.code)
+
+
+# An issued document moves only with its payments (accounting_0004 holds the same rule in the database).
+guard_issued(Invoice, mutable={"state", "amount_residual"}, state_allowed=lambda _before, after: after != "draft",
+             changed=_l("An issued invoice is never changed: issue a credit note."),
+             deleted=_l("An issued invoice is never deleted: issue a credit note."))

@@ -337,8 +337,12 @@ def register(bp):
             db.commit()
         except KontorError as exc:
             db.rollback()
+            invoice = _invoice(invoice_id)
+            if exc.field == "invoice_date" and has_permission(INVOICE_WRITE):
+                # a date that cannot be posted is corrected in the draft's form, beside the field
+                return _form(invoice.kind, invoice, _values_of(invoice), exc.as_errors(), 422)
             flash(exc.message, "error")
-            return _detail(_invoice(invoice_id)), 422
+            return _detail(invoice), 422
         flash(_("%(number)s is posted.", number=invoice.number), "success")
         return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 

@@ -22,7 +22,7 @@ from plugins.accounting.invoicing.corelinks import Party
 from plugins.accounting.invoicing.models import (CUSTOMER_KINDS, KINDS, OPEN_STATES, REFUND_KINDS, Invoice,
                                                  InvoiceLine)
 from plugins.accounting.ledger import services as ledger
-from plugins.accounting.ledger.models import Account, Journal, Line
+from plugins.accounting.ledger.models import Account, Entry, FiscalYear, Journal, Line
 from plugins.accounting.tax import services as tax_services
 from plugins.accounting.tax.models import Currency, Tax
 
@@ -409,6 +409,7 @@ def post_invoice(db: Session, invoice: Invoice, *, user_id: int | None = None) -
     customer = invoice.is_customer
     journal_id = config.sales_journal_id if customer else config.purchase_journal_id
     journal = db.get(Journal, journal_id) if journal_id else ledger.journal_by_code(db, "SAL" if customer else "PUR")
+    _check_date_order(db, invoice, journal)
     if invoice.currency != company_currency(db):
         # the rate of the invoice date as it stands now: the one the entry is booked at
         invoice.rate = tax_services.rate_on(db, invoice.currency, invoice.invoice_date)
@@ -428,6 +429,22 @@ def post_invoice(db: Session, invoice: Invoice, *, user_id: int | None = None) -
     db.flush()
     hooks().accounting_invoice_posted(invoice=invoice, session=db)
     return invoice
+
+
+def _check_date_order(db: Session, invoice: Invoice, journal: Journal) -> None:
+    """Numbers follow dates: refuse a date before the latest numbered document of the journal and
+    fiscal year (numbers are taken in posting order, so an earlier date would carry a later number)."""
+    day = invoice.invoice_date
+    latest = db.execute(
+        select(Invoice.number, Invoice.invoice_date).join(Entry, Entry.id == Invoice.entry_id)
+        .join(FiscalYear, FiscalYear.id == Entry.fiscal_year_id)
+        .where(Entry.journal_id == journal.id, FiscalYear.start_date <= day, FiscalYear.end_date >= day,
+               Invoice.invoice_date > day)
+        .order_by(Invoice.invoice_date.desc(), Invoice.id.desc()).limit(1)).first()
+    if latest is not None:
+        raise KontorError(_("%(number)s of the same journal and year is dated %(date)s: numbers follow dates, so "
+                            "date this one on or after it.", number=latest.number, date=latest.invoice_date.isoformat()),
+                          field="invoice_date")
 
 
 def _lock(db: Session, invoice: Invoice):
@@ -456,7 +473,7 @@ def _entry_lines(db: Session, invoice: Invoice, config) -> list[dict]:
         tax_ids = tuple(tax.id for tax in line.taxes)
         group = groups.setdefault((line.account_id, tax_ids), {
             "account": line.account_id, "amount": ZERO, "description": line.description[:200],
-            "tax_base_id": tax_ids[0] if tax_ids else None})
+            "tax_base_ids": list(tax_ids)})
         group["amount"] += amounts.net
     parts.extend(groups.values())
     for tax, _base, amount in totals.by_tax:
@@ -508,7 +525,7 @@ def _spec(db: Session, invoice: Invoice, account: Any, amount: Decimal, extra: d
     """An entry line of a signed amount in invoice currency, converted to the company currency
     when the invoice is in a ``foreign`` currency."""
     spec = {"account": account, "party_id": invoice.party_id, "description": extra.get("description", ""),
-            "tax_id": extra.get("tax_id"), "tax_base_id": extra.get("tax_base_id"),
+            "tax_id": extra.get("tax_id"), "tax_base_ids": extra.get("tax_base_ids"),
             "due_date": extra.get("due_date")}
     company_amount = amount
     if foreign:
@@ -614,7 +631,7 @@ def invoices_query(*, kinds: Iterable[str], q: str = "", state: str = "", party_
     elif state:
         stmt = stmt.where(Invoice.state == state)
     if party_id:
-        stmt = stmt.where(Invoice.party_id == party_id)
+        stmt = stmt.where(Invoice.party_id.in_(party_and_merged(party_id)))
     if date_from:
         stmt = stmt.where(Invoice.invoice_date >= date_from)
     if date_to:
@@ -646,15 +663,21 @@ class PartySummary:
 def party_summary(db: Session, party_id: int, *, today: date | None = None, limit: int = 10) -> PartySummary:
     """The party's open documents, its receivable and payable balances and its overdue amounts."""
     today = today or _today()
-    open_docs = select(Invoice).where(Invoice.party_id == party_id, Invoice.state.in_(OPEN_STATES)) \
+    ids = merged_party_ids(db, party_id)
+    open_docs = select(Invoice).where(Invoice.party_id.in_(ids), Invoice.state.in_(OPEN_STATES)) \
         .order_by(Invoice.due_date, Invoice.id)
     invoices = list(db.execute(open_docs.where(Invoice.kind.in_(CUSTOMER_KINDS)).limit(limit)).scalars())
     bills = list(db.execute(open_docs.where(Invoice.kind.notin_(CUSTOMER_KINDS)).limit(limit)).scalars())
     count = db.execute(select(func.count()).select_from(Invoice)
-                       .where(Invoice.party_id == party_id, Invoice.state.in_(OPEN_STATES))).scalar_one()
-    ids = merged_party_ids(db, party_id)
+                       .where(Invoice.party_id.in_(ids), Invoice.state.in_(OPEN_STATES))).scalar_one()
     return PartySummary(invoices, bills, _balance(db, ids, "receivable"), -_balance(db, ids, "payable"),
-                        _overdue(db, party_id, today), count)
+                        _overdue(db, ids, today), count)
+
+
+def party_and_merged(party_id: int) -> Select:
+    """A SELECT of ``party_id`` and the parties merged into it, for ``IN`` (a merge points every earlier
+    merged party at the survivor, so one level holds them all)."""
+    return select(Party.id).where(or_(Party.id == party_id, Party.merged_into_id == party_id))
 
 
 def merged_party_ids(db: Session, party_id: int) -> list[int]:
@@ -675,13 +698,13 @@ def _balance(db: Session, party_ids: list[int], kind: str) -> Decimal:
     return (row[0] or ZERO) - (row[1] or ZERO)
 
 
-def _overdue(db: Session, party_id: int, today: date) -> dict[str, Decimal]:
+def _overdue(db: Session, party_ids: list[int], today: date) -> dict[str, Decimal]:
     """Past-due residuals per currency; credit notes count against invoices."""
     signed = []
     for refund in (False, True):
         kinds = [k for k in KINDS if (k in REFUND_KINDS) == refund]
         rows = db.execute(select(Invoice.currency, func.sum(Invoice.amount_residual))
-                          .where(Invoice.party_id == party_id, Invoice.state.in_(OPEN_STATES),
+                          .where(Invoice.party_id.in_(party_ids), Invoice.state.in_(OPEN_STATES),
                                  Invoice.due_date < today, Invoice.kind.in_(kinds)
                                  ).group_by(Invoice.currency)).all()
         signed.extend((currency, -amount if refund else amount) for currency, amount in rows)
@@ -692,7 +715,11 @@ def _overdue(db: Session, party_id: int, today: date) -> dict[str, Decimal]:
 
 
 def repoint_party(db: Session, source_id: int, target_id: int) -> None:
-    """Move every invoice of party ``source_id`` to ``target_id`` (when parties are merged)."""
-    db.execute(update(Invoice).where(Invoice.party_id == source_id).values(party_id=target_id)
-               .execution_options(synchronize_session="fetch"))
+    """Move the drafts of party ``source_id`` to ``target_id`` (when parties are merged).
+
+    An issued document keeps the party it was issued to, as its posted lines do; the merged party's
+    row stays, pointing at the party it went into (see :func:`merged_party_ids`).
+    """
+    db.execute(update(Invoice).where(Invoice.party_id == source_id, Invoice.number.is_(None))
+               .values(party_id=target_id).execution_options(synchronize_session="fetch"))
 

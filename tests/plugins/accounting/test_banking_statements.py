@@ -27,8 +27,7 @@ DATA = Path(__file__).parent / "data"
 def books(db):
     alfa, beta, gamma = party(db, "Alfa A/S"), party(db, "Beta GmbH"), party(db, "Gamma Oy")
     sale = invoice(db, alfa, day=date(2026, 2, 20))
-    bill = invoice(db, beta, "400.00", kind="in_invoice", day=date(2026, 2, 25))
-    bill.reference = "RE-2026-118"
+    bill = invoice(db, beta, "400.00", kind="in_invoice", day=date(2026, 2, 25), reference="RE-2026-118")
     db.commit()
     return {"alfa": alfa, "beta": beta, "gamma": gamma, "sale": sale, "bill": bill}
 

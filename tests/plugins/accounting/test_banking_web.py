@@ -34,8 +34,7 @@ def books(app):
     with session_of(app) as db:
         alfa, beta = party(db, "Alfa A/S"), party(db, "Beta GmbH")
         sale = invoice(db, alfa, day=date(2026, 2, 20))
-        bill = invoice(db, beta, "400.00", kind="in_invoice", day=date(2026, 2, 25))
-        bill.reference = "RE-2026-118"
+        bill = invoice(db, beta, "400.00", kind="in_invoice", day=date(2026, 2, 25), reference="RE-2026-118")
         db.commit()
         return {"alfa": alfa.id, "beta": beta.id, "sale": sale.id, "sale_number": sale.number, "bill": bill.id,
                 "bill_number": bill.number}

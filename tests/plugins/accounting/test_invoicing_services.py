@@ -330,7 +330,7 @@ def test_the_party_summary_adds_up(db):
                       lines=[line("EU work", "1", "10.00", taxes=[])])
     draft = invoice(db, party, lines=[line("Not yet", "1", "999.00")])
     bill = invoice(db, party, kind="in_invoice", lines=[line("Bought", "1", "40.00", taxes=["DK-P25"])])
-    for doc in (old, recent, foreign, bill):
+    for doc in (old, foreign, recent, bill):  # numbers follow dates
         services.post_invoice(db, doc)
     summary = services.party_summary(db, party.id)
     assert [i.id for i in summary.open_invoices] == [old.id, foreign.id, recent.id]
@@ -341,16 +341,21 @@ def test_the_party_summary_adds_up(db):
     assert draft.id not in [i.id for i in summary.open_invoices]
 
 
-def test_merging_parties_through_the_hooks_moves_their_invoices(app, db):
+def test_merging_parties_moves_drafts_and_lists_issued_invoices_under_the_survivor(app, db):
     from core.parties.services import merge_parties
 
     old, new = customer(db, "Old Name ApS"), customer(db, "New Name ApS")
-    inv = invoice(db, old)
+    inv, draft = invoice(db, old), invoice(db, old)
     services.post_invoice(db, inv)
     merge_parties(db, old, new, on_merging=app.extensions["kontor"].pm.hook.party_merging)
     db.refresh(inv)
-    assert inv.party_id == new.id
-    assert services.party_summary(db, new.id).receivable == D("125.00")
+    db.refresh(draft)
+    # an issued invoice keeps the party it was issued to; a draft follows the merge
+    assert (inv.party_id, draft.party_id) == (old.id, new.id)
+    summary = services.party_summary(db, new.id)
+    assert summary.receivable == D("125.00") and [i.id for i in summary.open_invoices] == [inv.id]
+    listed = db.execute(services.invoices_query(kinds=["out_invoice"], party_id=new.id)).scalars().all()
+    assert {i.id for i in listed} == {inv.id, draft.id}
 
 
 def test_two_posts_of_one_draft_at_once_number_it_once(app, backend):
