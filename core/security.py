@@ -101,10 +101,19 @@ def enforce_declared_permission():
     if not current_user.is_authenticated:
         if is_api_request():
             abort(401)
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return _to_login()
     if not has_permission(permission):
         abort(403)
     return None
+
+
+def _to_login():
+    """Send a signed-out visitor to the login page; an htmx request reloads the whole page there
+    (``HX-Redirect``) instead of swapping the login form into a fragment."""
+    login = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request") == "true":
+        return current_app.response_class(status=204, headers={"HX-Redirect": login})
+    return redirect(login)
 
 
 def check(permission: str) -> None:
