@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from core import KontorError, NotFound, gettext as _, utcnow
@@ -237,7 +237,8 @@ def activities_query(user, *, view: str = "open", assignee_id: int | None = None
     """A SELECT of the activities ``user`` may see in ``view`` (see :data:`VIEWS`)."""
     query = visible_activities(select(Activity), user)
     if assignee_id:
-        query = query.where(Activity.assignee_id == assignee_id)
+        # an id no user can have (beyond the column's range) matches no one, rather than failing in SQL
+        query = query.where(Activity.assignee_id == assignee_id if 0 < assignee_id < 2**31 else false())
     if kind in KINDS:
         query = query.where(Activity.kind == kind)
     if q:

@@ -235,6 +235,9 @@ def test_pages_refuse_hidden_with_404_and_read_only_with_403(db, client):
         assert client.post_form(f"{path}/done", {"done": "1"}).status_code == status, path
         assert client.htmx("POST", f"{path}/done", data={"done": "1"}).status_code == status, path
         assert client.post_form(f"{path}/delete", {}).status_code == status, path
+    for path in ("/crm/activities/99999999999", "/crm/activities/99999999999/edit"):
+        assert client.get(path).status_code == 404, path  # beyond the id range: as hidden as any other
+    assert client.get("/crm/activities?assignee_id=99999999999").status_code == 200
     signed_in(client, "olaf")
     assert client.get(f"/crm/activities/{w.on_customer.id}").status_code == 404
     assert client.post_form(f"/crm/activities/{w.on_customer.id}/done", {"done": "1"}).status_code == 404
@@ -303,6 +306,7 @@ def test_api_follows_the_rule(db, client):
             response = call("mads", method, path, json=body)
             assert response.status_code == 404 and response.mimetype == PROBLEM, (method, path)
             assert activity.subject not in response.get_data(as_text=True)
+    assert call("mads", "GET", "/api/v1/crm/activities/99999999999").status_code == 404
     base = f"/api/v1/crm/activities/{w.on_customer.id}"
     assert call("mads", "GET", base).get_json()["notes"] == "notes of Customer call ZQX"
     assert call("olaf", "GET", base).status_code == 404
