@@ -11,7 +11,7 @@ from core.api.base import ApiBlueprint, ApiError, documented, json_response, loa
 from core.api.schema import BoundedList, MoneyField, Schema, validate_country, validate_currency
 from core.audit.recorder import record_event, write_records
 from core.contrib import Action, JinjaExtras, MenuItem, Panel, Permission, Role, Setting, Widget
-from core.db import Base, Money, UTCDateTime, session, utcnow
+from core.db import Base, Money, Percent, Quantity, UTCDateTime, session, utcnow
 from core.errors import KontorError, ModuleError, NotFound
 from core.i18n import N_, gettext, lazy_gettext, ngettext
 from core.plugins import Manifest, hookimpl
@@ -33,7 +33,7 @@ __all__ = [
     "__version__", "Action", "ApiBlueprint", "ApiError", "Base", "BoundedList", "MoneyField", "Schema",
     "validate_country", "validate_currency", "Column", "Company", "CsvFile",
     "JinjaExtras", "KontorError", "Manifest", "MenuItem", "ModuleError", "Money", "N_", "NotFound",
-    "PUBLIC", "Page", "Panel", "Party", "Permission", "Role", "SIGNED_IN", "Setting", "Tag", "UTCDateTime",
+    "PUBLIC", "Page", "Panel", "Party", "Percent", "Permission", "Quantity", "Role", "SIGNED_IN", "Setting", "Tag", "UTCDateTime",
     "User", "Widget", "charts", "contributions", "create_party", "cross_site", "documented",
     "export_response", "get_company", "get_party", "gettext", "has_permission", "hookimpl", "hooks",
     "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query", "map_rows", "ngettext",

@@ -1,101 +1,91 @@
-"""The shared database: metadata, engines, the request session and exact column types."""
+"""The shared database: metadata, engines, the request session and exact column types.
+
+``Base``, ``metadata``, ``utcnow`` and ``UTCDateTime`` are defined in :mod:`core.orm` (below the
+audit log, which this module wires into every session) and re-exported here.
+"""
 from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
 from decimal import Decimal
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, create_engine, event
+from sqlalchemy import BigInteger, Numeric, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from core.audit.recorder import install_listeners
+from core.orm import NAMING_CONVENTION, Base, UTCDateTime, metadata, utcnow
 
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every Kontor model, core and plugins alike.
-
-    Models are audited unless they set ``__audited__ = False``.
-    """
-
-    metadata = metadata
-    __audited__ = True
+__all__ = [
+    "NAMING_CONVENTION", "Base", "ExactDecimal", "Money", "Percent", "Quantity", "UTCDateTime", "close_request_session",
+    "dispose_engine", "dispose_engines", "get_engine", "is_sqlite", "make_sessionmaker", "metadata",
+    "reading_transactions", "session", "utcnow",
+]
 
 
-def utcnow() -> datetime:
-    """The current time as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
+#: The largest integer SQLite stores (signed 64 bits): the scaled value of an exact decimal.
+_SQLITE_INTEGER = 2**63 - 1
 
 
-class UTCDateTime(TypeDecorator):
-    """A timestamp stored in UTC and always returned timezone-aware, on both backends."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
-
-
-class Money(TypeDecorator):
-    """An exact decimal amount.
+class ExactDecimal(TypeDecorator):
+    """An exact decimal column: the shared logic of :class:`Money`, :class:`Quantity` and :class:`Percent`.
 
     PostgreSQL stores ``NUMERIC(precision, scale)``; SQLite, which has no decimal type, stores an
     integer scaled by ``10**scale`` so that sums in SQL stay exact. Python always sees ``Decimal``.
-    A value with more decimals than the column holds is refused rather than rounded.
+    A float is refused (it is not exact), and so is a value with more decimals than the column
+    holds (it is never rounded), one too large for ``precision`` digits, and NaN or infinity.
     """
 
     impl = Numeric
     cache_ok = True
+    #: What the column holds, for error messages ("money must not be a float").
+    what = "a decimal"
+    default_scale = 2
 
-    def __init__(self, scale: int = 2, precision: int = 18):
+    def __init__(self, scale: int | None = None, precision: int = 18):
         super().__init__()
+        scale = self.default_scale if scale is None else scale
+        if not 0 <= scale <= precision:
+            raise ValueError(f"{type(self).__name__} needs 0 <= scale <= precision")
         self.scale = scale
         self.precision = precision
         self._quantum = Decimal(1).scaleb(-scale)
+        self._limit = Decimal(10) ** (precision - scale)
 
     def load_dialect_impl(self, dialect):
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
 
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if isinstance(value, float):
-            raise TypeError("money must not be a float")
+    def exact(self, value) -> Decimal:
+        """``value`` as the Decimal the column stores; raise TypeError or ValueError if it cannot be."""
+        if isinstance(value, (float, bool)):
+            raise TypeError(f"{self.what} must not be a {type(value).__name__}")
         amount = Decimal(value)
+        if not amount.is_finite():
+            raise ValueError(f"{self.what} must be a finite number, not {value}")
+        if abs(amount) >= self._limit:
+            raise ValueError(f"{value} is too large: {self.what} holds at most "
+                             f"{self.precision - self.scale} digits before the decimal point")
         exact = amount.quantize(self._quantum)
         if exact != amount:
             raise ValueError(f"{value} has more than {self.scale} decimals")
+        return exact
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        exact = self.exact(value)
         if dialect.name == "sqlite":
-            return int(exact.scaleb(self.scale))
+            scaled = int(exact.scaleb(self.scale))
+            if not -_SQLITE_INTEGER <= scaled <= _SQLITE_INTEGER:  # beyond 18 digits in all
+                raise ValueError(f"{value} is too large for {self.what} on SQLite")
+            return scaled
         return exact
 
     def process_result_value(self, value, dialect):
@@ -107,6 +97,32 @@ class Money(TypeDecorator):
 
     def coerce_compared_value(self, op, value):
         return self
+
+
+class Money(ExactDecimal):
+    """An exact amount of money: ``Money()`` holds cents (2 decimals), ``Money(scale=6)`` a rate."""
+
+    cache_ok = True
+    what = "money"
+    default_scale = 2
+
+
+class Quantity(ExactDecimal):
+    """An exact quantity in a unit's precision: up to 6 decimals (the default), fewer per column
+    (``Quantity(scale=3)`` for kilograms to the gram)."""
+
+    cache_ok = True
+    what = "a quantity"
+    default_scale = 6
+
+
+class Percent(ExactDecimal):
+    """An exact percentage, e.g. ``Decimal("12.5")`` for 12.5 %: 4 decimals by default
+    (``Percent(scale=2)`` for a discount in hundredths of a percent)."""
+
+    cache_ok = True
+    what = "a percentage"
+    default_scale = 4
 
 
 _reads_only: ContextVar[bool] = ContextVar("kontor_reads_only", default=False)
@@ -177,8 +193,6 @@ def dispose_engines(close: bool = True) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A sessionmaker whose sessions carry Kontor's audit hooks."""
-    from core.audit.recorder import install_listeners
-
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     install_listeners(factory)
     return factory

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from core.orm import Base, UTCDateTime
 
 
 class AuditRecord(Base):

@@ -18,7 +18,7 @@ from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from core.audit.models import AuditHead, AuditRecord
-from core.db import utcnow
+from core.orm import utcnow
 
 GENESIS = "0" * 64
 REDACTED = "***"
@@ -251,7 +251,7 @@ _watched: set[type] = set()
 
 def install_listeners(factory) -> None:
     """Audit every flush of sessions made by ``factory``."""
-    from core.db import Base
+    from core.orm import Base
 
     if not event.contains(factory, "after_flush", _after_flush):
         event.listen(factory, "after_flush", _after_flush)
