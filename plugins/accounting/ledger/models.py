@@ -159,7 +159,7 @@ class Line(Base):
     amount_currency: Mapped[Decimal | None] = mapped_column(CurrencyAmount)
     rate: Mapped[Decimal | None] = mapped_column(Rate)
     tax_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_tax.id"))  # the tax this line is the amount of
-    tax_base_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_tax.id"))  # the tax this line is the base of
+    tax_base_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_tax.id"))  # the first tax this line is the base of
     due_date: Mapped[date | None] = mapped_column(Date)
     date: Mapped[date] = mapped_column(Date)
     journal_id: Mapped[int] = mapped_column(ForeignKey("accounting_journal.id"))
@@ -167,6 +167,23 @@ class Line(Base):
 
     entry: Mapped[Entry] = relationship(back_populates="lines")
     account: Mapped[Account] = relationship()
+    tax_bases: Mapped[list[LineTaxBase]] = relationship(order_by="LineTaxBase.tax_id", cascade="all, delete-orphan",
+                                                        passive_deletes=True)
+
+    @property
+    def tax_base_ids(self) -> list[int]:
+        """Every tax this line is the base of (``tax_base_id`` is the first of them)."""
+        return [base.tax_id for base in self.tax_bases]
+
+
+class LineTaxBase(Base):
+    """A tax whose base a line is part of: a line taxed twice (VAT and an excise, say) is the base
+    of both. Immutable once its line is posted, like the line (database triggers)."""
+
+    __tablename__ = "accounting_line_tax_base"
+
+    line_id: Mapped[int] = mapped_column(ForeignKey("accounting_line.id", ondelete="CASCADE"), primary_key=True)
+    tax_id: Mapped[int] = mapped_column(ForeignKey("accounting_tax.id"), primary_key=True, index=True)
 
 
 class Config(Base):

@@ -56,6 +56,8 @@ class LineSchema(Schema):
     rate = MoneyField(allow_none=True)
     tax_id = fields.Integer(allow_none=True)
     tax_base_id = fields.Integer(allow_none=True)
+    tax_base_ids = fields.Function(lambda line: line.tax_base_ids, _as_given,
+                                   metadata={"description": "every tax this line is the base of"})
     due_date = fields.Date(allow_none=True)
 
 

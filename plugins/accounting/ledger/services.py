@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core import KontorError, N_, NotFound, gettext as _, hooks, utcnow, write_records
 
 from plugins.accounting.ledger.models import (
-    DRAFT, POSTED, Account, Config, Entry, FiscalYear, Journal, JournalSequence, Line, Period,
+    DRAFT, POSTED, Account, Config, Entry, FiscalYear, Journal, JournalSequence, Line, LineTaxBase, Period,
 )
 
 CENT = Decimal("0.01")
@@ -161,7 +161,7 @@ def _to_date(value: Any, field: str) -> Date:
 # -- Line data --
 
 LINE_KEYS = ("account", "debit", "credit", "party_id", "description", "currency", "amount_currency", "rate",
-             "tax_id", "tax_base_id", "due_date")
+             "tax_id", "tax_base_id", "tax_base_ids", "due_date")
 
 
 def _line_values(spec: dict[str, Any], index: int, accounts: _Accounts, prefix: str = "") -> dict[str, Any]:
@@ -196,13 +196,36 @@ def _line_values(spec: dict[str, Any], index: int, accounts: _Accounts, prefix: 
     description = str(spec.get("description") or "")
     if len(description) > 200:
         raise KontorError(_("At most %(n)s characters.", n=200), field=f"{where}.description", status=422)
+    bases = _tax_base_ids(spec, where)
     return {
         "account": account, "account_id": account.id, "debit": debit, "credit": credit,
         "party_id": _optional_id(spec.get("party_id"), f"{where}.party_id"), "description": description,
         "currency": currency, "amount_currency": amount_currency, "rate": rate,
         "tax_id": _optional_id(spec.get("tax_id"), f"{where}.tax_id"),
-        "tax_base_id": _optional_id(spec.get("tax_base_id"), f"{where}.tax_base_id"), "due_date": due,
+        "tax_base_id": bases[0] if bases else None, "tax_base_ids": bases, "due_date": due,
     }
+
+
+def _tax_base_ids(spec: dict[str, Any], where: str) -> list[int]:
+    """The taxes a line is the base of: ``tax_base_ids`` (a list) and/or ``tax_base_id`` (first)."""
+    first = _optional_id(spec.get("tax_base_id"), f"{where}.tax_base_id")
+    given = spec.get("tax_base_ids")
+    if given in (None, ""):
+        given = []
+    if not isinstance(given, (list, tuple)):
+        raise KontorError(_("Give the taxes as a list of ids."), field=f"{where}.tax_base_ids", status=422)
+    ids = [first] if first is not None else []
+    for k, value in enumerate(given):
+        number = _optional_id(value, f"{where}.tax_base_ids[{k}]")
+        if number is not None and number not in ids:
+            ids.append(number)
+    return ids
+
+
+def _new_line(values: dict[str, Any], **columns) -> Line:
+    """A :class:`Line` of cleaned ``values`` (see :func:`_line_values`) with its tax bases."""
+    fields = {k: v for k, v in values.items() if k != "tax_base_ids"}
+    return Line(**fields, **columns, tax_bases=[LineTaxBase(tax_id=t) for t in values["tax_base_ids"]])
 
 
 def _optional_id(value: Any, field: str) -> int | None:
@@ -232,8 +255,9 @@ def create_entry(db: Session, *, journal, date, lines, reference: str = "", narr
 
     Each line is a dict with ``account`` (Account, id or code), ``debit`` and ``credit`` (Decimal or
     decimal strings; missing means zero) and optionally ``party_id``, ``description``, ``currency``,
-    ``amount_currency``, ``rate``, ``tax_id``, ``tax_base_id``, ``due_date``. A draft may be
-    unbalanced; posting checks the rules. Refused on or before the lock date.
+    ``amount_currency``, ``rate``, ``tax_id``, ``tax_base_ids`` (every tax the line is the base
+    of; ``tax_base_id`` names the first alone), ``due_date``. A draft may be unbalanced; posting
+    checks the rules. Refused on or before the lock date.
     """
     jour = _resolve_journal(db, journal)
     day = _to_date(date, "date")
@@ -245,7 +269,7 @@ def create_entry(db: Session, *, journal, date, lines, reference: str = "", narr
     values = [_line_values(spec, i, accounts) for i, spec in enumerate(lines)]
     entry = Entry(journal=jour, journal_id=jour.id, date=day, reference=reference or "", narration=narration or "",
                   source=source or "", state=DRAFT, previous_hash="", hash="")
-    entry.lines = [Line(date=day, journal_id=jour.id, state=DRAFT, **v) for v in values]
+    entry.lines = [_new_line(v, date=day, journal_id=jour.id, state=DRAFT) for v in values]
     db.add(entry)
     db.flush()
     return entry
@@ -282,7 +306,7 @@ def update_entry(db: Session, entry: Entry, *, journal=None, date=None, lines=No
     if narration is not None:
         entry.narration = narration
     if values is not None:
-        entry.lines = [Line(date=entry.date, journal_id=entry.journal_id, state=DRAFT, **v) for v in values]
+        entry.lines = [_new_line(v, date=entry.date, journal_id=entry.journal_id, state=DRAFT) for v in values]
     for line in entry.lines:
         line.date, line.journal_id = entry.date, entry.journal_id
     db.flush()
@@ -556,7 +580,7 @@ def post_batch(db: Session, specs: list[dict[str, Any]], user_id: int | None = N
     entry_ids = _reserve_ids(db, "accounting_entry", len(prepared))
     line_ids = iter(_reserve_ids(db, "accounting_line", sum(len(p[-1]) for p in prepared)))
     now = utcnow()
-    entry_rows, line_rows = [], []
+    entry_rows, line_rows, base_rows = [], [], []
     for entry_id, (journal, year, day, reference, narration, source, reversal_of_id, values) in zip(entry_ids, prepared):
         key = (journal.id, year.id)
         sequence = next_numbers[key]
@@ -577,10 +601,13 @@ def post_batch(db: Session, specs: list[dict[str, Any]], user_id: int | None = N
             row = {k: v[k] for k in _LINE_AUDIT if k in v}
             row.update(id=next(line_ids), entry_id=entry_id, date=day, journal_id=journal.id, state=POSTED)
             line_rows.append(row)
+            base_rows.extend({"line_id": row["id"], "tax_id": tax_id} for tax_id in v["tax_base_ids"])
     # Entries go in as drafts so that their lines may join them (a posted entry takes no new
     # line: a trigger refuses it), then one UPDATE posts them all.
     db.execute(insert(Entry.__table__), entry_rows)
     db.execute(insert(Line.__table__), line_rows)
+    if base_rows:
+        db.execute(insert(LineTaxBase.__table__), base_rows)
     db.execute(update(Entry.__table__).where(Entry.__table__.c.id.in_(entry_ids)).values(state=POSTED))
     for journal_id, digest in heads.items():
         db.execute(update(Journal).where(Journal.id == journal_id).values(last_hash=digest))
@@ -594,6 +621,10 @@ def post_batch(db: Session, specs: list[dict[str, Any]], user_id: int | None = N
         {"action": "insert", "table_name": "accounting_line", "record_id": row["id"],
          "changes": {k: [None, row.get(k)] for k in _LINE_AUDIT} | {"id": [None, row["id"]]}}
         for row in line_rows
+    ] + [
+        {"action": "insert", "table_name": "accounting_line_tax_base", "record_id": f"{row['line_id']}/{row['tax_id']}",
+         "changes": {k: [None, row[k]] for k in ("line_id", "tax_id")}}
+        for row in base_rows
     ])
     for journal in journals.values():
         if journal.id in heads:
@@ -699,7 +730,8 @@ def reverse_entry(db: Session, entry: Entry, *, date=None, user_id: int | None =
     lines = [{"account": line.account, "debit": line.credit, "credit": line.debit, "party_id": line.party_id,
               "description": line.description, "currency": line.currency,
               "amount_currency": None if line.amount_currency is None else -line.amount_currency,
-              "rate": line.rate, "tax_id": line.tax_id, "tax_base_id": line.tax_base_id, "due_date": line.due_date}
+              "rate": line.rate, "tax_id": line.tax_id, "tax_base_ids": line.tax_base_ids or
+              ([line.tax_base_id] if line.tax_base_id else []), "due_date": line.due_date}
              for line in entry.lines]
     reversal = create_entry(db, journal=entry.journal, date=day, lines=lines,
                             reference=(_("Reversal of %(number)s", number=entry.number))[:100],

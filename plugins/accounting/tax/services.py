@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import KontorError, NotFound, gettext as _, map_rows, read_csv
 
-from plugins.accounting.ledger.models import Account, Line
+from plugins.accounting.ledger.models import Account, Line, LineTaxBase
 from plugins.accounting.tax.models import TAX_SCOPES, Currency, ExchangeRate, Tax
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -362,8 +362,9 @@ def _account_id(db: Session, value: Any, field_name: str) -> int | None:
 
 def tax_is_used(db: Session, tax: Tax) -> bool:
     """Whether posted or draft entry lines carry ``tax`` (as its amount or its base)."""
-    return db.execute(select(Line.id).where(or_(Line.tax_id == tax.id, Line.tax_base_id == tax.id)).limit(1)
-                      ).first() is not None
+    based = select(LineTaxBase.line_id).where(LineTaxBase.tax_id == tax.id)
+    return db.execute(select(Line.id).where(or_(Line.tax_id == tax.id, Line.tax_base_id == tax.id,
+                                                Line.id.in_(based))).limit(1)).first() is not None
 
 
 TAX_FIELDS = ("code", "name", "country", "scope", "rate", "price_included", "reverse_charge",

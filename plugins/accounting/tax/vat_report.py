@@ -1,6 +1,7 @@
 """The VAT report: bases and tax amounts per tax and per box of the VAT return, from posted lines.
 
-A line with ``tax_id`` is a tax amount of that tax, a line with ``tax_base_id`` a part of its base.
+A line with ``tax_id`` is a tax amount of that tax; a line is a part of the base of every tax in its
+``accounting_line_tax_base`` rows (a line taxed twice is in the base of both).
 The settlement of a period moves its tax amounts to 2210 VAT settlement.
 The sums are SQL aggregates grouped by tax and account; Python only sorts the handful of groups
 into the tax due (on the tax's collected account) and the tax deductible (on its paid account),
@@ -12,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, type_coerce
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
 from core import KontorError, Money, gettext as _
 
-from plugins.accounting.ledger.models import POSTED, Entry, Line
+from plugins.accounting.ledger.models import POSTED, Entry, Line, LineTaxBase
 from plugins.accounting.tax.models import Tax
 
 ZERO = Decimal("0.00")
@@ -100,25 +101,29 @@ def vat_report(db: Session, date_from: date, date_to: date) -> VatReport:
     """The VAT report of posted lines dated from ``date_from`` to ``date_to`` (both included)."""
     check_range(date_from, date_to)
     in_range = (Line.state == POSTED, Line.date >= date_from, Line.date <= date_to)
-    groups = db.execute(
-        select(Line.tax_id, Line.tax_base_id, Line.account_id, _sum(Line.debit), _sum(Line.credit))
-        .where(*in_range, or_(Line.tax_id.is_not(None), Line.tax_base_id.is_not(None)))
-        .group_by(Line.tax_id, Line.tax_base_id, Line.account_id)
+    bases = db.execute(
+        select(LineTaxBase.tax_id, _sum(Line.debit), _sum(Line.credit))
+        .join(Line, Line.id == LineTaxBase.line_id).where(*in_range)
+        .group_by(LineTaxBase.tax_id)
+    ).all()
+    amounts = db.execute(
+        select(Line.tax_id, Line.account_id, _sum(Line.debit), _sum(Line.credit))
+        .where(*in_range, Line.tax_id.is_not(None))
+        .group_by(Line.tax_id, Line.account_id)
     ).all()
     taxes = {tax.id: tax for tax in db.execute(select(Tax)).scalars()}
     rows: dict[int, VatRow] = {}
-    for tax_id, base_id, account_id, debit, credit in groups:
-        if base_id is not None:
-            tax = taxes[base_id]
-            row = rows.setdefault(tax.id, VatRow(tax))
-            row.base += (credit - debit) if tax.scope == "sale" else (debit - credit)
-        if tax_id is not None:
-            tax = taxes[tax_id]
-            row = rows.setdefault(tax.id, VatRow(tax))
-            if account_id == tax.collected_account_id or (tax.scope == "sale" and account_id != tax.paid_account_id):
-                row.due += credit - debit
-            else:
-                row.deductible += debit - credit
+    for base_id, debit, credit in bases:
+        tax = taxes[base_id]
+        row = rows.setdefault(tax.id, VatRow(tax))
+        row.base += (credit - debit) if tax.scope == "sale" else (debit - credit)
+    for tax_id, account_id, debit, credit in amounts:
+        tax = taxes[tax_id]
+        row = rows.setdefault(tax.id, VatRow(tax))
+        if account_id == tax.collected_account_id or (tax.scope == "sale" and account_id != tax.paid_account_id):
+            row.due += credit - debit
+        else:
+            row.deductible += debit - credit
     ordered = sorted(rows.values(), key=lambda r: (r.tax.scope != "sale", r.tax.report_code, r.tax.code))
     return VatReport(date_from, date_to, ordered)
 
@@ -129,9 +134,12 @@ def vat_lines_query(tax_id: int, kind: str, date_from: date, date_to: date):
     if kind not in KINDS:
         raise KontorError(_("Choose base or tax."), field="kind")
     check_range(date_from, date_to)
-    column = Line.tax_base_id if kind == "base" else Line.tax_id
-    return (select(Line).options(selectinload(Line.entry), selectinload(Line.account))
-            .where(column == tax_id, Line.state == POSTED, Line.date >= date_from, Line.date <= date_to))
+    stmt = select(Line).options(selectinload(Line.entry), selectinload(Line.account))
+    if kind == "base":
+        stmt = stmt.where(Line.id.in_(select(LineTaxBase.line_id).where(LineTaxBase.tax_id == tax_id)))
+    else:
+        stmt = stmt.where(Line.tax_id == tax_id)
+    return stmt.where(Line.state == POSTED, Line.date >= date_from, Line.date <= date_to)
 
 
 def export_rows(report: VatReport) -> tuple[list[tuple[str, str]], list[dict]]:

@@ -209,3 +209,46 @@ def test_settle_from_the_page_the_api_and_the_command_line(admin_client, api, ko
     assert empty.status_code == 422 and "date_to" in empty.get_json()["errors"]
     result = kontor("accounting", "vat", "settle", "--from", "2026-02-01", "--to", "2026-02-28")
     assert result.exit_code == 1 and "settled already" in result.output
+
+
+def test_a_line_with_two_taxes_is_in_the_base_of_both(db):
+    from sqlalchemy import delete
+
+    from core.parties.services import create_party
+    from plugins.accounting.invoicing import services as invoicing
+    from plugins.accounting.ledger.models import Line, LineTaxBase
+
+    years.ensure_years(db, date(2026, 1, 1))
+    codes = dict(db.execute(select(Account.code, Account.id)).all())
+    excise = Tax(code="DK-EXC10", name="Excise 10%", country="DK", scope="sale", rate=D("10"),
+                 collected_account_id=codes["2200"])
+    db.add(excise)
+    party = create_party(db, {"name": "Gamma ApS", "kind": "company"})
+    day = date(2026, 5, 10)
+    invoice = invoicing.create_invoice(db, "out_invoice", {"party_id": party.id, "invoice_date": day, "lines": [
+        {"description": "Wine", "quantity": "2", "unit_price": "50.00", "taxes": ["DK-S25", "DK-EXC10"]}]})
+    invoicing.post_invoice(db, invoice)
+    # the batch path and the API's line field take several bases too
+    tax = {t.code: t.id for t in db.execute(select(Tax)).scalars()}
+    ledger.post_batch(db, [{"journal": "SAL", "date": day, "lines": [
+        {"account": "1200", "debit": "135.00"},
+        {"account": "4000", "credit": "100.00", "tax_base_ids": [tax["DK-S25"], tax["DK-EXC10"]]},
+        {"account": "2200", "credit": "25.00", "tax_id": tax["DK-S25"]},
+        {"account": "2200", "credit": "10.00", "tax_id": tax["DK-EXC10"]}]}])
+    db.commit()
+    report = vat_report.vat_report(db, date(2026, 5, 1), date(2026, 5, 31))
+    rows = {row.tax.code: (row.base, row.due) for row in report.rows}
+    assert rows["DK-S25"] == (D("200.00"), D("50.00"))
+    assert rows["DK-EXC10"] == (D("200.00"), D("20.00"))
+    lines = db.execute(vat_report.vat_lines_query(tax["DK-EXC10"], "base", date(2026, 5, 1), date(2026, 5, 31))
+                       ).scalars().all()
+    assert len(lines) == 2 and all(line.tax_base_ids == sorted([tax["DK-S25"], tax["DK-EXC10"]]) for line in lines)
+    # a posted line's bases are as immutable as the line
+    with pytest.raises(Exception):
+        with db.begin_nested():
+            db.execute(delete(LineTaxBase).where(LineTaxBase.line_id == lines[0].id))
+    with pytest.raises(Exception):
+        with db.begin_nested():
+            db.execute(LineTaxBase.__table__.insert().values(line_id=lines[0].id, tax_id=tax["DK-S0EU"]))
+    db.rollback()
+    assert db.scalar(select(Line.tax_base_id).where(Line.id == lines[0].id)) in (tax["DK-S25"], tax["DK-EXC10"])
