@@ -211,7 +211,8 @@ def register(bp):
         return found
 
     def _check_target(target: dict):
-        """404 unless the record exists and the user may see it (lead and opportunity rules)."""
+        """404 unless the record exists and the user may see it (the lead and opportunity rules;
+        a customer's timeline for those who may see customers)."""
         from plugins.crm.leads.models import Lead
         from plugins.crm.pipeline.models import Opportunity
         from plugins.crm.pipeline.services import party_model
@@ -219,6 +220,8 @@ def register(bp):
         (key, value), = target.items()
         model, kind = {"party_id": (party_model(), None), "lead_id": (Lead, "lead"),
                        "opportunity_id": (Opportunity, "opportunity")}[key]
+        if key == "party_id" and not has_permission("core.party.read"):
+            abort(404)
         record = db.get(model, value)
         if record is None or (kind and not may_see(record, kind, user=current_user)):
             abort(404)

@@ -145,7 +145,7 @@ def test_a_note_is_titled_by_its_first_line(db):
 def test_lead_timelines_obey_the_lead_rules(db, client):
     from plugins.crm.leads.services import create_lead
 
-    mads = user(db, "mads", ["salesperson"])
+    mads = user(db, "mads", ["staff", "salesperson"])  # staff see customers, so their timelines
     sofie = user(db, "sofie", ["salesperson"])
     theirs = create_lead(db, {"name": "Hidden Lead", "email": "hidden@example.com"}, user=sofie)
     mine = create_lead(db, {"name": "My Lead", "email": "mine@example.com"}, user=mads)
@@ -158,6 +158,10 @@ def test_lead_timelines_obey_the_lead_rules(db, client):
     assert "My lead news" in client.get(f"/crm/timeline?lead_id={mine.id}").get_data(as_text=True)
     on_party = client.get(f"/crm/timeline?party_id={customer.id}").get_data(as_text=True)
     assert "My lead news" in on_party and "Secret lead news" not in on_party
+    signed_in(client, "sofie")  # sees her own leads, but not the customers
+    assert client.get(f"/crm/timeline?party_id={customer.id}").status_code == 404
+    assert client.get(f"/crm/timeline/panel?party_id={customer.id}").status_code == 404
+    assert "Secret lead news" in client.get(f"/crm/timeline?lead_id={theirs.id}").get_data(as_text=True)
 
 
 def test_a_system_entry_is_shown_in_the_readers_language_and_a_persons_text_as_written(app, db):
