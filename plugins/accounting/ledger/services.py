@@ -180,6 +180,8 @@ def _line_values(spec: dict[str, Any], index: int, accounts: _Accounts, prefix: 
         if amount < 0:
             raise KontorError(_("Amounts are never negative: put the amount on the other side."),
                               field=f"{where}.{name}", status=422)
+    if debit > 0 and credit > 0:  # refused when drafted, not first when posted
+        raise KontorError(_("A line has either a debit or a credit."), field=f"{where}.debit", status=422)
     currency = (spec.get("currency") or None)
     if currency is not None:
         currency = str(currency).strip().upper()

@@ -38,7 +38,6 @@ def test_default_data(db):
 @pytest.mark.parametrize("lines, field", [
     ([{"account": "1100", "debit": "10.00"}], "lines"),
     ([{"account": "1100", "debit": "10.00"}, {"account": "4000", "credit": "9.99"}], "lines"),
-    ([{"account": "1100", "debit": "10.00", "credit": "10.00"}, {"account": "4000", "credit": "0"}], "lines[0].debit"),
     ([{"account": "1100"}, {"account": "4000"}], "lines[0].debit"),
     ([{"account": "1", "debit": "10.00"}, {"account": "4000", "credit": "10.00"}], "lines[0].account"),
 ])
@@ -58,6 +57,46 @@ def test_input_rules_name_the_field(db):
     with pytest.raises(KontorError) as caught:
         services.create_entry(db, journal="NOPE", date=TODAY, lines=[])
     assert caught.value.field == "journal"
+
+
+def test_a_line_with_both_a_debit_and_a_credit_is_refused_when_drafted(db):
+    both = [{"account": "1100", "debit": "10.00", "credit": "10.00"}, {"account": "4000", "credit": "0"}]
+    with pytest.raises(KontorError) as caught:
+        services.create_entry(db, journal="GEN", date=TODAY, lines=both)
+    assert caught.value.field == "lines[0].debit" and caught.value.status == 422
+    db.rollback()
+    draft = services.create_entry(db, journal="GEN", date=TODAY, lines=two_lines())
+    with pytest.raises(KontorError) as caught:
+        services.update_entry(db, draft, lines=[two_lines()[0], {"account": "4000", "debit": "1", "credit": "10.00"}])
+    assert caught.value.field == "lines[1].debit"
+
+
+def test_the_api_refuses_a_draft_line_with_both_sides_naming_it(api, db):
+    both = [{"account": "1100", "debit": "10.00", "credit": "10.00"}, {"account": "4000", "credit": "0"}]
+    draft = api.post("/api/v1/accounting/entries", json={"journal": "GEN", "date": TODAY.isoformat(),
+                                                         "lines": two_lines()})
+    assert draft.status_code == 201
+    created = api.post("/api/v1/accounting/entries", json={"journal": "GEN", "date": TODAY.isoformat(), "lines": both})
+    assert created.status_code == 422 and "lines[0].debit" in created.get_json()["errors"]
+    patched = api.patch(f"/api/v1/accounting/entries/{draft.get_json()['id']}", json={"lines": both})
+    assert patched.status_code == 422 and "lines[0].debit" in patched.get_json()["errors"]
+    assert db.scalar(select(func.count()).select_from(Entry)) == 1
+    assert [(line["debit"], line["credit"]) for line in draft.get_json()["lines"]] == \
+        [(line["debit"], line["credit"]) for line in api.get(f"/api/v1/accounting/entries/{draft.get_json()['id']}")
+         .get_json()["lines"]]
+
+
+def test_the_entry_form_refuses_a_line_with_both_sides_beside_its_debit(admin_client, db):
+    count = db.scalar(select(func.count()).select_from(Entry))
+    gen = services.journal_by_code(db, "GEN")
+    bank, sales = services.account_by_code(db, "1100"), services.account_by_code(db, "4000")
+    form = {"journal": str(gen.id), "date": TODAY.isoformat(), "reference": "both sides", "narration": "",
+            "line_account": [str(bank.id), str(sales.id)], "line_description": ["", ""],
+            "line_debit": ["10.00", ""], "line_credit": ["10.00", "10.00"], "action": "save"}
+    refused = admin_client.post_form("/accounting/entries/new", form)
+    assert refused.status_code == 422, refused.get_data(as_text=True)[-1500:]
+    assert 'id="e-line-0-debit"' in refused.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(Entry)) == count
 
 
 def test_inactive_account_and_closed_period_and_no_year(db):
