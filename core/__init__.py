@@ -26,7 +26,7 @@ from core.web.shell import contributions, render
 from core.auth.models import User
 from core.company.models import Company
 from core.company.services import get_company, setting_values
-from core.parties.models import Party, Tag
+from core.parties.models import Party, Tag, tag_key
 from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
 
 __all__ = [
@@ -38,5 +38,5 @@ __all__ = [
     "export_response", "get_company", "get_party", "gettext", "has_permission", "hookimpl", "hooks",
     "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query", "map_rows", "ngettext",
     "paged", "problem", "public", "read_csv", "record_event", "render", "require", "search_parties",
-    "session", "setting_values", "signed_in", "tags_named", "update_party", "utcnow", "write_records",
+    "session", "setting_values", "signed_in", "tag_key", "tags_named", "update_party", "utcnow", "write_records",
 ]

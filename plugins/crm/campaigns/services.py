@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core import KontorError, N_, NotFound, gettext as _, utcnow
+from core import KontorError, N_, NotFound, gettext as _, tag_key, utcnow
 
 from plugins.crm.access import visible
 from plugins.crm.campaigns import mailer
@@ -187,9 +187,9 @@ def _party_members(db: Session, spec: Segment) -> Iterable[Member]:
     countries = _split(spec.countries)
     if countries:
         stmt = stmt.where(Party.country.in_([c.upper() for c in countries]))
-    tags = [t.lower() for t in _split(spec.tags)]
+    tags = [tag_key(t) for t in _split(spec.tags)]
     if tags:
-        stmt = stmt.where(Party.tags.any(func.lower(Tag.name).in_(tags)))
+        stmt = stmt.where(Party.tags.any(Tag.name_key.in_(tags)))
     stmt = stmt.order_by(Party.name_key, Party.id)
     return [Member(email=row[2], name=row[1], company=(row[4] or "") if row[3] == "person" else row[1],
                    party_id=row[0]) for row in db.execute(stmt)]
@@ -203,9 +203,9 @@ def _lead_query(spec: Segment):
     sources = _split(spec.lead_sources)
     if sources:
         stmt = stmt.where(Lead.source.in_(sources))
-    tags = [t.lower() for t in _split(spec.tags)]
+    tags = [tag_key(t) for t in _split(spec.tags)]
     if tags:
-        stmt = stmt.where(Lead.tags.any(func.lower(Tag.name).in_(tags)))
+        stmt = stmt.where(Lead.tags.any(Tag.name_key.in_(tags)))
     return stmt.order_by(Lead.name_key, Lead.id)
 
 

@@ -13,7 +13,8 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import Select, exists, func, inspect as sa_inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import KontorError, N_, NotFound, Page, gettext as _, has_permission, hooks, keyset_page, record_event, utcnow
+from core import (KontorError, N_, NotFound, Page, gettext as _, has_permission, hooks, keyset_page, record_event,
+                  tag_key, utcnow)
 
 from plugins.crm import access
 from plugins.crm.leads.corelinks import InvalidInput, Party, Tag, User, create_party, load, tags_named
@@ -74,7 +75,7 @@ def leads_query(*, user, q: str = "", status: str = "", source: str = "", owner_
         stmt = stmt.where(Lead.owner_id == int(owner_id))
     if tag:
         stmt = stmt.where(exists().where(lead_tags.c.lead_id == Lead.id, lead_tags.c.tag_id == Tag.id,
-                                         func.lower(Tag.name) == tag.lower()))
+                                         Tag.name_key == tag_key(tag)))
     return stmt
 
 

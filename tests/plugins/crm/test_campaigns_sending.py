@@ -192,6 +192,14 @@ def test_segment_members_over_parties_and_leads(db):
     assert [m.name for m in services.members(db, websites)] == ["Other Lead"]
 
 
+def test_segment_tags_match_whatever_the_case_on_both_backends(db):
+    company(db, "Øresund Shipping A/S", country="DK", email="ship@oresund.example", tags=["Øresund"])
+    lead(db, "Strait Lead", "lead@oresund.example", tags=["ØRESUND"])  # the same tag, found by its folded key
+    segment = services.create_segment(db, {"name": "Strait", "include_parties": True, "include_leads": True,
+                                           "tags": "øresund"})
+    assert sorted(m.email for m in services.members(db, segment)) == ["lead@oresund.example", "ship@oresund.example"]
+
+
 def test_segment_input_is_checked(db):
     cases = [({"name": ""}, "name"), ({"name": "X"}, "include_parties"),
              ({"name": "X", "include_parties": True, "countries": "Denmark"}, "countries"),
