@@ -1,7 +1,7 @@
 """Activities as the JSON API shows and takes them."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, fields, validate
 
-from core import lazy_gettext as _l
+from core import Schema, lazy_gettext as _l
 
 from plugins.crm.activities.models import KINDS
 
