@@ -7,12 +7,13 @@ A plugin imports from ``core`` alone, never from the core's submodules::
 from core.version import __version__
 
 from core.app import hooks
-from core.api.base import ApiBlueprint, ApiError, documented, json_response, load_body, load_query, paged, problem
+from core.api.base import (ApiBlueprint, ApiError, documented, json_object, json_response, load_body, load_query, paged,
+                           problem, problem_for, record_id_field, refusal)
 from core.api.schema import BoundedList, MoneyField, Schema, validate_country, validate_currency
 from core.audit.recorder import record_event, write_records
 from core.contrib import Action, JinjaExtras, MenuItem, Panel, Permission, Role, Setting, Widget
 from core.db import Base, Money, Percent, Quantity, UTCDateTime, session, utcnow
-from core.errors import KontorError, ModuleError, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, KontorError, ModuleError, NotFound, Unavailable
 from core.i18n import N_, gettext, lazy_gettext, ngettext
 from core.plugins import Manifest, hookimpl
 from core.security import PUBLIC, SIGNED_IN, cross_site, has_permission, public, require, signed_in
@@ -20,13 +21,16 @@ from core.imports import CsvFile, map_rows, read_csv
 from core.web import charts
 from core.web.export import export_response
 from core.web.listing import Column, Page, keyset_page
-from core.web.shell import contributions, render
+from core.web.shell import contributions, is_partial_request, render
+from core.web.transaction import cli_refusal, redirect_to, transaction
 
 # The platform's master data that modules build on: users, the company, parties and tags.
 from core.auth.models import User
 from core.company.models import Company
 from core.company.services import get_company, setting_values
 from core.parties.models import Party, Tag, tag_key
+from core.parties.schemas import TagList, normalise_vat_id, validate_email, validate_vat_id
+from core.parties.schemas import load as load_input
 from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
 
 __all__ = [
@@ -39,4 +43,8 @@ __all__ = [
     "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query", "map_rows", "ngettext",
     "paged", "problem", "public", "read_csv", "record_event", "render", "require", "search_parties",
     "session", "setting_values", "signed_in", "tag_key", "tags_named", "update_party", "utcnow", "write_records",
+    # errors and transactions: the typed refusals, their one mapping, and the unit of work
+    "Conflict", "Forbidden", "InvalidInput", "Unavailable", "cli_refusal", "is_partial_request", "json_object",
+    "load_input", "normalise_vat_id", "problem_for", "record_id_field", "redirect_to", "refusal", "TagList",
+    "transaction", "validate_email", "validate_vat_id",
 ]

@@ -28,13 +28,33 @@ class ApiError(Exception):
         self.errors = errors or {}
 
 
+#: The title of each status a refusal can have (RFC 9457 ``title``).
+TITLES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Validation failed",
+          429: "Too Many Requests", 503: "Service Unavailable"}
+
+
+def refusal_status(exc: KontorError) -> int:
+    """The HTTP status of a refusal: 422 for bad input (a bare ``KontorError`` too), else its own."""
+    return 422 if exc.status in (400, 422) else exc.status
+
+
 def refusal(exc: KontorError) -> ApiError:
-    """A service's refusal as an API error: 404 for a missing record, 422 naming the field for
-    bad input, else the error's own status (409 for a conflict, 429 for throttling)."""
-    status = 422 if exc.status in (400, 422) else exc.status
-    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed", 429: "Too Many Requests"}
-    errors = exc.as_errors() if exc.field or status != 404 else None
-    return ApiError(status, titles.get(status, "Refused"), exc.message, errors)
+    """A service's refusal as an API error: the one mapping of :class:`KontorError` to problem+json.
+
+    403 Forbidden, 404 Not Found, 409 Conflict, 422 naming the field (``errors``), 429, 503. A 403
+    or 404 lists ``errors`` only when a field is at fault (a missing record is not the caller's
+    input). An endpoint need not call it: a refusal that escapes an ``/api/`` view is answered
+    with it by the app-wide handler.
+    """
+    status = refusal_status(exc)
+    errors = exc.as_errors() if exc.field or status not in (403, 404) else None
+    return ApiError(status, TITLES.get(status, "Refused"), exc.message, errors)
+
+
+def problem_for(exc: KontorError) -> Response:
+    """A refusal as an ``application/problem+json`` response (see :func:`refusal`)."""
+    error = refusal(exc)
+    return problem(error.status, error.title, error.detail, error.errors)
 
 
 def problem(status: int, title: str, detail: str = "", errors: dict[str, Any] | None = None) -> Response:

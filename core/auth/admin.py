@@ -14,6 +14,7 @@ from core.i18n import lazy_gettext as _l
 from core.security import require
 from core.web.listing import Column, keyset_page
 from core.web.shell import is_partial_request, render
+from core.web.transaction import transaction
 
 USER_COLUMNS = [
     Column("username", _l("User name"), sort="username", link=True),
@@ -58,6 +59,12 @@ def _user_page(user: User, **extra):
                   title=user.username, **extra)
 
 
+def _flashed(exc: KontorError, url: str):
+    """A refused button on a page: the reason flashed above the page it goes back to."""
+    flash(exc.message, "error")
+    return redirect(url)
+
+
 def create_blueprint() -> Blueprint:
     """The ``users`` blueprint under ``/admin``: users, roles and the permission matrix."""
     bp = Blueprint("users", __name__, url_prefix="/admin")
@@ -80,15 +87,11 @@ def create_blueprint() -> Blueprint:
         if request.method == "GET":
             return _user_form(None, {}, roles=[])
         form = request.form
-        try:
+        with transaction(on_refusal=lambda exc: _user_form(None, exc.as_errors(), 422, **_submitted())):
             user, password = services.create_user(
                 db, form.get("username", ""), full_name=form.get("full_name", ""), email=form.get("email", ""),
                 locale=form.get("locale", ""), roles=form.getlist("roles"),
             )
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _user_form(None, exc.as_errors(), 422, **_submitted())
         return _user_page(user, new_password=password), 201
 
     @bp.get("/users/<int:user_id>")
@@ -104,25 +107,16 @@ def create_blueprint() -> Blueprint:
             return _user_form(user, {}, full_name=user.full_name, email=user.email,
                               locale=user.locale, roles=[r.name for r in user.roles])
         form = request.form
-        try:
+        with transaction(on_refusal=lambda exc: _user_form(_user(user_id), exc.as_errors(), 422, **_submitted())):
             services.update_user(db, user, full_name=form.get("full_name", ""), email=form.get("email", ""),
                                  locale=form.get("locale", ""), roles=form.getlist("roles"))
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _user_form(_user(user_id), exc.as_errors(), 422, **_submitted())
         flash(_("The user %(name)s is saved.", name=user.username), "success")
         return redirect(url_for("users.user_detail", user_id=user.id))
 
     def _set_active(user_id: int, active: bool):
         user = _user(user_id)
-        try:
+        with transaction(on_refusal=lambda exc: _flashed(exc, url_for("users.user_detail", user_id=user_id))):
             services.set_active(db, user, active)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("users.user_detail", user_id=user_id))
         message = _("%(name)s can sign in again.", name=user.username) if active else \
             _("%(name)s is deactivated: their sessions and tokens stopped working.", name=user.username)
         flash(message, "success")
@@ -142,8 +136,8 @@ def create_blueprint() -> Blueprint:
     @require("core.user.manage")
     def user_reset_password(user_id: int):
         user = _user(user_id)
-        password = services.reset_password(db, user)
-        db.commit()
+        with transaction():
+            password = services.reset_password(db, user)
         # shown on this response only; never stored in the session or a flash message
         return _user_page(user, new_password=password)
 
@@ -151,12 +145,9 @@ def create_blueprint() -> Blueprint:
     @require("core.user.manage")
     def revoke_token(user_id: int, token_id: int):
         user = _user(user_id)
-        try:
+        with transaction():  # another user's or a missing token: the 404 page
             token = tokens.token_of(db, user, token_id)
-        except NotFound:
-            abort(404)
-        tokens.revoke_token(db, token)
-        db.commit()
+            tokens.revoke_token(db, token)
         flash(_("The token %(name)s is revoked.", name=token.name), "success")
         return redirect(url_for("users.user_detail", user_id=user.id))
 
@@ -174,12 +165,8 @@ def create_blueprint() -> Blueprint:
         if request.method == "GET":
             return _role_form(None, {})
         form = request.form
-        try:
+        with transaction(on_refusal=lambda exc: _role_form(None, exc.as_errors(), 422, **form.to_dict())):
             role = services.create_role(db, form.get("name", ""), form.get("title", ""), form.get("description", ""))
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _role_form(None, exc.as_errors(), 422, **form.to_dict())
         flash(_("The role %(name)s is created. Grant it permissions in the matrix.", name=role.name), "success")
         return redirect(url_for("users.permission_matrix"))
 
@@ -190,12 +177,8 @@ def create_blueprint() -> Blueprint:
         if request.method == "GET":
             return _role_form(role, {}, title=role.title, description=role.description)
         form = request.form
-        try:
+        with transaction(on_refusal=lambda exc: _role_form(_role(role_id), exc.as_errors(), 422, **form.to_dict())):
             services.update_role(db, role, title=form.get("title", ""), description=form.get("description", ""))
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _role_form(_role(role_id), exc.as_errors(), 422, **form.to_dict())
         flash(_("The role %(name)s is saved.", name=role.name), "success")
         return redirect(url_for("users.role_list"))
 
@@ -203,13 +186,8 @@ def create_blueprint() -> Blueprint:
     @require("core.role.manage")
     def role_delete(role_id: int):
         role = _role(role_id)
-        try:
+        with transaction(on_refusal=lambda exc: _flashed(exc, url_for("users.role_list"))):
             services.delete_role(db, role)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("users.role_list"))
         flash(_("The role %(name)s is deleted.", name=role.name), "success")
         return redirect(url_for("users.role_list"))
 
@@ -226,17 +204,17 @@ def create_blueprint() -> Blueprint:
     def permission_matrix():
         if request.method == "POST":
             checked = set(request.form.getlist("grant"))
-            try:
+
+            def refused(exc: KontorError):
+                return render("auth/permissions.html", errors=exc.as_errors(), title=_("Permissions"),
+                              **_matrix_context()), 422
+
+            with transaction(on_refusal=refused):
                 for role in services.all_roles(db):
                     if role.name == services.ADMIN_ROLE:
                         continue
                     wanted = {cell.split(":", 1)[1] for cell in checked if cell.split(":", 1)[0] == str(role.id)}
                     services.set_role_permissions(db, role, wanted)
-                db.commit()
-            except KontorError as exc:
-                db.rollback()
-                return render("auth/permissions.html", errors=exc.as_errors(), title=_("Permissions"),
-                              **_matrix_context()), 422
             flash(_("The permissions are saved."), "success")
             return redirect(url_for("users.permission_matrix"))
         return render("auth/permissions.html", errors={}, title=_("Permissions"), **_matrix_context())
@@ -247,16 +225,15 @@ def create_blueprint() -> Blueprint:
         role = _role(request.form.get("role", type=int) or 0)
         permission = request.form.get("permission", "")
         granted = f"{role.id}:{permission}" in request.form.getlist("grant")
-        try:
-            (services.grant if granted else services.revoke)(db, role, permission)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
+
+        def refused(exc: KontorError):
             if not is_partial_request():
-                flash(exc.message, "error")
-                return redirect(url_for("users.permission_matrix"))
+                return _flashed(exc, url_for("users.permission_matrix"))
             return render("auth/_matrix_cell.html", role=role, permission=permission,
                           admin_role=services.ADMIN_ROLE, error=exc.message), 422
+
+        with transaction(on_refusal=refused):
+            (services.grant if granted else services.revoke)(db, role, permission)
         if not is_partial_request():
             return redirect(url_for("users.permission_matrix"))
         return render("auth/_matrix_cell.html", role=role, permission=permission, admin_role=services.ADMIN_ROLE)

@@ -3,28 +3,22 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from core.api.base import ApiBlueprint, documented, json_response, load_body, load_query, paged, refusal
+from core.api.base import ApiBlueprint, documented, json_response, load_body, load_query, paged
 from core.auth import schemas, services
 from core.auth.models import User
 from core.db import session as db
-from core.errors import KontorError, NotFound
 from core.security import require
 from core.web.listing import keyset_page
+from core.web.transaction import transaction
 
 
 
 def _user(user_id: int) -> User:
-    try:
-        return services.get_user(db, user_id)
-    except NotFound as exc:
-        raise refusal(exc) from None
+    return services.get_user(db, user_id)
 
 
 def _role(role_id: int):
-    try:
-        return services.get_role(db, role_id)
-    except NotFound as exc:
-        raise refusal(exc) from None
+    return services.get_role(db, role_id)
 
 
 def users_blueprint() -> Blueprint:
@@ -46,12 +40,8 @@ def users_blueprint() -> Blueprint:
                 body=schemas.UserCreateSchema, response=schemas.UserCreatedSchema, status=201)
     def create_user():
         data = load_body(schemas.UserCreateSchema())
-        try:
+        with transaction():
             user, password = services.create_user(db, data.pop("username"), **data)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            raise refusal(exc) from None
         body = schemas.UserCreatedSchema().dump(user)
         body["password"] = password
         return json_response(body, 201)
@@ -69,12 +59,8 @@ def users_blueprint() -> Blueprint:
     def patch_user(user_id: int):
         user = _user(user_id)
         data = load_body(schemas.UserPatchSchema(), partial=True)
-        try:
+        with transaction():
             services.update_user(db, user, **data)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            raise refusal(exc) from None
         return json_response(schemas.UserSchema().dump(user))
 
     return bp
@@ -95,12 +81,8 @@ def roles_blueprint() -> Blueprint:
     @documented("Create a role", body=schemas.RoleCreateSchema, response=schemas.RoleSchema, status=201)
     def create_role():
         data = load_body(schemas.RoleCreateSchema())
-        try:
+        with transaction():
             role = services.create_role(db, data["name"], data["title"], data["description"], data["permissions"])
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            raise refusal(exc) from None
         return json_response(schemas.RoleSchema().dump(role), 201)
 
     @bp.get("/<int:role_id>")
@@ -116,12 +98,8 @@ def roles_blueprint() -> Blueprint:
     def patch_role(role_id: int):
         role = _role(role_id)
         data = load_body(schemas.RolePatchSchema(), partial=True)
-        try:
+        with transaction():
             services.update_role(db, role, **data)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            raise refusal(exc) from None
         return json_response(schemas.RoleSchema().dump(role))
 
     return bp

@@ -7,14 +7,12 @@ from flask.cli import with_appcontext
 from core.auth import services, tokens
 from core.cli import fail
 from core.db import session as db
-from core.errors import KontorError
+from core.web.transaction import cli_refusal, transaction
 
 
 def _user_or_fail(username: str):
-    try:
+    with transaction(on_refusal=cli_refusal):
         return services.find_user(db, username)
-    except KontorError as exc:
-        fail(exc.message)
 
 
 @click.group("users")
@@ -32,12 +30,8 @@ def users_group():
 def create_command(username, admin, roles, email, full_name):
     """Create a user and print their generated password."""
     wanted = list(dict.fromkeys(([services.ADMIN_ROLE] if admin else []) + list(roles)))
-    try:
+    with transaction(on_refusal=cli_refusal):
         user, password = services.create_user(db, username, full_name=full_name, email=email, roles=wanted)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        fail(exc.message)
     click.echo(f"Created the user {user.username}" + (f" with the roles {', '.join(wanted)}." if wanted else "."))
     click.echo(f"Password: {password}")
 
@@ -51,12 +45,8 @@ def token_command(username, label):
     user = _user_or_fail(username)
     if not user.active:
         fail(f"The user {user.username} is deactivated.")
-    try:
+    with transaction(on_refusal=cli_refusal):
         _, secret = tokens.create_token(db, user, label or "CLI")
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        fail(exc.message)
     click.echo(secret)
 
 
@@ -75,12 +65,8 @@ def list_command():
 def deactivate_command(username):
     """Deactivate a user: their sessions and API tokens stop working at once."""
     user = _user_or_fail(username)
-    try:
+    with transaction(on_refusal=cli_refusal):
         services.set_active(db, user, False)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        fail(exc.message)
     click.echo(f"Deactivated {user.username}.")
 
 
@@ -90,6 +76,6 @@ def deactivate_command(username):
 def reset_password_command(username):
     """Give a user a new generated password (printed) and end their sessions."""
     user = _user_or_fail(username)
-    password = services.reset_password(db, user)
-    db.commit()
+    with transaction(on_refusal=cli_refusal):
+        password = services.reset_password(db, user)
     click.echo(f"Password: {password}")

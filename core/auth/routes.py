@@ -9,10 +9,11 @@ from flask_login import current_user, login_user, logout_user
 from core.audit.recorder import Actor, set_actor
 from core.auth import services, tokens
 from core.db import session as db
-from core.errors import KontorError
+from core.errors import NotFound
 from core.i18n import gettext as _
 from core.security import public, signed_in
 from core.web.shell import render
+from core.web.transaction import transaction
 
 
 def _safe_next(target: str | None) -> str:
@@ -59,8 +60,8 @@ def create_blueprint() -> Blueprint:
     @bp.post("/logout")
     @signed_in
     def logout():
-        services.sign_out(db, current_user._get_current_object())
-        db.commit()
+        with transaction():
+            services.sign_out(db, current_user._get_current_object())
         logout_user()
         session.clear()
         flash(_("You are signed out."), "success")
@@ -79,15 +80,11 @@ def create_blueprint() -> Blueprint:
             return _profile_page()
         user = current_user._get_current_object()
         form = request.form
-        try:
+        with transaction(on_refusal=lambda exc: _profile_page(exc.as_errors(), status=422)):
             password_changed = services.update_own_profile(
                 db, user, full_name=form.get("full_name", ""), email=form.get("email", ""),
                 locale=form.get("locale", ""), current_password=form.get("current_password", ""),
                 new_password=form.get("new_password", ""))
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _profile_page(exc.as_errors(), status=422)
         if password_changed:
             login_user(user)  # the nonce changed: renew this session, the others end
         flash(_("Your profile is saved."), "success")
@@ -97,24 +94,20 @@ def create_blueprint() -> Blueprint:
     @signed_in
     def create_token():
         user = current_user._get_current_object()
-        try:
+        with transaction(on_refusal=lambda exc: _profile_page(exc.as_errors(), status=422)):
             token, secret = tokens.create_token(db, user, request.form.get("name", ""))
-        except KontorError as exc:
-            db.rollback()
-            return _profile_page(exc.as_errors(), status=422)
-        db.commit()
         # shown on this response only; never stored in the session or a flash message
         return _profile_page(new_token=(token, secret), status=201)
 
     @bp.post("/profile/tokens/<int:token_id>/revoke")
     @signed_in
     def revoke_token(token_id: int):
-        try:
-            token = tokens.token_of(db, current_user._get_current_object(), token_id)
-        except KontorError:
+        def no_such_token(_exc: NotFound):
             return _profile_page({"_schema": [_("No such token.")]}, status=404)
-        tokens.revoke_token(db, token)
-        db.commit()
+
+        with transaction(on_refusal=no_such_token):
+            token = tokens.token_of(db, current_user._get_current_object(), token_id)
+            tokens.revoke_token(db, token)
         flash(_("The token %(name)s is revoked.", name=token.name), "success")
         return redirect(url_for("auth.profile"))
 

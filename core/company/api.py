@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from core.api.base import API_PREFIX, documented, json_object, json_response, refusal
+from core.api.base import API_PREFIX, documented, json_object, json_response
 from core.company import services
 from core.company.schemas import CompanySchema
 from core.db import session as db
-from core.errors import KontorError
 from core.security import require
+from core.web.transaction import transaction
 
 
 def create_blueprint() -> Blueprint:
@@ -26,12 +26,8 @@ def create_blueprint() -> Blueprint:
     @require("core.company.manage")
     @documented("Change some of the company's settings", body=CompanySchema, response=CompanySchema)
     def patch_company():
-        try:
+        with transaction():
             company = services.update_company(db, json_object(), partial=True)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            raise refusal(exc) from None
         return json_response(schema.dump(company))
 
     return bp

@@ -5,14 +5,15 @@ from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from core.company import services
 from core.company.models import Company
+from core.company.schemas import base_currency_codes
 from core.config import LANGUAGES
 from core.db import session as db
-from core.errors import KontorError
 from core.i18n import gettext as _
 from core.i18n import language_name
 from core.parties.schemas import country_options
 from core.security import require
 from core.web.shell import render
+from core.web.transaction import transaction
 
 COMPANY_FIELDS = ("legal_name", "base_currency", "country", "locale", "fiscal_year_start_month",
                   "fiscal_year_start_day", "vat_id", "street", "postal_code", "city", "email", "phone")
@@ -24,10 +25,9 @@ def _values_of(company: Company) -> dict:
 
 def _currency_options(locale: str) -> list[tuple[str, str]]:
     from babel import Locale
-    from babel.numbers import list_currencies
 
     names = Locale.parse(locale).currencies
-    return sorted(((code, f"{code} · {names.get(code, code)}") for code in list_currencies()), key=lambda o: o[0])
+    return [(code, f"{code} · {names.get(code, code)}") for code in base_currency_codes()]
 
 
 def _month_options(locale: str) -> list[tuple[int, str]]:
@@ -77,12 +77,8 @@ def create_blueprint() -> Blueprint:
         if request.method == "GET":
             return _company_page(_values_of(services.get_company(db)), {})
         values = {key: request.form.get(key, "") for key in COMPANY_FIELDS}
-        try:
+        with transaction(on_refusal=lambda exc: _company_page(values, exc.as_errors(), 422)):
             services.update_company(db, values)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _company_page(values, exc.as_errors(), 422)
         flash(_("The company settings are saved."), "success")
         return redirect(url_for("company.company_settings"), 303)
 
@@ -93,12 +89,9 @@ def create_blueprint() -> Blueprint:
         if request.method == "GET":
             return _module_settings_page(services.setting_values(db, settings), {})
         values = request.form.to_dict()
-        try:
+        with transaction(on_refusal=lambda exc: _module_settings_page(
+                {**services.setting_values(db, settings), **values}, exc.as_errors(), 422)):
             services.update_settings(db, settings, values)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _module_settings_page({**services.setting_values(db, settings), **values}, exc.as_errors(), 422)
         flash(_("The settings are saved."), "success")
         return redirect(url_for("company.module_settings"), 303)
 

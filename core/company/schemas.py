@@ -8,8 +8,28 @@ from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate, va
 from core.config import LANGUAGES
 from core.i18n import gettext
 from core.i18n import lazy_gettext as _l
-from core.api.schema import Schema, validate_country, validate_currency
+from core.api.schema import Schema, currency_codes, validate_country, validate_currency
 from core.parties.schemas import normalise_vat_id, validate_email, validate_vat_id
+
+
+#: Amounts are kept with two decimals (the ``Money`` columns), so a base currency needs no more.
+BASE_CURRENCY_DECIMALS = 2
+
+
+def base_currency_codes() -> list[str]:
+    """The current ISO 4217 currencies a company may keep its books in, sorted."""
+    from babel.numbers import get_currency_precision
+
+    return sorted(code for code in currency_codes() if get_currency_precision(code) <= BASE_CURRENCY_DECIMALS)
+
+
+def validate_base_currency(value: str) -> None:
+    """Refuse a currency whose amounts need more decimals than the books keep (KWD, BHD …)."""
+    from babel.numbers import get_currency_precision
+
+    if value in currency_codes() and get_currency_precision(value) > BASE_CURRENCY_DECIMALS:
+        raise ValidationError(gettext("%(code)s amounts have three decimals; the books keep two. "
+                                      "Choose another base currency.", code=value))
 
 
 class CompanySchema(Schema):
@@ -22,7 +42,7 @@ class CompanySchema(Schema):
     legal_name = fields.String(required=True, validate=validate.Length(min=1, max=200, error=_l("Enter the legal name.")),
                                error_messages={"required": _l("Enter the legal name.")})
     base_currency = fields.String(required=True, validate=[validate.Length(equal=3, error=_l("Choose a currency.")),
-                                                          validate_currency],
+                                                          validate_currency, validate_base_currency],
                                   error_messages={"required": _l("Choose a currency.")})
     country = fields.String(load_default="", validate=validate_country)
     locale = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES, error=_l("Choose one of the languages offered.")))

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from marshmallow import Schema, fields, validate
 
-from core.api.base import ApiBlueprint, documented, json_response, load_body, refusal
-from core.errors import KontorError
+from core.api.base import ApiBlueprint, documented, json_response, load_body
 from core.modules import lifecycle
 from core.security import require
 
@@ -63,10 +62,8 @@ def create_api() -> Blueprint:
         data = load_body(ModuleActSchema())
         action = data["action"]
         options = {"cascade": data["cascade"]} if action == "disable" else {}
-        try:
-            result = lifecycle.ACTS[action](lifecycle.context_from_app(current_app), [data["name"]], **options)
-        except KontorError as exc:
-            raise refusal(exc) from None
+        # the act runs its own transactions on the engine; a refusal is answered by the app-wide mapping
+        result = lifecycle.ACTS[action](lifecycle.context_from_app(current_app), [data["name"]], **options)
         body = {"action": action, "modules": [data["name"]] if action == "purge" else result,
                 "archives": [p.name for p in result] if action == "purge" else []}
         return json_response(ModuleActResultSchema().dump(body))

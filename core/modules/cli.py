@@ -8,9 +8,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from core.cli import fail
-from core.errors import KontorError
 from core.modules import lifecycle
 from core.modules.marketplace_cli import marketplace_group
+from core.web.transaction import cli_refusal, transaction
 
 COLUMNS = (("name", "NAME"), ("state", "STATE"), ("version", "AVAILABLE"), ("installed_version", "INSTALLED"),
            ("title", "TITLE"))
@@ -26,11 +26,9 @@ def _step(act: str, name: str) -> None:
 
 def _run(act, names, **options):
     """Run a lifecycle act; a refusal goes to stderr with a non-zero exit."""
-    try:
+    with transaction(on_refusal=cli_refusal):
         return act(_context(), list(names), progress=_step if len(names) > 1 or act is lifecycle.install else None,
                    **options)
-    except KontorError as exc:
-        fail(exc.message)
 
 
 def format_table(rows: list[dict], columns=COLUMNS) -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from marshmallow import Schema, fields
 
-from core.api.base import API_PREFIX, documented, json_response, load_body, refusal
-from core.errors import KontorError
+from core.api.base import API_PREFIX, documented, json_response, load_body
 from core.modules import marketplace
 from core.security import require
 
@@ -46,10 +45,7 @@ def create_api() -> Blueprint:
     @require("core.module.read")
     @documented("The marketplace catalog", response=CatalogEntrySchema, many=True)
     def catalog():
-        try:
-            entries = marketplace.load_catalog(current_app.config["MARKETPLACE"])
-        except KontorError as exc:
-            raise refusal(exc) from None
+        entries = marketplace.load_catalog(current_app.config["MARKETPLACE"])
         return json_response({"items": CatalogEntrySchema().dump([e.as_dict() for e in entries], many=True)})
 
     @bp.post("")
@@ -58,10 +54,7 @@ def create_api() -> Blueprint:
                 response=InstalledSchema)
     def install():
         data = load_body(MarketplaceInstallSchema())
-        try:
-            installed = marketplace.install_from_app(current_app, data["name"])
-        except KontorError as exc:
-            raise refusal(exc) from None
+        installed = marketplace.install_from_app(current_app, data["name"])
         return json_response({"installed": installed})
 
     return bp

@@ -7,9 +7,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from core.cli import fail
-from core.errors import KontorError
 from core.modules import marketplace
+from core.web.transaction import cli_refusal, transaction
 
 
 
@@ -22,10 +21,8 @@ def marketplace_group():
 @with_appcontext
 def list_command():
     """List the modules in the catalog."""
-    try:
+    with transaction(on_refusal=cli_refusal):
         entries = marketplace.load_catalog(current_app.config["MARKETPLACE"])
-    except KontorError as exc:
-        fail(exc.message)
     for entry in entries:
         click.echo(f"{entry.name:<20} {entry.version:<10} {entry.title}")
 
@@ -35,10 +32,8 @@ def list_command():
 @with_appcontext
 def install_command(name):
     """Download, verify and install NAME from the marketplace."""
-    try:
+    with transaction(on_refusal=cli_refusal):
         installed = marketplace.install_from_app(current_app, name)
-    except KontorError as exc:
-        fail(exc.message)
     click.echo(f"Installed: {', '.join(installed)}")
 
 
@@ -56,8 +51,6 @@ def publish_command(wheels, folder):
         click.echo("Error: give --to FOLDER (KONTOR_MARKETPLACE is not a folder).", err=True)
         raise SystemExit(2)
     for wheel in wheels:
-        try:
+        with transaction(on_refusal=cli_refusal):
             entry = publish(wheel, Path(target))
-        except KontorError as exc:
-            fail(exc.message)
         click.echo(f"Published {entry.name} {entry.version} to {target}")

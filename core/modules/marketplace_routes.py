@@ -9,6 +9,7 @@ from core.modules import marketplace
 from core.modules.registry import read_state
 from core.security import require
 from core.web.shell import is_partial_request, render
+from core.web.transaction import transaction
 
 
 def _section(error: str | None = None, status: int = 200):
@@ -18,7 +19,7 @@ def _section(error: str | None = None, status: int = 200):
     if location:
         try:
             catalog = marketplace.load_catalog(location)
-        except KontorError as exc:
+        except KontorError as exc:  # recovers: the page shows why the catalog is missing, and the rest
             catalog_error = exc.message
     installed = read_state(kontor.engine)[1]
     page = render("modules/marketplace.html", "modules/_marketplace.html", catalog=catalog, configured=bool(location),
@@ -38,11 +39,9 @@ def create_blueprint() -> Blueprint:
     @bp.post("/<name>")
     @require("core.module.manage")
     def install(name):
-        try:
+        # htmx swaps only successful answers: the section comes back with the error in it
+        with transaction(on_refusal=lambda exc: _section(exc.message, 200 if is_partial_request() else exc.status)):
             installed = marketplace.install_from_app(current_app, name)
-        except KontorError as exc:
-            # htmx swaps only successful answers: the section comes back with the error in it
-            return _section(exc.message, 200 if is_partial_request() else exc.status)
         flash(_("Installed: %(names)s.", names=", ".join(installed)), "success")
         if request.headers.get("HX-Request"):
             # the menu and the module list change too: show the whole page anew

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 
-from core.errors import KontorError
 from core.i18n import gettext as _
 from core.modules import lifecycle
 from core.security import require
 from core.web.shell import is_partial_request, render
+from core.web.transaction import transaction
 
 
 def _done_message(action: str, name: str, result) -> str:
@@ -44,11 +44,9 @@ def create_blueprint() -> Blueprint:
         if action not in lifecycle.ACTS:
             abort(404)
         options = {"cascade": request.form.get("cascade") == "1"} if action == "disable" else {}
-        try:
+        # htmx swaps only successful answers: the table comes back with the error in it
+        with transaction(on_refusal=lambda exc: _page(exc.message, 200 if is_partial_request() else exc.status)):
             result = lifecycle.ACTS[action](lifecycle.context_from_app(current_app), [name], **options)
-        except KontorError as exc:
-            # htmx swaps only successful answers: the table comes back with the error in it
-            return _page(exc.message, 200 if is_partial_request() else exc.status)
         flash(_done_message(action, name, result), "success")
         if request.headers.get("HX-Request"):
             # the menu changes with the module set: the whole page is loaded anew

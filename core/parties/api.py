@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from core.api.base import API_PREFIX, ApiError, documented, json_object, json_response, load_query, paged, refusal
+from core.api.base import API_PREFIX, documented, json_object, json_response, load_query, paged
 from core.db import session as db
-from core.errors import KontorError
+from core.errors import InvalidInput, NotFound
 from core.parties import services
 from core.parties.schemas import MergeSchema, PartyQuerySchema, PartySchema, load
 from core.security import require
+from core.web.transaction import transaction
 
 
 
@@ -19,10 +20,14 @@ def create_blueprint() -> Blueprint:
     schema = PartySchema()
 
     def party(party_id: int):
+        return services.get_party(db, party_id)
+
+    def _party_to_keep(party_id: int):
         try:
             return services.get_party(db, party_id)
-        except KontorError as exc:
-            raise refusal(exc) from None
+        except NotFound as exc:
+            # a missing party to keep is bad input naming the field, not a missing address
+            raise InvalidInput(exc.message, field="into") from None
 
     @bp.get("")
     @require("core.party.read")
@@ -37,12 +42,8 @@ def create_blueprint() -> Blueprint:
     @require("core.party.write")
     @documented("Create a party", body=PartySchema, response=PartySchema, status=201)
     def create_party():
-        try:
+        with transaction():
             created = services.create_party(db, json_object())
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            raise refusal(exc) from None
         return json_response(schema.dump(created), 201)
 
     @bp.get("/<int:party_id>")
@@ -56,12 +57,8 @@ def create_blueprint() -> Blueprint:
     @documented("Change some fields of a party", body=PartySchema, response=PartySchema)
     def patch_party(party_id: int):
         target = party(party_id)
-        try:
+        with transaction():
             services.update_party(db, target, json_object(), partial=True)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            raise refusal(exc) from None
         return json_response(schema.dump(target))
 
     @bp.post("/<int:party_id>/merge")
@@ -69,18 +66,10 @@ def create_blueprint() -> Blueprint:
     @documented("Merge a duplicate party into another and retire it", body=MergeSchema, response=PartySchema)
     def merge_party(party_id: int):
         source = party(party_id)
-        try:
-            into = load(MergeSchema(), json_object())["into"]
-            target = services.get_party(db, into)
-        except KontorError as exc:
-            raise (refusal(exc) if exc.status != 404 else
-                   ApiError(422, "Validation failed", exc.message, {"into": [exc.message]})) from None
-        try:
+        into = load(MergeSchema(), json_object())["into"]
+        target = _party_to_keep(into)
+        with transaction():
             services.merge_parties(db, source, target, on_merging=current_app.extensions["kontor"].pm.hook.party_merging)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            raise refusal(exc) from None
         return json_response(schema.dump(target))
 
     return bp

@@ -1,11 +1,11 @@
 """The pages of parties: list, detail, create, edit and merge (thin views over the services)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from core.db import session as db
-from core.errors import KontorError, NotFound
+from core.errors import InvalidInput, KontorError, NotFound
 from core.i18n import gettext as _
 from core.i18n import lazy_gettext as _l
 from core.parties import services
@@ -14,6 +14,7 @@ from core.parties.schemas import KINDS, PartyQuerySchema, country_options, load
 from core.security import has_permission, require
 from core.web.listing import Column
 from core.web.shell import contributions, is_partial_request, render
+from core.web.transaction import redirect_to, transaction
 
 COLUMNS = [
     Column("name", _l("Name"), sort="name", link=True),
@@ -117,14 +118,10 @@ def create_blueprint() -> Blueprint:
                       "company_id": request.args.get("company_id", "")}
             return _form(None, values, {})
         values = _form_values(request.form)
-        try:
+        with transaction(on_refusal=lambda exc: _form(None, values, exc.as_errors(), 422)):
             party = services.create_party(db, values)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _form(None, values, exc.as_errors(), 422)
         flash(_("%(name)s is saved.", name=party.name), "success")
-        return _to_detail(party)
+        return redirect_to(url_for("parties.party_detail", party_id=party.id))
 
     @bp.get("/widget")
     @require("core.party.read")
@@ -143,12 +140,8 @@ def create_blueprint() -> Blueprint:
         if request.method == "GET":
             return _form(party, _values_of(party), {})
         values = _form_values(request.form)
-        try:
+        with transaction(on_refusal=lambda exc: _form(_party(party_id), values, exc.as_errors(), 422)):
             services.update_party(db, party, values, partial=False)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _form(_party(party_id), values, exc.as_errors(), 422)
         if is_partial_request():
             return render("parties/_fields.html", **_detail_context(party))
         flash(_("%(name)s is saved.", name=party.name), "success")
@@ -173,16 +166,16 @@ def create_blueprint() -> Blueprint:
         if request.method == "GET":
             return _merge_page(source, {})
         into = request.form.get("into", "")
-        try:
+
+        def refused(exc: KontorError):
+            return _merge_page(_party(party_id), exc.as_errors(), 422 if exc.status == 404 else exc.status)
+
+        with transaction(on_refusal=refused):
             target = services.get_party(db, int(into)) if into.isdigit() else None
             if target is None:
-                raise KontorError(_("Choose the party to keep."), field="into", status=422)
+                raise InvalidInput(_("Choose the party to keep."), field="into")
             pm = current_app.extensions["kontor"].pm
             services.merge_parties(db, source, target, on_merging=pm.hook.party_merging)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _merge_page(_party(party_id), exc.as_errors(), 422 if exc.status == 404 else exc.status)
         flash(_("%(source)s is merged into %(target)s.", source=source.name, target=target.name), "success")
         return redirect(url_for("parties.party_detail", party_id=target.id), 303)
 
@@ -195,11 +188,3 @@ def create_blueprint() -> Blueprint:
 
     return bp
 
-
-def _to_detail(party: Party):
-    url = url_for("parties.party_detail", party_id=party.id)
-    if is_partial_request():
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, 303)

@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, ValidationError, fields, post_load, pre_load, v
 
 from core.api.base import record_id_field
 from core.api.schema import Schema, country_codes, validate_country
-from core.errors import KontorError
+from core.errors import InvalidInput
 from core.i18n import gettext
 from core.i18n import lazy_gettext as _l
 
@@ -26,21 +26,6 @@ EU_VAT_PATTERNS = {
 }
 VAT_SHAPE = re.compile(r"^[A-Z]{2}[0-9A-Z+*.]{2,12}$")
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]{2,}$")
-
-
-class InvalidInput(KontorError):
-    """Input that fails validation; ``errors`` maps each field at fault to its messages."""
-
-    status = 422
-
-    def __init__(self, errors: dict):
-        self.errors = errors
-        first = next(iter(errors.values()), [""])
-        super().__init__(first[0] if isinstance(first, list) and first else str(first),
-                         field=next(iter(errors), None))
-
-    def as_errors(self) -> dict:
-        return self.errors
 
 
 def load(schema: Schema, data: dict, *, partial: bool = False) -> dict:

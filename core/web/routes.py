@@ -5,9 +5,9 @@ from flask import Blueprint, current_app, jsonify, redirect, request, session, u
 from flask_login import current_user
 
 from core.config import LANGUAGES
-from core.db import session as db
 from core.security import has_permission, public, signed_in
 from core.web.shell import contributions, render
+from core.web.transaction import transaction
 
 
 def create_blueprint() -> Blueprint:
@@ -35,8 +35,8 @@ def create_blueprint() -> Blueprint:
         if code in LANGUAGES:
             session["locale"] = code
             if current_user.is_authenticated:
-                current_user.locale = code
-                db.commit()
+                with transaction():
+                    current_user.locale = code
         target = request.form.get("next") or request.referrer or url_for("web.index")
         if not target.startswith("/") or target.startswith("//"):
             target = url_for("web.index")

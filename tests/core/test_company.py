@@ -26,7 +26,8 @@ def test_the_settings_page_saves_the_company(admin_client, db):
     assert (company.fiscal_year_start_month, company.fiscal_year_start_day, company.vat_id) == (7, 1, "DK12345678")
 
 
-@pytest.mark.parametrize("field, value", [("base_currency", "XYZ"), ("locale", "fr"), ("country", "XX"),
+@pytest.mark.parametrize("field, value", [("base_currency", "XYZ"), ("base_currency", "KWD"), ("base_currency", "DEM"),
+                                          ("locale", "fr"), ("country", "XX"),
                                           ("fiscal_year_start_month", "13"), ("fiscal_year_start_day", "0"),
                                           ("legal_name", ""), ("vat_id", "SE123"), ("email", "bogholderi")])
 def test_a_bad_value_is_refused_beside_its_field(admin_client, db, field, value):
@@ -57,7 +58,16 @@ def test_company_api_reads_and_patches(api):
     problem = api.patch("/api/v1/company", json={"base_currency": "EURO", "fiscal_year_start_month": 0})
     assert problem.status_code == 422 and problem.headers["Content-Type"] == "application/problem+json"
     assert set(problem.json["errors"]) == {"base_currency", "fiscal_year_start_month"}
+    three_decimals = api.patch("/api/v1/company", json={"base_currency": "BHD"})
+    assert three_decimals.status_code == 422 and "three decimals" in three_decimals.json["errors"]["base_currency"][0]
     assert api.get("/api/v1/company").json["base_currency"] == "EUR"
+
+
+def test_the_base_currency_list_offers_current_two_decimal_currencies_only(admin_client):
+    page = admin_client.get("/settings/company").get_data(as_text=True)
+    assert '<option value="EUR"' in page and '<option value="JPY"' in page
+    for gone in ("DEM", "FRF", "KWD", "BHD"):  # replaced by the euro, or three decimals
+        assert f'<option value="{gone}"' not in page
 
 
 def test_every_request_knows_the_company_currency_and_locale(app, db):
