@@ -6,7 +6,7 @@ A plugin imports from ``core`` alone, never from the core's submodules::
 """
 from core.version import __version__
 
-from core.app import hooks
+from core.actor import Actor, acting, acting_as, current_actor
 from core.api.base import (ApiBlueprint, ApiError, documented, json_object, json_response, load_body, load_query, paged,
                            problem, problem_for, record_id_field, refusal)
 from core.api.schema import BoundedList, MoneyField, Schema, validate_country, validate_currency
@@ -15,7 +15,8 @@ from core.contrib import Action, JinjaExtras, MenuItem, Panel, Permission, Role,
 from core.db import Base, Money, Percent, Quantity, UTCDateTime, session, utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, KontorError, ModuleError, NotFound, Unavailable
 from core.i18n import N_, gettext, lazy_gettext, ngettext
-from core.plugins import Manifest, hookimpl
+from core.invariants import Changes, InvariantCheck, InvariantError, note_changed
+from core.plugins import Manifest, NoApplication, hookimpl, hooks
 from core.security import PUBLIC, SIGNED_IN, cross_site, has_permission, public, require, signed_in
 from core.imports import CsvFile, map_rows, read_csv
 from core.web import charts
@@ -34,7 +35,8 @@ from core.parties.schemas import load as load_input
 from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
 
 __all__ = [
-    "__version__", "Action", "ApiBlueprint", "ApiError", "Base", "BoundedList", "MoneyField", "Schema",
+    "__version__", "Action", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
+    "InvariantError", "NoApplication", "note_changed", "MoneyField", "Schema",
     "validate_country", "validate_currency", "Column", "Company", "CsvFile",
     "JinjaExtras", "KontorError", "Manifest", "MenuItem", "ModuleError", "Money", "N_", "NotFound",
     "PUBLIC", "Page", "Panel", "Party", "Percent", "Permission", "Quantity", "Role", "SIGNED_IN", "Setting", "Tag", "UTCDateTime",

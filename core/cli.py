@@ -6,15 +6,19 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
+from core.actor import set_actor
 from core.app import create_app
-from core.audit.recorder import Actor, set_actor
+
+
+def _origin() -> str:
+    return "cli: kontor " + " ".join(sys.argv[1:])
 
 
 def _create_app(*_args):
     app = create_app()
-    set_actor(Actor(None, "cli", "cli: kontor " + " ".join(sys.argv[1:])))
+    set_actor(None, _origin(), username="cli")  # the system, unless --as names a user
     return app
 
 
@@ -32,8 +36,27 @@ class KontorGroup(FlaskGroup):
 
 
 @click.group(cls=KontorGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
-def main():
+@click.option("--as", "as_user", metavar="USER", default=None,
+              help="Act as this user: their permissions apply and the audit log names them.")
+@click.pass_context
+def main(ctx, as_user):
     """Kontor: one platform for a company's front and back office."""
+    if as_user is not None:
+        set_actor(_user_named(ctx.ensure_object(ScriptInfo).load_app(), as_user), _origin())
+
+
+def _user_named(app, username: str):
+    """The active user called ``username`` (any case); exits with an error when there is none."""
+    from sqlalchemy import func, select
+
+    from core.auth.models import User
+    from core.db import session
+
+    with app.app_context():
+        user = session.execute(select(User).where(func.lower(User.username) == username.strip().lower())).scalar()
+        if user is None or not user.active:
+            fail(f"there is no active user named {username!r} to act as")
+        return user
 
 
 def fail(message: str, code: int = 1) -> None:

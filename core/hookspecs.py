@@ -57,6 +57,19 @@ def register_jinja():
 
 
 @hookspec
+def register_invariant_checks():
+    """Return a list of :class:`~core.InvariantCheck` that must hold whenever a transaction commits.
+
+    Each check runs at the commit of every business operation that changed something it
+    ``watches``, after the operation's services and hooks, before anything is committed; it gets
+    the session and the transaction's :class:`~core.invariants.Changes` and returns ``None`` when
+    its rule holds, else a translated sentence. A failing check refuses the commit with
+    :class:`~core.InvariantError` (409): the whole operation is rolled back, the API answers
+    problem+json and a page shows the sentence.
+    """
+
+
+@hookspec
 def register_hookspecs():
     """Return a module (or class) of hookspecs the plugin offers to others, prefixed <module>_."""
 

@@ -14,7 +14,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from core import hookspecs
+import core.hookspecs as hookspecs
+from core.routing import RecordIdConverter
 from core.version import __version__ as CORE_VERSION
 
 ENTRY_POINT_GROUP = "kontor.plugins"
@@ -296,8 +297,6 @@ def _rules_of(blueprints) -> set[str]:
     from flask import Flask
 
     scratch = Flask("kontor_namespace_check")
-    from core.app import RecordIdConverter
-
     scratch.url_map.converters["int"] = RecordIdConverter
     for blueprint in blueprints:
         scratch.register_blueprint(blueprint)
@@ -439,3 +438,25 @@ def check_namespace(claims: Claims, taken: list[Claims]) -> None:
     problems = namespace_problems(claims, taken)
     if problems:
         raise NamespaceError("; ".join(problems))
+
+
+class NoApplication(RuntimeError):
+    """A hook was called where no Kontor application is running: its answers would be lost."""
+
+
+def hooks() -> pluggy.HookRelay:
+    """The hook relay of the running app's enabled modules (``hooks().crm_opportunity_won(...)``).
+
+    Services call the hooks they offer through it. Outside an application (a script or a job that
+    pushed no app context) it raises :class:`NoApplication` rather than answer nothing: a domain
+    event that no module hears would leave, say, the books without the invoice an order needs.
+    Run such code inside ``app.app_context()``; every ``kontor`` command already is.
+    """
+    from flask import current_app, has_app_context
+
+    if not has_app_context() or "kontor" not in current_app.extensions:
+        raise NoApplication(
+            "hooks() was called outside a Kontor application, so no module would hear it; "
+            "run this code inside app.app_context() (create_app() builds the app)"
+        )
+    return current_app.extensions["kontor"].pm.hook

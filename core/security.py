@@ -7,6 +7,8 @@ from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from core.actor import current_actor
+
 PUBLIC = "@public"
 SIGNED_IN = "@signed-in"
 
@@ -72,8 +74,10 @@ def user_permissions(user) -> frozenset[str]:
 
 
 def has_permission(permission: str, user=None) -> bool:
-    """Whether ``user`` (default: the current user) holds ``permission``."""
-    user = current_user if user is None else user
+    """Whether ``user`` holds ``permission``; without ``user``, whether the current actor does
+    (:func:`core.current_actor`: the request's signed-in user, or the user of :func:`core.acting_as`
+    in a command or job; the system, acting for nobody, holds none)."""
+    user = current_actor() if user is None else user
     if permission == PUBLIC:
         return True
     if not getattr(user, "is_authenticated", False):

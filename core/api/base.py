@@ -155,12 +155,12 @@ def _handle_api_error(exc: ApiError):
 
 
 def init_api(app: Flask, csrf) -> None:
-    """Answer :class:`ApiError` as problem+json (HTTP errors are handled by the shell) and screen
-    every request's input before its view runs (:func:`core.api.input.screen_input`)."""
-    from core.api.input import screen_input
+    """Answer :class:`ApiError` as problem+json (HTTP errors are handled by the shell).
 
+    The app factory also screens every request's input before its view runs
+    (:func:`core.api.input.screen_input`, which builds on this module).
+    """
     app.register_error_handler(ApiError, _handle_api_error)
-    app.before_request(screen_input)
 
 
 #: The largest id a record can have (PostgreSQL's INTEGER); a larger one names no record.

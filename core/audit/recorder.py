@@ -1,59 +1,28 @@
 """Writes the audit log: every flush of audited models, and explicit events such as logins.
 
-Records are chained: each carries SHA-256 over the previous record's hash and its own canonical
-JSON. Writers lock the one-row chain head, so the chain stays linear across workers and hosts.
+Who acts comes from the one actor context, :mod:`core.actor`. Records are chained: each carries
+SHA-256 over the previous record's hash and its own canonical JSON. Writers lock the one-row chain
+head, so the chain stays linear across workers and hosts.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
+from core.actor import Actor, acting, acting_as, set_actor
 from core.audit.models import AuditHead, AuditRecord
 from core.orm import utcnow
 
+__all__ = ["Actor", "acting_as", "install_listeners", "record_event", "set_actor", "write_records"]
+
 GENESIS = "0" * 64
 REDACTED = "***"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, and from which request or command."""
-
-    user_id: int | None = None
-    username: str = ""
-    origin: str = ""
-
-
-_actor: ContextVar[Actor] = ContextVar("kontor_actor", default=Actor(origin="system"))
-
-
-def current_actor() -> Actor:
-    """The actor audit records are written for in this context."""
-    return _actor.get()
-
-
-@contextmanager
-def acting_as(actor: Actor) -> Iterator[Actor]:
-    """Attribute every audit record written inside the block to ``actor``."""
-    token = _actor.set(actor)
-    try:
-        yield actor
-    finally:
-        _actor.reset(token)
-
-
-def set_actor(actor: Actor) -> None:
-    """Attribute the rest of this context's audit records to ``actor`` (e.g. after login)."""
-    _actor.set(actor)
 
 
 def plain(value: Any) -> Any:
@@ -108,7 +77,7 @@ def write_records(session: Session, entries: list[dict[str, Any]]) -> None:
     conn = session.connection()
     head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()).first()
     seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
-    actor = current_actor()
+    actor = acting()
     at = utcnow()
     rows = []
     for entry in entries:

@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.audit.recorder import Actor, acting_as, current_actor, record_event
+from core.actor import acting, acting_as
+from core.audit.recorder import record_event
 from core.auth.models import LoginThrottle, PermissionRecord, Role, RoleGrant, User, user_roles
 from core.auth.passwords import generate_password, hash_password, needs_rehash, verify_password
 from core.config import LANGUAGES
@@ -437,7 +438,7 @@ def authenticate(db: Session, username: str, password: str, address: str, rule: 
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     _clear_failures(db, username)
-    with acting_as(Actor(user.id, user.username, current_actor().origin)):
+    with acting_as(user, acting().origin):
         record_event(db, "login", table_name="core_user", record_id=user.id,
                      changes={"username": [None, user.username], "address": [None, address]})
     return user

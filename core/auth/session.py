@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask_login import LoginManager
 
-from core.audit.recorder import Actor, set_actor
+from core.actor import reset_actor, set_actor
 from core.db import close_request_session, session
 from core.i18n import lazy_gettext as _l
 
@@ -53,22 +53,27 @@ def _note_token_use(_exc=None) -> None:
         note_use(current_app.extensions["kontor"].engine, token_id)
 
 
-def _set_audit_actor() -> None:
+def _set_actor() -> None:
+    """``before_request``: the signed-in user (by session or token) acts for this request."""
     from flask_login import current_user
 
-    origin = f"{request.method} {request.path}"
-    if getattr(current_user, "is_authenticated", False):
-        set_actor(Actor(current_user.id, current_user.username, origin))
-    else:
-        set_actor(Actor(None, "", origin))
+    user = current_user._get_current_object() if getattr(current_user, "is_authenticated", False) else None
+    g.kontor_actor_token = set_actor(user, f"{request.method} {request.path}")
+
+
+def _reset_actor(_exc=None) -> None:
+    token = g.pop("kontor_actor_token", None)
+    if token is not None:
+        reset_actor(token)
 
 
 def init_login(app, login_manager: LoginManager) -> None:
-    """Wire Flask-Login: loaders, the login view, and the audit actor for each request."""
+    """Wire Flask-Login: loaders, the login view, and the actor (:mod:`core.actor`) of each request."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user_from_session)
     login_manager.request_loader(lambda req: load_user_from_token(req) if req.path.startswith("/api/") else None)
-    app.before_request(_set_audit_actor)
+    app.before_request(_set_actor)
     app.teardown_request(_note_token_use)
+    app.teardown_request(_reset_actor)

@@ -32,3 +32,11 @@ globals().update(_hooks.implementations())  # register_blueprints, load_default_
 def company_locked_fields(session):
     """The company settings the books need kept: the base currency once the ledger holds an entry."""
     return ledger.company_locked_fields(session)
+
+
+@hookimpl
+def register_invariant_checks():
+    """Checked by the core at every commit: each posted entry the transaction touched is balanced."""
+    from plugins.accounting.ledger.invariants import BALANCED_ENTRIES
+
+    return [BALANCED_ENTRIES]

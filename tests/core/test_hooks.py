@@ -240,6 +240,46 @@ def test_hook_register_hookspecs(site):
     assert seen == ["box"]
 
 
+def test_hook_register_invariant_checks(site):
+    from core import InvariantError
+    from core.parties.services import create_party
+    from everyhook.services import add_thing
+
+    assert [c.name for c in site.kontor.invariant_checks] == ["everyhook.no_forbidden_thing"]
+    # a service's operation: the thing and the party made with it are rolled back together
+    with site.session() as db:
+        create_party(db, {"name": "Made with a forbidden thing", "kind": "company"})
+        add_thing(db, "forbidden")
+        with pytest.raises(InvariantError, match="must not be named 'forbidden'") as refused:
+            db.commit()
+        assert refused.value.status == 409 and refused.value.check == "everyhook.no_forbidden_thing"
+        db.rollback()
+    # the API: 409 problem+json, nothing kept
+    make_user(site.app, "robot", ["admin"], PASSWORD)
+    from core.auth.models import User
+    from core.auth.tokens import create_token
+
+    with site.session() as db:
+        _, secret = create_token(db, db.execute(select(User).where(User.username == "robot")).scalar_one(), "tests")
+        db.commit()
+    answer = site.client().post("/api/v1/everyhook/things", json={"name": "forbidden"},
+                                headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 409 and answer.mimetype == "application/problem+json"
+    assert answer.get_json()["detail"] == "A thing must not be named 'forbidden'."
+    # a page: the error page says why
+    party_id = site.party("Nordlys Handel ApS")
+    page = site.client("boss").post_form(f"/everyhook/give/{party_id}", {"name": "forbidden"})
+    assert page.status_code == 409 and "must not be named &#39;forbidden&#39;" in page.get_data(as_text=True)
+    assert "forbidden" not in site.things()
+    with site.session() as db:
+        from core.parties.models import Party
+
+        assert db.execute(select(Party).where(Party.name == "Made with a forbidden thing")).first() is None
+    # a thing with another name passes the same check
+    assert site.add_thing("allowed")
+    assert "allowed" in site.things()
+
+
 # -- Lifecycle --
 
 

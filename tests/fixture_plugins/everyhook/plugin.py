@@ -72,6 +72,13 @@ def register_jinja():
 
 
 @hookimpl
+def register_invariant_checks():
+    from everyhook.services import NO_FORBIDDEN_THING
+
+    return [NO_FORBIDDEN_THING]
+
+
+@hookimpl
 def register_hookspecs():
     from everyhook import hookspecs
 

@@ -1,8 +1,12 @@
 """Adding, finding and moving things."""
 from sqlalchemy import select, update
 
+from core import Changes, InvariantCheck
 from core import session as request_session
 from everyhook.models import Thing
+
+#: The names of the things each run of the invariant check was shown, in order (for the tests).
+checked: list[list[str]] = []
 
 
 def add_thing(session, name: str, party_id: int | None = None) -> Thing:
@@ -32,3 +36,15 @@ def things_of_party(party_id: int, session=None) -> list[Thing]:
 def move_things(session, source_id: int, target_id: int) -> None:
     """Give the things of party ``source_id`` to ``target_id``."""
     session.execute(update(Thing).where(Thing.party_id == source_id).values(party_id=target_id))
+
+
+def no_forbidden_thing(session, changes: Changes) -> str | None:
+    """The fixture's invariant: no thing is named "forbidden" (it looks only at the things touched)."""
+    touched = changes.of(Thing)
+    checked.append(sorted(t.name for t in touched))
+    if any(t.name == "forbidden" for t in touched if t not in changes.deleted):
+        return "A thing must not be named 'forbidden'."
+    return None
+
+
+NO_FORBIDDEN_THING = InvariantCheck("everyhook.no_forbidden_thing", no_forbidden_thing, watches=(Thing,))

@@ -41,7 +41,7 @@ def test_threads_posting_into_one_journal(settings, app):
     def worker(w):
         start.wait()
         for i in range(EACH):
-            with factory() as db:
+            with app.app_context(), factory() as db:  # the app's modules hear the posting hooks
                 try:
                     services.create_and_post(db, journal="SAL", date=date.today(), lines=_lines(w * EACH + i),
                                              reference=f"w{w}-{i}")

@@ -1,0 +1,53 @@
+"""The ledger's invariant, checked by the core at every commit: a posted entry is balanced.
+
+The posting services refuse an unbalanced entry already; this check is the last line of defence
+against any other path (a module's hook, a bulk write, a bug) leaving Σdebit ≠ Σcredit in the
+books. It looks only at the entries the transaction touched, so it costs one grouped query.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core import Changes, InvariantCheck, gettext as _
+from plugins.accounting.ledger.models import POSTED, Entry, Line
+
+#: Entries checked per query (well under every backend's limit on bound parameters).
+_CHUNK = 500
+
+
+def touched_entry_ids(changes: Changes) -> list[int]:
+    """The ids of the entries the transaction created, changed or attached, or whose lines it touched."""
+    ids = {entry.id for entry in changes.of(Entry) if entry.id is not None}
+    ids |= {line.entry_id for line in changes.of(Line) if line.entry_id is not None}
+    return sorted(ids)
+
+
+def unbalanced_posted_entries(session: Session, entry_ids: list[int]) -> list[str]:
+    """The numbers (or ids) of the posted entries among ``entry_ids`` whose debits and credits differ."""
+    found: list[str] = []
+    for start in range(0, len(entry_ids), _CHUNK):
+        chunk = entry_ids[start:start + _CHUNK]
+        rows = session.execute(
+            select(Entry.id, Entry.number)
+            .join(Line, Line.entry_id == Entry.id)
+            .where(Entry.id.in_(chunk), Entry.state == POSTED)
+            .group_by(Entry.id, Entry.number)
+            .having(func.sum(Line.debit) != func.sum(Line.credit))
+            .order_by(Entry.id)
+        ).all()
+        found.extend(row.number or f"#{row.id}" for row in rows)
+    return found
+
+
+def check_balanced(session: Session, changes: Changes) -> str | None:
+    """None when every posted entry the transaction touched is balanced, else what is wrong."""
+    unbalanced = unbalanced_posted_entries(session, touched_entry_ids(changes))
+    if not unbalanced:
+        return None
+    return _("A posted entry must be balanced (total debit equal to total credit): %(entries)s is not.",
+             entries=", ".join(unbalanced))
+
+
+#: Registered by the accounting module (hook ``register_invariant_checks``).
+BALANCED_ENTRIES = InvariantCheck("accounting.balanced_entries", check_balanced, watches=(Entry, Line))
