@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import keyword
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -44,7 +45,9 @@ class Manifest:
     """What a plugin declares about itself in ``plugin.py`` as ``manifest = Manifest(...)``.
 
     ``depends`` and ``optional_depends`` hold requirement strings such as ``"accounting>=0.2"``.
-    ``requires_core`` is a version range the core's version must satisfy.
+    ``requires_core`` is a version range the core's version must satisfy. ``areas`` names the
+    sub-packages of a large module's package whose ``plugin.py`` each hold some of the module's
+    hooks (``areas=("ledger", "tax")``: ``<package>/ledger/plugin.py``, …); a small module has none.
     """
 
     name: str
@@ -57,6 +60,7 @@ class Manifest:
     author: str = ""
     license: str = ""
     category: str = "Other"
+    areas: tuple[str, ...] = ()
 
     def validate(self) -> None:
         """Raise :class:`ManifestError` naming the first field that is wrong."""
@@ -86,6 +90,14 @@ class Manifest:
                     raise ManifestError(f"{field_name}: {text!r} is not a requirement") from None
                 if req.name == self.name:
                     raise ManifestError(f"{field_name}: a module cannot depend on itself")
+        if isinstance(self.areas, str):
+            raise ManifestError("areas must be a list of names, not a string")
+        for area in self.areas:
+            if not isinstance(area, str) or not area.isidentifier() or keyword.iskeyword(area):
+                raise ManifestError(f"areas: {area!r} is not the name of a sub-package")
+        repeated = sorted({area for area in self.areas if list(self.areas).count(area) > 1})
+        if repeated:
+            raise ManifestError(f"areas: {', '.join(repeated)} is named more than once")
 
     def requirements(self, optional: bool = False) -> list[Requirement]:
         """The parsed ``depends`` (or ``optional_depends``)."""
@@ -98,11 +110,21 @@ class Manifest:
 
 @dataclass
 class PluginInfo:
-    """A plugin found and validated: its manifest and the module holding its hooks."""
+    """A plugin found and validated: its manifest, the module holding its hooks, and its parts.
+
+    ``parts`` are the modules holding its hooks: ``module`` (its ``plugin.py``) first, then the
+    ``plugin.py`` of each of its areas, in the manifest's order. Each is registered with pluggy on
+    its own (see :meth:`part_names`), but always all together: a module is one unit.
+    """
 
     manifest: Manifest
     module: ModuleType
     source: str  # the distribution it comes from, or "config"
+    parts: tuple[ModuleType, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            self.parts = (self.module,)
 
     @property
     def name(self) -> str:
@@ -111,6 +133,23 @@ class PluginInfo:
     @property
     def package_path(self) -> Path:
         return Path(self.module.__file__).parent
+
+    @property
+    def package(self) -> str:
+        """The import name of the package holding ``plugin.py`` (empty for a module on its own)."""
+        return self.module.__name__.rpartition(".")[0]
+
+    @property
+    def packages(self) -> list[str]:
+        """The module's package, then each area's: where its models, schemas and templates are."""
+        return [self.package, *(f"{self.package}.{area}" for area in self.manifest.areas)]
+
+    def part_names(self) -> list[str]:
+        """The names its parts are registered under: the module's name, then ``<module>.<area>``.
+
+        pluggy's ``plugin_name`` of a hook implementation so tells which area it came from.
+        """
+        return [self.name, *(f"{self.name}.{area}" for area in self.manifest.areas)]
 
 
 @dataclass
@@ -142,11 +181,27 @@ def offered_by_others(manifest: Manifest) -> tuple[str, ...]:
     return tuple(f"{name}_" for name in names)
 
 
+def module_of_part(plugin_name: str) -> str:
+    """The module that the part registered as ``plugin_name`` belongs to (``"accounting"`` for
+    ``"accounting.ledger"``); a built-in part of the core keeps its own name."""
+    if plugin_name in BUILTIN_PLUGINS:
+        return plugin_name
+    return plugin_name.partition(".")[0]
+
+
+def _described(plugin_name: str) -> str:
+    module = module_of_part(plugin_name)
+    if module == plugin_name:
+        return f"plugin {plugin_name!r}"
+    return f"area {plugin_name.partition('.')[2]!r} of plugin {module!r}"
+
+
 def check_pending(pm: pluggy.PluginManager, prefixes_of: dict[str, tuple[str, ...]]) -> None:
     """Refuse an implementation of a hook nobody specifies (a misspelt hook name).
 
     Unlike pluggy's own check, an implementation of a hook whose name starts with a prefix in
-    ``prefixes_of[plugin name]`` (a hook of a module the plugin depends on) is allowed unspecified.
+    ``prefixes_of[module name]`` (a hook of a module the plugin depends on) is allowed unspecified,
+    in every area of that module. The error names the area of a misspelt hook.
     """
     for name in pm.hook.__dict__:
         if name[0] == "_":
@@ -155,22 +210,68 @@ def check_pending(pm: pluggy.PluginManager, prefixes_of: dict[str, tuple[str, ..
         if caller.has_spec():
             continue
         for impl in caller.get_hookimpls():
-            if impl.optionalhook or name.startswith(prefixes_of.get(impl.plugin_name, ()) or ("\0",)):
+            prefixes = prefixes_of.get(module_of_part(impl.plugin_name), ())
+            if impl.optionalhook or name.startswith(prefixes or ("\0",)):
                 continue
-            raise pluggy.PluginValidationError(impl.plugin, f"unknown hook {name!r} in plugin {impl.plugin_name!r}")
+            raise pluggy.PluginValidationError(impl.plugin, f"unknown hook {name!r} in {_described(impl.plugin_name)}")
 
 
-def _check_hooks(module: ModuleType, manifest: Manifest) -> None:
+def add_hookspecs(pm: pluggy.PluginManager, info: PluginInfo) -> None:
+    """Add the hookspecs that ``info`` offers to others (from any of its parts' ``register_hookspecs``)."""
+    for part in info.parts:
+        extra = getattr(part, "register_hookspecs", None)
+        specs = extra() if extra is not None else None
+        if specs is not None:
+            pm.add_hookspecs(specs)
+
+
+def register(pm: pluggy.PluginManager, info: PluginInfo) -> None:
+    """Register every part of ``info`` with ``pm``, or none: when one part fails, the parts
+    registered before it are taken out again and the error is raised."""
+    done: list[ModuleType] = []
+    try:
+        for name, part in zip(info.part_names(), info.parts):
+            pm.register(part, name=name)
+            done.append(part)
+    except Exception:
+        for part in done:
+            pm.unregister(part)
+        raise
+
+
+def unregister(pm: pluggy.PluginManager, info: PluginInfo) -> None:
+    """Take every part of ``info`` out of ``pm`` (those registered)."""
+    for part in info.parts:
+        if pm.is_registered(part):
+            pm.unregister(part)
+
+
+def _check_hooks(info: PluginInfo) -> None:
     pm = new_manager()
-    extra = getattr(module, "register_hookspecs", None)
-    if extra is not None:
-        pm.add_hookspecs(extra())
-    pm.register(module, name=manifest.name)
-    check_pending(pm, {manifest.name: offered_by_others(manifest)})
+    add_hookspecs(pm, info)
+    register(pm, info)
+    check_pending(pm, {info.name: offered_by_others(info.manifest)})
+
+
+def area_plugins(module: ModuleType, manifest: Manifest) -> tuple[ModuleType, ...]:
+    """Import the ``plugin.py`` of each area ``manifest`` declares, beside ``module`` (its own
+    ``plugin.py``); a :class:`ManifestError` names the area that fails to import."""
+    package = module.__name__.rpartition(".")[0]
+    if manifest.areas and not package:
+        raise ManifestError(f"{module.__name__} declares areas but is not inside a package")
+    found = []
+    for area in manifest.areas:
+        target = f"{package}.{area}.plugin"
+        try:
+            found.append(importlib.import_module(target))
+        except Exception as exc:
+            raise ManifestError(f"area {area!r} ({target}) failed to import: {type(exc).__name__}: {exc}") from exc
+    return tuple(found)
 
 
 def load_plugin(target: str, expected_name: str | None, source: str) -> PluginInfo:
-    """Import ``target`` (a module path) and validate it as a plugin; raise on any problem."""
+    """Import ``target`` (a module path) and its areas' ``plugin.py``, and validate them as one
+    plugin; raise on any problem."""
     module = importlib.import_module(target)
     manifest = getattr(module, "manifest", None)
     if not isinstance(manifest, Manifest):
@@ -178,8 +279,9 @@ def load_plugin(target: str, expected_name: str | None, source: str) -> PluginIn
     manifest.validate()
     if expected_name and manifest.name != expected_name:
         raise ManifestError(f"entry point {expected_name!r} names a plugin called {manifest.name!r}")
-    _check_hooks(module, manifest)
-    return PluginInfo(manifest=manifest, module=module, source=source)
+    info = PluginInfo(manifest=manifest, module=module, source=source, parts=(module, *area_plugins(module, manifest)))
+    _check_hooks(info)
+    return info
 
 
 def discover(extra_modules: tuple[str, ...] | list[str] = ()) -> Discovery:
@@ -221,18 +323,16 @@ def new_manager() -> pluggy.PluginManager:
 def build_manager(active: list[PluginInfo], quarantined: dict[str, Quarantined]) -> pluggy.PluginManager:
     """A manager with the core's built-in plugins and ``active`` registered, in dependency order.
 
-    A plugin that fails to register is moved to ``quarantined`` and left out.
+    A plugin that fails to register (any of its areas) is moved to ``quarantined`` and left out whole.
     """
     pm = new_manager()
     for name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(name), name=name)
     for info in active:
-        extra = getattr(info.module, "register_hookspecs", None)
-        if extra is not None:
-            pm.add_hookspecs(extra())
+        add_hookspecs(pm, info)
     for info in active:
         try:
-            pm.register(info.module, name=info.name)
+            register(pm, info)  # all its parts or none
         except Exception as exc:
             quarantined[info.name] = Quarantined(info.name, info.source, f"{type(exc).__name__}: {exc}")
     check_pending(pm, {info.name: offered_by_others(info.manifest) for info in active})
@@ -240,12 +340,10 @@ def build_manager(active: list[PluginInfo], quarantined: dict[str, Quarantined])
 
 
 def single_manager(info: PluginInfo) -> pluggy.PluginManager:
-    """A manager holding only ``info``: to call one module's lifecycle hooks (default data)."""
+    """A manager holding only ``info`` (all its parts): to call one module's lifecycle hooks (default data)."""
     pm = new_manager()
-    extra = getattr(info.module, "register_hookspecs", None)
-    if extra is not None:
-        pm.add_hookspecs(extra())
-    pm.register(info.module, name=info.name)
+    add_hookspecs(pm, info)
+    register(pm, info)
     return pm
 
 

@@ -20,7 +20,8 @@ head; its routes, blueprints, permissions and roles stay under its own name and 
 other plugin's; every schema in ``schemas.py`` round-trips a minimal object; and, once the plugin is
 installed into a fresh database, every menu item leads to a real endpoint with a registered
 permission, every route declares a registered permission (or ``@public``/``@signed_in``), every
-template compiles, and purging removes its tables and its ``alembic_version`` row again.
+template compiles (its areas' too), each of its areas is registered as ``<name>.<area>``, and
+purging removes its tables and its ``alembic_version`` row again.
 """
 from __future__ import annotations
 
@@ -111,18 +112,20 @@ def example_object(schema: Schema) -> dict[str, Any]:
 
 
 def schemas_of(info: PluginInfo) -> list[type[Schema]]:
-    """The marshmallow schemas defined in the plugin's ``schemas.py`` (none when it has none)."""
-    package = info.module.__name__.rsplit(".", 1)[0]
-    try:
-        module = importlib.import_module(f"{package}.schemas")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"{package}.schemas":
-            return []
-        raise
-    return [
-        obj for _, obj in inspect.getmembers(module, inspect.isclass)
-        if issubclass(obj, Schema) and obj is not Schema and obj.__module__ == module.__name__
-    ]
+    """The marshmallow schemas defined in the plugin's ``schemas.py`` and its areas' (none when it has none)."""
+    found: list[type[Schema]] = []
+    for package in info.packages:
+        try:
+            module = importlib.import_module(f"{package}.schemas")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{package}.schemas":
+                continue
+            raise
+        found += [
+            obj for _, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, Schema) and obj is not Schema and obj.__module__ == module.__name__
+        ]
+    return found
 
 
 def round_trip(schema_class: type[Schema]) -> None:
@@ -214,9 +217,16 @@ class Contract:
         """Menus, routes, permissions and templates of the plugin in ``app``, where it is installed."""
         kontor = app.extensions["kontor"]
         assert self.name in kontor.active_names, f"{self.name} is not active after install: {kontor.quarantined}"
+        self._check_parts(kontor)
         self._check_menus(app, kontor)
         self._check_routes(app, kontor)
         self._check_templates(app)
+
+    def _check_parts(self, kontor) -> None:
+        """The module's ``plugin.py`` and each of its areas' are registered, under ``<name>.<area>``."""
+        assert len(self.info.parts) == 1 + len(self.info.manifest.areas), "an area's plugin.py is not loaded"
+        for part_name, part in zip(self.info.part_names(), self.info.parts):
+            assert kontor.pm.get_plugin(part_name) is part, f"{part_name} is not registered in the app"
 
     def _check_menus(self, app: Flask, kontor) -> None:
         from core.auth.models import PermissionRecord
@@ -248,17 +258,17 @@ class Contract:
         assert not problems, "\n".join(problems)
 
     def _check_templates(self, app: Flask) -> None:
-        folder = self.info.package_path / "templates"
-        if not folder.is_dir():
-            return
+        root = self.info.package_path
+        folders = [root / "templates", *(root / area / "templates" for area in self.info.manifest.areas)]
         problems = []
         with app.app_context():
-            for path in sorted(folder.rglob("*.html")):
-                name = path.relative_to(folder).as_posix()
-                try:
-                    app.jinja_env.get_template(name)
-                except Exception as exc:  # a syntax error, an unknown filter or test
-                    problems.append(f"template {name}: {type(exc).__name__}: {exc}")
+            for folder in folders:
+                for path in sorted(folder.rglob("*.html")) if folder.is_dir() else ():
+                    name = path.relative_to(folder).as_posix()
+                    try:
+                        app.jinja_env.get_template(name)
+                    except Exception as exc:  # a syntax error, an unknown filter or test
+                        problems.append(f"template {name}: {type(exc).__name__}: {exc}")
         assert not problems, "\n".join(problems)
 
     def check_install_and_purge(self) -> None:

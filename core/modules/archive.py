@@ -62,12 +62,13 @@ def module_tables(conn: Connection, info: PluginInfo, other_modules: set[str]) -
     """The module's tables that exist in the database, parents before children.
 
     A table belongs to module ``m`` when its name starts with ``m_`` (and not with the prefix of a
-    longer module name, e.g. ``m_x_`` of a module ``m_x``). The plugin's ``models`` are imported
-    first so that the shared metadata knows them; a table no model maps is reflected.
+    longer module name, e.g. ``m_x_`` of a module ``m_x``). The plugin's ``models`` (its own and
+    each of its areas') are imported first so that the shared metadata knows them; a table no model
+    maps is reflected.
     """
-    package = info.module.__name__.rpartition(".")[0]
-    if package and importlib.util.find_spec(f"{package}.models") is not None:
-        importlib.import_module(f"{package}.models")
+    for package in info.packages:
+        if package and importlib.util.find_spec(f"{package}.models") is not None:
+            importlib.import_module(f"{package}.models")
     prefix = f"{info.name}_"
     longer = [f"{m}_" for m in other_modules if m.startswith(prefix)]
     owned = {n for n in sa_inspect(conn).get_table_names()
