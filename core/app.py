@@ -9,31 +9,31 @@ from pathlib import Path
 import pluggy
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import config as kontor_config
+import core.config as kontor_config
+from core.api.base import init_api
+from core.api.input import screen_input
+from core.auth.session import init_login
 from core.contrib import JinjaExtras, MenuItem, Permission, Setting
 from core.db import close_request_session, get_engine, make_sessionmaker
+from core.i18n import init_i18n
+from core.invariants import InvariantCheck, install_invariant_checks
 from core.modules.registry import InstalledModule, active_plugins, read_state
-from core.plugins import (BUILTIN_PLUGINS, Discovery, PluginInfo, build_manager, discover, flatten, module_of_part,
-                          unregister)
-from core.security import PUBLIC
+from core.plugins import (BUILTIN_PLUGINS, Discovery, PluginInfo, Quarantined, build_manager, cached_claims_of,
+                          check_namespace, core_claims, discover, flatten, hooks, module_of_part, unregister)
+from core.routing import RecordIdConverter
+from core.security import PUBLIC, add_security_headers, enforce_declared_permission
+from core.web.shell import init_shell
+
+__all__ = ["Kontor", "RecordIdConverter", "create_app", "get_discovery", "hooks"]
 
 log = logging.getLogger("kontor")
 
-
-class RecordIdConverter(IntegerConverter):
-    """``<int:…>`` in Kontor's URLs: an id beyond the database's INTEGER range matches no route
-    (404), instead of failing in the database."""
-
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
 
 _discovery_cache: dict[tuple, Discovery] = {}
 
@@ -52,6 +52,7 @@ class Kontor:
     permissions: dict[str, Permission] = field(default_factory=dict)
     menu_items: list[MenuItem] = field(default_factory=list)
     settings: list[Setting] = field(default_factory=list)
+    invariant_checks: list[InvariantCheck] = field(default_factory=list)
 
     @property
     def initialised(self) -> bool:
@@ -105,6 +106,7 @@ def create_app(overrides: dict | None = None, *, refresh_plugins: bool = False) 
         active=active,
         pm=pm,
     )
+    install_invariant_checks(kontor.sessionmaker, lambda: kontor.invariant_checks)
     app.extensions["kontor"] = kontor
     app.teardown_appcontext(close_request_session)
 
@@ -159,12 +161,6 @@ def _web_settings(app: Flask, settings: dict) -> None:
 
 
 def _init_extensions(app: Flask, kontor: Kontor) -> None:
-    from core.api.base import init_api
-    from core.auth.session import init_login
-    from core.i18n import init_i18n
-    from core.security import add_security_headers, enforce_declared_permission
-    from core.web.shell import init_shell
-
     HTMX(app)
     csrf = CSRFProtect(app)
     app.extensions["kontor_csrf"] = csrf
@@ -174,6 +170,7 @@ def _init_extensions(app: Flask, kontor: Kontor) -> None:
     app.before_request(enforce_declared_permission)
     app.after_request(add_security_headers)
     init_api(app, csrf)
+    app.before_request(screen_input)
     init_shell(app)
 
 
@@ -183,8 +180,6 @@ def _within_namespaces(active: list[PluginInfo], quarantined: dict) -> list[Plug
     Such a module is quarantined with the reason, naming the other module; so is a module that
     depends on one quarantined. ``active`` is in dependency order: the first claimant keeps a name.
     """
-    from core.plugins import Quarantined, cached_claims_of, check_namespace, core_claims
-
     taken = [core_claims()]
     kept: list[PluginInfo] = []
     for info in active:
@@ -228,16 +223,14 @@ def _isolated(kontor: Kontor, hook_name: str) -> list:
     return flatten(results)
 
 
-def _quarantine(name: str, error: str):
-    from core.plugins import Quarantined
-
+def _quarantine(name: str, error: str) -> Quarantined:
     return Quarantined(name=name, source="registration", error=error)
 
 
 def _register_contributions(app: Flask, kontor: Kontor) -> None:
     # Collect every contribution first: a plugin that fails while contributing is left out whole.
     hooks = ("register_permissions", "register_blueprints", "register_api", "register_menu_items",
-             "register_settings", "register_jinja", "register_commands")
+             "register_settings", "register_jinja", "register_commands", "register_invariant_checks")
     collected = {name: _isolated(kontor, name) for name in hooks}
     if any(q.source == "registration" for q in kontor.quarantined.values()):
         collected = {name: flatten(impl.function() for impl in getattr(kontor.pm.hook, name).get_hookimpls())
@@ -259,6 +252,7 @@ def _register_contributions(app: Flask, kontor: Kontor) -> None:
         app.register_blueprint(blueprint)
     kontor.menu_items = sorted(collected["register_menu_items"], key=lambda m: (m.section, m.order, m.label))
     kontor.settings = collected["register_settings"]
+    kontor.invariant_checks = [c for c in collected["register_invariant_checks"] if isinstance(c, InvariantCheck)]
     for command in collected["register_commands"]:
         app.cli.add_command(command)
     for extras in collected["register_jinja"]:
@@ -266,22 +260,3 @@ def _register_contributions(app: Flask, kontor: Kontor) -> None:
             app.jinja_env.filters.update(extras.filters)
             app.jinja_env.globals.update(extras.globals)
             app.jinja_env.tests.update(extras.tests)
-
-
-class _NoHooks:
-    """Stands in for the hook relay outside an app: every hook is answered with no results."""
-
-    def __getattr__(self, name):
-        return lambda **kwargs: []
-
-
-def hooks():
-    """The hook relay of the running app's enabled modules (``hooks().crm_opportunity_won(...)``).
-
-    Services call the hooks they offer through it; outside an app context every hook returns ``[]``.
-    """
-    from flask import current_app, has_app_context
-
-    if not has_app_context() or "kontor" not in current_app.extensions:
-        return _NoHooks()
-    return current_app.extensions["kontor"].pm.hook
