@@ -150,7 +150,7 @@ def records_query(filters: AuditFilters) -> Select:
         stmt = stmt.where(AuditRecord.action == filters.action)
     if filters.date_from:
         stmt = stmt.where(AuditRecord.at >= _day_start(filters.date_from))
-    if filters.date_to:
+    if filters.date_to and filters.date_to < date.max:  # up to the last day a date holds: no bound
         stmt = stmt.where(AuditRecord.at < _day_start(filters.date_to + timedelta(days=1)))
     return stmt
 

@@ -102,7 +102,9 @@ def create_blueprint() -> Blueprint:
     def party_list():
         try:
             args = load(PartyQuerySchema(), request.args.to_dict())
-        except KontorError:
+        except KontorError as exc:
+            if {"sort", "after"} & set(exc.as_errors()):
+                raise  # a list argument no link of the list writes: an error page (422), not a guess
             args = load(PartyQuerySchema(), {"q": request.args.get("q", "")[:200]})
         args["limit"] = current_app.config["PAGE_SIZE"]
         page = services.list_parties(db, **args)

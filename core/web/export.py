@@ -105,10 +105,11 @@ def export_response(filename_stem: str, columns: Sequence[tuple[str, str]], rows
     """A download of ``rows`` as ``fmt`` ("csv" or "xlsx"), named ``<filename_stem>.<fmt>``.
 
     ``columns`` is a list of ``(key, label)``; ``rows`` are mappings, sequences in column order, or
-    objects with those attributes. Raises :class:`KontorError` (field ``format``) for another format.
+    objects with those attributes. Another format is a :class:`KontorError` (422, field ``format``),
+    which the core answers as problem+json or an error page when the view does not catch it.
     """
     if fmt not in FORMATS:
-        raise KontorError(_("Choose CSV or XLSX."), field="format")
+        raise KontorError(_("Choose CSV or XLSX."), field="format", status=422)
     safe_stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in filename_stem) or "export"
     if fmt == "csv":
         body, mimetype = to_csv(columns, rows), "text/csv; charset=utf-8"

@@ -9,7 +9,8 @@ from core import (KontorError, documented, json_response, keyset_page, load_body
 from plugins.crm import permissions as p
 from plugins.crm.pipeline import services
 from plugins.crm.pipeline.models import Opportunity
-from plugins.crm.pipeline.schemas import OpportunityQuerySchema, OpportunitySchema, StageChangeSchema, StageSchema
+from plugins.crm.pipeline.schemas import (ForecastQuerySchema, OpportunityQuerySchema, OpportunitySchema,
+                                          StageChangeSchema, StageSchema)
 from plugins.crm.web import api_refusal
 
 
@@ -136,8 +137,8 @@ def register(api):
     @api.get("/reports/forecast")
     @require(p.REPORT_READ)
     @documented("Weighted pipeline by month and owner, won/lost by month and lost reason (per currency)",
-                query=OpportunityQuerySchema)
+                query=ForecastQuerySchema)
     def api_forecast():
-        args = load_query(OpportunityQuerySchema())
+        args = load_query(ForecastQuerySchema())
         filters = services.Filters(q=args.get("q", ""), owner_id=args.get("owner_id"))
         return json_response(_jsonable(services.forecast(db, filters, current_user)))

@@ -48,10 +48,10 @@ class OpportunitySchema(Schema):
     stage_name = fields.Function(lambda o: o.stage.name if getattr(o, "stage", None) else None, dump_only=True)
     status = fields.String(dump_only=True)
     lost_reason = fields.String(validate=validate.Length(max=200, error=TOO_LONG))
-    lead_id = fields.Integer(dump_only=True)
+    lead_id = fields.Integer(dump_only=True, allow_none=True)
     campaign_id = fields.Integer(allow_none=True, **ID)
     created_at = fields.DateTime(dump_only=True)
-    closed_at = fields.DateTime(dump_only=True)
+    closed_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class StageChangeSchema(Schema):
@@ -77,3 +77,13 @@ class OpportunityQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(["open", "won", "lost"]))
     after = fields.String()
     limit = fields.Integer(strict=False, load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ForecastQuerySchema(Schema):
+    """Filters of the forecast: the search and the owner (it sums every stage, month and status)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(load_default="", validate=validate.Length(max=100, error=TOO_LONG))
+    owner_id = fields.Integer(**ID)

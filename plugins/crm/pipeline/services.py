@@ -444,15 +444,17 @@ def get_opportunity(db: Session, opportunity_id: Any, user=None) -> Opportunity:
     return opportunity
 
 
-def month_bounds(month: str) -> tuple[date, date]:
-    """First day of ``month`` ("YYYY-MM") and first day of the next month."""
+def month_bounds(month: str) -> tuple[date, date | None]:
+    """First day of ``month`` ("YYYY-MM") and first day of the next month (None after December
+    9999, the last month a date can hold); a month that is not one is a 422 naming ``close_month``."""
     try:
         year, number = (int(part) for part in month.split("-"))
         start = date(year, number, 1)
     except (ValueError, TypeError):
-        raise KontorError(_("Choose a month as YYYY-MM."), field="close_month", status=400) from None
-    end = date(year + (number == 12), number % 12 + 1, 1)
-    return start, end
+        raise KontorError(_("Choose a month as YYYY-MM."), field="close_month", status=422) from None
+    if (year, number) == (date.max.year, 12):
+        return start, None
+    return start, date(year + (number == 12), number % 12 + 1, 1)
 
 
 @dataclass
@@ -497,7 +499,9 @@ def opportunities_query(filters: Filters, user=None, *, entity=Opportunity):
         query = query.where(Opportunity.owner_id == filters.owner_id)
     if filters.close_month:
         start, end = month_bounds(filters.close_month)
-        query = query.where(Opportunity.expected_close >= start, Opportunity.expected_close < end)
+        query = query.where(Opportunity.expected_close >= start)
+        if end is not None:
+            query = query.where(Opportunity.expected_close < end)
     if filters.status:
         closed = select(Stage.id)
         closed = {"open": closed.where(Stage.is_won.is_(False), Stage.is_lost.is_(False)),
