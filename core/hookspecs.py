@@ -91,8 +91,12 @@ def module_installed(name, session):
 
 
 @hookspec
-def module_uninstalling(name, session):
-    """Veto or prepare the purge of module ``name``: raise :class:`core.ModuleError` to refuse."""
+def module_uninstalling(name, session, force):
+    """Veto or prepare the purge of module ``name``: raise :class:`core.ModuleError` to refuse.
+
+    ``force`` is True when the admin explicitly asked to purge even though records would be lost
+    (audited); a module may then let a veto it allows overriding pass.
+    """
 
 
 @hookspec

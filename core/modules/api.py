@@ -32,6 +32,9 @@ class ModuleActSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=64))
     action = fields.String(required=True, validate=validate.OneOf(sorted(lifecycle.ACTS)))
     cascade = fields.Boolean(load_default=False, metadata={"description": "disable: also disable dependents."})
+    force_lose_records = fields.Boolean(load_default=False, metadata={
+        "description": "purge: purge even though a module would keep its records (posted books within their "
+                       "retention period); they are lost, and the override is audited."})
 
 
 class ModuleActResultSchema(Schema):
@@ -61,7 +64,8 @@ def create_api() -> Blueprint:
     def act():
         data = load_body(ModuleActSchema())
         action = data["action"]
-        options = {"cascade": data["cascade"]} if action == "disable" else {}
+        options = {"disable": {"cascade": data["cascade"]},
+                   "purge": {"force": data["force_lose_records"]}}.get(action, {})
         # the act runs its own transactions on the engine; a refusal is answered by the app-wide mapping
         result = lifecycle.ACTS[action](lifecycle.context_from_app(current_app), [data["name"]], **options)
         body = {"action": action, "modules": [data["name"]] if action == "purge" else result,

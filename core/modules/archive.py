@@ -3,8 +3,11 @@
 An archive is a zip file ``<module>-<UTC timestamp>.kontor-archive`` under ``<instance>/archives``
 holding ``manifest.json`` (module, version, Alembic revisions, tables, row counts, the sha256 of
 ``data.json``) and ``data.json`` (every row of the module's tables, parents first, with exact
-values: decimals as strings, dates and times in ISO 8601, bytes in base64). A sidecar file
-``<archive>.sha256`` holds the checksum of the whole archive, in ``sha256sum`` format.
+values: decimals as strings, dates and times in ISO 8601, bytes in base64; and under ``access``
+the roles the module registered, their grants and members, and the grants of its permissions to
+other roles). A sidecar file ``<archive>.sha256`` holds the checksum of the whole archive, in
+``sha256sum`` format. Archives hold business data in clear: they and their folder are readable by
+the instance's owner only.
 """
 from __future__ import annotations
 
@@ -13,18 +16,21 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import os
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import Integer, MetaData, Table, bindparam, func, insert, inspect as sa_inspect, select, text
+from sqlalchemy import (Integer, MetaData, Table, bindparam, delete, func, insert, inspect as sa_inspect, or_, select,
+                        text)
 from sqlalchemy.engine import Connection
 
+from core.auth.models import PermissionRecord, Role, RoleGrant, User, user_roles
 from core.db import metadata, utcnow
 from core.errors import ModuleError
 from core.i18n import gettext as _
@@ -46,6 +52,7 @@ class Archive:
     revisions: tuple[str, ...]
     counts: dict[str, int]
     tables: dict[str, dict[str, Any]]
+    access: dict[str, list] = field(default_factory=dict)  # roles, grants, members (see dump_access)
 
 
 def archive_folder(instance_path: Path | str) -> Path:
@@ -125,10 +132,12 @@ def dump_tables(conn: Connection, tables: list[Table]) -> dict[str, dict[str, An
 
 
 def write_archive(folder: Path, module: str, version: str, revisions: list[str],
-                  tables: dict[str, dict[str, Any]]) -> Path:
-    """Write an archive of ``tables`` (as :func:`dump_tables` returns them) and its sidecar."""
-    folder.mkdir(parents=True, exist_ok=True)
-    data = json.dumps({"tables": tables}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+                  tables: dict[str, dict[str, Any]], access: dict[str, list] | None = None) -> Path:
+    """Write an archive of ``tables`` (as :func:`dump_tables` returns them) and ``access`` (as
+    :func:`dump_access` does), and its sidecar: files of mode 0600 in a folder of mode 0700."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    data = json.dumps({"tables": tables, "access": access or {}}, ensure_ascii=False, sort_keys=True).encode("utf-8")
     created = utcnow()
     manifest = {
         "format": FORMAT,
@@ -140,12 +149,20 @@ def write_archive(folder: Path, module: str, version: str, revisions: list[str],
         "data_sha256": hashlib.sha256(data).hexdigest(),
     }
     path = _free_path(folder, f"{module}-{created.strftime('%Y%m%dT%H%M%S%fZ')}")
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with _private(path) as file, zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
         archive.writestr(DATA, data)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    sidecar(path).write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    with _private(sidecar(path)) as file:
+        file.write(f"{digest}  {path.name}\n".encode("utf-8"))
     return path
+
+
+@contextmanager
+def _private(path: Path) -> Iterator[Any]:
+    """A new file at ``path`` open for writing, readable by its owner only from the start."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+        yield file
 
 
 def _free_path(folder: Path, stem: str) -> Path:
@@ -186,10 +203,11 @@ def read_archive(path: Path | str) -> Archive:
         raise refuse(_("unknown format %(format)s", format=manifest.get("format")))
     if hashlib.sha256(data).hexdigest() != manifest.get("data_sha256"):
         raise refuse(_("the checksum of its data does not match"))
-    tables = json.loads(data)["tables"]
+    content = json.loads(data)
     return Archive(path=path, module=manifest["module"], version=manifest["version"],
                    revisions=tuple(manifest["revisions"]),
-                   counts={t["name"]: t["rows"] for t in manifest["tables"]}, tables=tables)
+                   counts={t["name"]: t["rows"] for t in manifest["tables"]}, tables=content["tables"],
+                   access=content.get("access") or {})
 
 
 def load_tables(conn: Connection, archive: Archive, tables: list[Table]) -> dict[str, int]:
@@ -219,6 +237,60 @@ def load_tables(conn: Connection, archive: Archive, tables: list[Table]) -> dict
                 _advance_sequence(conn, table)
             counts[table.name] = len(rows)
     return counts
+
+
+def dump_access(conn: Connection, module: str) -> dict[str, list]:
+    """The roles ``module`` registered (with their grants and members) and every grant of its
+    permissions to other roles, as JSON-ready lists: what a purge takes away and a restore gives back."""
+    role_ids = select(Role.id).where(Role.module == module)
+    permissions = select(PermissionRecord.name).where(PermissionRecord.module == module)
+    roles = conn.execute(select(Role.name, Role.title, Role.description).where(Role.id.in_(role_ids))
+                         .order_by(Role.name)).all()
+    grants = conn.execute(select(Role.name, RoleGrant.permission).join(Role, Role.id == RoleGrant.role_id)
+                          .where(or_(RoleGrant.role_id.in_(role_ids), RoleGrant.permission.in_(permissions)))
+                          .order_by(Role.name, RoleGrant.permission)).all()
+    members = conn.execute(select(Role.name, user_roles.c.user_id).join(Role, Role.id == user_roles.c.role_id)
+                           .where(user_roles.c.role_id.in_(role_ids)).order_by(Role.name, user_roles.c.user_id)).all()
+    return {"roles": [list(r) for r in roles], "grants": [list(g) for g in grants], "members": [list(m) for m in members]}
+
+
+def remove_access(conn: Connection, module: str) -> list[str]:
+    """Delete the roles ``module`` registered, their grants and members, and every grant of its
+    permissions; the names of the roles removed."""
+    role_ids = list(conn.execute(select(Role.id).where(Role.module == module)).scalars())
+    names = list(conn.execute(select(Role.name).where(Role.id.in_(role_ids)).order_by(Role.name)).scalars())
+    permissions = select(PermissionRecord.name).where(PermissionRecord.module == module)
+    conn.execute(delete(RoleGrant).where(or_(RoleGrant.role_id.in_(role_ids), RoleGrant.permission.in_(permissions))))
+    conn.execute(delete(user_roles).where(user_roles.c.role_id.in_(role_ids)))
+    conn.execute(delete(Role).where(Role.id.in_(role_ids)))
+    return names
+
+
+def load_access(conn: Connection, module: str, access: dict[str, list]) -> dict[str, int]:
+    """Put back what :func:`dump_access` archived, on top of what the install registered: roles
+    missing are created, grants of permissions that exist and memberships of users that still exist
+    are added. The number of roles, grants and members added."""
+    added = {"roles": 0, "grants": 0, "members": 0}
+    for name, title, description in access.get("roles", []):
+        if conn.execute(select(Role.id).where(Role.name == name)).first() is None:
+            conn.execute(insert(Role).values(name=name, title=title, description=description, module=module))
+            added["roles"] += 1
+    role_id = dict(conn.execute(select(Role.name, Role.id)).all())
+    known = set(conn.execute(select(PermissionRecord.name)).scalars())
+    held = set(conn.execute(select(RoleGrant.role_id, RoleGrant.permission)).all())
+    for role, permission in access.get("grants", []):
+        if role in role_id and permission in known and (role_id[role], permission) not in held:
+            conn.execute(insert(RoleGrant).values(role_id=role_id[role], permission=permission))
+            held.add((role_id[role], permission))
+            added["grants"] += 1
+    users = set(conn.execute(select(User.id)).scalars())
+    members = set(conn.execute(select(user_roles.c.role_id, user_roles.c.user_id)).all())
+    for role, user_id in access.get("members", []):
+        if role in role_id and user_id in users and (role_id[role], user_id) not in members:
+            conn.execute(insert(user_roles).values(role_id=role_id[role], user_id=user_id))
+            members.add((role_id[role], user_id))
+            added["members"] += 1
+    return added
 
 
 @contextmanager

@@ -94,12 +94,15 @@ def enable_command(names):
 @modules_group.command("purge")
 @click.argument("names", nargs=-1, required=True)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force-lose-records", "force", is_flag=True,
+              help="Purge even though a module would keep its records (posted books within their retention "
+                   "period): they are lost. Audited.")
 @with_appcontext
-def purge_command(names, yes):
-    """Archive the rows of NAME…, then drop their tables and forget them."""
+def purge_command(names, yes, force):
+    """Archive the rows of NAME…, then drop their tables, roles and permissions and forget them."""
     if not yes and not click.confirm(f"Purge {', '.join(names)}? Their rows are archived, then their tables dropped."):
         fail("Nothing was purged.")
-    archives = _run(lifecycle.purge, names)
+    archives = _run(lifecycle.purge, names, force=force)
     click.echo(f"Purged: {', '.join(names)}")
     for path in archives:
         click.echo(f"Archive: {path}")

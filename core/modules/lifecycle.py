@@ -146,15 +146,40 @@ def initialise(engine: Engine, sessionmaker, *, company_name: str | None = None,
 
 
 @contextmanager
-def _transaction(ctx: ModuleContext) -> Iterator[tuple[Connection, Session]]:
-    """One connection, one transaction, and a session bound to both: all or nothing."""
-    with ctx.engine.begin() as conn:
-        db = ctx.sessionmaker(bind=conn)
+def _transaction(ctx: ModuleContext, *, rebuilds: bool = False) -> Iterator[tuple[Connection, Session]]:
+    """One connection, one transaction, and a session bound to both: all or nothing.
+
+    With ``rebuilds`` (migrations that may rebuild tables holding rows: a downgrade, an upgrade),
+    SQLite checks foreign keys once, before the commit, rather than statement by statement. A batch
+    migration rebuilds a table by copying it and dropping the original, which SQLite counts as
+    deleting every row that other tables point to, even within one transaction; this is SQLite's
+    documented procedure for such changes (foreign keys off, ``PRAGMA foreign_key_check`` at the end).
+    """
+    with ctx.engine.connect() as conn:
+        checked_at_end = rebuilds and conn.dialect.name == "sqlite"
+        if checked_at_end:  # only outside a transaction does SQLite take this pragma
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         try:
-            yield conn, db
-            db.flush()
+            with conn.begin():
+                db = ctx.sessionmaker(bind=conn)
+                try:
+                    yield conn, db
+                    db.flush()
+                    if checked_at_end:
+                        _check_foreign_keys(conn)
+                finally:
+                    db.close()
         finally:
-            db.close()
+            if checked_at_end:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    """Refuse (roll back) an act that left rows pointing at rows that no longer exist (SQLite)."""
+    broken = sorted({row[0] for row in conn.exec_driver_sql("PRAGMA foreign_key_check").all()})
+    if broken:
+        raise ModuleError(_("The act would leave rows of %(tables)s pointing at rows that no longer exist; nothing "
+                            "was changed.", tables=", ".join(broken)), field="name")
 
 
 @contextmanager
@@ -361,6 +386,8 @@ def _install_one(ctx: ModuleContext, conn: Connection, db: Session, info: Plugin
         db.flush()
         tables = archives.module_tables(conn, info, set(ctx.plugins) - {info.name})
         changes["restored"] = [archive.path.name, archives.load_tables(conn, archive, tables)]
+        changes["access_restored"] = archives.load_access(conn, info.name, archive.access)
+        db.expire_all()
     record_event(db, "module.install", module=info.name, table_name=ModuleRecord.__tablename__,
                  record_id=info.name, changes=changes)
 
@@ -444,17 +471,21 @@ def _set_state(db: Session, name: str, state: str, action: str) -> None:
 # -- purge --
 
 
-def purge(ctx: ModuleContext, names: list[str], *, progress: Progress | None = None) -> list[Path]:
-    """Archive the rows of ``names``, then drop their tables and forget them; the archives written.
+def purge(ctx: ModuleContext, names: list[str], *, force: bool = False,
+          progress: Progress | None = None) -> list[Path]:
+    """Archive the rows of ``names``, then drop their tables, roles and permissions and forget them;
+    the archives written.
 
     Refused while other installed modules depend on them (naming those), or when a module's
-    ``module_uninstalling`` hook vetoes. The archive of each module is written before its branch is
-    downgraded to base; the rest is one transaction, and on failure the archives are deleted again.
+    ``module_uninstalling`` hook vetoes. ``force`` is the admin's explicit override of the vetoes a
+    module lets be overridden (posted books still within their retention period); it is audited.
+    The archive of each module is written before its branch is downgraded to base; the rest is one
+    transaction, and on failure the archives are deleted again.
     """
     names = _unique(names)
     written: list[Path] = []
     try:
-        with _transaction(ctx) as (conn, db):
+        with _transaction(ctx, rebuilds=True) as (conn, db):
             installed = _installed(db)
             _require_installed(ctx, names, installed, with_code=True)
             others = set(installed) - set(names)
@@ -466,13 +497,13 @@ def purge(ctx: ModuleContext, names: list[str], *, progress: Progress | None = N
             pm = _active_manager(ctx, installed)
             for name in targets:
                 with _step(_("Purging"), name):
-                    _ask_uninstalling(pm, ctx.plugins[name], db)
+                    _ask_uninstalling(pm, ctx.plugins[name], db, force)
             locations = migration_locations(ctx.discovery, installed)
             for name in targets:
                 _tell(progress, "purge", name)
                 with _step(_("Purging"), name):
                     written.append(_archive(ctx, conn, ctx.plugins[name], installed[name], locations))
-                    _drop(conn, db, ctx.plugins[name], installed[name], written[-1], locations)
+                    _drop(conn, db, ctx.plugins[name], installed[name], written[-1], locations, force)
             bump_revision(db)
     except BaseException:
         for path in written:
@@ -481,11 +512,11 @@ def purge(ctx: ModuleContext, names: list[str], *, progress: Progress | None = N
     return written
 
 
-def _ask_uninstalling(pm: pluggy.PluginManager, info: PluginInfo, db: Session) -> None:
+def _ask_uninstalling(pm: pluggy.PluginManager, info: PluginInfo, db: Session, force: bool) -> None:
     """Let every enabled module (and the module itself, even when disabled) veto the purge."""
-    pm.hook.module_uninstalling(name=info.name, session=db)
+    pm.hook.module_uninstalling(name=info.name, session=db, force=force)
     if not pm.is_registered(info.module):
-        single_manager(info).hook.module_uninstalling(name=info.name, session=db)
+        single_manager(info).hook.module_uninstalling(name=info.name, session=db, force=force)
     db.flush()
 
 
@@ -495,21 +526,25 @@ def _archive(ctx: ModuleContext, conn: Connection, info: PluginInfo, record: Ins
     tables = archives.module_tables(conn, info, set(ctx.plugins) - {info.name})
     revisions = migrate.branch_current(conn, info.name, locations) if migration_folders(info) else []
     return archives.write_archive(archives.archive_folder(ctx.instance_path), info.name, record.version, revisions,
-                                  archives.dump_tables(conn, tables))
+                                  archives.dump_tables(conn, tables), archives.dump_access(conn, info.name))
 
 
 def _drop(conn: Connection, db: Session, info: PluginInfo, record: InstalledModule, path: Path,
-          locations: list[Path]) -> None:
-    """Downgrade ``info``'s branch to base and forget the module and its permissions."""
+          locations: list[Path], force: bool) -> None:
+    """Downgrade ``info``'s branch to base and forget the module, its roles and its permissions."""
     if migration_folders(info):
         migrate.downgrade(conn, f"{info.name}@base", locations)
+    roles = archives.remove_access(conn, info.name)
     permissions = list(db.execute(select(PermissionRecord.name).where(PermissionRecord.module == info.name)).scalars())
     db.execute(delete(PermissionRecord).where(PermissionRecord.module == info.name))
     db.execute(delete(ModuleRecord).where(ModuleRecord.name == info.name))
     db.expire_all()
+    changes = {"version": [record.version, None], "state": [record.state, None], "archive": path.name,
+               "permissions": permissions, "roles": roles}
+    if force:
+        changes["forced"] = True
     record_event(db, "module.purge", module=info.name, table_name=ModuleRecord.__tablename__, record_id=info.name,
-                 changes={"version": [record.version, None], "state": [record.state, None], "archive": path.name,
-                          "permissions": permissions})
+                 changes=changes)
 
 
 # -- upgrade --

@@ -43,7 +43,12 @@ def create_blueprint() -> Blueprint:
     def act(name: str, action: str):
         if action not in lifecycle.ACTS:
             abort(404)
-        options = {"cascade": request.form.get("cascade") == "1"} if action == "disable" else {}
+        options = {"disable": {"cascade": request.form.get("cascade") == "1"},
+                   "purge": {"force": request.form.get("force_lose_records") == "1"}}.get(action, {})
+        if action == "purge" and request.form.get("confirm_name", "").strip() != name:
+            # the danger confirm asks for the module's name: a form sent without it purges nothing
+            error = _("Type %(name)s to confirm the purge.", name=name)
+            return _page(error, 200 if is_partial_request() else 422)
         # htmx swaps only successful answers: the table comes back with the error in it
         with transaction(on_refusal=lambda exc: _page(exc.message, 200 if is_partial_request() else exc.status)):
             result = lifecycle.ACTS[action](lifecycle.context_from_app(current_app), [name], **options)

@@ -40,3 +40,12 @@ def register_invariant_checks():
     from plugins.accounting.ledger.invariants import BALANCED_ENTRIES
 
     return [BALANCED_ENTRIES]
+
+
+@hookimpl
+def module_uninstalling(name, session, force):
+    """Refuse to purge accounting while its posted books are within their retention period, unless forced."""
+    if name == manifest.name:
+        from plugins.accounting import retention
+
+        retention.check_purge(session, force=force)

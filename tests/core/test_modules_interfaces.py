@@ -55,7 +55,11 @@ def test_every_act_from_the_page(admin_client, db_url):
     assert admin_client.htmx("POST", "/admin/modules/lcdep/enable").status_code == 204
     assert admin_client.get("/lcbase/").status_code == 200
     assert admin_client.htmx("POST", "/admin/modules/lcbase/upgrade").status_code == 204
-    assert admin_client.htmx("POST", "/admin/modules/lcdep/purge").status_code == 204
+    # purging asks for the module's name, typed: without it nothing is purged
+    refused = admin_client.htmx("POST", "/admin/modules/lcdep/purge")
+    assert refused.status_code == 200 and "Type lcdep to confirm the purge." in refused.get_data(as_text=True)
+    assert ("lcdep", "installed") in snapshot(db_url)["modules"]
+    assert admin_client.htmx("POST", "/admin/modules/lcdep/purge", data={"confirm_name": "lcdep"}).status_code == 204
     page = admin_client.get("/admin/modules/").get_data(as_text=True)
     assert "Purged lcdep; its rows are archived in lcdep-" in page
     assert 'id="module-lcdep" data-state="available"' in page

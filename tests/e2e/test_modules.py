@@ -77,6 +77,7 @@ def test_install_open_disable_enable_and_purge_a_module(logged_in_page: Page):
     scripts_ready(page)
     module_row(page, "hello").get_by_role("button", name="Purge").click()
     expect(dialog).to_be_visible()
+    dialog.locator("#confirm-typed").fill("hello")  # a purge asks for the module's name
     dialog.locator("[data-confirm=ok]").click()
     expect(page.get_by_role("status")).to_contain_text("Purged hello")
     expect(module_row(page, "hello")).to_contain_text("Available")

@@ -19,8 +19,9 @@ def register_api(api):
 def settings():
     """This area's module settings."""
     from plugins.accounting.invoicing.printing import BANK_DETAILS
+    from plugins.accounting.retention import RETENTION_YEARS
 
-    return [BANK_DETAILS]
+    return [BANK_DETAILS, RETENTION_YEARS]
 
 
 def register_commands(group):
