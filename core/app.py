@@ -21,6 +21,7 @@ from core.api.input import screen_input
 from core.auth.session import init_login
 from core.contrib import JinjaExtras, MenuItem, Permission, Setting
 from core.db import close_request_session, get_engine, make_sessionmaker
+from core.errors import KontorError
 from core.i18n import init_i18n
 from core.invariants import InvariantCheck, install_invariant_checks
 from core.modules.registry import InstalledModule, active_plugins, read_state
@@ -29,6 +30,7 @@ from core.plugins import (BUILTIN_PLUGINS, Discovery, PluginInfo, Quarantined, b
 from core.routing import RecordIdConverter
 from core.security import PUBLIC, add_security_headers, enforce_declared_permission
 from core.web.shell import init_shell
+from core.web.transaction import answer_refusal
 
 __all__ = ["Kontor", "RecordIdConverter", "create_app", "get_discovery", "hooks"]
 
@@ -172,6 +174,7 @@ def _init_extensions(app: Flask, kontor: Kontor) -> None:
     init_api(app, csrf)
     app.before_request(screen_input)
     init_shell(app)
+    app.register_error_handler(KontorError, answer_refusal)  # a refusal no view handled: never a 500
 
 
 def _within_namespaces(active: list[PluginInfo], quarantined: dict) -> list[PluginInfo]:

@@ -11,7 +11,6 @@ from werkzeug.exceptions import HTTPException
 from core.api.base import problem
 from core.contrib import MenuItem
 from core.db import session
-from core.errors import KontorError
 from core.i18n import gettext
 from core.i18n import lazy_gettext as _l
 from core.plugins import flatten
@@ -119,14 +118,6 @@ def _error_page(exc: HTTPException):
     return exc
 
 
-def _refused(exc: KontorError):
-    """A refusal no view handled: problem+json on the API, a flash, fragment or error page on a
-    page, never a 500 (see :func:`core.web.transaction.answer_refusal`)."""
-    from core.web.transaction import answer_refusal
-
-    return answer_refusal(exc)
-
-
 def _server_error(exc: Exception):
     if isinstance(exc, HTTPException):
         return _error_page(exc)
@@ -144,10 +135,10 @@ def _shell_context() -> dict:
 
 
 def init_shell(app: Flask) -> None:
-    """Install the shell's context processor and error pages."""
+    """Install the shell's context processor and error pages (the app factory adds the handler of
+    refusals, :func:`core.web.transaction.answer_refusal`, which builds on this module)."""
     app.context_processor(_shell_context)
     app.register_error_handler(HTTPException, _error_page)
-    app.register_error_handler(KontorError, _refused)
     app.register_error_handler(Exception, _server_error)
     app.jinja_env.globals.update(is_partial_request=is_partial_request, too_large_limit=too_large_limit)
     app.jinja_env.add_extension("jinja2.ext.do")
