@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from core.errors import ModuleError
 from core.modules.lifecycle import context_from_app, install, purge
 from core.wsgi import Dispatcher
 from plugins.accounting.ledger import services
@@ -18,7 +19,10 @@ def test_purge_then_restore_keeps_posted_books_and_their_guards(dispatcher, sett
             {"account": "1100", "debit": "125.50"}, {"account": "4000", "credit": "125.50"}])
         db.commit()
         number, entry_hash = first.number, first.hash
-    archives = purge(context_from_app(dispatcher.app), ["accounting"])
+    # posted books within their retention period are purged only when the admin accepts losing them
+    with pytest.raises(ModuleError, match="must be kept until"):
+        purge(context_from_app(dispatcher.app), ["accounting"])
+    archives = purge(context_from_app(dispatcher.app), ["accounting"], force=True)
     assert len(archives) == 1 and Path(archives[0]).exists()
 
     app = Dispatcher(settings).app
