@@ -52,6 +52,16 @@ def _drop_refused_default(self, field: fields.Field, ret: dict, **kwargs) -> dic
     return {}
 
 
+#: The shape of a decimal string: every Decimal (money, quantity, rate, percentage) is written as one,
+#: exact, never as a JSON number (str(Decimal) may use an exponent: "0E-8").
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+
+
+def _decimal_string(self, field: fields.Field, ret: dict, **kwargs) -> dict:
+    """A Decimal field is a string of the decimal's shape (the type itself is mapped in build_spec)."""
+    return {"pattern": DECIMAL_PATTERN} if isinstance(field, fields.Decimal) else {}
+
+
 def _list_of_names(self, field: fields.Field, ret: dict, **kwargs) -> dict:
     """A field read as a list of names (tags) is an array of strings, bounded like the field."""
     if not getattr(field, "takes_list", False):
@@ -88,9 +98,10 @@ def _response_schema(doc: EndpointDoc) -> Any:
             "type": "object",
             "properties": {
                 "items": {"type": "array", "items": doc.response},
-                "next": {"type": ["string", "null"], "description": "Cursor of the next page; null on the last."},
+                "next": {"type": ["string", "null"],
+                         "description": "Cursor of the next page; null on the last (only on keyset-paged lists)."},
             },
-            "required": ["items", "next"],
+            "required": ["items"],
         }
     return doc.response
 
@@ -138,6 +149,8 @@ def build_spec(app: Flask) -> APISpec:
     )
     marshmallow.converter.add_attribute_function(_drop_refused_default)
     marshmallow.converter.add_attribute_function(_list_of_names)
+    marshmallow.converter.add_attribute_function(_decimal_string)
+    marshmallow.map_to_openapi_type(fields.Decimal, "string", "decimal")  # a JSON string on the wire
     marshmallow.map_to_openapi_type(MoneyField, "string", "decimal")
     spec.components.security_scheme(BEARER, {"type": "http", "scheme": "bearer", "description": "A personal API token."})
     spec.components.schema(PROBLEM, PROBLEM_SCHEMA)

@@ -12,7 +12,8 @@ from plugins.accounting.banking import services, statements
 from plugins.accounting.banking.models import Payment, Statement
 from plugins.accounting.banking.schemas import (ConfirmSchema, OpenItemQuerySchema, OpenItemSchema, PaymentCreateSchema,
                                                 PaymentQuerySchema, PaymentSchema, StatementLineSchema,
-                                                StatementQuerySchema, StatementSchema, SuggestionSchema)
+                                                StatementDetailSchema, StatementQuerySchema, StatementSchema,
+                                                SuggestionSchema)
 
 PAYMENT_SORTS = {"date": Payment.date, "number": Payment.number, "amount": Payment.amount}
 
@@ -119,7 +120,7 @@ def register_api(api) -> None:
 
     @api.get("/statements/<int:statement_id>")
     @require(p.BANK_READ)
-    @documented("One bank statement with its lines and their suggested matches", response=StatementSchema)
+    @documented("One bank statement with its lines and their suggested matches", response=StatementDetailSchema)
     def api_statement(statement_id: int):
         try:
             statement = statements.get_statement(db, statement_id)
@@ -130,7 +131,7 @@ def register_api(api) -> None:
     @api.post("/statements")
     @require(p.BANK_WRITE)
     @documented("Import a bank statement (multipart: file, format csv|camt053, journal, map_<field>, "
-                "number_format, date_format)", response=StatementSchema, status=201)
+                "number_format, date_format)", response=StatementDetailSchema, status=201)
     def api_statement_import():
         upload = request.files.get("file")
         if upload is None:

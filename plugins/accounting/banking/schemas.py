@@ -82,7 +82,8 @@ class PaymentQuerySchema(Schema):
     journal = fields.String(load_default="", validate=validate.Length(max=10))
     date_from = fields.Date(load_default=None)
     date_to = fields.Date(load_default=None)
-    sort = fields.String(load_default="-date", validate=validate.Length(max=20))
+    sort = fields.String(load_default="-date",
+                         validate=validate.OneOf(("date", "-date", "number", "-number", "amount", "-amount")))
     after = fields.String(load_default=None, validate=validate.Length(max=500))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
@@ -130,6 +131,19 @@ class StatementSchema(Schema):
     filename = fields.String(dump_only=True)
     line_count = fields.Integer(dump_only=True)
     unmatched_count = fields.Integer(dump_only=True)
+
+
+class StatementLineDetailSchema(StatementLineSchema):
+    """A statement line with its suggested matches (empty once matched)."""
+
+    suggestions = fields.List(fields.Nested(SuggestionSchema), dump_only=True)
+
+
+class StatementDetailSchema(StatementSchema):
+    """A bank statement with its lines and the difference between its balances and its lines."""
+
+    lines = fields.List(fields.Nested(StatementLineDetailSchema), dump_only=True)
+    balance_difference = _money(dump_only=True, allow_none=True)
 
 
 class StatementQuerySchema(Schema):

@@ -77,6 +77,7 @@ class EntrySchema(Schema):
     posted_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     posted_by_id = fields.Integer(dump_only=True, allow_none=True)
     reversal_of_id = fields.Integer(dump_only=True, allow_none=True)
+    reversed_by_id = fields.Integer(dump_only=True, allow_none=True)
     source = fields.String(dump_only=True)
     previous_hash = fields.String(dump_only=True)
     hash = fields.String(dump_only=True)

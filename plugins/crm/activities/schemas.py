@@ -24,7 +24,7 @@ class ActivitySchema(Schema):
     due_at = fields.AwareDateTime(allow_none=True, default_timezone=None)
     assignee_id = fields.Integer(**ID)
     done = fields.Boolean()
-    done_at = fields.DateTime(dump_only=True)
+    done_at = fields.DateTime(dump_only=True, allow_none=True)
     notes = fields.String(validate=validate.Length(max=20000, error=TOO_LONG))
     party_id = fields.Integer(allow_none=True, **ID)
     lead_id = fields.Integer(allow_none=True, **ID)

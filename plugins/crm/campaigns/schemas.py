@@ -18,8 +18,8 @@ class CampaignSchema(Schema):
     body = fields.String()
     status = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
-    started_at = fields.DateTime(dump_only=True)
-    finished_at = fields.DateTime(dump_only=True)
+    started_at = fields.DateTime(dump_only=True, allow_none=True)
+    finished_at = fields.DateTime(dump_only=True, allow_none=True)
     progress = fields.Dict(dump_only=True)
 
 

@@ -66,19 +66,21 @@ class LeadSchema(Schema):
     phone = _text(40, validate_phone)
     vat_id = _text(32, validate_vat_id)
     source = fields.String(load_default="other", validate=validate.OneOf(list(SOURCES)))
-    status = fields.String(load_default="new", validate=validate.OneOf(OPEN_STATUSES))
+    # written: an open status only; read: any status (qualifying and disqualifying are acts of their own)
+    status = fields.String(load_default="new", validate=validate.OneOf(OPEN_STATUSES),
+                           metadata={"enum": list(STATUSES), "description": "Written as new or contacted."})
     owner_id = fields.Integer(allow_none=True, load_default=None, strict=False,
                               validate=validate.Range(min=1, max=2**31 - 1))
     notes = _text(NOTES_MAX)
     tags = TagList(load_default=list)
     campaign_id = fields.Integer(allow_none=True, load_default=None, strict=False,
                                  validate=validate.Range(min=1, max=2**31 - 1))
-    party_id = fields.Integer(dump_only=True)
+    party_id = fields.Integer(dump_only=True, allow_none=True)
     disqualify_reason = fields.String(dump_only=True)
-    merged_into_id = fields.Integer(dump_only=True)
+    merged_into_id = fields.Integer(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
-    converted_at = fields.DateTime(dump_only=True)
+    converted_at = fields.DateTime(dump_only=True, allow_none=True)
 
     @pre_load
     def _clean(self, data, **kwargs):
@@ -107,7 +109,8 @@ class LeadQuerySchema(Schema):
     source = fields.String(load_default="", validate=validate.OneOf(["", *SOURCES]))
     owner_id = fields.String(load_default="", validate=validate.Regexp(r"^(|none|\d{1,10})$"))
     tag = fields.String(load_default="", validate=validate.Length(max=60, error=TOO_LONG))
-    sort = fields.String(load_default="-created")
+    sort = fields.String(load_default="-created", validate=validate.OneOf(
+        ("created", "-created", "name", "-name", "company", "-company", "status", "-status")))
     after = fields.String(load_default=None, allow_none=True)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 

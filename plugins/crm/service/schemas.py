@@ -42,9 +42,9 @@ class TicketSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
     response_due = fields.DateTime(dump_only=True)
     resolution_due = fields.DateTime(dump_only=True)
-    first_response_at = fields.DateTime(dump_only=True)
-    resolved_at = fields.DateTime(dump_only=True)
-    closed_at = fields.DateTime(dump_only=True)
+    first_response_at = fields.DateTime(dump_only=True, allow_none=True)
+    resolved_at = fields.DateTime(dump_only=True, allow_none=True)
+    closed_at = fields.DateTime(dump_only=True, allow_none=True)
     sla = fields.String(dump_only=True)
     messages = fields.List(fields.Nested(TicketMessageSchema), dump_only=True)
 
@@ -89,6 +89,8 @@ class TicketQuerySchema(Schema):
     assignee = fields.String(load_default="", validate=validate.Regexp(r"^(|me|none|\d{1,9})$"))
     sla = fields.String(load_default="", validate=validate.OneOf(("", "breached", "at_risk")))
     party_id = _id(load_default=None)
-    sort = fields.String(load_default="-created")
+    sort = fields.String(load_default="-created", validate=validate.OneOf(
+        ("created", "-created", "number", "-number", "subject", "-subject", "priority", "-priority", "status",
+         "-status", "due", "-due")))
     after = fields.String(load_default=None, allow_none=True)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
