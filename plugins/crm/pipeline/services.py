@@ -27,6 +27,8 @@ DEFAULT_STAGES = (
     ("Lost", 0, False, True),
 )
 MAX_REVENUE = Decimal("9999999999999999.99")
+#: The largest sequence a stage takes (the API documents the same bound).
+MAX_SEQUENCE = 100000
 
 
 # -- Small lookups --
@@ -128,7 +130,7 @@ def _clean_stage(data: dict[str, Any]) -> dict[str, Any]:
         if len(name) > 80:
             raise KontorError(_("A stage name has at most 80 characters."), field="name", status=422)
         clean["name"] = name
-    for key, low, high in (("sequence", 0, 100000), ("probability", 0, 100)):
+    for key, low, high in (("sequence", 0, MAX_SEQUENCE), ("probability", 0, 100)):
         if key in data:
             try:
                 value = int(str(data[key]).strip())
@@ -168,7 +170,8 @@ def create_stage(db: Session, data: dict[str, Any]) -> Stage:
 
 
 def _next_sequence(db: Session) -> int:
-    return (db.execute(select(func.max(Stage.sequence))).scalar() or 0) + 10
+    """After the last stage, within the range a sequence is given in (ties are ordered by id)."""
+    return min((db.execute(select(func.max(Stage.sequence))).scalar() or 0) + 10, MAX_SEQUENCE)
 
 
 def update_stage(db: Session, stage: Stage, data: dict[str, Any]) -> Stage:

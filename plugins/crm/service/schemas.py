@@ -20,7 +20,7 @@ class TicketMessageSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(dump_only=True)
     body = fields.String(dump_only=True)
-    author_id = fields.Integer(dump_only=True)
+    author_id = fields.Integer(dump_only=True, allow_none=True)  # none for the customer's own messages
     created_at = fields.DateTime(dump_only=True)
     emailed_to = fields.String(dump_only=True)
     email_error = fields.String(dump_only=True)
