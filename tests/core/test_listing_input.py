@@ -76,7 +76,8 @@ class Walker:
         self.api_query = {}
         for path, operations in document["paths"].items():
             if "get" in operations:
-                self.api_query[path] = {p["name"] for p in operations["get"].get("parameters", []) if p["in"] == "query"}
+                parameters = operations["get"].get("parameters", [])
+                self.api_query[path] = {p["name"] for p in parameters if p["in"] == "query"}
 
     def get(self, path: str, **args):
         if path.startswith(API_PREFIX):
