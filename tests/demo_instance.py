@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, select, text
 
 from core.db import dispose_engine
 from core.wsgi import Dispatcher
-from tests.conftest import WebClient
+from core.testing import WebClient
 
 SECRET = "demo-instance-secret"
 PASSWORD_LINE = re.compile(r"user: (\w+)\s+password: (\S+)")

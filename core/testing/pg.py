@@ -1,4 +1,8 @@
-"""A throwaway PostgreSQL server for the test session (or the one named by an environment URL)."""
+"""A throwaway PostgreSQL server for a test session, or the server ``KONTOR_TEST_POSTGRES_URL`` names.
+
+The server runs from a temporary folder on a Unix socket only (no TCP port is opened to the network),
+with durability off; :meth:`PostgresServer.stop` removes it.
+"""
 from __future__ import annotations
 
 import glob

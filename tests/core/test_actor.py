@@ -8,7 +8,7 @@ from sqlalchemy import select
 from core import acting, acting_as, current_actor, has_permission
 from core.audit.models import AuditRecord
 from core.auth.models import User
-from tests.conftest import make_user
+from core.testing import make_user
 
 
 def _user(db, username):

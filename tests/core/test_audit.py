@@ -12,7 +12,7 @@ from core.audit.models import AuditRecord
 from core.audit.recorder import Actor, acting_as, record_event
 from core.cli import main
 from core.parties.models import Party
-from tests.conftest import WebClient
+from core.testing import WebClient
 
 
 @pytest.fixture
@@ -363,7 +363,7 @@ def test_api_verify(api, app, store, backend):
 def test_reading_the_log_needs_the_permission(app, client, store):
     from core.auth.models import User
     from core.auth.tokens import create_token
-    from tests.conftest import make_user
+    from core.testing import make_user
 
     party = _make_history(store)
     make_user(app, "clerk", ["staff"], "clerk password 1")

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from core.audit.models import AuditRecord
 from core.auth import services
 from core.auth.models import User
-from tests.conftest import WebClient, make_user
+from core.testing import WebClient, make_user
 
 
 def _audit_actions(app, action):

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from core.audit.models import AuditRecord
 from core.auth import services
-from tests.conftest import WebClient, make_user
+from core.testing import WebClient, make_user
 
 PASSWORD = "first password 1"
 

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select, text
 from core.cli import main
 from core.db import dispose_engine
 from core.wsgi import Dispatcher
-from tests.conftest import WebClient
+from core.testing import WebClient
 
 _counter = itertools.count()
 PASSWORD_LINE = re.compile(r"user: (\w+)\s+password: (\S+)")

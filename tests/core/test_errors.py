@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from core import (Conflict, Forbidden, InvalidInput, KontorError, ModuleError, NotFound, Party, Unavailable,
                   create_party, problem_for, refusal, transaction)
 from core.wsgi import Dispatcher
-from tests.conftest import WebClient, make_user
+from core.testing import WebClient, make_user
 from tests.contract import install
 
 PASSWORD = "refusals password 1"

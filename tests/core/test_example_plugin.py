@@ -6,7 +6,7 @@ from flask import render_template_string
 from sqlalchemy import inspect, select
 
 from core.modules import lifecycle
-from tests.conftest import make_user
+from core.testing import make_user
 
 LANGUAGES = {"en", "da", "de", "pl", "fi", "sv"}
 

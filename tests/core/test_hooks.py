@@ -17,7 +17,7 @@ from sqlalchemy import select
 from core import ModuleError, hookimpl, hookspecs
 from core.modules import migrate
 from core.wsgi import Dispatcher
-from tests.conftest import WebClient, make_user
+from core.testing import WebClient, make_user
 from tests.contract import install, purge
 
 HOOKS = sorted(name for name, func in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(func, "kontor_spec"))

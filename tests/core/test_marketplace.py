@@ -241,7 +241,7 @@ def test_the_api_wants_a_name(api):
 
 
 def test_a_user_without_the_module_permission_cannot_install(app, client):
-    from tests.conftest import make_user
+    from core.testing import make_user
 
     make_user(app, "clerk", ["staff"], "clerk password 1")
     client.login("clerk", "clerk password 1")

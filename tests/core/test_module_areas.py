@@ -22,7 +22,7 @@ from core.modules import lifecycle
 from core.modules.archive import module_tables
 from core.plugins import Manifest, ManifestError, build_manager, discover, single_manager
 from core.wsgi import Dispatcher
-from tests.conftest import WebClient, make_user
+from core.testing import WebClient, make_user
 from tests.contract import check_plugin, install, purge, schemas_of
 
 TWOAREAS = "kontor_twoareas.plugin"

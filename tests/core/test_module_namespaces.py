@@ -18,7 +18,7 @@ from core.errors import ModuleError
 from core.modules import lifecycle
 from core.plugins import claims_of, core_claims, discover, namespace_problems
 from tests.contract import Contract
-from tests.core.test_modules_lifecycle import ctx, snapshot
+from tests.core.lifecycle_helpers import ctx, snapshot
 
 PLUGINS = ("kontor_hello.plugin", "lcbase.plugin", "nsclash.plugin", "nsgrant.plugin", "nstable.plugin")
 

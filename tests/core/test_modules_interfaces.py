@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_user
-from tests.core.test_modules_lifecycle import audit_actions, settings, snapshot  # noqa: F401  (fixture)
+from core.testing import make_user
+from tests.core.lifecycle_helpers import audit_actions, settings, snapshot  # noqa: F401  (fixture)
 
 
 def states(client_or_api, path="/api/v1/modules") -> dict[str, str]:

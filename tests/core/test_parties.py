@@ -14,7 +14,7 @@ from core.parties.demo import load_demo_parties
 from core.parties.models import Party, Tag
 from core.parties.schemas import vat_id_problem
 from core.plugins import hookimpl
-from tests.conftest import WebClient, make_user
+from core.testing import WebClient, make_user
 
 ACME = {"kind": "company", "name": "Acme ApS", "vat_id": "DK12345678", "country": "DK", "city": "Aarhus C",
         "email": "info@acme.dk", "tags": "customer, key account", "active": "1"}

@@ -5,7 +5,7 @@ import pytest
 
 from core.auth.tokens import create_token
 from core.auth.models import User
-from tests.conftest import make_user
+from core.testing import make_user
 
 
 def _problem(response, status):

@@ -31,7 +31,7 @@ from core.db import dispose_engine, get_engine, make_sessionmaker
 from core.modules.lifecycle import initialise
 from core.security import PUBLIC, SIGNED_IN
 from core.wsgi import Dispatcher
-from tests.conftest import WebClient
+from core.testing import WebClient
 
 EXTRA_PLUGINS = ("kontor_hello.plugin",)
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}

@@ -7,7 +7,7 @@ import pytest
 from core.errors import ModuleError
 from core.modules import marketplace
 from core.modules.publish import publish
-from tests.core.test_wheel import hello_wheel  # noqa: F401  (fixture)
+from tests.core.wheels import hello_wheel  # noqa: F401  (fixture)
 
 
 def test_a_published_wheel_is_listed_with_its_manifest_and_checksum(hello_wheel, tmp_path):  # noqa: F811

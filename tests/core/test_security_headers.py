@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.security import HSTS
-from tests.conftest import WebClient, make_user
+from core.testing import WebClient, make_user
 
 DUMMY = 1
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}

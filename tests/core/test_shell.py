@@ -44,7 +44,7 @@ def test_the_contacts_widget_counts_and_charts_parties(admin_client, app):
 
 
 def test_a_staff_user_sees_contacts_but_not_the_audit_widget(client, app):
-    from tests.conftest import make_user
+    from core.testing import make_user
 
     make_user(app, "clerk", ["staff"], "clerk password 1")
     client.login("clerk", "clerk password 1")

@@ -4,7 +4,7 @@ import re
 from sqlalchemy import select
 
 from core.auth.models import ApiToken, User
-from tests.conftest import WebClient, make_user
+from core.testing import WebClient, make_user
 
 
 def _bearer(token):

@@ -3,7 +3,7 @@ import re
 
 from core.auth import services
 from core.auth.tokens import create_token, user_for_token
-from tests.conftest import WebClient, make_user
+from core.testing import WebClient, make_user
 
 
 def _shown_password(page: str) -> str:

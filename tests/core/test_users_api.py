@@ -1,5 +1,5 @@
 """The users and roles API: lists, creation, changes, and problems that name the field."""
-from tests.conftest import WebClient
+from core.testing import WebClient
 
 
 def _problem(response, status):

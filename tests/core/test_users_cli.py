@@ -1,7 +1,7 @@
 """``kontor users``: create (a generated password), token (alone on stdout), list, deactivate, reset."""
 from core.auth import services
 from core.auth.tokens import user_for_token
-from tests.conftest import WebClient
+from core.testing import WebClient
 
 
 def _password(output: str) -> str:

@@ -10,23 +10,16 @@ import hashlib
 import importlib.metadata
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.core import live_server
+from tests.core.wheels import EXAMPLE_PLUGIN, hello_wheel, pip  # noqa: F401  (hello_wheel: a fixture)
 
-EXAMPLE_PLUGIN = Path(__file__).resolve().parents[1] / "example_plugin"
 DISTRIBUTION = "kontor-hello"
 
 pytestmark = pytest.mark.slow
-
-
-def pip(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pip", *args, "--disable-pip-version-check"], capture_output=True,
-                          text=True, timeout=300, stdin=subprocess.DEVNULL)
 
 
 def distribution_installed() -> bool:
@@ -36,18 +29,6 @@ def distribution_installed() -> bool:
     except importlib.metadata.PackageNotFoundError:
         return False
     return True
-
-
-@pytest.fixture(scope="module")
-def hello_wheel(tmp_path_factory) -> Path:
-    """The example plugin built into a wheel (from a copy, so the source tree stays clean)."""
-    work = tmp_path_factory.mktemp("wheel")
-    shutil.copytree(EXAMPLE_PLUGIN, work / "src")
-    result = pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(work / "dist"),
-                 str(work / "src"))
-    assert result.returncode == 0, result.stderr
-    [wheel] = (work / "dist").glob("kontor_hello-1.0.0-*.whl")
-    return wheel
 
 
 def write_catalog(folder: Path, wheel: Path, sha256: str | None = None) -> Path:

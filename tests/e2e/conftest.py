@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
 from core.wsgi import Dispatcher
-from tests.conftest import make_user
+from core.testing import make_user
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
