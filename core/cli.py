@@ -106,3 +106,26 @@ def serve_command(bind, workers):
 from core.demo import demo_command  # noqa: E402
 
 main.add_command(demo_command)
+
+
+@main.group("plugin")
+def plugin_group():
+    """Write Kontor plugins."""
+
+
+@plugin_group.command("new", with_appcontext=False)  # writes files only: no app, no database
+@click.argument("name")
+@click.option("--into", "into", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="The folder to write (default ./kontor-NAME); it must not exist or be empty.")
+@click.option("--title", default=None, help="The name people see (default NAME, capitalised).")
+def plugin_new_command(name, into, title):
+    """Write a new plugin called NAME: a package that installs, with its tests, migration and README."""
+    from core.scaffold import ScaffoldError, names, scaffold
+
+    try:
+        folder = scaffold(name, into, title=title)
+    except ScaffoldError as exc:
+        fail(str(exc))
+    package = names(name, title)["package"]
+    click.echo(f"Wrote {folder}.\nNext: pip install -e {folder} (or KONTOR_PLUGINS={package}.plugin), "
+               f"kontor modules install {name}, and pytest {folder}/tests.")

@@ -7,21 +7,18 @@ from kontor_hello import services
 from kontor_hello.permissions import READ
 from kontor_hello.schemas import GreetingSchema
 
+api = ApiBlueprint("hello", __name__)
 
-def create_api():
-    """The ``api_hello`` blueprint (made anew for every app build)."""
-    bp = ApiBlueprint("hello", __name__)
 
-    @bp.get("/greetings")
-    @require(READ)
-    @documented("List the greetings", response=GreetingSchema, many=True)
-    def greetings():
-        return paged(services.list_greetings(session), next_cursor=None, schema=GreetingSchema())
+@api.get("/greetings")
+@require(READ)
+@documented("List the greetings", response=GreetingSchema, many=True)
+def greetings():
+    return paged(services.list_greetings(session), next_cursor=None, schema=GreetingSchema())
 
-    @bp.get("/ping")
-    @require(READ)
-    @documented("Which server process answered")
-    def ping():
-        return json_response({"pid": os.getpid()})
 
-    return bp
+@api.get("/ping")
+@require(READ)
+@documented("Which server process answered")
+def ping():
+    return json_response({"pid": os.getpid()})

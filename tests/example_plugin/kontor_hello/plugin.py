@@ -19,12 +19,12 @@ manifest = Manifest(
 
 @hookimpl
 def register_blueprints():
-    return [routes.create_blueprint()]
+    return [routes.bp]
 
 
 @hookimpl
 def register_api():
-    return [api.create_api()]
+    return [api.api]
 
 
 @hookimpl

@@ -1,5 +1,7 @@
 """The greeting as the JSON API shows it."""
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from core import Schema
 
 
 class GreetingSchema(Schema):

@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import KontorError, gettext as _
+from core import InvalidInput, gettext as _
 
 from kontor_hello.models import Greeting
 
@@ -32,14 +32,14 @@ def greeting_for(db: Session, language: str) -> Greeting | None:
 
 
 def add_greeting(db: Session, text: str, language: str) -> Greeting:
-    """Add a greeting; raise :class:`core.KontorError` naming the field when the input is wrong."""
+    """Add a greeting; raise :class:`core.InvalidInput` naming the field when the input is wrong."""
     text = (text or "").strip()
     if not text:
-        raise KontorError(_("Write a greeting."), field="text")
+        raise InvalidInput(_("Write a greeting."), field="text")
     if len(text) > 200:
-        raise KontorError(_("A greeting has at most 200 characters."), field="text")
+        raise InvalidInput(_("A greeting has at most 200 characters."), field="text")
     if language not in LANGUAGES:
-        raise KontorError(_("Choose one of the languages."), field="language")
+        raise InvalidInput(_("Choose one of the languages."), field="language")
     greeting = Greeting(text=text, language=language)
     db.add(greeting)
     db.flush()
