@@ -14,6 +14,7 @@ Two fixtures are meant to be overridden in a conftest:
 """
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 import shutil
@@ -308,6 +309,8 @@ def kontor(settings, monkeypatch):
     monkeypatch.setenv("KONTOR_PLUGINS", ",".join(settings["EXTRA_PLUGINS"]))
 
     def run(*args):
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+        # In its own copy of the context: the actor a command sets (the system, or --as USER) ends with it,
+        # as it does when the command's process exits, instead of acting on in the tests that follow.
+        return contextvars.copy_context().run(CliRunner().invoke, main, list(args), catch_exceptions=False)
 
     return run
