@@ -1,6 +1,7 @@
 """The ``kontor`` command: Flask's CLI over the app factory, with the core's and modules' commands."""
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
 
@@ -32,7 +33,9 @@ class KontorGroup(FlaskGroup):
 
     def main(self, *args, **kwargs):
         os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
-        return super().main(*args, **kwargs)
+        # The command's actor lives and dies with the command, also when it is invoked in-process
+        # (a test's CliRunner): run it in a copy of the caller's context.
+        return contextvars.copy_context().run(super().main, *args, **kwargs)
 
 
 @click.group(cls=KontorGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)

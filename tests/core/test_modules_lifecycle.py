@@ -158,9 +158,9 @@ def test_disable_keeps_rows_and_removes_routes_menus_and_permissions(dispatcher,
 
 
 def test_has_permission_is_false_for_a_disabled_module(dispatcher, admin):
-    from flask_login import login_user
     from sqlalchemy import select as sa_select
 
+    from core.actor import acting_as
     from core.auth.models import User
     from core.db import session
     from core.security import has_permission
@@ -168,8 +168,8 @@ def test_has_permission_is_false_for_a_disabled_module(dispatcher, admin):
     lifecycle.install(ctx(dispatcher), ["lcbase"])
     lifecycle.disable(ctx(dispatcher), ["lcbase"])
     app = dispatcher.app
-    with app.test_request_context("/"):
-        login_user(session.execute(sa_select(User).where(User.username == admin[0])).scalar_one())
+    with app.test_request_context("/"), acting_as(
+            session.execute(sa_select(User).where(User.username == admin[0])).scalar_one()):
         assert has_permission("core.module.read")
         assert not has_permission("lcbase.item.read")
 
