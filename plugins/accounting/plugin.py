@@ -1,13 +1,15 @@
-"""The accounting module's manifest and its contributions to Kontor.
+"""The accounting module's manifest and its module-wide hooks.
 
-The module is made of areas (ledger, tax, invoicing, banking, reports); each area package exposes
-the same small set of functions, and :class:`plugins.areas.AreaHooks` hands the core's hooks to
-each in turn.
+The module is made of areas (ledger, tax, invoicing, banking, reports), each an ordinary plugin of
+the module in its ``<area>/plugin.py``. Here: the permissions, roles and menu, the migrations, the
+hooks it offers other modules, the one blueprint of pages and of endpoints and the one command
+group the areas share, the retention setting and the purge guard.
 """
+from pathlib import Path
+
 from core import Manifest, hookimpl
 
-from plugins.accounting import banking, hookspecs, invoicing, ledger, menus, permissions, reports, tax
-from plugins.areas import AreaHooks
+from plugins.accounting import hookspecs, menus, permissions
 
 manifest = Manifest(
     name="accounting",
@@ -18,28 +20,86 @@ manifest = Manifest(
     author="Kontor",
     license="AGPL-3.0-or-later",
     category="Finance",
+    areas=("ledger", "tax", "invoicing", "banking", "reports"),
 )
 
-#: The areas, in the order their contributions appear.
-AREAS = (ledger, tax, invoicing, banking, reports)
 
-_hooks = AreaHooks(manifest.name, __name__, AREAS, hookspecs=hookspecs, permissions=permissions, menus=menus,
-                   command_help="The books: entries, verification, rates, statements and reports.")
-globals().update(_hooks.implementations())  # register_blueprints, load_default_data, … as module-level hooks
+@hookimpl
+def register_hookspecs():
+    """The hooks accounting offers other modules (an entry or invoice posted, an invoice paid …)."""
+    return hookspecs
 
 
 @hookimpl
-def company_locked_fields(session):
-    """The company settings the books need kept: the base currency once the ledger holds an entry."""
-    return ledger.company_locked_fields(session)
+def register_permissions():
+    return permissions.PERMISSIONS
 
 
 @hookimpl
-def register_invariant_checks():
-    """Checked by the core at every commit: each posted entry the transaction touched is balanced."""
-    from plugins.accounting.ledger.invariants import BALANCED_ENTRIES
+def register_roles():
+    return permissions.ROLES
 
-    return [BALANCED_ENTRIES]
+
+@hookimpl
+def register_menu_items():
+    return menus.MENU_ITEMS
+
+
+@hookimpl
+def register_migrations():
+    return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_blueprints():
+    """The pages of every area, on the one ``accounting`` blueprint."""
+    from plugins.accounting.banking import routes as _banking  # noqa: F401  (each adds its views to bp)
+    from plugins.accounting.invoicing import routes as _invoicing  # noqa: F401
+    from plugins.accounting.ledger import routes as _ledger  # noqa: F401
+    from plugins.accounting.reports import routes as _reports  # noqa: F401
+    from plugins.accounting.tax import routes as _tax  # noqa: F401
+    from plugins.accounting.web import bp
+
+    return [bp]
+
+
+@hookimpl
+def register_api():
+    """The endpoints of every area, on the one ``api_accounting`` blueprint under /api/v1/accounting."""
+    from plugins.accounting.banking import api as _banking
+    from plugins.accounting.invoicing import api as _invoicing  # noqa: F401  (each adds its endpoints to api)
+    from plugins.accounting.ledger import api as _ledger  # noqa: F401
+    from plugins.accounting.reports import api as _reports  # noqa: F401
+    from plugins.accounting.tax import api as _tax  # noqa: F401
+    from plugins.accounting.web import api
+
+    if not _BANKING_API_ADDED:
+        _banking.register_api(api)  # once: Flask takes no new routes on a blueprint an app has registered
+        _BANKING_API_ADDED.append(True)
+    return [api]
+
+
+_BANKING_API_ADDED: list[bool] = []
+
+
+@hookimpl
+def register_commands():
+    """``kontor accounting``: the commands of every area in one group."""
+    from plugins.accounting.banking import cli as _banking  # noqa: F401  (each adds its commands to group)
+    from plugins.accounting.cli import group
+    from plugins.accounting.ledger import cli as _ledger  # noqa: F401
+    from plugins.accounting.reports import cli as _reports  # noqa: F401
+    from plugins.accounting.tax import cli as _tax  # noqa: F401
+
+    return [group]
+
+
+@hookimpl
+def register_settings():
+    """How many years posted books are kept (the purge refuses to drop them sooner)."""
+    from plugins.accounting.retention import RETENTION_YEARS
+
+    return [RETENTION_YEARS]
 
 
 @hookimpl

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from core import KontorError, session as db
 
+from plugins.accounting.cli import group
 from plugins.accounting.banking import statements
 
 
@@ -23,7 +24,7 @@ def _mapping(pairs: str) -> dict[str, str]:
     return mapping
 
 
-@click.group("statement")
+@group.group("statement")
 def statement_group():
     """Bank statements."""
 

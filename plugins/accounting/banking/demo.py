@@ -82,7 +82,7 @@ def _recent_open(db: Session, kind: str, currency: str, limit: int) -> list[Invo
 
 
 def _party_name(db: Session, invoice: Invoice) -> str:
-    from plugins.accounting.invoicing.corelinks import Party
+    from core import Party
 
     party = db.get(Party, invoice.party_id)
     return party.name if party else ""

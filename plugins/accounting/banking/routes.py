@@ -11,16 +11,18 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from core import (Column, KontorError, NotFound, export_response, gettext as _, has_permission, keyset_page,
-                  lazy_gettext as _l, read_csv, render, require, session as db)
+from core import (
+    Column, KontorError, NotFound, Party, export_response, gettext as _, has_permission, keyset_page,
+    lazy_gettext as _l, read_csv, render, require, session as db,
+)
 
 from plugins.accounting import permissions as p
 from plugins.accounting.banking import services, statements
 from plugins.accounting.banking.models import Payment, Statement
-from plugins.accounting.invoicing.corelinks import Party
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
 from plugins.accounting.ledger.models import Account, Journal
 from plugins.accounting.tax import services as tax
+from plugins.accounting.web import bp
 
 PAYMENT_COLUMNS = [
     Column("number", _l("Number"), sort="number", link=True),
@@ -195,311 +197,325 @@ def _prefill(args) -> dict:
     return values
 
 
-def register_routes(bp) -> None:
-    """Add the payment, reconciliation and statement pages to the accounting blueprint."""
+@bp.get("/payments")
+@require(p.PAYMENT_READ)
+def payments():
+    args = request.args
+    filters = {key: args.get(key, "") for key in ("kind", "journal", "date_from", "date_to", "party_id")}
+    query = services.payments_query(q=args.get("q", "")[:200], kind=filters["kind"],
+                                    party_id=_record_id(filters["party_id"]),
+                                    journal=filters["journal"][:10], date_from=_day(filters["date_from"]),
+                                    date_to=_day(filters["date_to"]))
+    export = args.get("export")
+    if export in ("csv", "xlsx"):
+        rows = [_payment_row(payment) for payment in db.execute(query.order_by(Payment.date, Payment.id)).scalars()]
+        columns = [("number", _("Number")), ("date", _("Date")), ("party_name", _("Party")),
+                   ("kind_label", _("Direction")), ("journal_code", _("Journal")), ("reference", _("Reference")),
+                   ("amount", _("Amount")), ("currency", _("Currency"))]
+        return export_response("payments", columns, rows, export)
+    page = keyset_page(db, query, sort_keys=PAYMENT_SORTS, id_column=Payment.id, sort=args.get("sort", "-date"),
+                       cursor=args.get("after"), size=current_app.config.get("PAGE_SIZE", 25),
+                       query=args.get("q", ""), filters={k: v for k, v in filters.items() if v})
+    page.rows = [_payment_row(payment) for payment in page.rows]
+    return render("accounting/banking/payments.html", "accounting/banking/_payments.html", page=page,
+                  columns=PAYMENT_COLUMNS, filters=filters, journals=_journals(),
+                  export_args={k: v for k, v in request.args.items() if k not in ("after", "export")},
+                  row_url=lambda row: url_for("accounting.payment", payment_id=row["id"]),
+                  can_write=has_permission(p.PAYMENT_WRITE), title=_("Payments"))
 
-    @bp.get("/payments")
-    @require(p.PAYMENT_READ)
-    def payments():
-        args = request.args
-        filters = {key: args.get(key, "") for key in ("kind", "journal", "date_from", "date_to", "party_id")}
-        query = services.payments_query(q=args.get("q", "")[:200], kind=filters["kind"],
-                                        party_id=_record_id(filters["party_id"]),
-                                        journal=filters["journal"][:10], date_from=_day(filters["date_from"]),
-                                        date_to=_day(filters["date_to"]))
-        export = args.get("export")
-        if export in ("csv", "xlsx"):
-            rows = [_payment_row(payment) for payment in db.execute(query.order_by(Payment.date, Payment.id)).scalars()]
-            columns = [("number", _("Number")), ("date", _("Date")), ("party_name", _("Party")),
-                       ("kind_label", _("Direction")), ("journal_code", _("Journal")), ("reference", _("Reference")),
-                       ("amount", _("Amount")), ("currency", _("Currency"))]
-            return export_response("payments", columns, rows, export)
-        page = keyset_page(db, query, sort_keys=PAYMENT_SORTS, id_column=Payment.id, sort=args.get("sort", "-date"),
-                           cursor=args.get("after"), size=current_app.config.get("PAGE_SIZE", 25),
-                           query=args.get("q", ""), filters={k: v for k, v in filters.items() if v})
-        page.rows = [_payment_row(payment) for payment in page.rows]
-        return render("accounting/banking/payments.html", "accounting/banking/_payments.html", page=page,
-                      columns=PAYMENT_COLUMNS, filters=filters, journals=_journals(),
-                      export_args={k: v for k, v in request.args.items() if k not in ("after", "export")},
-                      row_url=lambda row: url_for("accounting.payment", payment_id=row["id"]),
-                      can_write=has_permission(p.PAYMENT_WRITE), title=_("Payments"))
 
-    @bp.get("/payments/new")
-    @require(p.PAYMENT_WRITE)
-    def payment_new():
-        return _payment_form(_prefill(request.args), {})
+@bp.get("/payments/new")
+@require(p.PAYMENT_WRITE)
+def payment_new():
+    return _payment_form(_prefill(request.args), {})
 
-    @bp.post("/payments/new")
-    @require(p.PAYMENT_WRITE)
-    def payment_create():
-        values = _form_values(request.form)
-        allocations = [(_record_id(invoice_id), amount) for invoice_id, amount in values["allocations"].items()
-                       if _record_id(invoice_id) and amount and _decimal(amount) != 0]
+
+@bp.post("/payments/new")
+@require(p.PAYMENT_WRITE)
+def payment_create():
+    values = _form_values(request.form)
+    allocations = [(_record_id(invoice_id), amount) for invoice_id, amount in values["allocations"].items()
+                   if _record_id(invoice_id) and amount and _decimal(amount) != 0]
+    try:
+        party_id = _record_id(values["party_id"])
+        amount = _decimal(values["amount"])
+        payment = services.register_payment(
+            db, party_id=party_id, amount=str(amount) if amount is not None else values["amount"],
+            currency=values["currency"], date=values["date"], journal=values["journal"],
+            allocations=[(i, str(_decimal(a)) if _decimal(a) is not None else a) for i, a in allocations],
+            reference=values["reference"], user_id=_user_id(), kind=values["kind"],
+            writeoff_account=values["writeoff_account"] if values["writeoff"] else None)
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        return _payment_form(values, exc.as_errors(), 422)
+    flash(_("Payment %(number)s is registered.", number=payment.number), "success")
+    return redirect(url_for("accounting.payment", payment_id=payment.id))
+
+
+@bp.get("/payments/<int:payment_id>")
+@require(p.PAYMENT_READ)
+def payment(payment_id: int):
+    try:
+        found = services.get_payment(db, payment_id)
+    except NotFound:
+        abort(404)
+    return render("accounting/banking/payment.html", payment=found, entry=found.entry,
+                  entry_url=link("accounting.entry", entry_id=found.entry_id) if found.entry_id else None,
+                  invoice_url=lambda i: link("accounting.invoice", invoice_id=i.id),
+                  reconcile_url=url_for("accounting.reconciliation", party_id=found.party_id),
+                  party_url=link("parties.party_detail", party_id=found.party_id),
+                  can_write=has_permission(p.PAYMENT_WRITE),
+                  reversal_url=_reversal_url(found),
+                  title=found.number or _("Payment"))
+
+
+@bp.post("/payments/<int:payment_id>/cancel")
+@require(p.PAYMENT_WRITE)
+def payment_cancel(payment_id: int):
+    try:
+        found = services.get_payment(db, payment_id)
+    except NotFound:
+        abort(404)
+    try:
+        services.cancel_payment(db, found, date=request.form.get("date") or None, user_id=_user_id())
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("Payment %(number)s is cancelled; its entry is reversed.", number=found.number), "success")
+    return redirect(url_for("accounting.payment", payment_id=payment_id))
+
+
+@bp.get("/payments/party/<int:party_id>/panel")
+@require(p.PAYMENT_READ)
+def party_payments_panel(party_id: int):
+    party = db.get(Party, party_id)
+    if party is None:
+        abort(404)
+    ctx = {"party": party, "balance": services.party_balance(db, party_id),
+           "payments": services.recent_payments(db, party_id), "can_write": has_permission(p.PAYMENT_WRITE)}
+    return render("accounting/banking/_party_panel.html", ctx=ctx)
+
+
+@bp.get("/reconcile/<int:party_id>")
+@require(p.PAYMENT_READ)
+def reconciliation(party_id: int):
+    return _reconciliation_page(party_id, {})
+
+
+@bp.post("/reconcile/<int:party_id>")
+@require(p.PAYMENT_WRITE)
+def reconcile(party_id: int):
+    ids = [_record_id(value) for value in request.form.getlist("line") if _record_id(value)]
+    try:
+        services.reconcile_lines(db, ids, day=_day(request.form.get("day")) or date.today(),
+                                 user_id=_user_id())
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        return _reconciliation_page(party_id, exc.as_errors(), 422)
+    flash(_("The lines are reconciled."), "success")
+    return redirect(url_for("accounting.reconciliation", party_id=party_id))
+
+
+@bp.post("/reconciliations/<int:reconciliation_id>/undo")
+@require(p.PAYMENT_WRITE)
+def reconciliation_undo(reconciliation_id: int):
+    from plugins.accounting.banking.models import Reconciliation
+
+    found = db.get(Reconciliation, reconciliation_id)
+    if found is None:
+        abort(404)
+    party_id = found.party_id
+    try:
+        services.undo_reconciliation(db, found, user_id=_user_id())
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("The matching is undone; its lines are open again."), "success")
+    if party_id is None:
+        return redirect(url_for("accounting.payments"))
+    return redirect(url_for("accounting.reconciliation", party_id=party_id))
+
+
+def _reconciliation_page(party_id: int, errors: dict, status: int = 200):
+    party = db.get(Party, party_id)
+    if party is None:
+        abort(404)
+    reconciliations = services.party_reconciliations(db, party_id)
+    groups = [(_("Receivable"), services.open_items(db, party_id, "receivable")),
+              (_("Payable"), services.open_items(db, party_id, "payable"))]
+    return render("accounting/banking/reconciliation.html", party=party, groups=groups, errors=errors,
+                  reconciliations=reconciliations,
+                  undoable={r.id for r in reconciliations if services.can_undo(db, r)},
+                  balance=services.party_balance(db, party_id), can_write=has_permission(p.PAYMENT_WRITE),
+                  entry_url=lambda entry_id: link("accounting.entry", entry_id=entry_id),
+                  party_url=link("parties.party_detail", party_id=party.id), today=date.today(),
+                  company_currency=tax.company_currency(db),
+                  invoice_url=lambda invoice_id: link("accounting.invoice", invoice_id=invoice_id),
+                  title=_("Reconcile %(party)s", party=party.name)), status
+
+
+# -- Statements --
+
+@bp.get("/statements", endpoint="statements")
+@require(p.BANK_READ)
+def statements_page():
+    args = request.args
+    state = args.get("state", "") if args.get("state", "") in ("open", "done") else ""
+    page = keyset_page(db, statements.statements_query(q=args.get("q", "")[:200], state=state),
+                       sort_keys={"date": Statement.date}, id_column=Statement.id, sort=args.get("sort", "-date"),
+                       cursor=args.get("after"), size=current_app.config.get("PAGE_SIZE", 25),
+                       query=args.get("q", ""), filters={"state": state} if state else {})
+    page.rows = [{"id": s.id, "name": s.name, "date": s.date, "journal_code": s.journal.code,
+                  "format_label": FORMAT_LABELS.get(s.format, s.format), "line_count": len(s.lines),
+                  "unmatched_count": s.unmatched_count} for s in page.rows]
+    return render("accounting/banking/statements.html", "accounting/banking/_statements.html", page=page,
+                  columns=STATEMENT_COLUMNS, state=state, can_write=has_permission(p.BANK_WRITE),
+                  row_url=lambda row: url_for("accounting.statement", statement_id=row["id"]),
+                  title=_("Bank statements"))
+
+
+@bp.get("/statements/widget")
+@require(p.BANK_READ)
+def statements_widget():
+    return render("accounting/banking/_widget.html", **statements.waiting_lines(db))
+
+
+@bp.route("/statements/import", methods=["GET", "POST"])
+@require(p.BANK_WRITE)
+def statement_import():
+    if request.method == "GET":
+        return _import_page({"format": "camt053", "journal": "BNK"}, {})
+    form = request.form
+    values = {key: form.get(key, "") for key in ("format", "journal", "name", "number_format", "date_format",
+                                                  "opening_balance", "closing_balance", "data", "filename")}
+    upload = request.files.get("file")
+    data = b""
+    if upload is not None and upload.filename:
+        data = upload.read(MAX_UPLOAD + 1)
+        values["filename"] = upload.filename
+    elif values["data"]:
         try:
-            party_id = _record_id(values["party_id"])
-            amount = _decimal(values["amount"])
-            payment = services.register_payment(
-                db, party_id=party_id, amount=str(amount) if amount is not None else values["amount"],
-                currency=values["currency"], date=values["date"], journal=values["journal"],
-                allocations=[(i, str(_decimal(a)) if _decimal(a) is not None else a) for i, a in allocations],
-                reference=values["reference"], user_id=_user_id(), kind=values["kind"],
-                writeoff_account=values["writeoff_account"] if values["writeoff"] else None)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _payment_form(values, exc.as_errors(), 422)
-        flash(_("Payment %(number)s is registered.", number=payment.number), "success")
-        return redirect(url_for("accounting.payment", payment_id=payment.id))
+            data = base64.b64decode(values["data"], validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+    if not data:
+        return _import_page(values, {"file": [_("Choose a statement file.")]}, 422)
+    if len(data) > MAX_UPLOAD:
+        return _import_page(values, {"file": [_("The file is larger than 5 MB.")]}, 422)
+    mapping = {field: form.get(f"map_{field}", "") for field in statements.CSV_FIELDS}
+    if values["format"] == "csv" and not form.get("mapped"):
+        return _mapping_page(values, data, {})
+    try:
+        statement = statements.import_statement(
+            db, data, file_format=values["format"], journal=values["journal"] or "BNK", mapping=mapping,
+            number_format=values["number_format"] or "1,234.56", date_format=values["date_format"] or "%Y-%m-%d",
+            name=values["name"], filename=values["filename"], opening_balance=values["opening_balance"],
+            closing_balance=values["closing_balance"], user_id=_user_id())
+        db.commit()
+    except statements.StatementFileError as exc:
+        db.rollback()
+        errors = {"file": [_("The file has bad rows; nothing was imported.")]}
+        if values["format"] == "csv":
+            return _mapping_page(values, data, errors, problems=exc.problems, mapping=mapping)
+        return _import_page(values, errors, 422, problems=exc.problems)
+    except KontorError as exc:
+        db.rollback()
+        if values["format"] == "csv" and (exc.field or "").startswith(("map_", "number_format", "date_format",
+                                                                         "closing_balance", "opening_balance")):
+            return _mapping_page(values, data, exc.as_errors(), mapping=mapping)
+        return _import_page(values, exc.as_errors(), 422)
+    flash(_("Statement %(name)s is imported with %(count)s lines.", name=statement.name,
+            count=len(statement.lines)), "success")
+    return redirect(url_for("accounting.statement", statement_id=statement.id))
 
-    @bp.get("/payments/<int:payment_id>")
-    @require(p.PAYMENT_READ)
-    def payment(payment_id: int):
-        try:
-            found = services.get_payment(db, payment_id)
-        except NotFound:
-            abort(404)
-        return render("accounting/banking/payment.html", payment=found, entry=found.entry,
-                      entry_url=link("accounting.entry", entry_id=found.entry_id) if found.entry_id else None,
-                      invoice_url=lambda i: link("accounting.invoice", invoice_id=i.id),
-                      reconcile_url=url_for("accounting.reconciliation", party_id=found.party_id),
-                      party_url=link("parties.party_detail", party_id=found.party_id),
-                      can_write=has_permission(p.PAYMENT_WRITE),
-                      reversal_url=_reversal_url(found),
-                      title=found.number or _("Payment"))
 
-    @bp.post("/payments/<int:payment_id>/cancel")
-    @require(p.PAYMENT_WRITE)
-    def payment_cancel(payment_id: int):
-        try:
-            found = services.get_payment(db, payment_id)
-        except NotFound:
-            abort(404)
-        try:
-            services.cancel_payment(db, found, date=request.form.get("date") or None, user_id=_user_id())
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-        else:
-            flash(_("Payment %(number)s is cancelled; its entry is reversed.", number=found.number), "success")
-        return redirect(url_for("accounting.payment", payment_id=payment_id))
+def _import_page(values: dict, errors: dict, status: int = 200, problems=None):
+    return render("accounting/banking/statement_import.html", values=values, errors=errors,
+                  problems=problems or [], journals=[(j.code, f"{j.code} {j.name}") for j in _journals()],
+                  formats=[("camt053", _("ISO 20022 camt.053 (XML)")), ("csv", _("CSV with a column mapping"))],
+                  title=_("Import a bank statement")), status
 
-    @bp.get("/payments/party/<int:party_id>/panel")
-    @require(p.PAYMENT_READ)
-    def party_payments_panel(party_id: int):
-        party = db.get(Party, party_id)
-        if party is None:
-            abort(404)
-        ctx = {"party": party, "balance": services.party_balance(db, party_id),
-               "payments": services.recent_payments(db, party_id), "can_write": has_permission(p.PAYMENT_WRITE)}
-        return render("accounting/banking/_party_panel.html", ctx=ctx)
 
-    @bp.get("/reconcile/<int:party_id>")
-    @require(p.PAYMENT_READ)
-    def reconciliation(party_id: int):
-        return _reconciliation_page(party_id, {})
+def _mapping_page(values: dict, data: bytes, errors: dict, problems=None, mapping=None):
+    try:
+        csv_file = read_csv(data)
+    except KontorError as exc:
+        return _import_page(values, exc.as_errors(), 422)
+    mapping = mapping or csv_file.guess_mapping(statements.CSV_FIELDS)
+    if not values.get("number_format") or not values.get("date_format"):
+        values["number_format"], values["date_format"] = statements.guess_formats(csv_file, mapping)
+    values["data"] = base64.b64encode(data).decode()
+    labels = {"date": _("Date"), "amount": _("Amount (signed)"), "debit": _("Money out"),
+              "credit": _("Money in"), "description": _("Description"), "reference": _("Reference"),
+              "counterparty": _("Counterparty"), "balance": _("Balance after the line")}
+    status = 422 if errors else 200
+    return render("accounting/banking/statement_mapping.html", values=values, errors=errors,
+                  problems=problems or [], headers=csv_file.headers, preview=csv_file.rows[:5], mapping=mapping,
+                  fields=[(key, labels[key]) for key in statements.CSV_FIELDS],
+                  number_formats=[(key, key) for key in statements.NUMBER_FORMATS],
+                  date_formats=[(fmt, fmt.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
+                                 .replace("%y", "YY")) for fmt in statements.DATE_FORMATS],
+                  title=_("Map the columns")), status
 
-    @bp.post("/reconcile/<int:party_id>")
-    @require(p.PAYMENT_WRITE)
-    def reconcile(party_id: int):
-        ids = [_record_id(value) for value in request.form.getlist("line") if _record_id(value)]
-        try:
-            services.reconcile_lines(db, ids, day=_day(request.form.get("day")) or date.today(),
-                                     user_id=_user_id())
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _reconciliation_page(party_id, exc.as_errors(), 422)
-        flash(_("The lines are reconciled."), "success")
-        return redirect(url_for("accounting.reconciliation", party_id=party_id))
 
-    @bp.post("/reconciliations/<int:reconciliation_id>/undo")
-    @require(p.PAYMENT_WRITE)
-    def reconciliation_undo(reconciliation_id: int):
-        from plugins.accounting.banking.models import Reconciliation
+@bp.get("/statements/<int:statement_id>")
+@require(p.BANK_READ)
+def statement(statement_id: int):
+    try:
+        found = statements.get_statement(db, statement_id)
+    except NotFound:
+        abort(404)
+    return render("accounting/banking/statement.html", **_statement_context(found))
 
-        found = db.get(Reconciliation, reconciliation_id)
-        if found is None:
-            abort(404)
-        party_id = found.party_id
-        try:
-            services.undo_reconciliation(db, found, user_id=_user_id())
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-        else:
-            flash(_("The matching is undone; its lines are open again."), "success")
-        if party_id is None:
-            return redirect(url_for("accounting.payments"))
-        return redirect(url_for("accounting.reconciliation", party_id=party_id))
 
-    def _reconciliation_page(party_id: int, errors: dict, status: int = 200):
-        party = db.get(Party, party_id)
-        if party is None:
-            abort(404)
-        reconciliations = services.party_reconciliations(db, party_id)
-        groups = [(_("Receivable"), services.open_items(db, party_id, "receivable")),
-                  (_("Payable"), services.open_items(db, party_id, "payable"))]
-        return render("accounting/banking/reconciliation.html", party=party, groups=groups, errors=errors,
-                      reconciliations=reconciliations,
-                      undoable={r.id for r in reconciliations if services.can_undo(db, r)},
-                      balance=services.party_balance(db, party_id), can_write=has_permission(p.PAYMENT_WRITE),
-                      entry_url=lambda entry_id: link("accounting.entry", entry_id=entry_id),
-                      party_url=link("parties.party_detail", party_id=party.id), today=date.today(),
-                      company_currency=tax.company_currency(db),
-                      invoice_url=lambda invoice_id: link("accounting.invoice", invoice_id=invoice_id),
-                      title=_("Reconcile %(party)s", party=party.name)), status
+def _statement_context(found: Statement, errors: dict | None = None, error_line: int | None = None) -> dict:
+    waiting = [line for line in found.lines if line.state == "unmatched"]
+    suggestions = {line.id: statements.suggestions(db, line) for line in waiting}
+    candidates = {line.id: [(party.id, party.name) for party in statements.parties_named(db, line.counterparty)]
+                  for line in waiting}
+    accounts = db.execute(select(Account.code, Account.name).where(Account.postable, Account.active)
+                          .order_by(Account.code)).all()
+    return dict(statement=found, suggestions=suggestions, candidates=candidates, errors=errors or {},
+                error_line=error_line,
+                accounts=[(code, f"{code} {name}") for code, name in accounts],
+                can_write=has_permission(p.BANK_WRITE),
+                payment_url=lambda payment_id: url_for("accounting.payment", payment_id=payment_id),
+                entry_url=lambda entry_id: link("accounting.entry", entry_id=entry_id),
+                invoice_url=lambda invoice: link("accounting.invoice", invoice_id=invoice.id),
+                title=found.name)
 
-    # -- Statements --
 
-    @bp.get("/statements", endpoint="statements")
-    @require(p.BANK_READ)
-    def statements_page():
-        args = request.args
-        state = args.get("state", "") if args.get("state", "") in ("open", "done") else ""
-        page = keyset_page(db, statements.statements_query(q=args.get("q", "")[:200], state=state),
-                           sort_keys={"date": Statement.date}, id_column=Statement.id, sort=args.get("sort", "-date"),
-                           cursor=args.get("after"), size=current_app.config.get("PAGE_SIZE", 25),
-                           query=args.get("q", ""), filters={"state": state} if state else {})
-        page.rows = [{"id": s.id, "name": s.name, "date": s.date, "journal_code": s.journal.code,
-                      "format_label": FORMAT_LABELS.get(s.format, s.format), "line_count": len(s.lines),
-                      "unmatched_count": s.unmatched_count} for s in page.rows]
-        return render("accounting/banking/statements.html", "accounting/banking/_statements.html", page=page,
-                      columns=STATEMENT_COLUMNS, state=state, can_write=has_permission(p.BANK_WRITE),
-                      row_url=lambda row: url_for("accounting.statement", statement_id=row["id"]),
-                      title=_("Bank statements"))
-
-    @bp.get("/statements/widget")
-    @require(p.BANK_READ)
-    def statements_widget():
-        return render("accounting/banking/_widget.html", **statements.waiting_lines(db))
-
-    @bp.route("/statements/import", methods=["GET", "POST"])
-    @require(p.BANK_WRITE)
-    def statement_import():
-        if request.method == "GET":
-            return _import_page({"format": "camt053", "journal": "BNK"}, {})
-        form = request.form
-        values = {key: form.get(key, "") for key in ("format", "journal", "name", "number_format", "date_format",
-                                                      "opening_balance", "closing_balance", "data", "filename")}
-        upload = request.files.get("file")
-        data = b""
-        if upload is not None and upload.filename:
-            data = upload.read(MAX_UPLOAD + 1)
-            values["filename"] = upload.filename
-        elif values["data"]:
-            try:
-                data = base64.b64decode(values["data"], validate=True)
-            except (binascii.Error, ValueError):
-                data = b""
-        if not data:
-            return _import_page(values, {"file": [_("Choose a statement file.")]}, 422)
-        if len(data) > MAX_UPLOAD:
-            return _import_page(values, {"file": [_("The file is larger than 5 MB.")]}, 422)
-        mapping = {field: form.get(f"map_{field}", "") for field in statements.CSV_FIELDS}
-        if values["format"] == "csv" and not form.get("mapped"):
-            return _mapping_page(values, data, {})
-        try:
-            statement = statements.import_statement(
-                db, data, file_format=values["format"], journal=values["journal"] or "BNK", mapping=mapping,
-                number_format=values["number_format"] or "1,234.56", date_format=values["date_format"] or "%Y-%m-%d",
-                name=values["name"], filename=values["filename"], opening_balance=values["opening_balance"],
-                closing_balance=values["closing_balance"], user_id=_user_id())
-            db.commit()
-        except statements.StatementFileError as exc:
-            db.rollback()
-            errors = {"file": [_("The file has bad rows; nothing was imported.")]}
-            if values["format"] == "csv":
-                return _mapping_page(values, data, errors, problems=exc.problems, mapping=mapping)
-            return _import_page(values, errors, 422, problems=exc.problems)
-        except KontorError as exc:
-            db.rollback()
-            if values["format"] == "csv" and (exc.field or "").startswith(("map_", "number_format", "date_format",
-                                                                             "closing_balance", "opening_balance")):
-                return _mapping_page(values, data, exc.as_errors(), mapping=mapping)
-            return _import_page(values, exc.as_errors(), 422)
-        flash(_("Statement %(name)s is imported with %(count)s lines.", name=statement.name,
-                count=len(statement.lines)), "success")
-        return redirect(url_for("accounting.statement", statement_id=statement.id))
-
-    def _import_page(values: dict, errors: dict, status: int = 200, problems=None):
-        return render("accounting/banking/statement_import.html", values=values, errors=errors,
-                      problems=problems or [], journals=[(j.code, f"{j.code} {j.name}") for j in _journals()],
-                      formats=[("camt053", _("ISO 20022 camt.053 (XML)")), ("csv", _("CSV with a column mapping"))],
-                      title=_("Import a bank statement")), status
-
-    def _mapping_page(values: dict, data: bytes, errors: dict, problems=None, mapping=None):
-        try:
-            csv_file = read_csv(data)
-        except KontorError as exc:
-            return _import_page(values, exc.as_errors(), 422)
-        mapping = mapping or csv_file.guess_mapping(statements.CSV_FIELDS)
-        if not values.get("number_format") or not values.get("date_format"):
-            values["number_format"], values["date_format"] = statements.guess_formats(csv_file, mapping)
-        values["data"] = base64.b64encode(data).decode()
-        labels = {"date": _("Date"), "amount": _("Amount (signed)"), "debit": _("Money out"),
-                  "credit": _("Money in"), "description": _("Description"), "reference": _("Reference"),
-                  "counterparty": _("Counterparty"), "balance": _("Balance after the line")}
-        status = 422 if errors else 200
-        return render("accounting/banking/statement_mapping.html", values=values, errors=errors,
-                      problems=problems or [], headers=csv_file.headers, preview=csv_file.rows[:5], mapping=mapping,
-                      fields=[(key, labels[key]) for key in statements.CSV_FIELDS],
-                      number_formats=[(key, key) for key in statements.NUMBER_FORMATS],
-                      date_formats=[(fmt, fmt.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
-                                     .replace("%y", "YY")) for fmt in statements.DATE_FORMATS],
-                      title=_("Map the columns")), status
-
-    @bp.get("/statements/<int:statement_id>")
-    @require(p.BANK_READ)
-    def statement(statement_id: int):
-        try:
-            found = statements.get_statement(db, statement_id)
-        except NotFound:
-            abort(404)
-        return render("accounting/banking/statement.html", **_statement_context(found))
-
-    def _statement_context(found: Statement, errors: dict | None = None, error_line: int | None = None) -> dict:
-        waiting = [line for line in found.lines if line.state == "unmatched"]
-        suggestions = {line.id: statements.suggestions(db, line) for line in waiting}
-        candidates = {line.id: [(party.id, party.name) for party in statements.parties_named(db, line.counterparty)]
-                      for line in waiting}
-        accounts = db.execute(select(Account.code, Account.name).where(Account.postable, Account.active)
-                              .order_by(Account.code)).all()
-        return dict(statement=found, suggestions=suggestions, candidates=candidates, errors=errors or {},
-                    error_line=error_line,
-                    accounts=[(code, f"{code} {name}") for code, name in accounts],
-                    can_write=has_permission(p.BANK_WRITE),
-                    payment_url=lambda payment_id: url_for("accounting.payment", payment_id=payment_id),
-                    entry_url=lambda entry_id: link("accounting.entry", entry_id=entry_id),
-                    invoice_url=lambda invoice: link("accounting.invoice", invoice_id=invoice.id),
-                    title=found.name)
-
-    @bp.post("/statements/lines/<int:line_id>/confirm")
-    @require(p.BANK_WRITE)
-    def statement_line_confirm(line_id: int):
-        try:
-            line = statements.get_line(db, line_id)
-        except NotFound:
-            abort(404)
-        statement_id = line.statement_id
-        form = request.form
-        invoices = [value for value in form.getlist("invoice") if value.strip()]
-        other = form.get("invoice_number", "").strip()
-        account = form.get("account", "").strip() or None
-        party_id = form.get("party_id", "").strip() or None
-        if other:
-            invoices = [other]
-        elif account or party_id:
-            invoices = []
-        try:
-            statements.confirm_line(db, line, invoices=invoices, account=account,
-                                    party_id=party_id, user_id=_user_id())
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            found = statements.get_statement(db, statement_id)
-            return render("accounting/banking/statement.html",
-                          **_statement_context(found, exc.as_errors(), line_id)), 422
-        flash(_("Line %(sequence)s is matched.", sequence=line.sequence), "success")
-        return redirect(url_for("accounting.statement", statement_id=statement_id) + f"#line-{line.id}")
+@bp.post("/statements/lines/<int:line_id>/confirm")
+@require(p.BANK_WRITE)
+def statement_line_confirm(line_id: int):
+    try:
+        line = statements.get_line(db, line_id)
+    except NotFound:
+        abort(404)
+    statement_id = line.statement_id
+    form = request.form
+    invoices = [value for value in form.getlist("invoice") if value.strip()]
+    other = form.get("invoice_number", "").strip()
+    account = form.get("account", "").strip() or None
+    party_id = form.get("party_id", "").strip() or None
+    if other:
+        invoices = [other]
+    elif account or party_id:
+        invoices = []
+    try:
+        statements.confirm_line(db, line, invoices=invoices, account=account,
+                                party_id=party_id, user_id=_user_id())
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        found = statements.get_statement(db, statement_id)
+        return render("accounting/banking/statement.html",
+                      **_statement_context(found, exc.as_errors(), line_id)), 422
+    flash(_("Line %(sequence)s is matched.", sequence=line.sequence), "success")
+    return redirect(url_for("accounting.statement", statement_id=statement_id) + f"#line-{line.id}")

@@ -16,10 +16,9 @@ from typing import Any, Iterable
 from sqlalchemy import and_, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from core import KontorError, Money, NotFound, gettext as _, hooks
+from core import KontorError, Money, NotFound, Party, gettext as _, hooks
 
 from plugins.accounting.banking.models import Payment, PaymentAllocation, Reconciliation, ReconciliationLine
-from plugins.accounting.invoicing.corelinks import Party
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
 from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger.models import Account, CurrencyAmount, Entry, Journal, Line

@@ -18,11 +18,10 @@ from defusedxml.ElementTree import fromstring
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, gettext as _, map_rows, read_csv
+from core import KontorError, NotFound, Party, gettext as _, map_rows, read_csv
 
 from plugins.accounting.banking.models import Statement, StatementLine
 from plugins.accounting.banking.services import ZERO, _payment_journal, find_invoice, register_payment
-from plugins.accounting.invoicing.corelinks import Party
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
 from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger.models import Account

@@ -10,6 +10,7 @@ from plugins.accounting.invoicing.models import KINDS, Invoice
 from plugins.accounting.invoicing.schemas import (CreditNoteBodySchema, InvoiceBodySchema, InvoiceQuerySchema,
                                                   InvoiceSchema)
 from plugins.accounting.permissions import INVOICE_POST, INVOICE_READ, INVOICE_WRITE
+from plugins.accounting.web import api
 
 
 def _refused(exc: KontorError) -> ApiError:
@@ -34,97 +35,101 @@ def _one(invoice: Invoice, status: int = 200):
     return json_response(InvoiceSchema().dump(invoice), status)
 
 
-def register(api):
-    """Add the invoice endpoints to the accounting API blueprint."""
+@api.get("/invoices")
+@require(INVOICE_READ)
+@documented("List invoices, bills and credit notes", query=InvoiceQuerySchema, response=InvoiceSchema, many=True)
+def invoice_list():
+    args = load_query(InvoiceQuerySchema())
+    kinds = [args["kind"]] if args.get("kind") else list(KINDS)
+    stmt = services.invoices_query(kinds=kinds, q=args.get("q", ""), state=args.get("state", ""),
+                                   party_id=args.get("party_id"), date_from=args.get("date_from"),
+                                   date_to=args.get("date_to"), overdue=args.get("overdue", False))
+    page = keyset_page(db, stmt, sort_keys={"id": Invoice.id}, id_column=Invoice.id, sort="id",
+                       cursor=args.get("after"), size=args.get("limit", 50))
+    return paged(page.rows, next_cursor=page.next_cursor, schema=InvoiceSchema())
 
-    @api.get("/invoices")
-    @require(INVOICE_READ)
-    @documented("List invoices, bills and credit notes", query=InvoiceQuerySchema, response=InvoiceSchema, many=True)
-    def invoice_list():
-        args = load_query(InvoiceQuerySchema())
-        kinds = [args["kind"]] if args.get("kind") else list(KINDS)
-        stmt = services.invoices_query(kinds=kinds, q=args.get("q", ""), state=args.get("state", ""),
-                                       party_id=args.get("party_id"), date_from=args.get("date_from"),
-                                       date_to=args.get("date_to"), overdue=args.get("overdue", False))
-        page = keyset_page(db, stmt, sort_keys={"id": Invoice.id}, id_column=Invoice.id, sort="id",
-                           cursor=args.get("after"), size=args.get("limit", 50))
-        return paged(page.rows, next_cursor=page.next_cursor, schema=InvoiceSchema())
 
-    @api.post("/invoices")
-    @require(INVOICE_WRITE)
-    @documented("Create a draft invoice, bill or credit note", body=InvoiceBodySchema, response=InvoiceSchema,
-                status=201)
-    def invoice_create():
-        body = load_body(InvoiceBodySchema())
-        try:
-            invoice = services.create_invoice(db, body.pop("kind", "out_invoice"), body)
-            db.commit()
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return _one(invoice, 201)
+@api.post("/invoices")
+@require(INVOICE_WRITE)
+@documented("Create a draft invoice, bill or credit note", body=InvoiceBodySchema, response=InvoiceSchema,
+            status=201)
+def invoice_create():
+    body = load_body(InvoiceBodySchema())
+    try:
+        invoice = services.create_invoice(db, body.pop("kind", "out_invoice"), body)
+        db.commit()
+    except KontorError as exc:
+        raise _refused(exc) from None
+    return _one(invoice, 201)
 
-    @api.get("/invoices/<int:invoice_id>")
-    @require(INVOICE_READ)
-    @documented("One invoice with its lines", response=InvoiceSchema)
-    def invoice_get(invoice_id: int):
-        return _one(_invoice(invoice_id))
 
-    @api.patch("/invoices/<int:invoice_id>")
-    @require(INVOICE_WRITE)
-    @documented("Change a draft (lines, when given, replace the draft's lines)", body=InvoiceBodySchema,
-                response=InvoiceSchema)
-    def invoice_update(invoice_id: int):
-        invoice = _invoice(invoice_id)
-        body = load_body(InvoiceBodySchema(), partial=True)
-        body.pop("kind", None)
-        try:
-            services.update_invoice(db, invoice, body)
-            db.commit()
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return _one(invoice)
+@api.get("/invoices/<int:invoice_id>")
+@require(INVOICE_READ)
+@documented("One invoice with its lines", response=InvoiceSchema)
+def invoice_get(invoice_id: int):
+    return _one(_invoice(invoice_id))
 
-    @api.delete("/invoices/<int:invoice_id>")
-    @require(INVOICE_WRITE)
-    @documented("Delete a draft (a posted invoice is refused: credit it)", status=204)
-    def invoice_delete(invoice_id: int):
-        invoice = _invoice(invoice_id)
-        try:
-            services.delete_invoice(db, invoice)
-            db.commit()
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return Response(status=204)
 
-    @api.post("/invoices/<int:invoice_id>/post")
-    @require(INVOICE_POST)
-    @documented("Post a draft: number it and book its entry", response=InvoiceSchema)
-    def invoice_post(invoice_id: int):
-        invoice = _invoice(invoice_id)
-        try:
-            services.post_invoice(db, invoice, user_id=_user_id())
-            db.commit()
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return _one(invoice)
+@api.patch("/invoices/<int:invoice_id>")
+@require(INVOICE_WRITE)
+@documented("Change a draft (lines, when given, replace the draft's lines)", body=InvoiceBodySchema,
+            response=InvoiceSchema)
+def invoice_update(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    body = load_body(InvoiceBodySchema(), partial=True)
+    body.pop("kind", None)
+    try:
+        services.update_invoice(db, invoice, body)
+        db.commit()
+    except KontorError as exc:
+        raise _refused(exc) from None
+    return _one(invoice)
 
-    @api.post("/invoices/<int:invoice_id>/credit-note")
-    @require(INVOICE_POST)
-    @documented("Draft a credit note of a posted invoice (every line unless lines are given)",
-                body=CreditNoteBodySchema, response=InvoiceSchema, status=201)
-    def invoice_credit_note(invoice_id: int):
-        invoice = _invoice(invoice_id)
-        body = load_body(CreditNoteBodySchema()) if request.get_data() else {}
-        try:
-            note = services.create_credit_note(db, invoice, lines=body.get("lines"), date=body.get("date"))
-            db.commit()
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return _one(note, 201)
 
-    @api.get("/invoices/<int:invoice_id>/pdf")
-    @require(INVOICE_READ)
-    @documented("The invoice as a PDF")
-    def invoice_pdf(invoice_id: int):
-        invoice = _invoice(invoice_id)
-        return printing.pdf_response(db, invoice)
+@api.delete("/invoices/<int:invoice_id>")
+@require(INVOICE_WRITE)
+@documented("Delete a draft (a posted invoice is refused: credit it)", status=204)
+def invoice_delete(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    try:
+        services.delete_invoice(db, invoice)
+        db.commit()
+    except KontorError as exc:
+        raise _refused(exc) from None
+    return Response(status=204)
+
+
+@api.post("/invoices/<int:invoice_id>/post")
+@require(INVOICE_POST)
+@documented("Post a draft: number it and book its entry", response=InvoiceSchema)
+def invoice_post(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    try:
+        services.post_invoice(db, invoice, user_id=_user_id())
+        db.commit()
+    except KontorError as exc:
+        raise _refused(exc) from None
+    return _one(invoice)
+
+
+@api.post("/invoices/<int:invoice_id>/credit-note")
+@require(INVOICE_POST)
+@documented("Draft a credit note of a posted invoice (every line unless lines are given)",
+            body=CreditNoteBodySchema, response=InvoiceSchema, status=201)
+def invoice_credit_note(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    body = load_body(CreditNoteBodySchema()) if request.get_data() else {}
+    try:
+        note = services.create_credit_note(db, invoice, lines=body.get("lines"), date=body.get("date"))
+        db.commit()
+    except KontorError as exc:
+        raise _refused(exc) from None
+    return _one(note, 201)
+
+
+@api.get("/invoices/<int:invoice_id>/pdf")
+@require(INVOICE_READ)
+@documented("The invoice as a PDF")
+def invoice_pdf(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    return printing.pdf_response(db, invoice)

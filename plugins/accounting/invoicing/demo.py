@@ -13,10 +13,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import KontorError
+from core import KontorError, Party, create_party
 
 from plugins.accounting.invoicing import services
-from plugins.accounting.invoicing.corelinks import Party, create_party
 from plugins.accounting.invoicing.models import Invoice
 from plugins.accounting.ledger import years
 from plugins.accounting.tax import services as tax_services

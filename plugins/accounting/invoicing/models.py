@@ -12,9 +12,8 @@ from decimal import Decimal
 from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Money, UTCDateTime, lazy_gettext as _l, utcnow
+from core import Base, Money, Party, UTCDateTime, lazy_gettext as _l, utcnow
 
-from plugins.accounting.invoicing.corelinks import Party
 from plugins.accounting.ledger.guards import guard_issued
 from plugins.accounting.ledger.models import Account, Entry, Line, Rate
 from plugins.accounting.tax.models import Tax

@@ -21,10 +21,9 @@ from flask_babel import force_locale
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
-from core import gettext as _, lazy_gettext as _l, Setting
+from core import Party, Setting, get_company, gettext as _, lazy_gettext as _l, setting_values
 
 from plugins.accounting.invoicing import services
-from plugins.accounting.invoicing.corelinks import Party, get_company, setting_values
 from plugins.accounting.invoicing.models import Invoice
 
 BANK_DETAILS = Setting("accounting.bank_details", _l("Bank details printed on invoices"), default="",

@@ -13,13 +13,15 @@ from flask_babel import format_currency, force_locale
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from core import (Column, KontorError, export_response, gettext as _, has_permission, keyset_page,
-                  lazy_gettext as _l, render, require, session as db)
+from core import (
+    Column, KontorError, Party, export_response, gettext as _, has_permission, keyset_page, lazy_gettext as _l, render,
+    require, search_parties, session as db,
+)
 
 from plugins.accounting.invoicing import printing, services
-from plugins.accounting.invoicing.corelinks import Party, search_parties
 from plugins.accounting.invoicing.models import CUSTOMER_KINDS, STATES, SUPPLIER_KINDS, Invoice
 from plugins.accounting.permissions import ENTRY_READ, INVOICE_POST, INVOICE_READ, INVOICE_WRITE, PAYMENT_WRITE
+from plugins.accounting.web import bp
 
 PAYMENT_ENDPOINT = "accounting.payment_new"
 LINE_FIELD = re.compile(r"^lines-(\d{1,3})-(description|quantity|unit_price|discount_percent|taxes|account)$")
@@ -235,181 +237,192 @@ def _user_id():
     return getattr(current_user, "id", None)
 
 
-def register(bp):
-    """Add the invoice pages to the accounting blueprint."""
+@bp.get("/invoices")
+@require(INVOICE_READ)
+def invoices():
+    return _list("invoices")
 
-    @bp.get("/invoices")
-    @require(INVOICE_READ)
-    def invoices():
-        return _list("invoices")
 
-    @bp.get("/bills")
-    @require(INVOICE_READ)
-    def bills():
-        return _list("bills")
+@bp.get("/bills")
+@require(INVOICE_READ)
+def bills():
+    return _list("bills")
 
-    @bp.route("/invoices/new", methods=["GET", "POST"])
-    @require(INVOICE_WRITE)
-    def invoice_new():
-        kind = request.values.get("kind", "out_invoice")
-        if kind not in KIND_LABELS:
-            abort(404)
-        if request.method == "GET":
-            values = {"party_id": request.args.get("party_id", ""), "invoice_date": date.today(),
-                      "payment_terms_days": services.default_terms(db),
-                      "due_date": "", "currency": services.company_currency(db), "reference": "", "notes": "",
-                      "lines": [_blank_line(kind)]}
-            return _form(kind, None, values, {})
-        values = _values_from_form(request.form)
-        try:
-            invoice = services.create_invoice(db, kind, values)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _form(kind, None, values, exc.as_errors(), 422)
-        flash(_("The draft is saved."), "success")
+
+@bp.route("/invoices/new", methods=["GET", "POST"])
+@require(INVOICE_WRITE)
+def invoice_new():
+    kind = request.values.get("kind", "out_invoice")
+    if kind not in KIND_LABELS:
+        abort(404)
+    if request.method == "GET":
+        values = {"party_id": request.args.get("party_id", ""), "invoice_date": date.today(),
+                  "payment_terms_days": services.default_terms(db),
+                  "due_date": "", "currency": services.company_currency(db), "reference": "", "notes": "",
+                  "lines": [_blank_line(kind)]}
+        return _form(kind, None, values, {})
+    values = _values_from_form(request.form)
+    try:
+        invoice = services.create_invoice(db, kind, values)
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        return _form(kind, None, values, exc.as_errors(), 422)
+    flash(_("The draft is saved."), "success")
+    return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
+
+
+@bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
+@require(INVOICE_WRITE)
+def invoice_edit(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    if not invoice.is_draft:
+        flash(_("%(number)s is posted and cannot be changed; issue a credit note to correct it.",
+                number=invoice.number), "error")
         return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
+    if request.method == "GET":
+        return _form(invoice.kind, invoice, _values_of(invoice), {})
+    values = _values_from_form(request.form)
+    try:
+        services.update_invoice(db, invoice, values)
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        return _form(invoice.kind, _invoice(invoice_id), values, exc.as_errors(), 422)
+    flash(_("The draft is saved."), "success")
+    return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 
-    @bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
-    @require(INVOICE_WRITE)
-    def invoice_edit(invoice_id: int):
+
+@bp.post("/invoices/form-lines")
+@require(INVOICE_WRITE)
+def invoice_form_lines():
+    """The lines and totals of the form after adding or removing a line (htmx)."""
+    kind = request.form.get("kind", "out_invoice")
+    if kind not in KIND_LABELS:
+        abort(400)
+    values = _values_from_form(request.form)
+    if request.form.get("add_line"):
+        values["lines"].append(_blank_line(kind))
+    remove = request.form.get("remove_line", "")
+    if remove.isdigit() and int(remove) < len(values["lines"]) and len(values["lines"]) > 1:
+        del values["lines"][int(remove)]
+    return render_template("accounting/invoicing/_lines.html", **_form_context(kind, None, values, {}))
+
+
+@bp.post("/invoices/form-totals")
+@require(INVOICE_WRITE)
+def invoice_form_totals():
+    """The totals of the form as entered so far, computed by the same service as posting (htmx)."""
+    kind = request.form.get("kind", "out_invoice")
+    if kind not in KIND_LABELS:
+        abort(400)
+    context = _form_context(kind, None, _values_from_form(request.form), {})
+    return render_template("accounting/invoicing/_totals.html", oob=True, **context)
+
+
+@bp.get("/invoices/party-options")
+@require(INVOICE_WRITE)
+def invoice_party_options():
+    options = _party_options(request.args.get("kind", ""), request.args.get("party_id", ""),
+                             request.args.get("party_q", "")[:100])
+    return render_template("accounting/invoicing/_party_options.html", parties=options,
+                           selected=request.args.get("party_id", ""))
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@require(INVOICE_READ)
+def invoice(invoice_id: int):
+    return _detail(_invoice(invoice_id))
+
+
+@bp.post("/invoices/<int:invoice_id>/post")
+@require(INVOICE_POST)
+def invoice_post(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    try:
+        services.post_invoice(db, invoice, user_id=_user_id())
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
         invoice = _invoice(invoice_id)
-        if not invoice.is_draft:
-            flash(_("%(number)s is posted and cannot be changed; issue a credit note to correct it.",
-                    number=invoice.number), "error")
-            return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
-        if request.method == "GET":
-            return _form(invoice.kind, invoice, _values_of(invoice), {})
-        values = _values_from_form(request.form)
-        try:
-            services.update_invoice(db, invoice, values)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _form(invoice.kind, _invoice(invoice_id), values, exc.as_errors(), 422)
-        flash(_("The draft is saved."), "success")
-        return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
+        if exc.field == "invoice_date" and has_permission(INVOICE_WRITE):
+            # a date that cannot be posted is corrected in the draft's form, beside the field
+            return _form(invoice.kind, invoice, _values_of(invoice), exc.as_errors(), 422)
+        flash(exc.message, "error")
+        return _detail(invoice), 422
+    flash(_("%(number)s is posted.", number=invoice.number), "success")
+    return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 
-    @bp.post("/invoices/form-lines")
-    @require(INVOICE_WRITE)
-    def invoice_form_lines():
-        """The lines and totals of the form after adding or removing a line (htmx)."""
-        kind = request.form.get("kind", "out_invoice")
-        if kind not in KIND_LABELS:
-            abort(400)
-        values = _values_from_form(request.form)
-        if request.form.get("add_line"):
-            values["lines"].append(_blank_line(kind))
-        remove = request.form.get("remove_line", "")
-        if remove.isdigit() and int(remove) < len(values["lines"]) and len(values["lines"]) > 1:
-            del values["lines"][int(remove)]
-        return render_template("accounting/invoicing/_lines.html", **_form_context(kind, None, values, {}))
 
-    @bp.post("/invoices/form-totals")
-    @require(INVOICE_WRITE)
-    def invoice_form_totals():
-        """The totals of the form as entered so far, computed by the same service as posting (htmx)."""
-        kind = request.form.get("kind", "out_invoice")
-        if kind not in KIND_LABELS:
-            abort(400)
-        context = _form_context(kind, None, _values_from_form(request.form), {})
-        return render_template("accounting/invoicing/_totals.html", oob=True, **context)
+@bp.post("/invoices/<int:invoice_id>/delete")
+@require(INVOICE_WRITE)
+def invoice_delete(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    book = _book_of(invoice)
+    try:
+        services.delete_invoice(db, invoice)
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return _detail(_invoice(invoice_id)), exc.status
+    flash(_("The draft is deleted."), "success")
+    return redirect(url_for(BOOKS[book]["endpoint"]), 303)
 
-    @bp.get("/invoices/party-options")
-    @require(INVOICE_WRITE)
-    def invoice_party_options():
-        options = _party_options(request.args.get("kind", ""), request.args.get("party_id", ""),
-                                 request.args.get("party_q", "")[:100])
-        return render_template("accounting/invoicing/_party_options.html", parties=options,
-                               selected=request.args.get("party_id", ""))
 
-    @bp.get("/invoices/<int:invoice_id>")
-    @require(INVOICE_READ)
-    def invoice(invoice_id: int):
-        return _detail(_invoice(invoice_id))
+@bp.post("/invoices/<int:invoice_id>/credit-note")
+@require(INVOICE_POST)
+def invoice_credit_note(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    try:
+        note = services.create_credit_note(db, invoice)
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return _detail(_invoice(invoice_id)), exc.status
+    flash(_("A draft credit note is ready: remove or change lines to credit part of the invoice, then post it."),
+          "success")
+    return redirect(url_for("accounting.invoice_edit", invoice_id=note.id), 303)
 
-    @bp.post("/invoices/<int:invoice_id>/post")
-    @require(INVOICE_POST)
-    def invoice_post(invoice_id: int):
-        invoice = _invoice(invoice_id)
-        try:
-            services.post_invoice(db, invoice, user_id=_user_id())
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            invoice = _invoice(invoice_id)
-            if exc.field == "invoice_date" and has_permission(INVOICE_WRITE):
-                # a date that cannot be posted is corrected in the draft's form, beside the field
-                return _form(invoice.kind, invoice, _values_of(invoice), exc.as_errors(), 422)
-            flash(exc.message, "error")
-            return _detail(invoice), 422
-        flash(_("%(number)s is posted.", number=invoice.number), "success")
-        return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 
-    @bp.post("/invoices/<int:invoice_id>/delete")
-    @require(INVOICE_WRITE)
-    def invoice_delete(invoice_id: int):
-        invoice = _invoice(invoice_id)
-        book = _book_of(invoice)
-        try:
-            services.delete_invoice(db, invoice)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-            return _detail(_invoice(invoice_id)), exc.status
-        flash(_("The draft is deleted."), "success")
-        return redirect(url_for(BOOKS[book]["endpoint"]), 303)
+@bp.post("/invoices/<int:invoice_id>/cancel")
+@require(INVOICE_POST)
+def invoice_cancel(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    try:
+        note = services.cancel_invoice(db, invoice, user_id=_user_id())
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return _detail(_invoice(invoice_id)), exc.status
+    flash(_("%(number)s is cancelled by credit note %(note)s.", number=invoice.number, note=note.number),
+          "success")
+    return redirect(url_for("accounting.invoice", invoice_id=note.id), 303)
 
-    @bp.post("/invoices/<int:invoice_id>/credit-note")
-    @require(INVOICE_POST)
-    def invoice_credit_note(invoice_id: int):
-        invoice = _invoice(invoice_id)
-        try:
-            note = services.create_credit_note(db, invoice)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-            return _detail(_invoice(invoice_id)), exc.status
-        flash(_("A draft credit note is ready: remove or change lines to credit part of the invoice, then post it."),
-              "success")
-        return redirect(url_for("accounting.invoice_edit", invoice_id=note.id), 303)
 
-    @bp.post("/invoices/<int:invoice_id>/cancel")
-    @require(INVOICE_POST)
-    def invoice_cancel(invoice_id: int):
-        invoice = _invoice(invoice_id)
-        try:
-            note = services.cancel_invoice(db, invoice, user_id=_user_id())
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-            return _detail(_invoice(invoice_id)), exc.status
-        flash(_("%(number)s is cancelled by credit note %(note)s.", number=invoice.number, note=note.number),
-              "success")
-        return redirect(url_for("accounting.invoice", invoice_id=note.id), 303)
+@bp.get("/invoices/<int:invoice_id>/print")
+@require(INVOICE_READ)
+def invoice_print(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    ctx = printing.print_context(db, invoice)
+    with force_locale(ctx["locale"]):
+        return render_template("accounting/invoicing/print.html", **ctx)
 
-    @bp.get("/invoices/<int:invoice_id>/print")
-    @require(INVOICE_READ)
-    def invoice_print(invoice_id: int):
-        invoice = _invoice(invoice_id)
-        ctx = printing.print_context(db, invoice)
-        with force_locale(ctx["locale"]):
-            return render_template("accounting/invoicing/print.html", **ctx)
 
-    @bp.get("/invoices/<int:invoice_id>/pdf")
-    @require(INVOICE_READ)
-    def invoice_pdf(invoice_id: int):
-        return printing.pdf_response(db, _invoice(invoice_id))
+@bp.get("/invoices/<int:invoice_id>/pdf")
+@require(INVOICE_READ)
+def invoice_pdf(invoice_id: int):
+    return printing.pdf_response(db, _invoice(invoice_id))
 
-    @bp.get("/parties/<int:party_id>/invoices-panel")
-    @require(INVOICE_READ)
-    def party_invoices_panel(party_id: int):
-        party = db.get(Party, party_id)
-        if party is None:
-            abort(404)
-        summary = services.party_summary(db, party_id)
-        return render_template("accounting/invoicing/_party_panel.html", party=party, summary=summary,
-                               state_labels=STATE_LABELS, kind_labels=KIND_LABELS)
+
+@bp.get("/parties/<int:party_id>/invoices-panel")
+@require(INVOICE_READ)
+def party_invoices_panel(party_id: int):
+    party = db.get(Party, party_id)
+    if party is None:
+        abort(404)
+    summary = services.party_summary(db, party_id)
+    return render_template("accounting/invoicing/_party_panel.html", party=party, summary=summary,
+                           state_labels=STATE_LABELS, kind_labels=KIND_LABELS)

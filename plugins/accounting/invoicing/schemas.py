@@ -10,6 +10,7 @@ from marshmallow import EXCLUDE, fields, validate
 from core import BoundedList, MoneyField, Schema, validate_currency
 
 from plugins.accounting.invoicing.models import KINDS, STATES
+from plugins.accounting.ledger.schemas import recorded
 
 #: The most lines a document takes, and taxes a line.
 MAX_LINES = 500
@@ -32,11 +33,11 @@ class InvoiceLineSchema(Schema):
 
     id = fields.Integer(dump_only=True)
     description = fields.String()
-    quantity = fields.Function(lambda line: figure(line.quantity))
-    unit_price = fields.Function(lambda line: figure(line.unit_price, 2))
-    discount_percent = fields.Function(lambda line: figure(line.discount_percent))
-    account = fields.Function(lambda line: line.account.code if line.account else None)
-    taxes = fields.Function(lambda line: [tax.code for tax in line.taxes])
+    quantity = fields.Function(recorded("quantity", lambda line: figure(line.quantity)))
+    unit_price = fields.Function(recorded("unit_price", lambda line: figure(line.unit_price, 2)))
+    discount_percent = fields.Function(recorded("discount_percent", lambda line: figure(line.discount_percent)))
+    account = fields.Function(recorded("account", lambda line: line.account.code if line.account else None))
+    taxes = fields.Function(recorded("taxes", lambda line: [tax.code for tax in line.taxes]))
     amount_untaxed = MoneyField(dump_only=True)
     amount_tax = MoneyField(dump_only=True)
     amount_total = MoneyField(dump_only=True)

@@ -16,9 +16,8 @@ from typing import Any, Iterable
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, gettext as _, hooks, utcnow
+from core import KontorError, NotFound, Party, gettext as _, hooks, utcnow
 
-from plugins.accounting.invoicing.corelinks import Party
 from plugins.accounting.invoicing.models import (CUSTOMER_KINDS, KINDS, OPEN_STATES, REFUND_KINDS, Invoice,
                                                  InvoiceLine)
 from plugins.accounting.ledger import services as ledger

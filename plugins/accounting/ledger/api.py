@@ -4,38 +4,13 @@ from __future__ import annotations
 from flask import request
 from sqlalchemy import select
 
-from core import ApiError, KontorError, documented, json_response, paged, require, session as db
+from core import ApiError, acting, documented, json_object, json_response, paged, require, session as db, transaction
 
 from plugins.accounting import permissions as p
 from plugins.accounting.ledger import chart, journals, services, years
 from plugins.accounting.ledger.models import Account, Entry
 from plugins.accounting.ledger.schemas import AccountSchema, EntrySchema, FiscalYearSchema, JournalSchema
-from plugins.accounting.ledger.web import api_refusal, parse_date, user_id
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "Invalid body", "The request body must be a JSON object.")
-    return data
-
-
-def _act(fn, *args, **kwargs):
-    """Run a writing service and commit; a refusal rolls back and becomes problem+json."""
-    try:
-        result = fn(*args, **kwargs)
-        db.commit()
-        return result
-    except KontorError as exc:
-        db.rollback()
-        raise api_refusal(exc) from None
-
-
-def _get(fn, *args):
-    try:
-        return fn(*args)
-    except KontorError as exc:
-        raise api_refusal(exc) from None
+from plugins.accounting.web import api, parse_date
 
 
 def _entry_json(entry: Entry) -> dict:
@@ -65,269 +40,311 @@ def _date_arg(name: str):
     return day
 
 
-def register(api) -> None:
-    """Add the ledger's endpoints to the accounting API blueprint."""
-    account_schema = AccountSchema()
+account_schema = AccountSchema()
 
-    # -- accounts --
 
-    @api.get("/accounts")
-    @require(p.ACCOUNT_READ)
-    @documented("The chart of accounts with posted balances (filters: q, type, kind, inactive=1)",
-                response=AccountSchema, many=True)
-    def api_accounts():
-        rows = chart.tree(db, search=request.args.get("q", ""), type_=request.args.get("type", ""),
-                          kind=request.args.get("kind", ""), show_inactive=request.args.get("inactive") == "1")
-        items = []
-        for row in rows:
-            item = account_schema.dump(row.account)
-            item["balance"] = str(row.total)
-            items.append(item)
-        return json_response({"items": items, "next": None})
+# -- accounts --
 
-    @api.post("/accounts")
-    @require(p.ACCOUNT_WRITE)
-    @documented("Create an account", body=AccountSchema, response=AccountSchema, status=201)
-    def api_account_create():
-        account = _act(chart.create_account, db, _body())
-        return json_response(account_schema.dump(account), 201)
+@api.get("/accounts")
+@require(p.ACCOUNT_READ)
+@documented("The chart of accounts with posted balances (filters: q, type, kind, inactive=1)",
+            response=AccountSchema, many=True)
+def api_accounts():
+    rows = chart.tree(db, search=request.args.get("q", ""), type_=request.args.get("type", ""),
+                      kind=request.args.get("kind", ""), show_inactive=request.args.get("inactive") == "1")
+    items = []
+    for row in rows:
+        item = account_schema.dump(row.account)
+        item["balance"] = str(row.total)
+        items.append(item)
+    return json_response({"items": items, "next": None})
 
-    @api.get("/accounts/<int:account_id>")
-    @require(p.ACCOUNT_READ)
-    @documented("Get an account", response=AccountSchema)
-    def api_account(account_id: int):
-        account = _get(chart.get_account, db, account_id)
-        item = account_schema.dump(account)
-        item["balance"] = str(chart.balances(db).get(account.id, services.ZERO))
-        return json_response(item)
 
-    @api.patch("/accounts/<int:account_id>")
-    @require(p.ACCOUNT_WRITE)
-    @documented("Change an account", body=AccountSchema, response=AccountSchema)
-    def api_account_update(account_id: int):
-        account = _get(chart.get_account, db, account_id)
-        _act(chart.update_account, db, account, _body())
-        return json_response(account_schema.dump(account))
+@api.post("/accounts")
+@require(p.ACCOUNT_WRITE)
+@documented("Create an account", body=AccountSchema, response=AccountSchema, status=201)
+def api_account_create():
+    with transaction():
+        account = chart.create_account(db, json_object())
+    return json_response(account_schema.dump(account), 201)
 
-    @api.delete("/accounts/<int:account_id>")
-    @require(p.ACCOUNT_WRITE)
-    @documented("Delete an unused account (a used one is deactivated instead)", status=204)
-    def api_account_delete(account_id: int):
-        account = _get(chart.get_account, db, account_id)
-        _act(chart.delete_account, db, account)
-        return "", 204
 
-    # -- journals --
+@api.get("/accounts/<int:account_id>")
+@require(p.ACCOUNT_READ)
+@documented("Get an account", response=AccountSchema)
+def api_account(account_id: int):
+    account = chart.get_account(db, account_id)
+    item = account_schema.dump(account)
+    item["balance"] = str(chart.balances(db).get(account.id, services.ZERO))
+    return json_response(item)
 
-    journal_schema = JournalSchema()
 
-    @api.get("/journals")
-    @require(p.ACCOUNT_READ)
-    @documented("The journals", response=JournalSchema, many=True)
-    def api_journals():
-        from plugins.accounting.ledger.models import Journal
-        rows = db.scalars(select(Journal).order_by(Journal.code)).all()
-        return paged(rows, next_cursor=None, schema=journal_schema)
+@api.patch("/accounts/<int:account_id>")
+@require(p.ACCOUNT_WRITE)
+@documented("Change an account", body=AccountSchema, response=AccountSchema)
+def api_account_update(account_id: int):
+    account = chart.get_account(db, account_id)
+    with transaction():
+        chart.update_account(db, account, json_object())
+    return json_response(account_schema.dump(account))
 
-    @api.post("/journals")
-    @require(p.ACCOUNT_WRITE)
-    @documented("Create a journal", body=JournalSchema, response=JournalSchema, status=201)
-    def api_journal_create():
-        journal = _act(journals.create_journal, db, _body())
-        return json_response(journal_schema.dump(journal), 201)
 
-    @api.get("/journals/<int:journal_id>")
-    @require(p.ACCOUNT_READ)
-    @documented("Get a journal", response=JournalSchema)
-    def api_journal(journal_id: int):
-        return json_response(journal_schema.dump(_get(journals.get_journal, db, journal_id)))
+@api.delete("/accounts/<int:account_id>")
+@require(p.ACCOUNT_WRITE)
+@documented("Delete an unused account (a used one is deactivated instead)", status=204)
+def api_account_delete(account_id: int):
+    account = chart.get_account(db, account_id)
+    with transaction():
+        chart.delete_account(db, account)
+    return "", 204
 
-    @api.patch("/journals/<int:journal_id>")
-    @require(p.ACCOUNT_WRITE)
-    @documented("Change a journal", body=JournalSchema, response=JournalSchema)
-    def api_journal_update(journal_id: int):
-        journal = _get(journals.get_journal, db, journal_id)
-        _act(journals.update_journal, db, journal, _body())
-        return json_response(journal_schema.dump(journal))
 
-    # -- entries --
+# -- journals --
 
-    entry_schema = EntrySchema()
+journal_schema = JournalSchema()
 
-    @api.get("/entries")
-    @require(p.ENTRY_READ)
-    @documented("List entries (filters: journal, state, date_from, date_to, account, q; keyset pages with after)",
-                response=EntrySchema, many=True)
-    def api_entries():
-        journal = request.args.get("journal", "").strip()
-        journal_id = None
-        if journal:
-            journal_id = int(journal) if journal.isdigit() else _get(services.journal_by_code, db, journal).id
-        account = request.args.get("account", "").strip()
-        account_id = None
-        if account:
-            # a code first (codes are digits too), else an id
-            found = db.scalar(select(Account.id).where(Account.code == account))
-            account_id = found if found is not None else (int(account) if account.isdigit() else None)
-            if account_id is None:
-                raise ApiError(422, "Invalid query", "Some query parameters are invalid.",
-                               {"account": ["There is no such account."]})
-        size = min(max(_int_arg("limit") or 50, 1), 500)
-        page = services.list_entries(db, journal_id=journal_id, state=request.args.get("state", ""),
-                                     date_from=_date_arg("date_from"), date_to=_date_arg("date_to"),
-                                     account_id=account_id, q=request.args.get("q", ""),
-                                     sort=request.args.get("sort", "-date"), cursor=request.args.get("after"),
-                                     size=size)
-        return paged(page.rows, next_cursor=page.next_cursor, schema=entry_schema)
 
-    @api.post("/entries")
-    @require(p.ENTRY_WRITE)
-    @documented("Create a draft entry: journal (code or id), date, reference, narration, lines "
-                "[{account (code or id), debit, credit (decimal strings), …}]", body=EntrySchema,
-                response=EntrySchema, status=201)
-    def api_entry_create():
-        data = _body()
-        unknown = set(data) - {"journal", "date", "reference", "narration", "lines"}
-        if unknown:
-            name = sorted(unknown)[0]
-            raise ApiError(422, "Validation failed", "Unknown field.", {name: ["Unknown field."]})
-        entry = _act(services.create_entry, db, journal=data.get("journal"), date=data.get("date"),
-                     lines=data.get("lines", []), reference=data.get("reference") or "",
-                     narration=data.get("narration") or "")
-        return json_response(_entry_json(entry), 201)
+@api.get("/journals")
+@require(p.ACCOUNT_READ)
+@documented("The journals", response=JournalSchema, many=True)
+def api_journals():
+    from plugins.accounting.ledger.models import Journal
+    rows = db.scalars(select(Journal).order_by(Journal.code)).all()
+    return paged(rows, next_cursor=None, schema=journal_schema)
 
-    @api.get("/entries/<int:entry_id>")
-    @require(p.ENTRY_READ)
-    @documented("Get an entry with its lines", response=EntrySchema)
-    def api_entry(entry_id: int):
-        return json_response(_entry_json(_get(services.get_entry, db, entry_id)))
 
-    @api.patch("/entries/<int:entry_id>")
-    @require(p.ENTRY_WRITE)
-    @documented("Change a draft entry (lines, when given, replace all its lines); a posted one is refused (409)",
-                body=EntrySchema, response=EntrySchema)
-    def api_entry_update(entry_id: int):
-        entry = _get(services.get_entry, db, entry_id)
-        data = _body()
-        unknown = set(data) - {"journal", "date", "reference", "narration", "lines"}
-        if unknown:
-            name = sorted(unknown)[0]
-            raise ApiError(422, "Validation failed", "Unknown field.", {name: ["Unknown field."]})
-        _act(services.update_entry, db, entry, **{k: data[k] for k in data})
-        return json_response(_entry_json(entry))
+@api.post("/journals")
+@require(p.ACCOUNT_WRITE)
+@documented("Create a journal", body=JournalSchema, response=JournalSchema, status=201)
+def api_journal_create():
+    with transaction():
+        journal = journals.create_journal(db, json_object())
+    return json_response(journal_schema.dump(journal), 201)
 
-    @api.delete("/entries/<int:entry_id>")
-    @require(p.ENTRY_WRITE)
-    @documented("Delete a draft entry; a posted one is refused (409)", status=204)
-    def api_entry_delete(entry_id: int):
-        entry = _get(services.get_entry, db, entry_id)
-        _act(services.delete_entry, db, entry)
-        return "", 204
 
-    @api.post("/entries/<int:entry_id>/post")
-    @require(p.ENTRY_POST)
-    @documented("Post a draft entry (numbered, hashed, immutable)", response=EntrySchema)
-    def api_entry_post(entry_id: int):
-        entry = _get(services.get_entry, db, entry_id)
-        _act(services.post_entry, db, entry, user_id=user_id())
-        return json_response(_entry_json(entry))
+@api.get("/journals/<int:journal_id>")
+@require(p.ACCOUNT_READ)
+@documented("Get a journal", response=JournalSchema)
+def api_journal(journal_id: int):
+    return json_response(journal_schema.dump(journals.get_journal(db, journal_id)))
 
-    @api.post("/entries/<int:entry_id>/reverse")
-    @require(p.ENTRY_POST)
-    @documented("Reverse a posted entry (optional body {date}); returns the reversal", response=EntrySchema,
-                status=201)
-    def api_entry_reverse(entry_id: int):
-        entry = _get(services.get_entry, db, entry_id)
-        data = request.get_json(silent=True) or {}
-        if not isinstance(data, dict):
-            raise ApiError(400, "Invalid body", "The request body must be a JSON object.")
-        reversal = _act(services.reverse_entry, db, entry, date=data.get("date"), user_id=user_id())
-        return json_response(_entry_json(reversal), 201)
 
-    @api.get("/verify")
-    @require(p.ENTRY_READ)
-    @documented("Recompute every journal's hash chain; lists the first break of each journal")
-    def api_verify():
-        checked, breaks = services.verify_chains(db)
-        return json_response({"checked": checked, "ok": not breaks,
-                              "breaks": [{"journal": b.journal, "number": b.number, "entry_id": b.entry_id,
-                                          "reason": b.reason} for b in breaks]})
+@api.patch("/journals/<int:journal_id>")
+@require(p.ACCOUNT_WRITE)
+@documented("Change a journal", body=JournalSchema, response=JournalSchema)
+def api_journal_update(journal_id: int):
+    journal = journals.get_journal(db, journal_id)
+    with transaction():
+        journals.update_journal(db, journal, json_object())
+    return json_response(journal_schema.dump(journal))
 
-    # -- fiscal years, periods, lock date --
 
-    year_schema = FiscalYearSchema()
+# -- entries --
 
-    @api.get("/fiscal-years")
-    @require(p.ACCOUNT_READ)
-    @documented("Fiscal years with their periods", response=FiscalYearSchema, many=True)
-    def api_years():
-        from plugins.accounting.ledger.models import FiscalYear
-        rows = db.scalars(select(FiscalYear).order_by(FiscalYear.start_date)).all()
-        return paged(rows, next_cursor=None, schema=year_schema)
+entry_schema = EntrySchema()
 
-    @api.post("/fiscal-years")
-    @require(p.ACCOUNT_WRITE)
-    @documented("Create a fiscal year from its start_date (twelve monthly periods)", body=FiscalYearSchema,
-                response=FiscalYearSchema, status=201)
-    def api_year_create():
-        data = _body()
-        start = parse_date(str(data.get("start_date") or ""))
-        if start is None:
-            raise ApiError(422, "Validation failed", "Some fields are invalid.", {"start_date": ["Give YYYY-MM-DD."]})
-        year = _act(years.create_fiscal_year, db, start, data.get("name"))
-        return json_response(year_schema.dump(year), 201)
 
-    @api.post("/fiscal-years/<int:year_id>/close")
-    @require(p.YEAR_CLOSE)
-    @documented("The year-end close: income and expense to retained earnings; the year is closed",
-                response=FiscalYearSchema)
-    def api_year_close(year_id: int):
-        year = _get(years.get_year, db, year_id)
-        _act(years.close_year, db, year, user_id=user_id())
-        return json_response(year_schema.dump(year))
+@api.get("/entries")
+@require(p.ENTRY_READ)
+@documented("List entries (filters: journal, state, date_from, date_to, account, q; keyset pages with after)",
+            response=EntrySchema, many=True)
+def api_entries():
+    journal = request.args.get("journal", "").strip()
+    journal_id = None
+    if journal:
+        journal_id = int(journal) if journal.isdigit() else services.journal_by_code(db, journal).id
+    account = request.args.get("account", "").strip()
+    account_id = None
+    if account:
+        # a code first (codes are digits too), else an id
+        found = db.scalar(select(Account.id).where(Account.code == account))
+        account_id = found if found is not None else (int(account) if account.isdigit() else None)
+        if account_id is None:
+            raise ApiError(422, "Invalid query", "Some query parameters are invalid.",
+                           {"account": ["There is no such account."]})
+    size = min(max(_int_arg("limit") or 50, 1), 500)
+    page = services.list_entries(db, journal_id=journal_id, state=request.args.get("state", ""),
+                                 date_from=_date_arg("date_from"), date_to=_date_arg("date_to"),
+                                 account_id=account_id, q=request.args.get("q", ""),
+                                 sort=request.args.get("sort", "-date"), cursor=request.args.get("after"),
+                                 size=size)
+    return paged(page.rows, next_cursor=page.next_cursor, schema=entry_schema)
 
-    @api.post("/fiscal-years/<int:year_id>/reopen")
-    @require(p.YEAR_CLOSE)
-    @documented("Reopen a closed fiscal year: its closing entry is reversed (refused while a later year is closed)",
-                response=FiscalYearSchema)
-    def api_year_reopen(year_id: int):
-        year = _get(years.get_year, db, year_id)
-        _act(years.reopen_year, db, year, user_id=user_id())
-        return json_response(year_schema.dump(year))
 
-    @api.post("/periods/<int:period_id>/close")
-    @require(p.ACCOUNT_WRITE)
-    @documented("Close a period")
-    def api_period_close(period_id: int):
-        period = _get(years.get_period, db, period_id)
-        _act(years.close_period, db, period)
-        return json_response({"id": period.id, "state": period.state})
+@api.post("/entries")
+@require(p.ENTRY_WRITE)
+@documented("Create a draft entry: journal (code or id), date, reference, narration, lines "
+            "[{account (code or id), debit, credit (decimal strings), …}]", body=EntrySchema,
+            response=EntrySchema, status=201)
+def api_entry_create():
+    data = json_object()
+    unknown = set(data) - {"journal", "date", "reference", "narration", "lines"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ApiError(422, "Validation failed", "Unknown field.", {name: ["Unknown field."]})
+    with transaction():
+        entry = services.create_entry(db, journal=data.get("journal"), date=data.get("date"),
+                                      lines=data.get("lines", []), reference=data.get("reference") or "",
+                                      narration=data.get("narration") or "")
+    return json_response(_entry_json(entry), 201)
 
-    @api.post("/periods/<int:period_id>/reopen")
-    @require(p.ACCOUNT_WRITE)
-    @documented("Reopen a period")
-    def api_period_reopen(period_id: int):
-        period = _get(years.get_period, db, period_id)
-        _act(years.reopen_period, db, period)
-        return json_response({"id": period.id, "state": period.state})
 
-    @api.get("/lock-date")
-    @require(p.ACCOUNT_READ)
-    @documented("The lock date")
-    def api_lock_date():
-        day = services.lock_date(db)
-        return json_response({"lock_date": day.isoformat() if day else None})
+@api.get("/entries/<int:entry_id>")
+@require(p.ENTRY_READ)
+@documented("Get an entry with its lines", response=EntrySchema)
+def api_entry(entry_id: int):
+    return json_response(_entry_json(services.get_entry(db, entry_id)))
 
-    @api.put("/lock-date")
-    @require(p.LOCK_MANAGE)
-    @documented("Move the lock date (body {lock_date: YYYY-MM-DD or null})")
-    def api_lock_date_set():
-        data = _body()
-        raw = data.get("lock_date")
-        day = None
-        if raw not in (None, ""):
-            day = parse_date(str(raw))
-            if day is None:
-                raise ApiError(422, "Validation failed", "Some fields are invalid.", {"lock_date": ["Give YYYY-MM-DD."]})
-        _act(years.set_lock_date, db, day)
-        return json_response({"lock_date": day.isoformat() if day else None})
+
+@api.patch("/entries/<int:entry_id>")
+@require(p.ENTRY_WRITE)
+@documented("Change a draft entry (lines, when given, replace all its lines); a posted one is refused (409)",
+            body=EntrySchema, response=EntrySchema)
+def api_entry_update(entry_id: int):
+    entry = services.get_entry(db, entry_id)
+    data = json_object()
+    unknown = set(data) - {"journal", "date", "reference", "narration", "lines"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ApiError(422, "Validation failed", "Unknown field.", {name: ["Unknown field."]})
+    with transaction():
+        services.update_entry(db, entry, **{k: data[k] for k in data})
+    return json_response(_entry_json(entry))
+
+
+@api.delete("/entries/<int:entry_id>")
+@require(p.ENTRY_WRITE)
+@documented("Delete a draft entry; a posted one is refused (409)", status=204)
+def api_entry_delete(entry_id: int):
+    entry = services.get_entry(db, entry_id)
+    with transaction():
+        services.delete_entry(db, entry)
+    return "", 204
+
+
+@api.post("/entries/<int:entry_id>/post")
+@require(p.ENTRY_POST)
+@documented("Post a draft entry (numbered, hashed, immutable)", response=EntrySchema)
+def api_entry_post(entry_id: int):
+    entry = services.get_entry(db, entry_id)
+    with transaction():
+        services.post_entry(db, entry, user_id=acting().user_id)
+    return json_response(_entry_json(entry))
+
+
+@api.post("/entries/<int:entry_id>/reverse")
+@require(p.ENTRY_POST)
+@documented("Reverse a posted entry (optional body {date}); returns the reversal", response=EntrySchema,
+            status=201)
+def api_entry_reverse(entry_id: int):
+    entry = services.get_entry(db, entry_id)
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise ApiError(400, "Invalid body", "The request body must be a JSON object.")
+    with transaction():
+        reversal = services.reverse_entry(db, entry, date=data.get("date"), user_id=acting().user_id)
+    return json_response(_entry_json(reversal), 201)
+
+
+@api.get("/verify")
+@require(p.ENTRY_READ)
+@documented("Recompute every journal's hash chain; lists the first break of each journal")
+def api_verify():
+    checked, breaks = services.verify_chains(db)
+    return json_response({"checked": checked, "ok": not breaks,
+                          "breaks": [{"journal": b.journal, "number": b.number, "entry_id": b.entry_id,
+                                      "reason": b.reason} for b in breaks]})
+
+
+# -- fiscal years, periods, lock date --
+
+year_schema = FiscalYearSchema()
+
+
+@api.get("/fiscal-years")
+@require(p.ACCOUNT_READ)
+@documented("Fiscal years with their periods", response=FiscalYearSchema, many=True)
+def api_years():
+    from plugins.accounting.ledger.models import FiscalYear
+    rows = db.scalars(select(FiscalYear).order_by(FiscalYear.start_date)).all()
+    return paged(rows, next_cursor=None, schema=year_schema)
+
+
+@api.post("/fiscal-years")
+@require(p.ACCOUNT_WRITE)
+@documented("Create a fiscal year from its start_date (twelve monthly periods)", body=FiscalYearSchema,
+            response=FiscalYearSchema, status=201)
+def api_year_create():
+    data = json_object()
+    start = parse_date(str(data.get("start_date") or ""))
+    if start is None:
+        raise ApiError(422, "Validation failed", "Some fields are invalid.", {"start_date": ["Give YYYY-MM-DD."]})
+    with transaction():
+        year = years.create_fiscal_year(db, start, data.get("name"))
+    return json_response(year_schema.dump(year), 201)
+
+
+@api.post("/fiscal-years/<int:year_id>/close")
+@require(p.YEAR_CLOSE)
+@documented("The year-end close: income and expense to retained earnings; the year is closed",
+            response=FiscalYearSchema)
+def api_year_close(year_id: int):
+    year = years.get_year(db, year_id)
+    with transaction():
+        years.close_year(db, year, user_id=acting().user_id)
+    return json_response(year_schema.dump(year))
+
+
+@api.post("/fiscal-years/<int:year_id>/reopen")
+@require(p.YEAR_CLOSE)
+@documented("Reopen a closed fiscal year: its closing entry is reversed (refused while a later year is closed)",
+            response=FiscalYearSchema)
+def api_year_reopen(year_id: int):
+    year = years.get_year(db, year_id)
+    with transaction():
+        years.reopen_year(db, year, user_id=acting().user_id)
+    return json_response(year_schema.dump(year))
+
+
+@api.post("/periods/<int:period_id>/close")
+@require(p.ACCOUNT_WRITE)
+@documented("Close a period")
+def api_period_close(period_id: int):
+    period = years.get_period(db, period_id)
+    with transaction():
+        years.close_period(db, period)
+    return json_response({"id": period.id, "state": period.state})
+
+
+@api.post("/periods/<int:period_id>/reopen")
+@require(p.ACCOUNT_WRITE)
+@documented("Reopen a period")
+def api_period_reopen(period_id: int):
+    period = years.get_period(db, period_id)
+    with transaction():
+        years.reopen_period(db, period)
+    return json_response({"id": period.id, "state": period.state})
+
+
+@api.get("/lock-date")
+@require(p.ACCOUNT_READ)
+@documented("The lock date")
+def api_lock_date():
+    day = services.lock_date(db)
+    return json_response({"lock_date": day.isoformat() if day else None})
+
+
+@api.put("/lock-date")
+@require(p.LOCK_MANAGE)
+@documented("Move the lock date (body {lock_date: YYYY-MM-DD or null})")
+def api_lock_date_set():
+    data = json_object()
+    raw = data.get("lock_date")
+    day = None
+    if raw not in (None, ""):
+        day = parse_date(str(raw))
+        if day is None:
+            raise ApiError(422, "Validation failed", "Some fields are invalid.", {"lock_date": ["Give YYYY-MM-DD."]})
+    with transaction():
+        years.set_lock_date(db, day)
+    return json_response({"lock_date": day.isoformat() if day else None})

@@ -1,5 +1,5 @@
 """The ledger's records as the JSON API shows them."""
-from marshmallow import fields
+from marshmallow import fields, missing
 
 from core import BoundedList, MoneyField, Schema, validate_currency
 
@@ -10,6 +10,18 @@ MAX_LINES = 500
 def _as_given(value):
     """Input read as sent; the ledger's services resolve ids and codes."""
     return value
+
+
+def recorded(name: str, read):
+    """A dump function: ``read(record)`` of a record, or of a dict (what the schema itself loaded)
+    its ``name`` as given, so that a schema dumps its own input too."""
+
+    def get(obj):
+        if isinstance(obj, dict):
+            return obj.get(name, missing)
+        return read(obj)
+
+    return get
 
 
 class AccountSchema(Schema):
@@ -45,7 +57,7 @@ class LineSchema(Schema):
     """A line of an entry; ``account`` is the account's code on output (an id or a code on input)."""
 
     id = fields.Integer(dump_only=True)
-    account = fields.Function(lambda line: line.account.code, _as_given)
+    account = fields.Function(recorded("account", lambda line: line.account.code), _as_given)
     account_id = fields.Integer(dump_only=True)
     party_id = fields.Integer(allow_none=True)
     description = fields.String()
@@ -56,7 +68,7 @@ class LineSchema(Schema):
     rate = MoneyField(allow_none=True)
     tax_id = fields.Integer(allow_none=True)
     tax_base_id = fields.Integer(allow_none=True)
-    tax_base_ids = fields.Function(lambda line: line.tax_base_ids, _as_given,
+    tax_base_ids = fields.Function(recorded("tax_base_ids", lambda line: line.tax_base_ids), _as_given,
                                    metadata={"description": "every tax this line is the base of"})
     due_date = fields.Date(allow_none=True)
 
@@ -65,7 +77,7 @@ class EntrySchema(Schema):
     """A journal entry with its lines."""
 
     id = fields.Integer(dump_only=True)
-    journal = fields.Function(lambda entry: entry.journal.code, _as_given)
+    journal = fields.Function(recorded("journal", lambda entry: entry.journal.code), _as_given)
     journal_id = fields.Integer(dump_only=True)
     date = fields.Date()
     reference = fields.String()

@@ -7,6 +7,7 @@ from core import ApiError, KontorError, documented, json_response, load_query, r
 
 from plugins.accounting.permissions import REPORT_READ
 from plugins.accounting.reports import schemas, services
+from plugins.accounting.web import api
 
 
 def _refused(exc: KontorError) -> ApiError:
@@ -57,89 +58,91 @@ def _aged(report: services.AgedReport) -> dict:
     }
 
 
-def register(api):
-    """Add the report endpoints to the accounting API."""
+@api.get("/reports/trial-balance")
+@require(REPORT_READ)
+@documented("The trial balance for a date range: per account opening balance, debit, credit and closing "
+            "balance", query=schemas.TrialBalanceQuery)
+def api_trial_balance():
+    values = load_query(schemas.TrialBalanceQuery())
+    date_from, date_to = _range(values)
+    try:
+        report = services.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
+    except KontorError as exc:
+        raise _refused(exc) from None
+    names = ("opening", "debit", "credit", "closing")
+    return json_response({"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
+                          "rolled_up": report.rolled_up, "accounts": [_tree_row(r, names) for r in report.rows],
+                          "totals": {n: _money(v) for n, v in zip(names, report.totals)}})
 
-    @api.get("/reports/trial-balance")
-    @require(REPORT_READ)
-    @documented("The trial balance for a date range: per account opening balance, debit, credit and closing "
-                "balance", query=schemas.TrialBalanceQuery)
-    def api_trial_balance():
-        values = load_query(schemas.TrialBalanceQuery())
-        date_from, date_to = _range(values)
-        try:
-            report = services.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
-        except KontorError as exc:
-            raise _refused(exc) from None
-        names = ("opening", "debit", "credit", "closing")
-        return json_response({"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
-                              "rolled_up": report.rolled_up, "accounts": [_tree_row(r, names) for r in report.rows],
-                              "totals": {n: _money(v) for n, v in zip(names, report.totals)}})
 
-    @api.get("/reports/general-ledger/<account>")
-    @require(REPORT_READ)
-    @documented("A page of an account's general ledger (by id or code) with the running balance; follow "
-                "`next` with `after`", query=schemas.LedgerQuery)
-    def api_general_ledger(account):
-        values = load_query(schemas.LedgerQuery())
-        date_from, date_to = _range(values)
-        try:
-            ledger = services.general_ledger(db, account, date_from, date_to, after=values.get("after"),
-                                             size=values["size"])
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return json_response({
-            "account": {"id": ledger.account.id, "code": ledger.account.code, "name": ledger.account.name},
-            "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
-            "opening": _money(ledger.opening), "debit": _money(ledger.debit), "credit": _money(ledger.credit),
-            "closing": _money(ledger.closing),
-            "lines": [{"id": line.id, "date": line.date.isoformat(), "entry_id": line.entry_id,
-                       "entry_number": line.entry_number, "reference": line.reference,
-                       "description": line.description, "party_id": line.party_id, "party_name": line.party_name,
-                       "debit": _money(line.debit), "credit": _money(line.credit), "currency": line.currency,
-                       "amount_currency": _money(line.amount_currency), "balance": _money(line.balance)}
-                      for line in ledger.lines],
-            "next": ledger.next_cursor,
-        })
+@api.get("/reports/general-ledger/<account>")
+@require(REPORT_READ)
+@documented("A page of an account's general ledger (by id or code) with the running balance; follow "
+            "`next` with `after`", query=schemas.LedgerQuery)
+def api_general_ledger(account):
+    values = load_query(schemas.LedgerQuery())
+    date_from, date_to = _range(values)
+    try:
+        ledger = services.general_ledger(db, account, date_from, date_to, after=values.get("after"),
+                                         size=values["size"])
+    except KontorError as exc:
+        raise _refused(exc) from None
+    return json_response({
+        "account": {"id": ledger.account.id, "code": ledger.account.code, "name": ledger.account.name},
+        "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
+        "opening": _money(ledger.opening), "debit": _money(ledger.debit), "credit": _money(ledger.credit),
+        "closing": _money(ledger.closing),
+        "lines": [{"id": line.id, "date": line.date.isoformat(), "entry_id": line.entry_id,
+                   "entry_number": line.entry_number, "reference": line.reference,
+                   "description": line.description, "party_id": line.party_id, "party_name": line.party_name,
+                   "debit": _money(line.debit), "credit": _money(line.credit), "currency": line.currency,
+                   "amount_currency": _money(line.amount_currency), "balance": _money(line.balance)}
+                  for line in ledger.lines],
+        "next": ledger.next_cursor,
+    })
 
-    @api.get("/reports/profit-and-loss")
-    @require(REPORT_READ)
-    @documented("Profit and loss for a date range, with an optional comparison period",
-                query=schemas.StatementQuery)
-    def api_profit_and_loss():
-        values = load_query(schemas.StatementQuery())
-        date_from, date_to = _range(values)
-        try:
-            statement = services.profit_and_loss(db, date_from, date_to, compare=values["compare"],
-                                                 compare_from=values["compare_from"], compare_to=values["compare_to"])
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return json_response(_statement(statement))
 
-    @api.get("/reports/balance-sheet")
-    @require(REPORT_READ)
-    @documented("The balance sheet at `date_to`, with an optional comparison period", query=schemas.StatementQuery)
-    def api_balance_sheet():
-        values = load_query(schemas.StatementQuery())
-        date_from, date_to = _range(values)
-        try:
-            statement = services.balance_sheet(db, date_to, date_from=date_from, compare=values["compare"],
-                                               compare_from=values["compare_from"], compare_to=values["compare_to"])
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return json_response(_statement(statement))
+@api.get("/reports/profit-and-loss")
+@require(REPORT_READ)
+@documented("Profit and loss for a date range, with an optional comparison period",
+            query=schemas.StatementQuery)
+def api_profit_and_loss():
+    values = load_query(schemas.StatementQuery())
+    date_from, date_to = _range(values)
+    try:
+        statement = services.profit_and_loss(db, date_from, date_to, compare=values["compare"],
+                                             compare_from=values["compare_from"], compare_to=values["compare_to"])
+    except KontorError as exc:
+        raise _refused(exc) from None
+    return json_response(_statement(statement))
 
-    @api.get("/reports/aged-receivables")
-    @require(REPORT_READ)
-    @documented("Open receivables per customer in ageing buckets as of `on` (default today)",
-                query=schemas.AgedQuery)
-    def api_aged_receivables():
-        values = load_query(schemas.AgedQuery())
-        return json_response(_aged(services.aged_balances(db, "receivable", values.get("on") or date.today())))
 
-    @api.get("/reports/aged-payables")
-    @require(REPORT_READ)
-    @documented("Open payables per supplier in ageing buckets as of `on` (default today)", query=schemas.AgedQuery)
-    def api_aged_payables():
-        values = load_query(schemas.AgedQuery())
-        return json_response(_aged(services.aged_balances(db, "payable", values.get("on") or date.today())))
+@api.get("/reports/balance-sheet")
+@require(REPORT_READ)
+@documented("The balance sheet at `date_to`, with an optional comparison period", query=schemas.StatementQuery)
+def api_balance_sheet():
+    values = load_query(schemas.StatementQuery())
+    date_from, date_to = _range(values)
+    try:
+        statement = services.balance_sheet(db, date_to, date_from=date_from, compare=values["compare"],
+                                           compare_from=values["compare_from"], compare_to=values["compare_to"])
+    except KontorError as exc:
+        raise _refused(exc) from None
+    return json_response(_statement(statement))
+
+
+@api.get("/reports/aged-receivables")
+@require(REPORT_READ)
+@documented("Open receivables per customer in ageing buckets as of `on` (default today)",
+            query=schemas.AgedQuery)
+def api_aged_receivables():
+    values = load_query(schemas.AgedQuery())
+    return json_response(_aged(services.aged_balances(db, "receivable", values.get("on") or date.today())))
+
+
+@api.get("/reports/aged-payables")
+@require(REPORT_READ)
+@documented("Open payables per supplier in ageing buckets as of `on` (default today)", query=schemas.AgedQuery)
+def api_aged_payables():
+    values = load_query(schemas.AgedQuery())
+    return json_response(_aged(services.aged_balances(db, "payable", values.get("on") or date.today())))

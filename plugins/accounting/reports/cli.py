@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from core import KontorError, export_response, gettext as _, session
 
+from plugins.accounting.cli import group
 from plugins.accounting.reports import exports, services
 
 REPORTS = ("trial-balance", "general-ledger", "profit-and-loss", "balance-sheet", "aged-receivables",
@@ -31,33 +32,30 @@ def _table(name: str, date_from: date, date_to: date, account: str | None, compa
     return exports.aged(services.aged_balances(session, kind, date_to))
 
 
-def register(group) -> None:
-    """Add ``kontor accounting report`` to the accounting commands."""
-
-    @group.command("report")
-    @click.argument("name", type=click.Choice(REPORTS))
-    @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: the fiscal "
-                  "year's).")
-    @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last day, or the day aged reports "
-                  "are aged on (default: today).")
-    @click.option("--account", help="The account of the general ledger (code).")
-    @click.option("--compare", type=click.Choice(("none", "previous", "year")), default="none",
-                  help="A comparison column for the profit and loss and the balance sheet.")
-    @click.option("--output", type=click.Path(dir_okay=False, writable=True),
-                  help="Write to this .csv or .xlsx file instead of printing CSV.")
-    @with_appcontext
-    def report_command(name, date_from, date_to, account, compare, output):
-        """Print the report NAME as CSV (or write it as CSV or XLSX with --output)."""
-        day_to = date_to.date() if date_to else date.today()
-        day_from = date_from.date() if date_from else services.fiscal_year_start(session, day_to)
-        fmt = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
-        try:
-            columns, rows = _table(name, day_from, day_to, account, compare)
-            body = export_response(name, columns, rows, fmt).get_data()
-        except KontorError as exc:
-            raise click.ClickException(f"{exc.field}: {exc.message}" if exc.field else exc.message) from None
-        if output:
-            Path(output).write_bytes(body)
-            click.echo(f"{name} written to {output}.")
-        else:
-            sys.stdout.write(body.decode("utf-8-sig"))
+@group.command("report")
+@click.argument("name", type=click.Choice(REPORTS))
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: the fiscal "
+              "year's).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last day, or the day aged reports "
+              "are aged on (default: today).")
+@click.option("--account", help="The account of the general ledger (code).")
+@click.option("--compare", type=click.Choice(("none", "previous", "year")), default="none",
+              help="A comparison column for the profit and loss and the balance sheet.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this .csv or .xlsx file instead of printing CSV.")
+@with_appcontext
+def report_command(name, date_from, date_to, account, compare, output):
+    """Print the report NAME as CSV (or write it as CSV or XLSX with --output)."""
+    day_to = date_to.date() if date_to else date.today()
+    day_from = date_from.date() if date_from else services.fiscal_year_start(session, day_to)
+    fmt = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
+    try:
+        columns, rows = _table(name, day_from, day_to, account, compare)
+        body = export_response(name, columns, rows, fmt).get_data()
+    except KontorError as exc:
+        raise click.ClickException(f"{exc.field}: {exc.message}" if exc.field else exc.message) from None
+    if output:
+        Path(output).write_bytes(body)
+        click.echo(f"{name} written to {output}.")
+    else:
+        sys.stdout.write(body.decode("utf-8-sig"))

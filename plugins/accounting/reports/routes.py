@@ -14,6 +14,7 @@ from core import KontorError, charts, export_response, gettext as _, has_permiss
 from plugins.accounting.ledger.models import Account
 from plugins.accounting.permissions import ENTRY_READ, REPORT_READ
 from plugins.accounting.reports import exports, schemas, services
+from plugins.accounting.web import bp
 
 AGED_KINDS = {"receivables": "receivable", "payables": "payable"}
 
@@ -67,184 +68,195 @@ def _export_args(values: dict, **extra) -> dict:
     return args
 
 
-def register(bp):
-    """Add the report pages and widgets to the accounting blueprint."""
+@bp.get("/reports")
+@require(REPORT_READ)
+def reports():
+    vat = "accounting.vat_report" in current_app.view_functions
+    return render("accounting/reports/index.html", vat_report=vat)
 
-    @bp.get("/reports")
-    @require(REPORT_READ)
-    def reports():
-        vat = "accounting.vat_report" in current_app.view_functions
-        return render("accounting/reports/index.html", vat_report=vat)
 
-    @bp.get("/reports/trial-balance")
-    @require(REPORT_READ)
-    def report_trial_balance():
-        values, errors = read_query(schemas.TrialBalancePage())
-        date_from, date_to = resolve_range(values)
-        report = services.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
-        download = _download(values, f"trial-balance-{date_from}-{date_to}", *exports.trial_balance(report))
-        if download:
-            return download
-        html = render("accounting/reports/trial_balance.html", "accounting/reports/_trial_balance.html",
-                      report=report, errors=errors, export_args=_export_args(values, date_from=date_from.isoformat(),
-                                                                              date_to=date_to.isoformat()))
-        return html, 422 if errors else 200
+@bp.get("/reports/trial-balance")
+@require(REPORT_READ)
+def report_trial_balance():
+    values, errors = read_query(schemas.TrialBalancePage())
+    date_from, date_to = resolve_range(values)
+    report = services.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
+    download = _download(values, f"trial-balance-{date_from}-{date_to}", *exports.trial_balance(report))
+    if download:
+        return download
+    html = render("accounting/reports/trial_balance.html", "accounting/reports/_trial_balance.html",
+                  report=report, errors=errors, export_args=_export_args(values, date_from=date_from.isoformat(),
+                                                                          date_to=date_to.isoformat()))
+    return html, 422 if errors else 200
 
-    @bp.get("/reports/general-ledger")
-    @require(REPORT_READ)
-    def report_general_ledger_pick():
-        account = request.args.get("account", "").strip()
-        if account:
-            args = {k: v for k, v in request.args.items() if k != "account" and v}
-            return redirect(url_for("accounting.report_general_ledger", account=account, **args))
-        accounts = db.execute(select(Account.code, Account.name).order_by(Account.code)).all()
-        options = [(code, f"{code} {name}") for code, name in accounts]
-        return render("accounting/reports/general_ledger_pick.html", account_options=options)
 
-    @bp.get("/reports/general-ledger/<account>")
-    @require(REPORT_READ)
-    def report_general_ledger(account):
-        values, errors = read_query(schemas.LedgerPage())
-        date_from, date_to = resolve_range(values)
-        try:
-            found = services.get_account(db, account)
-        except KontorError:
-            abort(404)
-        if values.get("format") in ("csv", "xlsx"):
-            columns, rows = exports.general_ledger(db, found, date_from, date_to)
-            return export_response(f"general-ledger-{found.code}-{date_from}-{date_to}", columns, rows,
-                                   values["format"])
-        # the period's totals are an aggregate over the whole range: the page loads them after
-        options = {"size": values["size"], "totals": False}
-        try:
-            ledger = services.general_ledger(db, found, date_from, date_to, after=values.get("after"), **options)
-        except KontorError as exc:
-            errors = {**errors, **exc.as_errors()}
-            ledger = services.general_ledger(db, found, date_from, date_to, **options)
-        page_args = {"account": found.code, "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
-        if values["size"] != 100:
-            page_args["size"] = values["size"]
-        html = render("accounting/reports/general_ledger.html", "accounting/reports/_general_ledger.html",
-                      ledger=ledger, errors=errors, entry_url=entry_url, page_args=page_args,
-                      export_args=_export_args(values, date_from=date_from.isoformat(), date_to=date_to.isoformat()))
-        return html, 422 if errors else 200
+@bp.get("/reports/general-ledger")
+@require(REPORT_READ)
+def report_general_ledger_pick():
+    account = request.args.get("account", "").strip()
+    if account:
+        args = {k: v for k, v in request.args.items() if k != "account" and v}
+        return redirect(url_for("accounting.report_general_ledger", account=account, **args))
+    accounts = db.execute(select(Account.code, Account.name).order_by(Account.code)).all()
+    options = [(code, f"{code} {name}") for code, name in accounts]
+    return render("accounting/reports/general_ledger_pick.html", account_options=options)
 
-    @bp.get("/reports/general-ledger/<account>/totals")
-    @require(REPORT_READ)
-    def report_general_ledger_totals(account):
-        values, _errors = read_query(schemas.LedgerPage())
-        date_from, date_to = resolve_range(values)
-        try:
-            found = services.get_account(db, account)
-        except KontorError:
-            abort(404)
-        totals = services.general_ledger_totals(db, found, date_from, date_to)
-        return render("accounting/reports/general_ledger_totals.html", "accounting/reports/_general_ledger_totals.html",
-                      account=found, totals=totals, date_from=date_from, date_to=date_to)
 
-    def statement_page(kind: str, endpoint: str):
-        values, errors = read_query(schemas.StatementPage())
-        date_from, date_to = resolve_range(values)
-        options = {"compare": values["compare"], "compare_from": values["compare_from"],
-                   "compare_to": values["compare_to"]}
-        if kind == "profit_and_loss":
-            statement = services.profit_and_loss(db, date_from, date_to, **options)
-        else:
-            statement = services.balance_sheet(db, date_to, date_from=date_from, **options)
-        stem = f"{kind.replace('_', '-')}-{date_from}-{date_to}"
-        download = _download(values, stem, *exports.statement(statement))
-        if download:
-            return download
-        html = render("accounting/reports/statement.html", "accounting/reports/_statement.html",
-                      statement=statement, errors=errors, endpoint=endpoint, values=values,
-                      export_args=_export_args(values, date_from=date_from.isoformat(), date_to=date_to.isoformat()))
-        return html, 422 if errors else 200
+@bp.get("/reports/general-ledger/<account>")
+@require(REPORT_READ)
+def report_general_ledger(account):
+    values, errors = read_query(schemas.LedgerPage())
+    date_from, date_to = resolve_range(values)
+    try:
+        found = services.get_account(db, account)
+    except KontorError:
+        abort(404)
+    if values.get("format") in ("csv", "xlsx"):
+        columns, rows = exports.general_ledger(db, found, date_from, date_to)
+        return export_response(f"general-ledger-{found.code}-{date_from}-{date_to}", columns, rows,
+                               values["format"])
+    # the period's totals are an aggregate over the whole range: the page loads them after
+    options = {"size": values["size"], "totals": False}
+    try:
+        ledger = services.general_ledger(db, found, date_from, date_to, after=values.get("after"), **options)
+    except KontorError as exc:
+        errors = {**errors, **exc.as_errors()}
+        ledger = services.general_ledger(db, found, date_from, date_to, **options)
+    page_args = {"account": found.code, "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
+    if values["size"] != 100:
+        page_args["size"] = values["size"]
+    html = render("accounting/reports/general_ledger.html", "accounting/reports/_general_ledger.html",
+                  ledger=ledger, errors=errors, entry_url=entry_url, page_args=page_args,
+                  export_args=_export_args(values, date_from=date_from.isoformat(), date_to=date_to.isoformat()))
+    return html, 422 if errors else 200
 
-    @bp.get("/reports/profit-and-loss")
-    @require(REPORT_READ)
-    def report_profit_and_loss():
-        return statement_page("profit_and_loss", "accounting.report_profit_and_loss")
 
-    @bp.get("/reports/balance-sheet")
-    @require(REPORT_READ)
-    def report_balance_sheet():
-        return statement_page("balance_sheet", "accounting.report_balance_sheet")
+@bp.get("/reports/general-ledger/<account>/totals")
+@require(REPORT_READ)
+def report_general_ledger_totals(account):
+    values, _errors = read_query(schemas.LedgerPage())
+    date_from, date_to = resolve_range(values)
+    try:
+        found = services.get_account(db, account)
+    except KontorError:
+        abort(404)
+    totals = services.general_ledger_totals(db, found, date_from, date_to)
+    return render("accounting/reports/general_ledger_totals.html", "accounting/reports/_general_ledger_totals.html",
+                  account=found, totals=totals, date_from=date_from, date_to=date_to)
 
-    @bp.get("/reports/aged/<kind>")
-    @require(REPORT_READ)
-    def report_aged(kind):
-        if kind not in AGED_KINDS:
-            abort(404)
-        values, errors = read_query(schemas.AgedPage())
-        on = values.get("on") or date.today()
-        report = services.aged_balances(db, AGED_KINDS[kind], on)
-        download = _download(values, f"aged-{kind}-{on}", *exports.aged(report))
-        if download:
-            return download
-        html = render("accounting/reports/aged.html", "accounting/reports/_aged.html", report=report, kind=kind,
-                      errors=errors, buckets=services.bucket_labels(),
-                      export_args=_export_args(values, on=on.isoformat()))
-        return html, 422 if errors else 200
 
-    @bp.get("/reports/aged/<kind>/<int:party_id>")
-    @require(REPORT_READ)
-    def report_aged_items(kind, party_id):
-        if kind not in AGED_KINDS:
-            abort(404)
-        values, errors = read_query(schemas.AgedPage())
-        on = values.get("on") or date.today()
-        items = services.party_open_items(db, AGED_KINDS[kind], on, party_id)
-        party_name = services.party_name(db, party_id)
-        if party_name is None:
-            abort(404)
-        download = _download(values, f"open-{kind}-{party_id}-{on}", *exports.open_items(items))
-        if download:
-            return download
-        html = render("accounting/reports/aged_items.html", kind=kind, on=on, items=items, party_id=party_id,
-                      party_name=party_name, errors=errors, entry_url=entry_url,
-                      export_args=_export_args(values, on=on.isoformat()))
-        return html, 422 if errors else 200
+def statement_page(kind: str, endpoint: str):
+    values, errors = read_query(schemas.StatementPage())
+    date_from, date_to = resolve_range(values)
+    options = {"compare": values["compare"], "compare_from": values["compare_from"],
+               "compare_to": values["compare_to"]}
+    if kind == "profit_and_loss":
+        statement = services.profit_and_loss(db, date_from, date_to, **options)
+    else:
+        statement = services.balance_sheet(db, date_to, date_from=date_from, **options)
+    stem = f"{kind.replace('_', '-')}-{date_from}-{date_to}"
+    download = _download(values, stem, *exports.statement(statement))
+    if download:
+        return download
+    html = render("accounting/reports/statement.html", "accounting/reports/_statement.html",
+                  statement=statement, errors=errors, endpoint=endpoint, values=values,
+                  export_args=_export_args(values, date_from=date_from.isoformat(), date_to=date_to.isoformat()))
+    return html, 422 if errors else 200
 
-    @bp.get("/reports/widgets/monthly-result")
-    @require(REPORT_READ)
-    def widget_monthly_result():
-        months = services.monthly_result(db, date.today())
-        labels = [_month_label(start) for start, _income, _expense in months]
-        series = [(_("Income"), [m[1] for m in months]), (_("Expenses"), [m[2] for m in months])]
-        chart = charts.bar_chart(labels, series, title=_("Income and expenses, last 12 months"),
-                                 money_currency=_currency())
-        return render("accounting/reports/_widget_chart.html", chart=chart,
-                      link=url_for("accounting.report_profit_and_loss", date_from=months[0][0].isoformat(),
-                                   date_to=date.today().isoformat()), link_label=_("Profit and loss"))
 
-    @bp.get("/reports/widgets/cash-position")
-    @require(REPORT_READ)
-    def widget_cash_position():
-        balances = services.cash_position(db, date.today())
-        labels = [_month_label(end) for end, _balance in balances]
-        chart = charts.line_chart(labels, [(_("Bank and cash"), [b for _end, b in balances])],
-                                  title=_("Cash position at each month end"), money_currency=_currency())
-        return render("accounting/reports/_widget_chart.html", chart=chart,
-                      link=url_for("accounting.report_balance_sheet"), link_label=_("Balance sheet"))
+@bp.get("/reports/profit-and-loss")
+@require(REPORT_READ)
+def report_profit_and_loss():
+    return statement_page("profit_and_loss", "accounting.report_profit_and_loss")
 
-    @bp.get("/reports/widgets/receivables")
-    @require(REPORT_READ)
-    def widget_receivables():
-        return _aged_widget("receivables")
 
-    @bp.get("/reports/widgets/payables")
-    @require(REPORT_READ)
-    def widget_payables():
-        return _aged_widget("payables")
+@bp.get("/reports/balance-sheet")
+@require(REPORT_READ)
+def report_balance_sheet():
+    return statement_page("balance_sheet", "accounting.report_balance_sheet")
 
-    @bp.get("/reports/widgets/cash")
-    @require(REPORT_READ)
-    def widget_cash():
-        today = date.today()
-        accounts = services.cash_balances(db, today)
-        total = sum((a.balance for a in accounts), services.ZERO)
-        return render("accounting/reports/_widget_cash.html", accounts=accounts, total=total, today=today,
-                      date_from=services.fiscal_year_start(db, today))
+
+@bp.get("/reports/aged/<kind>")
+@require(REPORT_READ)
+def report_aged(kind):
+    if kind not in AGED_KINDS:
+        abort(404)
+    values, errors = read_query(schemas.AgedPage())
+    on = values.get("on") or date.today()
+    report = services.aged_balances(db, AGED_KINDS[kind], on)
+    download = _download(values, f"aged-{kind}-{on}", *exports.aged(report))
+    if download:
+        return download
+    html = render("accounting/reports/aged.html", "accounting/reports/_aged.html", report=report, kind=kind,
+                  errors=errors, buckets=services.bucket_labels(),
+                  export_args=_export_args(values, on=on.isoformat()))
+    return html, 422 if errors else 200
+
+
+@bp.get("/reports/aged/<kind>/<int:party_id>")
+@require(REPORT_READ)
+def report_aged_items(kind, party_id):
+    if kind not in AGED_KINDS:
+        abort(404)
+    values, errors = read_query(schemas.AgedPage())
+    on = values.get("on") or date.today()
+    items = services.party_open_items(db, AGED_KINDS[kind], on, party_id)
+    party_name = services.party_name(db, party_id)
+    if party_name is None:
+        abort(404)
+    download = _download(values, f"open-{kind}-{party_id}-{on}", *exports.open_items(items))
+    if download:
+        return download
+    html = render("accounting/reports/aged_items.html", kind=kind, on=on, items=items, party_id=party_id,
+                  party_name=party_name, errors=errors, entry_url=entry_url,
+                  export_args=_export_args(values, on=on.isoformat()))
+    return html, 422 if errors else 200
+
+
+@bp.get("/reports/widgets/monthly-result")
+@require(REPORT_READ)
+def widget_monthly_result():
+    months = services.monthly_result(db, date.today())
+    labels = [_month_label(start) for start, _income, _expense in months]
+    series = [(_("Income"), [m[1] for m in months]), (_("Expenses"), [m[2] for m in months])]
+    chart = charts.bar_chart(labels, series, title=_("Income and expenses, last 12 months"),
+                             money_currency=_currency())
+    return render("accounting/reports/_widget_chart.html", chart=chart,
+                  link=url_for("accounting.report_profit_and_loss", date_from=months[0][0].isoformat(),
+                               date_to=date.today().isoformat()), link_label=_("Profit and loss"))
+
+
+@bp.get("/reports/widgets/cash-position")
+@require(REPORT_READ)
+def widget_cash_position():
+    balances = services.cash_position(db, date.today())
+    labels = [_month_label(end) for end, _balance in balances]
+    chart = charts.line_chart(labels, [(_("Bank and cash"), [b for _end, b in balances])],
+                              title=_("Cash position at each month end"), money_currency=_currency())
+    return render("accounting/reports/_widget_chart.html", chart=chart,
+                  link=url_for("accounting.report_balance_sheet"), link_label=_("Balance sheet"))
+
+
+@bp.get("/reports/widgets/receivables")
+@require(REPORT_READ)
+def widget_receivables():
+    return _aged_widget("receivables")
+
+
+@bp.get("/reports/widgets/payables")
+@require(REPORT_READ)
+def widget_payables():
+    return _aged_widget("payables")
+
+
+@bp.get("/reports/widgets/cash")
+@require(REPORT_READ)
+def widget_cash():
+    today = date.today()
+    accounts = services.cash_balances(db, today)
+    total = sum((a.balance for a in accounts), services.ZERO)
+    return render("accounting/reports/_widget_cash.html", accounts=accounts, total=total, today=today,
+                  date_from=services.fiscal_year_start(db, today))
 
 
 def _aged_widget(kind: str):

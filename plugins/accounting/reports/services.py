@@ -392,7 +392,7 @@ def general_ledger(db: Session, account, date_from: date, date_to: date, *, afte
 
 
 def _party_names(db: Session, ids: set[int]) -> dict[int, str]:
-    from core.parties.models import Party  # the core's master data, read only
+    from core import Party  # the core's master data, read only
 
     if not ids:
         return {}
@@ -670,7 +670,7 @@ def open_items_query(db: Session, kind: str, on: date):
     The open amount is computed by the banking area's own SQL (line amount less what
     reconciliations dated on or before ``on`` took), so the report can be run for any past day.
     """
-    from core.parties.models import Party  # the core's master data, read only
+    from core import Party  # the core's master data, read only
 
     reconciled = banking._reconciled(on)
     open_amount, _open_currency = banking._open_columns(reconciled)

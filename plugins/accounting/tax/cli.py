@@ -6,103 +6,110 @@ from flask.cli import with_appcontext
 
 from core import KontorError, session as db
 
+from plugins.accounting.cli import group
 from plugins.accounting.tax import services
+
 
 def _fail(exc: KontorError):
     db.rollback()
     raise click.ClickException(exc.message)
 
-def register(group):
-    """Add the rates, taxes and revalue commands to ``kontor accounting``."""
 
-    @group.group("rates")
-    def rates():
-        """Exchange rates."""
+@group.group("rates")
+def rates():
+    """Exchange rates."""
 
-    @rates.command("import")
-    @click.argument("file", type=click.File("rb"))
-    @click.option("--date-column", default="", help="The column of the date (default: guessed, e.g. date).")
-    @click.option("--currency-column", default="", help="The column of the currency code.")
-    @click.option("--rate-column", default="", help="The column of the rate.")
-    @with_appcontext
-    def rates_import(file, date_column, currency_column, rate_column):
-        """Import exchange rates from a CSV FILE (date, currency, rate); all rows or none."""
-        mapping = {"date": date_column, "currency": currency_column, "rate": rate_column}
-        try:
-            imported = services.import_rates(db, file.read(), mapping if any(mapping.values()) else None)
-        except services.RatesRefused as exc:
-            db.rollback()
-            for line, reason in exc.problems:
-                click.echo(f"line {line}: {reason}", err=True)
-            raise click.ClickException(f"nothing imported: {len(exc.problems)} bad rows") from None
-        except KontorError as exc:
-            _fail(exc)
-        db.commit()
-        click.echo(f"{len(imported)} rates imported")
 
-    @rates.command("set")
-    @click.argument("currency")
-    @click.argument("day")
-    @click.argument("rate")
-    @with_appcontext
-    def rates_set(currency, day, rate):
-        """Record the RATE of CURRENCY from DAY (YYYY-MM-DD) on."""
-        try:
-            row = services.set_rate(db, currency, day, rate)
-        except KontorError as exc:
-            _fail(exc)
-        db.commit()
-        click.echo(f"{row.currency} {row.date.isoformat()} {row.rate}")
+@rates.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--date-column", default="", help="The column of the date (default: guessed, e.g. date).")
+@click.option("--currency-column", default="", help="The column of the currency code.")
+@click.option("--rate-column", default="", help="The column of the rate.")
+@with_appcontext
+def rates_import(file, date_column, currency_column, rate_column):
+    """Import exchange rates from a CSV FILE (date, currency, rate); all rows or none."""
+    mapping = {"date": date_column, "currency": currency_column, "rate": rate_column}
+    try:
+        imported = services.import_rates(db, file.read(), mapping if any(mapping.values()) else None)
+    except services.RatesRefused as exc:
+        db.rollback()
+        for line, reason in exc.problems:
+            click.echo(f"line {line}: {reason}", err=True)
+        raise click.ClickException(f"nothing imported: {len(exc.problems)} bad rows") from None
+    except KontorError as exc:
+        _fail(exc)
+    db.commit()
+    click.echo(f"{len(imported)} rates imported")
 
-    @group.group("taxes")
-    def taxes():
-        """Taxes."""
 
-    @taxes.command("load")
-    @click.argument("country")
-    @with_appcontext
-    def taxes_load(country):
-        """Add the default taxes of COUNTRY (DK, DE, PL, FI, SE)."""
-        try:
-            added = services.load_country_taxes(db, country)
-        except KontorError as exc:
-            _fail(exc)
-        db.commit()
-        click.echo(f"{len(added)} taxes added")
+@rates.command("set")
+@click.argument("currency")
+@click.argument("day")
+@click.argument("rate")
+@with_appcontext
+def rates_set(currency, day, rate):
+    """Record the RATE of CURRENCY from DAY (YYYY-MM-DD) on."""
+    try:
+        row = services.set_rate(db, currency, day, rate)
+    except KontorError as exc:
+        _fail(exc)
+    db.commit()
+    click.echo(f"{row.currency} {row.date.isoformat()} {row.rate}")
 
-    @group.group("vat")
-    def vat_group():
-        """The VAT report and its settlement."""
 
-    @vat_group.command("settle")
-    @click.option("--from", "date_from", required=True, help="The first day, YYYY-MM-DD.")
-    @click.option("--to", "date_to", required=True, help="The last day, YYYY-MM-DD.")
-    @with_appcontext
-    def vat_settle(date_from, date_to):
-        """Post the VAT settlement of a period: its tax moved to 2210 VAT settlement."""
-        from plugins.accounting.tax import vat_report
+@group.group("taxes")
+def taxes():
+    """Taxes."""
 
-        try:
-            entry = vat_report.settle(db, services.parse_day(date_from, "date_from"), services.parse_day(date_to, "date_to"))
-        except KontorError as exc:
-            _fail(exc)
-        db.commit()
-        click.echo(f"posted {entry.number}")
 
-    @group.command("revalue")
-    @click.option("--date", "day", required=True, help="The period end, YYYY-MM-DD.")
-    @with_appcontext
-    def revalue_command(day):
-        """Post the unrealised exchange differences of a period end, and their reversal."""
-        from plugins.accounting.tax.revaluation import revalue
+@taxes.command("load")
+@click.argument("country")
+@with_appcontext
+def taxes_load(country):
+    """Add the default taxes of COUNTRY (DK, DE, PL, FI, SE)."""
+    try:
+        added = services.load_country_taxes(db, country)
+    except KontorError as exc:
+        _fail(exc)
+    db.commit()
+    click.echo(f"{len(added)} taxes added")
 
-        try:
-            result = revalue(db, services.parse_day(day))
-        except KontorError as exc:
-            _fail(exc)
-        db.commit()
-        if result is None:
-            click.echo("nothing to revalue")
-        else:
-            entry, reversal = result
-            click.echo(f"posted {entry.number}, reversed by {reversal.number} on {reversal.date.isoformat()}")
+
+@group.group("vat")
+def vat_group():
+    """The VAT report and its settlement."""
+
+
+@vat_group.command("settle")
+@click.option("--from", "date_from", required=True, help="The first day, YYYY-MM-DD.")
+@click.option("--to", "date_to", required=True, help="The last day, YYYY-MM-DD.")
+@with_appcontext
+def vat_settle(date_from, date_to):
+    """Post the VAT settlement of a period: its tax moved to 2210 VAT settlement."""
+    from plugins.accounting.tax import vat_report
+
+    try:
+        entry = vat_report.settle(db, services.parse_day(date_from, "date_from"), services.parse_day(date_to, "date_to"))
+    except KontorError as exc:
+        _fail(exc)
+    db.commit()
+    click.echo(f"posted {entry.number}")
+
+
+@group.command("revalue")
+@click.option("--date", "day", required=True, help="The period end, YYYY-MM-DD.")
+@with_appcontext
+def revalue_command(day):
+    """Post the unrealised exchange differences of a period end, and their reversal."""
+    from plugins.accounting.tax.revaluation import revalue
+
+    try:
+        result = revalue(db, services.parse_day(day))
+    except KontorError as exc:
+        _fail(exc)
+    db.commit()
+    if result is None:
+        click.echo("nothing to revalue")
+    else:
+        entry, reversal = result
+        click.echo(f"posted {entry.number}, reversed by {reversal.number} on {reversal.date.isoformat()}")

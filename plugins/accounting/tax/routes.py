@@ -16,6 +16,8 @@ from plugins.accounting.ledger.models import Account, Period
 from plugins.accounting.permissions import CURRENCY_MANAGE, ENTRY_POST, ENTRY_READ, REPORT_READ, TAX_MANAGE
 from plugins.accounting.tax import services, vat_report as vat
 from plugins.accounting.tax.models import TAX_SCOPES, ExchangeRate, Tax
+from plugins.accounting.web import bp
+
 
 def _user_id() -> int | None:
     return getattr(current_user, "id", None)
@@ -57,272 +59,290 @@ def _range(errors: dict) -> tuple[date, date]:
     return date_from, date_to
 
 
-def register(bp):
-    """Add the tax and currency pages to the accounting blueprint."""
+def accounts_options():
+    rows = db.execute(select(Account.code, Account.name).where(Account.postable.is_(True), Account.active.is_(True))
+                      .order_by(Account.code)).all()
+    return [("", "—")] + [(code, f"{code} {name}") for code, name in rows]
 
-    def accounts_options():
-        rows = db.execute(select(Account.code, Account.name).where(Account.postable.is_(True), Account.active.is_(True))
-                          .order_by(Account.code)).all()
-        return [("", "—")] + [(code, f"{code} {name}") for code, name in rows]
 
-    def taxes_page(errors=None, form=None, status=200):
-        country = services.company_country(db)
-        countries = services.countries_with_default_taxes()
-        html = render("accounting/tax/taxes.html", taxes=services.list_taxes(db), country=country, countries=countries,
-                      country_options=[("", "—")] + [(c, c) for c in countries], errors=errors or {}, form=form or {})
-        return html, status
+def taxes_page(errors=None, form=None, status=200):
+    country = services.company_country(db)
+    countries = services.countries_with_default_taxes()
+    html = render("accounting/tax/taxes.html", taxes=services.list_taxes(db), country=country, countries=countries,
+                  country_options=[("", "—")] + [(c, c) for c in countries], errors=errors or {}, form=form or {})
+    return html, status
 
-    @bp.get("/taxes")
-    @require(TAX_MANAGE)
-    def taxes():
-        return taxes_page()
 
-    @bp.post("/taxes/load-defaults")
-    @require(TAX_MANAGE)
-    def taxes_load_defaults():
-        form = _form()
+@bp.get("/taxes")
+@require(TAX_MANAGE)
+def taxes():
+    return taxes_page()
+
+
+@bp.post("/taxes/load-defaults")
+@require(TAX_MANAGE)
+def taxes_load_defaults():
+    form = _form()
+    try:
+        added = services.load_country_taxes(db, form.get("country", ""))
+    except KontorError as exc:
+        db.rollback()
+        return taxes_page(exc.as_errors(), form, 422)
+    db.commit()
+    flash(_("%(count)s taxes added.", count=len(added)), "success")
+    return redirect(url_for("accounting.taxes"))
+
+
+def tax_form(tax: Tax | None, errors=None, form=None, status=200):
+    if form is None:
+        form = {} if tax is None else {
+            "code": tax.code, "name": tax.name, "country": tax.country, "scope": tax.scope, "rate": tax.rate,
+            "price_included": tax.price_included, "reverse_charge": tax.reverse_charge,
+            "collected_account": _code(tax.collected_account_id), "paid_account": _code(tax.paid_account_id),
+            "report_code": tax.report_code, "active": tax.active}
+        if tax is None:
+            form = {"country": services.company_country(db), "scope": "sale", "active": True,
+                    "collected_account": "2200", "paid_account": "1400"}
+    html = render("accounting/tax/tax_form.html", tax=tax, form=form, errors=errors or {},
+                  scopes=[(s, s) for s in TAX_SCOPES], accounts=accounts_options())
+    return html, status
+
+
+def _code(account_id):
+    account = db.get(Account, account_id) if account_id else None
+    return account.code if account else ""
+
+
+def save(tax: Tax | None):
+    form = _form()
+    data = {name: form.get(name, "") for name in services.TAX_FIELDS}
+    for flag in ("price_included", "reverse_charge", "active"):
+        data[flag] = flag in form
+    try:
+        saved = services.save_tax(db, data, tax)
+    except KontorError as exc:
+        db.rollback()
+        return tax_form(tax, exc.as_errors(), form, 422)
+    db.commit()
+    flash(_("Tax %(code)s saved.", code=saved.code), "success")
+    return redirect(url_for("accounting.taxes"))
+
+
+@bp.route("/taxes/new", methods=["GET", "POST"])
+@require(TAX_MANAGE)
+def tax_new():
+    return save(None) if request.method == "POST" else tax_form(None)
+
+
+@bp.route("/taxes/<int:tax_id>", methods=["GET", "POST"])
+@require(TAX_MANAGE)
+def tax_edit(tax_id):
+    try:
+        tax = services.get_tax(db, tax_id)
+    except KontorError:
+        abort(404)
+    return save(tax) if request.method == "POST" else tax_form(tax)
+
+
+# --- currencies ---
+
+def currencies_page(errors=None, form=None, status=200):
+    html = render("accounting/tax/currencies.html", currencies=services.list_currencies(db),
+                  base=services.company_currency(db), errors=errors or {}, form=form or {},
+                  can_revalue=has_permission(ENTRY_POST), today=date.today())
+    return html, status
+
+
+@bp.get("/currencies")
+@require(CURRENCY_MANAGE)
+def currencies():
+    return currencies_page()
+
+
+@bp.post("/currencies")
+@require(CURRENCY_MANAGE)
+def currency_add():
+    form = _form()
+    try:
+        services.add_currency(db, form.get("code", ""), form.get("name", ""), form.get("digits", "2"))
+    except KontorError as exc:
+        db.rollback()
+        return currencies_page(exc.as_errors(), form, 422)
+    db.commit()
+    return redirect(url_for("accounting.currencies"))
+
+
+@bp.post("/currencies/<code>")
+@require(CURRENCY_MANAGE)
+def currency_update(code):
+    form = _form()
+    try:
+        services.get_currency(db, code)
+    except KontorError:
+        abort(404)
+    try:
+        services.update_currency(db, code, active="active" in form, digits=form.get("digits"))
+    except KontorError as exc:
+        db.rollback()
+        errors = {f"{code}-{key}": value for key, value in exc.as_errors().items()}
+        return currencies_page({**errors, "_schema": [exc.message]}, form, 422)
+    db.commit()
+    flash(_("Currency %(code)s saved.", code=code.upper()), "success")
+    return redirect(url_for("accounting.currencies"))
+
+
+# --- exchange rates ---
+
+def rates_page(errors=None, form=None, status=200):
+    currency = request.args.get("currency", "").strip().upper()
+    q = request.args.get("q", "").strip().upper()
+    query = services.rates_query(currency or None)
+    if q:
+        query = query.where(ExchangeRate.currency.startswith(q))
+    columns = [Column("date", _("Date"), sort="date", format="date"), Column("currency", _("Currency"), sort="currency"),
+               Column("rate", _("Rate"), format="number")]
+    page = keyset_page(db, query, sort_keys={"date": ExchangeRate.date, "currency": ExchangeRate.currency},
+                       id_column=ExchangeRate.id, sort=request.args.get("sort", "-date"),
+                       cursor=request.args.get("after"), size=50, query=q, filters={"currency": currency} if currency else {})
+    options = [("", _("All currencies"))] + [(c.code, c.code) for c in services.list_currencies(db, active_only=True)
+                                              if c.code != services.company_currency(db)]
+    html = render("accounting/tax/rates.html", "accounting/tax/_rates.html", page=page, columns=columns,
+                  currency=currency, currency_options=options, errors=errors or {}, form=form or {},
+                  base=services.company_currency(db))
+    return html, status
+
+
+@bp.get("/rates")
+@require(CURRENCY_MANAGE)
+def rates():
+    return rates_page()
+
+
+@bp.post("/rates")
+@require(CURRENCY_MANAGE)
+def rate_add():
+    form = _form()
+    try:
+        services.set_rate(db, form.get("currency", ""), form.get("date", ""), form.get("rate", ""))
+    except KontorError as exc:
+        db.rollback()
+        return rates_page(exc.as_errors(), form, 422)
+    db.commit()
+    flash(_("Rate saved."), "success")
+    return redirect(url_for("accounting.rates"))
+
+
+@bp.route("/rates/import", methods=["GET", "POST"])
+@require(CURRENCY_MANAGE)
+def rates_import():
+    form, errors, problems, status = _form(), {}, [], 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        mapping = {name: form.get(f"map_{name}", "") for name in services.RATE_FIELDS}
         try:
-            added = services.load_country_taxes(db, form.get("country", ""))
+            if upload is None or not upload.filename:
+                raise KontorError(_("Choose a file."), field="file")
+            imported = services.import_rates(db, upload.read(), mapping)
+        except services.RatesRefused as exc:
+            db.rollback()
+            errors, problems, status = {"file": [_("Nothing was imported: fix the rows below.")]}, exc.problems, 422
         except KontorError as exc:
             db.rollback()
-            return taxes_page(exc.as_errors(), form, 422)
-        db.commit()
-        flash(_("%(count)s taxes added.", count=len(added)), "success")
-        return redirect(url_for("accounting.taxes"))
-
-    def tax_form(tax: Tax | None, errors=None, form=None, status=200):
-        if form is None:
-            form = {} if tax is None else {
-                "code": tax.code, "name": tax.name, "country": tax.country, "scope": tax.scope, "rate": tax.rate,
-                "price_included": tax.price_included, "reverse_charge": tax.reverse_charge,
-                "collected_account": _code(tax.collected_account_id), "paid_account": _code(tax.paid_account_id),
-                "report_code": tax.report_code, "active": tax.active}
-            if tax is None:
-                form = {"country": services.company_country(db), "scope": "sale", "active": True,
-                        "collected_account": "2200", "paid_account": "1400"}
-        html = render("accounting/tax/tax_form.html", tax=tax, form=form, errors=errors or {},
-                      scopes=[(s, s) for s in TAX_SCOPES], accounts=accounts_options())
-        return html, status
-
-    def _code(account_id):
-        account = db.get(Account, account_id) if account_id else None
-        return account.code if account else ""
-
-    def save(tax: Tax | None):
-        form = _form()
-        data = {name: form.get(name, "") for name in services.TAX_FIELDS}
-        for flag in ("price_included", "reverse_charge", "active"):
-            data[flag] = flag in form
-        try:
-            saved = services.save_tax(db, data, tax)
-        except KontorError as exc:
-            db.rollback()
-            return tax_form(tax, exc.as_errors(), form, 422)
-        db.commit()
-        flash(_("Tax %(code)s saved.", code=saved.code), "success")
-        return redirect(url_for("accounting.taxes"))
-
-    @bp.route("/taxes/new", methods=["GET", "POST"])
-    @require(TAX_MANAGE)
-    def tax_new():
-        return save(None) if request.method == "POST" else tax_form(None)
-
-    @bp.route("/taxes/<int:tax_id>", methods=["GET", "POST"])
-    @require(TAX_MANAGE)
-    def tax_edit(tax_id):
-        try:
-            tax = services.get_tax(db, tax_id)
-        except KontorError:
-            abort(404)
-        return save(tax) if request.method == "POST" else tax_form(tax)
-
-    # --- currencies ---
-
-    def currencies_page(errors=None, form=None, status=200):
-        html = render("accounting/tax/currencies.html", currencies=services.list_currencies(db),
-                      base=services.company_currency(db), errors=errors or {}, form=form or {},
-                      can_revalue=has_permission(ENTRY_POST), today=date.today())
-        return html, status
-
-    @bp.get("/currencies")
-    @require(CURRENCY_MANAGE)
-    def currencies():
-        return currencies_page()
-
-    @bp.post("/currencies")
-    @require(CURRENCY_MANAGE)
-    def currency_add():
-        form = _form()
-        try:
-            services.add_currency(db, form.get("code", ""), form.get("name", ""), form.get("digits", "2"))
-        except KontorError as exc:
-            db.rollback()
-            return currencies_page(exc.as_errors(), form, 422)
-        db.commit()
-        return redirect(url_for("accounting.currencies"))
-
-    @bp.post("/currencies/<code>")
-    @require(CURRENCY_MANAGE)
-    def currency_update(code):
-        form = _form()
-        try:
-            services.get_currency(db, code)
-        except KontorError:
-            abort(404)
-        try:
-            services.update_currency(db, code, active="active" in form, digits=form.get("digits"))
-        except KontorError as exc:
-            db.rollback()
-            errors = {f"{code}-{key}": value for key, value in exc.as_errors().items()}
-            return currencies_page({**errors, "_schema": [exc.message]}, form, 422)
-        db.commit()
-        flash(_("Currency %(code)s saved.", code=code.upper()), "success")
-        return redirect(url_for("accounting.currencies"))
-
-    # --- exchange rates ---
-
-    def rates_page(errors=None, form=None, status=200):
-        currency = request.args.get("currency", "").strip().upper()
-        q = request.args.get("q", "").strip().upper()
-        query = services.rates_query(currency or None)
-        if q:
-            query = query.where(ExchangeRate.currency.startswith(q))
-        columns = [Column("date", _("Date"), sort="date", format="date"), Column("currency", _("Currency"), sort="currency"),
-                   Column("rate", _("Rate"), format="number")]
-        page = keyset_page(db, query, sort_keys={"date": ExchangeRate.date, "currency": ExchangeRate.currency},
-                           id_column=ExchangeRate.id, sort=request.args.get("sort", "-date"),
-                           cursor=request.args.get("after"), size=50, query=q, filters={"currency": currency} if currency else {})
-        options = [("", _("All currencies"))] + [(c.code, c.code) for c in services.list_currencies(db, active_only=True)
-                                                  if c.code != services.company_currency(db)]
-        html = render("accounting/tax/rates.html", "accounting/tax/_rates.html", page=page, columns=columns,
-                      currency=currency, currency_options=options, errors=errors or {}, form=form or {},
-                      base=services.company_currency(db))
-        return html, status
-
-    @bp.get("/rates")
-    @require(CURRENCY_MANAGE)
-    def rates():
-        return rates_page()
-
-    @bp.post("/rates")
-    @require(CURRENCY_MANAGE)
-    def rate_add():
-        form = _form()
-        try:
-            services.set_rate(db, form.get("currency", ""), form.get("date", ""), form.get("rate", ""))
-        except KontorError as exc:
-            db.rollback()
-            return rates_page(exc.as_errors(), form, 422)
-        db.commit()
-        flash(_("Rate saved."), "success")
-        return redirect(url_for("accounting.rates"))
-
-    @bp.route("/rates/import", methods=["GET", "POST"])
-    @require(CURRENCY_MANAGE)
-    def rates_import():
-        form, errors, problems, status = _form(), {}, [], 200
-        if request.method == "POST":
-            upload = request.files.get("file")
-            mapping = {name: form.get(f"map_{name}", "") for name in services.RATE_FIELDS}
-            try:
-                if upload is None or not upload.filename:
-                    raise KontorError(_("Choose a file."), field="file")
-                imported = services.import_rates(db, upload.read(), mapping)
-            except services.RatesRefused as exc:
-                db.rollback()
-                errors, problems, status = {"file": [_("Nothing was imported: fix the rows below.")]}, exc.problems, 422
-            except KontorError as exc:
-                db.rollback()
-                errors, status = exc.as_errors(), 422
-            else:
-                db.commit()
-                flash(_("%(count)s rates imported.", count=len(imported)), "success")
-                return redirect(url_for("accounting.rates"))
-        return render("accounting/tax/rates_import.html", form=form, errors=errors, problems=problems), status
-
-    # --- revaluation ---
-
-    @bp.post("/revalue")
-    @require(ENTRY_POST)
-    def revalue():
-        from plugins.accounting.tax.revaluation import revalue as run
-
-        form = _form()
-        try:
-            result = run(db, services.parse_day(form.get("date", "")), user_id=_user_id())
-        except KontorError as exc:
-            db.rollback()
-            if has_permission(CURRENCY_MANAGE):
-                return currencies_page(exc.as_errors(), form, 422)
-            flash(exc.message, "error")
-            return redirect(url_for("accounting.taxes"))
-        db.commit()
-        if result is None:
-            flash(_("Every foreign-currency balance is already at the rate of that day: nothing to post."), "info")
+            errors, status = exc.as_errors(), 422
         else:
-            entry, reversal = result
-            flash(_("Revaluation %(number)s posted, reversed by %(reversal)s on %(day)s.", number=entry.number,
-                    reversal=reversal.number, day=reversal.date.isoformat()), "success")
-            url = _entry_url(entry.id)
-            if url:
-                return redirect(url)
-        return redirect(url_for("accounting.currencies" if has_permission(CURRENCY_MANAGE) else "accounting.taxes"))
+            db.commit()
+            flash(_("%(count)s rates imported.", count=len(imported)), "success")
+            return redirect(url_for("accounting.rates"))
+    return render("accounting/tax/rates_import.html", form=form, errors=errors, problems=problems), status
 
-    # --- VAT report ---
 
-    def vat_page(date_from: date, date_to: date, errors: dict, status: int = 200):
-        report = vat.vat_report(db, date_from, date_to)
-        periods = db.execute(select(Period).where(Period.start_date <= date.today())
-                             .order_by(Period.start_date.desc()).limit(12)).scalars().all()
-        html = render("accounting/tax/vat_report.html", "accounting/tax/_vat_report.html", report=report, errors=errors,
-                      args={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()}, periods=periods,
-                      settlement=vat.settlement_of(db, date_from, date_to), can_settle=has_permission(ENTRY_POST),
-                      entry_url=_entry_url)
-        return html, status
+# --- revaluation ---
 
-    @bp.get("/reports/vat")
-    @require(REPORT_READ)
-    def vat_report():
-        errors: dict = {}
-        date_from, date_to = _range(errors)
-        fmt = request.args.get("format")
-        if fmt:  # export_response refuses a format it cannot write (422 naming it)
-            columns, rows = vat.export_rows(vat.vat_report(db, date_from, date_to))
-            return export_response(f"vat-{date_from}-{date_to}", columns, rows, fmt)
-        return vat_page(date_from, date_to, errors, 422 if errors else 200)
+@bp.post("/revalue")
+@require(ENTRY_POST)
+def revalue():
+    from plugins.accounting.tax.revaluation import revalue as run
 
-    @bp.post("/reports/vat/settle")
-    @require(ENTRY_POST)
-    def vat_settle():
-        form = _form()
-        try:
-            date_from = services.parse_day(form.get("date_from"), "date_from")
-            date_to = services.parse_day(form.get("date_to"), "date_to")
-            entry = vat.settle(db, date_from, date_to, user_id=_user_id())
-        except KontorError as exc:
-            db.rollback()
-            today = date.today()
-            day_from = _day(form.get("date_from"), today.replace(day=1))
-            day_to = max(_day(form.get("date_to"), today), day_from)
-            return vat_page(day_from, day_to, exc.as_errors(), 409 if exc.status == 409 else 422)
-        db.commit()
-        flash(_("VAT settled by %(number)s.", number=entry.number), "success")
-        return redirect(url_for("accounting.vat_report", date_from=date_from.isoformat(), date_to=date_to.isoformat()))
+    form = _form()
+    try:
+        result = run(db, services.parse_day(form.get("date", "")), user_id=_user_id())
+    except KontorError as exc:
+        db.rollback()
+        if has_permission(CURRENCY_MANAGE):
+            return currencies_page(exc.as_errors(), form, 422)
+        flash(exc.message, "error")
+        return redirect(url_for("accounting.taxes"))
+    db.commit()
+    if result is None:
+        flash(_("Every foreign-currency balance is already at the rate of that day: nothing to post."), "info")
+    else:
+        entry, reversal = result
+        flash(_("Revaluation %(number)s posted, reversed by %(reversal)s on %(day)s.", number=entry.number,
+                reversal=reversal.number, day=reversal.date.isoformat()), "success")
+        url = _entry_url(entry.id)
+        if url:
+            return redirect(url)
+    return redirect(url_for("accounting.currencies" if has_permission(CURRENCY_MANAGE) else "accounting.taxes"))
 
-    @bp.get("/reports/vat/lines")
-    @require(REPORT_READ)
-    def vat_lines():
-        errors: dict = {}
-        date_from, date_to = _range(errors)
-        kind = request.args.get("kind", "tax")
-        try:
-            tax = services.get_tax(db, int(request.args.get("tax", "0")))
-            query = vat.vat_lines_query(tax.id, kind, date_from, date_to)
-        except (KontorError, ValueError):
-            abort(404)
-        page = keyset_page(db, query, sort_keys={"date": vat.Line.date}, id_column=vat.Line.id, sort="date",
-                           cursor=request.args.get("after"), size=100,
-                           filters={"tax": str(tax.id), "kind": kind, "date_from": date_from.isoformat(),
-                                    "date_to": date_to.isoformat()})
-        return render("accounting/tax/vat_lines.html", tax=tax, kind=kind, page=page, entry_url=_entry_url,
-                      date_from=date_from, date_to=date_to), 422 if errors else 200
+
+# --- VAT report ---
+
+def vat_page(date_from: date, date_to: date, errors: dict, status: int = 200):
+    report = vat.vat_report(db, date_from, date_to)
+    periods = db.execute(select(Period).where(Period.start_date <= date.today())
+                         .order_by(Period.start_date.desc()).limit(12)).scalars().all()
+    html = render("accounting/tax/vat_report.html", "accounting/tax/_vat_report.html", report=report, errors=errors,
+                  args={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()}, periods=periods,
+                  settlement=vat.settlement_of(db, date_from, date_to), can_settle=has_permission(ENTRY_POST),
+                  entry_url=_entry_url)
+    return html, status
+
+
+@bp.get("/reports/vat")
+@require(REPORT_READ)
+def vat_report():
+    errors: dict = {}
+    date_from, date_to = _range(errors)
+    fmt = request.args.get("format")
+    if fmt:  # export_response refuses a format it cannot write (422 naming it)
+        columns, rows = vat.export_rows(vat.vat_report(db, date_from, date_to))
+        return export_response(f"vat-{date_from}-{date_to}", columns, rows, fmt)
+    return vat_page(date_from, date_to, errors, 422 if errors else 200)
+
+
+@bp.post("/reports/vat/settle")
+@require(ENTRY_POST)
+def vat_settle():
+    form = _form()
+    try:
+        date_from = services.parse_day(form.get("date_from"), "date_from")
+        date_to = services.parse_day(form.get("date_to"), "date_to")
+        entry = vat.settle(db, date_from, date_to, user_id=_user_id())
+    except KontorError as exc:
+        db.rollback()
+        today = date.today()
+        day_from = _day(form.get("date_from"), today.replace(day=1))
+        day_to = max(_day(form.get("date_to"), today), day_from)
+        return vat_page(day_from, day_to, exc.as_errors(), 409 if exc.status == 409 else 422)
+    db.commit()
+    flash(_("VAT settled by %(number)s.", number=entry.number), "success")
+    return redirect(url_for("accounting.vat_report", date_from=date_from.isoformat(), date_to=date_to.isoformat()))
+
+
+@bp.get("/reports/vat/lines")
+@require(REPORT_READ)
+def vat_lines():
+    errors: dict = {}
+    date_from, date_to = _range(errors)
+    kind = request.args.get("kind", "tax")
+    try:
+        tax = services.get_tax(db, int(request.args.get("tax", "0")))
+        query = vat.vat_lines_query(tax.id, kind, date_from, date_to)
+    except (KontorError, ValueError):
+        abort(404)
+    page = keyset_page(db, query, sort_keys={"date": vat.Line.date}, id_column=vat.Line.id, sort="date",
+                       cursor=request.args.get("after"), size=100,
+                       filters={"tax": str(tax.id), "kind": kind, "date_from": date_from.isoformat(),
+                                "date_to": date_to.isoformat()})
+    return render("accounting/tax/vat_lines.html", tax=tax, kind=kind, page=page, entry_url=_entry_url,
+                  date_from=date_from, date_to=date_to), 422 if errors else 200

@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 
 from core import MoneyField, Schema, validate_country, validate_currency
 
+from plugins.accounting.ledger.schemas import recorded
 from plugins.accounting.tax.models import TAX_SCOPES
 
 
@@ -71,6 +72,8 @@ class RateSchema(Schema):
 class RateBody(Schema):
     """A rate to record."""
 
+    EXAMPLE = {"currency": "EUR", "date": "2024-01-31", "rate": "7.4600"}
+
     currency = fields.String(required=True, validate=lambda code: validate_currency(code.upper()))
     date = fields.Date(required=True)
     rate = MoneyField(required=True)
@@ -100,12 +103,12 @@ class RevaluationBody(Schema):
 class VatRowSchema(Schema):
     """The figures of one tax in the VAT report."""
 
-    tax_id = fields.Function(lambda row: row.tax.id)
-    code = fields.Function(lambda row: row.tax.code)
-    name = fields.Function(lambda row: row.tax.name)
-    scope = fields.Function(lambda row: row.tax.scope)
-    rate = fields.Function(lambda row: str(row.tax.rate))
-    report_code = fields.Function(lambda row: row.tax.report_code)
+    tax_id = fields.Function(recorded("tax_id", lambda row: row.tax.id), dump_only=True)
+    code = fields.Function(recorded("code", lambda row: row.tax.code), dump_only=True)
+    name = fields.Function(recorded("name", lambda row: row.tax.name), dump_only=True)
+    scope = fields.Function(recorded("scope", lambda row: row.tax.scope), dump_only=True)
+    rate = fields.Function(recorded("rate", lambda row: str(row.tax.rate)), dump_only=True)
+    report_code = fields.Function(recorded("report_code", lambda row: row.tax.report_code), dump_only=True)
     base = MoneyField()
     due = MoneyField()
     deductible = MoneyField()

@@ -1,28 +1,25 @@
-"""Small helpers the ledger's pages and endpoints share."""
+"""Accounting's one blueprint of pages and one of JSON endpoints, shared by its areas.
+
+Each area's ``routes.py`` and ``api.py`` decorate top-level view functions on :data:`bp` and
+:data:`api`; ``plugins/accounting/plugin.py`` imports them and returns the blueprints. Both are
+made once per process: Flask registers one blueprint object on any number of apps. Beside them,
+the parsing of what a person types in a form that several areas share.
+"""
 from __future__ import annotations
 
 from datetime import date as Date
 from decimal import Decimal, InvalidOperation
 
-from flask_login import current_user
+from flask import Blueprint
 
-from core import ApiError, KontorError
+from core import ApiBlueprint
 
+#: The pages, under /accounting (endpoints ``accounting.<view>``).
+bp = Blueprint("accounting", "plugins.accounting", url_prefix="/accounting", template_folder="templates",
+               static_folder="static", static_url_path="/static")
 
-def api_refusal(exc: KontorError) -> ApiError:
-    """A service's refusal as a problem+json error: 404, 409, or 422 naming the field."""
-    status = 422 if exc.status in (400, 422) else exc.status
-    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed"}
-    errors = exc.as_errors() if exc.field or status != 404 else None
-    return ApiError(status, titles.get(status, "Refused"), exc.message, errors)
-
-
-def user_id() -> int | None:
-    """The signed-in user's id (None outside a request)."""
-    try:
-        return int(current_user.get_id()) if current_user and current_user.is_authenticated else None
-    except (TypeError, ValueError, AttributeError):
-        return None
+#: The JSON endpoints, under /api/v1/accounting (endpoints ``api_accounting.<view>``).
+api = ApiBlueprint("accounting", "plugins.accounting")
 
 
 def parse_date(value: str | None) -> Date | None:

@@ -1,0 +1,37 @@
+"""The invoicing area's hooks: the bank details setting, demo invoices, the party panel and merges."""
+from core import Panel, has_permission, hookimpl, lazy_gettext as _l
+
+from plugins.accounting.permissions import INVOICE_READ
+
+
+@hookimpl
+def register_settings():
+    """The bank details printed on invoices."""
+    from plugins.accounting.invoicing.printing import BANK_DETAILS
+
+    return [BANK_DETAILS]
+
+
+@hookimpl
+def load_demo_data(session, progress):
+    """A year of invoices, bills and credit notes."""
+    from plugins.accounting.invoicing import demo
+
+    demo.load(session, progress)
+
+
+@hookimpl
+def record_panels(kind, record, user):
+    """A party's invoices and bills on its page (loaded lazily)."""
+    if kind != "party" or not has_permission(INVOICE_READ):
+        return []
+    return [Panel(_l("Invoices and bills"), INVOICE_READ, endpoint="accounting.party_invoices_panel",
+                  endpoint_args={"party_id": record.id}, order=40)]
+
+
+@hookimpl
+def party_merging(source, target, session):
+    """Point invoices and bills from party ``source`` to ``target``."""
+    from plugins.accounting.invoicing import services
+
+    services.repoint_party(session, source.id, target.id)
