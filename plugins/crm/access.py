@@ -14,16 +14,19 @@ Activities have one rule, :func:`activity_rule`, a SQL condition for "``user`` m
   and changed, done or deleted only by its owner (who created it), its assignee, or a holder of
   ``crm.activity.manage_all`` (the sales manager);
 - seeing needs ``crm.activity.read`` and changing ``crm.activity.write`` besides.
+
+Every rule takes the user as an argument that defaults to the acting user (``core.current_actor()``),
+never Flask's ``current_user``: a command run with ``kontor --as`` or a job inside
+``acting_as(user)`` gets exactly the rows that user's pages show.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
-from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import object_session
 
-from core import has_permission
+from core import current_actor, has_permission
 
 from plugins.crm.permissions import (ACTIVITY_MANAGE_ALL, ACTIVITY_READ, ACTIVITY_WRITE, LEAD_READ_ALL, LEAD_WRITE,
                                      OPPORTUNITY_READ_ALL, OPPORTUNITY_WRITE)
@@ -40,13 +43,13 @@ def _signed_in(user) -> bool:
 
 
 def sees_all(kind: str, user=None) -> bool:
-    """Whether ``user`` (default: the signed-in user) sees every ``kind`` ("lead" or "opportunity")."""
+    """Whether ``user`` (default: the acting user, ``core.current_actor()``) sees every ``kind`` ("lead" or "opportunity")."""
     return has_permission(READ_ALL[kind], user=user)
 
 
 def visible(query: Select, kind: str, owner_column, user=None) -> Select:
     """``query`` narrowed to the rows of ``kind`` that ``user`` may see (their own, unless they see all)."""
-    user = user if user is not None else current_user
+    user = user if user is not None else current_actor()
     if sees_all(kind, user):
         return query
     if not _signed_in(user):
@@ -56,7 +59,7 @@ def visible(query: Select, kind: str, owner_column, user=None) -> Select:
 
 def may_see(record, kind: str, user=None) -> bool:
     """Whether ``user`` may see one lead or opportunity ``record`` (its ``owner_id`` decides)."""
-    user = user if user is not None else current_user
+    user = user if user is not None else current_actor()
     if sees_all(kind, user):
         return True
     return _signed_in(user) and record.owner_id == user.id
@@ -64,14 +67,14 @@ def may_see(record, kind: str, user=None) -> bool:
 
 def may_see_party(user=None) -> bool:
     """Whether ``user`` may see customers (and so a customer's timeline)."""
-    return has_permission(PARTY_READ, user=user if user is not None else current_user)
+    return has_permission(PARTY_READ, user=user if user is not None else current_actor())
 
 
 def activity_rule(user=None, action: str = "see") -> ColumnElement[bool]:
     """The record rule of activities: a condition on ``crm_activity`` rows ``user`` may ``action``.
 
     ``action`` is "see" or "change" (edit, mark done or reopen, delete); ``user`` defaults to the
-    signed-in user. See the module's docstring for the rule itself.
+    acting user. See the module's docstring for the rule itself.
     """
     from plugins.crm.activities.models import Activity
     from plugins.crm.leads.models import Lead
@@ -79,7 +82,7 @@ def activity_rule(user=None, action: str = "see") -> ColumnElement[bool]:
 
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    user = user if user is not None else current_user
+    user = user if user is not None else current_actor()
     if not _signed_in(user):
         return false()
     if not has_permission(ACTIVITY_READ if action == "see" else ACTIVITY_WRITE, user=user):

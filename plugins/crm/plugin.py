@@ -1,13 +1,17 @@
-"""The CRM module's manifest and its contributions to Kontor.
+"""The CRM module's manifest and its module-wide hooks.
 
-The module is made of areas (leads, pipeline, activities, service, campaigns); each area package
-exposes the same small set of functions, and :class:`plugins.areas.AreaHooks` hands the core's
-hooks to each in turn.
+The module is made of areas (leads, pipeline, activities, service, campaigns); each area's
+``plugin.py`` holds that area's hooks. Here are the hooks of the module as a whole: its hookspecs,
+permissions, roles, menu, migrations, commands, and its one page blueprint and one API blueprint
+(:mod:`plugins.crm.web`), on which the areas' routes and endpoints are declared.
 """
-from core import Manifest
+from pathlib import Path
 
-from plugins.areas import AreaHooks
-from plugins.crm import activities, campaigns, hookspecs, leads, menus, permissions, pipeline, service
+import click
+
+from core import Manifest, hookimpl
+
+from plugins.crm import hookspecs, menus, permissions
 
 manifest = Manifest(
     name="crm",
@@ -18,11 +22,65 @@ manifest = Manifest(
     author="Kontor",
     license="AGPL-3.0-or-later",
     category="Sales",
+    areas=("leads", "pipeline", "activities", "service", "campaigns"),
 )
 
-#: The areas, in the order their contributions appear.
-AREAS = (leads, pipeline, activities, service, campaigns)
 
-_hooks = AreaHooks(manifest.name, __name__, AREAS, hookspecs=hookspecs, permissions=permissions, menus=menus,
-                   command_help="The CRM: leads, pipeline, tickets and campaigns.")
-globals().update(_hooks.implementations())  # register_blueprints, load_default_data, … as module-level hooks
+@hookimpl
+def register_hookspecs():
+    return hookspecs
+
+
+@hookimpl
+def register_blueprints():
+    from plugins.crm.web import bp
+    from plugins.crm.activities import routes as _activities  # noqa: F401  (each declares its pages on bp)
+    from plugins.crm.campaigns import routes as _campaigns  # noqa: F401
+    from plugins.crm.leads import routes as _leads  # noqa: F401
+    from plugins.crm.pipeline import routes as _pipeline  # noqa: F401
+    from plugins.crm.service import routes as _service  # noqa: F401
+
+    return [bp]
+
+
+@hookimpl
+def register_api():
+    from plugins.crm.web import api
+    from plugins.crm.activities import api as _activities  # noqa: F401  (each declares its endpoints on api)
+    from plugins.crm.campaigns import api as _campaigns  # noqa: F401
+    from plugins.crm.leads import api as _leads  # noqa: F401
+    from plugins.crm.pipeline import api as _pipeline  # noqa: F401
+    from plugins.crm.service import api as _service  # noqa: F401
+
+    return [api]
+
+
+@hookimpl
+def register_permissions():
+    return permissions.PERMISSIONS
+
+
+@hookimpl
+def register_roles():
+    return permissions.ROLES
+
+
+@hookimpl
+def register_menu_items():
+    return menus.MENU_ITEMS
+
+
+@hookimpl
+def register_migrations():
+    return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_commands():
+    from plugins.crm.campaigns.cli import send_campaign_command
+    from plugins.crm.leads.cli import import_leads_command
+    from plugins.crm.pipeline.cli import move_command, stages_command
+    from plugins.crm.service.cli import sla_check_command
+
+    commands = [import_leads_command, stages_command, move_command, sla_check_command, send_campaign_command]
+    return [click.Group("crm", help="The CRM: leads, pipeline, tickets and campaigns.", commands=commands)]

@@ -1,12 +1,23 @@
-"""Small helpers the pipeline and activity pages share: exports, charts, pickers, input parsing."""
+"""The CRM's one blueprint of pages and one of endpoints, and small helpers its pages share.
+
+Every area's ``routes.py`` decorates top-level view functions on :data:`bp` (pages under ``/crm``)
+and its ``api.py`` on :data:`api` (endpoints under ``/api/v1/crm``); ``plugins/crm/plugin.py``
+imports them and registers both blueprints.
+"""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask import request
+from flask import Blueprint
 from sqlalchemy import select
 
-from core import ApiError, KontorError
+from core import ApiBlueprint, is_partial_request
+
+#: The CRM's pages, under /crm (endpoints crm.<name>); templates and static files are the module's.
+bp = Blueprint("crm", "plugins.crm", url_prefix="/crm", template_folder="templates", static_folder="static",
+               static_url_path="/static")
+#: The CRM's JSON endpoints, under /api/v1/crm (endpoints api_crm.<name>).
+api = ApiBlueprint("crm", "plugins.crm")
 
 
 def export_response(filename_stem, columns, rows, fmt):
@@ -21,14 +32,6 @@ def charts():
     from core import charts as found
 
     return found
-
-
-def api_refusal(exc: KontorError) -> ApiError:
-    """A service's refusal as a problem+json error: 403, 404, 409, or 422 naming the field."""
-    status = 422 if exc.status in (400, 422) else exc.status
-    titles = {403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Validation failed"}
-    errors = exc.as_errors() if exc.field or status not in (403, 404) else None
-    return ApiError(status, titles.get(status, "Refused"), exc.message, errors)
 
 
 def parse_amount(value: str) -> str:
@@ -81,5 +84,5 @@ def party_options(db, selected=None, q: str = "", limit: int = 30) -> list[tuple
 
 
 def wants_htmx() -> bool:
-    """Whether the request came from htmx (and not a boosted navigation)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    """Whether the request came from htmx (and not a boosted navigation): ``core.is_partial_request``."""
+    return is_partial_request()

@@ -4,12 +4,13 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import utcnow
+from core import Party, User, utcnow
 
 from plugins.crm.activities.models import KINDS, Activity
+from plugins.crm.pipeline.models import Opportunity
 
 ACTIVITIES = 120
 SUBJECTS = {
@@ -23,12 +24,12 @@ SUBJECTS = {
 def load(db: Session, progress) -> None:
     """Add the demo activities, linked to the demo opportunities and parties."""
     rng = random.Random(43)
-    opportunities = db.execute(text("SELECT id, party_id, owner_id FROM crm_opportunity ORDER BY id")).all()
-    parties = [row[0] for row in db.execute(text(
-        "SELECT id FROM core_party WHERE active = :yes ORDER BY id LIMIT 80"), {"yes": True})]
-    users = [row[0] for row in db.execute(text(
-        "SELECT id FROM core_user WHERE active = :yes AND username IN ('sales', 'admin') ORDER BY id"),
-        {"yes": True})] or [row[0] for row in db.execute(text("SELECT id FROM core_user ORDER BY id LIMIT 2"))]
+    opportunities = db.execute(select(Opportunity.id, Opportunity.party_id, Opportunity.owner_id)
+                               .order_by(Opportunity.id)).all()
+    parties = list(db.execute(select(Party.id).where(Party.active.is_(True)).order_by(Party.id).limit(80)).scalars())
+    users = list(db.execute(select(User.id).where(User.active.is_(True), User.username.in_(("sales", "admin")))
+                            .order_by(User.id)).scalars()) \
+        or list(db.execute(select(User.id).order_by(User.id).limit(2)).scalars())
     if not parties or not users:
         return
     now = utcnow()

@@ -39,6 +39,11 @@ class Activity(Base):
         """Whether the activity is still to do and its due time has passed."""
         return not self.done and self.due_at is not None and self.due_at < (now or utcnow())
 
+    @property
+    def overdue(self) -> bool:
+        """Whether the activity is overdue now (what the API shows)."""
+        return self.is_overdue()
+
 
 class TimelineEvent(Base):
     """One line of a record's history: a note, a stage change, a ticket or campaign message…"""

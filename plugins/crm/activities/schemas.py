@@ -29,7 +29,7 @@ class ActivitySchema(Schema):
     party_id = fields.Integer(allow_none=True, **ID)
     lead_id = fields.Integer(allow_none=True, **ID)
     opportunity_id = fields.Integer(allow_none=True, **ID)
-    overdue = fields.Function(lambda a: a.is_overdue(), dump_only=True)
+    overdue = fields.Boolean(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import false, func, or_, select, text
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, gettext as _, utcnow
+from core import KontorError, NotFound, Party, User, gettext as _, utcnow
 
 from plugins.crm.access import may_change_activity, may_see, may_see_activity, visible_activities
 from plugins.crm.activities.models import KINDS, Activity, TimelineEvent
@@ -32,8 +32,8 @@ def _user_ok(db: Session, user_id: Any) -> int:
         user_id = int(user_id)
     except (TypeError, ValueError):
         raise KontorError(_("Choose who does it."), field="assignee_id", status=422) from None
-    if db.execute(text("SELECT 1 FROM core_user WHERE id = :id AND active = :yes"),
-                  {"id": user_id, "yes": True}).first() is None:
+    user = db.get(User, user_id) if 0 < user_id < 2**31 else None
+    if user is None or not user.active:
         raise KontorError(_("Choose who does it."), field="assignee_id", status=422)
     return user_id
 
@@ -96,7 +96,7 @@ def _link_ids(db: Session, data: dict[str, Any], user) -> dict[str, int | None]:
             party = int(party)
         except (TypeError, ValueError):
             raise KontorError(_("Choose a customer."), field="party_id", status=422) from None
-        if db.execute(text("SELECT 1 FROM core_party WHERE id = :id"), {"id": party}).first() is None:
+        if not 0 < party < 2**31 or db.get(Party, party) is None:
             raise KontorError(_("Choose a customer."), field="party_id", status=422)
         links["party_id"] = party
     links.setdefault("party_id", None)

@@ -4,11 +4,12 @@ from dataclasses import asdict
 from flask import current_app, request
 from flask_login import current_user
 
-from core import ApiError, KontorError, documented, json_response, load_body, load_query, require, session as db
+from core import documented, json_response, load_body, load_query, require, session as db, transaction
 
 from plugins.crm.campaigns import config, services
 from plugins.crm.campaigns.schemas import CampaignInputSchema, CampaignQuerySchema, CampaignSchema, SegmentSchema
 from plugins.crm.permissions import CAMPAIGN_READ, CAMPAIGN_SEND, CAMPAIGN_WRITE
+from plugins.crm.web import api
 
 
 def _dump(campaign) -> dict:
@@ -18,20 +19,6 @@ def _dump(campaign) -> dict:
     return body
 
 
-def _refused(exc: KontorError) -> ApiError:
-    db.rollback()
-    status = 422 if exc.status in (400, 422) else exc.status
-    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed", 502: "Bad Gateway"}
-    return ApiError(status, titles.get(status, "Refused"), exc.message, exc.as_errors())
-
-
-def _campaign(campaign_id: int):
-    try:
-        return services.get_campaign(db, campaign_id)
-    except KontorError as exc:
-        raise ApiError(404, "Not Found", exc.message) from None
-
-
 def _dump_segment(segment) -> dict:
     body = SegmentSchema().dump(segment)
     counted = services.count(db, segment)
@@ -39,89 +26,79 @@ def _dump_segment(segment) -> dict:
     return body
 
 
-def register(api) -> None:
-    """Add the campaign and segment endpoints to the crm API blueprint."""
+@api.get("/segments")
+@require(CAMPAIGN_READ)
+@documented("List segments with how many addresses each reaches", response=SegmentSchema, many=True)
+def api_segments():
+    return json_response({"items": [_dump_segment(s) for s in services.list_segments(db)], "next": None})
 
-    @api.get("/segments")
-    @require(CAMPAIGN_READ)
-    @documented("List segments with how many addresses each reaches", response=SegmentSchema, many=True)
-    def api_segments():
-        return json_response({"items": [_dump_segment(s) for s in services.list_segments(db)], "next": None})
 
-    @api.get("/segments/<int:segment_id>")
-    @require(CAMPAIGN_READ)
-    @documented("One segment with its count", response=SegmentSchema)
-    def api_segment(segment_id: int):
-        try:
-            segment = services.get_segment(db, segment_id)
-        except KontorError as exc:
-            raise ApiError(404, "Not Found", exc.message) from None
-        return json_response(_dump_segment(segment))
+@api.get("/segments/<int:segment_id>")
+@require(CAMPAIGN_READ)
+@documented("One segment with its count", response=SegmentSchema)
+def api_segment(segment_id: int):
+    segment = services.get_segment(db, segment_id)
+    return json_response(_dump_segment(segment))
 
-    @api.post("/segments")
-    @require(CAMPAIGN_WRITE)
-    @documented("Save a segment", body=SegmentSchema, response=SegmentSchema, status=201)
-    def api_segment_create():
-        data = load_body(SegmentSchema())
-        try:
-            segment = services.create_segment(db, data)
-            db.commit()
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return json_response(_dump_segment(segment), 201)
 
-    @api.get("/campaigns")
-    @require(CAMPAIGN_READ)
-    @documented("List campaigns, newest first", query=CampaignQuerySchema, response=CampaignSchema, many=True)
-    def api_campaigns():
-        args = load_query(CampaignQuerySchema())
-        return json_response({"items": [_dump(c) for c in services.list_campaigns(db, **args)], "next": None})
+@api.post("/segments")
+@require(CAMPAIGN_WRITE)
+@documented("Save a segment", body=SegmentSchema, response=SegmentSchema, status=201)
+def api_segment_create():
+    data = load_body(SegmentSchema())
+    with transaction():
+        segment = services.create_segment(db, data)
+    return json_response(_dump_segment(segment), 201)
 
-    @api.get("/campaigns/<int:campaign_id>")
-    @require(CAMPAIGN_READ)
-    @documented("One campaign with its progress", response=CampaignSchema)
-    def api_campaign(campaign_id: int):
-        return json_response(_dump(_campaign(campaign_id)))
 
-    @api.post("/campaigns")
-    @require(CAMPAIGN_WRITE)
-    @documented("Create a draft campaign", body=CampaignInputSchema, response=CampaignSchema, status=201)
-    def api_campaign_create():
-        data = load_body(CampaignInputSchema())
-        try:
-            campaign = services.create_campaign(db, data, user_id=current_user.id)
-            db.commit()
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return json_response(_dump(campaign), 201)
+@api.get("/campaigns")
+@require(CAMPAIGN_READ)
+@documented("List campaigns, newest first", query=CampaignQuerySchema, response=CampaignSchema, many=True)
+def api_campaigns():
+    args = load_query(CampaignQuerySchema())
+    return json_response({"items": [_dump(c) for c in services.list_campaigns(db, **args)], "next": None})
 
-    @api.patch("/campaigns/<int:campaign_id>")
-    @require(CAMPAIGN_WRITE)
-    @documented("Change a draft campaign", body=CampaignInputSchema, response=CampaignSchema)
-    def api_campaign_update(campaign_id: int):
-        campaign = _campaign(campaign_id)
-        data = load_body(CampaignInputSchema(), partial=True)
-        try:
-            services.update_campaign(db, campaign, data)
-            db.commit()
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return json_response(_dump(campaign))
 
-    @api.post("/campaigns/<int:campaign_id>/send")
-    @require(CAMPAIGN_SEND)
-    @documented("Send a campaign: the first call fixes its recipients, each call mails the next batch "
-                "(call again until status is sent)", response=CampaignSchema)
-    def api_campaign_send(campaign_id: int):
-        campaign = _campaign(campaign_id)
-        smtp = config.smtp_config(db)
-        try:
-            smtp.check()
-            if campaign.status == "draft":
-                services.start_send(db, campaign, user_id=current_user.id)
-                db.commit()
-            services.send_batch(db, campaign, smtp, secret=current_app.secret_key,
-                                base_url=config.site_url(db) or request.url_root.rstrip("/"))
-        except KontorError as exc:
-            raise _refused(exc) from None
-        return json_response(_dump(campaign))
+@api.get("/campaigns/<int:campaign_id>")
+@require(CAMPAIGN_READ)
+@documented("One campaign with its progress", response=CampaignSchema)
+def api_campaign(campaign_id: int):
+    return json_response(_dump(services.get_campaign(db, campaign_id)))
+
+
+@api.post("/campaigns")
+@require(CAMPAIGN_WRITE)
+@documented("Create a draft campaign", body=CampaignInputSchema, response=CampaignSchema, status=201)
+def api_campaign_create():
+    data = load_body(CampaignInputSchema())
+    with transaction():
+        campaign = services.create_campaign(db, data, user_id=current_user.id)
+    return json_response(_dump(campaign), 201)
+
+
+@api.patch("/campaigns/<int:campaign_id>")
+@require(CAMPAIGN_WRITE)
+@documented("Change a draft campaign", body=CampaignInputSchema, response=CampaignSchema)
+def api_campaign_update(campaign_id: int):
+    campaign = services.get_campaign(db, campaign_id)
+    data = load_body(CampaignInputSchema(), partial=True)
+    with transaction():
+        services.update_campaign(db, campaign, data)
+    return json_response(_dump(campaign))
+
+
+@api.post("/campaigns/<int:campaign_id>/send")
+@require(CAMPAIGN_SEND)
+@documented("Send a campaign: the first call fixes its recipients, each call mails the next batch "
+            "(call again until status is sent)", response=CampaignSchema)
+def api_campaign_send(campaign_id: int):
+    campaign = services.get_campaign(db, campaign_id)
+    smtp = config.smtp_config(db)
+    with transaction():  # the recipients are fixed once, before the first batch goes out
+        smtp.check()
+        if campaign.status == "draft":
+            services.start_send(db, campaign, user_id=current_user.id)
+    with transaction():
+        services.send_batch(db, campaign, smtp, secret=current_app.secret_key,
+                            base_url=config.site_url(db) or request.url_root.rstrip("/"))
+    return json_response(_dump(campaign))

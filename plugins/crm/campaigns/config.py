@@ -2,10 +2,9 @@
 replies go out through, and the address links in campaign mail point to."""
 from sqlalchemy.orm import Session
 
-from core import Setting, lazy_gettext as _l
+from core import lazy_gettext as _l, Setting, setting_values
 
 from plugins.crm.campaigns.mailer import SECURITY, SmtpConfig
-from plugins.crm.leads.corelinks import setting_values
 
 SETTINGS = [
     Setting("crm.smtp_host", _l("Mail: SMTP server"), "",

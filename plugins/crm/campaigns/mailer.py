@@ -14,7 +14,7 @@ from email.utils import formataddr, make_msgid
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from core import KontorError, gettext as _
+from core import KontorError, Unavailable, gettext as _
 
 PLACEHOLDERS = ("name", "company", "unsubscribe_url")
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -124,8 +124,8 @@ def connect(config: SmtpConfig, timeout: float = 30) -> smtplib.SMTP:
         if config.username:
             smtp.login(config.username, config.password)
     except (OSError, smtplib.SMTPException) as exc:
-        raise KontorError(_("The mail server could not be reached: %(error)s", error=_describe(exc)),
-                          field="smtp", status=502) from None
+        raise Unavailable(_("The mail server could not be reached: %(error)s", error=_describe(exc)),
+                          field="smtp") from None
     return smtp
 
 

@@ -5,12 +5,14 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from core import (Column, KontorError, NotFound, export_response, gettext as _, has_permission, keyset_page,
-                  lazy_gettext as _l, public, render, require, session as db)
+from core import (Column, export_response, gettext as _, has_permission, keyset_page, KontorError, lazy_gettext as _l,
+                  NotFound, public, render, require, session as db, transaction)
 
 from plugins.crm.campaigns import config, mailer, services
 from plugins.crm.campaigns.models import RECIPIENT_STATUSES, Campaign, Segment
+from plugins.crm.campaigns.services import status_label
 from plugins.crm.permissions import CAMPAIGN_READ, CAMPAIGN_SEND, CAMPAIGN_WRITE
+from plugins.crm.web import bp
 
 COLUMNS = [
     Column("name", _l("Name"), sort="name", link=True),
@@ -23,12 +25,6 @@ COLUMNS = [
 SORT_KEYS = {"created": Campaign.created_at, "name": Campaign.name, "status": Campaign.status}
 CAMPAIGN_FIELDS = ("name", "segment_id", "subject", "body")
 RECIPIENTS_PAGE = 100
-
-
-def status_label(status: str) -> str:
-    """The word shown for a campaign or recipient status."""
-    return {"draft": _("Draft"), "sending": _("Sending"), "sent": _("Sent"), "queued": _("Queued"),
-            "failed": _("Failed"), "skipped": _("Skipped")}.get(status, status)
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -135,234 +131,232 @@ def _values_of(segment: Segment) -> dict:
             "lead_sources": services._split(segment.lead_sources)}
 
 
-def register(bp) -> None:
-    """Add the segment, campaign and unsubscribe pages to the crm blueprint."""
+@bp.get("/campaigns")
+@require(CAMPAIGN_READ)
+def campaigns():
+    stmt, q, status = _campaign_query()
+    page = keyset_page(db, stmt, sort_keys=SORT_KEYS, id_column=Campaign.id,
+                       sort=request.args.get("sort", "-created"), cursor=request.args.get("after"),
+                       size=current_app.config["PAGE_SIZE"], query=q, filters={"status": status} if status else {})
+    page.rows = [_row(c) for c in page.rows]
+    return render("crm/campaigns/campaigns.html", "crm/campaigns/_campaigns.html", page=page, columns=COLUMNS,
+                  status=status, status_label=status_label,
+                  row_url=lambda row: url_for("crm.campaign", campaign_id=row["id"]), title=_("Campaigns"))
 
-    @bp.get("/campaigns")
-    @require(CAMPAIGN_READ)
-    def campaigns():
-        stmt, q, status = _campaign_query()
-        page = keyset_page(db, stmt, sort_keys=SORT_KEYS, id_column=Campaign.id,
-                           sort=request.args.get("sort", "-created"), cursor=request.args.get("after"),
-                           size=current_app.config["PAGE_SIZE"], query=q, filters={"status": status} if status else {})
-        page.rows = [_row(c) for c in page.rows]
-        return render("crm/campaigns/campaigns.html", "crm/campaigns/_campaigns.html", page=page, columns=COLUMNS,
-                      status=status, status_label=status_label,
-                      row_url=lambda row: url_for("crm.campaign", campaign_id=row["id"]), title=_("Campaigns"))
 
-    @bp.get("/campaigns/export.<fmt>")
-    @require(CAMPAIGN_READ)
-    def campaigns_export(fmt: str):
-        stmt, _q, _status = _campaign_query()
-        rows = [_row(c) for c in db.execute(stmt.order_by(Campaign.created_at.desc(), Campaign.id.desc())).scalars()]
-        columns = [(c.key, str(c.label)) for c in COLUMNS]
-        try:
-            return export_response("campaigns", columns, rows, fmt)
-        except KontorError:
-            abort(404)
+@bp.get("/campaigns/export.<fmt>")
+@require(CAMPAIGN_READ)
+def campaigns_export(fmt: str):
+    stmt, _q, _status = _campaign_query()
+    rows = [_row(c) for c in db.execute(stmt.order_by(Campaign.created_at.desc(), Campaign.id.desc())).scalars()]
+    columns = [(c.key, str(c.label)) for c in COLUMNS]
+    try:
+        return export_response("campaigns", columns, rows, fmt)
+    except KontorError:
+        abort(404)
 
-    @bp.route("/campaigns/new", methods=["GET", "POST"])
-    @require(CAMPAIGN_WRITE)
-    def campaign_new():
-        if request.method == "GET":
-            values = {"segment_id": request.args.get("segment_id", ""),
-                      "body": _("Hello {{name}},\n\n…\n\nBest regards\n\nUnsubscribe: {{unsubscribe_url}}")}
-            return _campaign_form(None, values, {})
-        values = {key: request.form.get(key, "") for key in CAMPAIGN_FIELDS}
-        try:
-            campaign = services.create_campaign(db, values, user_id=current_user.id)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _campaign_form(None, values, exc.as_errors(), 422)
-        flash(_("The campaign %(name)s is saved as a draft.", name=campaign.name), "success")
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@require(CAMPAIGN_WRITE)
+def campaign_new():
+    if request.method == "GET":
+        values = {"segment_id": request.args.get("segment_id", ""),
+                  "body": _("Hello {{name}},\n\n…\n\nBest regards\n\nUnsubscribe: {{unsubscribe_url}}")}
+        return _campaign_form(None, values, {})
+    values = {key: request.form.get(key, "") for key in CAMPAIGN_FIELDS}
+    with transaction(on_refusal=lambda exc: _campaign_form(None, values, exc.as_errors(), 422)):
+        campaign = services.create_campaign(db, values, user_id=current_user.id)
+    flash(_("The campaign %(name)s is saved as a draft.", name=campaign.name), "success")
+    return redirect(url_for("crm.campaign", campaign_id=campaign.id), 303)
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@require(CAMPAIGN_READ)
+def campaign(campaign_id: int):
+    return _detail(_campaign(campaign_id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@require(CAMPAIGN_WRITE)
+def campaign_edit(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    if campaign.status != "draft":
+        flash(_("Only a draft can be changed; duplicate the campaign to send it again."), "error")
         return redirect(url_for("crm.campaign", campaign_id=campaign.id), 303)
+    if request.method == "GET":
+        values = {key: "" if getattr(campaign, key) is None else str(getattr(campaign, key))
+                  for key in CAMPAIGN_FIELDS}
+        return _campaign_form(campaign, values, {})
+    values = {key: request.form.get(key, "") for key in CAMPAIGN_FIELDS}
+    with transaction(on_refusal=lambda exc: _campaign_form(campaign, values, exc.as_errors(), 422)):
+        services.update_campaign(db, campaign, values)
+    flash(_("The campaign %(name)s is saved.", name=campaign.name), "success")
+    return redirect(url_for("crm.campaign", campaign_id=campaign.id), 303)
 
-    @bp.get("/campaigns/<int:campaign_id>")
-    @require(CAMPAIGN_READ)
-    def campaign(campaign_id: int):
-        return _detail(_campaign(campaign_id))
 
-    @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
-    @require(CAMPAIGN_WRITE)
-    def campaign_edit(campaign_id: int):
-        campaign = _campaign(campaign_id)
-        if campaign.status != "draft":
-            flash(_("Only a draft can be changed; duplicate the campaign to send it again."), "error")
-            return redirect(url_for("crm.campaign", campaign_id=campaign.id), 303)
-        if request.method == "GET":
-            values = {key: "" if getattr(campaign, key) is None else str(getattr(campaign, key))
-                      for key in CAMPAIGN_FIELDS}
-            return _campaign_form(campaign, values, {})
-        values = {key: request.form.get(key, "") for key in CAMPAIGN_FIELDS}
-        try:
-            services.update_campaign(db, campaign, values)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _campaign_form(campaign, values, exc.as_errors(), 422)
-        flash(_("The campaign %(name)s is saved.", name=campaign.name), "success")
-        return redirect(url_for("crm.campaign", campaign_id=campaign.id), 303)
+@bp.post("/campaigns/<int:campaign_id>/duplicate")
+@require(CAMPAIGN_WRITE)
+def campaign_duplicate(campaign_id: int):
+    copy = services.duplicate_campaign(db, _campaign(campaign_id), user_id=current_user.id)
+    db.commit()
+    flash(_("The campaign %(name)s is saved as a draft.", name=copy.name), "success")
+    return redirect(url_for("crm.campaign", campaign_id=copy.id), 303)
 
-    @bp.post("/campaigns/<int:campaign_id>/duplicate")
-    @require(CAMPAIGN_WRITE)
-    def campaign_duplicate(campaign_id: int):
-        copy = services.duplicate_campaign(db, _campaign(campaign_id), user_id=current_user.id)
+
+@bp.post("/campaigns/<int:campaign_id>/test")
+@require(CAMPAIGN_WRITE)
+def campaign_test(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    address = request.form.get("test_address", "")
+    try:
+        services.send_test(db, campaign, address, config.smtp_config(db), secret=_secret(),
+                           base_url=_base_url())
+    except KontorError as exc:
+        db.rollback()
+        return _detail(campaign, {"test_address": [exc.message]}, address, 422)
+    flash(_("A test message went to %(address)s.", address=address.strip()), "success")
+    return redirect(url_for("crm.campaign", campaign_id=campaign.id), 303)
+
+
+@bp.post("/campaigns/<int:campaign_id>/send")
+@require(CAMPAIGN_SEND)
+def campaign_send(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    try:
+        config.smtp_config(db).check()
+        services.start_send(db, campaign, user_id=current_user.id)
         db.commit()
-        flash(_("The campaign %(name)s is saved as a draft.", name=copy.name), "success")
-        return redirect(url_for("crm.campaign", campaign_id=copy.id), 303)
+    except KontorError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("crm.campaign", campaign_id=campaign_id), 303)
 
-    @bp.post("/campaigns/<int:campaign_id>/test")
-    @require(CAMPAIGN_WRITE)
-    def campaign_test(campaign_id: int):
-        campaign = _campaign(campaign_id)
-        address = request.form.get("test_address", "")
-        try:
-            services.send_test(db, campaign, address, config.smtp_config(db), secret=_secret(),
-                               base_url=_base_url())
-        except KontorError as exc:
-            db.rollback()
-            return _detail(campaign, {"test_address": [exc.message]}, address, 422)
-        flash(_("A test message went to %(address)s.", address=address.strip()), "success")
-        return redirect(url_for("crm.campaign", campaign_id=campaign.id), 303)
 
-    @bp.post("/campaigns/<int:campaign_id>/send")
-    @require(CAMPAIGN_SEND)
-    def campaign_send(campaign_id: int):
-        campaign = _campaign(campaign_id)
-        try:
-            config.smtp_config(db).check()
-            services.start_send(db, campaign, user_id=current_user.id)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-        return redirect(url_for("crm.campaign", campaign_id=campaign_id), 303)
+@bp.post("/campaigns/<int:campaign_id>/send-batch")
+@require(CAMPAIGN_SEND)
+def campaign_send_batch(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    was_sending, error = campaign.status == "sending", ""
+    try:
+        services.send_batch(db, campaign, config.smtp_config(db), secret=_secret(), base_url=_base_url())
+    except KontorError as exc:
+        db.rollback()
+        error = exc.message
+    campaign = _campaign(campaign_id)
+    return _progress(campaign, error, finished_now=was_sending and campaign.status == "sent")
 
-    @bp.post("/campaigns/<int:campaign_id>/send-batch")
-    @require(CAMPAIGN_SEND)
-    def campaign_send_batch(campaign_id: int):
-        campaign = _campaign(campaign_id)
-        was_sending, error = campaign.status == "sending", ""
-        try:
-            services.send_batch(db, campaign, config.smtp_config(db), secret=_secret(), base_url=_base_url())
-        except KontorError as exc:
-            db.rollback()
-            error = exc.message
-        campaign = _campaign(campaign_id)
-        return _progress(campaign, error, finished_now=was_sending and campaign.status == "sent")
 
-    @bp.get("/campaigns/<int:campaign_id>/progress")
-    @require(CAMPAIGN_READ)
-    def campaign_progress(campaign_id: int):
-        return _progress(_campaign(campaign_id))
+@bp.get("/campaigns/<int:campaign_id>/progress")
+@require(CAMPAIGN_READ)
+def campaign_progress(campaign_id: int):
+    return _progress(_campaign(campaign_id))
 
-    @bp.get("/campaigns/<int:campaign_id>/recipients.<fmt>")
-    @require(CAMPAIGN_READ)
-    def campaign_recipients_export(campaign_id: int, fmt: str):
-        campaign = _campaign(campaign_id)
-        rows = [{"email": r.email, "name": r.name, "company": r.company, "status": status_label(r.status),
-                 "reason": r.reason, "sent_at": r.sent_at}
-                for r in services.recipients(db, campaign, limit=10**9)]
-        columns = [("email", _("Email")), ("name", _("Name")), ("company", _("Company")), ("status", _("Status")),
-                   ("reason", _("Reason")), ("sent_at", _("Sent"))]
-        try:
-            return export_response(f"campaign-{campaign.id}-recipients", columns, rows, fmt)
-        except KontorError:
-            abort(404)
 
-    @bp.get("/segments")
-    @require(CAMPAIGN_READ)
-    def segments():
-        rows = [(s, services.count(db, s)) for s in services.list_segments(db)]
-        return render("crm/campaigns/segments.html", rows=rows, title=_("Segments"))
+@bp.get("/campaigns/<int:campaign_id>/recipients.<fmt>")
+@require(CAMPAIGN_READ)
+def campaign_recipients_export(campaign_id: int, fmt: str):
+    campaign = _campaign(campaign_id)
+    rows = [{"email": r.email, "name": r.name, "company": r.company, "status": status_label(r.status),
+             "reason": r.reason, "sent_at": r.sent_at}
+            for r in services.recipients(db, campaign, limit=10**9)]
+    columns = [("email", _("Email")), ("name", _("Name")), ("company", _("Company")), ("status", _("Status")),
+               ("reason", _("Reason")), ("sent_at", _("Sent"))]
+    try:
+        return export_response(f"campaign-{campaign.id}-recipients", columns, rows, fmt)
+    except KontorError:
+        abort(404)
 
-    @bp.route("/segments/new", methods=["GET", "POST"])
-    @require(CAMPAIGN_WRITE)
-    def segment_new():
-        if request.method == "GET":
-            return _segment_page(None, {"include_parties": True}, {})
-        values = _segment_values(request.form)
-        try:
-            segment = services.create_segment(db, values)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _segment_page(None, values, exc.as_errors(), 422)
-        flash(_("The segment %(name)s is saved.", name=segment.name), "success")
-        return redirect(url_for("crm.segment", segment_id=segment.id), 303)
 
-    @bp.route("/segments/<int:segment_id>", methods=["GET", "POST"])
-    @require(CAMPAIGN_READ)
-    def segment(segment_id: int):
-        segment = _segment(segment_id)
-        if request.method == "GET":
-            return _segment_page(segment, _values_of(segment), {})
+@bp.get("/segments")
+@require(CAMPAIGN_READ)
+def segments():
+    rows = [(s, services.count(db, s)) for s in services.list_segments(db)]
+    return render("crm/campaigns/segments.html", rows=rows, title=_("Segments"))
+
+
+@bp.route("/segments/new", methods=["GET", "POST"])
+@require(CAMPAIGN_WRITE)
+def segment_new():
+    if request.method == "GET":
+        return _segment_page(None, {"include_parties": True}, {})
+    values = _segment_values(request.form)
+    with transaction(on_refusal=lambda exc: _segment_page(None, values, exc.as_errors(), 422)):
+        segment = services.create_segment(db, values)
+    flash(_("The segment %(name)s is saved.", name=segment.name), "success")
+    return redirect(url_for("crm.segment", segment_id=segment.id), 303)
+
+
+@bp.route("/segments/<int:segment_id>", methods=["GET", "POST"])
+@require(CAMPAIGN_READ)
+def segment(segment_id: int):
+    segment = _segment(segment_id)
+    if request.method == "GET":
+        return _segment_page(segment, _values_of(segment), {})
+    if not has_permission(CAMPAIGN_WRITE):
+        abort(403)
+    values = _segment_values(request.form)
+    with transaction(on_refusal=lambda exc: _segment_page(segment, values, exc.as_errors(), 422)):
+        services.update_segment(db, segment, values)
+    flash(_("The segment %(name)s is saved.", name=segment.name), "success")
+    return redirect(url_for("crm.segment", segment_id=segment.id), 303)
+
+
+@bp.post("/segments/<int:segment_id>/delete")
+@require(CAMPAIGN_WRITE)
+def segment_delete(segment_id: int):
+    segment = _segment(segment_id)
+    try:
+        services.delete_segment(db, segment)
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("crm.segment", segment_id=segment_id), 303)
+    flash(_("The segment is removed."), "success")
+    return redirect(url_for("crm.segments"), 303)
+
+
+@bp.get("/segments/count")
+@require(CAMPAIGN_READ)
+def segment_count():
+    spec = services.preview_segment(_segment_values(request.args))
+    return render("crm/campaigns/_segment_count.html", count=services.count(db, spec))
+
+
+@bp.route("/opt-outs", methods=["GET", "POST"])
+@require(CAMPAIGN_READ)
+def opt_outs():
+    errors = {}
+    status = 200
+    if request.method == "POST":
         if not has_permission(CAMPAIGN_WRITE):
             abort(403)
-        values = _segment_values(request.form)
-        try:
-            services.update_segment(db, segment, values)
+        address = request.form.get("email", "")
+        if not mailer.EMAIL_ADDRESS.match(address.strip()):
+            errors, status = {"email": [_("Enter an email address such as name@example.com.")]}, 422
+        else:
+            services.opt_out(db, address)
             db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _segment_page(segment, values, exc.as_errors(), 422)
-        flash(_("The segment %(name)s is saved.", name=segment.name), "success")
-        return redirect(url_for("crm.segment", segment_id=segment.id), 303)
+            flash(_("%(address)s will not be mailed again.", address=address.strip()), "success")
+            return redirect(url_for("crm.opt_outs"), 303)
+    q = request.args.get("q", "")[:200]
+    return render("crm/campaigns/opt_outs.html", rows=services.search_opt_outs(db, q), q=q, errors=errors,
+                  total=services.opt_out_count(db), can_write=has_permission(CAMPAIGN_WRITE),
+                  title=_("Unsubscribed addresses")), status
 
-    @bp.post("/segments/<int:segment_id>/delete")
-    @require(CAMPAIGN_WRITE)
-    def segment_delete(segment_id: int):
-        segment = _segment(segment_id)
-        try:
-            services.delete_segment(db, segment)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("crm.segment", segment_id=segment_id), 303)
-        flash(_("The segment is removed."), "success")
-        return redirect(url_for("crm.segments"), 303)
 
-    @bp.get("/segments/count")
-    @require(CAMPAIGN_READ)
-    def segment_count():
-        spec = services.preview_segment(_segment_values(request.args))
-        return render("crm/campaigns/_segment_count.html", count=services.count(db, spec))
-
-    @bp.route("/opt-outs", methods=["GET", "POST"])
-    @require(CAMPAIGN_READ)
-    def opt_outs():
-        errors = {}
-        status = 200
-        if request.method == "POST":
-            if not has_permission(CAMPAIGN_WRITE):
-                abort(403)
-            address = request.form.get("email", "")
-            if not mailer.EMAIL_ADDRESS.match(address.strip()):
-                errors, status = {"email": [_("Enter an email address such as name@example.com.")]}, 422
-            else:
-                services.opt_out(db, address)
-                db.commit()
-                flash(_("%(address)s will not be mailed again.", address=address.strip()), "success")
-                return redirect(url_for("crm.opt_outs"), 303)
-        q = request.args.get("q", "")[:200]
-        return render("crm/campaigns/opt_outs.html", rows=services.search_opt_outs(db, q), q=q, errors=errors,
-                      total=services.opt_out_count(db), can_write=has_permission(CAMPAIGN_WRITE),
-                      title=_("Unsubscribed addresses")), status
-
-    @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-    @public
-    def unsubscribe(token: str):
-        found = mailer.read_token(_secret(), token)
-        if found is None:
-            return render("crm/campaigns/unsubscribe.html", state="invalid", email="",
-                          title=_("Unsubscribe")), 404
-        email, campaign_id = found
-        if request.method == "POST":
-            services.opt_out(db, email, campaign_id)
-            db.commit()
-            return render("crm/campaigns/unsubscribe.html", state="done", email=email, title=_("Unsubscribe"))
-        state = "done" if services.is_opted_out(db, email) else "confirm"
-        return render("crm/campaigns/unsubscribe.html", state=state, email=email, token=token,
-                      title=_("Unsubscribe"))
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@public
+def unsubscribe(token: str):
+    found = mailer.read_token(_secret(), token)
+    if found is None:
+        return render("crm/campaigns/unsubscribe.html", state="invalid", email="",
+                      title=_("Unsubscribe")), 404
+    email, campaign_id = found
+    if request.method == "POST":
+        services.opt_out(db, email, campaign_id)
+        db.commit()
+        return render("crm/campaigns/unsubscribe.html", state="done", email=email, title=_("Unsubscribe"))
+    state = "done" if services.is_opted_out(db, email) else "confirm"
+    return render("crm/campaigns/unsubscribe.html", state=state, email=email, token=token,
+                  title=_("Unsubscribe"))

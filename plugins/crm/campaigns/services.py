@@ -14,18 +14,23 @@ from typing import Any, Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core import KontorError, N_, NotFound, gettext as _, tag_key, utcnow
+from core import gettext as _, KontorError, N_, NotFound, Party, Tag, tag_key, Unavailable, User, utcnow
 
 from plugins.crm.access import visible
 from plugins.crm.campaigns import mailer
 from plugins.crm.campaigns.models import Campaign, CampaignRecipient, OptOut, Segment
-from plugins.crm.leads.corelinks import Party, Tag, User
 from plugins.crm.leads.models import Lead
 from plugins.crm.pipeline.models import Opportunity
 
 #: A claimed batch not finished after this long (a worker died mid-send) is queued again.
 STALE_CLAIM = timedelta(minutes=15)
 PARTY_KINDS = ("company", "person")
+
+
+def status_label(status: str) -> str:
+    """The word shown for a campaign or recipient status."""
+    return {"draft": _("Draft"), "sending": _("Sending"), "sent": _("Sent"), "queued": _("Queued"),
+            "failed": _("Failed"), "skipped": _("Skipped")}.get(status, status)
 
 
 def email_key(email: str) -> str:
@@ -542,8 +547,8 @@ def send_test(db: Session, campaign: Campaign, address: str, config: mailer.Smtp
     finally:
         mailer.close(smtp)
     if reason:
-        raise KontorError(_("The mail server refused the test message: %(reason)s", reason=reason),
-                          field="test_address", status=502)
+        raise Unavailable(_("The mail server refused the test message: %(reason)s", reason=reason),
+                          field="test_address")
 
 
 def record_sent(db: Session, campaign: Campaign, recipient: CampaignRecipient):

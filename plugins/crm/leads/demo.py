@@ -8,8 +8,9 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import User
+
 from plugins.crm.leads import services
-from plugins.crm.leads.corelinks import User
 
 LEADS = 60
 

@@ -14,10 +14,10 @@ from marshmallow import ValidationError
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from core import CsvFile, KontorError, NotFound, gettext as _, lazy_gettext as _l, map_rows, read_csv, utcnow
+from core import (CsvFile, gettext as _, KontorError, lazy_gettext as _l, map_rows, NotFound, Party, read_csv,
+                  tags_named, User, utcnow, write_records)
 
 from plugins.crm.leads import services
-from plugins.crm.leads.corelinks import Party, User, tags_named, write_records
 from plugins.crm.leads.matching import NameIndex, derived_columns, normalise_name
 from plugins.crm.leads.models import Lead, LeadUpload, lead_tags
 from plugins.crm.leads.schemas import OPEN_STATUSES, STATUSES, LeadSchema

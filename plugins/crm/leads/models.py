@@ -6,9 +6,8 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, UTCDateTime, utcnow
+from core import Base, Tag, User, UTCDateTime, utcnow
 
-from plugins.crm.leads.corelinks import Tag, User
 
 lead_tags = Table(
     "crm_lead_tag",

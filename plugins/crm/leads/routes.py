@@ -5,15 +5,15 @@ from flask import abort, current_app, flash, make_response, redirect, request, u
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from core import (Column, cross_site, KontorError, export_response, gettext as _, has_permission, lazy_gettext as _l, public,
-                  render, require, session as db)
+from core import (Column, cross_site, export_response, gettext as _, has_permission, KontorError, lazy_gettext as _l,
+                  load_input, Party, public, render, require, search_parties, session as db, transaction)
 
 from plugins.crm.access import may_see
 from plugins.crm.leads import imports, services, webform
-from plugins.crm.leads.corelinks import Party, load, search_parties
 from plugins.crm.leads.models import Lead
 from plugins.crm.leads.schemas import OPEN_STATUSES, SOURCES, STATUSES, ConvertSchema, LeadQuerySchema
 from plugins.crm.permissions import LEAD_IMPORT, LEAD_READ, LEAD_WRITE, OPPORTUNITY_WRITE
+from plugins.crm.web import bp
 
 COLUMNS = [
     Column("name", _l("Name"), sort="name", link=True),
@@ -49,11 +49,11 @@ def _lead(lead_id: int) -> Lead:
 
 def _list_args() -> dict:
     try:
-        return load(LeadQuerySchema(), request.args.to_dict())
+        return load_input(LeadQuerySchema(), request.args.to_dict())
     except KontorError as exc:
         if {"sort", "after"} & set(exc.as_errors()):
             raise  # a list argument no link of the list writes: an error page (422), not a guess
-        return load(LeadQuerySchema(), {"q": request.args.get("q", "")[:200]})
+        return load_input(LeadQuerySchema(), {"q": request.args.get("q", "")[:200]})
 
 
 def _choices(labels: dict) -> list[tuple[str, str]]:
@@ -111,292 +111,277 @@ def _detail_context(lead: Lead) -> dict:
             "can_convert": has_permission(LEAD_WRITE) and has_permission(OPPORTUNITY_WRITE)}
 
 
-def register(bp) -> None:
-    """Add the lead pages to the crm blueprint."""
-
-    @bp.get("/leads")
-    @require(LEAD_READ)
-    def leads():
-        args = _list_args()
-        args["limit"] = current_app.config.get("PAGE_SIZE", 50)
-        page = services.list_leads(db, user=current_user, **args)
-        return render("crm/leads/list.html", "crm/leads/_list.html", page=page, columns=COLUMNS,
-                      statuses=_choices(STATUSES), sources=_choices(SOURCES),
-                      owners=services.owner_choices(db, user=current_user), tags=services.lead_tags_in_use(db),
-                      lead_url=lambda lead: url_for("crm.lead", lead_id=lead.id),
-                      can_write=has_permission(LEAD_WRITE), can_import=has_permission(LEAD_IMPORT))
-
-    @bp.get("/leads/export")
-    @require(LEAD_READ)
-    def leads_export():
-        fmt = request.args.get("format", "csv")  # export_response refuses another format (422 naming it)
-        args = _list_args()
-        args.pop("after"), args.pop("limit")
-        columns = [("id", _("Id")), ("name", _("Name")), ("company_name", _("Company")), ("email", _("Email")),
-                   ("phone", _("Phone")), ("vat_id", _("VAT id")), ("source", _("Source")), ("status", _("Status")),
-                   ("owner", _("Owner")), ("tags", _("Tags")), ("created_at", _("Created")), ("notes", _("Notes"))]
-        return export_response("leads", columns, services.export_rows(db, user=current_user, **args), fmt)
-
-    @bp.route("/leads/new", methods=["GET", "POST"])
-    @require(LEAD_WRITE)
-    def lead_new():
-        if request.method == "GET":
-            return _form(None, {"source": request.args.get("source", "other"), "status": "new",
-                                "owner_id": current_user.id}, {})
-        values = _form_values(request.form)
-        decision = request.form.get("decision", "")
-        try:
-            data = services.clean_lead_data(values)
-            if not decision:
-                duplicates = services.find_duplicates(db, data, user=current_user)
-                if duplicates:
-                    return _form(None, values, {}, 200, duplicates)
-            kind, _sep, target = decision.partition(":")
-            if kind == "merge" and target.isdigit():
-                lead = services.merge_data_into(db, _lead(int(target)), values, user=current_user)
-                message = _("The details were merged into %(name)s.", name=lead.name)
-            else:
-                party_id = int(target) if kind == "link" and target.isdigit() else None
-                lead = services.create_lead(db, values, user=current_user, party_id=party_id)
-                message = _("%(name)s is saved.", name=lead.name)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _form(None, values, exc.as_errors(), 422)
-        flash(message, "success")
-        return _go(url_for("crm.lead", lead_id=lead.id))
-
-    @bp.get("/leads/<int:lead_id>")
-    @require(LEAD_READ)
-    def lead(lead_id: int):
-        return render("crm/leads/detail.html", **_detail_context(_lead(lead_id)))
-
-    @bp.get("/leads/<int:lead_id>/fields")
-    @require(LEAD_READ)
-    def lead_fields(lead_id: int):
-        return render("crm/leads/_fields.html", **_detail_context(_lead(lead_id)))
-
-    @bp.route("/leads/<int:lead_id>/edit", methods=["GET", "POST"])
-    @require(LEAD_WRITE)
-    def lead_edit(lead_id: int):
-        lead = _lead(lead_id)
-        if request.method == "GET":
-            return _form(lead, _values_of(lead), {})
-        values = _form_values(request.form)
-        try:
-            services.update_lead(db, lead, values, user=current_user, partial=False)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _form(_lead(lead_id), values, exc.as_errors(), 422)
-        if _partial():
-            return render("crm/leads/_fields.html", **_detail_context(lead))
-        flash(_("%(name)s is saved.", name=lead.name), "success")
-        return redirect(url_for("crm.lead", lead_id=lead.id), 303)
-
-    @bp.route("/leads/<int:lead_id>/qualify", methods=["GET", "POST"])
-    @require(LEAD_WRITE)
-    def lead_qualify(lead_id: int):
-        lead = _lead(lead_id)
-        if not has_permission(OPPORTUNITY_WRITE):  # qualifying opens an opportunity
-            abort(403)
-        values = request.form.to_dict() if request.method == "POST" else {
-            "party_choice": "new", "title": lead.company_name or lead.name}
-        values.pop("party_id", None)
-        if request.method == "GET":
-            return _qualify_page(lead, values, {})
-        try:
-            choice = values.get("party_choice", "")
-            data = load(ConvertSchema(), {**values, "create_party": choice == "new",
-                                          "party_id": choice if choice.isdigit() else None})
-            opportunity, party = services.convert_lead(db, lead, user=current_user, **data)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _qualify_page(_lead(lead_id), values, exc.as_errors(), 422)
-        flash(_("%(name)s is qualified: opportunity %(title)s for %(party)s.", name=lead.name,
-                title=opportunity.title, party=party.name), "success")
-        return _go(url_for("crm.lead", lead_id=lead.id))
-
-    def _qualify_page(lead: Lead, values: dict, errors: dict, status: int = 200):
-        choice = str(values.get("party_choice", ""))
-        selected = db.get(Party, int(choice)) if choice.isdigit() else None
-        matches = [d for d in services.find_duplicates(db, lead, user=current_user, exclude_id=lead.id)
-                   if d.kind == "party"]
-        return render("crm/leads/qualify.html", lead=lead, values=values, errors=errors, selected=selected,
-                      matches=matches, title=_("Qualify %(name)s", name=lead.name)), status
-
-    @bp.get("/leads/party-options")
-    @require(LEAD_WRITE)
-    def lead_party_options():
-        q = request.args.get("party_q", "").strip()[:200]
-        parties = search_parties(db, q, limit=20) if q else []
-        return render("crm/leads/_party_options.html", parties=parties, q=q)
-
-    @bp.route("/leads/<int:lead_id>/disqualify", methods=["GET", "POST"])
-    @require(LEAD_WRITE)
-    def lead_disqualify(lead_id: int):
-        lead = _lead(lead_id)
-        if request.method == "GET":
-            return render("crm/leads/disqualify.html", lead=lead, values={}, errors={},
-                          title=_("Disqualify %(name)s", name=lead.name))
-        reason = request.form.get("reason", "")
-        try:
-            services.disqualify_lead(db, lead, reason, user=current_user)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return render("crm/leads/disqualify.html", lead=_lead(lead_id), values={"reason": reason},
-                          errors=exc.as_errors(), title=_("Disqualify %(name)s", name=lead.name)), 422
-        flash(_("%(name)s is disqualified.", name=lead.name), "success")
-        return _go(url_for("crm.lead", lead_id=lead.id))
-
-    @bp.post("/leads/<int:lead_id>/reopen")
-    @require(LEAD_WRITE)
-    def lead_reopen(lead_id: int):
-        lead = _lead(lead_id)
-        try:
-            services.reopen_lead(db, lead, user=current_user)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-        return _go(url_for("crm.lead", lead_id=lead_id))
-
-    @bp.route("/leads/<int:lead_id>/merge", methods=["GET", "POST"])
-    @require(LEAD_WRITE)
-    def lead_merge(lead_id: int):
-        source = _lead(lead_id)
-        if request.method == "GET":
-            return _merge_page(source, {})
-        into = request.form.get("into", "").strip()
-        try:
-            if not into.isdigit():
-                raise KontorError(_("Choose the lead to keep."), field="into", status=422)
-            target = services.get_lead(db, int(into), user=current_user)
-            services.merge_leads(db, source, target, user=current_user)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            errors = exc.as_errors() if exc.status != 404 else {"into": [exc.message]}
-            return _merge_page(_lead(lead_id), errors, 422)
-        flash(_("%(source)s is merged into %(target)s.", source=source.name, target=target.name), "success")
-        return _go(url_for("crm.lead", lead_id=target.id))
-
-    def _merge_page(source: Lead, errors: dict, status: int = 200):
-        duplicates = [d for d in services.find_duplicates(db, source, user=current_user, exclude_id=source.id)
-                      if d.kind == "lead"]
-        return render("crm/leads/merge.html", lead=source, duplicates=duplicates, errors=errors,
-                      title=_("Merge %(name)s", name=source.name)), status
-
-    _register_import(bp)
-    _register_web_to_lead(bp)
+@bp.get("/leads")
+@require(LEAD_READ)
+def leads():
+    args = _list_args()
+    args["limit"] = current_app.config.get("PAGE_SIZE", 50)
+    page = services.list_leads(db, user=current_user, **args)
+    return render("crm/leads/list.html", "crm/leads/_list.html", page=page, columns=COLUMNS,
+                  statuses=_choices(STATUSES), sources=_choices(SOURCES),
+                  owners=services.owner_choices(db, user=current_user), tags=services.lead_tags_in_use(db),
+                  lead_url=lambda lead: url_for("crm.lead", lead_id=lead.id),
+                  can_write=has_permission(LEAD_WRITE), can_import=has_permission(LEAD_IMPORT))
 
 
-def _register_import(bp) -> None:
-    @bp.route("/leads/import", methods=["GET", "POST"])
-    @require(LEAD_IMPORT)
-    def leads_import():
-        if request.method == "GET":
-            return render("crm/leads/import_upload.html", errors={}, title=_("Import leads"))
-        upload = request.files.get("file")
-        try:
-            if upload is None or not upload.filename:
-                raise KontorError(_("Choose a CSV file."), field="file")
-            content = upload.read()
-            imports.read_file(content)
-            stored = imports.store_upload(db, content, upload.filename, user=current_user)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return render("crm/leads/import_upload.html", errors=exc.as_errors(), title=_("Import leads")), 422
-        return redirect(url_for("crm.leads_import_map", token=stored.token), 303)
+@bp.get("/leads/export")
+@require(LEAD_READ)
+def leads_export():
+    fmt = request.args.get("format", "csv")  # export_response refuses another format (422 naming it)
+    args = _list_args()
+    args.pop("after"), args.pop("limit")
+    columns = [("id", _("Id")), ("name", _("Name")), ("company_name", _("Company")), ("email", _("Email")),
+               ("phone", _("Phone")), ("vat_id", _("VAT id")), ("source", _("Source")), ("status", _("Status")),
+               ("owner", _("Owner")), ("tags", _("Tags")), ("created_at", _("Created")), ("notes", _("Notes"))]
+    return export_response("leads", columns, services.export_rows(db, user=current_user, **args), fmt)
 
-    def _upload(token: str):
-        try:
-            return imports.get_upload(db, token, user=current_user)
-        except KontorError:
-            abort(404)
 
-    def _map_page(upload, mapping: dict, errors: dict, status: int = 200):
-        csv_file = imports.read_file(upload.content)
-        return render("crm/leads/import_map.html", upload=upload, headers=csv_file.headers,
-                      sample=csv_file.rows[:3], mapping=mapping, fields=_choices(imports.FIELDS), errors=errors,
-                      title=_("Import leads: columns")), status
+@bp.route("/leads/new", methods=["GET", "POST"])
+@require(LEAD_WRITE)
+def lead_new():
+    if request.method == "GET":
+        return _form(None, {"source": request.args.get("source", "other"), "status": "new",
+                            "owner_id": current_user.id}, {})
+    values = _form_values(request.form)
+    decision = request.form.get("decision", "")
+    with transaction(on_refusal=lambda exc: _form(None, values, exc.as_errors(), 422)):
+        data = services.clean_lead_data(values)
+        if not decision:
+            duplicates = services.find_duplicates(db, data, user=current_user)
+            if duplicates:
+                return _form(None, values, {}, 200, duplicates)
+        kind, _sep, target = decision.partition(":")
+        if kind == "merge" and target.isdigit():
+            lead = services.merge_data_into(db, _lead(int(target)), values, user=current_user)
+            message = _("The details were merged into %(name)s.", name=lead.name)
+        else:
+            party_id = int(target) if kind == "link" and target.isdigit() else None
+            lead = services.create_lead(db, values, user=current_user, party_id=party_id)
+            message = _("%(name)s is saved.", name=lead.name)
+    flash(message, "success")
+    return _go(url_for("crm.lead", lead_id=lead.id))
 
-    @bp.route("/leads/import/<token>/columns", methods=["GET", "POST"])
-    @require(LEAD_IMPORT)
-    def leads_import_map(token: str):
-        upload = _upload(token)
-        if request.method == "GET":
-            csv_file = imports.read_file(upload.content)
-            return _map_page(upload, imports.upload_mapping(upload) or imports.guess_mapping(csv_file), {})
-        mapping = {name: request.form.get(f"map_{name}", "") for name in imports.FIELDS}
-        try:
-            clean = imports.check_mapping(mapping, imports.read_file(upload.content).headers)
-        except KontorError as exc:
-            return _map_page(upload, mapping, {f"map_{exc.field}": [exc.message]}, 422)
-        imports.set_upload_mapping(upload, clean)
+
+@bp.get("/leads/<int:lead_id>")
+@require(LEAD_READ)
+def lead(lead_id: int):
+    return render("crm/leads/detail.html", **_detail_context(_lead(lead_id)))
+
+
+@bp.get("/leads/<int:lead_id>/fields")
+@require(LEAD_READ)
+def lead_fields(lead_id: int):
+    return render("crm/leads/_fields.html", **_detail_context(_lead(lead_id)))
+
+
+@bp.route("/leads/<int:lead_id>/edit", methods=["GET", "POST"])
+@require(LEAD_WRITE)
+def lead_edit(lead_id: int):
+    lead = _lead(lead_id)
+    if request.method == "GET":
+        return _form(lead, _values_of(lead), {})
+    values = _form_values(request.form)
+    with transaction(on_refusal=lambda exc: _form(_lead(lead_id), values, exc.as_errors(), 422)):
+        services.update_lead(db, lead, values, user=current_user, partial=False)
+    if _partial():
+        return render("crm/leads/_fields.html", **_detail_context(lead))
+    flash(_("%(name)s is saved.", name=lead.name), "success")
+    return redirect(url_for("crm.lead", lead_id=lead.id), 303)
+
+
+@bp.route("/leads/<int:lead_id>/qualify", methods=["GET", "POST"])
+@require(LEAD_WRITE)
+def lead_qualify(lead_id: int):
+    lead = _lead(lead_id)
+    if not has_permission(OPPORTUNITY_WRITE):  # qualifying opens an opportunity
+        abort(403)
+    values = request.form.to_dict() if request.method == "POST" else {
+        "party_choice": "new", "title": lead.company_name or lead.name}
+    values.pop("party_id", None)
+    if request.method == "GET":
+        return _qualify_page(lead, values, {})
+    with transaction(on_refusal=lambda exc: _qualify_page(_lead(lead_id), values, exc.as_errors(), 422)):
+        choice = values.get("party_choice", "")
+        data = load_input(ConvertSchema(), {**values, "create_party": choice == "new",
+                                      "party_id": choice if choice.isdigit() else None})
+        opportunity, party = services.convert_lead(db, lead, user=current_user, **data)
+    flash(_("%(name)s is qualified: opportunity %(title)s for %(party)s.", name=lead.name,
+            title=opportunity.title, party=party.name), "success")
+    return _go(url_for("crm.lead", lead_id=lead.id))
+
+
+def _qualify_page(lead: Lead, values: dict, errors: dict, status: int = 200):
+    choice = str(values.get("party_choice", ""))
+    selected = db.get(Party, int(choice)) if choice.isdigit() else None
+    matches = [d for d in services.find_duplicates(db, lead, user=current_user, exclude_id=lead.id)
+               if d.kind == "party"]
+    return render("crm/leads/qualify.html", lead=lead, values=values, errors=errors, selected=selected,
+                  matches=matches, title=_("Qualify %(name)s", name=lead.name)), status
+
+
+@bp.get("/leads/party-options")
+@require(LEAD_WRITE)
+def lead_party_options():
+    q = request.args.get("party_q", "").strip()[:200]
+    parties = search_parties(db, q, limit=20) if q else []
+    return render("crm/leads/_party_options.html", parties=parties, q=q)
+
+
+@bp.route("/leads/<int:lead_id>/disqualify", methods=["GET", "POST"])
+@require(LEAD_WRITE)
+def lead_disqualify(lead_id: int):
+    lead = _lead(lead_id)
+    if request.method == "GET":
+        return render("crm/leads/disqualify.html", lead=lead, values={}, errors={},
+                      title=_("Disqualify %(name)s", name=lead.name))
+    reason = request.form.get("reason", "")
+    with transaction(on_refusal=lambda exc: (render("crm/leads/disqualify.html", lead=_lead(lead_id), values={"reason": reason}, errors=exc.as_errors(), title=_("Disqualify %(name)s", name=lead.name)), 422)):
+        services.disqualify_lead(db, lead, reason, user=current_user)
+    flash(_("%(name)s is disqualified.", name=lead.name), "success")
+    return _go(url_for("crm.lead", lead_id=lead.id))
+
+
+@bp.post("/leads/<int:lead_id>/reopen")
+@require(LEAD_WRITE)
+def lead_reopen(lead_id: int):
+    lead = _lead(lead_id)
+    try:
+        services.reopen_lead(db, lead, user=current_user)
         db.commit()
-        return redirect(url_for("crm.leads_import_preview", token=token), 303)
+    except KontorError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+    return _go(url_for("crm.lead", lead_id=lead_id))
 
-    def _preview(upload, errors: dict, status: int = 200, **values):
+
+@bp.route("/leads/<int:lead_id>/merge", methods=["GET", "POST"])
+@require(LEAD_WRITE)
+def lead_merge(lead_id: int):
+    source = _lead(lead_id)
+    if request.method == "GET":
+        return _merge_page(source, {})
+    into = request.form.get("into", "").strip()
+    try:
+        if not into.isdigit():
+            raise KontorError(_("Choose the lead to keep."), field="into", status=422)
+        target = services.get_lead(db, int(into), user=current_user)
+        services.merge_leads(db, source, target, user=current_user)
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        errors = exc.as_errors() if exc.status != 404 else {"into": [exc.message]}
+        return _merge_page(_lead(lead_id), errors, 422)
+    flash(_("%(source)s is merged into %(target)s.", source=source.name, target=target.name), "success")
+    return _go(url_for("crm.lead", lead_id=target.id))
+
+
+def _merge_page(source: Lead, errors: dict, status: int = 200):
+    duplicates = [d for d in services.find_duplicates(db, source, user=current_user, exclude_id=source.id)
+                  if d.kind == "lead"]
+    return render("crm/leads/merge.html", lead=source, duplicates=duplicates, errors=errors,
+                  title=_("Merge %(name)s", name=source.name)), status
+
+
+@bp.route("/leads/import", methods=["GET", "POST"])
+@require(LEAD_IMPORT)
+def leads_import():
+    if request.method == "GET":
+        return render("crm/leads/import_upload.html", errors={}, title=_("Import leads"))
+    upload = request.files.get("file")
+    with transaction(on_refusal=lambda exc: (render("crm/leads/import_upload.html", errors=exc.as_errors(), title=_("Import leads")), 422)):
+        if upload is None or not upload.filename:
+            raise KontorError(_("Choose a CSV file."), field="file")
+        content = upload.read()
+        imports.read_file(content)
+        stored = imports.store_upload(db, content, upload.filename, user=current_user)
+    return redirect(url_for("crm.leads_import_map", token=stored.token), 303)
+
+
+def _upload(token: str):
+    try:
+        return imports.get_upload(db, token, user=current_user)
+    except KontorError:
+        abort(404)
+
+
+def _map_page(upload, mapping: dict, errors: dict, status: int = 200):
+    csv_file = imports.read_file(upload.content)
+    return render("crm/leads/import_map.html", upload=upload, headers=csv_file.headers,
+                  sample=csv_file.rows[:3], mapping=mapping, fields=_choices(imports.FIELDS), errors=errors,
+                  title=_("Import leads: columns")), status
+
+
+@bp.route("/leads/import/<token>/columns", methods=["GET", "POST"])
+@require(LEAD_IMPORT)
+def leads_import_map(token: str):
+    upload = _upload(token)
+    if request.method == "GET":
+        csv_file = imports.read_file(upload.content)
+        return _map_page(upload, imports.upload_mapping(upload) or imports.guess_mapping(csv_file), {})
+    mapping = {name: request.form.get(f"map_{name}", "") for name in imports.FIELDS}
+    try:
+        clean = imports.check_mapping(mapping, imports.read_file(upload.content).headers)
+    except KontorError as exc:
+        return _map_page(upload, mapping, {f"map_{exc.field}": [exc.message]}, 422)
+    imports.set_upload_mapping(upload, clean)
+    db.commit()
+    return redirect(url_for("crm.leads_import_preview", token=token), 303)
+
+
+def _preview(upload, errors: dict, status: int = 200, **values):
+    check = imports.check_file(db, upload.content, imports.upload_mapping(upload), user=current_user)
+    return render("crm/leads/import_preview.html", upload=upload, check=check, errors=errors,
+                  headers=list(imports.upload_mapping(upload).items()), field_labels=imports.FIELDS,
+                  values=values, title=_("Import leads: preview")), status
+
+
+@bp.get("/leads/import/<token>/preview")
+@require(LEAD_IMPORT)
+def leads_import_preview(token: str):
+    upload = _upload(token)
+    if not imports.upload_mapping(upload):
+        return redirect(url_for("crm.leads_import_map", token=token), 303)
+    return _preview(upload, {})
+
+
+@bp.post("/leads/import/<token>/run")
+@require(LEAD_IMPORT)
+def leads_import_run(token: str):
+    upload = _upload(token)
+    valid_only = bool(request.form.get("valid_only"))
+    skip_duplicates = bool(request.form.get("skip_duplicates"))
+    with transaction(on_refusal=lambda exc: _preview(_upload(token), exc.as_errors(), 422, valid_only=valid_only, skip_duplicates=skip_duplicates)):
         check = imports.check_file(db, upload.content, imports.upload_mapping(upload), user=current_user)
-        return render("crm/leads/import_preview.html", upload=upload, check=check, errors=errors,
-                      headers=list(imports.upload_mapping(upload).items()), field_labels=imports.FIELDS,
-                      values=values, title=_("Import leads: preview")), status
-
-    @bp.get("/leads/import/<token>/preview")
-    @require(LEAD_IMPORT)
-    def leads_import_preview(token: str):
-        upload = _upload(token)
-        if not imports.upload_mapping(upload):
-            return redirect(url_for("crm.leads_import_map", token=token), 303)
-        return _preview(upload, {})
-
-    @bp.post("/leads/import/<token>/run")
-    @require(LEAD_IMPORT)
-    def leads_import_run(token: str):
-        upload = _upload(token)
-        valid_only = bool(request.form.get("valid_only"))
-        skip_duplicates = bool(request.form.get("skip_duplicates"))
-        try:
-            check = imports.check_file(db, upload.content, imports.upload_mapping(upload), user=current_user)
-            result = imports.import_checked(db, check, user=current_user, owner_id=current_user.id,
-                                            valid_only=valid_only, skip_duplicates=skip_duplicates)
-            db.delete(upload)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _preview(_upload(token), exc.as_errors(), 422, valid_only=valid_only,
-                            skip_duplicates=skip_duplicates)
-        flash(_("%(created)s leads imported; %(invalid)s bad rows and %(duplicates)s possible duplicates left out.",
-                created=result.created, invalid=result.skipped_invalid if valid_only else 0,
-                duplicates=result.skipped_duplicates), "success")
-        return redirect(url_for("crm.leads"), 303)
+        result = imports.import_checked(db, check, user=current_user, owner_id=current_user.id,
+                                        valid_only=valid_only, skip_duplicates=skip_duplicates)
+        db.delete(upload)
+    flash(_("%(created)s leads imported; %(invalid)s bad rows and %(duplicates)s possible duplicates left out.",
+            created=result.created, invalid=result.skipped_invalid if valid_only else 0,
+            duplicates=result.skipped_duplicates), "success")
+    return redirect(url_for("crm.leads"), 303)
 
 
-def _register_web_to_lead(bp) -> None:
-    @bp.post("/web-to-lead")
-    @public
-    @cross_site  # posted from the company's own website, which cannot hold our CSRF token
-    def web_to_lead():
-        try:
-            webform.capture(db, request.form.to_dict(), address=request.remote_addr or "")
-            db.commit()
-        except webform.Throttled as exc:
-            db.rollback()
-            return render("crm/leads/web_thanks.html", errors={"_schema": [exc.message]}, labels={}), 429
-        except KontorError as exc:
-            db.rollback()
-            return render("crm/leads/web_thanks.html", errors=exc.as_errors(), labels=webform.FIELD_LABELS), 422
-        next_url = request.form.get("next", "")
-        if next_url and webform.allowed_next(next_url, webform.settings_of(db)[webform.REDIRECTS]):
-            return redirect(next_url, 303)
-        return redirect(url_for("crm.web_to_lead_thanks"), 303)
+@bp.post("/web-to-lead")
+@public
+@cross_site  # posted from the company's own website, which cannot hold our CSRF token
+def web_to_lead():
+    try:
+        webform.capture(db, request.form.to_dict(), address=request.remote_addr or "")
+        db.commit()
+    except webform.Throttled as exc:
+        db.rollback()
+        return render("crm/leads/web_thanks.html", errors={"_schema": [exc.message]}, labels={}), 429
+    except KontorError as exc:
+        db.rollback()
+        return render("crm/leads/web_thanks.html", errors=exc.as_errors(), labels=webform.FIELD_LABELS), 422
+    next_url = request.form.get("next", "")
+    if next_url and webform.allowed_next(next_url, webform.settings_of(db)[webform.REDIRECTS]):
+        return redirect(next_url, 303)
+    return redirect(url_for("crm.web_to_lead_thanks"), 303)
 
-    @bp.get("/web-to-lead/thanks")
-    @public
-    def web_to_lead_thanks():
-        return render("crm/leads/web_thanks.html", errors={}, labels={})
+
+@bp.get("/web-to-lead/thanks")
+@public
+def web_to_lead_thanks():
+    return render("crm/leads/web_thanks.html", errors={}, labels={})
 

@@ -5,9 +5,9 @@ import re
 
 from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate
 
-from core import MoneyField, Schema, gettext as _, lazy_gettext as _l, validate_currency
+from core import (MoneyField, Schema, TagList, gettext as _, lazy_gettext as _l, normalise_vat_id, validate_currency,
+                  validate_email, validate_vat_id)
 
-from plugins.crm.leads.corelinks import TagList, normalise_vat_id, validate_email, validate_vat_id
 
 # marshmallow's own length messages are English only
 TOO_LONG = _l("Use at most {max} characters.")

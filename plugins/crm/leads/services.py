@@ -13,11 +13,10 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import Select, exists, func, inspect as sa_inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import (KontorError, N_, NotFound, Page, gettext as _, has_permission, hooks, keyset_page, record_event,
-                  tag_key, utcnow)
+from core import (create_party, gettext as _, has_permission, hooks, InvalidInput, keyset_page, KontorError,
+                  load_input, N_, NotFound, Page, Party, record_event, Tag, tag_key, tags_named, User, utcnow)
 
 from plugins.crm import access
-from plugins.crm.leads.corelinks import InvalidInput, Party, Tag, User, create_party, load, tags_named
 from plugins.crm.leads.matching import normalise_name, similar
 from plugins.crm.leads.models import Lead, lead_tags
 from plugins.crm.leads.schemas import LeadSchema
@@ -179,7 +178,7 @@ def _check_campaign(db: Session, campaign_id: int | None) -> None:
 
 def clean_lead_data(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """``data`` validated by :class:`LeadSchema`; :class:`InvalidInput` names every bad field."""
-    clean = load(LeadSchema(), data, partial=partial)
+    clean = load_input(LeadSchema(), data, partial=partial)
     if partial:
         clean = {key: value for key, value in clean.items() if key in data}
     return clean

@@ -13,10 +13,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from core import KontorError, Setting, gettext as _, lazy_gettext as _l, utcnow
+from core import gettext as _, KontorError, lazy_gettext as _l, Setting, setting_values, utcnow
 
 from plugins.crm.leads import services
-from plugins.crm.leads.corelinks import setting_values
 from plugins.crm.leads.models import Lead, WebLeadSubmission
 
 OWNER = "crm.web_to_lead_owner"

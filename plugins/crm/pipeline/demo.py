@@ -5,10 +5,10 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import utcnow
+from core import Party, User, utcnow
 
 from plugins.crm import timeline
 from plugins.crm.pipeline import services
@@ -31,18 +31,18 @@ def load(db: Session, progress) -> None:
     stages = services.list_stages(db)
     if not stages:
         return
-    parties = [row[0] for row in db.execute(text(
-        "SELECT id FROM core_party WHERE active = :yes AND kind = 'company' ORDER BY id LIMIT 60"), {"yes": True})]
+    parties = list(db.execute(select(Party.id).where(Party.active.is_(True), Party.kind == "company")
+                              .order_by(Party.id).limit(60)).scalars())
     if not parties:
         return
-    owners = [row[0] for row in db.execute(text(
-        "SELECT id FROM core_user WHERE active = :yes AND username IN ('sales', 'admin') ORDER BY username DESC"),
-        {"yes": True})] or [row[0] for row in db.execute(text("SELECT id FROM core_user ORDER BY id LIMIT 2"))]
+    owners = list(db.execute(select(User.id).where(User.active.is_(True), User.username.in_(("sales", "admin")))
+                             .order_by(User.username.desc())).scalars()) \
+        or list(db.execute(select(User.id).order_by(User.id).limit(2)).scalars())
     today = date.today()
     for index in range(OPPORTUNITIES):
         product, low, high = PRODUCTS[index % len(PRODUCTS)]
         party_id = parties[(index * 7) % len(parties)]
-        name = db.execute(text("SELECT name FROM core_party WHERE id = :id"), {"id": party_id}).scalar()
+        name = db.get(Party, party_id).name
         currency = "EUR" if index % 3 == 0 else "DKK"
         amount = Decimal(rng.randrange(low, high, 500)) / (Decimal(7) if currency == "EUR" else 1)
         stage = stages[index % len(stages)]

@@ -8,10 +8,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.numbers import list_currencies
-from sqlalchemy import func, inspect as sa_inspect, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defaultload
 
-from core import KontorError, N_, NotFound, gettext as _, hooks, utcnow
+from core import Company, KontorError, N_, NotFound, Party, User, current_actor, gettext as _, hooks, utcnow
 
 from plugins.crm import timeline
 from plugins.crm.access import may_see, visible
@@ -35,13 +35,13 @@ MAX_SEQUENCE = 100000
 
 
 def party_model():
-    """The core's Party model (reached through the mapping, as plugins import only ``core``)."""
-    return sa_inspect(Opportunity).relationships["party"].mapper.class_
+    """The core's Party model."""
+    return Party
 
 
 def user_model():
     """The core's User model."""
-    return sa_inspect(Opportunity).relationships["owner"].mapper.class_
+    return User
 
 
 def company_currency(db: Session) -> str:
@@ -50,34 +50,38 @@ def company_currency(db: Session) -> str:
 
     if has_app_context() and getattr(g, "company_currency", None):
         return g.company_currency
-    row = db.execute(text("SELECT base_currency FROM core_company WHERE id = 1")).first()
-    return row[0] if row else "EUR"
+    company = db.get(Company, 1)
+    return company.base_currency if company is not None else "EUR"
 
 
 def actor_id() -> int | None:
-    """The id of the signed-in user of the current request, if any (who did the change)."""
-    from flask import has_request_context
-    from flask_login import current_user
-
-    if has_request_context() and getattr(current_user, "is_authenticated", False):
-        return current_user.id
-    return None
+    """The id of the acting user (``core.current_actor()``), if a user acts (who did the change)."""
+    actor = current_actor()
+    return actor.id if actor is not None else None
 
 
 def user_choices(db: Session) -> list[tuple[int, str]]:
     """(id, name) of the active users, for owner and assignee pickers."""
-    rows = db.execute(text("SELECT id, full_name, username FROM core_user WHERE active = :yes ORDER BY "
-                           "COALESCE(NULLIF(full_name, ''), username)"), {"yes": True})
-    return [(row.id, row.full_name or row.username) for row in rows]
+    users = db.execute(select(User).where(User.active.is_(True))
+                       .order_by(func.coalesce(func.nullif(User.full_name, ""), User.username))).scalars()
+    return [(user.id, user.full_name or user.username) for user in users]
+
+
+def _stored_id(value: Any) -> int | None:
+    """``value`` as a record id a table can hold, or None."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
 
 
 def _user_exists(db: Session, user_id: Any) -> bool:
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
+    user_id = _stored_id(user_id)
+    if user_id is None:
         return False
-    return db.execute(text("SELECT 1 FROM core_user WHERE id = :id AND active = :yes"),
-                      {"id": user_id, "yes": True}).first() is not None
+    user = db.get(User, user_id)
+    return user is not None and bool(user.active)
 
 
 def campaign_choices(db: Session) -> list[tuple[int, str]] | None:
@@ -300,13 +304,9 @@ def _clean_title(value: Any) -> str:
 
 
 def _party(db: Session, party: Any) -> int:
-    party_id = getattr(party, "id", party)
-    try:
-        party_id = int(party_id)
-    except (TypeError, ValueError):
-        raise KontorError(_("Choose a customer."), field="party_id", status=422) from None
-    row = db.execute(text("SELECT id, active FROM core_party WHERE id = :id"), {"id": party_id}).first()
-    if row is None or not row.active:
+    party_id = _stored_id(getattr(party, "id", party))
+    found = db.get(Party, party_id) if party_id is not None else None
+    if found is None or not found.active:
         raise KontorError(_("Choose a customer."), field="party_id", status=422)
     return party_id
 

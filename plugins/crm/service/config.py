@@ -1,9 +1,8 @@
 """The service settings an admin sets on the module settings page."""
 from sqlalchemy.orm import Session
 
-from core import Setting, lazy_gettext as _l
+from core import lazy_gettext as _l, Setting, setting_values
 
-from plugins.crm.leads.corelinks import setting_values
 
 SETTINGS = [
     Setting("crm.sla_warning_percent", _l("Tickets: about to breach when less than this percentage of a target is left"),

@@ -8,9 +8,8 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import utcnow
+from core import Party, User, utcnow
 
-from plugins.crm.leads.corelinks import Party, User
 from plugins.crm.service import services
 
 SUBJECTS = [

@@ -5,15 +5,15 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from core import (Column, KontorError, NotFound, export_response, gettext as _, has_permission,
-                  lazy_gettext as _l, render, require, session as db, utcnow)
+from core import (Column, export_response, gettext as _, has_permission, KontorError, lazy_gettext as _l, NotFound,
+                  Party, render, require, search_parties, session as db, transaction, utcnow)
 
 from plugins.crm.campaigns import config as mail_config
-from plugins.crm.leads.corelinks import Party, search_parties
 from plugins.crm.permissions import SLA_MANAGE, TICKET_READ, TICKET_WRITE
 from plugins.crm.service import services
 from plugins.crm.service.models import PRIORITIES, STATUSES, Ticket
 from plugins.crm.service.config import warn_percent
+from plugins.crm.web import bp
 
 COLUMNS = [
     Column("number", _l("Number"), sort="number", link=True),
@@ -154,145 +154,137 @@ def _transition_label(current: str, target: str) -> str:
     return {"waiting": _("Wait for customer"), "resolved": _("Resolve"), "closed": _("Close")}[target]
 
 
-def register(bp) -> None:
-    """Add the ticket and SLA pages to the crm blueprint."""
+@bp.get("/tickets")
+@require(TICKET_READ)
+def tickets():
+    now = utcnow()
+    filters = _filters()
+    page = services.list_tickets(db, filters, sort=request.args.get("sort", "-created"),
+                                 after=request.args.get("after"), limit=current_app.config["PAGE_SIZE"],
+                                 user_id=current_user.id, now=now)
+    page.rows = [_row(t, now) for t in page.rows]
+    return render("crm/service/tickets.html", "crm/service/_tickets.html", page=page, columns=COLUMNS,
+                  filters=filters, row_url=lambda row: url_for("crm.ticket", ticket_id=row["id"]),
+                  title=_("Tickets"), **_choices())
 
-    @bp.get("/tickets")
-    @require(TICKET_READ)
-    def tickets():
-        now = utcnow()
-        filters = _filters()
-        page = services.list_tickets(db, filters, sort=request.args.get("sort", "-created"),
-                                     after=request.args.get("after"), limit=current_app.config["PAGE_SIZE"],
-                                     user_id=current_user.id, now=now)
-        page.rows = [_row(t, now) for t in page.rows]
-        return render("crm/service/tickets.html", "crm/service/_tickets.html", page=page, columns=COLUMNS,
-                      filters=filters, row_url=lambda row: url_for("crm.ticket", ticket_id=row["id"]),
-                      title=_("Tickets"), **_choices())
 
-    @bp.get("/tickets/export.<fmt>")
-    @require(TICKET_READ)
-    def tickets_export(fmt: str):
-        now = utcnow()
-        rows = [_export_row(t, now) for t in services.all_tickets(db, _filters(), user_id=current_user.id, now=now)]
-        try:
-            return export_response("tickets", [(k, str(label)) for k, label in EXPORT_COLUMNS], rows, fmt)
-        except KontorError:
-            abort(404)
+@bp.get("/tickets/export.<fmt>")
+@require(TICKET_READ)
+def tickets_export(fmt: str):
+    now = utcnow()
+    rows = [_export_row(t, now) for t in services.all_tickets(db, _filters(), user_id=current_user.id, now=now)]
+    try:
+        return export_response("tickets", [(k, str(label)) for k, label in EXPORT_COLUMNS], rows, fmt)
+    except KontorError:
+        abort(404)
 
-    @bp.route("/tickets/new", methods=["GET", "POST"])
-    @require(TICKET_WRITE)
-    def ticket_new():
-        if request.method == "GET":
-            values = {"priority": "normal", "party_id": request.args.get("party_id", ""),
-                      "assignee_id": str(current_user.id)}
-            return _form(None, values, {})
-        values = {key: request.form.get(key, "") for key in FORM_FIELDS}
-        try:
-            ticket = services.create_ticket(db, values, user_id=current_user.id, warn_percent=warn_percent(db))
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _form(None, values, exc.as_errors(), 422)
-        flash(_("Ticket %(number)s is open.", number=ticket.number), "success")
-        return redirect(url_for("crm.ticket", ticket_id=ticket.id), 303)
 
-    @bp.get("/tickets/party-options")
-    @require(TICKET_WRITE)
-    def ticket_party_options():
-        return render("crm/service/_options.html", options=_party_options(request.args.get("party_id", ""),
-                                                                         request.args.get("party_q", "")[:200]),
-                      selected=request.args.get("party_id", ""))
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@require(TICKET_WRITE)
+def ticket_new():
+    if request.method == "GET":
+        values = {"priority": "normal", "party_id": request.args.get("party_id", ""),
+                  "assignee_id": str(current_user.id)}
+        return _form(None, values, {})
+    values = {key: request.form.get(key, "") for key in FORM_FIELDS}
+    with transaction(on_refusal=lambda exc: _form(None, values, exc.as_errors(), 422)):
+        ticket = services.create_ticket(db, values, user_id=current_user.id, warn_percent=warn_percent(db))
+    flash(_("Ticket %(number)s is open.", number=ticket.number), "success")
+    return redirect(url_for("crm.ticket", ticket_id=ticket.id), 303)
 
-    @bp.get("/tickets/contact-options")
-    @require(TICKET_WRITE)
-    def ticket_contact_options():
-        return render("crm/service/_options.html", options=_contact_options(request.args.get("party_id", "")),
-                      selected=request.args.get("contact_id", ""))
 
-    @bp.get("/tickets/<int:ticket_id>")
-    @require(TICKET_READ)
-    def ticket(ticket_id: int):
-        return _detail(_ticket(ticket_id))
+@bp.get("/tickets/party-options")
+@require(TICKET_WRITE)
+def ticket_party_options():
+    return render("crm/service/_options.html", options=_party_options(request.args.get("party_id", ""),
+                                                                     request.args.get("party_q", "")[:200]),
+                  selected=request.args.get("party_id", ""))
 
-    @bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])
-    @require(TICKET_WRITE)
-    def ticket_edit(ticket_id: int):
-        ticket = _ticket(ticket_id)
-        if request.method == "GET":
-            values = {key: "" if getattr(ticket, key) is None else str(getattr(ticket, key)) for key in FORM_FIELDS}
-            return _form(ticket, values, {})
-        values = {key: request.form.get(key, "") for key in FORM_FIELDS}
-        try:
-            services.update_ticket(db, ticket, values, warn_percent=warn_percent(db))
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _form(ticket, values, exc.as_errors(), 422)
-        flash(_("Ticket %(number)s is saved.", number=ticket.number), "success")
-        return redirect(url_for("crm.ticket", ticket_id=ticket.id), 303)
 
-    @bp.post("/tickets/<int:ticket_id>/status")
-    @require(TICKET_WRITE)
-    def ticket_status(ticket_id: int):
-        ticket = _ticket(ticket_id)
-        try:
-            services.change_status(db, ticket, request.form.get("status", ""), user_id=current_user.id)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("crm.ticket", ticket_id=ticket_id), 303)
-        flash(_("Ticket %(number)s is %(status)s.", number=ticket.number,
-                status=services.status_label(ticket.status).lower()), "success")
-        return redirect(url_for("crm.ticket", ticket_id=ticket.id), 303)
+@bp.get("/tickets/contact-options")
+@require(TICKET_WRITE)
+def ticket_contact_options():
+    return render("crm/service/_options.html", options=_contact_options(request.args.get("party_id", "")),
+                  selected=request.args.get("contact_id", ""))
 
-    @bp.post("/tickets/<int:ticket_id>/messages")
-    @require(TICKET_WRITE)
-    def ticket_message(ticket_id: int):
-        ticket = _ticket(ticket_id)
-        reply = {"kind": request.form.get("kind", "reply"), "body": request.form.get("body", "")}
-        try:
-            message = services.add_message(db, ticket, reply["kind"], reply["body"], user_id=current_user.id)
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _detail(_ticket(ticket_id), exc.as_errors(), reply, 422)
-        _email(message)
-        if request.headers.get("HX-Request"):
-            return _detail(ticket)
-        return redirect(url_for("crm.ticket", ticket_id=ticket.id) + "#conversation", 303)
 
-    @bp.get("/sla")
-    @require(TICKET_READ)
-    def sla():
-        now = utcnow()
-        return render("crm/service/sla.html", breached=services.breached_tickets(db, now),
-                      at_risk=services.at_risk_tickets(db, now), now=now, sla_badge=sla_badge,
-                      policies=services.policies(db), priority_label=services.priority_label,
-                      title=_("Service levels"))
+@bp.get("/tickets/<int:ticket_id>")
+@require(TICKET_READ)
+def ticket(ticket_id: int):
+    return _detail(_ticket(ticket_id))
 
-    @bp.route("/sla/policies", methods=["GET", "POST"])
-    @require(SLA_MANAGE)
-    def sla_policies():
-        if request.method == "GET":
-            return _policies_page({}, {})
-        values = dict(request.form)
-        try:
-            for priority in PRIORITIES:
-                services.update_policy(db, priority, values.get(f"response_hours_{priority}", ""),
-                                       values.get(f"resolution_hours_{priority}", ""))
-            db.commit()
-        except KontorError as exc:
-            db.rollback()
-            return _policies_page(values, exc.as_errors(), 422)
-        flash(_("The service levels are saved."), "success")
-        return redirect(url_for("crm.sla_policies"), 303)
 
-    def _policies_page(values: dict, errors: dict, status: int = 200):
-        rows = [(p.priority, services.priority_label(p.priority),
-                 values.get(f"response_hours_{p.priority}", p.response_hours),
-                 values.get(f"resolution_hours_{p.priority}", p.resolution_hours)) for p in services.policies(db)]
-        return render("crm/service/sla_policies.html", rows=rows, errors=errors, title=_("Service level policies"),
-                      warn=warn_percent(db)), status
+@bp.route("/tickets/<int:ticket_id>/edit", methods=["GET", "POST"])
+@require(TICKET_WRITE)
+def ticket_edit(ticket_id: int):
+    ticket = _ticket(ticket_id)
+    if request.method == "GET":
+        values = {key: "" if getattr(ticket, key) is None else str(getattr(ticket, key)) for key in FORM_FIELDS}
+        return _form(ticket, values, {})
+    values = {key: request.form.get(key, "") for key in FORM_FIELDS}
+    with transaction(on_refusal=lambda exc: _form(ticket, values, exc.as_errors(), 422)):
+        services.update_ticket(db, ticket, values, warn_percent=warn_percent(db))
+    flash(_("Ticket %(number)s is saved.", number=ticket.number), "success")
+    return redirect(url_for("crm.ticket", ticket_id=ticket.id), 303)
+
+
+@bp.post("/tickets/<int:ticket_id>/status")
+@require(TICKET_WRITE)
+def ticket_status(ticket_id: int):
+    ticket = _ticket(ticket_id)
+    try:
+        services.change_status(db, ticket, request.form.get("status", ""), user_id=current_user.id)
+        db.commit()
+    except KontorError as exc:
+        db.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("crm.ticket", ticket_id=ticket_id), 303)
+    flash(_("Ticket %(number)s is %(status)s.", number=ticket.number,
+            status=services.status_label(ticket.status).lower()), "success")
+    return redirect(url_for("crm.ticket", ticket_id=ticket.id), 303)
+
+
+@bp.post("/tickets/<int:ticket_id>/messages")
+@require(TICKET_WRITE)
+def ticket_message(ticket_id: int):
+    ticket = _ticket(ticket_id)
+    reply = {"kind": request.form.get("kind", "reply"), "body": request.form.get("body", "")}
+    with transaction(on_refusal=lambda exc: _detail(_ticket(ticket_id), exc.as_errors(), reply, 422)):
+        message = services.add_message(db, ticket, reply["kind"], reply["body"], user_id=current_user.id)
+    _email(message)
+    if request.headers.get("HX-Request"):
+        return _detail(ticket)
+    return redirect(url_for("crm.ticket", ticket_id=ticket.id) + "#conversation", 303)
+
+
+@bp.get("/sla")
+@require(TICKET_READ)
+def sla():
+    now = utcnow()
+    return render("crm/service/sla.html", breached=services.breached_tickets(db, now),
+                  at_risk=services.at_risk_tickets(db, now), now=now, sla_badge=sla_badge,
+                  policies=services.policies(db), priority_label=services.priority_label,
+                  title=_("Service levels"))
+
+
+@bp.route("/sla/policies", methods=["GET", "POST"])
+@require(SLA_MANAGE)
+def sla_policies():
+    if request.method == "GET":
+        return _policies_page({}, {})
+    values = dict(request.form)
+    with transaction(on_refusal=lambda exc: _policies_page(values, exc.as_errors(), 422)):
+        for priority in PRIORITIES:
+            services.update_policy(db, priority, values.get(f"response_hours_{priority}", ""),
+                                   values.get(f"resolution_hours_{priority}", ""))
+    flash(_("The service levels are saved."), "success")
+    return redirect(url_for("crm.sla_policies"), 303)
+
+
+def _policies_page(values: dict, errors: dict, status: int = 200):
+    rows = [(p.priority, services.priority_label(p.priority),
+             values.get(f"response_hours_{p.priority}", p.response_hours),
+             values.get(f"resolution_hours_{p.priority}", p.resolution_hours)) for p in services.policies(db)]
+    return render("crm/service/sla_policies.html", rows=rows, errors=errors, title=_("Service level policies"),
+                  warn=warn_percent(db)), status
 

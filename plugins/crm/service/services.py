@@ -14,9 +14,8 @@ from typing import Any
 from sqlalchemy import and_, case, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import KontorError, N_, NotFound, Page, gettext as _, hooks, keyset_page, utcnow
+from core import gettext as _, hooks, keyset_page, KontorError, N_, NotFound, Page, Party, User, utcnow
 
-from plugins.crm.leads.corelinks import Party, User
 
 from plugins.crm.service.models import OPEN_STATUSES, PRIORITIES, STATUSES, SlaPolicy, Ticket, TicketMessage
 

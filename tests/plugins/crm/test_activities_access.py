@@ -352,3 +352,34 @@ def test_the_manager_permission_is_granted_on_install_and_on_upgrade(db, kontor)
     result = kontor("modules", "upgrade", "crm")
     assert result.exit_code == 0, result.output
     assert holders() == {"admin", "sales_manager"}
+
+
+# -- The acting user, not Flask's --
+
+
+def test_a_job_acting_as_a_user_gets_the_rows_their_page_shows(db, client):
+    """The record rules default to core.current_actor(): a job inside acting_as(user) lists what the page lists."""
+    from core import acting_as
+
+    from plugins.crm.leads.models import Lead
+    from plugins.crm.pipeline.models import Opportunity
+
+    w = world(db)
+    subjects = {a.id: a.subject for a in (w.on_deal, w.on_lead, w.on_customer, w.for_mads, w.handed)}
+    for who, expected in ((w.mads, {w.on_customer.id, w.for_mads.id}), (w.sofie, set(subjects))):
+        with acting_as(who, "job: reminders"):
+            in_job = ids(db, access.visible_activities(select(Activity)))
+            leads = set(db.execute(access.visible(select(Lead.id), "lead", Lead.owner_id)).scalars())
+            deals = set(db.execute(access.visible(select(Opportunity.id), "opportunity",
+                                                  Opportunity.owner_id)).scalars())
+            may_see_lead = access.may_see(w.lead, "lead")
+        assert in_job == expected
+        signed_in(client, who.username)
+        page = client.get("/crm/activities?view=all").get_data(as_text=True)
+        assert {pk for pk, subject in subjects.items() if subject in page} == in_job
+        listed = client.get("/crm/leads").get_data(as_text=True)
+        assert (f"/crm/leads/{w.lead.id}\"" in listed) is may_see_lead is (w.lead.id in leads)
+        board = client.get("/crm/opportunities").get_data(as_text=True)
+        assert {d.id for d in (w.deal, w.handed_deal) if f"/crm/opportunities/{d.id}\"" in board} == deals
+    # the system acting (a command without --as) is no one: it sees none of these rows
+    assert ids(db, access.visible_activities(select(Activity))) == set()

@@ -12,12 +12,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from core import tags_named
 from core.errors import KontorError
 
 from plugins.crm.activities.models import TimelineEvent
 from plugins.crm.campaigns import config, mailer, services
 from plugins.crm.campaigns.models import Campaign, CampaignRecipient
-from plugins.crm.leads.corelinks import tags_named
 from plugins.crm.leads.models import Lead
 from tests.plugins.crm.test_service_tickets import company, person
 

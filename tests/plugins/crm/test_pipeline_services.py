@@ -245,7 +245,8 @@ def test_party_merge_moves_opportunities(db):
 
 def test_demo_data(db):
     from core.parties.demo import load_demo_parties
-    from plugins.crm import activities, pipeline
+    from plugins.crm.activities import plugin as activities
+    from plugins.crm.pipeline import plugin as pipeline
 
     user(db, "admin", ["admin"])
     user(db, "sales", ["staff", "salesperson"])
@@ -290,3 +291,27 @@ def test_the_last_open_stage_stays(db):
         services.delete_stage(db, open_stages[-1])
     with pytest.raises(KontorError):
         services.update_stage(db, open_stages[-1], {"active": False})
+
+
+def test_the_public_api_reads_opportunities_as_the_acting_user(db):
+    """Other modules call plugins.crm alone; it obeys the record rules for whoever acts."""
+    import plugins.crm as crm
+    from core import NotFound, acting_as
+
+    owner = user(db, "olga", ["salesperson"])
+    other = user(db, "otto", ["salesperson"])
+    manager = user(db, "maja", ["sales_manager"])
+    customer = party(db, "Kastanje A/S")
+    deal = opportunity(db, owner, title="Kastanje deal", customer=customer)
+    db.commit()
+    with acting_as(owner, "job: test"):
+        assert crm.get_opportunity(db, deal.id) is deal
+        assert crm.opportunities_of_party(db, customer.id) == [deal]
+    with acting_as(other, "job: test"):
+        with pytest.raises(NotFound):
+            crm.get_opportunity(db, deal.id)
+        assert crm.opportunities_of_party(db, customer.id) == []
+    assert crm.opportunities_of_party(db, customer.id, manager) == [deal]
+    assert crm.owner_of(db, deal) is owner
+    assert (owner.id, owner.full_name or owner.username) in crm.opportunity_owners(db)
+    assert set(crm.__all__) == {"get_opportunity", "opportunities_of_party", "opportunity_owners", "owner_of"}

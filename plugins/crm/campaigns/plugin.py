@@ -1,0 +1,31 @@
+"""The hooks of the campaigns area: its SMTP settings, demo campaigns, and the campaigns a party was sent."""
+from core import Panel, has_permission, hookimpl, lazy_gettext as _l, session as db
+
+from plugins.crm.campaigns import models  # noqa: F401  (the tables, for the metadata)
+from plugins.crm.campaigns import config, demo, services
+from plugins.crm.permissions import CAMPAIGN_READ
+
+
+@hookimpl
+def register_settings():
+    return config.SETTINGS
+
+
+@hookimpl
+def load_demo_data(session, progress):
+    demo.load(session, progress)
+
+
+@hookimpl
+def record_panels(kind, record, user):
+    if kind != "party" or not has_permission(CAMPAIGN_READ, user=user):
+        return []
+    context = {"rows": services.campaigns_of_party(db, record.id), "status_label": services.status_label,
+               "opted_out": bool(record.email) and services.is_opted_out(db, record.email)}
+    return [Panel(_l("Campaigns"), CAMPAIGN_READ, template="crm/campaigns/_party_campaigns.html", context=context,
+                  order=50)]
+
+
+@hookimpl
+def party_merging(source, target, session):
+    services.move_party(session, source.id, target.id)

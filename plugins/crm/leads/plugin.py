@@ -1,0 +1,39 @@
+"""The hooks of the leads area: its settings, demo leads, dashboard widget and party panel."""
+from core import Panel, Widget, hookimpl, lazy_gettext as _l, session as db
+
+from plugins.crm.leads import models  # noqa: F401  (the tables, for the metadata)
+from plugins.crm.leads import demo, services, webform
+from plugins.crm.permissions import LEAD_READ
+
+
+@hookimpl
+def register_settings():
+    return list(webform.SETTINGS)
+
+
+@hookimpl
+def load_demo_data(session, progress):
+    demo.load_demo_leads(session, progress)
+
+
+@hookimpl
+def dashboard_widgets(user):
+    count = services.open_lead_count(db, user=user)
+    return [Widget(_l("Open leads"), LEAD_READ, template="crm/leads/_widget.html", context={"count": count},
+                   order=20)]
+
+
+@hookimpl
+def record_panels(kind, record, user):
+    if kind != "party":
+        return []
+    leads = services.leads_of_party(db, record.id, user=user)
+    if not leads:
+        return []
+    return [Panel(_l("Leads"), LEAD_READ, template="crm/leads/_party_panel.html", context={"leads": leads},
+                  order=40)]
+
+
+@hookimpl
+def party_merging(source, target, session):
+    services.repoint_party(session, source.id, target.id)

@@ -1,0 +1,48 @@
+"""The hooks of the tickets area: its settings, default SLA policies, demo tickets, the service
+levels widget and a party's open tickets."""
+from core import Panel, Widget, has_permission, hookimpl, lazy_gettext as _l, session as db, utcnow
+
+from plugins.crm.permissions import TICKET_READ, TICKET_WRITE
+from plugins.crm.service import models  # noqa: F401  (the tables, for the metadata)
+from plugins.crm.service import config, demo, services
+
+
+@hookimpl
+def register_settings():
+    return config.SETTINGS
+
+
+@hookimpl
+def load_default_data(session):
+    services.load_default_policies(session)
+
+
+@hookimpl
+def load_demo_data(session, progress):
+    demo.load(session, progress)
+
+
+@hookimpl
+def dashboard_widgets(user):
+    if not has_permission(TICKET_READ, user=user):
+        return []
+    now = utcnow()
+    context = {"open": services.count_open(db), "breached": services.breached_tickets(db, now, limit=5),
+               "breached_count": services.count_breached(db, now), "at_risk_count": services.count_at_risk(db, now)}
+    return [Widget(_l("Service levels"), TICKET_READ, template="crm/service/_widget.html", context=context, order=40)]
+
+
+@hookimpl
+def record_panels(kind, record, user):
+    if kind != "party" or not has_permission(TICKET_READ, user=user):
+        return []
+    context = {"tickets": services.open_tickets_of_party(db, record.id), "party_id": record.id,
+               "can_write": has_permission(TICKET_WRITE, user=user), "status_label": services.status_label,
+               "priority_label": services.priority_label}
+    return [Panel(_l("Open tickets"), TICKET_READ, template="crm/service/_party_tickets.html", context=context,
+                  order=40)]
+
+
+@hookimpl
+def party_merging(source, target, session):
+    services.move_party(session, source.id, target.id)
