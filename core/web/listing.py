@@ -8,7 +8,7 @@ from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, and_, or_, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -119,16 +119,14 @@ def keyset_page(
     sort = f"-{key}" if descending else key
     column = sort_keys[key]
     after = _position(cursor, column, id_column, db)
+    nullable = bool(getattr(column, "nullable", False))
     if after is not None:
-        value, last_id = after
-        # A row-value comparison, with the sort column bounded on its own too, lets the index seek
-        # straight to the position instead of filtering every earlier row.
-        position, boundary = tuple_(column, id_column), tuple_(value, last_id)
-        if descending:
-            stmt = stmt.where(column <= value, position < boundary)
-        else:
-            stmt = stmt.where(column >= value, position > boundary)
-    order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
+        stmt = stmt.where(_after(column, id_column, *after, descending=descending, nullable=nullable))
+    if nullable:  # empty values last going up, first going down, the same on both backends
+        order = ((column.desc().nulls_first(), id_column.desc()) if descending
+                 else (column.asc().nulls_last(), id_column.asc()))
+    else:
+        order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
     stmt = stmt.add_columns(column.label("_sort_value")).order_by(*order).limit(size + 1)
     result = db.execute(stmt).all()
     rows = [r[0] for r in result[:size]]
@@ -139,6 +137,25 @@ def keyset_page(
         next_cursor = encode_cursor([_jsonable(last[-1]), getattr(last_row, id_column.key)])
     return Page(rows=rows, next_cursor=next_cursor, sort=sort, query=query, filters=dict(filters or {}),
                 first=after is None)
+
+
+def _after(column: ColumnElement, id_column: ColumnElement, value: Any, last_id: int, *,
+           descending: bool, nullable: bool) -> ColumnElement:
+    """The rows that come after (``value``, ``last_id``) in the list's order.
+
+    A row-value comparison, with the sort column bounded on its own too, lets the index seek
+    straight to the position instead of filtering every earlier row. Empty (NULL) values of a
+    nullable column sort after every value going up and before them going down.
+    """
+    if value is None:
+        if descending:
+            return or_(and_(column.is_(None), id_column < last_id), column.is_not(None))
+        return and_(column.is_(None), id_column > last_id)
+    position, boundary = tuple_(column, id_column), tuple_(value, last_id)
+    if descending:
+        return and_(column <= value, position < boundary)
+    seek = and_(column >= value, position > boundary)
+    return or_(seek, column.is_(None)) if nullable else seek
 
 
 def _position(cursor: str | None, column: ColumnElement, id_column: ColumnElement,
