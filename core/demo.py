@@ -153,8 +153,8 @@ def load_demo_data(app: Flask) -> tuple[list[str], list[str]]:
     """Call ``load_demo_data`` of every active plugin that has not loaded its demo data yet.
 
     Each plugin's data goes in its own transaction (a plugin that fails loads nothing; the others
-    go on); a progress bar follows the records added. Returns the plugins whose demo data was
-    loaded now, and a message for each that failed.
+    go on); a progress bar follows the records added. Returns the modules whose demo data was
+    loaded now (a module of areas once), and a message for each plugin or area that failed.
     """
     kontor = app.extensions["kontor"]
     impls = kontor.pm.hook.load_demo_data.get_hookimpls()
@@ -188,7 +188,9 @@ def load_demo_data(app: Flask) -> tuple[list[str], list[str]]:
                     db.rollback()
                     failed.append(f"{_label(impl.plugin_name)}: {type(exc).__name__}: {exc}")
                 else:
-                    done.append(impl.plugin_name)
+                    module = impl.plugin_name.partition(".")[0]  # an area's data counts for its module
+                    if module not in done:
+                        done.append(module)
                 bar.update(1)
     for message in failed:
         click.echo(f"Error: demo data of {message}", err=True)
