@@ -37,7 +37,7 @@ for extra in (ROOT, ROOT / "bench"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from run import RESULTS, Databases, each_backend, log  # noqa: E402
+from run import RESULTS, Databases, each_backend, in_app, log  # noqa: E402
 
 PEER = ROOT.parent / "shared" / "peers" / "tryton" / "bench.py"
 ACCOUNTS = ("1200", "4000", "1100", "5100", "6100", "2100")
@@ -162,9 +162,10 @@ def measure(backend: str, dbs: Databases, args) -> dict:
         with factory() as db:
             year = db.scalar(select(FiscalYear).order_by(FiscalYear.start_date))
             day = year.start_date + timedelta(days=1)
-        figures["single_per_s"].append(post_single(factory, args.single, day))
-        figures["batch_per_s"].append(post_batches(factory, args.batch_entries, args.batch_size, day))
-        verify(factory, args.single + args.batch_entries)
+        with in_app(url, instance):
+            figures["single_per_s"].append(post_single(factory, args.single, day))
+            figures["batch_per_s"].append(post_batches(factory, args.batch_entries, args.batch_size, day))
+            verify(factory, args.single + args.batch_entries)
         url2, instance2 = dbs.initialised()
         _s, engine2, _f = install_accounting(url2, instance2)
         figures["floor_per_s"].append(sql_floor(engine2, args.batch_entries, day, backend == "sqlite"))

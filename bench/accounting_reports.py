@@ -41,7 +41,7 @@ for extra in (ROOT, ROOT / "bench"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from run import RESULTS, Databases, each_backend, log  # noqa: E402
+from run import RESULTS, Databases, each_backend, in_app, log  # noqa: E402
 
 YEAR_START = date(2025, 1, 1)
 DAYS = 730
@@ -245,18 +245,19 @@ def measure(backend: str, dbs: Databases, n_lines: int, runs: int, covering: boo
     an index that holds the amounts too (so sums read the index alone)."""
     url, instance = dbs.initialised()
     engine, factory = install_accounting(url, instance)
-    books = prepare_books(factory)
-    log(f"  writing {n_lines:,} posted lines …")
-    seconds = load_lines(engine, books, n_lines)
-    log(f"  fixture written in {seconds:.1f} s")
-    figures = {"backend": backend, "lines": n_lines, "fixture_s": round(seconds, 1)}
-    figures.update(time_reports(engine, factory, books, runs, backend))
-    if covering:
-        log("  adding the covering index (account_id, state, date, id, debit, credit) …")
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql(f"CREATE INDEX {COVERING} ON accounting_line (account_id, state, date, id, debit, credit)")
-            conn.exec_driver_sql("ANALYZE" if backend == "sqlite" else "VACUUM ANALYZE accounting_line")
-        figures["covering"] = time_reports(engine, factory, books, runs, backend)
+    with in_app(url, instance):
+        books = prepare_books(factory)
+        log(f"  writing {n_lines:,} posted lines …")
+        seconds = load_lines(engine, books, n_lines)
+        log(f"  fixture written in {seconds:.1f} s")
+        figures = {"backend": backend, "lines": n_lines, "fixture_s": round(seconds, 1)}
+        figures.update(time_reports(engine, factory, books, runs, backend))
+        if covering:
+            log("  adding the covering index (account_id, state, date, id, debit, credit) …")
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f"CREATE INDEX {COVERING} ON accounting_line (account_id, state, date, id, debit, credit)")
+                conn.exec_driver_sql("ANALYZE" if backend == "sqlite" else "VACUUM ANALYZE accounting_line")
+            figures["covering"] = time_reports(engine, factory, books, runs, backend)
     dbs.drop(url)
     return figures
 

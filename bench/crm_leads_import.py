@@ -31,7 +31,7 @@ for extra in (ROOT, ROOT / "bench"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from run import RESULTS, Databases, each_backend, log  # noqa: E402
+from run import RESULTS, Databases, each_backend, in_app, log  # noqa: E402
 
 FIRST = ["Mette", "Lars", "Anne", "Søren", "Freja", "Elsa", "Oskar", "Ingrid", "Ola", "Aino", "Juha", "Anna",
          "Lukas", "Sophie", "Jonas", "Katarzyna", "Piotr", "Magdalena", "Tomasz", "Michał", "Emilia", "Mikko"]
@@ -124,7 +124,8 @@ def measure(backend: str, dbs: Databases, content: bytes, rows: int, runs: int) 
     for run in range(runs):
         url, instance = dbs.initialised()
         engine, factory = install_crm(url, instance)
-        figure = import_once(factory, content)
+        with in_app(url, instance):
+            figure = import_once(factory, content)
         with factory() as db:
             assert db.execute(select(func.count()).select_from(Lead)).scalar_one() == figure["created"]
         figure["rows_per_s"] = rows / figure["total_s"]

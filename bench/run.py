@@ -13,6 +13,7 @@ time and count.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -132,6 +133,17 @@ def kontor(args: list[str], url: str, instance: Path, plugins: bool = False, che
 
 # --------------------------------------------------------------------------------------------------
 # Databases
+
+
+@contextlib.contextmanager
+def in_app(url: str, instance: Path):
+    """An application context over the database at ``url``, as a command or job has one: services
+    that announce domain events (``core.hooks()``) need the running app's modules."""
+    from core.app import create_app
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance), "MARKETPLACE": ""})
+    with app.app_context():
+        yield app
 
 
 def each_backend(backends: list[str], prefix: str):
