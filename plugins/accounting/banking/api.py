@@ -10,6 +10,7 @@ from core import (ApiError, KontorError, NotFound, documented, json_response, ke
 from plugins.accounting import permissions as p
 from plugins.accounting.banking import services, statements
 from plugins.accounting.banking.models import Payment, Statement
+from plugins.accounting.ledger.schemas import DatedActBody
 from plugins.accounting.banking.schemas import (ConfirmSchema, OpenItemQuerySchema, OpenItemSchema, PaymentCreateSchema,
                                                 PaymentQuerySchema, PaymentSchema, StatementLineSchema,
                                                 StatementDetailSchema, StatementQuerySchema, StatementSchema,
@@ -88,7 +89,7 @@ def register_api(api) -> None:
     @api.post("/payments/<int:payment_id>/cancel")
     @require(p.PAYMENT_WRITE)
     @documented("Cancel a payment: its entry is reversed and the invoices it paid are open again",
-                response=PaymentSchema)
+                body=DatedActBody, response=PaymentSchema)
     def api_payment_cancel(payment_id: int):
         try:
             payment = services.get_payment(db, payment_id)

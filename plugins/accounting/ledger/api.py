@@ -9,7 +9,7 @@ from core import ApiError, acting, documented, json_object, json_response, paged
 from plugins.accounting import permissions as p
 from plugins.accounting.ledger import chart, journals, services, years
 from plugins.accounting.ledger.models import Account, Entry
-from plugins.accounting.ledger.schemas import AccountSchema, EntrySchema, FiscalYearSchema, JournalSchema
+from plugins.accounting.ledger.schemas import AccountSchema, DatedActBody, EntrySchema, FiscalYearSchema, JournalSchema
 from plugins.accounting.web import api, parse_date
 
 
@@ -234,8 +234,8 @@ def api_entry_post(entry_id: int):
 
 @api.post("/entries/<int:entry_id>/reverse")
 @require(p.ENTRY_POST)
-@documented("Reverse a posted entry (optional body {date}); returns the reversal", response=EntrySchema,
-            status=201)
+@documented("Reverse a posted entry (optional body {date}); returns the reversal", body=DatedActBody,
+            response=EntrySchema, status=201)
 def api_entry_reverse(entry_id: int):
     entry = services.get_entry(db, entry_id)
     data = request.get_json(silent=True) or {}

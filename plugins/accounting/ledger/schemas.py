@@ -116,3 +116,10 @@ class FiscalYearSchema(Schema):
     state = fields.String(dump_only=True)
     closing_entry_id = fields.Integer(dump_only=True, allow_none=True)
     periods = fields.List(fields.Nested(PeriodSchema), dump_only=True)
+
+
+class DatedActBody(Schema):
+    """The optional body of an act that may be dated (reversing an entry, cancelling a payment):
+    ``date`` as YYYY-MM-DD, by default the entry's own date when still open, else today."""
+
+    date = fields.String(allow_none=True)

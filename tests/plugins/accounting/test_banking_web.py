@@ -292,6 +292,9 @@ def test_cancel_a_payment_from_its_page_and_the_api(admin_client, api, app, book
     assert done.status_code == 302
     assert invoice_state(app, books["sale"]) == ("partial", D("1000.00"))
     assert "Cancelled" in admin_client.get(done.headers["Location"]).get_data(as_text=True)
+    unknown = api.post(f"/api/v1/accounting/payments/{made[1]['id']}/cancel", json={"date": "2026-03-21", "why": "x"})
+    assert unknown.status_code == 422 and set(unknown.get_json()["errors"]) == {"why"}
+    assert invoice_state(app, books["sale"]) == ("partial", D("1000.00"))  # nothing cancelled
     response = api.post(f"/api/v1/accounting/payments/{made[1]['id']}/cancel", json={"date": "2026-03-21"})
     assert response.status_code == 200 and response.get_json()["state"] == "cancelled"
     assert invoice_state(app, books["sale"]) == ("posted", D("1250.00"))

@@ -232,6 +232,8 @@ def test_api_entries(api, db):
     assert body["lines"][1]["account"] == "4000"
     listed = api.get("/api/v1/accounting/entries?state=posted&journal=GEN&account=1100").get_json()
     assert [e["id"] for e in listed["items"]] == [entry_id]
+    unknown = api.post(f"/api/v1/accounting/entries/{entry_id}/reverse", json={"date": None, "when": "today"})
+    assert unknown.status_code == 422 and set(unknown.get_json()["errors"]) == {"when"}  # nothing reversed
     reversed_ = api.post(f"/api/v1/accounting/entries/{entry_id}/reverse", json={})
     assert reversed_.status_code == 201 and reversed_.get_json()["reversal_of_id"] == entry_id
     assert api.get(f"/api/v1/accounting/entries/{entry_id}").get_json()["reversed_by_id"] == reversed_.get_json()["id"]
