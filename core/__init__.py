@@ -21,6 +21,7 @@ from core.security import PUBLIC, SIGNED_IN, cross_site, has_permission, public,
 from core.imports import CsvFile, map_rows, read_csv
 from core.web import charts
 from core.web.export import export_response
+from core.web.format import parse_amount
 from core.web.listing import Column, Page, keyset_page
 from core.web.shell import contributions, is_partial_request, render
 from core.web.transaction import cli_refusal, redirect_to, transaction
@@ -43,7 +44,7 @@ __all__ = [
     "User", "Widget", "charts", "contributions", "create_party", "cross_site", "documented",
     "export_response", "get_company", "get_party", "gettext", "has_permission", "hookimpl", "hooks",
     "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query", "map_rows", "ngettext",
-    "paged", "problem", "public", "read_csv", "record_event", "render", "require", "search_parties",
+    "paged", "parse_amount", "problem", "public", "read_csv", "record_event", "render", "require", "search_parties",
     "session", "setting_values", "signed_in", "tag_key", "tags_named", "update_party", "utcnow", "write_records",
     # errors and transactions: the typed refusals, their one mapping, and the unit of work
     "Conflict", "Forbidden", "InvalidInput", "Unavailable", "cli_refusal", "is_partial_request", "json_object",

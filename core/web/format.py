@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from markupsafe import Markup
 
@@ -28,3 +28,23 @@ def format_value(value, fmt: str | None = None) -> str:
     if isinstance(value, Markup):
         return value
     return str(value)
+
+
+def parse_amount(value: str | None) -> str:
+    """A typed amount made plain ("1.250,50" or "1,250.50" → "1250.50", read in the user's locale);
+    left as typed when unclear, so the service refuses it naming the field."""
+    text = (value or "").strip().replace(" ", "").replace("\u00a0", "")
+    if not text:
+        return ""
+    try:
+        Decimal(text)
+        return text
+    except InvalidOperation:
+        pass
+    try:
+        from babel.numbers import parse_decimal
+        from flask_babel import get_locale
+
+        return str(parse_decimal(text, locale=str(get_locale() or "en"), strict=True))
+    except Exception:  # babel raises several kinds; the service then names the field
+        return text

@@ -8,11 +8,10 @@ the parsing of what a person types in a form that several areas share.
 from __future__ import annotations
 
 from datetime import date as Date
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint
 
-from core import ApiBlueprint
+from core import ApiBlueprint, parse_amount  # noqa: F401  (the areas' forms read amounts through here)
 
 #: The pages, under /accounting (endpoints ``accounting.<view>``).
 bp = Blueprint("accounting", "plugins.accounting", url_prefix="/accounting", template_folder="templates",
@@ -30,20 +29,3 @@ def parse_date(value: str | None) -> Date | None:
         return None
 
 
-def parse_amount(value: str | None) -> str:
-    """A typed amount made plain ("1.250,50" or "1,250.50" → "1250.50"); left as is when unclear."""
-    text = (value or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not text:
-        return ""
-    try:
-        Decimal(text)
-        return text
-    except InvalidOperation:
-        pass
-    try:
-        from babel.numbers import parse_decimal
-        from flask_babel import get_locale
-
-        return str(parse_decimal(text, locale=str(get_locale() or "en"), strict=True))
-    except Exception:  # babel raises several kinds; the service then names the field
-        return text

@@ -6,12 +6,11 @@ imports them and registers both blueprints.
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint
 from sqlalchemy import select
 
-from core import ApiBlueprint, is_partial_request
+from core import ApiBlueprint, is_partial_request, parse_amount  # noqa: F401  (pages read amounts through here)
 
 #: The CRM's pages, under /crm (endpoints crm.<name>); templates and static files are the module's.
 bp = Blueprint("crm", "plugins.crm", url_prefix="/crm", template_folder="templates", static_folder="static",
@@ -32,25 +31,6 @@ def charts():
     from core import charts as found
 
     return found
-
-
-def parse_amount(value: str) -> str:
-    """A typed amount made plain ("1.250,50" or "1,250.50" → "1250.50"); left as is when unclear."""
-    text = (value or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not text:
-        return ""
-    try:
-        Decimal(text)
-        return text
-    except InvalidOperation:
-        pass
-    try:
-        from babel.numbers import parse_decimal
-        from flask_babel import get_locale
-
-        return str(parse_decimal(text, locale=str(get_locale() or "en"), strict=True))
-    except Exception:  # babel raises several kinds; the service then names the field
-        return text
 
 
 def user_tz() -> str:
