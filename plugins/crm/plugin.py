@@ -1,6 +1,6 @@
 """The CRM module's manifest and its module-wide hooks.
 
-The module is made of areas (leads, pipeline, activities, service, campaigns); each area's
+The module is made of areas (leads, pipeline, activities, tickets, campaigns); each area's
 ``plugin.py`` holds that area's hooks. Here are the hooks of the module as a whole: its hookspecs,
 permissions, roles, menu, migrations, commands, and its one page blueprint and one API blueprint
 (:mod:`plugins.crm.web`), on which the areas' routes and endpoints are declared.
@@ -22,7 +22,7 @@ manifest = Manifest(
     author="Kontor",
     license="AGPL-3.0-or-later",
     category="Sales",
-    areas=("leads", "pipeline", "activities", "service", "campaigns"),
+    areas=("leads", "pipeline", "activities", "tickets", "campaigns"),
 )
 
 
@@ -38,7 +38,7 @@ def register_blueprints():
     from plugins.crm.campaigns import routes as _campaigns  # noqa: F401
     from plugins.crm.leads import routes as _leads  # noqa: F401
     from plugins.crm.pipeline import routes as _pipeline  # noqa: F401
-    from plugins.crm.service import routes as _service  # noqa: F401
+    from plugins.crm.tickets import routes as _tickets  # noqa: F401
 
     return [bp]
 
@@ -50,7 +50,7 @@ def register_api():
     from plugins.crm.campaigns import api as _campaigns  # noqa: F401
     from plugins.crm.leads import api as _leads  # noqa: F401
     from plugins.crm.pipeline import api as _pipeline  # noqa: F401
-    from plugins.crm.service import api as _service  # noqa: F401
+    from plugins.crm.tickets import api as _tickets  # noqa: F401
 
     return [api]
 
@@ -80,7 +80,7 @@ def register_commands():
     from plugins.crm.campaigns.cli import send_campaign_command
     from plugins.crm.leads.cli import import_leads_command
     from plugins.crm.pipeline.cli import move_command, stages_command
-    from plugins.crm.service.cli import sla_check_command
+    from plugins.crm.tickets.cli import sla_check_command
 
     commands = [import_leads_command, stages_command, move_command, sla_check_command, send_campaign_command]
     return [click.Group("crm", help="The CRM: leads, pipeline, tickets and campaigns.", commands=commands)]

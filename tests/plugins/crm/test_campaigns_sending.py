@@ -19,7 +19,7 @@ from plugins.crm.activities.models import TimelineEvent
 from plugins.crm.campaigns import config, mailer, services
 from plugins.crm.campaigns.models import Campaign, CampaignRecipient
 from plugins.crm.leads.models import Lead
-from tests.plugins.crm.test_service_tickets import company, person
+from tests.plugins.crm.test_tickets_services import company, person
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=timezone.utc)
 SECRET = "test-secret"

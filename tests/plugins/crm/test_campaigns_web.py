@@ -11,7 +11,7 @@ from plugins.crm.campaigns import services
 from plugins.crm.campaigns.models import CampaignRecipient
 from tests.conftest import make_user
 from tests.plugins.crm.test_campaigns_sending import lead, people
-from tests.plugins.crm.test_service_tickets import company
+from tests.plugins.crm.test_tickets_services import company
 
 XSS = '<img src=x onerror="alert(1)">'
 

@@ -13,7 +13,7 @@ import plugins.crm
 from plugins.crm import plugin, web
 
 PACKAGE = Path(plugins.crm.__file__).parent
-AREAS = ("leads", "pipeline", "activities", "service", "campaigns")
+AREAS = ("leads", "pipeline", "activities", "tickets", "campaigns")
 
 
 def test_the_manifest_declares_the_areas_and_each_area_is_a_plugin_of_the_module(app):

@@ -69,7 +69,7 @@ def test_ticket_lifecycle(logged_in_page: Page, customer):
 def test_a_breached_ticket_is_highlighted(logged_in_page: Page, live_server, customer):
     from core.db import session, utcnow
     from core.parties.models import Party
-    from plugins.crm.service import services
+    from plugins.crm.tickets import services
     from sqlalchemy import select
 
     with live_server.app.app_context():

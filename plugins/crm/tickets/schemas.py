@@ -3,7 +3,7 @@ from marshmallow import EXCLUDE, fields, validate
 
 from core import Schema, lazy_gettext as _l
 
-from plugins.crm.service.models import PRIORITIES, STATUSES
+from plugins.crm.tickets.models import PRIORITIES, STATUSES
 
 # marshmallow's own length messages are English only
 TOO_LONG = _l("Use at most {max} characters.")

@@ -4,7 +4,7 @@ from flask.cli import with_appcontext
 
 from core import session as db, utcnow
 
-from plugins.crm.service import services
+from plugins.crm.tickets import services
 
 
 @click.command("sla-check")

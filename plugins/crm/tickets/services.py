@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from core import gettext as _, hooks, keyset_page, KontorError, N_, NotFound, Page, Party, User, utcnow
 
 
-from plugins.crm.service.models import OPEN_STATUSES, PRIORITIES, STATUSES, SlaPolicy, Ticket, TicketMessage
+from plugins.crm.tickets.models import OPEN_STATUSES, PRIORITIES, STATUSES, SlaPolicy, Ticket, TicketMessage
 
 #: The targets loaded on install, in hours: (first response, resolution).
 DEFAULT_POLICIES = {"low": (48, 240), "normal": (24, 120), "high": (8, 48), "urgent": (2, 8)}

@@ -3,8 +3,8 @@ levels widget and a party's open tickets."""
 from core import Panel, Widget, has_permission, hookimpl, lazy_gettext as _l, session as db, utcnow
 
 from plugins.crm.permissions import TICKET_READ, TICKET_WRITE
-from plugins.crm.service import models  # noqa: F401  (the tables, for the metadata)
-from plugins.crm.service import config, demo, services
+from plugins.crm.tickets import models  # noqa: F401  (the tables, for the metadata)
+from plugins.crm.tickets import config, demo, services
 
 
 @hookimpl
@@ -29,7 +29,7 @@ def dashboard_widgets(user):
     now = utcnow()
     context = {"open": services.count_open(db), "breached": services.breached_tickets(db, now, limit=5),
                "breached_count": services.count_breached(db, now), "at_risk_count": services.count_at_risk(db, now)}
-    return [Widget(_l("Service levels"), TICKET_READ, template="crm/service/_widget.html", context=context, order=40)]
+    return [Widget(_l("Service levels"), TICKET_READ, template="crm/tickets/_widget.html", context=context, order=40)]
 
 
 @hookimpl
@@ -39,7 +39,7 @@ def record_panels(kind, record, user):
     context = {"tickets": services.open_tickets_of_party(db, record.id), "party_id": record.id,
                "can_write": has_permission(TICKET_WRITE, user=user), "status_label": services.status_label,
                "priority_label": services.priority_label}
-    return [Panel(_l("Open tickets"), TICKET_READ, template="crm/service/_party_tickets.html", context=context,
+    return [Panel(_l("Open tickets"), TICKET_READ, template="crm/tickets/_party_tickets.html", context=context,
                   order=40)]
 
 

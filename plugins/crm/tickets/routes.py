@@ -10,9 +10,9 @@ from core import (Column, export_response, gettext as _, has_permission, KontorE
 
 from plugins.crm.campaigns import config as mail_config
 from plugins.crm.permissions import SLA_MANAGE, TICKET_READ, TICKET_WRITE
-from plugins.crm.service import services
-from plugins.crm.service.models import PRIORITIES, STATUSES, Ticket
-from plugins.crm.service.config import warn_percent
+from plugins.crm.tickets import services
+from plugins.crm.tickets.models import PRIORITIES, STATUSES, Ticket
+from plugins.crm.tickets.config import warn_percent
 from plugins.crm.web import bp
 
 COLUMNS = [
@@ -123,7 +123,7 @@ def _contact_options(party_id) -> list[tuple[str, str]]:
 
 
 def _form(ticket: Ticket | None, values: dict, errors: dict, status: int = 200):
-    return render("crm/service/ticket_form.html", "crm/service/_ticket_form.html", ticket=ticket, values=values,
+    return render("crm/tickets/ticket_form.html", "crm/tickets/_ticket_form.html", ticket=ticket, values=values,
                   errors=errors, parties=_party_options(values.get("party_id")),
                   contacts=_contact_options(values.get("party_id")),
                   title=ticket.number if ticket else _("New ticket"), **_choices()), status
@@ -132,7 +132,7 @@ def _form(ticket: Ticket | None, values: dict, errors: dict, status: int = 200):
 def _detail(ticket: Ticket, errors: dict | None = None, reply: dict | None = None, status: int = 200):
     now = utcnow()
     can_write = has_permission(TICKET_WRITE)
-    return render("crm/service/ticket.html", "crm/service/_ticket.html", ticket=ticket,
+    return render("crm/tickets/ticket.html", "crm/tickets/_ticket.html", ticket=ticket,
                   sla=services.sla_of(ticket, now), sla_badge=sla_badge(ticket, now),
                   status_badge=status_badge(ticket.status), priority_label=services.priority_label(ticket.priority),
                   transitions=[(s, _transition_label(ticket.status, s)) for s in services.TRANSITIONS[ticket.status]],
@@ -163,7 +163,7 @@ def tickets():
                                  after=request.args.get("after"), limit=current_app.config["PAGE_SIZE"],
                                  user_id=current_user.id, now=now)
     page.rows = [_row(t, now) for t in page.rows]
-    return render("crm/service/tickets.html", "crm/service/_tickets.html", page=page, columns=COLUMNS,
+    return render("crm/tickets/tickets.html", "crm/tickets/_tickets.html", page=page, columns=COLUMNS,
                   filters=filters, row_url=lambda row: url_for("crm.ticket", ticket_id=row["id"]),
                   title=_("Tickets"), **_choices())
 
@@ -196,7 +196,7 @@ def ticket_new():
 @bp.get("/tickets/party-options")
 @require(TICKET_WRITE)
 def ticket_party_options():
-    return render("crm/service/_options.html", options=_party_options(request.args.get("party_id", ""),
+    return render("crm/tickets/_options.html", options=_party_options(request.args.get("party_id", ""),
                                                                      request.args.get("party_q", "")[:200]),
                   selected=request.args.get("party_id", ""))
 
@@ -204,7 +204,7 @@ def ticket_party_options():
 @bp.get("/tickets/contact-options")
 @require(TICKET_WRITE)
 def ticket_contact_options():
-    return render("crm/service/_options.html", options=_contact_options(request.args.get("party_id", "")),
+    return render("crm/tickets/_options.html", options=_contact_options(request.args.get("party_id", "")),
                   selected=request.args.get("contact_id", ""))
 
 
@@ -261,7 +261,7 @@ def ticket_message(ticket_id: int):
 @require(TICKET_READ)
 def sla():
     now = utcnow()
-    return render("crm/service/sla.html", breached=services.breached_tickets(db, now),
+    return render("crm/tickets/sla.html", breached=services.breached_tickets(db, now),
                   at_risk=services.at_risk_tickets(db, now), now=now, sla_badge=sla_badge,
                   policies=services.policies(db), priority_label=services.priority_label,
                   title=_("Service levels"))
@@ -285,6 +285,6 @@ def _policies_page(values: dict, errors: dict, status: int = 200):
     rows = [(p.priority, services.priority_label(p.priority),
              values.get(f"response_hours_{p.priority}", p.response_hours),
              values.get(f"resolution_hours_{p.priority}", p.resolution_hours)) for p in services.policies(db)]
-    return render("crm/service/sla_policies.html", rows=rows, errors=errors, title=_("Service level policies"),
+    return render("crm/tickets/sla_policies.html", rows=rows, errors=errors, title=_("Service level policies"),
                   warn=warn_percent(db)), status
 

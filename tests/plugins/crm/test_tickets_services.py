@@ -12,8 +12,8 @@ from core.errors import KontorError
 from core.parties.services import create_party
 
 from plugins.crm.activities.models import TimelineEvent
-from plugins.crm.service import services
-from plugins.crm.service.models import SlaPolicy, Ticket
+from plugins.crm.tickets import services
+from plugins.crm.tickets.models import SlaPolicy, Ticket
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core import Party, User, utcnow
 
-from plugins.crm.service import services
+from plugins.crm.tickets import services
 
 SUBJECTS = [
     "Invoice shows the wrong VAT rate", "Delivery arrived damaged", "Cannot sign in to the customer portal",

@@ -5,10 +5,10 @@ from core import documented, json_response, load_body, load_query, require, sess
 
 from plugins.crm.campaigns import config as mail_config
 from plugins.crm.permissions import TICKET_READ, TICKET_WRITE
-from plugins.crm.service import services
-from plugins.crm.service.schemas import (TicketInputSchema, TicketQuerySchema, TicketReplySchema, TicketSchema,
+from plugins.crm.tickets import services
+from plugins.crm.tickets.schemas import (TicketInputSchema, TicketQuerySchema, TicketReplySchema, TicketSchema,
                                         TicketStatusSchema, TicketMessageSchema)
-from plugins.crm.service.config import warn_percent
+from plugins.crm.tickets.config import warn_percent
 from plugins.crm.web import api
 
 

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from core.db import utcnow
 
-from plugins.crm.service import services
-from plugins.crm.service.models import Ticket, TicketMessage
+from plugins.crm.tickets import services
+from plugins.crm.tickets.models import Ticket, TicketMessage
 from tests.conftest import make_user
 from tests.plugins.crm.test_campaigns_sending import smtp, smtp_server  # noqa: F401 (fixtures)
-from tests.plugins.crm.test_service_tickets import company, person
+from tests.plugins.crm.test_tickets_services import company, person
 
 XSS = '<script>alert("x")</script>'
 
@@ -271,7 +271,7 @@ def test_demo_tickets_and_campaigns(app, db):
     from core.parties.demo import load_demo_parties
     from plugins.crm.campaigns import demo as campaign_demo, services as campaign_services
     from plugins.crm.campaigns.models import Campaign
-    from plugins.crm.service import demo as ticket_demo
+    from plugins.crm.tickets import demo as ticket_demo
 
     load_demo_parties(db, lambda n=1: None)
     added = []
