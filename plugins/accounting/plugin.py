@@ -66,20 +66,14 @@ def register_blueprints():
 @hookimpl
 def register_api():
     """The endpoints of every area, on the one ``api_accounting`` blueprint under /api/v1/accounting."""
-    from plugins.accounting.banking import api as _banking
-    from plugins.accounting.invoicing import api as _invoicing  # noqa: F401  (each adds its endpoints to api)
+    from plugins.accounting.banking import api as _banking  # noqa: F401  (each adds its endpoints to api)
+    from plugins.accounting.invoicing import api as _invoicing  # noqa: F401
     from plugins.accounting.ledger import api as _ledger  # noqa: F401
     from plugins.accounting.reports import api as _reports  # noqa: F401
     from plugins.accounting.tax import api as _tax  # noqa: F401
     from plugins.accounting.web import api
 
-    if not _BANKING_API_ADDED:
-        _banking.register_api(api)  # once: Flask takes no new routes on a blueprint an app has registered
-        _BANKING_API_ADDED.append(True)
     return [api]
-
-
-_BANKING_API_ADDED: list[bool] = []
 
 
 @hookimpl

@@ -6,10 +6,19 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from core import KontorError, session as db
+from core import KontorError, cli_refusal, session as db, transaction
 
 from plugins.accounting.cli import group
 from plugins.accounting.banking import statements
+
+
+def _refused(exc: KontorError):
+    """A refused import lists every bad row of the file, then exits with status 1."""
+    if isinstance(exc, statements.StatementFileError):
+        for line, reason in exc.problems:
+            click.echo(f"line {line}: {reason}", err=True)
+        raise click.ClickException(f"{len(exc.problems)} bad rows; nothing was imported")
+    cli_refusal(exc)
 
 
 def _mapping(pairs: str) -> dict[str, str]:
@@ -46,26 +55,18 @@ def import_command(file: Path, file_format, mapping, journal, number_format, dat
     """Import FILE (camt.053 XML or CSV) as a bank statement; lines then wait to be matched."""
     file_format = file_format or ("csv" if file.suffix.lower() in (".csv", ".txt") else "camt053")
     data = file.read_bytes()
-    try:
+    columns = _mapping(mapping)
+    with transaction(on_refusal=_refused):
         if file_format == "csv":
-            count = len(statements.read_statement_csv(data, _mapping(mapping), number_format=number_format,
+            count = len(statements.read_statement_csv(data, columns, number_format=number_format,
                                                       date_format=date_format).lines)
         else:
             count = len(statements.read_camt053(data).lines)
         with click.progressbar(length=count, label="Importing", show_pos=True) as bar:
             statement = statements.import_statement(db, data, file_format=file_format, journal=journal,
-                                                    mapping=_mapping(mapping), number_format=number_format,
+                                                    mapping=columns, number_format=number_format,
                                                     date_format=date_format, name=name, filename=file.name,
                                                     progress=bar.update)
-        db.commit()
-    except statements.StatementFileError as exc:
-        db.rollback()
-        for line, reason in exc.problems:
-            click.echo(f"line {line}: {reason}", err=True)
-        raise click.ClickException(f"{len(exc.problems)} bad rows; nothing was imported") from None
-    except KontorError as exc:
-        db.rollback()
-        raise click.ClickException(f"{exc.field}: {exc.message}" if exc.field else exc.message) from None
     matched = sum(1 for line in statement.lines if statements.suggestions(db, line, limit=1))
     click.echo(f"Imported statement {statement.name} (id {statement.id}): {len(statement.lines)} lines, "
                f"{matched} with a suggested match.")

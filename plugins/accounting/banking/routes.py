@@ -1,4 +1,7 @@
-"""The banking pages: payments (list, register, show), reconciliation per party, bank statements."""
+"""The banking pages: payments (list, register, show), reconciliation per party, bank statements.
+
+Each page that writes states its transaction once; what a refused act shows is its ``on_refusal``.
+"""
 from __future__ import annotations
 
 import base64
@@ -7,13 +10,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_login import current_user
+from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from core import (
-    Column, KontorError, NotFound, Party, export_response, gettext as _, has_permission, keyset_page,
-    lazy_gettext as _l, read_csv, render, require, session as db,
+    Column, KontorError, Party, acting, export_response, gettext as _, has_permission, keyset_page,
+    lazy_gettext as _l, read_csv, record_id_field, render, require, session as db, transaction,
 )
 
 from plugins.accounting import permissions as p
@@ -44,10 +47,7 @@ STATEMENT_COLUMNS = [
 ]
 FORMAT_LABELS = {"csv": "CSV", "camt053": "camt.053"}
 MAX_UPLOAD = 5 * 1024 * 1024
-
-
-def _user_id() -> int | None:
-    return current_user.id if getattr(current_user, "is_authenticated", False) else None
+_RECORD_ID = record_id_field()
 
 
 def _kind_label(kind: str) -> str:
@@ -112,10 +112,21 @@ def _open_invoices(party_id: int | None, kind: str, currency: str | None) -> lis
     return list(db.execute(query.order_by(Invoice.due_date, Invoice.id)).scalars())
 
 
-def _record_id(text) -> int | None:
-    """A record id typed in a form or query string, or None when it is not one."""
-    text = str(text or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+def _filter_id(text) -> int | None:
+    """A record id given as a filter or to prefill a form (the core's id field), or None: a bad
+    filter lists without it rather than refusing the page."""
+    try:
+        return _RECORD_ID.deserialize(str(text or "").strip() or None)
+    except ValidationError:
+        return None
+
+
+def _flash_and_go(url: str):
+    """The answer to a refused act whose page shows the outcome either way: the message, and back to ``url``."""
+    def answer(exc: KontorError):
+        flash(exc.message, "error")
+        return redirect(url, 303)
+    return answer
 
 
 def _decimal(text: str | None) -> Decimal | None:
@@ -128,7 +139,7 @@ def _decimal(text: str | None) -> Decimal | None:
 
 def _payment_form(values: dict, errors: dict, status: int = 200):
     """The payment form (or, for htmx, its allocation block) recomputed from ``values``."""
-    party_id = _record_id(values.get("party_id"))
+    party_id = _filter_id(values.get("party_id"))
     invoices = _open_invoices(party_id, values["kind"], values["currency"])
     amount = _decimal(values.get("amount")) or Decimal(0)
     allocations = values.setdefault("allocations", {})
@@ -188,7 +199,7 @@ def _form_values(source) -> dict:
 
 def _prefill(args) -> dict:
     values = _form_values(args)
-    invoice_id = _record_id(args.get("invoice_id"))
+    invoice_id = _filter_id(args.get("invoice_id"))
     invoice = db.get(Invoice, invoice_id) if invoice_id else None
     if invoice is not None and invoice.state in OPEN_STATES:
         values.update(party_id=str(invoice.party_id), amount=str(invoice.amount_residual), currency=invoice.currency,
@@ -203,7 +214,7 @@ def payments():
     args = request.args
     filters = {key: args.get(key, "") for key in ("kind", "journal", "date_from", "date_to", "party_id")}
     query = services.payments_query(q=args.get("q", "")[:200], kind=filters["kind"],
-                                    party_id=_record_id(filters["party_id"]),
+                                    party_id=_filter_id(filters["party_id"]),
                                     journal=filters["journal"][:10], date_from=_day(filters["date_from"]),
                                     date_to=_day(filters["date_to"]))
     export = args.get("export")
@@ -234,32 +245,24 @@ def payment_new():
 @require(p.PAYMENT_WRITE)
 def payment_create():
     values = _form_values(request.form)
-    allocations = [(_record_id(invoice_id), amount) for invoice_id, amount in values["allocations"].items()
-                   if _record_id(invoice_id) and amount and _decimal(amount) != 0]
-    try:
-        party_id = _record_id(values["party_id"])
-        amount = _decimal(values["amount"])
+    allocations = [(invoice_id, amount) for invoice_id, amount in values["allocations"].items()
+                   if amount and _decimal(amount) != 0]
+    amount = _decimal(values["amount"])
+    with transaction(on_refusal=lambda exc: _payment_form(values, exc.as_errors(), 422)):
         payment = services.register_payment(
-            db, party_id=party_id, amount=str(amount) if amount is not None else values["amount"],
+            db, party_id=values["party_id"], amount=str(amount) if amount is not None else values["amount"],
             currency=values["currency"], date=values["date"], journal=values["journal"],
             allocations=[(i, str(_decimal(a)) if _decimal(a) is not None else a) for i, a in allocations],
-            reference=values["reference"], user_id=_user_id(), kind=values["kind"],
+            reference=values["reference"], user_id=acting().user_id, kind=values["kind"],
             writeoff_account=values["writeoff_account"] if values["writeoff"] else None)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return _payment_form(values, exc.as_errors(), 422)
     flash(_("Payment %(number)s is registered.", number=payment.number), "success")
-    return redirect(url_for("accounting.payment", payment_id=payment.id))
+    return redirect(url_for("accounting.payment", payment_id=payment.id), 303)
 
 
 @bp.get("/payments/<int:payment_id>")
 @require(p.PAYMENT_READ)
 def payment(payment_id: int):
-    try:
-        found = services.get_payment(db, payment_id)
-    except NotFound:
-        abort(404)
+    found = services.get_payment(db, payment_id)
     return render("accounting/banking/payment.html", payment=found, entry=found.entry,
                   entry_url=link("accounting.entry", entry_id=found.entry_id) if found.entry_id else None,
                   invoice_url=lambda i: link("accounting.invoice", invoice_id=i.id),
@@ -273,19 +276,12 @@ def payment(payment_id: int):
 @bp.post("/payments/<int:payment_id>/cancel")
 @require(p.PAYMENT_WRITE)
 def payment_cancel(payment_id: int):
-    try:
-        found = services.get_payment(db, payment_id)
-    except NotFound:
-        abort(404)
-    try:
-        services.cancel_payment(db, found, date=request.form.get("date") or None, user_id=_user_id())
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(_("Payment %(number)s is cancelled; its entry is reversed.", number=found.number), "success")
-    return redirect(url_for("accounting.payment", payment_id=payment_id))
+    found = services.get_payment(db, payment_id)
+    back = url_for("accounting.payment", payment_id=payment_id)
+    with transaction(on_refusal=_flash_and_go(back)):
+        services.cancel_payment(db, found, date=request.form.get("date") or None, user_id=acting().user_id)
+    flash(_("Payment %(number)s is cancelled; its entry is reversed.", number=found.number), "success")
+    return redirect(back, 303)
 
 
 @bp.get("/payments/party/<int:party_id>/panel")
@@ -308,16 +304,12 @@ def reconciliation(party_id: int):
 @bp.post("/reconcile/<int:party_id>")
 @require(p.PAYMENT_WRITE)
 def reconcile(party_id: int):
-    ids = [_record_id(value) for value in request.form.getlist("line") if _record_id(value)]
-    try:
+    ids = [value for value in request.form.getlist("line") if value.strip()]
+    with transaction(on_refusal=lambda exc: _reconciliation_page(party_id, exc.as_errors(), 422)):
         services.reconcile_lines(db, ids, day=_day(request.form.get("day")) or date.today(),
-                                 user_id=_user_id())
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return _reconciliation_page(party_id, exc.as_errors(), 422)
+                                 user_id=acting().user_id)
     flash(_("The lines are reconciled."), "success")
-    return redirect(url_for("accounting.reconciliation", party_id=party_id))
+    return redirect(url_for("accounting.reconciliation", party_id=party_id), 303)
 
 
 @bp.post("/reconciliations/<int:reconciliation_id>/undo")
@@ -329,17 +321,12 @@ def reconciliation_undo(reconciliation_id: int):
     if found is None:
         abort(404)
     party_id = found.party_id
-    try:
-        services.undo_reconciliation(db, found, user_id=_user_id())
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-    else:
-        flash(_("The matching is undone; its lines are open again."), "success")
-    if party_id is None:
-        return redirect(url_for("accounting.payments"))
-    return redirect(url_for("accounting.reconciliation", party_id=party_id))
+    back = (url_for("accounting.payments") if party_id is None
+            else url_for("accounting.reconciliation", party_id=party_id))
+    with transaction(on_refusal=_flash_and_go(back)):
+        services.undo_reconciliation(db, found, user_id=acting().user_id)
+    flash(_("The matching is undone; its lines are open again."), "success")
+    return redirect(back, 303)
 
 
 def _reconciliation_page(party_id: int, errors: dict, status: int = 200):
@@ -411,28 +398,28 @@ def statement_import():
     mapping = {field: form.get(f"map_{field}", "") for field in statements.CSV_FIELDS}
     if values["format"] == "csv" and not form.get("mapped"):
         return _mapping_page(values, data, {})
-    try:
-        statement = statements.import_statement(
-            db, data, file_format=values["format"], journal=values["journal"] or "BNK", mapping=mapping,
-            number_format=values["number_format"] or "1,234.56", date_format=values["date_format"] or "%Y-%m-%d",
-            name=values["name"], filename=values["filename"], opening_balance=values["opening_balance"],
-            closing_balance=values["closing_balance"], user_id=_user_id())
-        db.commit()
-    except statements.StatementFileError as exc:
-        db.rollback()
-        errors = {"file": [_("The file has bad rows; nothing was imported.")]}
-        if values["format"] == "csv":
-            return _mapping_page(values, data, errors, problems=exc.problems, mapping=mapping)
-        return _import_page(values, errors, 422, problems=exc.problems)
-    except KontorError as exc:
-        db.rollback()
+
+    def refused(exc: KontorError):
+        # bad rows, or a setting of the mapping step, are shown on the mapping page of a CSV
+        if isinstance(exc, statements.StatementFileError):
+            errors = {"file": [_("The file has bad rows; nothing was imported.")]}
+            if values["format"] == "csv":
+                return _mapping_page(values, data, errors, problems=exc.problems, mapping=mapping)
+            return _import_page(values, errors, 422, problems=exc.problems)
         if values["format"] == "csv" and (exc.field or "").startswith(("map_", "number_format", "date_format",
                                                                          "closing_balance", "opening_balance")):
             return _mapping_page(values, data, exc.as_errors(), mapping=mapping)
         return _import_page(values, exc.as_errors(), 422)
+
+    with transaction(on_refusal=refused):
+        statement = statements.import_statement(
+            db, data, file_format=values["format"], journal=values["journal"] or "BNK", mapping=mapping,
+            number_format=values["number_format"] or "1,234.56", date_format=values["date_format"] or "%Y-%m-%d",
+            name=values["name"], filename=values["filename"], opening_balance=values["opening_balance"],
+            closing_balance=values["closing_balance"], user_id=acting().user_id)
     flash(_("Statement %(name)s is imported with %(count)s lines.", name=statement.name,
             count=len(statement.lines)), "success")
-    return redirect(url_for("accounting.statement", statement_id=statement.id))
+    return redirect(url_for("accounting.statement", statement_id=statement.id), 303)
 
 
 def _import_page(values: dict, errors: dict, status: int = 200, problems=None):
@@ -467,10 +454,7 @@ def _mapping_page(values: dict, data: bytes, errors: dict, problems=None, mappin
 @bp.get("/statements/<int:statement_id>")
 @require(p.BANK_READ)
 def statement(statement_id: int):
-    try:
-        found = statements.get_statement(db, statement_id)
-    except NotFound:
-        abort(404)
+    found = statements.get_statement(db, statement_id)
     return render("accounting/banking/statement.html", **_statement_context(found))
 
 
@@ -494,10 +478,7 @@ def _statement_context(found: Statement, errors: dict | None = None, error_line:
 @bp.post("/statements/lines/<int:line_id>/confirm")
 @require(p.BANK_WRITE)
 def statement_line_confirm(line_id: int):
-    try:
-        line = statements.get_line(db, line_id)
-    except NotFound:
-        abort(404)
+    line = statements.get_line(db, line_id)
     statement_id = line.statement_id
     form = request.form
     invoices = [value for value in form.getlist("invoice") if value.strip()]
@@ -508,14 +489,13 @@ def statement_line_confirm(line_id: int):
         invoices = [other]
     elif account or party_id:
         invoices = []
-    try:
-        statements.confirm_line(db, line, invoices=invoices, account=account,
-                                party_id=party_id, user_id=_user_id())
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
+
+    def refused(exc: KontorError):
         found = statements.get_statement(db, statement_id)
-        return render("accounting/banking/statement.html",
-                      **_statement_context(found, exc.as_errors(), line_id)), 422
+        return render("accounting/banking/statement.html", **_statement_context(found, exc.as_errors(), line_id)), 422
+
+    with transaction(on_refusal=refused):
+        statements.confirm_line(db, line, invoices=invoices, account=account, party_id=party_id,
+                                user_id=acting().user_id)
     flash(_("Line %(sequence)s is matched.", sequence=line.sequence), "success")
-    return redirect(url_for("accounting.statement", statement_id=statement_id) + f"#line-{line.id}")
+    return redirect(url_for("accounting.statement", statement_id=statement_id) + f"#line-{line.id}", 303)

@@ -20,7 +20,7 @@ from core import KontorError, Money, NotFound, Party, gettext as _, hooks
 
 from plugins.accounting.banking.models import Payment, PaymentAllocation, Reconciliation, ReconciliationLine
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
-from plugins.accounting.ledger import services as ledger
+from plugins.accounting.ledger import roles, services as ledger
 from plugins.accounting.ledger.models import Account, CurrencyAmount, Entry, Journal, Line
 from plugins.accounting.tax import services as tax
 
@@ -250,7 +250,7 @@ def register_payment(db: Session, *, party_id: int, amount: Any, currency: str, 
     """
     day = tax.parse_day(date)
     ledger.check_lock_date(db, day)
-    party = db.get(Party, party_id) if isinstance(party_id, int) and 0 < party_id < 2**31 else None
+    party = db.get(Party, _id_of(party_id))
     if party is None:
         raise KontorError(_("Choose a party."), field="party_id")
     currency = tax.get_currency(db, currency).code
@@ -375,18 +375,15 @@ def _payment_lines(db: Session, payment: Payment, journal: Journal, items: list[
         excess_company = _money(excess * rate) if foreign else excess
         if excess == payment.amount:
             excess_company = payment.amount_company
-        config = ledger.get_config(db)
-        account_id = config.receivable_account_id if payment.kind == "inbound" else config.payable_account_id
-        if items:
-            account_id = items[0].line.account_id
+        role = roles.RECEIVABLE if payment.kind == "inbound" else roles.PAYABLE
+        account_id = items[0].line.account_id if items else roles.account_for(db, role).id
         add(account_id, -excess_company, -excess if foreign else None, _("Unallocated payment"),
             party_id=payment.party_id)
         credits += excess_company
     difference = debits - credits
     if difference:
-        config = ledger.get_config(db)
         gain = difference * sign > 0
-        account_id = config.exchange_gain_account_id if gain else config.exchange_loss_account_id
+        account_id = roles.account_for(db, roles.EXCHANGE_GAIN if gain else roles.EXCHANGE_LOSS).id
         add(account_id, -difference, None, _("Exchange difference"))
     return lines, settled
 
@@ -493,6 +490,14 @@ def _positive(value: Any, field: str, digits: int) -> Decimal:
     return number.quantize(tax.quantum(max(digits, 2)))
 
 
+def _id_of(value: Any) -> int:
+    """A record id given as a number or as text (a form's), or 0 when it names no record."""
+    if isinstance(value, bool):
+        return 0
+    text = str(value).strip() if isinstance(value, (int, str)) else ""
+    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else 0
+
+
 def _money(value: Decimal) -> Decimal:
     return tax.round_money(Decimal(value), 2)
 
@@ -567,10 +572,9 @@ def reconcile_lines(db: Session, line_ids: Iterable[int | Line], *, day: date | 
     """
     day = day or date.today()
     ledger.check_lock_date(db, day, field="day")
-    try:
-        ids = sorted({value.id if isinstance(value, Line) else int(value) for value in line_ids})
-    except (TypeError, ValueError):
-        raise KontorError(_("Choose lines to reconcile."), field="lines") from None
+    ids = sorted({value.id if isinstance(value, Line) else _id_of(value) for value in line_ids})
+    if 0 in ids:
+        raise KontorError(_("Choose lines to reconcile."), field="lines")
     lines = db.execute(select(Line).where(Line.id.in_(ids)).order_by(Line.date, Line.id)).scalars().all() if ids else []
     if len(lines) < 2 or len(lines) != len(ids):
         raise KontorError(_("Choose at least one debit and one credit line."), field="lines")
@@ -630,7 +634,7 @@ def _exchange_difference_line(db: Session, account: Account, party_id: int | Non
     # debits left over: the receivable is worth less than booked, a loss (credit it); else a gain
     side = {"debit": ZERO, "credit": amount} if difference > 0 else {"debit": amount, "credit": ZERO}
     other = {"debit": side["credit"], "credit": side["debit"]}
-    other_account = config.exchange_loss_account_id if difference > 0 else config.exchange_gain_account_id
+    other_account = roles.account_for(db, roles.EXCHANGE_LOSS if difference > 0 else roles.EXCHANGE_GAIN).id
     line = {"account": account.id, "party_id": party_id, "description": _("Exchange difference"), **side}
     if currency:
         line.update(currency=currency, amount_currency=Decimal("0.000"))

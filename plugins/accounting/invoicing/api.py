@@ -1,9 +1,11 @@
-"""Invoices under /api/v1/accounting/invoices: list, create and change drafts, post, credit, PDF."""
-from flask import Response, request
-from flask_login import current_user
+"""Invoices under /api/v1/accounting/invoices: list, create and change drafts, post, credit, PDF.
 
-from core import (ApiError, KontorError, documented, json_response, keyset_page, load_body, load_query, paged,
-                  require, session as db)
+Each endpoint states its transaction once; a refusal escapes to the core's problem+json answer.
+"""
+from flask import Response, request
+
+from core import (acting, documented, json_response, keyset_page, load_body, load_query, paged, require,
+                  session as db, transaction)
 
 from plugins.accounting.invoicing import printing, services
 from plugins.accounting.invoicing.models import KINDS, Invoice
@@ -11,24 +13,6 @@ from plugins.accounting.invoicing.schemas import (CreditNoteBodySchema, InvoiceB
                                                   InvoiceSchema)
 from plugins.accounting.permissions import INVOICE_POST, INVOICE_READ, INVOICE_WRITE
 from plugins.accounting.web import api
-
-
-def _refused(exc: KontorError) -> ApiError:
-    db.rollback()
-    status = 422 if exc.status in (400, 422) else exc.status
-    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed"}
-    return ApiError(status, titles.get(status, "Refused"), exc.message, exc.as_errors() if status != 404 else None)
-
-
-def _invoice(invoice_id: int) -> Invoice:
-    try:
-        return services.get_invoice(db, invoice_id)
-    except KontorError as exc:
-        raise _refused(exc) from None
-
-
-def _user_id():
-    return getattr(current_user, "id", None)
 
 
 def _one(invoice: Invoice, status: int = 200):
@@ -55,11 +39,8 @@ def invoice_list():
             status=201)
 def invoice_create():
     body = load_body(InvoiceBodySchema())
-    try:
+    with transaction():
         invoice = services.create_invoice(db, body.pop("kind", "out_invoice"), body)
-        db.commit()
-    except KontorError as exc:
-        raise _refused(exc) from None
     return _one(invoice, 201)
 
 
@@ -67,7 +48,7 @@ def invoice_create():
 @require(INVOICE_READ)
 @documented("One invoice with its lines", response=InvoiceSchema)
 def invoice_get(invoice_id: int):
-    return _one(_invoice(invoice_id))
+    return _one(services.get_invoice(db, invoice_id))
 
 
 @api.patch("/invoices/<int:invoice_id>")
@@ -75,14 +56,11 @@ def invoice_get(invoice_id: int):
 @documented("Change a draft (lines, when given, replace the draft's lines)", body=InvoiceBodySchema,
             response=InvoiceSchema)
 def invoice_update(invoice_id: int):
-    invoice = _invoice(invoice_id)
+    invoice = services.get_invoice(db, invoice_id)
     body = load_body(InvoiceBodySchema(), partial=True)
     body.pop("kind", None)
-    try:
+    with transaction():
         services.update_invoice(db, invoice, body)
-        db.commit()
-    except KontorError as exc:
-        raise _refused(exc) from None
     return _one(invoice)
 
 
@@ -90,12 +68,9 @@ def invoice_update(invoice_id: int):
 @require(INVOICE_WRITE)
 @documented("Delete a draft (a posted invoice is refused: credit it)", status=204)
 def invoice_delete(invoice_id: int):
-    invoice = _invoice(invoice_id)
-    try:
+    invoice = services.get_invoice(db, invoice_id)
+    with transaction():
         services.delete_invoice(db, invoice)
-        db.commit()
-    except KontorError as exc:
-        raise _refused(exc) from None
     return Response(status=204)
 
 
@@ -103,12 +78,9 @@ def invoice_delete(invoice_id: int):
 @require(INVOICE_POST)
 @documented("Post a draft: number it and book its entry", response=InvoiceSchema)
 def invoice_post(invoice_id: int):
-    invoice = _invoice(invoice_id)
-    try:
-        services.post_invoice(db, invoice, user_id=_user_id())
-        db.commit()
-    except KontorError as exc:
-        raise _refused(exc) from None
+    invoice = services.get_invoice(db, invoice_id)
+    with transaction():
+        services.post_invoice(db, invoice, user_id=acting().user_id)
     return _one(invoice)
 
 
@@ -117,13 +89,10 @@ def invoice_post(invoice_id: int):
 @documented("Draft a credit note of a posted invoice (every line unless lines are given)",
             body=CreditNoteBodySchema, response=InvoiceSchema, status=201)
 def invoice_credit_note(invoice_id: int):
-    invoice = _invoice(invoice_id)
+    invoice = services.get_invoice(db, invoice_id)
     body = load_body(CreditNoteBodySchema()) if request.get_data() else {}
-    try:
+    with transaction():
         note = services.create_credit_note(db, invoice, lines=body.get("lines"), date=body.get("date"))
-        db.commit()
-    except KontorError as exc:
-        raise _refused(exc) from None
     return _one(note, 201)
 
 
@@ -131,5 +100,5 @@ def invoice_credit_note(invoice_id: int):
 @require(INVOICE_READ)
 @documented("The invoice as a PDF")
 def invoice_pdf(invoice_id: int):
-    invoice = _invoice(invoice_id)
+    invoice = services.get_invoice(db, invoice_id)
     return printing.pdf_response(db, invoice)

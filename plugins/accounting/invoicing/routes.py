@@ -10,12 +10,11 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.routing import BuildError
 from flask_babel import format_currency, force_locale
-from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from core import (
-    Column, KontorError, Party, export_response, gettext as _, has_permission, keyset_page, lazy_gettext as _l, render,
-    require, search_parties, session as db,
+    Column, KontorError, Party, acting, export_response, gettext as _, has_permission, keyset_page,
+    lazy_gettext as _l, render, require, search_parties, session as db, transaction,
 )
 
 from plugins.accounting.invoicing import printing, services
@@ -73,13 +72,6 @@ def _row(invoice: Invoice) -> Row:
                invoice.invoice_date, invoice.due_date, format_currency(invoice.amount_total, invoice.currency),
                format_currency(invoice.amount_residual, invoice.currency) if invoice.state != "draft" else "",
                str(STATE_LABELS[invoice.state]))
-
-
-def _invoice(invoice_id: int) -> Invoice:
-    try:
-        return services.get_invoice(db, invoice_id)
-    except KontorError:
-        abort(404)
 
 
 def _book_of(invoice: Invoice) -> str:
@@ -233,8 +225,12 @@ def _entry_url(entry_id: int | None) -> str | None:
         return None
 
 
-def _user_id():
-    return getattr(current_user, "id", None)
+def _refused_on_detail(invoice_id: int):
+    """The answer to a refused act on an invoice's page: the page again, with the message."""
+    def answer(exc: KontorError):
+        flash(exc.message, "error")
+        return _detail(services.get_invoice(db, invoice_id)), exc.status
+    return answer
 
 
 @bp.get("/invoices")
@@ -262,12 +258,8 @@ def invoice_new():
                   "lines": [_blank_line(kind)]}
         return _form(kind, None, values, {})
     values = _values_from_form(request.form)
-    try:
+    with transaction(on_refusal=lambda exc: _form(kind, None, values, exc.as_errors(), 422)):
         invoice = services.create_invoice(db, kind, values)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return _form(kind, None, values, exc.as_errors(), 422)
     flash(_("The draft is saved."), "success")
     return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 
@@ -275,7 +267,7 @@ def invoice_new():
 @bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
 @require(INVOICE_WRITE)
 def invoice_edit(invoice_id: int):
-    invoice = _invoice(invoice_id)
+    invoice = services.get_invoice(db, invoice_id)
     if not invoice.is_draft:
         flash(_("%(number)s is posted and cannot be changed; issue a credit note to correct it.",
                 number=invoice.number), "error")
@@ -283,12 +275,9 @@ def invoice_edit(invoice_id: int):
     if request.method == "GET":
         return _form(invoice.kind, invoice, _values_of(invoice), {})
     values = _values_from_form(request.form)
-    try:
+    with transaction(on_refusal=lambda exc: _form(invoice.kind, services.get_invoice(db, invoice_id), values,
+                                                  exc.as_errors(), 422)):
         services.update_invoice(db, invoice, values)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return _form(invoice.kind, _invoice(invoice_id), values, exc.as_errors(), 422)
     flash(_("The draft is saved."), "success")
     return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 
@@ -332,24 +321,24 @@ def invoice_party_options():
 @bp.get("/invoices/<int:invoice_id>")
 @require(INVOICE_READ)
 def invoice(invoice_id: int):
-    return _detail(_invoice(invoice_id))
+    return _detail(services.get_invoice(db, invoice_id))
 
 
 @bp.post("/invoices/<int:invoice_id>/post")
 @require(INVOICE_POST)
 def invoice_post(invoice_id: int):
-    invoice = _invoice(invoice_id)
-    try:
-        services.post_invoice(db, invoice, user_id=_user_id())
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        invoice = _invoice(invoice_id)
+    invoice = services.get_invoice(db, invoice_id)
+
+    def refused(exc: KontorError):
+        draft = services.get_invoice(db, invoice_id)
         if exc.field == "invoice_date" and has_permission(INVOICE_WRITE):
             # a date that cannot be posted is corrected in the draft's form, beside the field
-            return _form(invoice.kind, invoice, _values_of(invoice), exc.as_errors(), 422)
+            return _form(draft.kind, draft, _values_of(draft), exc.as_errors(), 422)
         flash(exc.message, "error")
-        return _detail(invoice), 422
+        return _detail(draft), 422
+
+    with transaction(on_refusal=refused):
+        services.post_invoice(db, invoice, user_id=acting().user_id)
     flash(_("%(number)s is posted.", number=invoice.number), "success")
     return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 
@@ -357,15 +346,10 @@ def invoice_post(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/delete")
 @require(INVOICE_WRITE)
 def invoice_delete(invoice_id: int):
-    invoice = _invoice(invoice_id)
+    invoice = services.get_invoice(db, invoice_id)
     book = _book_of(invoice)
-    try:
+    with transaction(on_refusal=_refused_on_detail(invoice_id)):
         services.delete_invoice(db, invoice)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return _detail(_invoice(invoice_id)), exc.status
     flash(_("The draft is deleted."), "success")
     return redirect(url_for(BOOKS[book]["endpoint"]), 303)
 
@@ -373,14 +357,9 @@ def invoice_delete(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/credit-note")
 @require(INVOICE_POST)
 def invoice_credit_note(invoice_id: int):
-    invoice = _invoice(invoice_id)
-    try:
+    invoice = services.get_invoice(db, invoice_id)
+    with transaction(on_refusal=_refused_on_detail(invoice_id)):
         note = services.create_credit_note(db, invoice)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return _detail(_invoice(invoice_id)), exc.status
     flash(_("A draft credit note is ready: remove or change lines to credit part of the invoice, then post it."),
           "success")
     return redirect(url_for("accounting.invoice_edit", invoice_id=note.id), 303)
@@ -389,14 +368,9 @@ def invoice_credit_note(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/cancel")
 @require(INVOICE_POST)
 def invoice_cancel(invoice_id: int):
-    invoice = _invoice(invoice_id)
-    try:
-        note = services.cancel_invoice(db, invoice, user_id=_user_id())
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return _detail(_invoice(invoice_id)), exc.status
+    invoice = services.get_invoice(db, invoice_id)
+    with transaction(on_refusal=_refused_on_detail(invoice_id)):
+        note = services.cancel_invoice(db, invoice, user_id=acting().user_id)
     flash(_("%(number)s is cancelled by credit note %(note)s.", number=invoice.number, note=note.number),
           "success")
     return redirect(url_for("accounting.invoice", invoice_id=note.id), 303)
@@ -405,7 +379,7 @@ def invoice_cancel(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>/print")
 @require(INVOICE_READ)
 def invoice_print(invoice_id: int):
-    invoice = _invoice(invoice_id)
+    invoice = services.get_invoice(db, invoice_id)
     ctx = printing.print_context(db, invoice)
     with force_locale(ctx["locale"]):
         return render_template("accounting/invoicing/print.html", **ctx)
@@ -414,7 +388,7 @@ def invoice_print(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>/pdf")
 @require(INVOICE_READ)
 def invoice_pdf(invoice_id: int):
-    return printing.pdf_response(db, _invoice(invoice_id))
+    return printing.pdf_response(db, services.get_invoice(db, invoice_id))
 
 
 @bp.get("/parties/<int:party_id>/invoices-panel")

@@ -166,7 +166,7 @@ def test_payment_form_prefilled_from_an_invoice_recomputes_and_registers(admin_c
             "currency": "DKK", "amount": "1240,00", f"alloc_{books['sale']}": "1240.00", "writeoff": "1",
             "writeoff_account": "6900"}
     done = admin_client.post_form("/accounting/payments/new", form)
-    assert done.status_code == 302, done.get_data(as_text=True)
+    assert done.status_code == 303, done.get_data(as_text=True)
     assert invoice_state(app, books["sale"])[0] == "paid"
     shown = admin_client.get(done.headers["Location"]).get_data(as_text=True)
     assert books["sale_number"] in shown and "6900" in shown
@@ -207,13 +207,13 @@ def test_reconciliation_page_matches_a_credit_with_an_invoice(admin_client, api,
     assert page.status_code == 200 and len(ids) == 2
     done = admin_client.post_form(f"/accounting/reconcile/{books['alfa']}",
                                   {"line": ids, "day": "2026-03-05"})
-    assert done.status_code == 302
+    assert done.status_code == 303
     assert invoice_state(app, books["sale"]) == ("partial", D("950.00"))
     refused = admin_client.post_form(f"/accounting/reconcile/{books['alfa']}", {"line": ids[:1]})
     assert refused.status_code == 422
     page = admin_client.get(f"/accounting/reconcile/{books['alfa']}").get_data(as_text=True)
     undo = re.search(r'action="(/accounting/reconciliations/\d+/undo)"', page).group(1)
-    assert admin_client.post_form(undo, {}).status_code == 302
+    assert admin_client.post_form(undo, {}).status_code == 303
     assert invoice_state(app, books["sale"]) == ("posted", D("1250.00"))
 
 
@@ -234,13 +234,13 @@ def test_statement_pages_import_csv_in_two_steps_and_confirm(admin_client, app, 
     step2 = admin_client.post_form("/accounting/statements/import", {
         "format": "csv", "journal": "BNK", "data": encoded, "filename": "bank.csv", "mapped": "1", **mapping,
         "number_format": "1.234,56", "date_format": "%d.%m.%Y"})
-    assert step2.status_code == 302, step2.get_data(as_text=True)
+    assert step2.status_code == 303, step2.get_data(as_text=True)
     shown = admin_client.get(step2.headers["Location"]).get_data(as_text=True)
     assert "Balances agree" in shown and books["sale_number"] in shown
     line_id = re.search(r'/accounting/statements/lines/(\d+)/confirm', shown).group(1)
     confirmed = admin_client.post_form(f"/accounting/statements/lines/{line_id}/confirm",
                                        {"invoice": str(books["sale"])})
-    assert confirmed.status_code == 302
+    assert confirmed.status_code == 303
     assert invoice_state(app, books["sale"])[0] == "paid"
     assert admin_client.get("/accounting/statements").status_code == 200
 
@@ -289,7 +289,7 @@ def test_cancel_a_payment_from_its_page_and_the_api(admin_client, api, app, book
     page = admin_client.get(f"/accounting/payments/{made[0]['id']}").get_data(as_text=True)
     assert f"/accounting/payments/{made[0]['id']}/cancel" in page
     done = admin_client.post_form(f"/accounting/payments/{made[0]['id']}/cancel", {})
-    assert done.status_code == 302
+    assert done.status_code == 303
     assert invoice_state(app, books["sale"]) == ("partial", D("1000.00"))
     assert "Cancelled" in admin_client.get(done.headers["Location"]).get_data(as_text=True)
     unknown = api.post(f"/api/v1/accounting/payments/{made[1]['id']}/cancel", json={"date": "2026-03-21", "why": "x"})
@@ -299,6 +299,15 @@ def test_cancel_a_payment_from_its_page_and_the_api(admin_client, api, app, book
     assert response.status_code == 200 and response.get_json()["state"] == "cancelled"
     assert invoice_state(app, books["sale"]) == ("posted", D("1250.00"))
     assert api.post(f"/api/v1/accounting/payments/{made[1]['id']}/cancel").status_code == 409
+
+
+def test_a_cancel_body_that_is_not_an_object_is_a_400_problem(api, app, books):
+    made = api.post("/api/v1/accounting/payments", json={
+        "party_id": books["alfa"], "amount": "250.00", "currency": "DKK", "date": "2026-03-10",
+        "allocations": [{"invoice": books["sale"], "amount": "250.00"}]}).get_json()
+    refused = api.post(f"/api/v1/accounting/payments/{made['id']}/cancel", json=["2026-03-21"])
+    assert refused.status_code == 400 and refused.mimetype == "application/problem+json"
+    assert api.get(f"/api/v1/accounting/payments/{made['id']}").get_json()["state"] == "posted"
 
 
 def test_dashboard_widget_counts_the_lines_to_match(admin_client, app, books):
