@@ -19,7 +19,7 @@ import core.config as kontor_config
 from core.api.base import init_api
 from core.api.input import screen_input
 from core.auth.session import init_login
-from core.contrib import JinjaExtras, MenuItem, Permission, Setting
+from core.contrib import JinjaExtras, MenuItem, MenuSection, Permission, Setting
 from core.db import close_request_session, get_engine, make_sessionmaker
 from core.errors import KontorError
 from core.i18n import init_i18n
@@ -53,6 +53,7 @@ class Kontor:
     pm: pluggy.PluginManager
     permissions: dict[str, Permission] = field(default_factory=dict)
     menu_items: list[MenuItem] = field(default_factory=list)
+    menu_sections: dict[str, MenuSection] = field(default_factory=dict)
     settings: list[Setting] = field(default_factory=list)
     invariant_checks: list[InvariantCheck] = field(default_factory=list)
 
@@ -253,7 +254,12 @@ def _register_contributions(app: Flask, kontor: Kontor) -> None:
     for blueprint in collected["register_api"]:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
-    kontor.menu_items = sorted(collected["register_menu_items"], key=lambda m: (m.section, m.order, m.label))
+    entries = collected["register_menu_items"]
+    kontor.menu_items = sorted((m for m in entries if isinstance(m, MenuItem)),
+                               key=lambda m: (m.section, m.order, m.label))
+    kontor.menu_sections = {}
+    for section in sorted((s for s in entries if isinstance(s, MenuSection)), key=lambda s: s.order):  # first claim wins
+        kontor.menu_sections.setdefault(section.key, section)
     kontor.settings = collected["register_settings"]
     kontor.invariant_checks = [c for c in collected["register_invariant_checks"] if isinstance(c, InvariantCheck)]
     for command in collected["register_commands"]:

@@ -43,6 +43,19 @@ class MenuItem:
 
 
 @dataclass(frozen=True)
+class MenuSection:
+    """A titled section of the navigation menu that a module's items go into (``MenuItem.section``).
+
+    Sections are shown by ``order``; the core's own are Home (0), Contacts (800) and
+    Administration (900), and a module places its section between them.
+    """
+
+    key: str
+    title: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Widget:
     """A dashboard widget: a template rendered in place, or an endpoint loaded lazily by htmx."""
 

@@ -33,7 +33,8 @@ def register_roles():
 
 @hookspec
 def register_menu_items():
-    """Return a list of :class:`~core.contrib.MenuItem` for the navigation menu."""
+    """Return a list of :class:`~core.contrib.MenuItem` for the navigation menu, and the
+    :class:`~core.contrib.MenuSection` they go into when the module has a section of its own."""
 
 
 @hookspec

@@ -37,6 +37,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import inspect as sa_inspect
 
 from core.app import create_app, get_discovery
+from core.contrib import MenuSection
 from core.db import get_engine
 from core.modules import lifecycle, migrate
 from core.modules.registry import dependency_order
@@ -44,6 +45,8 @@ from core.plugins import PluginInfo, single_manager
 from core.security import PUBLIC, SIGNED_IN
 
 OPEN = {PUBLIC, SIGNED_IN}
+#: The menu sections of the core: Home, Contacts, Administration.
+CORE_SECTIONS = {"main", "contacts", "admin"}
 
 
 # -- Installing and purging a module in a test database --
@@ -236,6 +239,13 @@ class Contract:
             from core.db import session
 
             for item in self.contributed("register_menu_items"):
+                if isinstance(item, MenuSection):
+                    if item.key in CORE_SECTIONS:
+                        problems.append(f"menu section {item.key} is the core's; the module declares its own")
+                    continue
+                if item.section not in kontor.menu_sections:
+                    problems.append(f"menu item {item.label!s} goes into section {item.section!r}, which no "
+                                    "module declares (return a MenuSection with the menu items)")
                 if item.endpoint not in app.view_functions:
                     problems.append(f"menu item {item.label!s} leads to the unknown endpoint {item.endpoint}")
                 if item.permission in OPEN:

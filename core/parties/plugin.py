@@ -1,5 +1,5 @@
 """Parties, the shared master data, as a built-in plugin."""
-from core.contrib import JinjaExtras, MenuItem, Permission, Role, Widget
+from core.contrib import JinjaExtras, MenuItem, MenuSection, Permission, Role, Widget
 from core.i18n import lazy_gettext as _l
 from core.parties import api, demo, routes
 from core.parties.schemas import country_name
@@ -32,7 +32,8 @@ def register_api():
 
 @hookimpl
 def register_menu_items():
-    return [MenuItem("contacts", _l("Parties"), "parties.party_list", "core.party.read", order=10)]
+    return [MenuSection("contacts", _l("Contacts"), order=800),
+            MenuItem("contacts", _l("Parties"), "parties.party_list", "core.party.read", order=10)]
 
 
 @hookimpl

@@ -1,5 +1,7 @@
-"""The shell as a built-in plugin: its pages and the widgets every dashboard has."""
-from core.contrib import JinjaExtras
+"""The shell as a built-in plugin: its pages, the menu's Home and Administration sections, and the
+widgets every dashboard has."""
+from core.contrib import JinjaExtras, MenuSection
+from core.i18n import lazy_gettext as _l
 from core.plugins import hookimpl
 from core.web import routes
 from core.web.format import format_value
@@ -8,6 +10,11 @@ from core.web.format import format_value
 @hookimpl
 def register_blueprints():
     return [routes.create_blueprint()]
+
+
+@hookimpl
+def register_menu_items():
+    return [MenuSection("main", _l("Home"), order=0), MenuSection("admin", _l("Administration"), order=900)]
 
 
 @hookimpl

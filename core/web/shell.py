@@ -12,26 +12,12 @@ from core.api.base import problem
 from core.contrib import MenuItem
 from core.db import session
 from core.i18n import gettext
-from core.i18n import lazy_gettext as _l
 from core.plugins import flatten
 from core.security import has_permission, is_api_request
 
-#: Menu sections in the order they appear; modules may add others (shown after these).
-SECTIONS = {
-    "main": _l("Home"),
-    "sales": _l("Sales"),
-    "crm": _l("CRM"),
-    "accounting": _l("Accounting"),
-    "inventory": _l("Inventory"),
-    "hr": _l("HR"),
-    "contacts": _l("Contacts"),
-    "admin": _l("Administration"),
-}
-
-
 @dataclass
-class MenuSection:
-    """A titled group of menu items."""
+class MenuGroup:
+    """A section of the menu as shown: its key, title and the items the user may open."""
 
     key: str
     title: str
@@ -51,15 +37,22 @@ def render(template: str, partial: str | None = None, **context) -> str:
     return render_template(template, **context)
 
 
-def menu_for_user() -> list[MenuSection]:
-    """The menu of the enabled modules, filtered by the current user's permissions."""
+def menu_for_user() -> list[MenuGroup]:
+    """The menu of the enabled modules, filtered by the current user's permissions.
+
+    Sections come in the ``order`` of the :class:`~core.contrib.MenuSection` the modules
+    register; items in a section nobody registers come last, titled after its key.
+    """
     kontor = current_app.extensions["kontor"]
     visible = [item for item in kontor.menu_items if has_permission(item.permission)]
     by_section: dict[str, list[MenuItem]] = {}
     for item in visible:
         by_section.setdefault(item.section, []).append(item)
-    order = list(SECTIONS) + sorted(set(by_section) - set(SECTIONS))
-    return [MenuSection(key, str(SECTIONS.get(key, key.title())), by_section[key]) for key in order if key in by_section]
+    sections = kontor.menu_sections
+    order = sorted(set(by_section), key=lambda key: (key not in sections, sections[key].order if key in sections else 0,
+                                                    key))
+    return [MenuGroup(key, str(sections[key].title) if key in sections else key.title(), by_section[key])
+            for key in order]
 
 
 def contributions(hook_name: str, **kwargs) -> list:

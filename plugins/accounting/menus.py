@@ -1,9 +1,10 @@
 """Accounting's place in the navigation menu."""
-from core import MenuItem, lazy_gettext as _l
+from core import MenuItem, MenuSection, lazy_gettext as _l
 
 from plugins.accounting import permissions as p
 
 MENU_ITEMS = [
+    MenuSection("accounting", _l("Accounting"), order=400),
     MenuItem("accounting", _l("Invoices"), "accounting.invoices", p.INVOICE_READ, order=40),
     MenuItem("accounting", _l("Bills"), "accounting.bills", p.INVOICE_READ, order=41),
     MenuItem("accounting", _l("Payments"), "accounting.payments", p.PAYMENT_READ, order=42),

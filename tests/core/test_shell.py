@@ -64,3 +64,16 @@ def test_a_reference_beyond_the_integer_range_is_a_field_error(api):
     response = api.post(f"/api/v1/parties/{created['id']}/merge", json={"into": -2717522846939807219712})
     assert response.status_code == 422
     assert "into" in response.get_json()["errors"]
+
+
+def test_the_cores_menu_names_only_its_own_sections_and_a_modules_section_comes_from_the_module(app, admin_client):
+    from core.web import shell
+
+    assert not hasattr(shell, "SECTIONS")
+    sections = app.extensions["kontor"].menu_sections
+    owned = {key for key in sections if key not in {"main", "contacts", "admin"}}
+    assert {"inventory", "hr", "sales"}.isdisjoint(sections)
+    active = set(app.extensions["kontor"].active_names)
+    assert owned <= active, f"sections {owned - active} are declared by no active module"
+    page = admin_client.get("/dashboard").get_data(as_text=True)
+    assert "<summary>Contacts</summary>" in page and "<summary>Administration</summary>" in page

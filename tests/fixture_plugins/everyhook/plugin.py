@@ -1,8 +1,8 @@
 """The manifest and one implementation of every hook of the core."""
 from pathlib import Path
 
-from core import (Action, JinjaExtras, Manifest, MenuItem, ModuleError, Panel, Permission, Role, Setting, Widget,
-                  hookimpl)
+from core import (Action, JinjaExtras, Manifest, MenuItem, MenuSection, ModuleError, Panel, Permission, Role, Setting,
+                  Widget, hookimpl)
 
 manifest = Manifest(
     name="everyhook",
@@ -45,7 +45,8 @@ def register_roles():
 
 @hookimpl
 def register_menu_items():
-    return [MenuItem("main", "Things", "everyhook.index", "everyhook.thing.read", order=50)]
+    return [MenuSection("everyhook", "Thing keeping", order=500),
+            MenuItem("everyhook", "Things", "everyhook.index", "everyhook.thing.read", order=50)]
 
 
 @hookimpl
