@@ -7,16 +7,14 @@ base URL is that server, so ``page.goto("/parties")`` reaches it.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
-from core.wsgi import Dispatcher
 from core.testing import make_user
+from tests.e2e.pages import DESKTOP, LiveServer, sign_in
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -30,8 +28,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 
 expect.set_options(timeout=15_000)
 
@@ -53,19 +49,6 @@ def backend(request) -> str:
 def browser_type_launch_args(browser_type_launch_args) -> dict:
     """Launch Debian's Chromium (Playwright cannot download its own browsers here)."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
-
-
-@dataclass
-class LiveServer:
-    """A running server: its base URL and the dispatcher behind it."""
-
-    url: str
-    dispatcher: Dispatcher
-
-    @property
-    def app(self) -> Flask:
-        """The Flask app the server serves now."""
-        return self.dispatcher.app
 
 
 @pytest.fixture
@@ -96,15 +79,6 @@ def context(new_context):
     return context
 
 
-def sign_in(page: Page, username: str, password: str) -> None:
-    """Sign in through the real login form and wait for the dashboard."""
-    page.goto("/login")
-    page.get_by_role("textbox", name="User name", exact=True).fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
-
-
 @pytest.fixture
 def logged_in_page(page: Page, admin) -> Page:
     """A page signed in as the administrator, showing the dashboard."""
@@ -117,28 +91,3 @@ def staff_user(live_server) -> tuple[str, str]:
     """A user with only the ``staff`` role: (username, password)."""
     _, password = make_user(live_server.app, "clerk", ["staff"], "clerk password 1")
     return "clerk", password
-
-
-def create_parties(live_server: LiveServer, *rows: dict) -> None:
-    """Add parties (fields as the party form takes them) straight through the service."""
-    from core.db import session
-    from core.parties.services import create_party
-
-    with live_server.app.app_context():
-        for row in rows:
-            create_party(session, row)
-        session.commit()
-
-
-def scripts_ready(page: Page) -> None:
-    """Wait until the page's scripts run (htmx binds its triggers when the document is loaded).
-
-    A click that races ahead of htmx still works, as a plain form or link, but without the
-    partial swap or the confirm dialog a flow is meant to check.
-    """
-    page.wait_for_load_state("load")
-
-
-def side_menu(page: Page):
-    """The side menu (the shell's main navigation)."""
-    return page.get_by_role("complementary", name="Main menu")

@@ -3,7 +3,7 @@ danger form in front of an irreversible act (a purge), which asks for the name t
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import scripts_ready
+from tests.e2e.pages import scripts_ready
 
 
 @pytest.fixture

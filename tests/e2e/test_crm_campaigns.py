@@ -5,7 +5,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import scripts_ready
+from tests.e2e.pages import scripts_ready
 from tests.plugins.crm.test_campaigns_sending import Inbox, configure_smtp, free_port, people
 
 

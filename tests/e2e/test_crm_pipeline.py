@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import scripts_ready, side_menu
+from tests.e2e.pages import scripts_ready, side_menu
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, create_parties, side_menu
+from tests.e2e.pages import DESKTOP, PHONE, create_parties, side_menu
 
 LONG_NAME = "Kaufhaus Müller-Lüdenscheidt GmbH & Co. KG"
 #: (path, its heading, a text in its content that must be shown)

@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.pages import sign_in
 
 
 def test_wrong_password_is_shown_beside_the_field_then_sign_in_and_out(page: Page, admin):

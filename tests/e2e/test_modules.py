@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import scripts_ready, side_menu
+from tests.e2e.pages import scripts_ready, side_menu
 
 MENU_LABEL = "Greetings"  # the example module's menu item (tests/example_plugin/kontor_hello/menus.py)
 

@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import side_menu, sign_in
+from tests.e2e.pages import side_menu, sign_in
 
 
 def test_admin_menu_items_load_their_pages(logged_in_page: Page):
