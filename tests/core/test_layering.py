@@ -106,3 +106,24 @@ def test_the_checker_catches_a_module_importing_another_modules_internals(tmp_pa
     assert "contract 0 BROKEN" in done.stdout
     assert "kontor_intruder.plugin -> plugins.crm.leads.services" in done.stdout
     assert "kontor_intruder.plugin -> core.db" in done.stdout
+
+
+def _imported_modules(path: Path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_the_core_and_browser_tests_import_no_helper_from_a_conftest():
+    """Shared helpers live in helper modules (``tests/e2e/pages.py``, ``core.testing``), never in a
+    ``conftest.py``: pytest loads that as a plugin of its own, and importing it again runs it twice."""
+    problems = [f"{path.relative_to(ROOT)} imports {module}"
+                for folder in ("core", "e2e") for path in sorted((ROOT / "tests" / folder).rglob("*.py"))
+                for module in _imported_modules(path) if module.rpartition(".")[2] == "conftest"]
+    assert problems == []

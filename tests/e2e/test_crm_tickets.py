@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import create_parties, scripts_ready, side_menu
+from tests.e2e.pages import create_parties, scripts_ready, side_menu
 
 
 @pytest.fixture
