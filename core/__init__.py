@@ -10,7 +10,7 @@ from core.actor import Actor, acting, acting_as, current_actor
 from core.api.base import (ApiBlueprint, ApiError, documented, json_object, json_response, load_body, load_query, paged,
                            problem, problem_for, record_id_field, refusal)
 from core.api.schema import BoundedList, MoneyField, Schema, validate_country, validate_currency
-from core.audit.recorder import record_event, write_records
+from core.audit.recorder import lock_audit_chain, record_event, write_records
 from core.contrib import Action, JinjaExtras, MenuItem, MenuSection, Panel, Permission, Role, Setting, Widget
 from core.db import Base, Money, Percent, Quantity, UTCDateTime, session, utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, KontorError, ModuleError, NotFound, Unavailable
@@ -43,7 +43,7 @@ __all__ = [
     "MenuSection", "PUBLIC", "Page", "Panel", "Party", "Percent", "Permission", "Quantity", "Role", "SIGNED_IN", "Setting", "Tag", "UTCDateTime",
     "User", "Widget", "charts", "contributions", "create_party", "cross_site", "documented",
     "export_response", "get_company", "get_party", "gettext", "has_permission", "hookimpl", "hooks",
-    "json_response", "keyset_page", "lazy_gettext", "load_body", "load_query", "map_rows", "ngettext",
+    "json_response", "keyset_page", "lazy_gettext", "lock_audit_chain", "load_body", "load_query", "map_rows", "ngettext",
     "paged", "parse_amount", "problem", "public", "read_csv", "record_event", "render", "require", "search_parties",
     "session", "setting_values", "signed_in", "tag_key", "tags_named", "update_party", "utcnow", "write_records",
     # errors and transactions: the typed refusals, their one mapping, and the unit of work

@@ -70,6 +70,18 @@ def _module_of(table_name: str) -> str:
     return table_name.split("_", 1)[0] if "_" in table_name else table_name
 
 
+def lock_audit_chain(session: Session) -> None:
+    """Lock the audit chain's head for the rest of the transaction, now.
+
+    Every audited write locks it when its records are written (:func:`write_records`). A service
+    that goes on to lock rows of its own (a journal's chain head, a stock counter) takes this lock
+    first, so every transaction locks in one order (audit head, then its own rows) and concurrent
+    writers queue instead of deadlocking. PostgreSQL only: SQLite holds the write lock already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(select(AuditHead.seq).where(AuditHead.id == 1).with_for_update())
+
+
 def write_records(session: Session, entries: list[dict[str, Any]]) -> None:
     """Append ``entries`` (action, module, table_name, record_id, changes) to the chain."""
     if not entries:

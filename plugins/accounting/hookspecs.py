@@ -22,3 +22,16 @@ def accounting_invoice_paid(invoice, session):
 @hookspec
 def accounting_payment_registered(payment, session):
     """A payment was registered and posted."""
+
+
+@hookspec
+def accounting_account_roles():
+    """The accounts a module posts to, by role: a list of :class:`plugins.accounting.AccountRole`.
+
+    Each role has a namespaced ``key`` (``inventory.stock``), a ``label`` for the settings page,
+    the ``account_types`` it may be mapped to and the ``default_code`` of its account in the
+    default chart. The company maps roles to accounts on Accounting → Settings → Account roles
+    (or ``PUT /api/v1/accounting/account-roles``); :func:`plugins.accounting.account_for` answers
+    which account a role posts to. A module that does not depend on accounting implements this
+    with ``@hookimpl(optionalhook=True)`` (and builds its roles only when accounting is importable).
+    """

@@ -48,6 +48,15 @@ def _reconciled(on: date | None = None):
     return query.subquery("reconciled")
 
 
+def open_amount_columns(on: date | None = None):
+    """For other areas' queries over lines (the aged reports): ``(reconciled, open_amount,
+    open_currency)``, the subquery of what reconciliations dated on or before ``on`` took from each
+    line (outer-join it on ``reconciled.c.line_id == Line.id``) and the line's signed open amount
+    in the company currency and in its own currency as column expressions."""
+    reconciled = _reconciled(on)
+    return (reconciled, *_open_columns(reconciled))
+
+
 def _open_columns(reconciled):
     """(signed open amount in the company currency, signed open amount in the line's currency)."""
     taken = type_coerce(func.coalesce(reconciled.c.amount, literal(0)), Money())
@@ -526,6 +535,14 @@ def _reconcile(db: Session, parts: list[tuple[Line, Decimal, Decimal | None]], *
     db.flush()
     _update_invoices(db, [line.id for line, _a, _c in parts])
     return reconciliation
+
+
+def reconcile_parts(db: Session, parts: list[tuple[Line, Decimal, Decimal | None]], *, day: date,
+                    party_id: int | None, user_id: int | None = None) -> Reconciliation:
+    """Record that ``parts`` (line, company amount, currency amount) settle each other, for an
+    area that settles lines it posted itself (a revaluation and its reversal); refused unless they
+    balance and each stays within its open amount."""
+    return _reconcile(db, parts, day=day, party_id=party_id, user_id=user_id)
 
 
 def _lock_lines(db: Session, line_ids: list[int]) -> None:

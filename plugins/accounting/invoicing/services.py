@@ -20,15 +20,15 @@ from core import KontorError, NotFound, Party, gettext as _, hooks, utcnow
 
 from plugins.accounting.invoicing.models import (CUSTOMER_KINDS, KINDS, OPEN_STATES, REFUND_KINDS, Invoice,
                                                  InvoiceLine)
-from plugins.accounting.ledger import services as ledger
+from plugins.accounting.ledger import roles, services as ledger
 from plugins.accounting.ledger.models import Account, Entry, FiscalYear, Journal, Line
 from plugins.accounting.tax import services as tax_services
 from plugins.accounting.tax.models import Currency, Tax
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
-#: The account a line books to unless it says otherwise: sales of goods, purchases.
-DEFAULT_ACCOUNTS = {"out": "4000", "in": "5100"}
+#: The account role a line books to unless it says otherwise: sales (4000), purchases (5100).
+DEFAULT_ACCOUNTS = {"out": roles.SALES, "in": roles.PURCHASES}
 REFUND_OF = {"out_invoice": "out_refund", "in_invoice": "in_refund"}
 MAX_LINES = 500
 
@@ -53,8 +53,8 @@ def company_currency(db: Session) -> str:
 
 
 def default_account(db: Session, kind: str) -> Account:
-    """The account a new line of a ``kind`` document books to (4000 sales, 5100 purchases)."""
-    return ledger.account_by_code(db, DEFAULT_ACCOUNTS[kind.split("_")[0]])
+    """The account a new line of a ``kind`` document books to (the sales or purchases role's)."""
+    return roles.account_for(db, DEFAULT_ACCOUNTS[kind.split("_")[0]])
 
 
 def default_terms(db: Session) -> int:
@@ -417,7 +417,7 @@ def post_invoice(db: Session, invoice: Invoice, *, user_id: int | None = None) -
                                 reference=invoice.reference[:100], narration=_narration(db, invoice),
                                 source=f"invoice:{invoice.id}")
     ledger.post_entry(db, entry, user_id=user_id)
-    counterpart_account = config.receivable_account_id if customer else config.payable_account_id
+    counterpart_account = roles.account_for(db, roles.RECEIVABLE if customer else roles.PAYABLE).id
     invoice.entry = entry
     invoice.number = entry.number
     invoice.receivable_line = next(line for line in entry.lines if line.account_id == counterpart_account
@@ -481,9 +481,7 @@ def _entry_lines(db: Session, invoice: Invoice, config) -> list[dict]:
                           "description": tax.name[:200], "tax_id": tax.id})
     if invoice.tax_scope == "purchase":
         parts.extend(_reverse_charge_parts(totals))
-    counterpart_account = config.receivable_account_id if invoice.is_customer else config.payable_account_id
-    if counterpart_account is None:
-        counterpart_account = ledger.account_by_code(db, "1200" if invoice.is_customer else "2100").id
+    counterpart_account = roles.account_for(db, roles.RECEIVABLE if invoice.is_customer else roles.PAYABLE).id
     if not invoice.amount_total:
         raise KontorError(_("An invoice of zero cannot be posted."), field="lines")
     foreign = invoice.currency != company_currency(db)
@@ -496,7 +494,7 @@ def _entry_lines(db: Session, invoice: Invoice, config) -> list[dict]:
     specs.append(total_spec)
     difference = sum((Decimal(s["debit"]) - Decimal(s["credit"]) for s in specs), ZERO)
     if difference:
-        rounding = config.rounding_account_id or ledger.account_by_code(db, "8300").id
+        rounding = roles.account_for(db, roles.ROUNDING).id
         specs.append({"account": rounding, "debit": max(-difference, ZERO), "credit": max(difference, ZERO),
                       "party_id": invoice.party_id, "description": _("Rounding difference")})
     return specs

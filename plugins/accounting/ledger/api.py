@@ -1,15 +1,17 @@
-"""The ledger's JSON endpoints under /api/v1/accounting: accounts, journals, entries, fiscal years."""
+"""The ledger's JSON endpoints under /api/v1/accounting: accounts, journals, entries, fiscal years, account roles."""
 from __future__ import annotations
 
 from flask import request
 from sqlalchemy import select
 
-from core import ApiError, acting, documented, json_object, json_response, paged, require, session as db, transaction
+from core import ApiError, documented, json_object, json_response, load_body, paged, require, session as db, transaction
 
 from plugins.accounting import permissions as p
-from plugins.accounting.ledger import chart, journals, services, years
+from plugins.accounting.ledger import chart, journals, roles, services, years
 from plugins.accounting.ledger.models import Account, Entry
-from plugins.accounting.ledger.schemas import AccountSchema, DatedActBody, EntrySchema, FiscalYearSchema, JournalSchema
+from plugins.accounting.ledger.schemas import (
+    AccountRoleSchema, AccountRolesBody, AccountSchema, DatedActBody, EntrySchema, FiscalYearSchema, JournalSchema,
+)
 from plugins.accounting.web import api, parse_date
 
 
@@ -228,7 +230,7 @@ def api_entry_delete(entry_id: int):
 def api_entry_post(entry_id: int):
     entry = services.get_entry(db, entry_id)
     with transaction():
-        services.post_entry(db, entry, user_id=acting().user_id)
+        services.post_entry(db, entry)
     return json_response(_entry_json(entry))
 
 
@@ -242,7 +244,7 @@ def api_entry_reverse(entry_id: int):
     if not isinstance(data, dict):
         raise ApiError(400, "Invalid body", "The request body must be a JSON object.")
     with transaction():
-        reversal = services.reverse_entry(db, entry, date=data.get("date"), user_id=acting().user_id)
+        reversal = services.reverse_entry(db, entry, date=data.get("date"))
     return json_response(_entry_json(reversal), 201)
 
 
@@ -291,7 +293,7 @@ def api_year_create():
 def api_year_close(year_id: int):
     year = years.get_year(db, year_id)
     with transaction():
-        years.close_year(db, year, user_id=acting().user_id)
+        years.close_year(db, year)
     return json_response(year_schema.dump(year))
 
 
@@ -302,7 +304,7 @@ def api_year_close(year_id: int):
 def api_year_reopen(year_id: int):
     year = years.get_year(db, year_id)
     with transaction():
-        years.reopen_year(db, year, user_id=acting().user_id)
+        years.reopen_year(db, year)
     return json_response(year_schema.dump(year))
 
 
@@ -348,3 +350,32 @@ def api_lock_date_set():
     with transaction():
         years.set_lock_date(db, day)
     return json_response({"lock_date": day.isoformat() if day else None})
+
+
+# -- account roles --
+
+def _role_rows() -> dict:
+    return {"items": [{"key": row.role.key, "label": str(row.role.label), "account_types": list(row.role.account_types),
+                       "default_code": row.role.default_code, "account_id": row.account.id if row.account else None,
+                       "account_code": row.account.code if row.account else None, "mapped": row.mapped}
+                      for row in roles.role_accounts(db)], "next": None}
+
+
+@api.get("/account-roles")
+@require(p.ACCOUNT_READ)
+@documented("The account roles the modules declare, each with the account it posts to now",
+            response=AccountRoleSchema, many=True)
+def api_account_roles():
+    return json_response(_role_rows())
+
+
+@api.put("/account-roles")
+@require(p.ACCOUNT_WRITE)
+@documented("Map account roles to accounts (body {accounts: {role: code or id, or null for the default}}); "
+            "a wrong account type is a 422 naming the role", body=AccountRolesBody, response=AccountRoleSchema,
+            many=True)
+def api_account_roles_set():
+    body = load_body(AccountRolesBody())
+    with transaction():
+        roles.set_role_accounts(db, body["accounts"])
+    return json_response(_role_rows())

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from core import KontorError, NotFound, gettext as _, lazy_gettext as _l, map_rows, read_csv
 
 from plugins.accounting.ledger.models import (
-    ACCOUNT_KINDS, ACCOUNT_TYPES, POSTED, Account, Config, Journal, Line,
+    ACCOUNT_KINDS, ACCOUNT_TYPES, POSTED, Account, AccountRoleAccount, Config, Journal, Line,
 )
 
 ZERO = Decimal("0.00")
@@ -47,9 +47,11 @@ def get_account(db: Session, account_id: int) -> Account:
 
 
 def is_used(db: Session, account: Account) -> bool:
-    """Whether any line (draft or posted) or journal refers to ``account``."""
+    """Whether any line (draft or posted), journal or account role refers to ``account``."""
     return (db.scalar(select(Line.id).where(Line.account_id == account.id).limit(1)) is not None
-            or db.scalar(select(Journal.id).where(Journal.default_account_id == account.id).limit(1)) is not None)
+            or db.scalar(select(Journal.id).where(Journal.default_account_id == account.id).limit(1)) is not None
+            or db.scalar(select(AccountRoleAccount.role).where(AccountRoleAccount.account_id == account.id)
+                         .limit(1)) is not None)
 
 
 def _as_bool(value: Any, field: str) -> bool:

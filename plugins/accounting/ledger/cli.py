@@ -8,16 +8,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from core import KontorError, session
+from core import cli_refusal, session, transaction
 
 from plugins.accounting.cli import group
 from plugins.accounting.ledger import chart, services, years
 from plugins.accounting.ledger.models import FiscalYear
-
-
-def _fail(exc: KontorError) -> click.ClickException:
-    session.rollback()
-    return click.ClickException(f"{exc.field}: {exc.message}" if exc.field else exc.message)
 
 
 @group.command("verify")
@@ -57,11 +52,8 @@ def chart_export(file):
 @with_appcontext
 def chart_import(file):
     """Create or update accounts from the CSV FILE (matched by code); all or nothing."""
-    try:
+    with transaction(on_refusal=cli_refusal):
         result = chart.import_chart(session, Path(file).read_bytes())
-        session.commit()
-    except KontorError as exc:
-        raise _fail(exc) from None
     click.echo(f"{result.created} accounts created, {result.updated} updated.")
 
 
@@ -79,11 +71,8 @@ def lock_date_command(day, clear):
         target = None if clear else Date.fromisoformat(day)
     except ValueError:
         raise click.BadParameter("give YYYY-MM-DD", param_hint="DAY") from None
-    try:
+    with transaction(on_refusal=cli_refusal):
         years.set_lock_date(session, target)
-        session.commit()
-    except KontorError as exc:
-        raise _fail(exc) from None
     click.echo(f"lock date: {target.isoformat() if target else 'none'}")
 
 
@@ -95,11 +84,8 @@ def close_year_command(name):
     year = session.scalar(select(FiscalYear).where(FiscalYear.name == name))
     if year is None:
         raise click.ClickException(f"there is no fiscal year {name}")
-    try:
+    with transaction(on_refusal=cli_refusal):
         entry = years.close_year(session, year)
-        session.commit()
-    except KontorError as exc:
-        raise _fail(exc) from None
     click.echo(f"fiscal year {name} closed" + (f" by {entry.number}" if entry else " (no result to move)"))
 
 
@@ -111,9 +97,6 @@ def reopen_year_command(name):
     year = session.scalar(select(FiscalYear).where(FiscalYear.name == name))
     if year is None:
         raise click.ClickException(f"there is no fiscal year {name}")
-    try:
+    with transaction(on_refusal=cli_refusal):
         reversal = years.reopen_year(session, year)
-        session.commit()
-    except KontorError as exc:
-        raise _fail(exc) from None
     click.echo(f"fiscal year {name} reopened" + (f": {reversal.number} reverses its close" if reversal else ""))

@@ -187,19 +187,24 @@ class LineTaxBase(Base):
 
 
 class Config(Base):
-    """The company's accounting settings (one row): lock date and the accounts postings default to."""
+    """The company's accounting settings (one row): the lock date and the journals postings default
+    to (the accounts are mapped by role: :class:`AccountRoleAccount`)."""
 
     __tablename__ = "accounting_config"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lock_date: Mapped[date | None] = mapped_column(Date)
-    retained_earnings_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
-    receivable_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
-    payable_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
-    exchange_gain_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
-    exchange_loss_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
-    rounding_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
     sales_journal_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_journal.id"))
     purchase_journal_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_journal.id"))
     general_journal_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_journal.id"))
     default_payment_terms_days: Mapped[int] = mapped_column(Integer, default=14)
+
+
+class AccountRoleAccount(Base):
+    """The account the company chose for an account role (``accounting.receivable`` …); a role
+    without a row posts to its default code's account (see :mod:`plugins.accounting.ledger.roles`)."""
+
+    __tablename__ = "accounting_account_role"
+
+    role: Mapped[str] = mapped_column(String(80), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounting_account.id"))

@@ -18,6 +18,15 @@ def load_default_data(session):
 
 
 @hookimpl
+def accounting_account_roles():
+    """The accounts accounting itself posts to: receivable, payable, retained earnings, exchange
+    gains and losses, rounding, VAT, and sales and purchases lines without an account."""
+    from plugins.accounting.ledger.roles import ACCOUNTING_ROLES
+
+    return list(ACCOUNTING_ROLES)
+
+
+@hookimpl
 def load_demo_data(session, progress):
     """The demo's general entries."""
     from plugins.accounting.ledger import demo

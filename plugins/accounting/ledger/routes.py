@@ -1,16 +1,18 @@
 """The ledger's pages: chart of accounts, journals, fiscal years and lock date, journal entries."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from datetime import date as Date
+
+from flask import abort, flash, request, url_for
 from sqlalchemy import select
 
 from core import (
-    Column, KontorError, Party, acting, export_response, gettext as _, has_permission, lazy_gettext as _l, render,
-    require, session as db,
+    Column, InvalidInput, KontorError, Party, export_response, gettext as _, has_permission,
+    lazy_gettext as _l, redirect_to, render, require, session as db, transaction,
 )
 
 from plugins.accounting import permissions as p
-from plugins.accounting.ledger import chart, journals, services, years
+from plugins.accounting.ledger import chart, journals, roles, services, years
 from plugins.accounting.ledger.models import (
     ACCOUNT_KINDS, ACCOUNT_TYPES, Account, Entry, FiscalYear, Journal,
 )
@@ -24,15 +26,9 @@ JOURNAL_LABELS = {"sales": _l("Sales"), "purchase": _l("Purchase"), "bank": _l("
                   "general": _l("General")}
 
 
-def _hx() -> bool:
-    return bool(request.headers.get("HX-Request"))
-
-
-def _back(endpoint: str, **kwargs):
-    target = url_for(endpoint, **kwargs)
-    if _hx():
-        return "", 204, {"HX-Redirect": target}
-    return redirect(target)
+def _refusal_status(exc: KontorError) -> int:
+    """A refused act on a page answers 409 for a conflict and 422 for anything else."""
+    return exc.status if exc.status in (409, 422) else 422
 
 
 def _type_options():
@@ -85,20 +81,19 @@ def accounts_export():
 @require(p.ACCOUNT_WRITE)
 def accounts_import():
     upload = request.files.get("file")
-    try:
-        if upload is None or not upload.filename:
-            raise KontorError(_("Choose a CSV file."), field="file", status=422)
-        result = chart.import_chart(db, upload.read())
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        rows = chart.tree(db)
-        return render("accounting/ledger/accounts.html", None, rows=rows, args={},
+
+    def refused(exc: KontorError):
+        return render("accounting/ledger/accounts.html", None, rows=chart.tree(db), args={},
                       type_options=[("", _("All types"))] + _type_options(),
                       kind_options=[("", _("All kinds"))] + _kind_options(), type_labels=TYPE_LABELS,
                       kind_labels=KIND_LABELS, can_write=True, errors={"file": [exc.message]}), 422
+
+    with transaction(on_refusal=refused):
+        if upload is None or not upload.filename:
+            raise InvalidInput(_("Choose a CSV file."), field="file")
+        result = chart.import_chart(db, upload.read())
     flash(_("%(created)s accounts created, %(updated)s updated.", created=result.created, updated=result.updated))
-    return redirect(url_for("accounting.accounts"))
+    return redirect_to(url_for("accounting.accounts"))
 
 
 def account_form(account=None, form=None, errors=None, status=200):
@@ -131,20 +126,14 @@ def account_new():
 @require(p.ACCOUNT_WRITE)
 def account_create():
     data = account_data()
-    try:
+    with transaction(on_refusal=lambda exc: account_form(None, data, exc.as_errors(), 422)):
         chart.create_account(db, data)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return account_form(None, data, exc.as_errors(), 422)
-    return redirect(url_for("accounting.accounts"))
+    return redirect_to(url_for("accounting.accounts"))
 
 
 def load_account(account_id):
-    try:
-        return chart.get_account(db, account_id)
-    except KontorError:
-        abort(404)
+    """The account, or the 404 page (the core answers the service's NotFound)."""
+    return chart.get_account(db, account_id)
 
 
 @bp.get("/accounts/<int:account_id>/edit")
@@ -158,26 +147,18 @@ def account_edit(account_id: int):
 def account_update(account_id: int):
     account = load_account(account_id)
     data = account_data()
-    try:
+    with transaction(on_refusal=lambda exc: account_form(load_account(account_id), data, exc.as_errors(), 422)):
         chart.update_account(db, account, data)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return account_form(load_account(account_id), data, exc.as_errors(), 422)
-    return redirect(url_for("accounting.accounts"))
+    return redirect_to(url_for("accounting.accounts"))
 
 
 @bp.post("/accounts/<int:account_id>/delete")
 @require(p.ACCOUNT_WRITE)
 def account_delete(account_id: int):
     account = load_account(account_id)
-    try:
+    with transaction(on_refusal=lambda exc: account_form(load_account(account_id), None, exc.as_errors(), 409)):
         chart.delete_account(db, account)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return account_form(load_account(account_id), None, exc.as_errors(), 409)
-    return redirect(url_for("accounting.accounts"))
+    return redirect_to(url_for("accounting.accounts"))
 
 
 # -- journals --
@@ -221,13 +202,9 @@ def journal_new():
 @require(p.ACCOUNT_WRITE)
 def journal_create():
     data = journal_data()
-    try:
+    with transaction(on_refusal=lambda exc: journal_form(None, data, exc.as_errors(), 422)):
         journals.create_journal(db, data)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return journal_form(None, data, exc.as_errors(), 422)
-    return redirect(url_for("accounting.journals_page"))
+    return redirect_to(url_for("accounting.journals_page"))
 
 
 @bp.get("/journals/<int:journal_id>/edit")
@@ -242,13 +219,9 @@ def journal_edit(journal_id: int):
 def journal_update(journal_id: int):
     journal = db.get(Journal, journal_id) or abort(404)
     data = journal_data()
-    try:
+    with transaction(on_refusal=lambda exc: journal_form(db.get(Journal, journal_id), data, exc.as_errors(), 422)):
         journals.update_journal(db, journal, data)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return journal_form(db.get(Journal, journal_id), data, exc.as_errors(), 422)
-    return redirect(url_for("accounting.journals_page"))
+    return redirect_to(url_for("accounting.journals_page"))
 
 
 # -- fiscal years, periods, lock date, year-end close --
@@ -259,7 +232,6 @@ def years_page(errors=None, form=None, status=200):
         Entry.id.in_([y.closing_entry_id for y in rows if y.closing_entry_id]))).all()}
     last = rows[0] if rows else None
     next_start = years.year_bounds(last.start_date)[1].toordinal() + 1 if last else None
-    from datetime import date as Date
     suggested = Date.fromordinal(next_start).isoformat() if next_start else \
         years.company_year_start(db, Date.today()).isoformat()
     close_reasons, reopen_reasons = {}, {}
@@ -284,76 +256,54 @@ def fiscal_years():
 @require(p.ACCOUNT_WRITE)
 def fiscal_year_create():
     form = {"start_date": request.form.get("start_date", ""), "name": request.form.get("name", "")}
-    try:
+    with transaction(on_refusal=lambda exc: years_page(exc.as_errors(), form, 422)):
         start = parse_date(form["start_date"])
         if start is None:
-            raise KontorError(_("Give a date as YYYY-MM-DD."), field="start_date", status=422)
+            raise InvalidInput(_("Give a date as YYYY-MM-DD."), field="start_date")
         years.create_fiscal_year(db, start, form["name"])
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return years_page(exc.as_errors(), form, 422)
-    return redirect(url_for("accounting.fiscal_years"))
+    return redirect_to(url_for("accounting.fiscal_years"))
 
 
-def year_act(fn, obj_loader, obj_id, **kwargs):
-    obj = obj_loader(db, obj_id)
-    try:
+def year_act(fn, obj, **kwargs):
+    with transaction(on_refusal=lambda exc: years_page(exc.as_errors(), None, _refusal_status(exc))):
         fn(db, obj, **kwargs)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return years_page(exc.as_errors(), None, exc.status if exc.status in (409, 422) else 422)
-    return redirect(url_for("accounting.fiscal_years"))
-
-
-def loader(fn):
-    def load(session, obj_id):
-        try:
-            return fn(session, obj_id)
-        except KontorError:
-            abort(404)
-    return load
+    return redirect_to(url_for("accounting.fiscal_years"))
 
 
 @bp.post("/periods/<int:period_id>/close")
 @require(p.ACCOUNT_WRITE)
 def period_close(period_id: int):
-    return year_act(years.close_period, loader(years.get_period), period_id)
+    return year_act(years.close_period, years.get_period(db, period_id))
 
 
 @bp.post("/periods/<int:period_id>/reopen")
 @require(p.ACCOUNT_WRITE)
 def period_reopen(period_id: int):
-    return year_act(years.reopen_period, loader(years.get_period), period_id)
+    return year_act(years.reopen_period, years.get_period(db, period_id))
 
 
 @bp.post("/years/<int:year_id>/close")
 @require(p.YEAR_CLOSE)
 def fiscal_year_close(year_id: int):
-    return year_act(years.close_year, loader(years.get_year), year_id, user_id=acting().user_id)
+    return year_act(years.close_year, years.get_year(db, year_id))
 
 
 @bp.post("/years/<int:year_id>/reopen")
 @require(p.YEAR_CLOSE)
 def fiscal_year_reopen(year_id: int):
-    return year_act(years.reopen_year, loader(years.get_year), year_id, user_id=acting().user_id)
+    return year_act(years.reopen_year, years.get_year(db, year_id))
 
 
 @bp.post("/lock-date")
 @require(p.LOCK_MANAGE)
 def lock_date_set():
     raw = request.form.get("lock_date", "").strip()
-    try:
+    with transaction(on_refusal=lambda exc: years_page(exc.as_errors(), {"lock_date": raw}, 422)):
         day = parse_date(raw)
         if raw and day is None:
-            raise KontorError(_("Give a date as YYYY-MM-DD."), field="lock_date", status=422)
+            raise InvalidInput(_("Give a date as YYYY-MM-DD."), field="lock_date")
         years.set_lock_date(db, day)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return years_page(exc.as_errors(), {"lock_date": raw}, 422)
-    return redirect(url_for("accounting.fiscal_years"))
+    return redirect_to(url_for("accounting.fiscal_years"))
 
 
 # -- entries --
@@ -392,17 +342,14 @@ def entries():
 
 
 def load_entry(entry_id):
-    try:
-        return services.get_entry(db, entry_id)
-    except KontorError:
-        abort(404)
+    """The entry, or the 404 page (the core answers the service's NotFound)."""
+    return services.get_entry(db, entry_id)
 
 
 def entry_page(entry, errors=None, status=200):
     reversal = services.reversal_of(db, entry) if entry.state == "posted" else None
     original = db.get(Entry, entry.reversal_of_id) if entry.reversal_of_id else None
     debit, credit = services.entry_totals(entry)
-    from datetime import date as Date
     ids = sorted({line.party_id for line in entry.lines if line.party_id})
     parties = dict(db.execute(select(Party.id, Party.name).where(Party.id.in_(ids))).all()) if ids else {}
     return render("accounting/ledger/entry.html", None, entry=entry, reversal=reversal, original=original,
@@ -434,7 +381,6 @@ def form_lines():
 
 
 def entry_form(entry=None, form=None, errors=None, status=200):
-    from datetime import date as Date
     if form is None:
         if entry is not None:
             form = {"journal": entry.journal_id, "date": entry.date.isoformat(), "reference": entry.reference,
@@ -478,7 +424,11 @@ def save_entry(entry=None):
     header, lines = header_form(), form_lines()
     form = dict(header, lines=[dict(l) for l in lines])
     then_post = request.form.get("action") == "post"
-    try:
+    if then_post and not has_permission(p.ENTRY_POST):
+        abort(403)
+    refused = lambda exc: entry_form(None if existing_id is None else load_entry(existing_id), form,  # noqa: E731
+                                     exc.as_errors(), 422)
+    with transaction(on_refusal=refused):
         journal = int(header["journal"]) if header["journal"].isdigit() else header["journal"]
         if entry is None:
             entry = services.create_entry(db, journal=journal, date=header["date"], lines=lines,
@@ -487,14 +437,8 @@ def save_entry(entry=None):
             services.update_entry(db, entry, journal=journal, date=header["date"], lines=lines,
                                   reference=header["reference"], narration=header["narration"])
         if then_post:
-            if not has_permission(p.ENTRY_POST):
-                abort(403)
-            services.post_entry(db, entry, user_id=acting().user_id)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return entry_form(None if existing_id is None else load_entry(existing_id), form, exc.as_errors(), 422)
-    return redirect(url_for("accounting.entry", entry_id=entry.id))
+            services.post_entry(db, entry)
+    return redirect_to(url_for("accounting.entry", entry_id=entry.id))
 
 
 @bp.post("/entries/new")
@@ -522,38 +466,32 @@ def entry_update(entry_id: int):
 
 
 def entry_act(entry_id, fn, **kwargs):
+    """Run ``fn`` on the entry in one transaction; a refusal shows the entry with the reason."""
     entry = load_entry(entry_id)
-    try:
-        result = fn(db, entry, **kwargs)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        return entry_page(load_entry(entry_id), exc.as_errors(), exc.status if exc.status in (409, 422) else 422)
-    return result
+    with transaction(on_refusal=lambda exc: entry_page(load_entry(entry_id), exc.as_errors(), _refusal_status(exc))):
+        return fn(db, entry, **kwargs)
 
 
 @bp.post("/entries/<int:entry_id>/post")
 @require(p.ENTRY_POST)
 def entry_post(entry_id: int):
-    result = entry_act(entry_id, services.post_entry, user_id=acting().user_id)
-    return result if isinstance(result, tuple) else redirect(url_for("accounting.entry", entry_id=entry_id))
+    entry_act(entry_id, services.post_entry)
+    return redirect_to(url_for("accounting.entry", entry_id=entry_id))
 
 
 @bp.post("/entries/<int:entry_id>/reverse")
 @require(p.ENTRY_POST)
 def entry_reverse(entry_id: int):
     raw = request.form.get("date", "").strip()
-    result = entry_act(entry_id, services.reverse_entry, date=raw or None, user_id=acting().user_id)
-    if isinstance(result, tuple):
-        return result
-    return redirect(url_for("accounting.entry", entry_id=result.id))
+    reversal = entry_act(entry_id, services.reverse_entry, date=raw or None)
+    return redirect_to(url_for("accounting.entry", entry_id=reversal.id))
 
 
 @bp.post("/entries/<int:entry_id>/delete")
 @require(p.ENTRY_WRITE)
 def entry_delete(entry_id: int):
-    result = entry_act(entry_id, services.delete_entry)
-    return result if isinstance(result, tuple) else redirect(url_for("accounting.entries"))
+    entry_act(entry_id, services.delete_entry)
+    return redirect_to(url_for("accounting.entries"))
 
 
 @bp.post("/verify")
@@ -561,3 +499,38 @@ def entry_delete(entry_id: int):
 def verify():
     checked, breaks = services.verify_chains(db)
     return render("accounting/ledger/verify.html", None, checked=checked, breaks=breaks)
+
+
+# -- settings: account roles --
+
+def _role_account_options(role):
+    accounts = db.scalars(select(Account).where(Account.postable.is_(True), Account.active.is_(True),
+                                                Account.type.in_(role.account_types)).order_by(Account.code)).all()
+    default = _("Default (%(code)s)", code=role.default_code) if role.default_code else _("— none —")
+    return [("", default)] + [(str(a.id), f"{a.code} {a.name}") for a in accounts]
+
+
+def account_roles_page(form=None, errors=None, status=200):
+    rows = roles.role_accounts(db)
+    if form is None:
+        form = {row.role.key: str(row.account.id) if row.mapped and row.account else "" for row in rows}
+    return render("accounting/settings/account_roles.html", None, rows=rows, form=form, errors=errors or {},
+                  options={row.role.key: _role_account_options(row.role) for row in rows},
+                  type_labels=TYPE_LABELS, can_write=has_permission(p.ACCOUNT_WRITE)), status
+
+
+@bp.get("/settings/account-roles")
+@require(p.ACCOUNT_READ)
+def account_roles():
+    """Accounting → Settings → Account roles: the account each declared role posts to."""
+    return account_roles_page()
+
+
+@bp.post("/settings/account-roles")
+@require(p.ACCOUNT_WRITE)
+def account_roles_save():
+    form = {role.key: request.form.get(role.key, "") for role in roles.declared_roles()}
+    with transaction(on_refusal=lambda exc: account_roles_page(form, exc.as_errors(), 422)):
+        roles.set_role_accounts(db, form)
+    flash(_("Account roles saved."), "success")
+    return redirect_to(url_for("accounting.account_roles"))

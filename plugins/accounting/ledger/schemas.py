@@ -123,3 +123,23 @@ class DatedActBody(Schema):
     ``date`` as YYYY-MM-DD, by default the entry's own date when still open, else today."""
 
     date = fields.String(allow_none=True)
+
+
+class AccountRoleSchema(Schema):
+    """An account role a module declares and the account it posts to now (``mapped``: chosen by
+    the company, else its default code's account; ``account_id`` null when it has none)."""
+
+    key = fields.String(required=True)
+    label = fields.String(dump_only=True)
+    account_types = fields.List(fields.String(), dump_only=True)
+    default_code = fields.String(dump_only=True)
+    account_id = fields.Integer(allow_none=True)
+    account_code = fields.String(allow_none=True, dump_only=True)
+    mapped = fields.Boolean(dump_only=True)
+
+
+class AccountRolesBody(Schema):
+    """Map roles to accounts: ``accounts`` is ``{role key: account code or id}``; null or "" puts
+    a role back on its default. Roles not named keep their account."""
+
+    accounts = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True)

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core import KontorError, N_, NotFound, gettext as _, hooks, utcnow, write_records
+from core import KontorError, N_, NotFound, acting, gettext as _, hooks, lock_audit_chain, utcnow, write_records
 
 from plugins.accounting.ledger.models import (
     DRAFT, POSTED, Account, Config, Entry, FiscalYear, Journal, JournalSequence, Line, LineTaxBase, Period,
@@ -429,11 +429,10 @@ def _lock_journals(db: Session, journal_ids: Iterable[int]) -> dict[int, str]:
     Locks are taken in id order so two batches never deadlock.
     """
     ids = sorted(set(journal_ids))
-    if db.get_bind().dialect.name == "postgresql":
-        # Every audited write locks the audit chain's head row, often before the posting starts
-        # (the draft's INSERT). Taking it here first too keeps one lock order — audit head, then
-        # journals — for every transaction, so concurrent postings queue instead of deadlocking.
-        db.execute(text("SELECT seq FROM core_audit_head WHERE id = 1 FOR UPDATE"))
+    # Every audited write locks the audit chain's head, often before the posting starts (the
+    # draft's INSERT). Taking it here first too keeps one lock order (audit head, then journals)
+    # for every transaction, so concurrent postings queue instead of deadlocking.
+    lock_audit_chain(db)
     # NO KEY UPDATE: the drafts' foreign keys hold KEY SHARE locks on the journal row, which an
     # ordinary FOR UPDATE would wait for.
     rows = db.execute(select(Journal.id, Journal.last_hash).where(Journal.id.in_(ids)).order_by(Journal.id)
@@ -464,8 +463,11 @@ def post_entry(db: Session, entry: Entry, *, user_id: int | None = None, _closin
     or a credit and never negative, on active postable accounts; Σdebit = Σcredit; the date after
     the lock date, in an open period of an open fiscal year; the journal active. The number is
     taken inside the caller's transaction with the journal row locked, so a rollback leaves no
-    gap. Calls the ``accounting_entry_posted`` hook.
+    gap. ``user_id`` is who posts it (default: the acting user, :func:`core.acting`). Calls the
+    ``accounting_entry_posted`` hook.
     """
+    if user_id is None:
+        user_id = acting().user_id
     if entry.state == POSTED:
         raise KontorError(_("Entry %(number)s is already posted.", number=entry.number), field="state", status=409)
     values = [{"account": line.account, "debit": line.debit or ZERO, "credit": line.credit or ZERO}
@@ -530,10 +532,13 @@ def post_batch(db: Session, specs: list[dict[str, Any]], user_id: int | None = N
     written (a refusal names the field as ``entries[i].…``). Then entries and lines go in with
     one executemany INSERT each, numbers are taken with one counter update per journal and year,
     hashes are chained in order, and one audit record per row is written in bulk. Returns the
-    posted entries, in order, with their lines.
+    posted entries, in order, with their lines. ``user_id`` is who posts them (default: the acting
+    user).
     """
     if not specs:
         return []
+    if user_id is None:
+        user_id = acting().user_id
     accounts = _Accounts(db)
     accounts.preload()
     calendar = _Calendar.load(db)

@@ -1,4 +1,8 @@
-"""What the ledger loads on install: the generic chart, the journals, two fiscal years and the settings."""
+"""What the ledger loads on install: the generic chart, the journals, two fiscal years and the settings.
+
+The accounts postings need are not set here: each account role posts to its default code's
+account of this chart until the company maps it to another (:mod:`plugins.accounting.ledger.roles`).
+"""
 from __future__ import annotations
 
 from datetime import date as Date
@@ -20,16 +24,6 @@ JOURNALS = (
     ("GEN", _l("General"), "general", None),
 )
 
-#: Config column → account code of the default chart
-DEFAULT_ACCOUNTS = {
-    "retained_earnings_account_id": "3100",
-    "receivable_account_id": "1200",
-    "payable_account_id": "2100",
-    "exchange_gain_account_id": "8100",
-    "exchange_loss_account_id": "8200",
-    "rounding_account_id": "8300",
-}
-
 
 def load_default_data(db: Session, today: Date | None = None) -> None:
     """Load the chart, the journals SAL/PUR/BNK/CSH/GEN, this and next fiscal year, and the settings row."""
@@ -50,9 +44,6 @@ def load_default_data(db: Session, today: Date | None = None) -> None:
     if config is None:
         config = Config(id=1, default_payment_terms_days=14)
         db.add(config)
-    for column, code in DEFAULT_ACCOUNTS.items():
-        if getattr(config, column) is None and code in codes:
-            setattr(config, column, codes[code])
     config.sales_journal_id = config.sales_journal_id or journals["SAL"].id
     config.purchase_journal_id = config.purchase_journal_id or journals["PUR"].id
     config.general_journal_id = config.general_journal_id or journals["GEN"].id

@@ -5,12 +5,12 @@ import calendar
 from datetime import date as Date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, gettext as _, record_event
+from core import KontorError, NotFound, get_company, gettext as _, record_event
 
-from plugins.accounting.ledger import services
+from plugins.accounting.ledger import roles, services
 from plugins.accounting.ledger.models import DRAFT, POSTED, Account, Entry, FiscalYear, Line, Period
 
 ZERO = Decimal("0.00")
@@ -34,9 +34,11 @@ def year_name(start: Date, end: Date) -> str:
 
 def company_year_start(db: Session, day: Date) -> Date:
     """The first day of the company's fiscal year that contains ``day``."""
-    row = db.execute(text("SELECT fiscal_year_start_month, fiscal_year_start_day FROM core_company "
-                          "ORDER BY id LIMIT 1")).first()
-    month, first = (row[0], row[1]) if row else (1, 1)
+    try:
+        company = get_company(db)
+        month, first = company.fiscal_year_start_month, company.fiscal_year_start_day
+    except NotFound:  # before kontor init: calendar years
+        month, first = 1, 1
     def start_in(year: int) -> Date:
         return Date(year, month, min(first, calendar.monthrange(year, month)[1]))
     start = start_in(day.year)
@@ -150,10 +152,7 @@ def set_lock_date(db: Session, day: Date | None) -> Date | None:
 
 def closing_lines(db: Session, year: FiscalYear) -> list[dict]:
     """The lines of the year-end close: each income and expense balance of the year to retained earnings."""
-    config = services.get_config(db)
-    if config.retained_earnings_account_id is None:
-        raise KontorError(_("Set the retained earnings account first."), field="retained_earnings_account_id",
-                          status=422)
+    retained_earnings = roles.account_for(db, roles.RETAINED_EARNINGS)
     rows = db.execute(
         select(Line.account_id, func.sum(Line.debit), func.sum(Line.credit))
         .join(Account, Account.id == Line.account_id)
@@ -170,7 +169,7 @@ def closing_lines(db: Session, year: FiscalYear) -> list[dict]:
         lines.append({"account": account_id, "debit": ZERO if balance > 0 else -balance,
                       "credit": balance if balance > 0 else ZERO, "description": _("Year-end close")})
     if lines:
-        lines.append({"account": config.retained_earnings_account_id, "debit": result if result > 0 else ZERO,
+        lines.append({"account": retained_earnings.id, "debit": result if result > 0 else ZERO,
                       "credit": -result if result < 0 else ZERO, "description": _("Result of the year")})
     return lines
 

@@ -3,17 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from core import ApiError, KontorError, documented, json_response, load_query, require, session as db
+from core import documented, json_response, load_query, require, session as db
 
 from plugins.accounting.permissions import REPORT_READ
 from plugins.accounting.reports import schemas, services
 from plugins.accounting.web import api
-
-
-def _refused(exc: KontorError) -> ApiError:
-    if exc.status == 404:
-        return ApiError(404, "Not Found", exc.message, exc.as_errors())
-    return ApiError(422, "Validation failed", exc.message, exc.as_errors())
 
 
 def _range(values: dict) -> tuple[date, date]:
@@ -65,10 +59,7 @@ def _aged(report: services.AgedReport) -> dict:
 def api_trial_balance():
     values = load_query(schemas.TrialBalanceQuery())
     date_from, date_to = _range(values)
-    try:
-        report = services.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
-    except KontorError as exc:
-        raise _refused(exc) from None
+    report = services.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
     names = ("opening", "debit", "credit", "closing")
     return json_response({"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
                           "rolled_up": report.rolled_up, "accounts": [_tree_row(r, names) for r in report.rows],
@@ -82,11 +73,7 @@ def api_trial_balance():
 def api_general_ledger(account):
     values = load_query(schemas.LedgerQuery())
     date_from, date_to = _range(values)
-    try:
-        ledger = services.general_ledger(db, account, date_from, date_to, after=values.get("after"),
-                                         size=values["size"])
-    except KontorError as exc:
-        raise _refused(exc) from None
+    ledger = services.general_ledger(db, account, date_from, date_to, after=values.get("after"), size=values["size"])
     return json_response({
         "account": {"id": ledger.account.id, "code": ledger.account.code, "name": ledger.account.name},
         "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
@@ -109,11 +96,8 @@ def api_general_ledger(account):
 def api_profit_and_loss():
     values = load_query(schemas.StatementQuery())
     date_from, date_to = _range(values)
-    try:
-        statement = services.profit_and_loss(db, date_from, date_to, compare=values["compare"],
-                                             compare_from=values["compare_from"], compare_to=values["compare_to"])
-    except KontorError as exc:
-        raise _refused(exc) from None
+    statement = services.profit_and_loss(db, date_from, date_to, compare=values["compare"],
+                                         compare_from=values["compare_from"], compare_to=values["compare_to"])
     return json_response(_statement(statement))
 
 
@@ -123,11 +107,8 @@ def api_profit_and_loss():
 def api_balance_sheet():
     values = load_query(schemas.StatementQuery())
     date_from, date_to = _range(values)
-    try:
-        statement = services.balance_sheet(db, date_to, date_from=date_from, compare=values["compare"],
-                                           compare_from=values["compare_from"], compare_to=values["compare_to"])
-    except KontorError as exc:
-        raise _refused(exc) from None
+    statement = services.balance_sheet(db, date_to, date_from=date_from, compare=values["compare"],
+                                       compare_from=values["compare_from"], compare_to=values["compare_to"])
     return json_response(_statement(statement))
 
 

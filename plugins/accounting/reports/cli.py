@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from core import KontorError, export_response, gettext as _, session
+from core import InvalidInput, cli_refusal, export_response, gettext as _, session, transaction
 
 from plugins.accounting.cli import group
 from plugins.accounting.reports import exports, services
@@ -22,7 +22,7 @@ def _table(name: str, date_from: date, date_to: date, account: str | None, compa
         return exports.trial_balance(services.trial_balance(session, date_from, date_to))
     if name == "general-ledger":
         if not account:
-            raise KontorError(_("Give the account (--account CODE)."), field="account")
+            raise InvalidInput(_("Give the account (--account CODE)."), field="account")
         return exports.general_ledger(session, services.get_account(session, account), date_from, date_to)
     if name == "profit-and-loss":
         return exports.statement(services.profit_and_loss(session, date_from, date_to, compare=compare))
@@ -49,11 +49,9 @@ def report_command(name, date_from, date_to, account, compare, output):
     day_to = date_to.date() if date_to else date.today()
     day_from = date_from.date() if date_from else services.fiscal_year_start(session, day_to)
     fmt = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
-    try:
+    with transaction(on_refusal=cli_refusal):
         columns, rows = _table(name, day_from, day_to, account, compare)
         body = export_response(name, columns, rows, fmt).get_data()
-    except KontorError as exc:
-        raise click.ClickException(f"{exc.field}: {exc.message}" if exc.field else exc.message) from None
     if output:
         Path(output).write_bytes(body)
         click.echo(f"{name} written to {output}.")

@@ -107,10 +107,7 @@ def report_general_ledger_pick():
 def report_general_ledger(account):
     values, errors = read_query(schemas.LedgerPage())
     date_from, date_to = resolve_range(values)
-    try:
-        found = services.get_account(db, account)
-    except KontorError:
-        abort(404)
+    found = services.get_account(db, account)  # an unknown account is the 404 page
     if values.get("format") in ("csv", "xlsx"):
         columns, rows = exports.general_ledger(db, found, date_from, date_to)
         return export_response(f"general-ledger-{found.code}-{date_from}-{date_to}", columns, rows,
@@ -119,7 +116,7 @@ def report_general_ledger(account):
     options = {"size": values["size"], "totals": False}
     try:
         ledger = services.general_ledger(db, found, date_from, date_to, after=values.get("after"), **options)
-    except KontorError as exc:
+    except KontorError as exc:  # a stale or foreign cursor: the page shows the first page, the reason beside it
         errors = {**errors, **exc.as_errors()}
         ledger = services.general_ledger(db, found, date_from, date_to, **options)
     page_args = {"account": found.code, "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
@@ -136,10 +133,7 @@ def report_general_ledger(account):
 def report_general_ledger_totals(account):
     values, _errors = read_query(schemas.LedgerPage())
     date_from, date_to = resolve_range(values)
-    try:
-        found = services.get_account(db, account)
-    except KontorError:
-        abort(404)
+    found = services.get_account(db, account)
     totals = services.general_ledger_totals(db, found, date_from, date_to)
     return render("accounting/reports/general_ledger_totals.html", "accounting/reports/_general_ledger_totals.html",
                   account=found, totals=totals, date_from=date_from, date_to=date_to)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, literal, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
-from core import KontorError, Money, gettext as _
+from core import KontorError, Money, NotFound, gettext as _
 
 from plugins.accounting.banking import services as banking
 from plugins.accounting.ledger.models import POSTED, Account, Entry, FiscalYear, Line
@@ -305,7 +305,7 @@ def get_account(db: Session, account_id_or_code) -> Account:
     if account is None and str(account_id_or_code).isdigit() and int(account_id_or_code) < 2**31:
         account = db.get(Account, int(account_id_or_code))
     if account is None:
-        raise KontorError(_("There is no such account."), field="account", status=404)
+        raise NotFound(_("There is no such account."), field="account")
     return account
 
 
@@ -672,8 +672,7 @@ def open_items_query(db: Session, kind: str, on: date):
     """
     from core import Party  # the core's master data, read only
 
-    reconciled = banking._reconciled(on)
-    open_amount, _open_currency = banking._open_columns(reconciled)
+    reconciled, open_amount, _open_currency = banking.open_amount_columns(on)
     # Posted lines keep the party they were booked on; a merged party's lines count as the
     # surviving party's (a merge repoints earlier merges, so one step reaches the survivor).
     party = func.coalesce(Party.merged_into_id, Line.party_id).label("party_id")

@@ -1,21 +1,13 @@
 """Taxes, currencies, exchange rates, the revaluation and the VAT report under /api/v1/accounting."""
 from flask import request
-from flask_login import current_user
 
-from core import ApiError, KontorError, documented, json_response, keyset_page, load_body, load_query, paged, \
-    require, session as db
+from core import (documented, json_response, keyset_page, load_body, load_query, paged, require,
+                  session as db, transaction)
 
 from plugins.accounting.permissions import CURRENCY_MANAGE, ENTRY_POST, INVOICE_READ, REPORT_READ, TAX_MANAGE
 from plugins.accounting.tax import schemas, services, vat_report as vat
 from plugins.accounting.tax.models import ExchangeRate
 from plugins.accounting.web import api
-
-
-def _refused(exc: KontorError) -> ApiError:
-    db.rollback()
-    status = 422 if exc.status in (400, 422) else exc.status
-    titles = {404: "Not Found", 409: "Conflict", 422: "Validation failed"}
-    return ApiError(status, titles.get(status, "Refused"), exc.message, exc.as_errors() if status != 404 else None)
 
 
 @api.get("/taxes")
@@ -30,11 +22,8 @@ def tax_list():
 @documented("Create a tax", body=schemas.TaxBody, response=schemas.TaxSchema, status=201)
 def tax_create():
     body = load_body(schemas.TaxBody())
-    try:
+    with transaction():
         tax = services.save_tax(db, body)
-    except KontorError as exc:
-        raise _refused(exc) from None
-    db.commit()
     return json_response(schemas.TaxSchema().dump(tax), 201)
 
 
@@ -42,25 +31,19 @@ def tax_create():
 @require(INVOICE_READ)
 @documented("A tax", response=schemas.TaxSchema)
 def tax_detail(tax_id):
-    try:
-        return json_response(schemas.TaxSchema().dump(services.get_tax(db, tax_id)))
-    except KontorError as exc:
-        raise _refused(exc) from None
+    return json_response(schemas.TaxSchema().dump(services.get_tax(db, tax_id)))
 
 
 @api.patch("/taxes/<int:tax_id>")
 @require(TAX_MANAGE)
 @documented("Change a tax", body=schemas.TaxBody, response=schemas.TaxSchema)
 def tax_update(tax_id):
-    try:
-        tax = services.get_tax(db, tax_id)
-        body = load_body(schemas.TaxBody(), partial=True)
-        sent = request.get_json(silent=True) or {}
+    tax = services.get_tax(db, tax_id)
+    body = load_body(schemas.TaxBody(), partial=True)
+    sent = request.get_json(silent=True) or {}
+    with transaction():
         # load_default fills what was not sent; a change touches only the fields sent
         tax = services.save_tax(db, {key: value for key, value in body.items() if key in sent}, tax)
-    except KontorError as exc:
-        raise _refused(exc) from None
-    db.commit()
     return json_response(schemas.TaxSchema().dump(tax))
 
 
@@ -77,16 +60,10 @@ def currency_list():
             response=schemas.CurrencySchema)
 def currency_update(code):
     body = load_body(schemas.CurrencyBody(), partial=True)
-    try:
-        currency = services.get_currency(db, code)
-    except KontorError:
-        raise ApiError(404, "Not Found", f"No currency {code}.") from None
-    try:
+    currency = services.currency_named(db, code)
+    with transaction():
         currency = services.update_currency(db, currency.code, active=body.get("active"), digits=body.get("digits"),
                                             name=body.get("name"))
-    except KontorError as exc:
-        raise _refused(exc) from None
-    db.commit()
     return json_response(schemas.CurrencySchema().dump(currency))
 
 
@@ -106,11 +83,8 @@ def rate_list():
             response=schemas.RateSchema, status=201)
 def rate_create():
     body = load_body(schemas.RateBody())
-    try:
+    with transaction():
         rate = services.set_rate(db, body["currency"], body["date"], body["rate"])
-    except KontorError as exc:
-        raise _refused(exc) from None
-    db.commit()
     return json_response(schemas.RateSchema().dump(rate), 201)
 
 
@@ -121,11 +95,8 @@ def revaluation_create():
     from plugins.accounting.tax.revaluation import revalue
 
     body = load_body(schemas.RevaluationBody())
-    try:
-        result = revalue(db, body["date"], user_id=getattr(current_user, "id", None))
-    except KontorError as exc:
-        raise _refused(exc) from None
-    db.commit()
+    with transaction():
+        result = revalue(db, body["date"])
     if result is None:
         return json_response({"entry": None, "reversal": None})
     entry, reversal = result
@@ -140,11 +111,8 @@ def revaluation_create():
             body=schemas.DateRangeQuery, status=201)
 def vat_settlement_create():
     body = load_body(schemas.DateRangeQuery())
-    try:
-        entry = vat.settle(db, body["date_from"], body["date_to"], user_id=getattr(current_user, "id", None))
-    except KontorError as exc:
-        raise _refused(exc) from None
-    db.commit()
+    with transaction():
+        entry = vat.settle(db, body["date_from"], body["date_to"])
     return json_response({"id": entry.id, "number": entry.number, "date": entry.date.isoformat()}, 201)
 
 
@@ -154,8 +122,5 @@ def vat_settlement_create():
             query=schemas.DateRangeQuery, response=schemas.VatReportSchema)
 def vat_report():
     args = load_query(schemas.DateRangeQuery())
-    try:
-        report = vat.vat_report(db, args["date_from"], args["date_to"])
-    except KontorError as exc:
-        raise _refused(exc) from None
+    report = vat.vat_report(db, args["date_from"], args["date_to"])
     return json_response(schemas.VatReportSchema().dump(report))

@@ -4,15 +4,19 @@
 import click
 from flask.cli import with_appcontext
 
-from core import KontorError, session as db
+from core import KontorError, cli_refusal, session as db, transaction
 
 from plugins.accounting.cli import group
 from plugins.accounting.tax import services
 
 
-def _fail(exc: KontorError):
-    db.rollback()
-    raise click.ClickException(exc.message)
+def _rates_refused(exc: KontorError):
+    """A refused rates import lists every bad row, then exits with status 1."""
+    if isinstance(exc, services.RatesRefused):
+        for line, reason in exc.problems:
+            click.echo(f"line {line}: {reason}", err=True)
+        raise click.ClickException(f"nothing imported: {len(exc.problems)} bad rows")
+    cli_refusal(exc)
 
 
 @group.group("rates")
@@ -29,16 +33,8 @@ def rates():
 def rates_import(file, date_column, currency_column, rate_column):
     """Import exchange rates from a CSV FILE (date, currency, rate); all rows or none."""
     mapping = {"date": date_column, "currency": currency_column, "rate": rate_column}
-    try:
+    with transaction(on_refusal=_rates_refused):
         imported = services.import_rates(db, file.read(), mapping if any(mapping.values()) else None)
-    except services.RatesRefused as exc:
-        db.rollback()
-        for line, reason in exc.problems:
-            click.echo(f"line {line}: {reason}", err=True)
-        raise click.ClickException(f"nothing imported: {len(exc.problems)} bad rows") from None
-    except KontorError as exc:
-        _fail(exc)
-    db.commit()
     click.echo(f"{len(imported)} rates imported")
 
 
@@ -49,11 +45,8 @@ def rates_import(file, date_column, currency_column, rate_column):
 @with_appcontext
 def rates_set(currency, day, rate):
     """Record the RATE of CURRENCY from DAY (YYYY-MM-DD) on."""
-    try:
+    with transaction(on_refusal=cli_refusal):
         row = services.set_rate(db, currency, day, rate)
-    except KontorError as exc:
-        _fail(exc)
-    db.commit()
     click.echo(f"{row.currency} {row.date.isoformat()} {row.rate}")
 
 
@@ -67,11 +60,8 @@ def taxes():
 @with_appcontext
 def taxes_load(country):
     """Add the default taxes of COUNTRY (DK, DE, PL, FI, SE)."""
-    try:
+    with transaction(on_refusal=cli_refusal):
         added = services.load_country_taxes(db, country)
-    except KontorError as exc:
-        _fail(exc)
-    db.commit()
     click.echo(f"{len(added)} taxes added")
 
 
@@ -88,11 +78,8 @@ def vat_settle(date_from, date_to):
     """Post the VAT settlement of a period: its tax moved to 2210 VAT settlement."""
     from plugins.accounting.tax import vat_report
 
-    try:
+    with transaction(on_refusal=cli_refusal):
         entry = vat_report.settle(db, services.parse_day(date_from, "date_from"), services.parse_day(date_to, "date_to"))
-    except KontorError as exc:
-        _fail(exc)
-    db.commit()
     click.echo(f"posted {entry.number}")
 
 
@@ -103,11 +90,8 @@ def revalue_command(day):
     """Post the unrealised exchange differences of a period end, and their reversal."""
     from plugins.accounting.tax.revaluation import revalue
 
-    try:
+    with transaction(on_refusal=cli_refusal):
         result = revalue(db, services.parse_day(day))
-    except KontorError as exc:
-        _fail(exc)
-    db.commit()
     if result is None:
         click.echo("nothing to revalue")
     else:

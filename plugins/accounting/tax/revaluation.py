@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from core import Money, gettext as _
 
-from plugins.accounting.banking.services import _reconcile as reconcile_parts, open_items
-from plugins.accounting.ledger import services as ledger
+from plugins.accounting.banking.services import open_items, reconcile_parts
+from plugins.accounting.ledger import roles, services as ledger
 from plugins.accounting.ledger.models import POSTED, Account, CurrencyAmount, Entry, Line, Period
 from plugins.accounting.tax.services import company_currency, currency_digits, rate_on, round_money
 
@@ -108,9 +108,8 @@ def revalue(db: Session, day: date, user_id: int | None = None) -> tuple[Entry, 
     found = adjustments(db, day)
     if not found:
         return None
-    config = ledger.get_config(db)
-    gain = config.exchange_gain_account_id or ledger.account_by_code(db, "8100").id
-    loss = config.exchange_loss_account_id or ledger.account_by_code(db, "8200").id
+    gain = roles.account_for(db, roles.EXCHANGE_GAIN).id
+    loss = roles.account_for(db, roles.EXCHANGE_LOSS).id
     zero = Decimal("0.00")
     lines, gains, losses = [], zero, zero
     for adjustment in found:
@@ -130,7 +129,7 @@ def revalue(db: Session, day: date, user_id: int | None = None) -> tuple[Entry, 
         lines.append({"account": gain, "debit": zero, "credit": gains, "description": _("Unrealised exchange gains")})
     if losses:
         lines.append({"account": loss, "debit": losses, "credit": zero, "description": _("Unrealised exchange losses")})
-    journal = config.general_journal_id or ledger.journal_by_code(db, "GEN")
+    journal = ledger.get_config(db).general_journal_id or ledger.journal_by_code(db, "GEN")
     entry = ledger.create_and_post(db, journal=journal, date=day, lines=lines,
                                    reference=_("Exchange revaluation %(day)s", day=day.isoformat())[:100],
                                    narration=_("Unrealised exchange differences at the rates of %(day)s, reversed on "

@@ -3,24 +3,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, request, url_for
-from flask_login import current_user
+from flask import abort, current_app, flash, request, url_for
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from core import (
-    Column, KontorError, export_response, gettext as _, has_permission, keyset_page, render, require, session as db,
+    Column, InvalidInput, KontorError, export_response, gettext as _, has_permission, keyset_page, redirect_to, render,
+    require, session as db, transaction,
 )
 
+from plugins.accounting.ledger import roles
 from plugins.accounting.ledger.models import Account, Period
 from plugins.accounting.permissions import CURRENCY_MANAGE, ENTRY_POST, ENTRY_READ, REPORT_READ, TAX_MANAGE
 from plugins.accounting.tax import services, vat_report as vat
 from plugins.accounting.tax.models import TAX_SCOPES, ExchangeRate, Tax
 from plugins.accounting.web import bp
-
-
-def _user_id() -> int | None:
-    return getattr(current_user, "id", None)
 
 
 def _form() -> dict:
@@ -83,14 +80,10 @@ def taxes():
 @require(TAX_MANAGE)
 def taxes_load_defaults():
     form = _form()
-    try:
+    with transaction(on_refusal=lambda exc: taxes_page(exc.as_errors(), form, 422)):
         added = services.load_country_taxes(db, form.get("country", ""))
-    except KontorError as exc:
-        db.rollback()
-        return taxes_page(exc.as_errors(), form, 422)
-    db.commit()
     flash(_("%(count)s taxes added.", count=len(added)), "success")
-    return redirect(url_for("accounting.taxes"))
+    return redirect_to(url_for("accounting.taxes"))
 
 
 def tax_form(tax: Tax | None, errors=None, form=None, status=200):
@@ -101,8 +94,11 @@ def tax_form(tax: Tax | None, errors=None, form=None, status=200):
             "collected_account": _code(tax.collected_account_id), "paid_account": _code(tax.paid_account_id),
             "report_code": tax.report_code, "active": tax.active}
         if tax is None:
+            collected, paid = (roles.find_account_for(db, roles.VAT_COLLECTED),
+                               roles.find_account_for(db, roles.VAT_DEDUCTIBLE))
             form = {"country": services.company_country(db), "scope": "sale", "active": True,
-                    "collected_account": "2200", "paid_account": "1400"}
+                    "collected_account": collected.code if collected else "",
+                    "paid_account": paid.code if paid else ""}
     html = render("accounting/tax/tax_form.html", tax=tax, form=form, errors=errors or {},
                   scopes=[(s, s) for s in TAX_SCOPES], accounts=accounts_options())
     return html, status
@@ -118,14 +114,10 @@ def save(tax: Tax | None):
     data = {name: form.get(name, "") for name in services.TAX_FIELDS}
     for flag in ("price_included", "reverse_charge", "active"):
         data[flag] = flag in form
-    try:
+    with transaction(on_refusal=lambda exc: tax_form(tax, exc.as_errors(), form, 422)):
         saved = services.save_tax(db, data, tax)
-    except KontorError as exc:
-        db.rollback()
-        return tax_form(tax, exc.as_errors(), form, 422)
-    db.commit()
     flash(_("Tax %(code)s saved.", code=saved.code), "success")
-    return redirect(url_for("accounting.taxes"))
+    return redirect_to(url_for("accounting.taxes"))
 
 
 @bp.route("/taxes/new", methods=["GET", "POST"])
@@ -137,10 +129,7 @@ def tax_new():
 @bp.route("/taxes/<int:tax_id>", methods=["GET", "POST"])
 @require(TAX_MANAGE)
 def tax_edit(tax_id):
-    try:
-        tax = services.get_tax(db, tax_id)
-    except KontorError:
-        abort(404)
+    tax = services.get_tax(db, tax_id)  # a NotFound is the 404 page
     return save(tax) if request.method == "POST" else tax_form(tax)
 
 
@@ -163,32 +152,25 @@ def currencies():
 @require(CURRENCY_MANAGE)
 def currency_add():
     form = _form()
-    try:
+    with transaction(on_refusal=lambda exc: currencies_page(exc.as_errors(), form, 422)):
         services.add_currency(db, form.get("code", ""), form.get("name", ""), form.get("digits", "2"))
-    except KontorError as exc:
-        db.rollback()
-        return currencies_page(exc.as_errors(), form, 422)
-    db.commit()
-    return redirect(url_for("accounting.currencies"))
+    return redirect_to(url_for("accounting.currencies"))
 
 
 @bp.post("/currencies/<code>")
 @require(CURRENCY_MANAGE)
 def currency_update(code):
     form = _form()
-    try:
-        services.get_currency(db, code)
-    except KontorError:
-        abort(404)
-    try:
-        services.update_currency(db, code, active="active" in form, digits=form.get("digits"))
-    except KontorError as exc:
-        db.rollback()
+    services.currency_named(db, code)  # an unknown code is the 404 page
+
+    def refused(exc: KontorError):
         errors = {f"{code}-{key}": value for key, value in exc.as_errors().items()}
         return currencies_page({**errors, "_schema": [exc.message]}, form, 422)
-    db.commit()
+
+    with transaction(on_refusal=refused):
+        services.update_currency(db, code, active="active" in form, digits=form.get("digits"))
     flash(_("Currency %(code)s saved.", code=code.upper()), "success")
-    return redirect(url_for("accounting.currencies"))
+    return redirect_to(url_for("accounting.currencies"))
 
 
 # --- exchange rates ---
@@ -222,38 +204,34 @@ def rates():
 @require(CURRENCY_MANAGE)
 def rate_add():
     form = _form()
-    try:
+    with transaction(on_refusal=lambda exc: rates_page(exc.as_errors(), form, 422)):
         services.set_rate(db, form.get("currency", ""), form.get("date", ""), form.get("rate", ""))
-    except KontorError as exc:
-        db.rollback()
-        return rates_page(exc.as_errors(), form, 422)
-    db.commit()
     flash(_("Rate saved."), "success")
-    return redirect(url_for("accounting.rates"))
+    return redirect_to(url_for("accounting.rates"))
 
 
 @bp.route("/rates/import", methods=["GET", "POST"])
 @require(CURRENCY_MANAGE)
 def rates_import():
-    form, errors, problems, status = _form(), {}, [], 200
-    if request.method == "POST":
-        upload = request.files.get("file")
-        mapping = {name: form.get(f"map_{name}", "") for name in services.RATE_FIELDS}
-        try:
-            if upload is None or not upload.filename:
-                raise KontorError(_("Choose a file."), field="file")
-            imported = services.import_rates(db, upload.read(), mapping)
-        except services.RatesRefused as exc:
-            db.rollback()
-            errors, problems, status = {"file": [_("Nothing was imported: fix the rows below.")]}, exc.problems, 422
-        except KontorError as exc:
-            db.rollback()
-            errors, status = exc.as_errors(), 422
+    form = _form()
+    if request.method == "GET":
+        return render("accounting/tax/rates_import.html", form=form, errors={}, problems=[])
+
+    def refused(exc: KontorError):
+        if isinstance(exc, services.RatesRefused):
+            errors, problems = {"file": [_("Nothing was imported: fix the rows below.")]}, exc.problems
         else:
-            db.commit()
-            flash(_("%(count)s rates imported.", count=len(imported)), "success")
-            return redirect(url_for("accounting.rates"))
-    return render("accounting/tax/rates_import.html", form=form, errors=errors, problems=problems), status
+            errors, problems = exc.as_errors(), []
+        return render("accounting/tax/rates_import.html", form=form, errors=errors, problems=problems), 422
+
+    upload = request.files.get("file")
+    mapping = {name: form.get(f"map_{name}", "") for name in services.RATE_FIELDS}
+    with transaction(on_refusal=refused):
+        if upload is None or not upload.filename:
+            raise InvalidInput(_("Choose a file."), field="file")
+        imported = services.import_rates(db, upload.read(), mapping)
+    flash(_("%(count)s rates imported.", count=len(imported)), "success")
+    return redirect_to(url_for("accounting.rates"))
 
 
 # --- revaluation ---
@@ -264,15 +242,15 @@ def revalue():
     from plugins.accounting.tax.revaluation import revalue as run
 
     form = _form()
-    try:
-        result = run(db, services.parse_day(form.get("date", "")), user_id=_user_id())
-    except KontorError as exc:
-        db.rollback()
+
+    def refused(exc: KontorError):
         if has_permission(CURRENCY_MANAGE):
             return currencies_page(exc.as_errors(), form, 422)
         flash(exc.message, "error")
-        return redirect(url_for("accounting.taxes"))
-    db.commit()
+        return redirect_to(url_for("accounting.taxes"))
+
+    with transaction(on_refusal=refused):
+        result = run(db, services.parse_day(form.get("date", "")))
     if result is None:
         flash(_("Every foreign-currency balance is already at the rate of that day: nothing to post."), "info")
     else:
@@ -281,8 +259,8 @@ def revalue():
                 reversal=reversal.number, day=reversal.date.isoformat()), "success")
         url = _entry_url(entry.id)
         if url:
-            return redirect(url)
-    return redirect(url_for("accounting.currencies" if has_permission(CURRENCY_MANAGE) else "accounting.taxes"))
+            return redirect_to(url)
+    return redirect_to(url_for("accounting.currencies" if has_permission(CURRENCY_MANAGE) else "accounting.taxes"))
 
 
 # --- VAT report ---
@@ -314,19 +292,19 @@ def vat_report():
 @require(ENTRY_POST)
 def vat_settle():
     form = _form()
-    try:
-        date_from = services.parse_day(form.get("date_from"), "date_from")
-        date_to = services.parse_day(form.get("date_to"), "date_to")
-        entry = vat.settle(db, date_from, date_to, user_id=_user_id())
-    except KontorError as exc:
-        db.rollback()
+
+    def refused(exc: KontorError):
         today = date.today()
         day_from = _day(form.get("date_from"), today.replace(day=1))
         day_to = max(_day(form.get("date_to"), today), day_from)
         return vat_page(day_from, day_to, exc.as_errors(), 409 if exc.status == 409 else 422)
-    db.commit()
+
+    with transaction(on_refusal=refused):
+        date_from = services.parse_day(form.get("date_from"), "date_from")
+        date_to = services.parse_day(form.get("date_to"), "date_to")
+        entry = vat.settle(db, date_from, date_to)
     flash(_("VAT settled by %(number)s.", number=entry.number), "success")
-    return redirect(url_for("accounting.vat_report", date_from=date_from.isoformat(), date_to=date_to.isoformat()))
+    return redirect_to(url_for("accounting.vat_report", date_from=date_from.isoformat(), date_to=date_to.isoformat()))
 
 
 @bp.get("/reports/vat/lines")

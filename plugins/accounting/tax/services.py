@@ -13,11 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, gettext as _, map_rows, read_csv
+from core import KontorError, NotFound, get_company, gettext as _, map_rows, read_csv
 
+from plugins.accounting.ledger import roles
 from plugins.accounting.ledger.models import Account, Line, LineTaxBase
 from plugins.accounting.tax.models import TAX_SCOPES, Currency, ExchangeRate, Tax
 
@@ -136,14 +137,18 @@ def compute_line(quantity, unit_price, discount_percent, taxes: Iterable[Any], d
 
 def company_currency(db: Session) -> str:
     """The company's base currency (EUR before the company is set up)."""
-    row = db.execute(text("SELECT base_currency FROM core_company WHERE id = 1")).first()
-    return (row[0] or "EUR").upper() if row else "EUR"
+    try:
+        return (get_company(db).base_currency or "EUR").upper()
+    except NotFound:
+        return "EUR"
 
 
 def company_country(db: Session) -> str:
     """The company's country (ISO 3166 alpha-2), or '' when not set."""
-    row = db.execute(text("SELECT country FROM core_company WHERE id = 1")).first()
-    return (row[0] or "").upper() if row else ""
+    try:
+        return (get_company(db).country or "").upper()
+    except NotFound:
+        return ""
 
 
 # --- currencies and rates -----------------------------------------------------------------------
@@ -153,6 +158,14 @@ def get_currency(db: Session, code: str) -> Currency:
     currency = db.get(Currency, (code or "").strip().upper())
     if currency is None:
         raise KontorError(_("Unknown currency %(code)s.", code=code), field="currency")
+    return currency
+
+
+def currency_named(db: Session, code: str) -> Currency:
+    """The currency an address names (``/currencies/EUR``); :class:`core.NotFound` if unknown."""
+    currency = db.get(Currency, (code or "").strip().upper())
+    if currency is None:
+        raise NotFound(_("There is no currency %(code)s.", code=code))
     return currency
 
 
@@ -472,13 +485,14 @@ def load_default_currencies(db: Session) -> None:
 def load_country_taxes(db: Session, country: str) -> list[Tax]:
     """Add the default taxes of ``country`` that are missing (by code); returns those added.
 
-    Sale taxes go to 2200 Output VAT, purchase taxes to 1400 Input VAT; reverse-charge purchase
-    taxes to both. KontorError when the country has no table.
+    Sale taxes go to the output VAT account (role ``accounting.vat_collected``, 2200 by default),
+    purchase taxes to the input VAT account (``accounting.vat_deductible``, 1400); reverse-charge
+    purchase taxes to both. KontorError when the country has no table.
     """
     country = (country or "").strip().upper()
     if country not in countries_with_default_taxes():
         raise KontorError(_("There are no default taxes for this country."), field="country")
-    accounts = dict(db.execute(select(Account.code, Account.id).where(Account.code.in_(("2200", "1400")))).all())
+    collected, paid = (roles.find_account_for(db, roles.VAT_COLLECTED), roles.find_account_for(db, roles.VAT_DEDUCTIBLE))
     existing = set(db.execute(select(Tax.code)).scalars())
     added = []
     for row in read_data_csv(f"taxes_{country.lower()}.csv"):
@@ -488,8 +502,8 @@ def load_country_taxes(db: Session, country: str) -> list[Tax]:
         sale = row["scope"] == "sale"
         tax = Tax(code=row["code"], name=row["name"], country=country, scope=row["scope"], rate=Decimal(row["rate"]),
                   price_included=row["price_included"] == "1", reverse_charge=reverse,
-                  collected_account_id=accounts.get("2200") if (sale or reverse) else None,
-                  paid_account_id=None if sale else accounts.get("1400"), report_code=row["report_code"], active=True)
+                  collected_account_id=collected.id if collected and (sale or reverse) else None,
+                  paid_account_id=paid.id if paid and not sale else None, report_code=row["report_code"], active=True)
         db.add(tax)
         added.append(tax)
     db.flush()

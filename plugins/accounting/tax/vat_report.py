@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core import KontorError, Money, gettext as _
 
+from plugins.accounting.ledger import roles
 from plugins.accounting.ledger.models import POSTED, Entry, Line, LineTaxBase
 from plugins.accounting.tax.models import Tax
 
@@ -168,7 +169,8 @@ def settlement_of(db: Session, date_from: date, date_to: date) -> Entry | None:
 
 def settle(db: Session, date_from: date, date_to: date, *, user_id: int | None = None) -> Entry:
     """Post the VAT settlement of a range: the tax amounts of its posted lines are moved off the
-    tax accounts (2200 Output VAT, 1400 Input VAT) to 2210 VAT settlement, which then holds what
+    tax accounts (2200 Output VAT, 1400 Input VAT) to the VAT settlement account (the role
+    ``accounting.vat_settlement``, 2210 by default), which then holds what
     is owed to (credit) or refundable by (debit) the tax authority. One ordinary entry in the
     general journal dated ``date_to``; its lines carry no tax, so the VAT report is unchanged.
     Refused when the range is settled already (unless that settlement was reversed)."""
@@ -191,7 +193,7 @@ def settle(db: Session, date_from: date, date_to: date, *, user_id: int | None =
     if not lines:
         raise KontorError(_("There is no VAT to settle in this period."), field="date_to")
     owed = sum((line["debit"] - line["credit"] for line in lines), zero)
-    settlement = ledger.account_by_code(db, "2210")
+    settlement = roles.account_for(db, roles.VAT_SETTLEMENT)
     lines.append({"account": settlement.id, "debit": -owed if owed < 0 else zero, "credit": owed if owed > 0 else zero,
                   "description": _("VAT payable") if owed >= 0 else _("VAT refundable")})
     config = ledger.get_config(db)

@@ -97,7 +97,7 @@ def test_import_page(admin_client, db):
     assert bad.status_code == 422 and "Nothing was imported" in bad.get_data(as_text=True)
     good = admin_client.post_form("/accounting/rates/import", {"file": (BytesIO(GOOD), "rates.csv")},
                                   content_type="multipart/form-data")
-    assert good.status_code == 302
+    assert good.status_code == 303
     listing = admin_client.get("/accounting/rates?currency=USD")
     assert listing.status_code == 200 and "6.8" in listing.get_data(as_text=True)
     db.expire_all()
@@ -106,7 +106,7 @@ def test_import_page(admin_client, db):
 
 def test_manual_entry_page(admin_client, db):
     assert admin_client.post_form("/accounting/rates", {"currency": "EUR", "date": "2026-04-01", "rate": "7.46"}
-                                  ).status_code == 302
+                                  ).status_code == 303
     bad = admin_client.post_form("/accounting/rates", {"currency": "EUR", "date": "2026-04-01", "rate": "seven"})
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.get_data(as_text=True)
     db.expire_all()
@@ -137,13 +137,13 @@ def test_rates_import_command(kontor, app, tmp_path, db):
 
 def test_currencies_page_changes_digits_and_active(admin_client, db):
     assert admin_client.get("/accounting/currencies").status_code == 200
-    assert admin_client.post_form("/accounting/currencies/CZK", {"digits": "2", "active": "1"}).status_code == 302
+    assert admin_client.post_form("/accounting/currencies/CZK", {"digits": "2", "active": "1"}).status_code == 303
     refused = admin_client.post_form("/accounting/currencies/DKK", {"digits": "2"})  # the company currency
     assert refused.status_code == 422
     too_many = admin_client.post_form("/accounting/currencies/EUR", {"digits": "5", "active": "1"})
     assert too_many.status_code == 422
     assert admin_client.post_form("/accounting/currencies", {"code": "mxn", "name": "Mexican peso", "digits": "2"}
-                                  ).status_code == 302
+                                  ).status_code == 303
     db.expire_all()
     assert db.get(Currency, "CZK").active and db.get(Currency, "DKK").active
     assert db.get(Currency, "EUR").digits == 2 and db.get(Currency, "MXN").name == "Mexican peso"

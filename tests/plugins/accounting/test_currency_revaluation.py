@@ -149,7 +149,7 @@ def test_revalue_from_the_command_line(kontor, app, books):
 
 def test_revalue_from_the_currencies_page(admin_client, books, db):
     response = admin_client.post_form("/accounting/revalue", {"date": "2026-01-31"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     db.expire_all()
     assert db.execute(select(Entry).where(Entry.source == "revaluation:2026-01-31")).scalars().all()
     bad = admin_client.post_form("/accounting/revalue", {"date": "31/01/2026"})

@@ -104,7 +104,7 @@ def test_chart_ui_export_and_import(admin_client):
     ok = admin_client.post_form("/accounting/accounts/import",
                                 {"file": (io.BytesIO(b"code,name,type,parent\n6700,Training,expense,6\n"), "c.csv")},
                                 content_type="multipart/form-data")
-    assert ok.status_code == 302
+    assert ok.status_code == 303
     assert b"6700" in admin_client.get("/accounting/accounts?q=training").data
     bad = admin_client.post_form("/accounting/accounts/import",
                                  {"file": (io.BytesIO(b"code,name,type\n6800,X,nonsense\n"), "c.csv")},

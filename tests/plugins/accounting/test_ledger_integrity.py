@@ -179,7 +179,7 @@ def test_lock_date_through_api_and_ui(api, admin_client, in_app, make_user_clien
     assert bookkeeper.post_form("/accounting/lock-date", {"lock_date": ""}).status_code == 403
     with in_app() as db:
         assert services.lock_date(db) == TODAY
-    assert admin_client.post_form("/accounting/lock-date", {"lock_date": ""}).status_code == 302
+    assert admin_client.post_form("/accounting/lock-date", {"lock_date": ""}).status_code == 303
     with in_app() as db:
         assert services.lock_date(db) is None
 
@@ -237,3 +237,17 @@ def in_app(app):
             yield session
             session.commit()
     return block
+
+
+def test_no_sql_names_a_core_table():
+    """The module reads the company and serialises with the audit chain through the core's
+    functions (core.get_company, core.lock_audit_chain), never by naming core tables."""
+    import re
+    from pathlib import Path
+
+    import plugins.accounting
+
+    root = Path(plugins.accounting.__file__).parent
+    offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                 if "migrations" not in path.parts and re.search(r"\b(FROM|UPDATE|JOIN|INTO)\s+core_\w+", path.read_text())]
+    assert offenders == []

@@ -56,16 +56,16 @@ def test_entry_form_creates_draft_then_posts(admin_client, db):
     form["line_credit"] = ["", "40.00"]
     form["action"] = "save"
     saved = admin_client.post_form("/accounting/entries/new", form)
-    assert saved.status_code == 302
+    assert saved.status_code == 303
     entry = db.scalar(select(Entry).where(Entry.reference == "form test"))
     assert entry.state == "draft" and len(entry.lines) == 2
     posted = admin_client.post_form(f"/accounting/entries/{entry.id}/post", {})
-    assert posted.status_code == 302
+    assert posted.status_code == 303
     db.expire_all()
     assert db.get(Entry, entry.id).state == "posted"
     # the reversal is linked both ways on the pages
     reversed_ = admin_client.post_form(f"/accounting/entries/{entry.id}/reverse", {"date": _today()})
-    assert reversed_.status_code == 302
+    assert reversed_.status_code == 303
     reversal = db.scalar(select(Entry).where(Entry.reversal_of_id == entry.id))
     assert reversal is not None and reversal.state == "posted"
     original_page = admin_client.get(f"/accounting/entries/{entry.id}").get_data(as_text=True)
@@ -94,7 +94,7 @@ def test_account_form_validation(admin_client, db):
                                                               "type": "asset", "kind": "receivable",
                                                               "parent_id": str(assets.id), "postable": "1",
                                                               "reconcilable": "1", "active": "1"})
-    assert ok.status_code == 302
+    assert ok.status_code == 303
     assert services.account_by_code(db, "1250").parent_id == assets.id
 
 
@@ -127,3 +127,18 @@ def test_entry_form_refuses_moving_a_draft_into_the_locked_period_beside_the_dat
     assert re.search(r'id="e-date"[^>]*>[^<]*on or before the lock date', text)
     db.expire_all()
     assert db.get(Entry, draft.id).date == today
+
+
+def test_the_pages_take_their_styles_from_the_module_stylesheet(admin_client):
+    from pathlib import Path
+
+    import plugins.accounting
+
+    templates = Path(plugins.accounting.__file__).parent / "templates" / "accounting"
+    for area in ("ledger", "tax", "currencies", "reports", "settings"):
+        for path in (templates / area).rglob("*.html"):
+            assert "<style" not in path.read_text(), f"{path} has an inline <style> block"
+    page = admin_client.get("/accounting/entries").get_data(as_text=True)
+    assert "/accounting/static/accounting.css" in page
+    css = admin_client.get("/accounting/static/accounting.css")
+    assert css.status_code == 200 and "#entries" in css.get_data(as_text=True)

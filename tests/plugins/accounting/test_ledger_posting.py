@@ -25,8 +25,9 @@ def refusal(db, lines, **kwargs):
 
 
 def test_default_data(db):
-    config = services.get_config(db)
-    assert services.account_by_code(db, "3100").id == config.retained_earnings_account_id
+    from plugins.accounting import account_for
+
+    assert account_for(db, "accounting.retained_earnings") == services.account_by_code(db, "3100")
     assert services.account_by_code(db, "1200").kind == "receivable"
     assert services.journal_by_code(db, "BNK").default_account_id == services.account_by_code(db, "1100").id
     years = db.scalars(select(FiscalYear).order_by(FiscalYear.start_date)).all()

@@ -167,7 +167,7 @@ def test_year_close_and_reopen_need_permission(make_user_clients, in_app):
     assert f"/accounting/years/{current_id}/close" not in page and f"/accounting/years/{year_id}/close" in page
     early = accountant.post_form(f"/accounting/years/{current_id}/close", {})
     assert early.status_code == 409 and "ends on" in early.get_data(as_text=True)
-    assert accountant.post_form(f"/accounting/years/{year_id}/close", {}).status_code == 302
+    assert accountant.post_form(f"/accounting/years/{year_id}/close", {}).status_code == 303
     with in_app() as db:
         assert db.get(FiscalYear, year_id).state == "closed"
     page = accountant.get("/accounting/years").get_data(as_text=True)
@@ -175,7 +175,7 @@ def test_year_close_and_reopen_need_permission(make_user_clients, in_app):
     again = accountant.post_form(f"/accounting/years/{year_id}/close", {})
     assert again.status_code == 409 and "already closed" in again.get_data(as_text=True)
     assert keeper.post_form(f"/accounting/years/{year_id}/reopen", {}).status_code == 403
-    assert accountant.post_form(f"/accounting/years/{year_id}/reopen", {}).status_code == 302
+    assert accountant.post_form(f"/accounting/years/{year_id}/reopen", {}).status_code == 303
     with in_app() as db:
         assert db.get(FiscalYear, year_id).state == "open"
 

@@ -196,7 +196,7 @@ def test_settle_from_the_page_the_api_and_the_command_line(admin_client, api, ko
     form = {"date_from": "2026-02-01", "date_to": "2026-02-28"}
     page = admin_client.get("/accounting/reports/vat?date_from=2026-02-01&date_to=2026-02-28")
     assert "Settle VAT" in page.get_data(as_text=True)
-    assert admin_client.post_form("/accounting/reports/vat/settle", form).status_code == 302
+    assert admin_client.post_form("/accounting/reports/vat/settle", form).status_code == 303
     settled = admin_client.get("/accounting/reports/vat?date_from=2026-02-01&date_to=2026-02-28")
     assert "Settled by" in settled.get_data(as_text=True) and "Settle VAT" not in settled.get_data(as_text=True)
     again = admin_client.post_form("/accounting/reports/vat/settle", form)

@@ -24,7 +24,7 @@ def test_create_and_edit_a_tax(admin_client, db):
     created = admin_client.post_form("/accounting/taxes/new", {
         "code": "dk-s25-food", "name": "Salgsmoms fødevarer", "scope": "sale", "rate": "25,00", "country": "dk",
         "collected_account": "2200", "paid_account": "", "report_code": "salgsmoms", "active": "1"})
-    assert created.status_code == 302, created.get_data(as_text=True)
+    assert created.status_code == 303, created.get_data(as_text=True)
     tax = tax_by_code(db, "DK-S25-FOOD")
     assert (tax.rate, tax.country, tax.active, tax.price_included) == (Decimal("25.0000"), "DK", True, False)
     edit = admin_client.get(f"/accounting/taxes/{tax.id}")
@@ -32,7 +32,7 @@ def test_create_and_edit_a_tax(admin_client, db):
     changed = admin_client.post_form(f"/accounting/taxes/{tax.id}", {
         "code": "DK-S25-FOOD", "name": "Salgsmoms fødevarer", "scope": "sale", "rate": "25", "country": "DK",
         "collected_account": "2200", "report_code": "salgsmoms", "price_included": "1"})
-    assert changed.status_code == 302
+    assert changed.status_code == 303
     tax = tax_by_code(db, "DK-S25-FOOD")
     assert tax.price_included and not tax.active
     assert admin_client.get("/accounting/taxes/999999").status_code == 404
@@ -53,7 +53,7 @@ def test_tax_form_errors_name_the_field_and_change_nothing(admin_client, db):
 
 def test_load_default_taxes_of_another_country(admin_client, db):
     response = admin_client.post_form("/accounting/taxes/load-defaults", {"country": "PL"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert tax_by_code(db, "PL-S23").rate == Decimal("23.0000")
     assert admin_client.post_form("/accounting/taxes/load-defaults", {"country": "US"}).status_code == 422
 
@@ -112,6 +112,6 @@ def test_a_tax_on_entries_keeps_its_rate_and_kind(admin_client, db):
     refused = admin_client.post_form(f"/accounting/taxes/{tax.id}", form)
     assert refused.status_code == 422 and 'id="e-rate"' in refused.get_data(as_text=True)
     renamed = admin_client.post_form(f"/accounting/taxes/{tax.id}", {**form, "rate": "25"})
-    assert renamed.status_code == 302
+    assert renamed.status_code == 303
     tax = tax_by_code(db, "DK-S25")
     assert (tax.name, tax.rate) == ("Salgsmoms", Decimal("25.0000"))
