@@ -185,13 +185,13 @@ def test_the_api_names_the_override_field(posted_books, settings, api):
 
 def test_raw_sql_guards_come_back_with_a_restored_archive(posted_books, settings, db_url):
     """Restoring loads rows past the module's triggers (issued documents' too), then puts them back."""
-    from tests.plugins.accounting.test_banking_payments import invoice, party, pay
+    from plugins.accounting.testing import party, pay, posted_invoice
 
     app = posted_books
     with app.app_context():
         from core.db import session as db
 
-        sale = invoice(db, party(db, "Alfa A/S"))
+        sale = posted_invoice(db, party(db, "Alfa A/S"))
         pay(db, sale.party, "100.00", [(sale, "100.00")])
         db.commit()
         invoice_id = sale.id

@@ -12,7 +12,7 @@ import pytest
 from core import Manifest, hookimpl
 
 from plugins.accounting.invoicing import services as invoicing
-from tests.plugins.accounting.test_banking_payments import invoice, party, pay
+from plugins.accounting.testing import party, pay, posted_invoice
 
 manifest = Manifest(name="payment_watch", title="Payment watch", version="1.0",
                     summary="Records payments and paid invoices (a test plugin).", depends=("accounting",))
@@ -45,7 +45,7 @@ def test_payment_and_paid_hooks(watched):
 
     with watched.app_context():
         alfa = party(session, "Alfa A/S")
-        sale = invoice(session, alfa)
+        sale = posted_invoice(session, alfa)
         first = pay(session, alfa, "1000.00", [(sale, "1000.00")])
         assert SEEN == [("payment", first.number, "inbound", "1000.00", 1)]
         second = pay(session, alfa, "250.00", [(sale, "250.00")])
@@ -61,7 +61,7 @@ def test_a_cancelled_invoice_is_not_announced_as_paid(watched):
 
     with watched.app_context():
         alfa = party(session, "Alfa A/S")
-        sale = invoice(session, alfa)
+        sale = posted_invoice(session, alfa)
         invoicing.cancel_invoice(session, sale, date=date(2026, 2, 10))
         assert sale.state == "cancelled" and SEEN == []
         session.rollback()

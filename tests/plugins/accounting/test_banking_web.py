@@ -7,16 +7,28 @@ import re
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from plugins.accounting.banking.models import Payment, Statement
 from plugins.accounting.invoicing.models import Invoice
-from tests.plugins.accounting.test_banking_payments import invoice, party
-from tests.plugins.accounting.test_banking_statements import DATA, camt
+from plugins.accounting.testing import party, posted_invoice
+from plugins.accounting.testing import BankLine, bank_statement, camt053
 
 D = Decimal
+DATA = Path(__file__).parent / "data"
+
+
+def march(invoice_number: str) -> list[BankLine]:
+    """The March statement: Alfa pays the invoice, Gamma pays an order we have no invoice for, we pay
+    Beta's bill, the bank takes its fees (10,000.00 to 10,602.55)."""
+    return [BankLine(date(2026, 3, 12), "1250.00", f"Payment of invoice {invoice_number}", "", "ALFA A/S",
+                     "DK8930000001234567"),
+            BankLine(date(2026, 3, 14), "312.50", "Order 4711", "GAMMA-4711", "Gamma Oy", "FI2112345600000785"),
+            BankLine(date(2026, 3, 20), "-500.00", "", "RE-2026-118", "Beta GmbH", "DE89370400440532013000"),
+            BankLine(date(2026, 3, 31), "-459.95", "Bank fees March")]
 
 
 @contextmanager
@@ -33,8 +45,8 @@ def session_of(app):
 def books(app):
     with session_of(app) as db:
         alfa, beta = party(db, "Alfa A/S"), party(db, "Beta GmbH")
-        sale = invoice(db, alfa, day=date(2026, 2, 20))
-        bill = invoice(db, beta, "400.00", kind="in_invoice", day=date(2026, 2, 25), reference="RE-2026-118")
+        sale = posted_invoice(db, alfa, day=date(2026, 2, 20))
+        bill = posted_invoice(db, beta, "400.00", kind="in_invoice", day=date(2026, 2, 25), reference="RE-2026-118")
         db.commit()
         return {"alfa": alfa.id, "beta": beta.id, "sale": sale.id, "sale_number": sale.number, "bill": bill.id,
                 "bill_number": bill.number}
@@ -104,11 +116,9 @@ def test_api_refuses_bad_payments_naming_the_field(api, app, books, change, fiel
 
 
 def test_api_statement_import_suggestions_and_confirm(api, app, books):
-    class Sale:
-        number = books["sale_number"]
-
     response = api.post("/api/v1/accounting/statements", content_type="multipart/form-data",
-                        data={"file": (io.BytesIO(camt({"sale": Sale})), "march.xml"), "format": "camt053"})
+                        data={"file": (io.BytesIO(camt053(march(books["sale_number"]))), "march.xml"),
+                              "format": "camt053"})
     assert response.status_code == 201, response.get_data(as_text=True)
     statement = response.get_json()
     assert statement["balance_difference"] == "0.00" and len(statement["lines"]) == 4
@@ -312,12 +322,7 @@ def test_a_cancel_body_that_is_not_an_object_is_a_400_problem(api, app, books):
 
 def test_dashboard_widget_counts_the_lines_to_match(admin_client, app, books):
     with session_of(app) as db:
-        from plugins.accounting.banking import statements
-
-        class Sale:
-            number = books["sale_number"]
-
-        statements.import_statement(db, camt({"sale": Sale}), file_format="camt053")
+        bank_statement(db, march(books["sale_number"]))
         db.commit()
     assert "/accounting/statements/widget" in admin_client.get("/dashboard").get_data(as_text=True)
     html = admin_client.htmx("GET", "/accounting/statements/widget").get_data(as_text=True)

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from core.db import session
 
-from tests.plugins.accounting.test_invoicing_services import customer
+from plugins.accounting.testing import customer
 
 BASE = "/api/v1/accounting/invoices"
 TODAY = date.today()

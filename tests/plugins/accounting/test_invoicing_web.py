@@ -7,11 +7,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from core.db import session
-from tests.conftest import make_user
-
 from plugins.accounting.invoicing import services
 from plugins.accounting.invoicing.models import Invoice
-from tests.plugins.accounting.test_invoicing_services import customer, invoice, line, supplier
+from plugins.accounting.invoicing.printing import plain_latin
+from plugins.accounting.testing import customer, draft_invoice, line, supplier
+from tests.conftest import make_user
 
 TODAY = date.today()
 
@@ -25,7 +25,7 @@ def setup_party(app, **extra) -> int:
 
 def posted_invoice(app, **kwargs) -> tuple[int, str]:
     with app.app_context():
-        inv = invoice(session, **kwargs)
+        inv = draft_invoice(session, **kwargs)
         services.post_invoice(session, inv)
         session.commit()
         return inv.id, inv.number
@@ -52,7 +52,7 @@ def tax_id(app, code) -> str:
 def test_the_lists_answer(admin_client, app):
     number = posted_invoice(app)[1]
     with app.app_context():
-        services.post_invoice(session, invoice(session, kind="in_invoice", lines=[line(taxes=["DK-P25"])],
+        services.post_invoice(session, draft_invoice(session, kind="in_invoice", lines=[line(taxes=["DK-P25"])],
                                                reference="SUP-42"))
         session.commit()
     page = admin_client.get("/accounting/invoices").get_data(as_text=True)
@@ -143,7 +143,7 @@ def test_a_posted_invoice_cannot_be_edited_or_deleted_from_the_pages(admin_clien
 
 def test_a_draft_is_edited_and_deleted(admin_client, app):
     with app.app_context():
-        inv = invoice(session)
+        inv = draft_invoice(session)
         session.commit()
         invoice_id, party_id = inv.id, inv.party_id
     assert 'value="Consulting"' in admin_client.get(f"/accounting/invoices/{invoice_id}/edit").get_data(as_text=True)
@@ -175,7 +175,7 @@ def test_the_print_view_shows_everything_and_escapes_text(admin_client, app):
     with app.app_context():
         update_settings(session, [BANK_DETAILS], {BANK_DETAILS.key: "Nordbank · IBAN DK50 0040 0440 1162 43"})
         party = customer(session, name="Łódź Młyn Sp. z o.o.", vat_id="PL1234567890")
-        inv = invoice(session, party, lines=[line("<script>alert('x')</script> Gęś & Søren", "1", "80.00")])
+        inv = draft_invoice(session, party, lines=[line("<script>alert('x')</script> Gęś & Søren", "1", "80.00")])
         services.post_invoice(session, inv)
         session.commit()
         invoice_id, number = inv.id, inv.number
@@ -192,9 +192,9 @@ def test_the_print_view_shows_everything_and_escapes_text(admin_client, app):
 def test_the_party_panel_shows_balances_and_open_documents(admin_client, app):
     with app.app_context():
         party = customer(session)
-        old = invoice(session, party, invoice_date=TODAY - timedelta(days=30), payment_terms_days=10,
+        old = draft_invoice(session, party, invoice_date=TODAY - timedelta(days=30), payment_terms_days=10,
                       lines=[line("Old", "1", "100.00")])
-        bill = invoice(session, party, kind="in_invoice", lines=[line("Bought", "1", "40.00", taxes=["DK-P25"])])
+        bill = draft_invoice(session, party, kind="in_invoice", lines=[line("Bought", "1", "40.00", taxes=["DK-P25"])])
         for doc in (old, bill):
             services.post_invoice(session, doc)
         session.commit()
@@ -233,3 +233,10 @@ def test_the_party_search_of_the_form_narrows_the_choice(admin_client, app):
     html = options.get_data(as_text=True)
     assert "Nordlys Trading ApS" in html and f'value="{chosen_id}" selected' in html
     assert "Fjord" not in html
+
+
+# -- The PDF's letters --
+
+def test_letters_a_core_font_lacks_are_spelled_plainly():
+    assert plain_latin("Łódź, Gdańsk — Søren & Müller, Straße 5 €") == "Lódz, Gdansk - Søren & Müller, Straße 5 EUR"
+    assert all(ord(char) < 256 for char in plain_latin("Zażółć gęślą jaźń ☃"))
