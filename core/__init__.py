@@ -28,8 +28,9 @@ from core.web.transaction import cli_refusal, redirect_to, transaction
 
 # The platform's master data that modules build on: users, the company, parties and tags.
 from core.auth.models import User
+from core.auth.services import create_user
 from core.company.models import Company
-from core.company.services import get_company, setting_values
+from core.company.services import get_company, setting_values, update_settings
 from core.parties.models import Party, Tag, tag_key
 from core.parties.schemas import TagList, normalise_vat_id, validate_email, validate_vat_id
 from core.parties.schemas import load as load_input
@@ -41,11 +42,11 @@ __all__ = [
     "validate_country", "validate_currency", "Column", "Company", "CsvFile",
     "JinjaExtras", "KontorError", "Manifest", "MenuItem", "ModuleError", "Money", "N_", "NotFound",
     "MenuSection", "PUBLIC", "Page", "Panel", "Party", "Percent", "Permission", "Quantity", "Role", "SIGNED_IN", "Setting", "Tag", "UTCDateTime",
-    "User", "Widget", "charts", "contributions", "create_party", "cross_site", "documented",
+    "User", "Widget", "charts", "contributions", "create_party", "create_user", "cross_site", "documented",
     "export_response", "get_company", "get_party", "gettext", "has_permission", "hookimpl", "hooks",
     "json_response", "keyset_page", "lazy_gettext", "lock_audit_chain", "load_body", "load_query", "map_rows", "ngettext",
     "paged", "parse_amount", "problem", "public", "read_csv", "record_event", "render", "require", "search_parties",
-    "session", "setting_values", "signed_in", "tag_key", "tags_named", "update_party", "utcnow", "write_records",
+    "session", "setting_values", "signed_in", "tag_key", "tags_named", "update_party", "update_settings", "utcnow", "write_records",
     # errors and transactions: the typed refusals, their one mapping, and the unit of work
     "Conflict", "Forbidden", "InvalidInput", "Unavailable", "cli_refusal", "is_partial_request", "json_object",
     "load_input", "normalise_vat_id", "problem_for", "record_id_field", "redirect_to", "refusal", "TagList",

@@ -34,11 +34,11 @@ def register_hookspecs():
 @hookimpl
 def register_blueprints():
     from plugins.crm.web import bp
-    from plugins.crm.activities import routes as _activities  # noqa: F401  (each declares its pages on bp)
-    from plugins.crm.campaigns import routes as _campaigns  # noqa: F401
-    from plugins.crm.leads import routes as _leads  # noqa: F401
-    from plugins.crm.pipeline import routes as _pipeline  # noqa: F401
-    from plugins.crm.tickets import routes as _tickets  # noqa: F401
+    import plugins.crm.activities.routes  # noqa: F401  (each declares its pages on bp)
+    import plugins.crm.campaigns.routes  # noqa: F401
+    import plugins.crm.leads.routes  # noqa: F401
+    import plugins.crm.pipeline.routes  # noqa: F401
+    import plugins.crm.tickets.routes  # noqa: F401
 
     return [bp]
 
@@ -46,11 +46,11 @@ def register_blueprints():
 @hookimpl
 def register_api():
     from plugins.crm.web import api
-    from plugins.crm.activities import api as _activities  # noqa: F401  (each declares its endpoints on api)
-    from plugins.crm.campaigns import api as _campaigns  # noqa: F401
-    from plugins.crm.leads import api as _leads  # noqa: F401
-    from plugins.crm.pipeline import api as _pipeline  # noqa: F401
-    from plugins.crm.tickets import api as _tickets  # noqa: F401
+    import plugins.crm.activities.api  # noqa: F401  (each declares its endpoints on api)
+    import plugins.crm.campaigns.api  # noqa: F401
+    import plugins.crm.leads.api  # noqa: F401
+    import plugins.crm.pipeline.api  # noqa: F401
+    import plugins.crm.tickets.api  # noqa: F401
 
     return [api]
 

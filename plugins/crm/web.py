@@ -7,30 +7,16 @@ imports them and registers both blueprints.
 from __future__ import annotations
 
 
-from flask import Blueprint
+from flask import Blueprint, flash
 from sqlalchemy import select
 
-from core import ApiBlueprint, is_partial_request, parse_amount  # noqa: F401  (pages read amounts through here)
+from core import ApiBlueprint, KontorError, redirect_to
 
 #: The CRM's pages, under /crm (endpoints crm.<name>); templates and static files are the module's.
 bp = Blueprint("crm", "plugins.crm", url_prefix="/crm", template_folder="templates", static_folder="static",
                static_url_path="/static")
 #: The CRM's JSON endpoints, under /api/v1/crm (endpoints api_crm.<name>).
 api = ApiBlueprint("crm", "plugins.crm")
-
-
-def export_response(filename_stem, columns, rows, fmt):
-    """The core's CSV/XLSX download (formula-looking cells neutralised)."""
-    from core import export_response as export
-
-    return export(filename_stem, columns, rows, fmt)
-
-
-def charts():
-    """The core's chart functions (bar_chart, funnel_chart…)."""
-    from core import charts as found
-
-    return found
 
 
 def user_tz() -> str:
@@ -63,6 +49,10 @@ def party_options(db, selected=None, q: str = "", limit: int = 30) -> list[tuple
     return [("", "—")] + options
 
 
-def wants_htmx() -> bool:
-    """Whether the request came from htmx (and not a boosted navigation): ``core.is_partial_request``."""
-    return is_partial_request()
+def flashed_back(url: str):
+    """The answer to a refused button on a page (an ``on_refusal`` for :func:`core.transaction`):
+    the reason flashed, and the browser sent to ``url`` (a 303, or an HX-Redirect for htmx)."""
+    def answer(exc: KontorError):
+        flash(exc.message, "error")
+        return redirect_to(url)
+    return answer

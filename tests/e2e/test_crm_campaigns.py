@@ -2,11 +2,10 @@
 then unsubscribed through the link in a received message (no login), and the address skipped when
 the campaign is sent again."""
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 
+from plugins.crm.testing import configure_smtp, people, smtp_server
 from tests.e2e.pages import scripts_ready
-from tests.plugins.crm.test_campaigns_sending import Inbox, configure_smtp, free_port, people
 
 
 @pytest.fixture
@@ -20,16 +19,11 @@ def inbox(live_server):
     """A local SMTP server the campaign settings point at; what it received."""
     from core.db import session
 
-    received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    with live_server.app.app_context():
-        configure_smtp(session, controller.port, batch_size=1)
-        session.commit()
-    try:
+    with smtp_server() as (received, port):
+        with live_server.app.app_context():
+            configure_smtp(session, port, batch_size=1)
+            session.commit()
         yield received
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -8,16 +8,15 @@ from flask_login import current_user
 from sqlalchemy import func
 from werkzeug.routing import BuildError
 
-from core import (gettext as _, has_permission, keyset_page, KontorError, lazy_gettext as _l, NotFound, render,
-                  require, session as db, transaction, utcnow)
+from core import (export_response, gettext as _, has_permission, is_partial_request, keyset_page, KontorError,
+                  lazy_gettext as _l, NotFound, render, require, session as db, transaction, utcnow)
 
 from plugins.crm import permissions as p, timeline
 from plugins.crm.access import allowed_activity_ids, may_change_activity, may_see
 from plugins.crm.activities import services
 from plugins.crm.activities.models import Activity
 from plugins.crm.pipeline.services import user_choices
-from plugins.crm.web import export_response, party_options, user_tz, wants_htmx
-from plugins.crm.web import bp
+from plugins.crm.web import bp, party_options, user_tz
 
 PAGE_SIZE = 25
 FORM_FIELDS = ("kind", "subject", "due_date", "due_time", "assignee_id", "notes", "party_id", "lead_id",
@@ -167,9 +166,9 @@ def activity_edit(activity_id: int):
 @require(p.ACTIVITY_WRITE)
 def activity_done(activity_id: int):
     found = _changeable(activity_id)
-    services.set_done(db, found, request.form.get("done", "1") in ("1", "on", "true"), user=current_user)
-    db.commit()
-    if wants_htmx():
+    with transaction():
+        services.set_done(db, found, request.form.get("done", "1") in ("1", "on", "true"), user=current_user)
+    if is_partial_request():
         return render("crm/activities/_row.html", a=found, now=utcnow(), kind_label=services.kind_label,
                       changeable={found.id})
     target = request.form.get("next", "")
@@ -181,8 +180,8 @@ def activity_done(activity_id: int):
 @require(p.ACTIVITY_WRITE)
 def activity_delete(activity_id: int):
     found = _changeable(activity_id)
-    services.delete_activity(db, found, user=current_user)
-    db.commit()
+    with transaction():
+        services.delete_activity(db, found, user=current_user)
     flash(_("The activity is deleted."), "success")
     return redirect(url_for("crm.my_activities"), 303)
 
@@ -257,16 +256,16 @@ def timeline_note():
     if "party_id" not in links:
         links["party_id"] = getattr(record, "party_id", None)
     body = request.form.get("body", "")
-    try:
-        timeline.add_note(db, body=body, user_id=current_user.id, **links)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        if wants_htmx():
+
+    def refused(exc: KontorError):
+        if is_partial_request():
             return render("crm/_timeline_box.html", target=target, errors=exc.as_errors(), body=body), 422
         return render("crm/_timeline_page.html", target=target, errors=exc.as_errors(), body=body,
                       title=_("Timeline")), 422
-    if wants_htmx():
+
+    with transaction(on_refusal=refused):
+        timeline.add_note(db, body=body, user_id=current_user.id, **links)
+    if is_partial_request():
         return render("crm/_timeline_box.html", target=target, fresh=True)
     return redirect(request.referrer if _same_site(request.referrer) else url_for("crm.my_activities"), 303)
 

@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from core import KontorError, session as db
+from core import cli_refusal, KontorError, session as db, transaction
 
 from plugins.crm.campaigns import config, services
 
@@ -15,7 +15,7 @@ from plugins.crm.campaigns import config, services
 @with_appcontext
 def send_campaign_command(campaign_id):
     """Send campaign CAMPAIGN_ID (or finish a send begun on the web) to its whole segment."""
-    try:
+    with transaction(on_refusal=cli_refusal):
         campaign = services.get_campaign(db, campaign_id)
         smtp = config.smtp_config(db)
         smtp.check()
@@ -25,7 +25,7 @@ def send_campaign_command(campaign_id):
                               "unsubscribe links need it.")
         if campaign.status == "draft":
             services.start_send(db, campaign)
-            db.commit()
+    with transaction(on_refusal=cli_refusal):  # each batch commits its own claim and outcomes
         progress = services.progress(db, campaign)
         with click.progressbar(length=progress.total, label=f"Sending {campaign.name}") as bar:
             bar.update(progress.done)
@@ -35,7 +35,4 @@ def send_campaign_command(campaign_id):
                 bar.update(progress.done - before)
                 if progress.done == before and not progress.finished:
                     time.sleep(1)  # the open batch is another worker's: let it finish
-    except KontorError as exc:
-        db.rollback()
-        raise click.ClickException(exc.message) from None
     click.echo(f"{progress.sent} sent, {progress.failed} failed, {progress.skipped} skipped (unsubscribed).")

@@ -12,7 +12,7 @@ from plugins.crm.campaigns import config, mailer, services
 from plugins.crm.campaigns.models import RECIPIENT_STATUSES, Campaign, Segment
 from plugins.crm.campaigns.services import status_label
 from plugins.crm.permissions import CAMPAIGN_READ, CAMPAIGN_SEND, CAMPAIGN_WRITE
-from plugins.crm.web import bp
+from plugins.crm.web import bp, flashed_back
 
 COLUMNS = [
     Column("name", _l("Name"), sort="name", link=True),
@@ -127,8 +127,8 @@ def _segment_page(segment: Segment | None, values: dict, errors: dict, status: i
 def _values_of(segment: Segment) -> dict:
     return {"name": segment.name, "include_parties": segment.include_parties, "include_leads": segment.include_leads,
             "tags": segment.tags.replace(",", ", "), "countries": segment.countries.replace(",", ", "),
-            "party_kind": segment.party_kind, "lead_statuses": services._split(segment.lead_statuses),
-            "lead_sources": services._split(segment.lead_sources)}
+            "party_kind": segment.party_kind, "lead_statuses": services.split_list(segment.lead_statuses),
+            "lead_sources": services.split_list(segment.lead_sources)}
 
 
 @bp.get("/campaigns")
@@ -197,8 +197,8 @@ def campaign_edit(campaign_id: int):
 @bp.post("/campaigns/<int:campaign_id>/duplicate")
 @require(CAMPAIGN_WRITE)
 def campaign_duplicate(campaign_id: int):
-    copy = services.duplicate_campaign(db, _campaign(campaign_id), user_id=current_user.id)
-    db.commit()
+    with transaction():
+        copy = services.duplicate_campaign(db, _campaign(campaign_id), user_id=current_user.id)
     flash(_("The campaign %(name)s is saved as a draft.", name=copy.name), "success")
     return redirect(url_for("crm.campaign", campaign_id=copy.id), 303)
 
@@ -208,12 +208,10 @@ def campaign_duplicate(campaign_id: int):
 def campaign_test(campaign_id: int):
     campaign = _campaign(campaign_id)
     address = request.form.get("test_address", "")
-    try:
+    with transaction(on_refusal=lambda exc: _detail(_campaign(campaign_id), {"test_address": [exc.message]}, address,
+                                                    422)):
         services.send_test(db, campaign, address, config.smtp_config(db), secret=_secret(),
                            base_url=_base_url())
-    except KontorError as exc:
-        db.rollback()
-        return _detail(campaign, {"test_address": [exc.message]}, address, 422)
     flash(_("A test message went to %(address)s.", address=address.strip()), "success")
     return redirect(url_for("crm.campaign", campaign_id=campaign.id), 303)
 
@@ -222,13 +220,9 @@ def campaign_test(campaign_id: int):
 @require(CAMPAIGN_SEND)
 def campaign_send(campaign_id: int):
     campaign = _campaign(campaign_id)
-    try:
+    with transaction(on_refusal=flashed_back(url_for("crm.campaign", campaign_id=campaign_id))):
         config.smtp_config(db).check()
         services.start_send(db, campaign, user_id=current_user.id)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        flash(exc.message, "error")
     return redirect(url_for("crm.campaign", campaign_id=campaign_id), 303)
 
 
@@ -237,10 +231,10 @@ def campaign_send(campaign_id: int):
 def campaign_send_batch(campaign_id: int):
     campaign = _campaign(campaign_id)
     was_sending, error = campaign.status == "sending", ""
-    try:
-        services.send_batch(db, campaign, config.smtp_config(db), secret=_secret(), base_url=_base_url())
+    try:  # a refused batch (the mail server away) is shown in the progress box, which asks again
+        with transaction():
+            services.send_batch(db, campaign, config.smtp_config(db), secret=_secret(), base_url=_base_url())
     except KontorError as exc:
-        db.rollback()
         error = exc.message
     campaign = _campaign(campaign_id)
     return _progress(campaign, error, finished_now=was_sending and campaign.status == "sent")
@@ -305,13 +299,8 @@ def segment(segment_id: int):
 @require(CAMPAIGN_WRITE)
 def segment_delete(segment_id: int):
     segment = _segment(segment_id)
-    try:
+    with transaction(on_refusal=flashed_back(url_for("crm.segment", segment_id=segment_id))):
         services.delete_segment(db, segment)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("crm.segment", segment_id=segment_id), 303)
     flash(_("The segment is removed."), "success")
     return redirect(url_for("crm.segments"), 303)
 
@@ -335,8 +324,8 @@ def opt_outs():
         if not mailer.EMAIL_ADDRESS.match(address.strip()):
             errors, status = {"email": [_("Enter an email address such as name@example.com.")]}, 422
         else:
-            services.opt_out(db, address)
-            db.commit()
+            with transaction():
+                services.opt_out(db, address)
             flash(_("%(address)s will not be mailed again.", address=address.strip()), "success")
             return redirect(url_for("crm.opt_outs"), 303)
     q = request.args.get("q", "")[:200]
@@ -354,8 +343,8 @@ def unsubscribe(token: str):
                       title=_("Unsubscribe")), 404
     email, campaign_id = found
     if request.method == "POST":
-        services.opt_out(db, email, campaign_id)
-        db.commit()
+        with transaction():
+            services.opt_out(db, email, campaign_id)
         return render("crm/campaigns/unsubscribe.html", state="done", email=email, title=_("Unsubscribe"))
     state = "done" if services.is_opted_out(db, email) else "confirm"
     return render("crm/campaigns/unsubscribe.html", state=state, email=email, token=token,

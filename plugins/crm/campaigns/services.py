@@ -71,14 +71,15 @@ def opt_out_count(db: Session) -> int:
 # -- segments --
 
 
-def _split(text: str) -> list[str]:
+def split_list(text: str) -> list[str]:
+    """The items of a comma-separated list as a segment stores it (``"DK, de"`` → ``["DK", "de"]``)."""
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
 def _list_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         value = ",".join(str(v) for v in value)
-    return ",".join(dict.fromkeys(_split(str(value or ""))))
+    return ",".join(dict.fromkeys(split_list(str(value or ""))))
 
 
 def _truthy(value: Any) -> bool:
@@ -111,14 +112,14 @@ def clean_segment(db: Session, data: dict, segment: Segment | None = None) -> di
         raise KontorError(_("Choose parties, leads or both."), field="include_parties", status=422)
     if clean["party_kind"] not in ("", *PARTY_KINDS):
         raise KontorError(_("Choose companies, people or both."), field="party_kind", status=422)
-    for code in _split(clean["countries"]):
+    for code in split_list(clean["countries"]):
         if len(code) != 2 or not code.isalpha():
             raise KontorError(_("Give countries as two-letter codes such as DK, SE."), field="countries",
                               status=422)
-    for status in _split(clean["lead_statuses"]):
+    for status in split_list(clean["lead_statuses"]):
         if status not in STATUSES:
             raise KontorError(_("Unknown lead status: %(value)s.", value=status), field="lead_statuses", status=422)
-    for source in _split(clean["lead_sources"]):
+    for source in split_list(clean["lead_sources"]):
         if source not in SOURCES:
             raise KontorError(_("Unknown lead source: %(value)s.", value=source), field="lead_sources", status=422)
     for key, limit in (("tags", 500), ("countries", 200), ("lead_statuses", 200), ("lead_sources", 500)):
@@ -189,10 +190,10 @@ def _party_members(db: Session, spec: Segment) -> Iterable[Member]:
             .where(Party.active.is_(True), Party.email != "", Party.merged_into_id.is_(None)))
     if spec.party_kind:
         stmt = stmt.where(Party.kind == spec.party_kind)
-    countries = _split(spec.countries)
+    countries = split_list(spec.countries)
     if countries:
         stmt = stmt.where(Party.country.in_([c.upper() for c in countries]))
-    tags = [tag_key(t) for t in _split(spec.tags)]
+    tags = [tag_key(t) for t in split_list(spec.tags)]
     if tags:
         stmt = stmt.where(Party.tags.any(Tag.name_key.in_(tags)))
     stmt = stmt.order_by(Party.name_key, Party.id)
@@ -202,13 +203,13 @@ def _party_members(db: Session, spec: Segment) -> Iterable[Member]:
 
 def _lead_query(spec: Segment):
     stmt = select(Lead).where(Lead.email != "", Lead.merged_into_id.is_(None))
-    statuses = _split(spec.lead_statuses)
+    statuses = split_list(spec.lead_statuses)
     if statuses:
         stmt = stmt.where(Lead.status.in_(statuses))
-    sources = _split(spec.lead_sources)
+    sources = split_list(spec.lead_sources)
     if sources:
         stmt = stmt.where(Lead.source.in_(sources))
-    tags = [tag_key(t) for t in _split(spec.tags)]
+    tags = [tag_key(t) for t in split_list(spec.tags)]
     if tags:
         stmt = stmt.where(Lead.tags.any(Tag.name_key.in_(tags)))
     return stmt.order_by(Lead.name_key, Lead.id)
@@ -449,6 +450,8 @@ def _claim(db: Session, campaign: Campaign, size: int, now: datetime) -> list[in
     if ids:
         db.execute(update(CampaignRecipient).where(CampaignRecipient.id.in_(ids))
                    .values(status="sending", claimed_at=now))
+    # A batch commits on purpose: the claim must be visible to the other senders (and survive a crash
+    # mid-batch, to be reclaimed after STALE_CLAIM) before any mail leaves.
     db.commit()
     return ids
 
@@ -480,7 +483,7 @@ def send_batch(db: Session, campaign: Campaign, config: mailer.SmtpConfig, *, se
         db.refresh(campaign)
         if campaign.status == "sending":
             campaign.status, campaign.finished_at = "sent", now
-    db.commit()
+    db.commit()  # the batch's outcomes are kept whatever becomes of the next batch (chunked on purpose)
     return progress(db, campaign)
 
 
@@ -494,7 +497,7 @@ def _mail(db: Session, campaign: Campaign, ids: list[int], config: mailer.SmtpCo
     except KontorError:
         db.execute(update(CampaignRecipient).where(CampaignRecipient.id.in_(ids))
                    .values(status="queued", claimed_at=None))
-        db.commit()
+        db.commit()  # the claimed batch goes back to the queue at once, not after STALE_CLAIM
         raise
     try:
         for recipient in recipients:

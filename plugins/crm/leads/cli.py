@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from core import KontorError, map_rows, session as db
+from core import cli_refusal, KontorError, map_rows, session as db, transaction
 
 from plugins.crm.leads import imports, services
 
@@ -22,7 +22,7 @@ from plugins.crm.leads import imports, services
 @with_appcontext
 def import_leads_command(file: Path, mapping: tuple[str, ...], valid_only: bool, skip_duplicates: bool, owner: str):
     """Import leads from the CSV file FILE; nothing is imported from a file with bad rows unless --valid-only."""
-    try:
+    with transaction(on_refusal=cli_refusal):
         csv_file = imports.read_file(file.read_bytes())
         chosen = {**imports.guess_mapping(csv_file), **imports.parse_mapping_options(list(mapping),
                                                                                               csv_file.headers)}
@@ -33,20 +33,16 @@ def import_leads_command(file: Path, mapping: tuple[str, ...], valid_only: bool,
                 raise KontorError(f"there is no active user {owner!r}", field="owner")
             owner_id = user.id
         check = imports.check_rows(db, map_rows(csv_file, imports.check_mapping(chosen, csv_file.headers)), user=None)
-    except KontorError as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo("Columns: " + ", ".join(f"{name}={header}" for name, header in chosen.items()))
-    for problem in check.problems:
-        click.echo(f"line {problem.line}: {problem.field}: {problem.message}", err=True)
-    for line, found in sorted(check.duplicates.items()):
-        click.echo(f"line {line}: possible duplicate: {'; '.join(found)}", err=True)
-    if check.problems and not valid_only:
-        db.rollback()
-        raise click.ClickException(f"{len(check.bad_lines)} rows have problems; nothing was imported "
-                                   f"(--valid-only imports the {len(check.rows)} valid rows).")
-    with click.progressbar(length=len(check.rows), label="Importing leads", show_pos=True) as bar:
-        result = imports.import_checked(db, check, user=None, owner_id=owner_id, valid_only=valid_only,
-                                        skip_duplicates=skip_duplicates, progress=bar.update)
-    db.commit()
+        click.echo("Columns: " + ", ".join(f"{name}={header}" for name, header in chosen.items()))
+        for problem in check.problems:
+            click.echo(f"line {problem.line}: {problem.field}: {problem.message}", err=True)
+        for line, found in sorted(check.duplicates.items()):
+            click.echo(f"line {line}: possible duplicate: {'; '.join(found)}", err=True)
+        if check.problems and not valid_only:
+            raise KontorError(f"{len(check.bad_lines)} rows have problems; nothing was imported "
+                              f"(--valid-only imports the {len(check.rows)} valid rows).")
+        with click.progressbar(length=len(check.rows), label="Importing leads", show_pos=True) as bar:
+            result = imports.import_checked(db, check, user=None, owner_id=owner_id, valid_only=valid_only,
+                                            skip_duplicates=skip_duplicates, progress=bar.update)
     click.echo(f"{result.created} leads imported; {result.skipped_invalid} bad rows and "
                f"{result.skipped_duplicates} possible duplicates left out.")

@@ -1,19 +1,20 @@
 """The lead pages: list, form, detail, qualify, disqualify, merge, CSV import and web-to-lead."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from core import (Column, cross_site, export_response, gettext as _, has_permission, KontorError, lazy_gettext as _l,
-                  load_input, Party, public, render, require, search_parties, session as db, transaction)
+from core import (Column, cross_site, export_response, gettext as _, has_permission, is_partial_request, KontorError,
+                  lazy_gettext as _l, load_input, Party, public, redirect_to, render, require, search_parties,
+                  session as db, transaction)
 
 from plugins.crm.access import may_see
 from plugins.crm.leads import imports, services, webform
 from plugins.crm.leads.models import Lead
 from plugins.crm.leads.schemas import OPEN_STATUSES, SOURCES, STATUSES, ConvertSchema, LeadQuerySchema
 from plugins.crm.permissions import LEAD_IMPORT, LEAD_READ, LEAD_WRITE, OPPORTUNITY_WRITE
-from plugins.crm.web import bp
+from plugins.crm.web import bp, flashed_back
 
 COLUMNS = [
     Column("name", _l("Name"), sort="name", link=True),
@@ -25,19 +26,6 @@ COLUMNS = [
 ]
 FORM_FIELDS = ("name", "company_name", "email", "phone", "vat_id", "source", "status", "owner_id", "tags", "notes",
                "campaign_id")
-
-
-def _partial() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
-
-
-def _go(url: str):
-    """Send the browser to ``url`` after a form post (htmx follows an HX-Redirect)."""
-    if _partial():
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, 303)
 
 
 def _lead(lead_id: int) -> Lead:
@@ -159,7 +147,7 @@ def lead_new():
             lead = services.create_lead(db, values, user=current_user, party_id=party_id)
             message = _("%(name)s is saved.", name=lead.name)
     flash(message, "success")
-    return _go(url_for("crm.lead", lead_id=lead.id))
+    return redirect_to(url_for("crm.lead", lead_id=lead.id))
 
 
 @bp.get("/leads/<int:lead_id>")
@@ -183,7 +171,7 @@ def lead_edit(lead_id: int):
     values = _form_values(request.form)
     with transaction(on_refusal=lambda exc: _form(_lead(lead_id), values, exc.as_errors(), 422)):
         services.update_lead(db, lead, values, user=current_user, partial=False)
-    if _partial():
+    if is_partial_request():
         return render("crm/leads/_fields.html", **_detail_context(lead))
     flash(_("%(name)s is saved.", name=lead.name), "success")
     return redirect(url_for("crm.lead", lead_id=lead.id), 303)
@@ -207,7 +195,7 @@ def lead_qualify(lead_id: int):
         opportunity, party = services.convert_lead(db, lead, user=current_user, **data)
     flash(_("%(name)s is qualified: opportunity %(title)s for %(party)s.", name=lead.name,
             title=opportunity.title, party=party.name), "success")
-    return _go(url_for("crm.lead", lead_id=lead.id))
+    return redirect_to(url_for("crm.lead", lead_id=lead.id))
 
 
 def _qualify_page(lead: Lead, values: dict, errors: dict, status: int = 200):
@@ -235,23 +223,21 @@ def lead_disqualify(lead_id: int):
         return render("crm/leads/disqualify.html", lead=lead, values={}, errors={},
                       title=_("Disqualify %(name)s", name=lead.name))
     reason = request.form.get("reason", "")
-    with transaction(on_refusal=lambda exc: (render("crm/leads/disqualify.html", lead=_lead(lead_id), values={"reason": reason}, errors=exc.as_errors(), title=_("Disqualify %(name)s", name=lead.name)), 422)):
+    with transaction(on_refusal=lambda exc: (render("crm/leads/disqualify.html", lead=_lead(lead_id),
+                                                    values={"reason": reason}, errors=exc.as_errors(),
+                                                    title=_("Disqualify %(name)s", name=lead.name)), 422)):
         services.disqualify_lead(db, lead, reason, user=current_user)
     flash(_("%(name)s is disqualified.", name=lead.name), "success")
-    return _go(url_for("crm.lead", lead_id=lead.id))
+    return redirect_to(url_for("crm.lead", lead_id=lead.id))
 
 
 @bp.post("/leads/<int:lead_id>/reopen")
 @require(LEAD_WRITE)
 def lead_reopen(lead_id: int):
     lead = _lead(lead_id)
-    try:
+    with transaction(on_refusal=flashed_back(url_for("crm.lead", lead_id=lead_id))):
         services.reopen_lead(db, lead, user=current_user)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-    return _go(url_for("crm.lead", lead_id=lead_id))
+    return redirect_to(url_for("crm.lead", lead_id=lead_id))
 
 
 @bp.route("/leads/<int:lead_id>/merge", methods=["GET", "POST"])
@@ -261,18 +247,18 @@ def lead_merge(lead_id: int):
     if request.method == "GET":
         return _merge_page(source, {})
     into = request.form.get("into", "").strip()
-    try:
+
+    def refused(exc: KontorError):
+        errors = exc.as_errors() if exc.status != 404 else {"into": [exc.message]}
+        return _merge_page(_lead(lead_id), errors, 422)
+
+    with transaction(on_refusal=refused):
         if not into.isdigit():
             raise KontorError(_("Choose the lead to keep."), field="into", status=422)
         target = services.get_lead(db, int(into), user=current_user)
         services.merge_leads(db, source, target, user=current_user)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        errors = exc.as_errors() if exc.status != 404 else {"into": [exc.message]}
-        return _merge_page(_lead(lead_id), errors, 422)
     flash(_("%(source)s is merged into %(target)s.", source=source.name, target=target.name), "success")
-    return _go(url_for("crm.lead", lead_id=target.id))
+    return redirect_to(url_for("crm.lead", lead_id=target.id))
 
 
 def _merge_page(source: Lead, errors: dict, status: int = 200):
@@ -288,7 +274,8 @@ def leads_import():
     if request.method == "GET":
         return render("crm/leads/import_upload.html", errors={}, title=_("Import leads"))
     upload = request.files.get("file")
-    with transaction(on_refusal=lambda exc: (render("crm/leads/import_upload.html", errors=exc.as_errors(), title=_("Import leads")), 422)):
+    with transaction(on_refusal=lambda exc: (render("crm/leads/import_upload.html", errors=exc.as_errors(),
+                                                    title=_("Import leads")), 422)):
         if upload is None or not upload.filename:
             raise KontorError(_("Choose a CSV file."), field="file")
         content = upload.read()
@@ -319,12 +306,10 @@ def leads_import_map(token: str):
         csv_file = imports.read_file(upload.content)
         return _map_page(upload, imports.upload_mapping(upload) or imports.guess_mapping(csv_file), {})
     mapping = {name: request.form.get(f"map_{name}", "") for name in imports.FIELDS}
-    try:
+    with transaction(on_refusal=lambda exc: _map_page(_upload(token), mapping, {f"map_{exc.field}": [exc.message]},
+                                                      422)):
         clean = imports.check_mapping(mapping, imports.read_file(upload.content).headers)
-    except KontorError as exc:
-        return _map_page(upload, mapping, {f"map_{exc.field}": [exc.message]}, 422)
-    imports.set_upload_mapping(upload, clean)
-    db.commit()
+        imports.set_upload_mapping(upload, clean)
     return redirect(url_for("crm.leads_import_preview", token=token), 303)
 
 
@@ -350,7 +335,8 @@ def leads_import_run(token: str):
     upload = _upload(token)
     valid_only = bool(request.form.get("valid_only"))
     skip_duplicates = bool(request.form.get("skip_duplicates"))
-    with transaction(on_refusal=lambda exc: _preview(_upload(token), exc.as_errors(), 422, valid_only=valid_only, skip_duplicates=skip_duplicates)):
+    with transaction(on_refusal=lambda exc: _preview(_upload(token), exc.as_errors(), 422, valid_only=valid_only,
+                                                     skip_duplicates=skip_duplicates)):
         check = imports.check_file(db, upload.content, imports.upload_mapping(upload), user=current_user)
         result = imports.import_checked(db, check, user=current_user, owner_id=current_user.id,
                                         valid_only=valid_only, skip_duplicates=skip_duplicates)
@@ -365,15 +351,13 @@ def leads_import_run(token: str):
 @public
 @cross_site  # posted from the company's own website, which cannot hold our CSRF token
 def web_to_lead():
-    try:
-        webform.capture(db, request.form.to_dict(), address=request.remote_addr or "")
-        db.commit()
-    except webform.Throttled as exc:
-        db.rollback()
-        return render("crm/leads/web_thanks.html", errors={"_schema": [exc.message]}, labels={}), 429
-    except KontorError as exc:
-        db.rollback()
+    def refused(exc: KontorError):
+        if isinstance(exc, webform.Throttled):
+            return render("crm/leads/web_thanks.html", errors={"_schema": [exc.message]}, labels={}), 429
         return render("crm/leads/web_thanks.html", errors=exc.as_errors(), labels=webform.FIELD_LABELS), 422
+
+    with transaction(on_refusal=refused):
+        webform.capture(db, request.form.to_dict(), address=request.remote_addr or "")
     next_url = request.form.get("next", "")
     if next_url and webform.allowed_next(next_url, webform.settings_of(db)[webform.REDIRECTS]):
         return redirect(next_url, 303)

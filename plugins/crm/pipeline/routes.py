@@ -8,15 +8,15 @@ from flask_babel import format_currency
 from werkzeug.routing import BuildError
 from flask_login import current_user
 
-from core import (Column, gettext as _, has_permission, keyset_page, KontorError, lazy_gettext as _l, NotFound,
-                  render, require, session as db, transaction, utcnow)
+from core import (charts, Column, export_response, gettext as _, has_permission, is_partial_request, keyset_page,
+                  KontorError, lazy_gettext as _l, NotFound, parse_amount, render, require, session as db, transaction,
+                  utcnow)
 
 from plugins.crm import permissions as p
 from plugins.crm.access import may_see
 from plugins.crm.pipeline import services
 from plugins.crm.pipeline.models import Opportunity
-from plugins.crm.web import charts, export_response, parse_amount, party_options, wants_htmx
-from plugins.crm.web import bp
+from plugins.crm.web import bp, flashed_back, party_options
 
 PER_COLUMN = 20
 PAGE_SIZE = 25
@@ -172,13 +172,12 @@ def opportunity_stage(opportunity_id: int):
     filters = _filters()
     filters.status = ""
     error = None
-    try:
-        services.change_stage(db, opportunity, services.get_stage(db, stage_id), lost_reason=reason)
-        db.commit()
+    try:  # a refused move is answered here: the board's columns again, or the form beside the field
+        with transaction():
+            services.change_stage(db, opportunity, services.get_stage(db, stage_id), lost_reason=reason)
     except KontorError as exc:
-        db.rollback()
         error = exc
-    if wants_htmx() and request.form.get("from") == "board":
+    if is_partial_request() and request.form.get("from") == "board":
         wanted = {old_stage_id}
         if error is None:
             wanted.add(opportunity.stage_id)
@@ -331,7 +330,9 @@ def stage_edit(stage_id: int):
                                                  "active")}
         return render("crm/pipeline/stage_edit.html", stage=stage, values=values, errors={}, title=stage.name)
     values = _stage_values(request.form, checkboxes=("is_won", "is_lost", "fold", "active"))
-    with transaction(on_refusal=lambda exc: (render("crm/pipeline/stage_edit.html", stage=_stage(stage_id), values=values, errors=exc.as_errors(), title=values.get("name") or ""), 422)):
+    with transaction(on_refusal=lambda exc: (render("crm/pipeline/stage_edit.html", stage=_stage(stage_id),
+                                                    values=values, errors=exc.as_errors(),
+                                                    title=values.get("name") or ""), 422)):
         services.update_stage(db, stage, values)
     flash(_("Stage %(name)s is saved.", name=stage.name), "success")
     return redirect(url_for("crm.stages"), 303)
@@ -341,13 +342,8 @@ def stage_edit(stage_id: int):
 @require(p.STAGE_MANAGE)
 def stage_delete(stage_id: int):
     stage = _stage(stage_id)
-    try:
+    with transaction(on_refusal=flashed_back(url_for("crm.stages"))):
         services.delete_stage(db, stage)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("crm.stages"), 303)
     flash(_("The stage is deleted."), "success")
     return redirect(url_for("crm.stages"), 303)
 
@@ -355,8 +351,8 @@ def stage_delete(stage_id: int):
 @bp.post("/stages/<int:stage_id>/move")
 @require(p.STAGE_MANAGE)
 def stage_move(stage_id: int):
-    services.move_stage(db, _stage(stage_id), -1 if request.form.get("direction") == "up" else 1)
-    db.commit()
+    with transaction():
+        services.move_stage(db, _stage(stage_id), -1 if request.form.get("direction") == "up" else 1)
     return redirect(url_for("crm.stages"), 303)
 
 
@@ -381,7 +377,7 @@ def forecast():
 @require(p.OPPORTUNITY_READ)
 def funnel_widget():
     data = services.forecast(db, services.Filters(), current_user)
-    svg = charts().funnel_chart([(s["stage"], s["count"]) for s in data["funnel"]], title=_("Pipeline by stage"))
+    svg = charts.funnel_chart([(s["stage"], s["count"]) for s in data["funnel"]], title=_("Pipeline by stage"))
     return render("crm/pipeline/_funnel_widget.html", funnel=data["funnel"], svg=svg)
 
 
@@ -399,17 +395,16 @@ def _safe_next() -> str | None:
 
 def _forecast_charts(data: dict) -> dict:
     """The forecast's charts: per currency by month and by owner, won/lost by month, the funnel."""
-    chart = charts()
     found = {"month": [], "owner": [], "won_lost": "", "funnel": ""}
     for currency in sorted({row["currency"] for row in data["by_month"]}):
         rows = [row for row in data["by_month"] if row["currency"] == currency]
-        found["month"].append((currency, chart.bar_chart(
+        found["month"].append((currency, charts.bar_chart(
             [row["month"] or _("No date") for row in rows],
             [(_("Expected revenue"), [row["revenue"] for row in rows]),
              (_("Weighted"), [row["weighted"] for row in rows])],
             title=_("Pipeline by expected close month (%(currency)s)", currency=currency), money_currency=currency)))
         owners = [row for row in data["by_owner"] if row["currency"] == currency]
-        found["owner"].append((currency, chart.bar_chart(
+        found["owner"].append((currency, charts.bar_chart(
             [row["owner"] for row in owners], [(_("Weighted"), [row["weighted"] for row in owners])],
             title=_("Weighted pipeline by owner (%(currency)s)", currency=currency), money_currency=currency)))
     months = sorted({row["month"] for row in data["won_lost"]})
@@ -419,10 +414,10 @@ def _forecast_charts(data: dict) -> dict:
         for row in data["won_lost"]:
             won[row["month"]] += row["won_count"]
             lost[row["month"]] += row["lost_count"]
-        found["won_lost"] = chart.bar_chart(months, [(_("Won"), [won[m] for m in months]),
-                                                     (_("Lost"), [lost[m] for m in months])],
-                                            title=_("Won and lost by month"))
+        found["won_lost"] = charts.bar_chart(months, [(_("Won"), [won[m] for m in months]),
+                                                      (_("Lost"), [lost[m] for m in months])],
+                                             title=_("Won and lost by month"))
     if data["funnel"]:
-        found["funnel"] = chart.funnel_chart([(s["stage"], s["count"]) for s in data["funnel"]],
-                                             title=_("Pipeline by stage"))
+        found["funnel"] = charts.funnel_chart([(s["stage"], s["count"]) for s in data["funnel"]],
+                                              title=_("Pipeline by stage"))
     return found

@@ -15,17 +15,9 @@ from core import Company, KontorError, N_, NotFound, Party, User, current_actor,
 
 from plugins.crm import timeline
 from plugins.crm.access import may_see, visible
+from plugins.crm.defaults import read_data_csv
 from plugins.crm.pipeline.models import Opportunity, Stage
 
-DEFAULT_STAGES = (
-    # name, probability, is_won, is_lost
-    ("New", 10, False, False),
-    ("Qualified", 25, False, False),
-    ("Proposal", 50, False, False),
-    ("Negotiation", 75, False, False),
-    ("Won", 100, True, False),
-    ("Lost", 0, False, True),
-)
 MAX_REVENUE = Decimal("9999999999999999.99")
 #: The largest sequence a stage takes (the API documents the same bound).
 MAX_SEQUENCE = 100000
@@ -234,12 +226,13 @@ def move_stage(db: Session, stage: Stage, direction: int) -> None:
 
 
 def load_default_stages(db: Session) -> None:
-    """The default pipeline (New → Qualified → Proposal → Negotiation → Won / Lost), once."""
+    """The default pipeline of ``data/pipeline_stages.csv`` (New → Qualified → Proposal → Negotiation →
+    Won / Lost), once."""
     if db.execute(select(func.count()).select_from(Stage)).scalar_one():
         return
-    for position, (name, probability, won, lost) in enumerate(DEFAULT_STAGES, start=1):
-        db.add(Stage(name=name, sequence=position * 10, probability=probability, is_won=won, is_lost=lost,
-                     fold=False, active=True))
+    for position, row in enumerate(read_data_csv("pipeline_stages.csv"), start=1):
+        db.add(Stage(name=row["name"], sequence=position * 10, probability=int(row["probability"]),
+                     is_won=row["is_won"] == "1", is_lost=row["is_lost"] == "1", fold=False, active=True))
     db.flush()
 
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
+from marshmallow import ValidationError
 
-from core import (Column, export_response, gettext as _, has_permission, KontorError, lazy_gettext as _l, NotFound,
-                  Party, render, require, search_parties, session as db, transaction, utcnow)
+from core import (Column, export_response, gettext as _, has_permission, is_partial_request, KontorError,
+                  lazy_gettext as _l, NotFound, Party, record_id_field, render, require, search_parties, session as db,
+                  transaction, utcnow)
 
 from plugins.crm.campaigns import config as mail_config
 from plugins.crm.permissions import SLA_MANAGE, TICKET_READ, TICKET_WRITE
 from plugins.crm.tickets import services
 from plugins.crm.tickets.models import PRIORITIES, STATUSES, Ticket
 from plugins.crm.tickets.config import warn_percent
-from plugins.crm.web import bp
+from plugins.crm.web import bp, flashed_back
+
+_RECORD_ID = record_id_field(allow_none=True)
 
 COLUMNS = [
     Column("number", _l("Number"), sort="number", link=True),
@@ -95,9 +99,12 @@ def _choices() -> dict:
 
 
 def _record_id(value) -> int | None:
-    """The record id a query or form value gives, or None (text, or a number beyond any id)."""
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and int(text) <= 2**31 - 1 else None
+    """The record id a query or form value gives, or None (text, or a number beyond any id): a picker
+    or filter goes without a value it cannot use rather than refusing the page."""
+    try:
+        return _RECORD_ID.deserialize(str(value or "").strip() or None)
+    except ValidationError:
+        return None
 
 
 def _party_of(value) -> Party | None:
@@ -144,8 +151,8 @@ def _email(message) -> None:
     """Email a reply to the customer when mail is set up (the reply is saved either way)."""
     smtp = mail_config.smtp_config(db)
     if message.is_reply and smtp.configured:
-        services.email_reply(db, message, smtp)
-        db.commit()
+        with transaction():  # the reply is saved already; this records the sending (or its failure)
+            services.email_reply(db, message, smtp)
 
 
 def _transition_label(current: str, target: str) -> str:
@@ -232,13 +239,8 @@ def ticket_edit(ticket_id: int):
 @require(TICKET_WRITE)
 def ticket_status(ticket_id: int):
     ticket = _ticket(ticket_id)
-    try:
+    with transaction(on_refusal=flashed_back(url_for("crm.ticket", ticket_id=ticket_id))):
         services.change_status(db, ticket, request.form.get("status", ""), user_id=current_user.id)
-        db.commit()
-    except KontorError as exc:
-        db.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("crm.ticket", ticket_id=ticket_id), 303)
     flash(_("Ticket %(number)s is %(status)s.", number=ticket.number,
             status=services.status_label(ticket.status).lower()), "success")
     return redirect(url_for("crm.ticket", ticket_id=ticket.id), 303)
@@ -252,7 +254,7 @@ def ticket_message(ticket_id: int):
     with transaction(on_refusal=lambda exc: _detail(_ticket(ticket_id), exc.as_errors(), reply, 422)):
         message = services.add_message(db, ticket, reply["kind"], reply["body"], user_id=current_user.id)
     _email(message)
-    if request.headers.get("HX-Request"):
+    if is_partial_request():
         return _detail(ticket)
     return redirect(url_for("crm.ticket", ticket_id=ticket.id) + "#conversation", 303)
 

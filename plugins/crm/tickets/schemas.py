@@ -1,17 +1,13 @@
 """Tickets as the JSON API reads and writes them."""
 from marshmallow import EXCLUDE, fields, validate
 
-from core import Schema, lazy_gettext as _l
+from core import record_id_field, Schema, lazy_gettext as _l
 
 from plugins.crm.tickets.models import PRIORITIES, STATUSES
 
 # marshmallow's own length messages are English only
 TOO_LONG = _l("Use at most {max} characters.")
 EMPTY_OR_TOO_LONG = _l("Fill this in, with at most {max} characters.")
-
-
-def _id(**kwargs):
-    return fields.Integer(strict=False, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
 
 
 class TicketMessageSchema(Schema):
@@ -58,10 +54,10 @@ class TicketInputSchema(Schema):
     subject = fields.String(required=True, validate=validate.Length(min=1, max=200, error=EMPTY_OR_TOO_LONG))
     description = fields.String(load_default="", validate=validate.Length(max=20000, error=TOO_LONG))
     priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
-    party_id = _id(load_default=None)
-    contact_id = _id(load_default=None)
+    party_id = record_id_field(allow_none=True, load_default=None)
+    contact_id = record_id_field(allow_none=True, load_default=None)
     contact_email = fields.String(load_default="", validate=validate.Length(max=254, error=TOO_LONG))
-    assignee_id = _id(load_default=None)
+    assignee_id = record_id_field(allow_none=True, load_default=None)
 
 
 class TicketStatusSchema(Schema):
@@ -88,7 +84,7 @@ class TicketQuerySchema(Schema):
     priority = fields.String(load_default="", validate=validate.OneOf(("", *PRIORITIES)))
     assignee = fields.String(load_default="", validate=validate.Regexp(r"^(|me|none|\d{1,9})$"))
     sla = fields.String(load_default="", validate=validate.OneOf(("", "breached", "at_risk")))
-    party_id = _id(load_default=None)
+    party_id = record_id_field(allow_none=True, load_default=None)
     sort = fields.String(load_default="-created", validate=validate.OneOf(
         ("created", "-created", "number", "-number", "subject", "-subject", "priority", "-priority", "status",
          "-status", "due", "-due")))

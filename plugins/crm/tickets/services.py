@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import and_, case, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import gettext as _, hooks, keyset_page, KontorError, N_, NotFound, Page, Party, User, utcnow
+from core import gettext as _, hooks, keyset_page, KontorError, N_, NotFound, Page, Party, record_id_field, User, utcnow
 
-
+from plugins.crm.defaults import read_data_csv
 from plugins.crm.tickets.models import OPEN_STATUSES, PRIORITIES, STATUSES, SlaPolicy, Ticket, TicketMessage
 
-#: The targets loaded on install, in hours: (first response, resolution).
-DEFAULT_POLICIES = {"low": (48, 240), "normal": (24, 120), "high": (8, 48), "urgent": (2, 8)}
 
 #: Where a ticket may go from each status; "open" from resolved or closed is a reopen.
 TRANSITIONS = {
@@ -64,12 +63,20 @@ def priority_label(priority: str) -> str:
 # -- SLA policies --
 
 
+def default_policies() -> dict[str, tuple[int, int]]:
+    """The targets loaded on install (``data/sla_policies.csv``), in hours: priority → (first
+    response, resolution)."""
+    return {row["priority"]: (int(row["response_hours"]), int(row["resolution_hours"]))
+            for row in read_data_csv("sla_policies.csv")}
+
+
 def load_default_policies(db: Session) -> None:
     """Add the default policy of every priority that has none (called on install)."""
     existing = set(db.execute(select(SlaPolicy.priority)).scalars())
+    defaults = default_policies()
     for priority in PRIORITIES:
         if priority not in existing:
-            response, resolution = DEFAULT_POLICIES[priority]
+            response, resolution = defaults[priority]
             db.add(SlaPolicy(priority=priority, response_hours=response, resolution_hours=resolution))
     db.flush()
 
@@ -233,16 +240,15 @@ def _text(data: dict, key: str, limit: int, *, required: bool = False, label: st
     return value
 
 
+_RECORD_ID = record_id_field(allow_none=True)
+
+
 def _record_id(value: Any, field: str) -> int | None:
-    if value in (None, ""):
-        return None
+    """The id ``value`` gives (None when empty); a value that is no record id is refused, naming ``field``."""
     try:
-        number = int(value)
-    except (TypeError, ValueError):
+        return _RECORD_ID.deserialize(None if value == "" else value)
+    except ValidationError:
         raise KontorError(_("Choose one from the list."), field=field, status=422) from None
-    if not 1 <= number <= 2**31 - 1:
-        raise KontorError(_("Choose one from the list."), field=field, status=422)
-    return number
 
 
 def _party(db: Session, party_id: int | None, field: str, ticket: Ticket | None) -> Party | None:

@@ -1,7 +1,44 @@
+"""What the CRM's tests share: the CRM installed, a signed-in salesperson, and a real SMTP server.
+
+The factories themselves are in :mod:`plugins.crm.testing` (shipped with the module, for the
+modules that depend on the CRM too).
+"""
 import pytest
+
+from plugins.crm import testing
 
 
 @pytest.fixture
 def modules():
     """Every test here runs with the CRM installed."""
     return ("crm",)
+
+
+@pytest.fixture
+def salesperson_client(app, client):
+    """``client`` signed in as ``mads``, a salesperson."""
+    from core.db import session
+
+    with app.app_context():
+        testing.crm_user(session, "mads")
+        session.commit()
+    return testing.signed_in(client, "mads")
+
+
+@pytest.fixture
+def smtp_server():
+    """An SMTP server on a free loopback port: (inbox, port)."""
+    with testing.smtp_server() as running:
+        yield running
+
+
+@pytest.fixture
+def smtp(smtp_server, app):
+    """The local server configured in the module settings; its inbox."""
+    from core.db import session
+
+    inbox, port = smtp_server
+    with app.app_context():
+        testing.configure_smtp(session, port)
+        session.commit()
+    return inbox

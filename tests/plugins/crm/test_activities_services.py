@@ -11,8 +11,7 @@ from core.errors import KontorError
 from plugins.crm.activities import services
 from plugins.crm.activities.models import Activity
 
-from tests.plugins.crm.test_pipeline_services import opportunity, party, user
-from tests.plugins.crm.test_pipeline_web import signed_in
+from plugins.crm.testing import crm_user as user, opportunity, party, signed_in
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 

@@ -9,9 +9,8 @@ from core.db import utcnow
 
 from plugins.crm.campaigns import services
 from plugins.crm.campaigns.models import CampaignRecipient
+from plugins.crm.testing import company, lead, people
 from tests.conftest import make_user
-from tests.plugins.crm.test_campaigns_sending import lead, people
-from tests.plugins.crm.test_tickets_services import company
 
 XSS = '<img src=x onerror="alert(1)">'
 

@@ -8,7 +8,7 @@ from core import Manifest, hookimpl
 
 from plugins.crm.pipeline import services
 
-from tests.plugins.crm.test_pipeline_services import opportunity, stage_named, user
+from plugins.crm.testing import crm_user as user, opportunity, stage_named
 
 manifest = Manifest(name="crm_deal_watch", title="Deal watch", version="1.0",
                     summary="Records won and lost opportunities (a test plugin).", depends=("crm",))

@@ -1,4 +1,5 @@
-"""The pipeline's rules: stages, opportunities, stage changes, the board and the forecast."""
+"""The pipeline's rules: stages, opportunities, stage changes, the board and the forecast, and the
+bounds its numbers and months stay inside."""
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -6,40 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import KontorError
-from core.parties.services import create_party
 
 from plugins.crm import timeline
 from plugins.crm.activities.models import TimelineEvent
 from plugins.crm.pipeline import services
 from plugins.crm.pipeline.models import Opportunity, Stage
-
-
-# -- Helpers other test modules share (no test_ prefix: importing them collects nothing) --
-
-
-def user(db, username, roles):
-    """A user with ``roles`` (created through the core's service)."""
-    from core.auth.services import create_user
-
-    found, _password = create_user(db, username, password="correct horse battery", roles=roles)
-    db.flush()
-    return found
-
-
-def party(db, name="Nordlys Handel ApS", **extra):
-    """A company party."""
-    return create_party(db, {"kind": "company", "name": name, **extra})
-
-
-def stage_named(db, name):
-    """The default stage called ``name``."""
-    return db.execute(select(Stage).where(Stage.name == name)).scalar_one()
-
-
-def opportunity(db, owner, title="Fleet deal", revenue="1000.00", customer=None, **extra):
-    """An opportunity for ``customer`` (a new party by default) owned by ``owner``."""
-    return services.create_opportunity(db, party=customer or party(db, f"Customer of {title}"), title=title,
-                                       owner_id=owner.id, expected_revenue=Decimal(revenue), **extra)
+from plugins.crm.testing import crm_user as user, opportunity, party, stage_named
 
 
 # -- Stages --
@@ -315,3 +288,26 @@ def test_the_public_api_reads_opportunities_as_the_acting_user(db):
     assert crm.owner_of(db, deal) is owner
     assert (owner.id, owner.full_name or owner.username) in crm.opportunity_owners(db)
     assert set(crm.__all__) == {"get_opportunity", "opportunities_of_party", "opportunity_owners", "owner_of"}
+
+
+# -- Bounds: the numbers and months stay inside what the pipeline documents and a date can hold --
+
+
+def test_a_new_stage_after_the_last_possible_sequence_keeps_within_the_bound(db):
+    last = services.create_stage(db, {"name": "Far away", "sequence": services.MAX_SEQUENCE})
+    after = services.create_stage(db, {"name": "After it"})
+    assert last.sequence == after.sequence == services.MAX_SEQUENCE
+    assert services.list_stages(db)[-1].id == after.id  # ties are ordered by id
+    with pytest.raises(KontorError) as caught:
+        services.create_stage(db, {"name": "Too far", "sequence": services.MAX_SEQUENCE + 1})
+    assert caught.value.field == "sequence"
+
+
+def test_month_bounds_from_the_first_month_to_the_last_a_date_holds():
+    assert services.month_bounds("2026-12") == (date(2026, 12, 1), date(2027, 1, 1))
+    assert services.month_bounds("0001-01") == (date(1, 1, 1), date(1, 2, 1))
+    assert services.month_bounds("9999-12") == (date(9999, 12, 1), None)
+    for month in ("0000-01", "2026-13", "2026-00", "x"):
+        with pytest.raises(KontorError) as caught:
+            services.month_bounds(month)
+        assert caught.value.field == "close_month" and caught.value.status == 422

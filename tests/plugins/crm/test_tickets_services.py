@@ -2,20 +2,18 @@
 
 Times are fixed datetimes handed to the services, so the SLA is checked without waiting.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from core import Manifest, hookimpl
 from core.errors import KontorError
-from core.parties.services import create_party
 
 from plugins.crm.activities.models import TimelineEvent
 from plugins.crm.tickets import services
 from plugins.crm.tickets.models import SlaPolicy, Ticket
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+from plugins.crm.testing import T0, company, person, ticket
 
 # This module is also a tiny plugin that watches the CRM's crm_ticket_resolved hook.
 manifest = Manifest(name="crm_ticket_watch", title="Ticket watch", version="1.0",
@@ -28,26 +26,6 @@ def crm_ticket_resolved(ticket, session):
     if ticket.subject == "Refuse me":
         raise KontorError("The survey system is down.", field="status")
     RESOLVED.append((ticket.number, ticket.status))
-
-
-# -- helpers other test modules share --
-
-
-def company(db, name="Fjord Logistik ApS", **extra):
-    """A company party."""
-    return create_party(db, {"kind": "company", "name": name, **extra})
-
-
-def person(db, company_party, name="Mette Nielsen", email="mette@fjord.example"):
-    """A person of ``company_party``."""
-    return create_party(db, {"kind": "person", "name": name, "company_id": company_party.id, "email": email})
-
-
-def ticket(db, *, now=T0, priority="normal", subject="Delivery arrived damaged", **extra):
-    """A ticket for a new company, opened at ``now``."""
-    customer = extra.pop("party", None) or company(db, f"Customer {subject} {now.isoformat()} {priority}")
-    return services.create_ticket(db, {"subject": subject, "priority": priority, "party_id": customer.id, **extra},
-                                  now=now)
 
 
 # -- numbering and input --
@@ -190,7 +168,8 @@ def test_a_closed_ticket_takes_no_messages_and_an_empty_one_is_refused(db):
 
 def test_default_policies_are_loaded_on_install(db):
     rows = {p.priority: (p.response_hours, p.resolution_hours) for p in services.policies(db)}
-    assert rows == services.DEFAULT_POLICIES
+    assert rows == services.default_policies() == {"low": (48, 240), "normal": (24, 120), "high": (8, 48),
+                                                   "urgent": (2, 8)}
 
 
 def test_due_times_are_computed_on_create_from_the_priority_policy(db):

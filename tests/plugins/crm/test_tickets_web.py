@@ -11,9 +11,8 @@ from core.db import utcnow
 
 from plugins.crm.tickets import services
 from plugins.crm.tickets.models import Ticket, TicketMessage
+from plugins.crm.testing import company, person
 from tests.conftest import make_user
-from tests.plugins.crm.test_campaigns_sending import smtp, smtp_server  # noqa: F401 (fixtures)
-from tests.plugins.crm.test_tickets_services import company, person
 
 XSS = '<script>alert("x")</script>'
 
@@ -292,7 +291,7 @@ def test_demo_tickets_and_campaigns(app, db):
 def test_the_ticket_and_campaign_api_survives_any_input(app, api, customer):
     from hypothesis import HealthCheck, given, settings
 
-    from tests.core.test_api_fuzz import _documents, _operations
+    from tests.api_fuzz import documents, operations
 
     spec = api.get("/api/v1/openapi.json").get_json()
     firm_id, _ = customer
@@ -300,15 +299,15 @@ def test_the_ticket_and_campaign_api_survives_any_input(app, api, customer):
     campaign_id = api.post("/api/v1/crm/campaigns", json={"name": "Target"}).get_json()["id"]
     known_ids = [str(ticket_id), str(campaign_id), str(firm_id)]
     mine = ("/api/v1/crm/tickets", "/api/v1/crm/campaigns", "/api/v1/crm/segments")
-    operations = [op for op in _operations(spec) if op[1].startswith(mine)]
-    assert len(operations) == 14
+    crm_operations = [op for op in operations(spec) if op[1].startswith(mine)]
+    assert len(crm_operations) == 14
 
-    for operation in operations:
+    for operation in crm_operations:
         method, path, _fields, _query = operation
 
         @settings(max_examples=15, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-        @given(_documents(operation, known_ids))
+        @given(documents(operation, known_ids))
         def check(case):
             body, args, record_id = case
             url = path.replace("{ticket_id}", record_id).replace("{campaign_id}", record_id) \
@@ -358,3 +357,20 @@ def test_the_crm_styles_are_in_its_static_css_not_in_templates():
     assert inline == []
     css = (root / "static" / "crm.css").read_text(encoding="utf-8")
     assert ".ticket-body" in css and ".campaign-body" in css and ".message-note" in css
+
+
+def test_a_refused_status_change_from_htmx_goes_back_to_the_ticket_with_the_reason(app, client, customer):
+    """A refused button sent by htmx answers as every page of the core does: an HX-Redirect to the
+    ticket (not a 303 htmx would swap into the page), with the reason shown there, and nothing changed."""
+    firm_id, _mette_id = customer
+    ticket_id = add_ticket(app, party_id=firm_id)
+    web = agent_client(app, client)
+    refused = web.htmx("POST", f"/crm/tickets/{ticket_id}/status", data={"status": "waiting"})
+    assert refused.status_code == 204
+    assert refused.headers["HX-Redirect"] == f"/crm/tickets/{ticket_id}"
+    page = web.get(f"/crm/tickets/{ticket_id}").get_data(as_text=True)
+    assert "cannot become waiting" in page
+    from core.db import session
+
+    with app.app_context():
+        assert session.get(Ticket, ticket_id).status == "new"

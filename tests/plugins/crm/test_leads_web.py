@@ -1,4 +1,6 @@
-"""The lead pages, through real HTTP: create, validate, list, duplicates, merge, qualify, disqualify, export."""
+"""The lead pages through real HTTP: create, validate, list, duplicates, merge, qualify, disqualify,
+export; the CSV import (upload, columns, preview, import, and from the command line); and web-to-lead,
+a public form post without login or CSRF token, guarded by a honeypot and a rate limit."""
 import csv
 import io
 import re
@@ -8,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.conftest import WebClient, make_user
+
 
 XSS = '<script>alert("x")</script>'
 
@@ -343,3 +346,261 @@ def test_the_dashboard_counts_open_leads(admin_client, app):
     admin_client.post_form(f"/crm/leads/{closed}/disqualify", {"reason": "Gone"})
     page = admin_client.get("/dashboard").get_data(as_text=True)
     assert re.search(r'<p class="widget-figure">2</p>\s*<p><a href="/crm/leads\?status=new"', page)
+
+
+# -- Importing leads from CSV: upload, columns, preview, import; and the command line --
+
+
+GOOD_AND_BAD = (
+    "Navn;Firma;E-mail;Telefon;Tags;Kilde\n"
+    "Mette Nielsen;Fjord Logistik ApS;mette@fjord.dk;+45 12 34 56 78;fleet;event\n"
+    "Lars Jensen;Havnefront A/S;not-an-email;;;\n"
+    "Anne Hansen;Skovbryn ApS;anne@skovbryn.dk;;solar, fleet;\n"
+    "\n"
+    ";Nameless ApS;x@nameless.dk;;;\n"
+    "Jens Møller;Kystlinje I/S;jens@kystlinje.dk;;;carrier pigeon\n"
+).encode("utf-8-sig")
+
+
+def leads(app) -> list:
+    from core.db import session
+    from plugins.crm.leads.models import Lead
+
+    with app.app_context():
+        found = session.execute(select(Lead).order_by(Lead.id)).scalars().all()
+        return [(lead.name, lead.source, lead.tag_names, lead.owner_id) for lead in found]
+
+
+def upload(client, content: bytes, name="leads.csv"):
+    token = client.csrf_token("/crm/leads/import")
+    return client.post("/crm/leads/import", data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+                       content_type="multipart/form-data")
+
+
+def through_columns(client, content: bytes) -> str:
+    """Upload ``content`` and accept the guessed columns; returns the preview page's path."""
+    response = upload(client, content)
+    assert response.status_code == 303
+    columns = response.headers["Location"]
+    page = client.get(columns).get_data(as_text=True)
+    mapping = dict(re.findall(r'<select id="f-map_(\w+)" name="map_\w+"[^>]*>.*?<option value="([^"]*)" selected',
+                              page, re.S))
+    response = client.post_form(columns, {f"map_{k}": v for k, v in mapping.items()})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def test_columns_are_guessed_from_the_headers(admin_client):
+    response = upload(admin_client, GOOD_AND_BAD)
+    page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    for name, header in (("name", "Navn"), ("company_name", "Firma"), ("email", "E-mail"), ("phone", "Telefon"),
+                         ("tags", "Tags"), ("source", "Kilde")):
+        assert re.search(rf'id="f-map_{name}".*?<option value="{header}" selected', page, re.S), name
+    assert "Mette Nielsen" in page  # the first rows are shown
+
+
+def test_bad_rows_are_listed_and_block_the_import_until_valid_rows_are_chosen(admin_client, app):
+    preview_path = through_columns(admin_client, GOOD_AND_BAD)
+    preview = admin_client.get(preview_path).get_data(as_text=True)
+    problems = re.search(r'<table class="striped" id="import-problems">(.*?)</table>', preview, re.S).group(1)
+    rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", problems)
+    assert [(line, field) for line, field, _ in rows] == [("3", "Email"), ("6", "Name"), ("7", "Source")]
+    run = preview_path.replace("/preview", "/run")
+    refused = admin_client.post_form(run, {})
+    assert refused.status_code == 422 and "nothing was imported" in refused.get_data(as_text=True)
+    assert leads(app) == []
+    done = admin_client.post_form(run, {"valid_only": "1"})
+    assert done.status_code == 303
+    imported = leads(app)
+    assert [(name, source, tags) for name, source, tags, _owner in imported] == [
+        ("Mette Nielsen", "event", ["fleet"]), ("Anne Hansen", "import", ["fleet", "solar"])]
+    assert admin_client.get(preview_path).status_code == 404  # the upload is gone once imported
+
+
+def test_a_clean_file_imports_whole_and_is_audited(admin_client, app):
+    from core.audit.models import AuditRecord
+    from core.db import session
+
+    content = "name,company,email\nAino Laine,Revontuli Oy,aino@revontuli.fi\nMikko Korhonen,Saimaan Oy,m@saimaa.fi\n"
+    preview_path = through_columns(admin_client, content.encode())
+    assert "import-problems" not in admin_client.get(preview_path).get_data(as_text=True)
+    assert admin_client.post_form(preview_path.replace("/preview", "/run"), {}).status_code == 303
+    assert [name for name, *_ in leads(app)] == ["Aino Laine", "Mikko Korhonen"]
+    with app.app_context():
+        inserts = (select(func.count()).select_from(AuditRecord)
+                   .where(AuditRecord.table_name == "crm_lead", AuditRecord.action == "insert"))
+        count = session.execute(inserts).scalar_one()
+    assert count == 2
+
+
+def test_duplicates_are_flagged_in_the_preview_and_can_be_left_out(admin_client, app):
+    from core.db import session
+    from plugins.crm.leads import services
+
+    with app.app_context():
+        services.create_lead(session, {"name": "Mette Nielsen", "email": "METTE@fjord.dk"}, user=None)
+        session.commit()
+    content = ("name,email,company\nM. Nielsen,mette@fjord.dk,\nOla Berg,ola@polar.no,Polar Energi AS\n"
+               "Ola Berg,ola2@polar.no,Polar Energi\n").encode()
+    preview_path = through_columns(admin_client, content)
+    preview = admin_client.get(preview_path).get_data(as_text=True)
+    duplicates = re.search(r'id="import-duplicates">(.*?)</table>', preview, re.S).group(1)
+    assert re.findall(r"<tr><td>(\d+)</td>", duplicates) == ["2", "4"]
+    assert "same email as lead" in duplicates and "similar name to line 3" in duplicates
+    assert admin_client.post_form(preview_path.replace("/preview", "/run"), {"skip_duplicates": "1"}).status_code == 303
+    assert [name for name, *_ in leads(app)] == ["Mette Nielsen", "Ola Berg"]
+
+
+def test_unreadable_or_empty_files_are_refused_beside_the_field(admin_client):
+    for content in (b"", b"name,email\n", b"\x00\x01binary"):
+        response = upload(admin_client, content)
+        assert response.status_code == 422 and 'id="e-file"' in response.get_data(as_text=True)
+
+
+def test_mapping_needs_the_name_column(admin_client):
+    response = upload(admin_client, b"Who,Mail\nAnna,anna@x.dk\n")
+    columns = response.headers["Location"]
+    refused = admin_client.post_form(columns, {"map_email": "Mail"})
+    assert refused.status_code == 422 and 'id="e-map_name"' in refused.get_data(as_text=True)
+
+
+def test_an_upload_belongs_to_its_uploader(admin_client, dispatcher, app):
+    response = upload(admin_client, GOOD_AND_BAD)
+    columns = response.headers["Location"]
+    _, password = make_user(app, "maria", ["marketing"])
+    other = WebClient(dispatcher)
+    other.login("maria", password)
+    assert other.get(columns).status_code == 404
+
+
+def test_a_salesperson_may_not_import(dispatcher, app):
+    _, password = make_user(app, "sam", ["salesperson"])
+    client = WebClient(dispatcher)
+    client.login("sam", password)
+    assert client.get("/crm/leads/import").status_code == 403
+
+
+def test_the_command_refuses_bad_files_and_imports_valid_rows_on_request(kontor, app, tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_bytes(GOOD_AND_BAD)
+    refused = kontor("crm", "import-leads", str(path))
+    assert refused.exit_code != 0 and "line 3: email" in refused.output and "nothing was imported" in refused.output
+    assert leads(app) == []
+    make_user(app, "sam", ["salesperson"])
+    done = kontor("crm", "import-leads", str(path), "--map", "name=Navn", "--map", "company_name=Firma",
+                  "--valid-only", "--owner", "sam")
+    assert done.exit_code == 0, done.output
+    assert "2 leads imported" in done.output
+    assert {owner for *_, owner in leads(app)} != {None}
+
+
+def test_the_command_names_a_wrong_mapping(kontor, tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_text("Navn\nAnna\n")
+    result = kontor("crm", "import-leads", str(path), "--map", "name=Missing")
+    assert result.exit_code != 0 and "no column Missing" in result.output
+
+
+def test_script_in_a_csv_file_is_shown_escaped(admin_client):
+    xss = '<script>alert("x")</script>'
+    content = f'name,email,notes\n{xss},bad,{xss}\nAnna,anna@x.dk,{xss}\n'.encode()
+    preview_path = through_columns(admin_client, content)
+    columns = preview_path.replace("/preview", "/columns")
+    for path in (columns, preview_path):
+        page = admin_client.get(path).get_data(as_text=True)
+        assert xss not in page and "&lt;script&gt;" in page, path
+
+
+# -- Web-to-lead: a public form post, guarded by a honeypot and a rate limit --
+
+
+FORM = {"name": "Freja Lund", "company": "Nordlys ApS", "email": "freja@nordlys.dk", "phone": "+45 11 22 33 44",
+        "message": "Please call me about solar panels."}
+
+
+def web_leads(app):
+    from core.db import session
+    from plugins.crm.leads.models import Lead
+
+    with app.app_context():
+        return [(l.name, l.company_name, l.source, l.notes, l.owner_id)
+                for l in session.execute(select(Lead).order_by(Lead.id)).scalars()]
+
+
+def set_settings(app, **values):
+    from core.db import session
+    from core.company.services import update_settings
+    from plugins.crm.leads.webform import SETTINGS
+
+    with app.app_context():
+        update_settings(session, SETTINGS, {f"crm.web_to_lead_{k}": v for k, v in values.items()})
+        session.commit()
+
+
+def test_an_anonymous_visitor_creates_a_lead_without_a_csrf_token(client, app):
+    response = client.post("/crm/web-to-lead", data=FORM)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/crm/web-to-lead/thanks")
+    assert web_leads(app) == [("Freja Lund", "Nordlys ApS", "website", "Please call me about solar panels.", None)]
+    assert "Thank you" in client.get("/crm/web-to-lead/thanks").get_data(as_text=True)
+
+
+def test_the_owner_comes_from_the_setting(client, app):
+    owner_id, _ = make_user(app, "sam", ["salesperson"])
+    set_settings(app, owner="sam")
+    client.post("/crm/web-to-lead", data=FORM)
+    assert web_leads(app)[0][4] == owner_id
+
+
+def test_a_filled_honeypot_is_accepted_silently_and_creates_nothing(client, app):
+    response = client.post("/crm/web-to-lead", data={**FORM, "website": "http://spam.example"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/crm/web-to-lead/thanks")
+    assert web_leads(app) == []
+
+
+def test_bad_input_is_refused_and_creates_nothing(client, app):
+    response = client.post("/crm/web-to-lead", data={**FORM, "email": "nope", "name": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "email" in page and "name" in page
+    assert web_leads(app) == []
+
+
+def test_submissions_are_limited_per_client_address(client, app):
+    set_settings(app, limit="3")
+    for index in range(3):
+        assert client.post("/crm/web-to-lead", data={**FORM, "name": f"Visitor {index}"}).status_code == 303
+    refused = client.post("/crm/web-to-lead", data={**FORM, "name": "One too many"})
+    assert refused.status_code == 429
+    other_address = client.post("/crm/web-to-lead", data={**FORM, "name": "Elsewhere"},
+                                environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert other_address.status_code == 303
+    assert [name for name, *_ in web_leads(app)] == ["Visitor 0", "Visitor 1", "Visitor 2", "Elsewhere"]
+
+
+def test_the_limit_is_kept_in_the_database_across_workers(settings, app):
+    """Two dispatchers (as two worker processes would be) share one count."""
+    from core.wsgi import Dispatcher
+    from tests.conftest import WebClient
+
+    set_settings(app, limit="2")
+    first, second = WebClient(Dispatcher(settings)), WebClient(Dispatcher(settings))
+    assert first.post("/crm/web-to-lead", data=FORM).status_code == 303
+    assert second.post("/crm/web-to-lead", data=FORM).status_code == 303
+    assert first.post("/crm/web-to-lead", data=FORM).status_code == 429
+    assert second.post("/crm/web-to-lead", data=FORM).status_code == 429
+
+
+def test_next_is_followed_only_to_allowed_addresses(client, app):
+    set_settings(app, redirects="https://www.example.com/thanks https://shop.example.org")
+    allowed = client.post("/crm/web-to-lead", data={**FORM, "next": "https://www.example.com/thanks"})
+    assert allowed.headers["Location"] == "https://www.example.com/thanks"
+    whole_site = client.post("/crm/web-to-lead", data={**FORM, "next": "https://shop.example.org/any/page"})
+    assert whole_site.headers["Location"] == "https://shop.example.org/any/page"
+    for bad in ("https://evil.example.net/", "https://www.example.com/other", "//evil.example.net",
+                "javascript:alert(1)", "https://www.example.com.evil.net/thanks"):
+        response = client.post("/crm/web-to-lead", data={**FORM, "next": bad})
+        assert response.headers["Location"].endswith("/crm/web-to-lead/thanks"), bad
+
+
+def test_other_crm_pages_still_need_the_csrf_token(admin_client):
+    response = admin_client.post("/crm/leads/new", data={"name": "No token"})
+    assert response.status_code == 400

@@ -2,131 +2,21 @@
 opt-outs, the signed unsubscribe link, and the pages, API and command that drive a send."""
 from __future__ import annotations
 
-import socket
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from core import tags_named
 from core.errors import KontorError
 
 from plugins.crm.activities.models import TimelineEvent
-from plugins.crm.campaigns import config, mailer, services
+from plugins.crm.campaigns import mailer, services
 from plugins.crm.campaigns.models import Campaign, CampaignRecipient
-from plugins.crm.leads.models import Lead
-from tests.plugins.crm.test_tickets_services import company, person
+from plugins.crm.testing import REFUSED_DOMAIN, campaign, company, configure_smtp, free_port, lead, people
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=timezone.utc)
 SECRET = "test-secret"
 BASE = "http://kontor.test"
-REFUSED_DOMAIN = "bounce.example"
-
-
-# -- a real SMTP server --
-
-
-@dataclass
-class Inbox:
-    """What the local SMTP server received."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.lower().endswith("@" + REFUSED_DOMAIN):
-            return "550 5.1.1 No such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 Message accepted"
-
-    def to(self) -> list[str]:
-        return [m["X-Envelope-To"] for m in self.messages]
-
-    def for_address(self, address: str) -> EmailMessage:
-        return next(m for m in self.messages if m["X-Envelope-To"] == address)
-
-    def text_for(self, address: str) -> str:
-        """The plain-text body ``address`` received, with the wire's CRLF line ends as newlines."""
-        return self.for_address(address).get_content().replace("\r\n", "\n")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    """An SMTP server on a free loopback port: (inbox, port)."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
-
-
-def configure_smtp(db, port: int, batch_size: int = 2, site_url: str = "") -> None:
-    """Point the campaign settings at the local server."""
-    from core.company.services import update_settings
-
-    update_settings(db, config.SETTINGS, {
-        "crm.smtp_host": "127.0.0.1", "crm.smtp_port": str(port), "crm.smtp_security": "none",
-        "crm.smtp_sender": "News <news@nordlys.example>", "crm.campaign_batch_size": str(batch_size),
-        "crm.site_url": site_url,
-    })
-
-
-@pytest.fixture
-def smtp(smtp_server, app):
-    """The local server configured in the module settings; its inbox."""
-    from core.db import session
-
-    inbox, port = smtp_server
-    with app.app_context():
-        configure_smtp(session, port)
-        session.commit()
-    return inbox
-
-
-# -- data --
-
-
-def people(db, tag="newsletter"):
-    """Three people (one refused by the server, one with a capitalised address) and a company, tagged."""
-    firm = company(db, "Fjord Logistik ApS", country="DK", email="info@fjord.example", tags=[tag])
-    mette = person(db, firm, "Mette Nielsen", "Mette@Fjord.example")
-    jens = person(db, firm, "Jens Hansen", "jens@fjord.example")
-    ghost = person(db, firm, "Ghost Writer", f"ghost@{REFUSED_DOMAIN}")
-    for party in (mette, jens, ghost):
-        party.tags = tags_named(db, [tag])
-    db.flush()
-    return firm, mette, jens, ghost
-
-
-def lead(db, name, email, owner_id=None, status="new", source="website", tags=(), **extra):
-    """A lead, added straight to the table."""
-    row = Lead(name=name, email=email, owner_id=owner_id, status=status, source=source, **extra)
-    row.tags = tags_named(db, list(tags))
-    db.add(row)
-    db.flush()
-    return row
-
-
-def campaign(db, segment, body="Hello {{name}} of {{company}}!\nBye: {{ unsubscribe_url }}", **extra):
-    data = {"name": "Spring news", "segment_id": segment.id, "subject": "News for {{name}}", "body": body, **extra}
-    return services.create_campaign(db, data)
 
 
 def send_all(db, found: Campaign, port: int, batch_size: int = 2) -> list[services.Progress]:

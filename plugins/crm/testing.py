@@ -1,0 +1,246 @@
+"""Factories of CRM records for tests: the CRM's own and those of modules that depend on it.
+
+Each factory works in the caller's session and leaves committing to the caller; the business
+records go through the CRM's services, as a person would have made them::
+
+    from plugins.crm.testing import crm_user, opportunity, signed_in
+
+    def test_a_deal_on_the_board(db, client):
+        mads = crm_user(db, "mads")                       # a salesperson
+        deal = opportunity(db, mads, stage="Proposal")
+        db.commit()
+        assert deal.title in signed_in(client, "mads").get("/crm/board").get_data(as_text=True)
+
+The stage names are those installed with the CRM (New, Qualified, Proposal, Negotiation, Won,
+Lost). For campaigns, :func:`smtp_server` runs a real SMTP server on a loopback port whose
+:class:`Inbox` keeps what it received (it needs the ``aiosmtpd`` test dependency), and
+:func:`configure_smtp` points the module settings at it.
+"""
+from __future__ import annotations
+
+import socket
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import Party, User, create_party, create_user, tags_named, update_settings
+
+from plugins.crm.activities import services as activities
+from plugins.crm.activities.models import Activity
+from plugins.crm.campaigns import config as campaign_config, services as campaigns
+from plugins.crm.campaigns.models import Campaign, Segment
+from plugins.crm.leads.models import Lead
+from plugins.crm.pipeline import services as pipeline
+from plugins.crm.pipeline.models import Opportunity, Stage
+from plugins.crm.tickets import services as tickets
+from plugins.crm.tickets.models import Ticket
+
+#: The password of every user :func:`crm_user` makes.
+PASSWORD = "correct horse battery"
+#: When :func:`ticket` opens a ticket unless told.
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+#: Addresses at this domain are refused by :class:`Inbox` (a recipient the mail server does not know).
+REFUSED_DOMAIN = "bounce.example"
+
+
+# -- people and customers --
+
+
+def crm_user(db: Session, username: str, roles=("salesperson",), password: str = PASSWORD) -> User:
+    """A user with the CRM ``roles`` (``salesperson``, ``sales_manager``, ``service_agent``,
+    ``marketing``… or any other role), made through the core's service."""
+    found, _password = create_user(db, username, password=password, roles=list(roles))
+    db.flush()
+    return found
+
+
+def signed_in(client, username: str, password: str = PASSWORD):
+    """``client`` (the core's test client) signed in as ``username``; returns it.
+
+    A test holding the ``db`` fixture shares its app context (and ``g``) with the requests; signing in
+    renews the session, so the CSRF token and user cached in ``g`` are dropped with it.
+    """
+    from flask import g, has_app_context
+
+    def forget():
+        if has_app_context():
+            for key in ("csrf_token", "_login_user", "kontor_permission_cache"):
+                g.pop(key, None)
+
+    forget()
+    response = client.login(username, password)
+    assert response.status_code == 302, f"{username} could not sign in"
+    forget()
+    return client
+
+
+def party(db: Session, name: str = "Nordlys Handel ApS", **extra) -> Party:
+    """A company party (``kind="person"`` in ``extra`` for a person), through the core's service."""
+    return create_party(db, {"kind": "company", "name": name, **extra})
+
+
+def company(db: Session, name: str = "Fjord Logistik ApS", **extra) -> Party:
+    """A company party."""
+    return party(db, name, **extra)
+
+
+def person(db: Session, company_party: Party | None = None, name: str = "Mette Nielsen",
+           email: str = "mette@fjord.example", **extra) -> Party:
+    """A person, of ``company_party`` when given."""
+    if company_party is not None:
+        extra["company_id"] = company_party.id
+    return create_party(db, {"kind": "person", "name": name, "email": email, **extra})
+
+
+# -- leads, the pipeline and activities --
+
+
+def lead(db: Session, name: str, email: str, owner_id: int | None = None, status: str = "new",
+         source: str = "website", tags=(), **extra) -> Lead:
+    """A lead in any ``status``, added as it stands (the import and the web form store leads the
+    same way; a disqualified or converted one needs no history here)."""
+    row = Lead(name=name, email=email, owner_id=owner_id, status=status, source=source, **extra)
+    row.tags = tags_named(db, list(tags))
+    db.add(row)
+    db.flush()
+    return row
+
+
+def stage_named(db: Session, name: str) -> Stage:
+    """The pipeline stage called ``name``."""
+    return db.execute(select(Stage).where(Stage.name == name)).scalar_one()
+
+
+def opportunity(db: Session, owner: User, title: str = "Fleet deal", revenue: str = "1000.00",
+                customer: Party | None = None, stage: str | Stage | None = None, **extra) -> Opportunity:
+    """An opportunity for ``customer`` (a new company by default) owned by ``owner``, in ``stage``
+    (a stage or its name; the first open stage by default)."""
+    if isinstance(stage, str):
+        stage = stage_named(db, stage)
+    return pipeline.create_opportunity(db, party=customer or party(db, f"Customer of {title}"), title=title,
+                                       owner_id=owner.id, expected_revenue=Decimal(revenue), stage=stage, **extra)
+
+
+def activity(db: Session, user: User, subject: str = "Call back", kind: str = "call", **data) -> Activity:
+    """An activity planned by ``user`` (assigned to them unless ``assignee_id`` says otherwise), linked
+    to what ``data`` names (``party_id``, ``lead_id``, ``opportunity_id``; ``due_at``, ``done``…)."""
+    return activities.create_activity(db, {"kind": kind, "subject": subject, "assignee_id": user.id, **data},
+                                      user=user)
+
+
+# -- tickets --
+
+
+def ticket(db: Session, *, now: datetime = T0, priority: str = "normal", subject: str = "Delivery arrived damaged",
+           **extra) -> Ticket:
+    """A ticket opened at ``now`` for ``party`` (a new company unless given); ``extra`` as the
+    ticket form takes it (``contact_id``, ``assignee_id``, ``description``…)."""
+    customer = extra.pop("party", None) or company(db, f"Customer {subject} {now.isoformat()} {priority}")
+    return tickets.create_ticket(db, {"subject": subject, "priority": priority, "party_id": customer.id, **extra},
+                                 now=now)
+
+
+# -- campaigns --
+
+
+def people(db: Session, tag: str = "newsletter") -> tuple[Party, Party, Party, Party]:
+    """A company and three of its people tagged ``tag``: (company, Mette, Jens, Ghost). Mette's
+    address is capitalised; Ghost's is at :data:`REFUSED_DOMAIN`, so the server refuses it."""
+    firm = company(db, "Fjord Logistik ApS", country="DK", email="info@fjord.example", tags=[tag])
+    mette = person(db, firm, "Mette Nielsen", "Mette@Fjord.example")
+    jens = person(db, firm, "Jens Hansen", "jens@fjord.example")
+    ghost = person(db, firm, "Ghost Writer", f"ghost@{REFUSED_DOMAIN}")
+    for one in (mette, jens, ghost):
+        one.tags = tags_named(db, [tag])
+    db.flush()
+    return firm, mette, jens, ghost
+
+
+def segment(db: Session, name: str = "Newsletter", tag: str = "newsletter", **data) -> Segment:
+    """A segment of the parties tagged ``tag`` (``data`` for the other criteria)."""
+    return campaigns.create_segment(db, {"name": name, "include_parties": True, "tags": tag, **data})
+
+
+def campaign(db: Session, segment: Segment, body: str = "Hello {{name}} of {{company}}!\nBye: {{ unsubscribe_url }}",
+             **extra) -> Campaign:
+    """A draft campaign to ``segment``."""
+    data = {"name": "Spring news", "segment_id": segment.id, "subject": "News for {{name}}", "body": body, **extra}
+    return campaigns.create_campaign(db, data)
+
+
+def campaign_with_recipients(db: Session, tag: str = "newsletter", **extra) -> tuple[Campaign, list[Party]]:
+    """A draft campaign to a segment of :func:`people` tagged ``tag``: (campaign, its four recipients:
+    the company and its three people)."""
+    members = list(people(db, tag))
+    return campaign(db, segment(db, f"Tagged {tag}", tag), **extra), members
+
+
+# -- a real SMTP server --
+
+
+@dataclass
+class Inbox:
+    """What the loopback SMTP server of :func:`smtp_server` received (an aiosmtpd handler)."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().endswith("@" + REFUSED_DOMAIN):
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted"
+
+    def to(self) -> list[str]:
+        """The recipients of each message, in the order they came."""
+        return [m["X-Envelope-To"] for m in self.messages]
+
+    def for_address(self, address: str) -> EmailMessage:
+        """The message ``address`` received."""
+        return next(m for m in self.messages if m["X-Envelope-To"] == address)
+
+    def text_for(self, address: str) -> str:
+        """The plain-text body ``address`` received, with the wire's CRLF line ends as newlines."""
+        return self.for_address(address).get_content().replace("\r\n", "\n")
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[Inbox, int]]:
+    """An SMTP server on a free loopback port while the block runs: (inbox, port)."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield inbox, controller.port
+    finally:
+        controller.stop()
+
+
+def configure_smtp(db: Session, port: int, batch_size: int = 2, site_url: str = "") -> None:
+    """Point the campaign settings (used by ticket replies too) at the loopback server on ``port``."""
+    update_settings(db, campaign_config.SETTINGS, {
+        "crm.smtp_host": "127.0.0.1", "crm.smtp_port": str(port), "crm.smtp_security": "none",
+        "crm.smtp_sender": "News <news@nordlys.example>", "crm.campaign_batch_size": str(batch_size),
+        "crm.site_url": site_url,
+    })
