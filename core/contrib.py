@@ -70,7 +70,12 @@ class Widget:
 
 @dataclass(frozen=True)
 class Panel:
-    """A panel on a record page, contributed by any module (loaded lazily when ``endpoint``)."""
+    """A panel on a record page, contributed by any module.
+
+    Lazy by default: a panel with ``endpoint`` is loaded by htmx after the page. A panel with
+    ``template`` is rendered inside the page (with ``context`` as ``ctx``) only when it declares
+    ``inline=True``; a panel that is neither is refused when it is made.
+    """
 
     title: str
     permission: str
@@ -79,6 +84,16 @@ class Panel:
     endpoint_args: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
     order: int = 100
+    inline: bool = False
+
+    def __post_init__(self) -> None:
+        if self.endpoint and self.template:
+            raise ValueError(f"panel {self.title!s}: give an endpoint or a template, not both")
+        if self.endpoint and self.inline:
+            raise ValueError(f"panel {self.title!s}: a panel with an endpoint is loaded lazily, it is not inline")
+        if not self.endpoint and not (self.template and self.inline):
+            raise ValueError(f"panel {self.title!s}: give an endpoint (loaded lazily), or a template with "
+                             "inline=True (rendered inside the page)")
 
 
 @dataclass(frozen=True)

@@ -129,12 +129,18 @@ def dashboard_widgets(user):
 
 @hookspec
 def record_panels(kind, record, user):
-    """Return a list of :class:`~core.contrib.Panel` for the page of ``record`` (e.g. kind "party")."""
+    """Return a list of :class:`~core.contrib.Panel` for the page of ``record`` of ``kind``.
+
+    ``kind`` is namespaced by the module owning the page (``core.party``, ``accounting.invoice``,
+    ``crm.opportunity``). The core keeps the panels the user may see and renders them, lazily
+    (an ``endpoint``) unless a template panel declares ``inline=True``.
+    """
 
 
 @hookspec
 def record_actions(kind, record, user):
-    """Return a list of :class:`~core.contrib.Action` buttons for the page of ``record``."""
+    """Return a list of :class:`~core.contrib.Action` buttons for the page of ``record`` of ``kind``
+    (the kinds of :func:`record_panels`); the core keeps those the user may use."""
 
 
 # -- Domain events: called inside the transaction of the change they announce --

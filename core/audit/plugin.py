@@ -5,10 +5,6 @@ from core.contrib import JinjaExtras, MenuItem, Panel, Permission, Widget
 from core.i18n import lazy_gettext as _l
 from core.plugins import hookimpl
 
-#: Record page kinds that get a history panel, and the table their records live in.
-HISTORY_PANEL_TABLES = {"party": "core_party"}
-
-
 @hookimpl
 def register_permissions():
     return [Permission("core.audit.read", _l("Read the audit log"))]
@@ -36,7 +32,8 @@ def register_commands():
 
 @hookimpl
 def record_panels(kind, record):
-    table = HISTORY_PANEL_TABLES.get(kind)
+    """The history of any record page's record: the audit log keys changes by table and id."""
+    table = getattr(getattr(record, "__table__", None), "name", None)
     if table is None or getattr(record, "id", None) is None:
         return []
     return [Panel(_l("History"), "core.audit.read", endpoint="audit.record_panel",

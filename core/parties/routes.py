@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_login import current_user
 
 from core.db import session as db
 from core.errors import InvalidInput, KontorError, NotFound
@@ -11,9 +10,9 @@ from core.i18n import lazy_gettext as _l
 from core.parties import services
 from core.parties.models import Party
 from core.parties.schemas import KINDS, PartyQuerySchema, country_options, load
-from core.security import has_permission, require
+from core.security import require
 from core.web.listing import Column
-from core.web.shell import contributions, is_partial_request, render
+from core.web.shell import is_partial_request, render
 from core.web.transaction import redirect_to, transaction
 
 COLUMNS = [
@@ -78,17 +77,10 @@ def _locale():
 
 
 def _detail_context(party: Party) -> dict:
-    user = current_user._get_current_object()
-    panels = [p for p in contributions("record_panels", kind="party", record=party, user=user)
-              if has_permission(p.permission)]
-    actions = [a for a in contributions("record_actions", kind="party", record=party, user=user)
-               if has_permission(a.permission)]
     return dict(
         party=party, kind_label=_kind_label(party.kind),
         people=services.people_of(db, party) if party.kind == "company" else [],
         merged_into=db.get(Party, party.merged_into_id) if party.merged_into_id else None,
-        panels=sorted(panels, key=lambda p: (p.order, str(p.title))),
-        actions=sorted(actions, key=lambda a: (a.order, str(a.label))),
         title=party.name,
     )
 

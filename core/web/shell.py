@@ -1,15 +1,17 @@
 """The UI shell: page rendering (full page or htmx partial), menus, errors and flash messages."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import Flask, current_app, make_response, render_template
 from flask_htmx import HTMX
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from core.api.base import problem
-from core.contrib import MenuItem
+from core.contrib import Action, MenuItem, Panel
 from core.db import session
 from core.i18n import gettext
 from core.plugins import flatten
@@ -73,6 +75,64 @@ def contributions(hook_name: str, **kwargs) -> list:
     return found
 
 
+#: A record page kind: ``<module>.<record>`` (``core.party``, ``accounting.invoice``, ``crm.opportunity``).
+RECORD_KIND = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+@dataclass
+class RecordExtras:
+    """What the modules add to one record page for the current user: panels and action buttons."""
+
+    kind: str
+    panels: list[Panel]
+    actions: list[Action]
+
+
+def record_extras(kind: str, record) -> RecordExtras:
+    """The panels and actions every module contributes to the page of ``record``, for the current user.
+
+    Calls the ``record_panels`` and ``record_actions`` hooks once each, keeps what the current
+    user holds the permission of (so no module needs to check it again), and sorts by ``order``
+    then title. ``kind`` is namespaced by the module owning the page (``core.party``,
+    ``accounting.invoice``, ``crm.opportunity``); anything else is a mistake in the page.
+    """
+    if not RECORD_KIND.match(kind or ""):
+        raise ValueError(f"record kind {kind!r} must be '<module>.<record>', e.g. 'core.party'")
+    user = current_user._get_current_object() if getattr(current_user, "is_authenticated", False) else None
+    found = {}
+    for hook_name in ("record_panels", "record_actions"):
+        contributed = contributions(hook_name, kind=kind, record=record, user=user)
+        found[hook_name] = [item for item in contributed if user is not None and has_permission(item.permission)]
+    return RecordExtras(
+        kind,
+        panels=sorted(found["record_panels"], key=lambda p: (p.order, str(p.title))),
+        actions=sorted(found["record_actions"], key=lambda a: (a.order, str(a.label))),
+    )
+
+
+def _extras_of(kind: str, record) -> RecordExtras:
+    """:func:`record_extras`, asked once per request for a page that shows both panels and actions."""
+    from flask import g
+
+    cache = g.setdefault("kontor_record_extras", {})
+    key = (kind, type(record).__name__, getattr(record, "id", id(record)))
+    if key not in cache:
+        cache[key] = record_extras(kind, record)
+    return cache[key]
+
+
+def record_panels(kind: str, record) -> Markup:
+    """The modules' panels for the page of ``record`` (a Jinja global: ``{{ record_panels("crm.lead", lead) }}``)."""
+    extras = _extras_of(kind, record)
+    return Markup(render_template("core/_record_panels.html", panels=extras.panels, kind=kind, record=record))
+
+
+def record_actions(kind: str, record) -> Markup:
+    """The modules' action buttons for the page of ``record`` (a Jinja global, placed in the page head)."""
+    extras = _extras_of(kind, record)
+    return Markup(render_template("core/_record_actions.html", actions=extras.actions, kind=kind, record=record))
+
+
 #: The challenge of a 401 from the API: a personal token as a bearer token.
 API_CHALLENGE = 'Bearer realm="kontor"'
 
@@ -133,5 +193,6 @@ def init_shell(app: Flask) -> None:
     app.context_processor(_shell_context)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
-    app.jinja_env.globals.update(is_partial_request=is_partial_request, too_large_limit=too_large_limit)
+    app.jinja_env.globals.update(is_partial_request=is_partial_request, too_large_limit=too_large_limit,
+                                 record_panels=record_panels, record_actions=record_actions)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from flask import render_template_string
+from flask import render_template
 from sqlalchemy import inspect, select
 
 from core.modules import lifecycle
@@ -63,12 +63,12 @@ def test_its_panel_is_on_the_party_page(hello, admin):
         user = session.execute(select(User).where(User.username == admin[0])).scalar_one()
         user.locale = "da"
         party = Party(name="Nordsø Fisk ApS", name_key="nordsø fisk aps")
-        panels = contributions("record_panels", kind="party", record=party, user=user)
+        panels = contributions("record_panels", kind="core.party", record=party, user=user)
         assert [str(p.title) for p in panels] == ["Greeting"]
         assert [p.permission for p in panels] == ["hello.greeting.read"]
-        html = render_template_string("{% import 'core/_ui.html' as ui %}{{ ui.panels(panels) }}", panels=panels)
+        html = render_template("core/_record_panels.html", panels=panels, kind="core.party", record=party)
         assert "Hej, Nordsø Fisk ApS!" in html
-        assert contributions("record_panels", kind="invoice", record=party, user=user) == []
+        assert contributions("record_panels", kind="accounting.invoice", record=party, user=user) == []
         session.rollback()
 
 

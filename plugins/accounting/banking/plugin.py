@@ -23,7 +23,7 @@ def dashboard_widgets(user):
 @hookimpl
 def record_panels(kind, record, user):
     """A party's balances and payments on its page (loaded lazily)."""
-    if kind != "party":
+    if kind != "core.party":
         return []
     return [Panel(_l("Payments"), permissions.PAYMENT_READ, endpoint="accounting.party_payments_panel",
                   endpoint_args={"party_id": record.id}, order=61)]

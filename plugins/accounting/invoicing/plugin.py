@@ -23,7 +23,7 @@ def load_demo_data(session, progress):
 @hookimpl
 def record_panels(kind, record, user):
     """A party's invoices and bills on its page (loaded lazily)."""
-    if kind != "party" or not has_permission(INVOICE_READ):
+    if kind != "core.party" or not has_permission(INVOICE_READ):
         return []
     return [Panel(_l("Invoices and bills"), INVOICE_READ, endpoint="accounting.party_invoices_panel",
                   endpoint_args={"party_id": record.id}, order=40)]

@@ -18,13 +18,13 @@ def dashboard_widgets(user):
 
 @hookimpl
 def record_panels(kind, record, user):
-    if kind != "party" or not has_permission(p.ACTIVITY_READ, user=user):
+    if kind != "core.party" or not has_permission(p.ACTIVITY_READ, user=user):
         return []
     context = {"activities": services.recent_of_party(db, record.id, user), "party": record,
                "can_write": has_permission(p.ACTIVITY_WRITE, user=user), "kind_label": services.kind_label}
     return [
         Panel(_l("Recent activities"), p.ACTIVITY_READ, template="crm/activities/_party_panel.html", context=context,
-              order=21),
+              order=21, inline=True),
         Panel(_l("Timeline"), p.ACTIVITY_READ, endpoint="crm.timeline_panel", endpoint_args={"party_id": record.id},
               order=22),
     ]

@@ -18,12 +18,12 @@ def load_demo_data(session, progress):
 
 @hookimpl
 def record_panels(kind, record, user):
-    if kind != "party" or not has_permission(CAMPAIGN_READ, user=user):
+    if kind != "core.party" or not has_permission(CAMPAIGN_READ, user=user):
         return []
     context = {"rows": services.campaigns_of_party(db, record.id), "status_label": services.status_label,
                "opted_out": bool(record.email) and services.is_opted_out(db, record.email)}
     return [Panel(_l("Campaigns"), CAMPAIGN_READ, template="crm/campaigns/_party_campaigns.html", context=context,
-                  order=50)]
+                  order=50, inline=True)]
 
 
 @hookimpl

@@ -25,13 +25,13 @@ def dashboard_widgets(user):
 
 @hookimpl
 def record_panels(kind, record, user):
-    if kind != "party":
+    if kind != "core.party":
         return []
     leads = services.leads_of_party(db, record.id, user=user)
     if not leads:
         return []
     return [Panel(_l("Leads"), LEAD_READ, template="crm/leads/_party_panel.html", context={"leads": leads},
-                  order=40)]
+                  order=40, inline=True)]
 
 
 @hookimpl

@@ -23,12 +23,12 @@ def dashboard_widgets(user):
 
 @hookimpl
 def record_panels(kind, record, user):
-    if kind != "party" or not has_permission(p.OPPORTUNITY_READ, user=user):
+    if kind != "core.party" or not has_permission(p.OPPORTUNITY_READ, user=user):
         return []
     context = {"opportunities": services.open_opportunities_of_party(db, record.id, user), "party": record,
                "can_write": has_permission(p.OPPORTUNITY_WRITE, user=user)}
     return [Panel(_l("Open opportunities"), p.OPPORTUNITY_READ, template="crm/pipeline/_party_panel.html",
-                  context=context, order=20)]
+                  context=context, order=20, inline=True)]
 
 
 @hookimpl

@@ -34,13 +34,13 @@ def dashboard_widgets(user):
 
 @hookimpl
 def record_panels(kind, record, user):
-    if kind != "party" or not has_permission(TICKET_READ, user=user):
+    if kind != "core.party" or not has_permission(TICKET_READ, user=user):
         return []
     context = {"tickets": services.open_tickets_of_party(db, record.id), "party_id": record.id,
                "can_write": has_permission(TICKET_WRITE, user=user), "status_label": services.status_label,
                "priority_label": services.priority_label}
     return [Panel(_l("Open tickets"), TICKET_READ, template="crm/tickets/_party_tickets.html", context=context,
-                  order=40)]
+                  order=40, inline=True)]
 
 
 @hookimpl

@@ -60,7 +60,7 @@ def dashboard_widgets(user):
 
 @hookimpl
 def record_panels(kind, record, user):
-    if kind != "party":
+    if kind != "core.party":
         return []
     context = {"greeting": services.greeting_for(db, user.locale or "en"), "name": record.name}
-    return [Panel(_l("Greeting"), permissions.READ, template="hello/_party_panel.html", context=context)]
+    return [Panel(_l("Greeting"), permissions.READ, template="hello/_party_panel.html", context=context, inline=True)]

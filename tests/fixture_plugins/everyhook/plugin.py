@@ -125,17 +125,17 @@ def dashboard_widgets(user):
 
 @hookimpl
 def record_panels(kind, record, user):
-    if kind != "party":
+    if kind != "core.party":
         return []
     from everyhook.services import things_of_party
 
     return [Panel("Things of this party", "everyhook.thing.read", template="everyhook/_panel.html",
-                  context={"things": [t.name for t in things_of_party(record.id)]})]
+                  context={"things": [t.name for t in things_of_party(record.id)]}, inline=True)]
 
 
 @hookimpl
 def record_actions(kind, record, user):
-    if kind != "party":
+    if kind != "core.party":
         return []
     return [Action("Give a thing", "everyhook.give", "everyhook.thing.write", endpoint_args={"party_id": record.id},
                    post=True)]

@@ -11,7 +11,7 @@ def register_blueprints():
 
 @hookimpl
 def record_actions(kind, record, user):
-    if kind != "party":
+    if kind != "core.party":
         return []
     return [Action("Open the notes", "twoareas.index", "twoareas.note.read")]
 
