@@ -12,7 +12,7 @@ one UPDATE posting the entries) with the driver's bulk path (executemany on SQLi
 PostgreSQL), without hashes or audit records: it is a benchmark fixture, not a posting test.
 
 Measured, each the median of ``--runs`` runs after one warm-up:
-- the trial balance service (``reports.services.trial_balance``, in a session, as the page calls
+- the trial balance service (``reports.trial_balance.trial_balance``, in a session, as the page calls
   it) over the whole year, against the SQL floor: the plain ``SELECT account_id, SUM(debit),
   SUM(credit) FROM accounting_line GROUP BY account_id`` through the raw driver, and the service's own
   statement run through the raw driver (what the ORM layer adds);
@@ -183,14 +183,14 @@ def time_reports(engine, factory, books: dict, runs: int, backend: str) -> dict:
     from sqlalchemy.dialects import postgresql, sqlite as sqlite_dialect
 
     from plugins.accounting.ledger.models import Line
-    from plugins.accounting.reports import services as reports
+    from plugins.accounting.reports import general_ledger as ledger_report, trial_balance as trial_balance_report
 
     figures = {}
     date_from, date_to = date(2026, 1, 1), date(2026, 12, 31)
     with factory() as db:
         def service():
             db.rollback()
-            return reports.trial_balance(db, date_from, date_to)
+            return trial_balance_report.trial_balance(db, date_from, date_to)
 
         times, report = timed(service, runs)
         assert report.totals[0] == 0 and report.totals[3] == 0 and report.totals[1] == report.totals[2]
@@ -203,13 +203,13 @@ def time_reports(engine, factory, books: dict, runs: int, backend: str) -> dict:
 
         dialect = sqlite_dialect.dialect() if backend == "sqlite" else postgresql.dialect()
         service_sql = [str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-                       for stmt in reports.account_figures_statements(date_from, date_to, backend)]
+                       for stmt in trial_balance_report.account_figures_statements(date_from, date_to, backend)]
         times, _rows = timed(lambda: [raw_query(engine, sql)() for sql in service_sql], runs)
         figures["service_sql_raw_ms"] = times
 
         def first_page():
             db.rollback()
-            return reports.general_ledger(db, RECEIVABLE, YEAR_START, date_to, totals=False)
+            return ledger_report.general_ledger(db, RECEIVABLE, YEAR_START, date_to, totals=False)
 
         times, page = timed(first_page, runs)
         assert len(page.lines) == 100
@@ -222,11 +222,11 @@ def time_reports(engine, factory, books: dict, runs: int, backend: str) -> dict:
             select(Line.date, Line.id)
             .where(Line.account_id == books["accounts"][RECEIVABLE])
             .order_by(Line.date, Line.id).offset(figures["ledger_account_lines"] // 2).limit(1)).one()
-        cursor = reports.encode_position(middle[0], middle[1])
+        cursor = ledger_report.encode_position(middle[0], middle[1])
 
         def middle_page():
             db.rollback()
-            return reports.general_ledger(db, RECEIVABLE, YEAR_START, date_to, after=cursor, totals=False)
+            return ledger_report.general_ledger(db, RECEIVABLE, YEAR_START, date_to, after=cursor, totals=False)
 
         times, page = timed(middle_page, runs)
         assert len(page.lines) == 100
@@ -234,7 +234,7 @@ def time_reports(engine, factory, books: dict, runs: int, backend: str) -> dict:
 
         def totals():
             db.rollback()
-            return reports.general_ledger_totals(db, RECEIVABLE, YEAR_START, date_to)
+            return ledger_report.general_ledger_totals(db, RECEIVABLE, YEAR_START, date_to)
 
         figures["ledger_totals_ms"], _totals = timed(totals, runs)
     return figures

@@ -6,27 +6,27 @@ from datetime import date
 from core import documented, json_response, load_query, require, session as db
 
 from plugins.accounting.permissions import REPORT_READ
-from plugins.accounting.reports import schemas, services
+from plugins.accounting.reports import aged, figures, general_ledger, schemas, statements, trial_balance
 from plugins.accounting.web import api
 
 
 def _range(values: dict) -> tuple[date, date]:
     date_to = values.get("date_to") or date.today()
-    return values.get("date_from") or services.fiscal_year_start(db, date_to), date_to
+    return values.get("date_from") or figures.fiscal_year_start(db, date_to), date_to
 
 
 def _money(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _tree_row(row: services.TreeRow, names: tuple[str, ...]) -> dict:
+def _tree_row(row: figures.TreeRow, names: tuple[str, ...]) -> dict:
     body = {"account_id": row.account_id or None, "code": row.code, "name": row.name, "type": row.type,
             "depth": row.depth, "is_group": row.is_group}
     body.update({name: _money(value) for name, value in zip(names, row.values)})
     return body
 
 
-def _statement(statement: services.Statement) -> dict:
+def _statement(statement: statements.Statement) -> dict:
     names = ("amount", "compare") if statement.compare else ("amount",)
     return {
         "date_from": statement.date_from.isoformat(),
@@ -40,8 +40,8 @@ def _statement(statement: services.Statement) -> dict:
     }
 
 
-def _aged(report: services.AgedReport) -> dict:
-    keys = [key for key, _low, _high in services.AGE_BUCKETS]
+def _aged(report: aged.AgedReport) -> dict:
+    keys = [key for key, _low, _high in aged.AGE_BUCKETS]
     return {
         "kind": report.kind,
         "on": report.on.isoformat(),
@@ -59,7 +59,7 @@ def _aged(report: services.AgedReport) -> dict:
 def api_trial_balance():
     values = load_query(schemas.TrialBalanceQuery())
     date_from, date_to = _range(values)
-    report = services.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
+    report = trial_balance.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
     names = ("opening", "debit", "credit", "closing")
     return json_response({"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
                           "rolled_up": report.rolled_up, "accounts": [_tree_row(r, names) for r in report.rows],
@@ -73,7 +73,8 @@ def api_trial_balance():
 def api_general_ledger(account):
     values = load_query(schemas.LedgerQuery())
     date_from, date_to = _range(values)
-    ledger = services.general_ledger(db, account, date_from, date_to, after=values.get("after"), size=values["size"])
+    ledger = general_ledger.general_ledger(db, account, date_from, date_to, after=values.get("after"),
+                                           size=values["size"])
     return json_response({
         "account": {"id": ledger.account.id, "code": ledger.account.code, "name": ledger.account.name},
         "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
@@ -96,7 +97,7 @@ def api_general_ledger(account):
 def api_profit_and_loss():
     values = load_query(schemas.StatementQuery())
     date_from, date_to = _range(values)
-    statement = services.profit_and_loss(db, date_from, date_to, compare=values["compare"],
+    statement = statements.profit_and_loss(db, date_from, date_to, compare=values["compare"],
                                          compare_from=values["compare_from"], compare_to=values["compare_to"])
     return json_response(_statement(statement))
 
@@ -107,7 +108,7 @@ def api_profit_and_loss():
 def api_balance_sheet():
     values = load_query(schemas.StatementQuery())
     date_from, date_to = _range(values)
-    statement = services.balance_sheet(db, date_to, date_from=date_from, compare=values["compare"],
+    statement = statements.balance_sheet(db, date_to, date_from=date_from, compare=values["compare"],
                                        compare_from=values["compare_from"], compare_to=values["compare_to"])
     return json_response(_statement(statement))
 
@@ -118,7 +119,7 @@ def api_balance_sheet():
             query=schemas.AgedQuery)
 def api_aged_receivables():
     values = load_query(schemas.AgedQuery())
-    return json_response(_aged(services.aged_balances(db, "receivable", values.get("on") or date.today())))
+    return json_response(_aged(aged.aged_balances(db, "receivable", values.get("on") or date.today())))
 
 
 @api.get("/reports/aged-payables")
@@ -126,4 +127,4 @@ def api_aged_receivables():
 @documented("Open payables per supplier in ageing buckets as of `on` (default today)", query=schemas.AgedQuery)
 def api_aged_payables():
     values = load_query(schemas.AgedQuery())
-    return json_response(_aged(services.aged_balances(db, "payable", values.get("on") or date.today())))
+    return json_response(_aged(aged.aged_balances(db, "payable", values.get("on") or date.today())))

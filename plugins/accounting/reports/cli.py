@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from core import InvalidInput, cli_refusal, export_response, gettext as _, session, transaction
 
 from plugins.accounting.cli import group
-from plugins.accounting.reports import exports, services
+from plugins.accounting.reports import aged, exports, figures, general_ledger, statements, trial_balance
 
 REPORTS = ("trial-balance", "general-ledger", "profit-and-loss", "balance-sheet", "aged-receivables",
            "aged-payables")
@@ -19,17 +19,17 @@ REPORTS = ("trial-balance", "general-ledger", "profit-and-loss", "balance-sheet"
 
 def _table(name: str, date_from: date, date_to: date, account: str | None, compare: str):
     if name == "trial-balance":
-        return exports.trial_balance(services.trial_balance(session, date_from, date_to))
+        return exports.trial_balance(trial_balance.trial_balance(session, date_from, date_to))
     if name == "general-ledger":
         if not account:
             raise InvalidInput(_("Give the account (--account CODE)."), field="account")
-        return exports.general_ledger(session, services.get_account(session, account), date_from, date_to)
+        return exports.general_ledger(session, general_ledger.get_account(session, account), date_from, date_to)
     if name == "profit-and-loss":
-        return exports.statement(services.profit_and_loss(session, date_from, date_to, compare=compare))
+        return exports.statement(statements.profit_and_loss(session, date_from, date_to, compare=compare))
     if name == "balance-sheet":
-        return exports.statement(services.balance_sheet(session, date_to, date_from=date_from, compare=compare))
+        return exports.statement(statements.balance_sheet(session, date_to, date_from=date_from, compare=compare))
     kind = "receivable" if name == "aged-receivables" else "payable"
-    return exports.aged(services.aged_balances(session, kind, date_to))
+    return exports.aged(aged.aged_balances(session, kind, date_to))
 
 
 @group.command("report")
@@ -47,7 +47,7 @@ def _table(name: str, date_from: date, date_to: date, account: str | None, compa
 def report_command(name, date_from, date_to, account, compare, output):
     """Print the report NAME as CSV (or write it as CSV or XLSX with --output)."""
     day_to = date_to.date() if date_to else date.today()
-    day_from = date_from.date() if date_from else services.fiscal_year_start(session, day_to)
+    day_from = date_from.date() if date_from else figures.fiscal_year_start(session, day_to)
     fmt = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
     with transaction(on_refusal=cli_refusal):
         columns, rows = _table(name, day_from, day_to, account, compare)

@@ -6,10 +6,12 @@ from itertools import chain
 
 from core import gettext as _
 
-from plugins.accounting.reports import services
+from plugins.accounting.reports import (
+    aged as aged_report, general_ledger as ledger_report, statements, trial_balance as trial_balance_report,
+)
 
 
-def trial_balance(report: services.TrialBalance):
+def trial_balance(report: trial_balance_report.TrialBalance):
     """Columns and rows of a trial balance, with a total row."""
     columns = [("code", _("Code")), ("name", _("Account")), ("opening", _("Opening balance")), ("debit", _("Debit")),
                ("credit", _("Credit")), ("closing", _("Closing balance"))]
@@ -26,7 +28,7 @@ def general_ledger(db, account, date_from: date, date_to: date, page_size: int =
                ("amount_currency", _("Amount in currency"))]
 
     def pages():
-        ledger = services.general_ledger(db, account, date_from, date_to, size=page_size)
+        ledger = ledger_report.general_ledger(db, account, date_from, date_to, size=page_size)
         debit, credit, closing = ledger.debit, ledger.credit, ledger.closing
         yield [[None, "", "", _("Opening balance"), "", None, None, ledger.opening, None, None]]
         while True:
@@ -34,14 +36,14 @@ def general_ledger(db, account, date_from: date, date_to: date, page_size: int =
                     line.credit, line.balance, line.currency, line.amount_currency] for line in ledger.lines]
             if not ledger.next_cursor:
                 break
-            ledger = services.general_ledger(db, account, date_from, date_to, after=ledger.next_cursor,
+            ledger = ledger_report.general_ledger(db, account, date_from, date_to, after=ledger.next_cursor,
                                              size=page_size, totals=False)
         yield [[None, "", "", _("Closing balance"), "", debit, credit, closing, None, None]]
 
     return columns, chain.from_iterable(pages())
 
 
-def statement(report: services.Statement):
+def statement(report: statements.Statement):
     """Columns and rows of a profit and loss statement or balance sheet."""
     columns = [("section", _("Section")), ("code", _("Code")), ("name", _("Account")),
                ("amount", _("%(start)s – %(end)s", start=report.date_from, end=report.date_to))]
@@ -56,16 +58,16 @@ def statement(report: services.Statement):
     return columns, rows
 
 
-def aged(report: services.AgedReport):
+def aged(report: aged_report.AgedReport):
     """Columns and rows of an aged receivables or payables report, with a total row."""
-    columns = [("party", _("Party")), *[(key, label) for (key, _l, _h), label in
-                                        zip(services.AGE_BUCKETS, services.bucket_labels())], ("total", _("Total"))]
+    buckets = [(key, label) for (key, _l, _h), label in zip(aged_report.AGE_BUCKETS, aged_report.bucket_labels())]
+    columns = [("party", _("Party")), *buckets, ("total", _("Total"))]
     rows = [[row.party_name or _("No party"), *row.buckets, row.total] for row in report.rows]
     rows.append([_("Total"), *report.totals, report.total])
     return columns, rows
 
 
-def open_items(items: list[services.OpenItem]):
+def open_items(items: list[aged_report.OpenItem]):
     """Columns and rows of a party's open items."""
     columns = [("entry", _("Entry")), ("invoice", _("Invoice")), ("description", _("Description")),
                ("date", _("Date")), ("due_date", _("Due date")), ("days_overdue", _("Days overdue")),

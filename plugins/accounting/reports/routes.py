@@ -13,7 +13,9 @@ from core import KontorError, charts, export_response, gettext as _, has_permiss
 
 from plugins.accounting.ledger.models import Account
 from plugins.accounting.permissions import ENTRY_READ, REPORT_READ
-from plugins.accounting.reports import exports, schemas, services
+from plugins.accounting.reports import (
+    aged, dashboard, exports, figures, general_ledger, schemas, statements, trial_balance,
+)
 from plugins.accounting.web import bp
 
 AGED_KINDS = {"receivables": "receivable", "payables": "payable"}
@@ -38,9 +40,9 @@ def read_query(schema) -> tuple[dict, dict]:
 def resolve_range(values: dict) -> tuple[date, date]:
     """The range asked for, defaulting to the start of the fiscal year up to today."""
     date_to = values.get("date_to") or date.today()
-    date_from = values.get("date_from") or services.fiscal_year_start(db, date_to)
+    date_from = values.get("date_from") or figures.fiscal_year_start(db, date_to)
     if date_from > date_to:
-        date_from = services.fiscal_year_start(db, date_to)
+        date_from = figures.fiscal_year_start(db, date_to)
     return date_from, date_to
 
 
@@ -80,7 +82,7 @@ def reports():
 def report_trial_balance():
     values, errors = read_query(schemas.TrialBalancePage())
     date_from, date_to = resolve_range(values)
-    report = services.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
+    report = trial_balance.trial_balance(db, date_from, date_to, roll_up=values["roll_up"])
     download = _download(values, f"trial-balance-{date_from}-{date_to}", *exports.trial_balance(report))
     if download:
         return download
@@ -107,7 +109,7 @@ def report_general_ledger_pick():
 def report_general_ledger(account):
     values, errors = read_query(schemas.LedgerPage())
     date_from, date_to = resolve_range(values)
-    found = services.get_account(db, account)  # an unknown account is the 404 page
+    found = general_ledger.get_account(db, account)  # an unknown account is the 404 page
     if values.get("format") in ("csv", "xlsx"):
         columns, rows = exports.general_ledger(db, found, date_from, date_to)
         return export_response(f"general-ledger-{found.code}-{date_from}-{date_to}", columns, rows,
@@ -115,10 +117,10 @@ def report_general_ledger(account):
     # the period's totals are an aggregate over the whole range: the page loads them after
     options = {"size": values["size"], "totals": False}
     try:
-        ledger = services.general_ledger(db, found, date_from, date_to, after=values.get("after"), **options)
+        ledger = general_ledger.general_ledger(db, found, date_from, date_to, after=values.get("after"), **options)
     except KontorError as exc:  # a stale or foreign cursor: the page shows the first page, the reason beside it
         errors = {**errors, **exc.as_errors()}
-        ledger = services.general_ledger(db, found, date_from, date_to, **options)
+        ledger = general_ledger.general_ledger(db, found, date_from, date_to, **options)
     page_args = {"account": found.code, "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
     if values["size"] != 100:
         page_args["size"] = values["size"]
@@ -133,8 +135,8 @@ def report_general_ledger(account):
 def report_general_ledger_totals(account):
     values, _errors = read_query(schemas.LedgerPage())
     date_from, date_to = resolve_range(values)
-    found = services.get_account(db, account)
-    totals = services.general_ledger_totals(db, found, date_from, date_to)
+    found = general_ledger.get_account(db, account)
+    totals = general_ledger.general_ledger_totals(db, found, date_from, date_to)
     return render("accounting/reports/general_ledger_totals.html", "accounting/reports/_general_ledger_totals.html",
                   account=found, totals=totals, date_from=date_from, date_to=date_to)
 
@@ -145,9 +147,9 @@ def statement_page(kind: str, endpoint: str):
     options = {"compare": values["compare"], "compare_from": values["compare_from"],
                "compare_to": values["compare_to"]}
     if kind == "profit_and_loss":
-        statement = services.profit_and_loss(db, date_from, date_to, **options)
+        statement = statements.profit_and_loss(db, date_from, date_to, **options)
     else:
-        statement = services.balance_sheet(db, date_to, date_from=date_from, **options)
+        statement = statements.balance_sheet(db, date_to, date_from=date_from, **options)
     stem = f"{kind.replace('_', '-')}-{date_from}-{date_to}"
     download = _download(values, stem, *exports.statement(statement))
     if download:
@@ -177,12 +179,12 @@ def report_aged(kind):
         abort(404)
     values, errors = read_query(schemas.AgedPage())
     on = values.get("on") or date.today()
-    report = services.aged_balances(db, AGED_KINDS[kind], on)
+    report = aged.aged_balances(db, AGED_KINDS[kind], on)
     download = _download(values, f"aged-{kind}-{on}", *exports.aged(report))
     if download:
         return download
     html = render("accounting/reports/aged.html", "accounting/reports/_aged.html", report=report, kind=kind,
-                  errors=errors, buckets=services.bucket_labels(),
+                  errors=errors, buckets=aged.bucket_labels(),
                   export_args=_export_args(values, on=on.isoformat()))
     return html, 422 if errors else 200
 
@@ -194,8 +196,8 @@ def report_aged_items(kind, party_id):
         abort(404)
     values, errors = read_query(schemas.AgedPage())
     on = values.get("on") or date.today()
-    items = services.party_open_items(db, AGED_KINDS[kind], on, party_id)
-    party_name = services.party_name(db, party_id)
+    items = aged.party_open_items(db, AGED_KINDS[kind], on, party_id)
+    party_name = aged.party_name(db, party_id)
     if party_name is None:
         abort(404)
     download = _download(values, f"open-{kind}-{party_id}-{on}", *exports.open_items(items))
@@ -210,7 +212,7 @@ def report_aged_items(kind, party_id):
 @bp.get("/reports/widgets/monthly-result")
 @require(REPORT_READ)
 def widget_monthly_result():
-    months = services.monthly_result(db, date.today())
+    months = dashboard.monthly_result(db, date.today())
     labels = [_month_label(start) for start, _income, _expense in months]
     series = [(_("Income"), [m[1] for m in months]), (_("Expenses"), [m[2] for m in months])]
     chart = charts.bar_chart(labels, series, title=_("Income and expenses, last 12 months"),
@@ -223,7 +225,7 @@ def widget_monthly_result():
 @bp.get("/reports/widgets/cash-position")
 @require(REPORT_READ)
 def widget_cash_position():
-    balances = services.cash_position(db, date.today())
+    balances = dashboard.cash_position(db, date.today())
     labels = [_month_label(end) for end, _balance in balances]
     chart = charts.line_chart(labels, [(_("Bank and cash"), [b for _end, b in balances])],
                               title=_("Cash position at each month end"), money_currency=_currency())
@@ -247,15 +249,15 @@ def widget_payables():
 @require(REPORT_READ)
 def widget_cash():
     today = date.today()
-    accounts = services.cash_balances(db, today)
-    total = sum((a.balance for a in accounts), services.ZERO)
+    accounts = dashboard.cash_balances(db, today)
+    total = sum((a.balance for a in accounts), figures.ZERO)
     return render("accounting/reports/_widget_cash.html", accounts=accounts, total=total, today=today,
-                  date_from=services.fiscal_year_start(db, today))
+                  date_from=figures.fiscal_year_start(db, today))
 
 
 def _aged_widget(kind: str):
-    report = services.aged_balances(db, AGED_KINDS[kind], date.today())
-    overdue = sum(report.totals[1:], services.ZERO)
+    report = aged.aged_balances(db, AGED_KINDS[kind], date.today())
+    overdue = sum(report.totals[1:], figures.ZERO)
     return render("accounting/reports/_widget_aged.html", report=report, kind=kind, overdue=overdue,
                   not_due=report.totals[0])
 

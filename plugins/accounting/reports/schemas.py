@@ -3,7 +3,7 @@ from marshmallow import fields, validate, validates_schema, ValidationError
 
 from core import Schema, lazy_gettext as _l
 
-from plugins.accounting.reports.services import COMPARISONS
+from plugins.accounting.reports.figures import COMPARISONS
 
 
 class RangeQuery(Schema):

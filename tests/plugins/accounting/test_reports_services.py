@@ -19,11 +19,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from core import KontorError
 from core.parties.services import create_party
 from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger import years
 from plugins.accounting.ledger.models import FiscalYear
-from plugins.accounting.reports import services as reports
+from plugins.accounting.reports import aged, dashboard, figures, general_ledger, statements, trial_balance
 
 D = Decimal
 
@@ -82,7 +83,7 @@ def by_code(rows):
 # -- Trial balance --
 
 def test_trial_balance_figures_per_account(db, books):
-    report = reports.trial_balance(db, date(2026, 1, 1), date(2026, 3, 31))
+    report = trial_balance.trial_balance(db, date(2026, 1, 1), date(2026, 3, 31))
     rows = by_code(report.rows)
     # opening, debit, credit, closing
     assert rows["1100"].values == [D("10000.00"), D("3250.00"), D("2000.00"), D("11250.00")]
@@ -101,15 +102,15 @@ def test_trial_balance_figures_per_account(db, books):
 def test_trial_balance_sums_to_zero(db, books):
     for start, end in [(date(2025, 1, 1), date(2025, 12, 31)), (date(2026, 1, 1), date(2026, 3, 31)),
                        (date(2025, 6, 15), date(2026, 1, 20))]:
-        report = reports.trial_balance(db, start, end)
+        report = trial_balance.trial_balance(db, start, end)
         opening, debit, credit, closing = report.totals
         assert opening == D("0.00") and closing == D("0.00")
         assert debit == credit
-    assert reports.trial_balance(db, date(2026, 1, 1), date(2026, 3, 31)).totals[1] == D("6118.95")
+    assert trial_balance.trial_balance(db, date(2026, 1, 1), date(2026, 3, 31)).totals[1] == D("6118.95")
 
 
 def test_trial_balance_rolls_up_to_parents(db, books):
-    report = reports.trial_balance(db, date(2026, 1, 1), date(2026, 3, 31), roll_up=True)
+    report = trial_balance.trial_balance(db, date(2026, 1, 1), date(2026, 3, 31), roll_up=True)
     rows = by_code(report.rows)
     assets = rows["1"]
     assert assets.is_group and assets.depth == 0
@@ -117,19 +118,19 @@ def test_trial_balance_rolls_up_to_parents(db, books):
     assert rows["1100"].depth == 1
     codes = [row.code for row in report.rows]
     assert codes.index("1") < codes.index("1100") < codes.index("1200")
-    assert report.totals == reports.trial_balance(db, date(2026, 1, 1), date(2026, 3, 31)).totals
+    assert report.totals == trial_balance.trial_balance(db, date(2026, 1, 1), date(2026, 3, 31)).totals
 
 
 def test_a_range_that_ends_before_it_starts_is_refused(db, books):
-    with pytest.raises(reports.KontorError) as refused:
-        reports.trial_balance(db, date(2026, 3, 1), date(2026, 1, 1))
+    with pytest.raises(KontorError) as refused:
+        trial_balance.trial_balance(db, date(2026, 3, 1), date(2026, 1, 1))
     assert refused.value.field == "date_to"
 
 
 # -- General ledger --
 
 def test_general_ledger_opening_lines_and_running_balance(db, books):
-    gl = reports.general_ledger(db, "1100", date(2026, 1, 1), date(2026, 12, 31))
+    gl = general_ledger.general_ledger(db, "1100", date(2026, 1, 1), date(2026, 12, 31))
     assert gl.opening == D("10000.00")
     assert [(line.date, line.debit, line.credit, line.balance) for line in gl.lines] == [
         (date(2026, 3, 1), D("0.00"), D("2000.00"), D("8000.00")),
@@ -142,7 +143,7 @@ def test_general_ledger_opening_lines_and_running_balance(db, books):
 
 
 def test_general_ledger_shows_foreign_currency_and_party(db, books):
-    gl = reports.general_ledger(db, "1200", date(2026, 1, 1), date(2026, 1, 31))
+    gl = general_ledger.general_ledger(db, "1200", date(2026, 1, 1), date(2026, 1, 31))
     (line,) = gl.lines
     assert (line.currency, line.amount_currency, line.party_name) == ("EUR", D("100.000"), "Alfa A/S")
     assert line.balance == D("1995.50")
@@ -155,7 +156,7 @@ def test_general_ledger_balance_is_right_on_every_page(db, books):
                         {"account": "6900", "debit": "0", "credit": f"{i + 1}.01"}]} for i in range(25)]
     ledger.post_batch(db, specs)
     db.commit()
-    whole = reports.general_ledger(db, "1110", date(2026, 1, 1), date(2026, 12, 31), size=1000)
+    whole = general_ledger.general_ledger(db, "1110", date(2026, 1, 1), date(2026, 12, 31), size=1000)
     assert len(whole.lines) == 26
     expected, balance = [], whole.opening
     for line in whole.lines:
@@ -164,7 +165,7 @@ def test_general_ledger_balance_is_right_on_every_page(db, books):
     assert [(line.id, line.balance) for line in whole.lines] == expected
     seen, cursor, pages = [], None, 0
     while True:
-        page = reports.general_ledger(db, "1110", date(2026, 1, 1), date(2026, 12, 31), after=cursor, size=7)
+        page = general_ledger.general_ledger(db, "1110", date(2026, 1, 1), date(2026, 12, 31), after=cursor, size=7)
         seen.extend((line.id, line.balance) for line in page.lines)
         pages += 1
         assert page.closing == whole.closing
@@ -176,24 +177,24 @@ def test_general_ledger_balance_is_right_on_every_page(db, books):
 
 
 def test_general_ledger_of_a_parent_account_covers_its_subtree(db, books):
-    gl = reports.general_ledger(db, "1", date(2026, 1, 1), date(2026, 3, 31))
+    gl = general_ledger.general_ledger(db, "1", date(2026, 1, 1), date(2026, 3, 31))
     assert gl.opening == D("11250.00")  # 10,000 bank + 1,250 receivable
     assert gl.closing == D("11872.05")
 
 
 def test_general_ledger_refuses_a_bad_cursor_and_an_unknown_account(db, books):
-    with pytest.raises(reports.KontorError) as refused:
-        reports.general_ledger(db, "1100", date(2026, 1, 1), date(2026, 12, 31), after="yesterday")
+    with pytest.raises(KontorError) as refused:
+        general_ledger.general_ledger(db, "1100", date(2026, 1, 1), date(2026, 12, 31), after="yesterday")
     assert refused.value.field == "after"
-    with pytest.raises(reports.KontorError) as missing:
-        reports.general_ledger(db, "9999", date(2026, 1, 1), date(2026, 12, 31))
+    with pytest.raises(KontorError) as missing:
+        general_ledger.general_ledger(db, "9999", date(2026, 1, 1), date(2026, 12, 31))
     assert missing.value.status == 404
 
 
 # -- Profit and loss, balance sheet --
 
 def test_profit_and_loss_with_previous_period(db, books):
-    pl = reports.profit_and_loss(db, date(2026, 1, 1), date(2026, 3, 31), compare="previous")
+    pl = statements.profit_and_loss(db, date(2026, 1, 1), date(2026, 3, 31), compare="previous")
     assert pl.compare == (date(2025, 10, 1), date(2025, 12, 31))
     income, expense = pl.sections
     assert by_code(income.rows)["4100"].values == [D("745.50"), D("0.00")]
@@ -205,7 +206,7 @@ def test_profit_and_loss_with_previous_period(db, books):
 
 
 def test_profit_and_loss_of_a_closed_year_ignores_the_closing_entry(db, books):
-    pl = reports.profit_and_loss(db, date(2026, 1, 1), date(2026, 12, 31), compare="year")
+    pl = statements.profit_and_loss(db, date(2026, 1, 1), date(2026, 12, 31), compare="year")
     assert pl.compare == (date(2025, 1, 1), date(2025, 12, 31))
     income, expense = pl.sections
     assert by_code(income.rows)["4000"].values == [D("0.00"), D("1000.00")]
@@ -216,28 +217,28 @@ def test_profit_and_loss_of_a_closed_year_ignores_the_closing_entry(db, books):
 
 
 def test_profit_and_loss_custom_comparison(db, books):
-    pl = reports.profit_and_loss(db, date(2026, 2, 1), date(2026, 2, 28), compare="custom",
+    pl = statements.profit_and_loss(db, date(2026, 2, 1), date(2026, 2, 28), compare="custom",
                                  compare_from=date(2026, 1, 1), compare_to=date(2026, 1, 31))
     assert pl.result == [D("-123.45"), D("745.50")]
-    with pytest.raises(reports.KontorError) as refused:
-        reports.profit_and_loss(db, date(2026, 2, 1), date(2026, 2, 28), compare="custom")
+    with pytest.raises(KontorError) as refused:
+        statements.profit_and_loss(db, date(2026, 2, 1), date(2026, 2, 28), compare="custom")
     assert refused.value.field == "compare_from"
 
 
 def test_comparison_ranges():
-    assert reports.comparison_range(date(2026, 3, 1), date(2026, 3, 31), "previous") == (date(2026, 2, 1),
+    assert figures.comparison_range(date(2026, 3, 1), date(2026, 3, 31), "previous") == (date(2026, 2, 1),
                                                                                         date(2026, 2, 28))
-    assert reports.comparison_range(date(2026, 1, 1), date(2026, 6, 30), "previous") == (date(2025, 7, 1),
+    assert figures.comparison_range(date(2026, 1, 1), date(2026, 6, 30), "previous") == (date(2025, 7, 1),
                                                                                         date(2025, 12, 31))
-    assert reports.comparison_range(date(2026, 3, 5), date(2026, 3, 14), "previous") == (date(2026, 2, 23),
+    assert figures.comparison_range(date(2026, 3, 5), date(2026, 3, 14), "previous") == (date(2026, 2, 23),
                                                                                         date(2026, 3, 4))
-    assert reports.comparison_range(date(2024, 2, 1), date(2024, 2, 29), "year") == (date(2023, 2, 1),
+    assert figures.comparison_range(date(2024, 2, 1), date(2024, 2, 29), "year") == (date(2023, 2, 1),
                                                                                     date(2023, 2, 28))
-    assert reports.comparison_range(date(2026, 1, 1), date(2026, 1, 31), "none") is None
+    assert figures.comparison_range(date(2026, 1, 1), date(2026, 1, 31), "none") is None
 
 
 def test_balance_sheet_balances_with_the_current_result(db, books):
-    bs = reports.balance_sheet(db, date(2026, 3, 31), compare="year")
+    bs = statements.balance_sheet(db, date(2026, 3, 31), compare="year")
     assets, liabilities, equity = bs.sections
     assert bs.compare == (date(2025, 1, 1), date(2025, 3, 31))
     assert by_code(assets.rows)["1100"].values == [D("11250.00"), D("10000.00")]
@@ -256,7 +257,7 @@ def test_balance_sheet_shows_unclosed_earlier_years(db, books):
     year = db.execute(select(FiscalYear).where(FiscalYear.start_date == date(2025, 1, 1))).scalar_one()
     years.reopen_year(db, year)
     db.commit()
-    bs = reports.balance_sheet(db, date(2026, 3, 31))
+    bs = statements.balance_sheet(db, date(2026, 3, 31))
     equity = bs.sections[2]
     unallocated = {row.name: row.values[0] for row in equity.rows if not row.code}
     assert sorted(unallocated.values()) == [D("600.00"), D("622.05")]
@@ -281,25 +282,25 @@ def test_aged_buckets_at_their_boundaries(db):
         {"account": "2100", "debit": "0", "credit": "50.00", "party_id": customer.id, "due_date": date(2026, 5, 31)}]})
     ledger.post_batch(db, specs)
     db.commit()
-    report = reports.aged_balances(db, "receivable", on)
+    report = aged.aged_balances(db, "receivable", on)
     (row,) = report.rows
     assert row.party_name == "Gamma Oy"
     assert row.buckets == [D("3.00"), D("12.00"), D("48.00"), D("192.00"), D("256.00")]
     assert report.total == D("511.00")
-    payables = reports.aged_balances(db, "payable", on)
+    payables = aged.aged_balances(db, "payable", on)
     assert payables.rows[0].buckets == [D("0.00"), D("50.00"), D("0.00"), D("0.00"), D("0.00")]
     # a day earlier, everything is one day younger; the lines dated after it are left out
-    earlier = reports.aged_balances(db, "receivable", on - timedelta(days=1))
+    earlier = aged.aged_balances(db, "receivable", on - timedelta(days=1))
     assert earlier.rows[0].buckets == [D("7.00"), D("24.00"), D("96.00"), D("384.00"), D("0.00")]
 
 
 def test_aged_receivables_of_the_books(db, books):
-    report = reports.aged_balances(db, "receivable", date(2026, 3, 31))
+    report = aged.aged_balances(db, "receivable", date(2026, 3, 31))
     (alfa,) = report.rows
     # the 2025 invoice and its payment are not reconciled: the payment is an open credit
     assert alfa.party_name == "Alfa A/S"
     assert alfa.total == D("745.50")
-    items = reports.party_open_items(db, "receivable", date(2026, 3, 31), alfa.party_id)
+    items = aged.party_open_items(db, "receivable", date(2026, 3, 31), alfa.party_id)
     assert sum(item.open_amount for item in items) == D("745.50")
     assert {item.days_overdue for item in items if item.open_amount == D("745.50")} == {40}
 
@@ -319,9 +320,9 @@ def test_aged_report_is_by_the_surviving_party_after_a_merge(app, db):
     db.commit()
     merge_parties(db, old, new, on_merging=app.extensions["kontor"].pm.hook.party_merging)
     db.commit()
-    report = reports.aged_balances(db, "receivable", on)
+    report = aged.aged_balances(db, "receivable", on)
     assert [(r.party_id, r.party_name, r.total) for r in report.rows] == [(new.id, "Delta Handel ApS", D("120.00"))]
-    items = reports.party_open_items(db, "receivable", on, new.id)
+    items = aged.party_open_items(db, "receivable", on, new.id)
     assert sorted(item.open_amount for item in items) == [D("20.00"), D("100.00")]
     # the posted lines still name the party they were booked on
     assert db.scalar(select(Line.party_id).where(Line.debit == D("100.00"))) == old.id
@@ -330,16 +331,16 @@ def test_aged_report_is_by_the_surviving_party_after_a_merge(app, db):
 # -- Dashboard figures --
 
 def test_monthly_result_and_cash_position(db, books):
-    months = reports.monthly_result(db, date(2026, 3, 20))
+    months = dashboard.monthly_result(db, date(2026, 3, 20))
     assert len(months) == 12 and months[0][0] == date(2025, 4, 1)
     by_month = {m[0]: (m[1], m[2]) for m in months}
     assert by_month[date(2025, 6, 1)] == (D("1000.00"), D("0.00"))
     assert by_month[date(2025, 8, 1)] == (D("0.00"), D("400.00"))
     assert by_month[date(2025, 12, 1)] == (D("0.00"), D("0.00"))  # the close is not income
     assert by_month[date(2026, 3, 1)] == (D("0.00"), D("0.00"))  # salaries and reversal
-    cash = reports.cash_position(db, date(2026, 3, 20))
+    cash = dashboard.cash_position(db, date(2026, 3, 20))
     assert cash[0] == (date(2025, 4, 30), D("10000.00"))
     assert cash[-2] == (date(2026, 2, 28), D("9876.55"))
     assert cash[-1] == (date(2026, 3, 31), D("11126.55"))
-    balances = {a.code: a.balance for a in reports.cash_balances(db, date(2026, 3, 20))}
+    balances = {a.code: a.balance for a in dashboard.cash_balances(db, date(2026, 3, 20))}
     assert balances == {"1100": D("11250.00"), "1110": D("-123.45")}
