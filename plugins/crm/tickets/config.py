@@ -1,4 +1,9 @@
-"""The service settings an admin sets on the module settings page."""
+"""The tickets' settings an admin sets on the module settings page.
+
+They are the core's :class:`~core.Setting` (stored, validated and audited by the core, shown on the
+module settings page) like every module's; this file only declares them and reads them typed for
+the services (:func:`warn_percent`), so there is no second configuration mechanism.
+"""
 from sqlalchemy.orm import Session
 
 from core import lazy_gettext as _l, Setting, setting_values
