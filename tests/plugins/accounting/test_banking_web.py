@@ -195,6 +195,14 @@ def test_payment_form_errors_are_shown_beside_the_field(admin_client, app, books
     assert count(app, Payment) == 0
 
 
+def test_the_banking_pages_take_their_styles_from_the_module_stylesheet(admin_client, app, books):
+    for url in ("/accounting/payments", "/accounting/payments/new", "/accounting/statements",
+                "/accounting/statements/import", f"/accounting/reconcile/{books['alfa']}"):
+        page = admin_client.get(url).get_data(as_text=True)
+        assert "<style" not in page and "/accounting/static/accounting.css" in page, url
+    assert ".match-form" in admin_client.get("/accounting/static/accounting.css").get_data(as_text=True)
+
+
 def test_payment_list_filters_and_exports(admin_client, api, app, books):
     api.post("/api/v1/accounting/payments", json={
         "party_id": books["beta"], "amount": "500.00", "currency": "DKK", "date": "2026-03-10",

@@ -65,6 +65,8 @@ def test_the_lists_answer(admin_client, app):
     later = (TODAY + timedelta(days=1)).isoformat()
     assert number not in admin_client.get(f"/accounting/invoices?date_from={later}").get_data(as_text=True)
     assert admin_client.get("/accounting/invoices?sort=-total&date_from=nonsense").status_code == 200
+    assert "<style" not in page and "/accounting/static/accounting.css" in page
+    assert ".invoice-lines" in admin_client.get("/accounting/static/accounting.css").get_data(as_text=True)
 
 
 def test_the_lists_export(admin_client, app):
@@ -182,7 +184,9 @@ def test_the_print_view_shows_everything_and_escapes_text(admin_client, app):
     page = admin_client.get(f"/accounting/invoices/{invoice_id}/print").get_data(as_text=True)
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert "Gęś &amp; Søren" in page and "Łódź Młyn Sp. z o.o." in page and "PL1234567890" in page
-    assert "Test Company ApS" in page and number in page and "@media print" in page
+    assert "Test Company ApS" in page and number in page and "<style" not in page
+    style = admin_client.get(re.search(r'<link rel="stylesheet" href="([^"]*invoice-print\.css)"', page).group(1))
+    assert style.status_code == 200 and "@media print" in style.get_data(as_text=True)
     assert "IBAN DK50 0040 0440 1162 43" in page
     assert re.search(r"Payment reference: <strong>" + re.escape(number), page)
     pdf = admin_client.get(f"/accounting/invoices/{invoice_id}/pdf")
