@@ -265,7 +265,7 @@ def register_payment(db: Session, *, party_id: int, amount: Any, currency: str, 
     currency = tax.get_currency(db, currency).code
     digits = tax.currency_digits(db, currency)
     amount = _positive(amount, "amount", digits)
-    bank_journal = _payment_journal(db, journal)
+    bank_journal = payment_journal(db, journal)
     items = _allocations(db, allocations, party, currency, digits)
     kind = _kind(items, kind)
     allocated = sum((item.amount for item in items), ZERO)
@@ -279,7 +279,7 @@ def register_payment(db: Session, *, party_id: int, amount: Any, currency: str, 
             item.writeoff = item.open_currency - item.amount
 
     company = tax.company_currency(db)
-    amount_company, rate = (amount, Decimal(1)) if currency == company else tax.to_company(db, amount, currency, day)
+    amount_company, rate = _in_company_currency(db, amount, currency, company, day)
     payment = Payment(party_id=party.id, kind=kind, date=day, amount=amount, currency=currency, rate=rate,
                       amount_company=amount_company, journal_id=bank_journal.id, reference=(reference or "")[:140],
                       writeoff_account_id=writeoff_to.id if writeoff_to else None, created_by_id=user_id)
@@ -301,6 +301,87 @@ def register_payment(db: Session, *, party_id: int, amount: Any, currency: str, 
     db.flush()
     hooks().accounting_payment_registered(payment=payment, session=db)
     return payment
+
+
+def _in_company_currency(db: Session, amount: Decimal, currency: str, company: str, day: date) -> tuple[Decimal, Decimal]:
+    """``amount`` ``currency`` in the company currency on ``day``, and the rate used (1 in the company currency)."""
+    if currency == company:
+        return amount, Decimal(1)
+    return tax.to_company(db, amount, currency, day)
+
+
+# -- Money through the bank (a statement line) --
+
+
+def pay_from_bank(db: Session, *, journal: Any, day: date, amount: Decimal, currency: str, reference: str,
+                  invoices: Iterable[Any] = (), party_id: Any = None, user_id: int | None = None) -> Payment:
+    """The payment of money that went through the bank: ``amount`` is signed (money in is positive).
+
+    With ``invoices`` (Invoices, ids or numbers, of one party) it settles them oldest due first,
+    each up to its open amount (what exceeds them stays an open credit); without, it is a
+    payment on account of ``party_id``. Posts one entry (:func:`register_payment`).
+    """
+    invoice_list = [value if isinstance(value, Invoice) else find_invoice(db, value, "invoices")
+                    for value in invoices or ()]
+    left = abs(amount)
+    if not invoice_list:
+        party = _id_of(party_id)
+        if not party:
+            raise KontorError(_("Choose a party."), field="party_id")
+        return register_payment(db, party_id=party, amount=left, currency=currency, date=day, journal=journal,
+                                allocations=[], reference=reference, user_id=user_id,
+                                kind="inbound" if amount > 0 else "outbound")
+    party_ids = {invoice.party_id for invoice in invoice_list}
+    if len(party_ids) != 1:
+        raise KontorError(_("Choose invoices of one party."), field="invoices")
+    allocations, total = [], left
+    for invoice in sorted(invoice_list, key=lambda i: (i.due_date, i.id)):
+        if left <= 0:
+            break
+        if invoice.state not in OPEN_STATES:
+            raise KontorError(_("%(number)s is not open.", number=invoice.number), field="invoices")
+        part = min(left, invoice.amount_residual)
+        allocations.append((invoice, part))
+        left -= part
+    return register_payment(db, party_id=party_ids.pop(), amount=total, currency=currency, date=day, journal=journal,
+                            allocations=allocations, reference=reference, user_id=user_id)
+
+
+def book_to_account(db: Session, *, journal: Journal, day: date, amount: Decimal, currency: str, account: Any,
+                    party_id: Any = None, reference: str = "", description: str = "", narration: str = "",
+                    source: str = "", user_id: int | None = None) -> Entry:
+    """Post money that went through the bank (``amount`` signed, money in positive) against
+    ``account`` (an Account, its code or id) in one entry of ``journal``: bank fees, interest, a
+    transfer. ``reference`` and ``narration`` are the entry's, ``description`` its lines'.
+    Refused on or before the lock date, or for the bank account itself."""
+    target = account if isinstance(account, Account) else None
+    if target is None:
+        text_value = str(account).strip()
+        target = db.execute(select(Account).where(Account.code == text_value)).scalar_one_or_none()
+        if target is None and text_value.isdigit() and int(text_value) < 2**31:
+            target = db.get(Account, int(text_value))
+    if target is None or not target.postable or not target.active:
+        raise KontorError(_("Choose an active postable account."), field="account")
+    if target.id == journal.default_account_id:
+        raise KontorError(_("Choose another account than the bank account itself."), field="account")
+    ledger.check_lock_date(db, day)
+    company = tax.company_currency(db)
+    money = abs(amount)
+    company_amount, rate = _in_company_currency(db, money, currency, company, day)
+    incoming = amount > 0
+    extra = ({"currency": currency, "rate": rate} if currency != company else {})
+    bank_line = {"account": journal.default_account_id, "debit": company_amount if incoming else ZERO,
+                 "credit": ZERO if incoming else company_amount, "description": description[:200], **extra}
+    other = {"account": target.id, "debit": ZERO if incoming else company_amount,
+             "credit": company_amount if incoming else ZERO, "description": description[:200], **extra}
+    if extra:
+        bank_line["amount_currency"] = money if incoming else -money
+        other["amount_currency"] = -money if incoming else money
+    party = _id_of(party_id) if party_id not in (None, "") else 0
+    if party:
+        other["party_id"] = party
+    return ledger.create_and_post(db, journal=journal, date=day, lines=[bank_line, other], reference=reference[:100],
+                                  narration=narration[:500], source=source, user_id=user_id)
 
 
 def cancel_payment(db: Session, payment: Payment, *, date: Any = None, user_id: int | None = None) -> Payment:
@@ -458,7 +539,9 @@ def find_invoice(db: Session, value: Any, field: str = "invoice") -> Invoice:
     return invoice
 
 
-def _payment_journal(db: Session, value: Any) -> Journal:
+def payment_journal(db: Session, value: Any) -> Journal:
+    """The active bank or cash journal ``value`` names (a Journal, its id or its code); refused naming
+    ``journal`` otherwise, or when it has no default account."""
     journal = value if isinstance(value, Journal) else None
     if journal is None and isinstance(value, int):
         journal = db.get(Journal, value)

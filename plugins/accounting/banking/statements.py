@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from core import KontorError, NotFound, Party, gettext as _, map_rows, read_csv
 
 from plugins.accounting.banking.models import Statement, StatementLine
-from plugins.accounting.banking.services import ZERO, _payment_journal, find_invoice, register_payment
+from plugins.accounting.banking import services as payments
+from plugins.accounting.banking.services import ZERO
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
-from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger.models import Account
 from plugins.accounting.tax import services as tax
 
@@ -349,7 +349,7 @@ def import_statement(db: Session, data: bytes, *, file_format: str, journal: Any
     """
     if file_format not in ("csv", "camt053"):
         raise KontorError(_("Choose CSV or camt.053."), field="format")
-    bank = _payment_journal(db, journal)
+    bank = payments.payment_journal(db, journal)
     if file_format == "csv":
         parsed = read_statement_csv(data, mapping or {}, number_format=number_format, date_format=date_format)
     else:
@@ -512,9 +512,12 @@ def parties_named(db: Session, name: str, limit: int = 10) -> list[Party]:
 
 def confirm_line(db: Session, line: StatementLine, *, invoices: Iterable[Any] = (), account: Any = None,
                  party_id: int | None = None, user_id: int | None = None) -> StatementLine:
-    """Match ``line``: pay ``invoices`` with it (register_payment; what exceeds their open amounts
-    stays an open credit), or pay ``party_id`` without invoices (an open credit), or book it to
-    ``account`` (an entry of the statement's journal). The caller commits."""
+    """Match ``line``, in one direction: statement line → payment → entry.
+
+    With ``invoices`` the line pays them (:func:`~plugins.accounting.banking.services.pay_from_bank`;
+    what exceeds their open amounts stays an open credit); else with ``account`` it is booked to
+    that account (:func:`~plugins.accounting.banking.services.book_to_account`: fees, interest);
+    else with ``party_id`` it is a payment on that party's account. The caller commits."""
     if db.get_bind().dialect.name == "postgresql":
         # two people confirming the same line at once: the second waits, then sees it matched
         db.execute(select(StatementLine.id).where(StatementLine.id == line.id).with_for_update())
@@ -522,36 +525,16 @@ def confirm_line(db: Session, line: StatementLine, *, invoices: Iterable[Any] = 
     if line.state == "matched":
         raise KontorError(_("This line is matched already."), field="line", status=409)
     statement = line.statement
-    amount = abs(line.amount)
-    invoice_list = [value if isinstance(value, Invoice) else find_invoice(db, value, "invoices")
-                    for value in invoices or ()]
-    if invoice_list:
-        party_ids = {invoice.party_id for invoice in invoice_list}
-        if len(party_ids) != 1:
-            raise KontorError(_("Choose invoices of one party."), field="invoices")
-        allocations, left = [], amount
-        for invoice in sorted(invoice_list, key=lambda i: (i.due_date, i.id)):
-            if left <= 0:
-                break
-            if invoice.state not in OPEN_STATES:
-                raise KontorError(_("%(number)s is not open.", number=invoice.number), field="invoices")
-            part = min(left, invoice.amount_residual)
-            allocations.append((invoice, part))
-            left -= part
-        payment = register_payment(db, party_id=party_ids.pop(), amount=amount, currency=statement.currency,
-                                   date=line.date, journal=statement.journal_id, allocations=allocations,
-                                   reference=_line_reference(line), user_id=user_id)
-        line.payment_id = payment.id
+    invoices = list(invoices or ())
+    movement = {"day": line.date, "amount": line.amount, "currency": statement.currency, "user_id": user_id}
+    if invoices or (account in (None, "") and party_id):
+        line.payment_id = payments.pay_from_bank(db, journal=statement.journal_id, reference=_line_reference(line),
+                                                 invoices=invoices, party_id=party_id, **movement).id
     elif account not in (None, ""):
-        line.entry_id = _book_to_account(db, line, account, party_id, user_id).id
-    elif party_id:
-        if not str(party_id).isdigit() or int(party_id) >= 2**31:
-            raise KontorError(_("Choose a party."), field="party_id")
-        payment = register_payment(db, party_id=int(party_id), amount=amount, currency=statement.currency,
-                                   date=line.date, journal=statement.journal_id, allocations=[],
-                                   reference=_line_reference(line), user_id=user_id,
-                                   kind="inbound" if line.amount > 0 else "outbound")
-        line.payment_id = payment.id
+        line.entry_id = payments.book_to_account(db, journal=statement.journal, account=account, party_id=party_id,
+                                                 reference=line.reference or "", description=_line_reference(line),
+                                                 narration=line.description, source=f"statement-line:{line.id}",
+                                                 **movement).id
     else:
         raise KontorError(_("Choose an invoice, a party or an account."), field="invoices")
     line.state = "matched"
@@ -561,37 +544,3 @@ def confirm_line(db: Session, line: StatementLine, *, invoices: Iterable[Any] = 
 
 def _line_reference(line: StatementLine) -> str:
     return (line.reference or line.description or line.counterparty)[:140]
-
-
-def _book_to_account(db: Session, line: StatementLine, account: Any, party_id: Any, user_id: int | None):
-    statement = line.statement
-    target = account if isinstance(account, Account) else None
-    if target is None:
-        text_value = str(account).strip()
-        target = db.execute(select(Account).where(Account.code == text_value)).scalar_one_or_none()
-        if target is None and text_value.isdigit() and int(text_value) < 2**31:
-            target = db.get(Account, int(text_value))
-    if target is None or not target.postable or not target.active:
-        raise KontorError(_("Choose an active postable account."), field="account")
-    if target.id == statement.journal.default_account_id:
-        raise KontorError(_("Choose another account than the bank account itself."), field="account")
-    ledger.check_lock_date(db, line.date)
-    company = tax.company_currency(db)
-    amount = abs(line.amount)
-    company_amount, rate = (amount, Decimal(1)) if statement.currency == company else tax.to_company(
-        db, amount, statement.currency, line.date)
-    incoming = line.amount > 0
-    extra = ({"currency": statement.currency, "rate": rate} if statement.currency != company else {})
-    bank_line = {"account": statement.journal.default_account_id, "debit": company_amount if incoming else ZERO,
-                 "credit": ZERO if incoming else company_amount, "description": _line_reference(line)[:200], **extra}
-    other = {"account": target.id, "debit": ZERO if incoming else company_amount,
-             "credit": company_amount if incoming else ZERO, "description": _line_reference(line)[:200], **extra}
-    if extra:
-        bank_line["amount_currency"] = amount if incoming else -amount
-        other["amount_currency"] = -amount if incoming else amount
-    party = int(party_id) if str(party_id or "").isdigit() else None
-    if party:
-        other["party_id"] = party
-    return ledger.create_and_post(db, journal=statement.journal, date=line.date, lines=[bank_line, other],
-                                  reference=(line.reference or "")[:100], narration=line.description[:500],
-                                  source=f"statement-line:{line.id}", user_id=user_id)

@@ -541,3 +541,24 @@ def test_the_statement_factory_writes_a_camt053_file_the_importer_reads(db):
                                                                                  "DK8930000001234567")
     assert (fees.amount, fees.description) == (D("-9.95"), "Fees & charges <March>")
     assert [suggestion.invoice for suggestion in statements.suggestions(db, first)] == [sale]
+
+
+def test_a_bank_line_reads_in_one_direction_statement_payment_entry(db):
+    """The statement hands a line to the payment service, which posts one entry through the ledger."""
+    alfa = party(db, "Alfa A/S")
+    first = posted_invoice(db, alfa, "1000.00", day=date(2026, 2, 1))   # 1,250.00, due 2026-03-03
+    later = posted_invoice(db, alfa, "200.00", day=date(2026, 2, 10))   # 250.00, due 2026-03-12
+    payment = banking.pay_from_bank(db, journal="BNK", day=date(2026, 3, 12), amount=D("1300.00"), currency="DKK",
+                                    reference="E2E-9", invoices=[later.number, first.id])
+    assert [(a.invoice.id, a.amount) for a in payment.allocations] == [(first.id, D("1250.00")), (later.id, D("50.00"))]
+    assert (first.state, later.state, later.amount_residual) == ("paid", "partial", D("200.00"))
+    fees = banking.book_to_account(db, journal=banking.payment_journal(db, "BNK"), day=date(2026, 3, 31),
+                                   amount=D("-9.95"), currency="DKK", account="6900", reference="FEES-3",
+                                   description="Fees", narration="Bank fees March", source="statement-line:test")
+    assert (fees.state, fees.reference, fees.source) == ("posted", "FEES-3", "statement-line:test")
+    assert lines_of(fees) == [("1100", D("0.00"), D("9.95")), ("6900", D("9.95"), D("0.00"))]
+    with pytest.raises(KontorError) as caught:
+        banking.pay_from_bank(db, journal="BNK", day=date(2026, 3, 12), amount=D("-5.00"), currency="DKK",
+                              reference="x", party_id="not a party")
+    assert caught.value.field == "party_id"
+    assert not hasattr(statements, "ledger")  # a statement reaches the books only through a payment service
