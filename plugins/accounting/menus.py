@@ -13,4 +13,5 @@ MENU_ITEMS = [
     MenuItem("accounting", _l("Reports"), "accounting.reports", p.REPORT_READ, order=45),
     MenuItem("accounting", _l("Chart of accounts"), "accounting.accounts", p.ACCOUNT_READ, order=46),
     MenuItem("accounting", _l("Taxes and currencies"), "accounting.taxes", p.TAX_MANAGE, order=47),
+    MenuItem("accounting", _l("Settings"), "accounting.account_roles", p.ACCOUNT_READ, order=48),
 ]

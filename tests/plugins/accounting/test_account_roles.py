@@ -129,6 +129,7 @@ def test_settings_page_needs_the_chart_permission(client_with):
     assert viewer.get("/accounting/settings/account-roles").status_code == 403
     reader = client_with(permissions=["accounting.account.read"])
     assert reader.get("/accounting/settings/account-roles").status_code == 200
+    assert 'href="/accounting/settings/account-roles"' in reader.get("/dashboard").get_data(as_text=True)
     assert reader.post_form("/accounting/settings/account-roles", {}).status_code == 403
 
 
