@@ -17,7 +17,9 @@ or, from any test that has the ``settings`` fixture of ``tests/conftest.py``::
 
 The checks: the manifest validates; its ``depends`` resolve; the migration branch has exactly one
 head; its routes, blueprints, permissions and roles stay under its own name and clash with no
-other plugin's; every schema in ``schemas.py`` round-trips a minimal object; and, once the plugin is
+other plugin's; it has the module shape (area packages without forwarding functions, nothing
+imported from the core's submodules, blueprints defined once at module level); every schema in
+``schemas.py`` round-trips a minimal object; and, once the plugin is
 installed into a fresh database, every menu item leads to a real endpoint with a registered
 permission, every route declares a registered permission (or ``@public``/``@signed_in``), every
 template compiles (its areas' too), each of its areas is registered as ``<name>.<area>``, and
@@ -202,6 +204,44 @@ class Contract:
         problems = namespace_problems(claims_of(self.info), [core_claims(), *others])
         assert not problems, "\n".join(problems)
 
+    def check_shape(self) -> None:
+        """The one documented module shape (docs/plugins.md, "A module with areas"): an area's
+        ``__init__.py`` is a docstring (no forwarding functions), nothing binds hooks by hand
+        (``globals().update``, ``AreaHooks``) nor reaches the core through ``corelinks`` or a core
+        submodule (``from core.db import …``: the facade ``core`` is the API; migrations may use
+        ``core.ddl``), and the page and API blueprints are module-level objects that every app
+        shares (the hooks return the same blueprint each time, its views top-level functions)."""
+        import ast
+
+        problems = []
+        root = self.info.package_path
+        if self.info.package:
+            for area in self.info.manifest.areas:
+                tree = ast.parse((root / area / "__init__.py").read_text(encoding="utf-8"))
+                if [type(node).__name__ for node in tree.body] not in (["Expr"], []):
+                    problems.append(f"{area}/__init__.py holds more than a docstring (forwarding to the area's plugin.py?)")
+            paths = sorted(root.rglob("*.py"))
+        else:
+            paths = [root / f"{self.info.module.__name__}.py"]
+        for path in paths:
+            if "migrations" in path.relative_to(root).parts:
+                continue
+            text = path.read_text(encoding="utf-8")
+            where = path.relative_to(root)
+            for pattern in ("globals().update", "AreaHooks", "corelinks"):
+                if pattern in text:
+                    problems.append(f"{where} uses {pattern}")
+            for node in ast.walk(ast.parse(text)):
+                names = [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else \
+                    [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+                problems += [f"{where} imports {name} (import from the facade, core)"
+                             for name in names if name.startswith("core.")]
+        for hook_name in ("register_blueprints", "register_api"):
+            first, again = self.contributed(hook_name), self.contributed(hook_name)
+            problems += [f"{hook_name} makes blueprint {bp.name} anew on each call: define it once, at module level"
+                         for bp, other in zip(first, again) if bp is not other]
+        assert not problems, "\n".join(problems)
+
     def check_schemas(self) -> None:
         for schema_class in schemas_of(self.info):
             round_trip(schema_class)
@@ -301,6 +341,7 @@ class Contract:
         self.check_depends()
         self.check_single_head()
         self.check_namespace()
+        self.check_shape()
         self.check_schemas()
         self.check_install_and_purge()
 
@@ -340,6 +381,9 @@ class PluginContract:
 
     def test_stays_in_its_namespace(self, static_contract):
         static_contract.check_namespace()
+
+    def test_has_the_module_shape(self, static_contract):
+        static_contract.check_shape()
 
     def test_schemas_round_trip(self, static_contract):
         static_contract.check_schemas()

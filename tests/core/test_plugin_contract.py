@@ -49,6 +49,10 @@ def test_migration_branch_has_one_head(static):
     static.check_single_head()
 
 
+def test_has_the_module_shape(static):
+    static.check_shape()
+
+
 def test_schemas_round_trip(static):
     static.check_schemas()
 
@@ -72,6 +76,7 @@ BROKEN_PLUGIN = '''
 from flask import Blueprint
 
 from core import Manifest, MenuItem, Permission, hookimpl, require
+from core.db import session
 
 manifest = Manifest(name="broken", title="Broken", version="1.0", summary="Breaks every rule.")
 
@@ -84,7 +89,8 @@ def register_permissions():
 @hookimpl
 def register_menu_items():
     return [MenuItem("main", "Nowhere", "broken.missing", "broken.thing.read"),
-            MenuItem("main", "Unregistered", "broken.index", "broken.thing.write")]
+            MenuItem("main", "Unregistered", "broken.index", "broken.thing.write"),
+            MenuItem("lost", "In no section", "broken.index", "broken.thing.read")]
 
 
 @hookimpl
@@ -176,6 +182,10 @@ def test_the_contract_catches_each_broken_rule(settings, broken_packages):
     contract = Contract("broken", settings)
     with pytest.raises(AssertionError, match="LossySchema"):
         contract.check_schemas()
+    with pytest.raises(AssertionError) as shape:
+        contract.check_shape()
+    assert "plugin.py imports core.db (import from the facade, core)" in str(shape.value)
+    assert "register_blueprints makes blueprint broken anew on each call" in str(shape.value)
 
     app = install(settings, "broken")
     kontor = app.extensions["kontor"]
@@ -183,6 +193,7 @@ def test_the_contract_catches_each_broken_rule(settings, broken_packages):
         contract._check_menus(app, kontor)
     assert "unknown endpoint broken.missing" in str(menus.value)
     assert "broken.thing.write is not registered" in str(menus.value)
+    assert "menu item In no section goes into section 'lost', which no module declares" in str(menus.value)
     with pytest.raises(AssertionError) as routes:
         contract._check_routes(app, kontor)
     assert "/broken/open (broken.undeclared) declares no permission" in str(routes.value)

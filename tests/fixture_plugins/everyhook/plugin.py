@@ -20,14 +20,14 @@ manifest = Manifest(
 def register_blueprints():
     from everyhook import routes
 
-    return [routes.create_blueprint()]
+    return [routes.bp]
 
 
 @hookimpl
 def register_api():
     from everyhook import api
 
-    return [api.create_blueprint()]
+    return [api.api]
 
 
 @hookimpl
