@@ -120,10 +120,12 @@ def _imported_modules(path: Path) -> set[str]:
     return found
 
 
-def test_the_core_and_browser_tests_import_no_helper_from_a_conftest():
-    """Shared helpers live in helper modules (``tests/e2e/pages.py``, ``core.testing``), never in a
-    ``conftest.py``: pytest loads that as a plugin of its own, and importing it again runs it twice."""
+def test_the_core_and_browser_tests_import_no_helper_from_a_conftest_nor_from_another_test_file():
+    """Shared helpers live in helper modules (``tests/e2e/pages.py``, ``core.testing``, a module's
+    ``testing.py``), never in a ``conftest.py`` (pytest loads that as a plugin of its own, and
+    importing it again runs it twice) nor in another test file (which would run its tests again)."""
     problems = [f"{path.relative_to(ROOT)} imports {module}"
                 for folder in ("core", "e2e") for path in sorted((ROOT / "tests" / folder).rglob("*.py"))
-                for module in _imported_modules(path) if module.rpartition(".")[2] == "conftest"]
+                for module in _imported_modules(path)
+                if module.rpartition(".")[2] == "conftest" or module.rpartition(".")[2].startswith("test_")]
     assert problems == []
