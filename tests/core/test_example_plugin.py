@@ -1,6 +1,8 @@
 """The example third-party module, in process: installed, used, disabled, enabled and purged."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import render_template
 from sqlalchemy import inspect, select
@@ -49,6 +51,7 @@ def test_a_wrong_greeting_is_refused_next_to_its_field(hello, admin_client, api)
 def test_its_menu_item_and_widget_are_on_the_dashboard(hello, admin_client):
     page = admin_client.get("/dashboard").get_data(as_text=True)
     assert 'href="/hello/"' in page
+    assert re.search(r'<summary>Hello</summary>\s*<ul>\s*<li><a href="/hello/"', page)  # in its own section
     assert "6 greetings" in page
 
 
