@@ -78,9 +78,13 @@ def _campaign_form(campaign: Campaign | None, values: dict, errors: dict, status
                   title=campaign.name if campaign else _("New campaign")), status
 
 
+def _recipient_status() -> str:
+    status = request.args.get("recipient_status", "")
+    return status if status in RECIPIENT_STATUSES else ""
+
+
 def _detail(campaign: Campaign, errors: dict | None = None, test_address: str = "", status: int = 200):
-    status_filter = request.args.get("recipient_status", "")
-    status_filter = status_filter if status_filter in RECIPIENT_STATUSES else ""
+    status_filter = _recipient_status()
     after = request.args.get("after_id", "")[:9]
     recipients = services.recipients(db, campaign, status=status_filter,
                                       after_id=int(after) if after.isascii() and after.isdigit() else 0,
@@ -135,6 +139,10 @@ def _values_of(segment: Segment) -> dict:
 @require(CAMPAIGN_READ)
 def campaigns():
     stmt, q, status = _campaign_query()
+    fmt = request.args.get("format")
+    if fmt:  # export_response refuses a format it cannot write (422 naming it)
+        rows = [_row(c) for c in db.execute(stmt.order_by(Campaign.created_at.desc(), Campaign.id.desc())).scalars()]
+        return export_response("campaigns", [(c.key, str(c.label)) for c in COLUMNS], rows, fmt)
     page = keyset_page(db, stmt, sort_keys=SORT_KEYS, id_column=Campaign.id,
                        sort=request.args.get("sort", "-created"), cursor=request.args.get("after"),
                        size=current_app.config["PAGE_SIZE"], query=q, filters={"status": status} if status else {})
@@ -142,18 +150,6 @@ def campaigns():
     return render("crm/campaigns/campaigns.html", "crm/campaigns/_campaigns.html", page=page, columns=COLUMNS,
                   status=status, status_label=status_label,
                   row_url=lambda row: url_for("crm.campaign", campaign_id=row["id"]), title=_("Campaigns"))
-
-
-@bp.get("/campaigns/export.<fmt>")
-@require(CAMPAIGN_READ)
-def campaigns_export(fmt: str):
-    stmt, _q, _status = _campaign_query()
-    rows = [_row(c) for c in db.execute(stmt.order_by(Campaign.created_at.desc(), Campaign.id.desc())).scalars()]
-    columns = [(c.key, str(c.label)) for c in COLUMNS]
-    try:
-        return export_response("campaigns", columns, rows, fmt)
-    except KontorError:
-        abort(404)
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
@@ -173,6 +169,9 @@ def campaign_new():
 @bp.get("/campaigns/<int:campaign_id>")
 @require(CAMPAIGN_READ)
 def campaign(campaign_id: int):
+    fmt = request.args.get("format")
+    if fmt:  # the recipients on the page; export_response refuses a format it cannot write (422 naming it)
+        return _recipients_export(_campaign(campaign_id), fmt)
     return _detail(_campaign(campaign_id))
 
 
@@ -246,19 +245,14 @@ def campaign_progress(campaign_id: int):
     return _progress(_campaign(campaign_id))
 
 
-@bp.get("/campaigns/<int:campaign_id>/recipients.<fmt>")
-@require(CAMPAIGN_READ)
-def campaign_recipients_export(campaign_id: int, fmt: str):
-    campaign = _campaign(campaign_id)
+def _recipients_export(campaign: Campaign, fmt: str):
+    """Every recipient of ``campaign`` with the status filtered on its page (all without one)."""
     rows = [{"email": r.email, "name": r.name, "company": r.company, "status": status_label(r.status),
              "reason": r.reason, "sent_at": r.sent_at}
-            for r in services.recipients(db, campaign, limit=10**9)]
+            for r in services.recipients(db, campaign, status=_recipient_status(), limit=10**9)]
     columns = [("email", _("Email")), ("name", _("Name")), ("company", _("Company")), ("status", _("Status")),
                ("reason", _("Reason")), ("sent_at", _("Sent"))]
-    try:
-        return export_response(f"campaign-{campaign.id}-recipients", columns, rows, fmt)
-    except KontorError:
-        abort(404)
+    return export_response(f"campaign-{campaign.id}-recipients", columns, rows, fmt)
 
 
 @bp.get("/segments")

@@ -223,7 +223,7 @@ def opportunities():
     page.rows = [Row(o) for o in page.rows]
     return render("crm/pipeline/list.html", "crm/pipeline/_list.html", page=page, columns=COLUMNS,
                   row_url=lambda row: url_for("crm.opportunity", opportunity_id=row.id),
-                  title=_("Opportunities"), export_args=filters.as_args(), filters=filters,
+                  title=_("Opportunities"), filters=filters,
                   **_filter_context(filters))
 
 

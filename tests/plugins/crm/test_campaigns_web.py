@@ -10,7 +10,7 @@ from core.db import utcnow
 from plugins.crm.campaigns import services
 from plugins.crm.campaigns.models import CampaignRecipient
 from plugins.crm.testing import company, lead, people
-from tests.conftest import make_user
+from core.testing import make_user
 
 XSS = '<img src=x onerror="alert(1)">'
 
@@ -149,6 +149,35 @@ def test_party_panel_and_merge(app, admin_client):
         assert owners == mette_id
 
 
+def test_recipients_export_from_the_campaign_page_with_its_status_filter(app, admin_client):
+    from core.db import session
+
+    with app.app_context():
+        people(session)
+        segment = services.create_segment(session, {"name": "Newsletter", "include_parties": True,
+                                                    "tags": "newsletter"})
+        found = services.create_campaign(session, {"name": "Winter letter", "segment_id": segment.id,
+                                                   "subject": "Hi", "body": "Hi {{name}}"})
+        services.opt_out(session, "jens@fjord.example")
+        services.start_send(session, found, now=utcnow())
+        session.commit()
+        path, stem = f"/crm/campaigns/{found.id}", f"campaign-{found.id}-recipients"
+    page = admin_client.get(path).get_data(as_text=True)
+    assert f'href="{path}?format=csv"' in page and f'href="{path}?format=xlsx"' in page
+    everyone = admin_client.get(f"{path}?format=csv")
+    assert everyone.headers["Content-Disposition"] == f'attachment; filename="{stem}.csv"'
+    rows = list(csv.reader(io.StringIO(everyone.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["Email", "Name", "Company", "Status", "Reason", "Sent"]
+    assert {row[3] for row in rows[1:]} == {"Queued", "Skipped"} and len(rows) > 2
+    filtered = admin_client.get(f"{path}?recipient_status=skipped")
+    assert f'href="{path}?recipient_status=skipped&amp;format=csv"' in filtered.get_data(as_text=True)
+    skipped = admin_client.get(f"{path}?recipient_status=skipped&format=csv").get_data(as_text=True)
+    assert [row[0] for row in csv.reader(io.StringIO(skipped.lstrip("\ufeff")))][1:] == ["jens@fjord.example"]
+    assert admin_client.get(f"{path}?format=xlsx").data[:2] == b"PK"
+    assert admin_client.get(f"{path}?format=pdf").status_code == 422
+    assert admin_client.get(f"{path}/recipients.csv").status_code == 404
+
+
 def test_campaign_list_form_export_and_escaping(app, client):
     from core.db import session
 
@@ -167,10 +196,14 @@ def test_campaign_list_form_export_and_escaping(app, client):
     for path in (campaign_path, "/crm/campaigns", "/crm/segments", f"/crm/segments/{segment_id}"):
         html = web.get(path).get_data(as_text=True)
         assert XSS not in html and "&lt;img src=x" in html, path
-    exported = web.get("/crm/campaigns/export.csv").get_data(as_text=True).lstrip("\ufeff")
+    exported = web.get("/crm/campaigns?format=csv").get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.reader(io.StringIO(exported)))
     assert rows[1][0] == "'=cmd|' /C calc'!A0"
-    assert web.get("/crm/campaigns/export.xlsx").data[:2] == b"PK"
+    assert web.get("/crm/campaigns?format=xlsx").data[:2] == b"PK"
+    assert web.get("/crm/campaigns?format=pdf").status_code == 422
+    assert web.get("/crm/campaigns/export.csv").status_code == 404  # the list's own URL exports
+    listing = web.get("/crm/campaigns?status=draft").get_data(as_text=True)
+    assert 'href="/crm/campaigns?sort=-created&amp;status=draft&amp;format=csv"' in listing
     edited = web.post_form(campaign_path + "/edit", {"name": "Renamed", "segment_id": str(segment_id),
                                                      "subject": "Hi {{name}}", "body": "Hello"})
     assert edited.status_code == 303 and "Renamed" in web.get(campaign_path).get_data(as_text=True)

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from tests.conftest import WebClient, make_user
+from core.testing import WebClient, make_user
 
 
 XSS = '<script>alert("x")</script>'
@@ -146,16 +146,27 @@ def test_keyset_pages(admin_client, app):
 def test_export_csv_and_xlsx_follow_filters_and_neutralise_formulas(admin_client, app):
     add_lead(app, name="=HYPERLINK(\"http://evil\")", source="event", notes="+1 555", company_name="@SUM(A1)")
     add_lead(app, name="Other", source="website")
-    response = admin_client.get("/crm/leads/export?format=csv&source=event")
+    response = admin_client.get("/crm/leads?format=csv&source=event")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 2  # the header and the one filtered lead
     values = dict(zip(rows[0], rows[1]))
     assert values["Name"].startswith("'=") and values["Company"].startswith("'@") and values["Notes"] == "'+1 555"
-    xlsx = admin_client.get("/crm/leads/export?format=xlsx&source=event")
+    xlsx = admin_client.get("/crm/leads?format=xlsx&source=event")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     cells = [c.value for c in sheet[2]]
     assert "'=HYPERLINK(\"http://evil\")" in cells and sheet.max_row == 2
+    assert admin_client.get("/crm/leads?format=pdf").status_code == 422
+    assert admin_client.get("/crm/leads/export?format=csv").status_code == 404  # the list's own URL exports
+
+
+def test_the_export_buttons_follow_the_filters_of_an_htmx_refresh(admin_client):
+    page = admin_client.get("/crm/leads").get_data(as_text=True)
+    assert 'id="lead-export"' in page and 'href="/crm/leads?sort=-created&amp;format=xlsx"' in page
+    refreshed = admin_client.get("/crm/leads?source=event&q=fair", headers={"HX-Request": "true"})
+    html = refreshed.get_data(as_text=True)
+    assert '<div id="lead-export" class="export-buttons" role="group"' in html and 'hx-swap-oob="true"' in html
+    assert 'href="/crm/leads?q=fair&amp;sort=-created&amp;source=event&amp;format=csv"' in html
 
 
 # -- Duplicates and merging --
@@ -296,7 +307,7 @@ def test_a_salesperson_never_meets_another_salespersons_lead(two_salespeople, ap
     listing = sam.get("/crm/leads").get_data(as_text=True)
     assert "Sam Customer" in listing and "Sue Secret" not in listing
     assert "Sue Secret" not in sam.get("/crm/leads?q=secret").get_data(as_text=True)
-    assert "Sue Secret" not in sam.get("/crm/leads/export?format=csv").get_data(as_text=True)
+    assert "Sue Secret" not in sam.get("/crm/leads?format=csv").get_data(as_text=True)
     for path in (f"/crm/leads/{theirs}", f"/crm/leads/{theirs}/edit", f"/crm/leads/{theirs}/fields",
                  f"/crm/leads/{theirs}/qualify", f"/crm/leads/{theirs}/disqualify", f"/crm/leads/{theirs}/merge"):
         assert sam.get(path).status_code == 404, path
@@ -579,7 +590,7 @@ def test_submissions_are_limited_per_client_address(client, app):
 def test_the_limit_is_kept_in_the_database_across_workers(settings, app):
     """Two dispatchers (as two worker processes would be) share one count."""
     from core.wsgi import Dispatcher
-    from tests.conftest import WebClient
+    from core.testing import WebClient
 
     set_settings(app, limit="2")
     first, second = WebClient(Dispatcher(settings)), WebClient(Dispatcher(settings))
