@@ -12,8 +12,8 @@ Plain helpers to import in tests::
 """
 import os
 
-# Argon2 at full strength costs ~60 ms a hash and a suite hashes thousands of times; the profile is
-# read when the password module is first imported, so it is set before any fixture imports it.
+# Argon2 at full strength costs ~60 ms a hash (far more on a busy machine) and a suite hashes
+# thousands of times; the profile is read when the first password is hashed, after this has run.
 os.environ.setdefault("KONTOR_PASSWORD_HASH_PROFILE", "CHEAPEST")
 
 from core.testing import factories  # noqa: E402
