@@ -29,17 +29,33 @@ class Dispatcher:
         self._built_for: int | None = None
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._connections: list = []  # every thread's, for close()
 
     def _connection(self):
         conn = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is None or conn not in self._connections:  # none yet, or closed by close()
             raw = self.engine.raw_connection()
             conn = raw.driver_connection
             raw.detach()  # kept by this thread for good: the check must not queue on the pool
             if self.engine.dialect.name != "sqlite":
                 conn.autocommit = True
             self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
         return conn
+
+    def close(self) -> None:
+        """Close the connections that read the revision (a server shutting down, a test ending).
+
+        Until then each serving thread keeps its own; a database can only be dropped once they are gone.
+        """
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            try:
+                conn.close()
+            except Exception:  # a connection the server already broke has nothing left to close
+                pass
 
     def read_revision(self) -> int:
         """The modules revision in the database (-1 before ``kontor init``)."""

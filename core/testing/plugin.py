@@ -47,10 +47,17 @@ def _initialise(url: str, modules: tuple[str, ...], plugins: tuple[str, ...]) ->
     dispose_engine(url)
 
 
+_admin_engines: dict = {}
+
+
 def _admin_engine(server):
+    """The session's engine on ``server``'s maintenance database (one, so each test pays no connect)."""
     from sqlalchemy import create_engine
 
-    return create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
+    url = server.url("postgres")
+    if url not in _admin_engines:
+        _admin_engines[url] = create_engine(url, isolation_level="AUTOCOMMIT")
+    return _admin_engines[url]
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +93,6 @@ class _Templates(dict):
             with admin.connect() as conn:
                 conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 conn.execute(text(f"CREATE DATABASE {name}"))
-            admin.dispose()
             _initialise(server.url(name), modules, plugins)
             self[key] = name
             self.server = server
@@ -103,7 +109,7 @@ class _Templates(dict):
         with admin.connect() as conn:
             for name in names:
                 conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+        _admin_engines.pop(self.server.url("postgres"), admin).dispose()
 
 
 @pytest.fixture(scope="session")
@@ -122,6 +128,9 @@ def postgres_server():
 
     server = pg.start()
     yield server
+    engine = _admin_engines.pop(server.url("postgres"), None)
+    if engine is not None:
+        engine.dispose()
     server.stop()
 
 
@@ -169,7 +178,6 @@ def db_url(backend, modules, request, tmp_path, tmp_path_factory, _templates, ko
     dispose_engine(url)
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
 
 
 @pytest.fixture
@@ -192,7 +200,9 @@ def dispatcher(settings):
     """The WSGI dispatcher, as the servers run it (rebuilds the app when modules change)."""
     from core.wsgi import Dispatcher
 
-    return Dispatcher(settings)
+    made = Dispatcher(settings)
+    yield made
+    made.close()  # else dropping the PostgreSQL database waits for its connection to be killed
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
-"""What keeps the test kit fast without sharing state between tests: cheap password hashes."""
+"""What keeps the test kit fast without sharing state between tests: cheap password hashes, and a
+test's PostgreSQL database dropped without waiting."""
 from __future__ import annotations
 
 from argon2 import extract_parameters, profiles
-from sqlalchemy import select
+from sqlalchemy import make_url, select, text
 
 from core.auth.models import User
 from core.testing import factories
@@ -22,3 +23,20 @@ def test_a_signed_in_users_password_still_has_to_match(client, app):
 
         stored = session.execute(select(User.password_hash).where(User.username == "clerk")).scalar_one()
     assert extract_parameters(stored) == profiles.CHEAPEST
+
+
+def test_closing_the_dispatcher_leaves_no_connection_on_the_database(dispatcher, db_url, backend, request):
+    assert dispatcher.read_revision() >= 0
+    dispatcher.close()
+    assert dispatcher.read_revision() >= 0, "a closed dispatcher reconnects when used again"
+    if backend != "postgresql":
+        return
+    dispatcher.close()
+    from core.testing.plugin import _admin_engine
+
+    name = make_url(db_url).database
+    with _admin_engine(request.getfixturevalue("postgres_server")).connect() as conn:
+        # without FORCE, PostgreSQL refuses to drop a database someone is still connected to
+        conn.execute(text(f"DROP DATABASE {name}"))
+        assert conn.execute(text("SELECT count(*) FROM pg_database WHERE datname = :name"),
+                            {"name": name}).scalar_one() == 0
