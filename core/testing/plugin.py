@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from jinja2 import BytecodeCache
 
 from core.testing import factories
 from core.testing.clients import ApiClient, WebClient
@@ -58,6 +59,42 @@ def _admin_engine(server):
     if url not in _admin_engines:
         _admin_engines[url] = create_engine(url, isolation_level="AUTOCOMMIT")
     return _admin_engines[url]
+
+
+class _CompiledTemplates(BytecodeCache):
+    """A Jinja bytecode cache shared by every app a test session builds.
+
+    Each test builds its own app, and each app's Jinja environment would compile every template it
+    renders again; they share the compiled code instead. An entry is keyed by the template's file and
+    the environment's extensions (which change what a template compiles to), and Jinja checks the
+    source's checksum on every load, so an edited template is compiled afresh.
+    """
+
+    def __init__(self):
+        self.code: dict[tuple, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        data = self.code.get(self._key(bucket))
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[self._key(bucket)] = bucket.bytecode_to_string()
+
+    @staticmethod
+    def _key(bucket) -> tuple:
+        return bucket.key, tuple(sorted(bucket.environment.extensions))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_template_code():
+    """Every Flask app of the session compiles a template once (see :class:`_CompiledTemplates`)."""
+    from flask import Flask
+
+    before = Flask.jinja_options
+    Flask.jinja_options = {**before, "bytecode_cache": _CompiledTemplates()}
+    yield
+    Flask.jinja_options = before
 
 
 @pytest.fixture(scope="session")
