@@ -11,9 +11,6 @@ from pathlib import Path
 
 import pytest
 
-# Re-exported for the test modules that still import them from here; new code imports core.testing.
-from core.testing import ApiClient, WebClient, make_user  # noqa: F401
-
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLUGINS = ROOT / "tests" / "example_plugin"
 FIXTURE_PLUGINS = ROOT / "tests" / "fixture_plugins"

@@ -18,16 +18,18 @@ company keeping its books in DKK.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 from xml.sax.saxutils import escape
 
-from sqlalchemy import select
+from flask import Flask
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import Party, create_party
+from core import Party, create_party, session
 
 from plugins.accounting.banking import services as banking, statements
 from plugins.accounting.banking.models import Payment, Statement
@@ -75,6 +77,25 @@ def posted_entry(db: Session, journal: str, day: date, lines: list[dict[str, Any
     ``{"account": "1100", "debit": "100.00", "credit": "0"}``; ``fields`` such as ``reference``.
     The fiscal year of ``day`` must exist (see :func:`ensure_year`)."""
     return ledger.create_and_post(db, journal=journal, date=day, lines=lines, **fields)
+
+
+def balanced_lines(amount: str = "10.00", debit: str = "1100", credit: str = "4000") -> list[dict[str, Any]]:
+    """Two lines as the ledger takes them: ``amount`` debited to account ``debit`` (the bank) and
+    credited to ``credit`` (sales)."""
+    return [{"account": debit, "debit": amount}, {"account": credit, "credit": amount}]
+
+
+def current_year(db: Session) -> FiscalYear | None:
+    """The fiscal year holding today (accounting's install creates it)."""
+    today = date.today()
+    return db.scalar(select(FiscalYear).where(FiscalYear.start_date <= today, FiscalYear.end_date >= today))
+
+
+def last_year(db: Session) -> FiscalYear:
+    """The fiscal year before the current one, created here (install makes the current and the next)."""
+    current = current_year(db)
+    start = years.company_year_start(db, current.start_date - timedelta(days=1))
+    return years.create_fiscal_year(db, start)
 
 
 # -- Invoices and bills --
@@ -184,6 +205,41 @@ def bank_statement(db: Session, lines: Iterable[BankLine], *, journal: str = "BN
     """A bank statement of ``lines`` imported into ``journal`` from a :func:`camt053` file (``camt``
     passes its options); its lines wait to be matched."""
     return statements.import_statement(db, camt053(lines, **camt), file_format="camt053", journal=journal)
+
+
+def march_bank_lines(invoice_number: str) -> list[BankLine]:
+    """The March statement: Alfa pays the invoice ``invoice_number``, Gamma pays an order we have no
+    invoice for, we pay Beta's bill, the bank takes its fees (10,000.00 to 10,602.55)."""
+    return [BankLine(date(2026, 3, 12), "1250.00", f"Payment of invoice {invoice_number}", "", "ALFA A/S",
+                     "DK8930000001234567"),
+            BankLine(date(2026, 3, 14), "312.50", "Order 4711", "GAMMA-4711", "Gamma Oy", "FI2112345600000785"),
+            BankLine(date(2026, 3, 20), "-500.00", "", "RE-2026-118", "Beta GmbH", "DE89370400440532013000"),
+            BankLine(date(2026, 3, 31), "-459.95", "Bank fees March")]
+
+
+# -- Reading back in tests that also make requests --
+
+
+@contextmanager
+def session_of(app: Flask) -> Iterator[Session]:
+    """A session of its own in an app context of ``app``, rolled back at the end (requests made
+    meanwhile run in their own app contexts, and would close a session the test shared with them)."""
+    with app.app_context():
+        yield session
+        session.rollback()
+
+
+def invoice_state(app: Flask, invoice_id: int) -> tuple[str, Decimal]:
+    """The state and the open amount of invoice ``invoice_id``, read in a session of its own."""
+    with session_of(app) as db:
+        found = db.get(Invoice, invoice_id)
+        return found.state, found.amount_residual
+
+
+def count_rows(app: Flask, model: type) -> int:
+    """How many rows of ``model`` there are, read in a session of its own."""
+    with session_of(app) as db:
+        return db.execute(select(func.count()).select_from(model)).scalar_one()
 
 
 # -- A small set of books --

@@ -109,23 +109,54 @@ def test_the_checker_catches_a_module_importing_another_modules_internals(tmp_pa
 
 
 def _imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports, by the name it is imported as; ``from a import b`` also counts as
+    ``a.b`` (``b`` may be a module), and a relative import keeps its bare name (``from .conftest``)."""
     import ast
 
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
+        if isinstance(node, ast.ImportFrom):
+            if node.module:
+                found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" if node.module else alias.name for alias in node.names)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
     return found
 
 
-def test_the_core_and_browser_tests_import_no_helper_from_a_conftest_nor_from_another_test_file():
-    """Shared helpers live in helper modules (``tests/e2e/pages.py``, ``core.testing``, a module's
-    ``testing.py``), never in a ``conftest.py`` (pytest loads that as a plugin of its own, and
-    importing it again runs it twice) nor in another test file (which would run its tests again)."""
-    problems = [f"{path.relative_to(ROOT)} imports {module}"
-                for folder in ("core", "e2e") for path in sorted((ROOT / "tests" / folder).rglob("*.py"))
-                for module in _imported_modules(path)
-                if module.rpartition(".")[2] == "conftest" or module.rpartition(".")[2].startswith("test_")]
-    assert problems == []
+def imports_of_a_conftest_or_a_test_file(tests: Path) -> list[str]:
+    """Each ``path imports module`` under ``tests`` where a module imports a ``conftest`` or a test
+    file (``test_*``) rather than a helper module."""
+    return [f"{path.relative_to(tests.parent)} imports {module}"
+            for path in sorted(tests.rglob("*.py")) for module in sorted(_imported_modules(path))
+            if module.rpartition(".")[2] == "conftest" or module.rpartition(".")[2].startswith("test_")]
+
+
+def test_no_test_file_imports_a_helper_from_a_conftest_nor_from_another_test_file():
+    """Shared helpers live in helper modules (``core.testing``, a module's ``testing.py``,
+    ``tests/e2e/pages.py``, ``tests/core/lifecycle_helpers.py`` …) and shared fixtures in a
+    ``conftest.py`` that pytest finds by itself; never imported from a ``conftest.py`` (pytest loads
+    that as a plugin of its own, and importing it again runs it twice) nor from another test file
+    (which would run its tests again)."""
+    assert imports_of_a_conftest_or_a_test_file(ROOT / "tests") == []
+
+
+def test_the_check_catches_a_test_importing_a_conftest_or_a_test_file(tmp_path):
+    tests = tmp_path / "tests"
+    (tests / "plugins" / "shop").mkdir(parents=True)
+    (tests / "plugins" / "shop" / "test_orders_web.py").write_text(
+        "from tests.conftest import make_user\n"
+        "from .test_orders_services import an_order\n"
+        "from tests.plugins.shop import test_stock_services\n"
+        "from . import conftest\n"
+        "from tests.e2e.pages import sign_in\n"
+        "from core.testing import WebClient\n")
+    (tests / "plugins" / "shop" / "test_orders_api.py").write_text("import tests.plugins.shop.test_orders_web\n")
+    (tests / "plugins" / "shop" / "test_orders_services.py").write_text("from plugins.shop.testing import an_order\n")
+    assert imports_of_a_conftest_or_a_test_file(tests) == [
+        "tests/plugins/shop/test_orders_api.py imports tests.plugins.shop.test_orders_web",
+        "tests/plugins/shop/test_orders_web.py imports conftest",
+        "tests/plugins/shop/test_orders_web.py imports test_orders_services",
+        "tests/plugins/shop/test_orders_web.py imports tests.conftest",
+        "tests/plugins/shop/test_orders_web.py imports tests.plugins.shop.test_stock_services",
+    ]

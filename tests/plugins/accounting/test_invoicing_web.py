@@ -7,11 +7,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from core.db import session
+from core.testing import make_user
 from plugins.accounting.invoicing import services
 from plugins.accounting.invoicing.models import Invoice
 from plugins.accounting.invoicing.printing import plain_latin
 from plugins.accounting.testing import customer, draft_invoice, line, supplier
-from tests.conftest import make_user
 
 TODAY = date.today()
 

@@ -1,15 +1,25 @@
-"""The ledger's pages through real HTTP: chart, journals, fiscal years, entries (form, htmx line, post, reverse)."""
+"""The ledger's pages through real HTTP: chart, journals, fiscal years, entries (form, htmx line, post, reverse),
+what a posted entry and the lock date refuse, and who may close a year."""
 import re
 from datetime import date
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from plugins.accounting.ledger import services
-from plugins.accounting.ledger.models import Account, Entry, Journal
+from plugins.accounting.ledger.models import Account, Entry, FiscalYear, Journal
+from plugins.accounting.testing import balanced_lines, current_year, last_year
+
+TODAY = date.today()
 
 
 def _today():
     return date.today().isoformat()
+
+
+def _posted_id(in_app):
+    with in_app() as db:
+        return services.create_and_post(db, journal="GEN", date=TODAY, lines=balanced_lines()).id
 
 
 def test_ledger_pages_render(admin_client, db):
@@ -142,3 +152,103 @@ def test_the_pages_take_their_styles_from_the_module_stylesheet(admin_client):
     assert "/accounting/static/accounting.css" in page
     css = admin_client.get("/accounting/static/accounting.css")
     assert css.status_code == 200 and "#entries" in css.get_data(as_text=True)
+
+
+def test_the_entry_form_refuses_a_line_with_both_sides_beside_its_debit(admin_client, db):
+    count = db.scalar(select(func.count()).select_from(Entry))
+    gen = services.journal_by_code(db, "GEN")
+    bank, sales = services.account_by_code(db, "1100"), services.account_by_code(db, "4000")
+    form = {"journal": str(gen.id), "date": TODAY.isoformat(), "reference": "both sides", "narration": "",
+            "line_account": [str(bank.id), str(sales.id)], "line_description": ["", ""],
+            "line_debit": ["10.00", ""], "line_credit": ["10.00", "10.00"], "action": "save"}
+    refused = admin_client.post_form("/accounting/entries/new", form)
+    assert refused.status_code == 422, refused.get_data(as_text=True)[-1500:]
+    assert 'id="e-line-0-debit"' in refused.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(Entry)) == count
+
+
+def test_year_close_and_reopen_need_permission(make_user_client, in_app):
+    with in_app() as db:
+        current_id = current_year(db).id
+        year = last_year(db)
+        year_id = year.id
+        services.create_and_post(db, journal="GEN", date=year.start_date, lines=[
+            {"account": "1100", "debit": "300.00"}, {"account": "4100", "credit": "300.00"}])
+    keeper = make_user_client("keeper2", ["bookkeeper"])
+    assert keeper.post_form(f"/accounting/years/{year_id}/close", {}).status_code == 403
+    accountant = make_user_client("acc2", ["accountant"])
+    page = accountant.get("/accounting/years").get_data(as_text=True)
+    # the current year has not ended: its close button is disabled, with the reason beside it
+    assert re.search(rf'disabled aria-describedby="why-{current_id}"', page)
+    assert re.search(rf'id="why-{current_id}"[^>]*>[^<]*ends on', page)
+    assert f"/accounting/years/{current_id}/close" not in page and f"/accounting/years/{year_id}/close" in page
+    early = accountant.post_form(f"/accounting/years/{current_id}/close", {})
+    assert early.status_code == 409 and "ends on" in early.get_data(as_text=True)
+    assert accountant.post_form(f"/accounting/years/{year_id}/close", {}).status_code == 303
+    with in_app() as db:
+        assert db.get(FiscalYear, year_id).state == "closed"
+    page = accountant.get("/accounting/years").get_data(as_text=True)
+    assert "Closed" in page and f"/accounting/years/{year_id}/reopen" in page and "data-confirm" in page
+    again = accountant.post_form(f"/accounting/years/{year_id}/close", {})
+    assert again.status_code == 409 and "already closed" in again.get_data(as_text=True)
+    assert keeper.post_form(f"/accounting/years/{year_id}/reopen", {}).status_code == 403
+    assert accountant.post_form(f"/accounting/years/{year_id}/reopen", {}).status_code == 303
+    with in_app() as db:
+        assert db.get(FiscalYear, year_id).state == "open"
+
+
+def test_chart_ui_export_and_import(admin_client):
+    exported = admin_client.get("/accounting/accounts/export?format=csv")
+    assert exported.status_code == 200 and b"1100,Bank,asset,bank" in exported.data
+    import io
+    ok = admin_client.post_form("/accounting/accounts/import",
+                                {"file": (io.BytesIO(b"code,name,type,parent\n6700,Training,expense,6\n"), "c.csv")},
+                                content_type="multipart/form-data")
+    assert ok.status_code == 303
+    assert b"6700" in admin_client.get("/accounting/accounts?q=training").data
+    bad = admin_client.post_form("/accounting/accounts/import",
+                                 {"file": (io.BytesIO(b"code,name,type\n6800,X,nonsense\n"), "c.csv")},
+                                 content_type="multipart/form-data")
+    assert bad.status_code == 422 and b"Line 2" in bad.data
+
+
+def test_posted_entry_refused_through_ui(admin_client, in_app):
+    posted = type("E", (), {"id": _posted_id(in_app)})
+    page = admin_client.get(f"/accounting/entries/{posted.id}").get_data(as_text=True)
+    assert f"/accounting/entries/{posted.id}/edit" not in page and f"/entries/{posted.id}/delete" not in page
+    assert admin_client.get(f"/accounting/entries/{posted.id}/edit").status_code == 409
+    assert admin_client.post_form(f"/accounting/entries/{posted.id}/edit", {"reference": "x"}).status_code == 409
+    assert admin_client.post_form(f"/accounting/entries/{posted.id}/delete", {}).status_code == 409
+
+
+def test_lock_date_through_api_and_ui(api, admin_client, in_app, make_user_client):
+    with in_app() as db:
+        gen_id = services.journal_by_code(db, "GEN").id
+    assert api.put("/api/v1/accounting/lock-date", json={"lock_date": TODAY.isoformat()}).status_code == 200
+    refused = api.post("/api/v1/accounting/entries", json={"journal": "GEN", "date": TODAY.isoformat(),
+                                                          "lines": balanced_lines()})
+    assert refused.status_code == 422 and "date" in refused.get_json()["errors"]
+    form = admin_client.post_form("/accounting/entries/new", {
+        "journal": str(gen_id), "date": TODAY.isoformat(), "line_account": ["1100", "4000"],
+        "line_debit": ["1", ""], "line_credit": ["", "1"], "line_description": ["", ""], "action": "save"})
+    assert form.status_code == 422 and "lock date" in form.get_data(as_text=True)
+    # a bookkeeper may not move it
+    bookkeeper = make_user_client("keeper", ["bookkeeper"])
+    assert bookkeeper.post_form("/accounting/lock-date", {"lock_date": ""}).status_code == 403
+    with in_app() as db:
+        assert services.lock_date(db) == TODAY
+    assert admin_client.post_form("/accounting/lock-date", {"lock_date": ""}).status_code == 303
+    with in_app() as db:
+        assert services.lock_date(db) is None
+
+
+@pytest.fixture
+def make_user_client(app, dispatcher):
+    from core.testing import WebClient, make_user
+
+    def make(username, roles):
+        make_user(app, username, roles, "a long password 42")
+        client = WebClient(dispatcher)
+        assert client.login(username, "a long password 42").status_code == 302
+        return client
+    return make

@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from core.parties.services import create_party
+from core.testing import make_user
 from plugins.accounting.ledger import services as ledger
-from tests.conftest import make_user
 from plugins.accounting.testing import sample_books as build_books
 
 Q1 = "date_from=2026-01-01&date_to=2026-03-31"

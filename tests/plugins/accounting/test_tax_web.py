@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, text
 
-from tests.conftest import make_user
+from core.testing import make_user
 from plugins.accounting.tax.models import Tax
 
 

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import make_user
+from core.testing import make_user
 
 PROBLEM = "application/problem+json"
 

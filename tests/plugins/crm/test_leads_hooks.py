@@ -32,7 +32,7 @@ def listening(settings):
 
 
 def owner_id(app):
-    from tests.conftest import make_user
+    from core.testing import make_user
 
     return make_user(app, "sam", ["salesperson"])[0]
 

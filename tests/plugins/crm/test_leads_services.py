@@ -8,11 +8,11 @@ from core import KontorError
 from core.auth.models import User
 from core.parties.models import Party
 from core.parties.services import create_party
+from core.testing import make_user
 from plugins.crm.activities.models import TimelineEvent
 from plugins.crm.leads import services
 from plugins.crm.leads.matching import normalise_name, similar
 from plugins.crm.leads.models import Lead
-from tests.conftest import make_user
 
 
 def user(db, name):
