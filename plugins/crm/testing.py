@@ -21,7 +21,7 @@ from __future__ import annotations
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -30,7 +30,7 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import Party, User, create_party, create_user, tags_named, update_settings
+from core import Party, User, create_party, create_user, session, tags_named, update_settings, utcnow
 
 from plugins.crm.activities import services as activities
 from plugins.crm.activities.models import Activity
@@ -46,6 +46,8 @@ from plugins.crm.tickets.models import Ticket
 PASSWORD = "correct horse battery"
 #: When :func:`ticket` opens a ticket unless told.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+#: The title of the deal :func:`rival_deals` gives Sofie, which no other salesperson may see.
+SECRET_DEAL = "Sofie secret deal"
 #: Addresses at this domain are refused by :class:`Inbox` (a recipient the mail server does not know).
 REFUSED_DOMAIN = "bounce.example"
 
@@ -128,6 +130,21 @@ def opportunity(db: Session, owner: User, title: str = "Fleet deal", revenue: st
                                        owner_id=owner.id, expected_revenue=Decimal(revenue), stage=stage, **extra)
 
 
+def rival_deals(db: Session) -> dict:
+    """Two salespeople on one customer: Mads (staff) with his own deal, Sofie with :data:`SECRET_DEAL`
+    and a lost deal of the same name plus " lost"; and a sales manager, ``boss``. Returns the deals
+    ``mine`` and ``theirs``, the ``customer`` and ``sofie``."""
+    mads = crm_user(db, "mads", ["salesperson", "staff"])
+    sofie = crm_user(db, "sofie", ["salesperson"])
+    crm_user(db, "boss", ["sales_manager", "staff"])
+    customer = party(db, "Shared Customer A/S")
+    mine = opportunity(db, mads, title="Mads own deal", customer=customer, expected_close="2027-01-10")
+    theirs = opportunity(db, sofie, title=SECRET_DEAL, customer=customer, expected_close="2027-01-20")
+    lost = opportunity(db, sofie, title=SECRET_DEAL + " lost", customer=customer)
+    pipeline.change_stage(db, lost, stage_named(db, "Lost"), lost_reason="Secret reason")
+    return {"mine": mine, "theirs": theirs, "customer": customer, "sofie": sofie}
+
+
 def activity(db: Session, user: User, subject: str = "Call back", kind: str = "call", **data) -> Activity:
     """An activity planned by ``user`` (assigned to them unless ``assignee_id`` says otherwise), linked
     to what ``data`` names (``party_id``, ``lead_id``, ``opportunity_id``; ``due_at``, ``done``…)."""
@@ -135,7 +152,25 @@ def activity(db: Session, user: User, subject: str = "Call back", kind: str = "c
                                       user=user)
 
 
+def planned_activity(db: Session, assignee: User, subject: str = "Call back", due: datetime | None = None,
+                     **links) -> Activity:
+    """A call ``assignee`` plans for themselves, due at ``due``, about what ``links`` names
+    (``opportunity_id``, ``lead_id`` …; a new party named after the subject when left out)."""
+    links = links or {"party_id": party(db, f"Party {subject}").id}
+    return activities.create_activity(db, {"kind": "call", "subject": subject, "due_at": due, "assignee_id": assignee.id,
+                                           **links}, user=assignee)
+
+
 # -- tickets --
+
+
+def add_ticket(app, hours_ago: int = 0, **data) -> int:
+    """A ticket created ``hours_ago`` hours ago, straight through the service, in an app context of
+    ``app`` and committed there (for tests that also make requests); its id."""
+    with app.app_context():
+        made = tickets.create_ticket(session, {"subject": "Help", **data}, now=utcnow() - timedelta(hours=hours_ago))
+        session.commit()
+        return made.id
 
 
 def ticket(db: Session, *, now: datetime = T0, priority: str = "normal", subject: str = "Delivery arrived damaged",

@@ -1,4 +1,5 @@
-"""What the CRM's tests share: the CRM installed, a signed-in salesperson, and a real SMTP server.
+"""What the CRM's tests share: the CRM installed, a signed-in salesperson, a real SMTP server, a customer
+with a contact, and two salespeople's rival deals.
 
 The factories themselves are in :mod:`plugins.crm.testing` (shipped with the module, for the
 modules that depend on the CRM too).
@@ -42,3 +43,23 @@ def smtp(smtp_server, app):
         testing.configure_smtp(session, port)
         session.commit()
     return inbox
+
+
+@pytest.fixture
+def customer(app):
+    """A company with a contact person, committed: (company id, person id)."""
+    from core.db import session
+
+    with app.app_context():
+        firm = testing.company(session, "Fjord Logistik ApS", email="info@fjord.example")
+        mette = testing.person(session, firm)
+        session.commit()
+        return firm.id, mette.id
+
+
+@pytest.fixture
+def deals(db):
+    """:func:`plugins.crm.testing.rival_deals`, committed."""
+    made = testing.rival_deals(db)
+    db.commit()
+    return made

@@ -21,7 +21,10 @@ from core.errors import KontorError, NotFound
 from plugins.crm import access, timeline
 from plugins.crm.activities import services
 from plugins.crm.activities.models import Activity, TimelineEvent
-from plugins.crm.testing import crm_user as user, opportunity, party, signed_in
+from plugins.crm.testing import crm_user as user, opportunity, party, planned_activity as plan, signed_in
+
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 
 
 PROBLEM = "application/problem+json"
@@ -551,3 +554,87 @@ def test_a_system_entry_is_shown_in_the_readers_language_and_a_persons_text_as_w
     with app.test_request_context(), force_locale("en"):
         assert timeline.shown_title(system) == "Stage: Ny → Vundet"
         assert timeline.shown_title(person) == "Stage: %(old)s is what I wrote"
+
+
+# -- My activities, the form, an opportunity's planned activities --
+
+
+def test_my_activities_page_highlights_overdue_and_marks_done(db, client):
+    mads = user(db, "mads", ["salesperson"])
+    late = plan(db, mads, "Overdue call", datetime.now(timezone.utc) - timedelta(days=1))
+    plan(db, mads, "Future call", datetime.now(timezone.utc) + timedelta(days=5))
+    db.commit()
+    signed_in(client, "mads")
+    page = client.get("/crm/my-activities").get_data(as_text=True)
+    row = re.search(rf'<tr id="activity-{late.id}" class="([^"]*)"', page)
+    assert row and "overdue" in row.group(1)
+    assert "Future call" in page
+    overdue_only = client.get("/crm/my-activities?view=overdue").get_data(as_text=True)
+    assert "Overdue call" in overdue_only and "Future call" not in overdue_only
+    response = client.htmx("POST", f"/crm/activities/{late.id}/done", data={"done": "1"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith("<tr") and "done" in re.search(r'class="([^"]*)"', html).group(1)
+    db.expire_all()
+    assert db.get(Activity, late.id).done
+    done_view = client.get("/crm/my-activities?view=done").get_data(as_text=True)
+    assert "Overdue call" in done_view
+    widget = client.get("/crm/widgets/reminders").get_data(as_text=True)
+    assert "Overdue call" not in widget
+
+
+def test_activity_form(db, client):
+    mads = user(db, "mads", ["salesperson"])
+    customer = party(db, "Skovbryn ApS")
+    db.commit()
+    signed_in(client, "mads")
+    response = client.post_form("/crm/activities/new", {"kind": "call", "subject": "", "assignee_id": mads.id,
+                                                        "party_id": customer.id, "due_date": "", "due_time": ""})
+    assert response.status_code == 422
+    assert re.search(r'id="e-subject"[^>]*>Say what it is about.', response.get_data(as_text=True))
+    response = client.post_form("/crm/activities/new", {"kind": "meeting", "subject": "<b>Demo</b>",
+                                                        "assignee_id": mads.id, "party_id": customer.id,
+                                                        "due_date": "2026-12-01", "due_time": "10:00",
+                                                        "notes": "<img src=x onerror=alert(1)>"})
+    assert response.status_code == 303
+    made = db.execute(select(Activity)).unique().scalar_one()
+    page = client.get(f"/crm/activities/{made.id}").get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x" in page and "<b>Demo</b>" not in page
+    response = client.post_form(f"/crm/activities/{made.id}/edit", {
+        "kind": "meeting", "subject": "Demo moved", "assignee_id": mads.id, "party_id": customer.id,
+        "due_date": "2026-12-02", "due_time": "11:00", "notes": ""})
+    assert response.status_code == 303
+    db.expire_all()
+    assert db.get(Activity, made.id).subject == "Demo moved"
+    export = client.get("/crm/activities?format=csv").get_data(as_text=True)
+    assert "Demo moved" in export
+
+
+def test_opportunity_page_lists_planned_activities(db, client):
+    mads = user(db, "mads", ["salesperson"])
+    deal = opportunity(db, mads, title="Heat pumps")
+    plan(db, mads, "Send the revised quote", NOW + timedelta(days=400), opportunity_id=deal.id)
+    done = plan(db, mads, "Old call", NOW - timedelta(days=3), opportunity_id=deal.id)
+    services.set_done(db, done, user=mads)
+    db.commit()
+    signed_in(client, "mads")
+    page = client.get(f"/crm/opportunities/{deal.id}").get_data(as_text=True)
+    planned = page[page.index("Planned activities"):page.index("crm-timeline-box")]
+    assert "Send the revised quote" in planned and "Old call" not in planned
+
+
+def test_delete_and_hidden_activities_pages(db, client):
+    mads = user(db, "mads", ["salesperson"])
+    sofie = user(db, "sofie", ["salesperson"])
+    mine = plan(db, mads, "Mine to delete")
+    theirs = plan(db, sofie, "Sofie's call", opportunity_id=opportunity(db, sofie).id)
+    db.commit()
+    signed_in(client, "mads")
+    for path in (f"/crm/activities/{theirs.id}", f"/crm/activities/{theirs.id}/edit"):
+        assert client.get(path).status_code == 404, path
+    assert client.post_form(f"/crm/activities/{theirs.id}/done", {"done": "1"}).status_code == 404
+    assert "Sofie's call" not in client.get("/crm/activities").get_data(as_text=True)
+    response = client.post_form(f"/crm/activities/{mine.id}/delete", {})
+    assert response.status_code == 303
+    db.expire_all()
+    assert db.get(Activity, mine.id) is None and db.get(Activity, theirs.id) is not None
