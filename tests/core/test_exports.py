@@ -33,6 +33,7 @@ PAGES = [
     ("/accounting/reports/trial-balance?date_from=2026-01-01&date_to=2026-03-31",
      {"date_from": "2026-01-01", "date_to": "2026-03-31"}),
     ("/accounting/reports/aged/receivables?on=2026-03-31", {"on": "2026-03-31"}),
+    ("/accounting/accounts", {}),
 ]
 
 

@@ -61,6 +61,9 @@ def _journal_options():
 @require(p.ACCOUNT_READ)
 def accounts():
     args = request.args
+    if "format" in args:  # the whole chart in the importable format, whatever the page's filters
+        columns = [(f, f) for f in chart.CSV_FIELDS]
+        return export_response("chart-of-accounts", columns, chart.export_rows(db), args["format"])
     date_to = parse_date(args.get("date_to"))
     rows = chart.tree(db, date_to=date_to, search=args.get("q", ""), type_=args.get("type", ""),
                       kind=args.get("kind", ""), show_inactive=args.get("inactive") == "1")
@@ -68,13 +71,6 @@ def accounts():
                   args=args, type_options=[("", _("All types"))] + _type_options(),
                   kind_options=[("", _("All kinds"))] + _kind_options(), type_labels=TYPE_LABELS,
                   kind_labels=KIND_LABELS, can_write=has_permission(p.ACCOUNT_WRITE), errors={})
-
-
-@bp.get("/accounts/export")
-@require(p.ACCOUNT_READ)
-def accounts_export():
-    columns = [(f, f) for f in chart.CSV_FIELDS]
-    return export_response("chart-of-accounts", columns, chart.export_rows(db), request.args.get("format", "csv"))
 
 
 @bp.post("/accounts/import")

@@ -198,7 +198,7 @@ def test_year_close_and_reopen_need_permission(make_user_client, in_app):
 
 
 def test_chart_ui_export_and_import(admin_client):
-    exported = admin_client.get("/accounting/accounts/export?format=csv")
+    exported = admin_client.get("/accounting/accounts?format=csv")
     assert exported.status_code == 200 and b"1100,Bank,asset,bank" in exported.data
     import io
     ok = admin_client.post_form("/accounting/accounts/import",
