@@ -34,6 +34,8 @@ PAGES = [
      {"date_from": "2026-01-01", "date_to": "2026-03-31"}),
     ("/accounting/reports/aged/receivables?on=2026-03-31", {"on": "2026-03-31"}),
     ("/accounting/accounts", {}),
+    ("/accounting/invoices?state=posted&q=acme", {"state": "posted", "q": "acme"}),
+    ("/accounting/bills?sort=-date", {"sort": "-date"}),
 ]
 
 

@@ -99,9 +99,8 @@ def _list(book: str):
     stmt = services.invoices_query(kinds=[kind] if kind else config["kinds"], q=q, state=state, party_id=party_id,
                                    date_from=_date_arg("date_from"), date_to=_date_arg("date_to"),
                                    overdue=filters["overdue"] == "1").options(selectinload(Invoice.party))
-    export = args.get("export", "")
-    if export in ("csv", "xlsx"):
-        return _export(book, stmt, export)
+    if "format" in args:
+        return _export(book, stmt, args["format"])
     page = keyset_page(db, stmt, sort_keys=services.SORT_KEYS, id_column=Invoice.id, sort=args.get("sort", "-date"),
                        cursor=args.get("after"), size=current_app.config.get("PAGE_SIZE", 25), query=q,
                        filters={k: v for k, v in filters.items() if v})
@@ -111,7 +110,7 @@ def _list(book: str):
                   book=book, config=config, states=[(s, STATE_LABELS[s]) for s in STATES],
                   kinds=[(k, KIND_LABELS[k]) for k in config["kinds"]], party=party,
                   row_url=lambda row: url_for("accounting.invoice", invoice_id=row.id),
-                  export_args={k: v for k, v in page.args().items()}, title=config["title"])
+                  title=config["title"])
 
 
 def _export(book: str, stmt, fmt: str):

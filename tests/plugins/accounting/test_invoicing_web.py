@@ -71,10 +71,10 @@ def test_the_lists_answer(admin_client, app):
 
 def test_the_lists_export(admin_client, app):
     number = posted_invoice(app, party=None)[1]
-    csv = admin_client.get("/accounting/invoices?export=csv")
+    csv = admin_client.get("/accounting/invoices?format=csv")
     assert csv.status_code == 200 and number in csv.get_data(as_text=True)
     assert "Fjord Logistik ApS" in csv.get_data(as_text=True)
-    xlsx = admin_client.get("/accounting/invoices?export=xlsx")
+    xlsx = admin_client.get("/accounting/invoices?format=xlsx")
     assert xlsx.status_code == 200 and xlsx.get_data().startswith(b"PK")
 
 
