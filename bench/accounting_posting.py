@@ -6,7 +6,8 @@
 
 Each run gets a fresh initialised database (bench/run.py's ``Databases``) and measures:
 - module install: ``lifecycle.install(ctx, ["accounting"])`` in process, with its default chart,
-  journals, fiscal years and taxes (the tax area's defaults for the company's country);
+  journals, fiscal years, currencies and taxes (the currencies area's and the tax area's defaults for
+  the company's country);
 - one transaction per entry: ``--single`` two-line entries, each ``create_and_post`` + commit
   (numbering with the journal row locked, hash chain, audit records);
 - batches: ``--batch-entries`` two-line entries through ``post_batch`` in batches of

@@ -11,6 +11,7 @@ for other modules"). A module that depends on ``accounting`` imports these names
 - :class:`AccountRole` and :func:`account_for`: a module declares the accounts it posts to by
   role (the hook ``accounting_account_roles``) and asks which account a role maps to;
 - :func:`open_items` and :func:`party_balance` tell what a party owes and is owed;
+- :func:`to_company` converts an amount in a currency to the company currency at the rate of a day;
 - the hooks ``accounting_entry_posted``, ``accounting_invoice_posted``, ``accounting_invoice_paid``
   and ``accounting_payment_registered`` announce what happened (:mod:`plugins.accounting.hookspecs`).
 
@@ -19,6 +20,7 @@ The functions import the areas when called, so importing this package loads noth
 from __future__ import annotations
 
 from datetime import date as Date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from plugins.accounting.ledger.roles import AccountRole
 
 __all__ = ["AccountRole", "account_for", "get_entry", "open_items", "party_balance", "post_batch", "post_entry",
-           "reverse_entry"]
+           "reverse_entry", "to_company"]
 
 
 def __getattr__(name: str):
@@ -120,3 +122,16 @@ def party_balance(session: Session, party_id: int, on: Date | None = None) -> Pa
     from plugins.accounting.banking import services
 
     return services.party_balance(session, party_id, on)
+
+
+def to_company(session: Session, amount: Any, currency: str, on: Date) -> tuple[Decimal, Decimal]:
+    """``amount`` (a ``Decimal`` or decimal string) in ``currency`` converted to the company currency
+    at the rate of ``on`` (the latest rate dated on or before it), rounded half up to the company
+    currency's minor unit; returns ``(company amount, rate)``, the rate 1 for the company currency.
+
+    ``core.KontorError`` naming ``currency`` when the currency is unknown or has no rate on or
+    before ``on``, naming ``amount`` when it is not a number; a float is refused with ``TypeError``.
+    """
+    from plugins.accounting.currencies import services
+
+    return services.to_company(session, amount, currency, on)

@@ -1,6 +1,6 @@
 """The accounting module's manifest and its module-wide hooks.
 
-The module is made of areas (ledger, tax, invoicing, banking, reports), each an ordinary plugin of
+The module is made of areas (ledger, currencies, tax, invoicing, banking, reports), each an ordinary plugin of
 the module in its ``<area>/plugin.py``. Here: the permissions, roles and menu, the migrations, the
 hooks it offers other modules, the one blueprint of pages and of endpoints and the one command
 group the areas share, the retention setting and the purge guard.
@@ -20,7 +20,7 @@ manifest = Manifest(
     author="Kontor",
     license="AGPL-3.0-or-later",
     category="Finance",
-    areas=("ledger", "tax", "invoicing", "banking", "reports"),
+    areas=("ledger", "currencies", "tax", "invoicing", "banking", "reports"),
 )
 
 
@@ -54,6 +54,7 @@ def register_migrations():
 def register_blueprints():
     """The pages of every area, on the one ``accounting`` blueprint."""
     from plugins.accounting.banking import routes as _banking  # noqa: F401  (each adds its views to bp)
+    from plugins.accounting.currencies import routes as _currencies  # noqa: F401
     from plugins.accounting.invoicing import routes as _invoicing  # noqa: F401
     from plugins.accounting.ledger import routes as _ledger  # noqa: F401
     from plugins.accounting.reports import routes as _reports  # noqa: F401
@@ -67,6 +68,7 @@ def register_blueprints():
 def register_api():
     """The endpoints of every area, on the one ``api_accounting`` blueprint under /api/v1/accounting."""
     from plugins.accounting.banking import api as _banking  # noqa: F401  (each adds its endpoints to api)
+    from plugins.accounting.currencies import api as _currencies  # noqa: F401
     from plugins.accounting.invoicing import api as _invoicing  # noqa: F401
     from plugins.accounting.ledger import api as _ledger  # noqa: F401
     from plugins.accounting.reports import api as _reports  # noqa: F401
@@ -81,6 +83,7 @@ def register_commands():
     """``kontor accounting``: the commands of every area in one group."""
     from plugins.accounting.banking import cli as _banking  # noqa: F401  (each adds its commands to group)
     from plugins.accounting.cli import group
+    from plugins.accounting.currencies import cli as _currencies  # noqa: F401
     from plugins.accounting.ledger import cli as _ledger  # noqa: F401
     from plugins.accounting.reports import cli as _reports  # noqa: F401
     from plugins.accounting.tax import cli as _tax  # noqa: F401

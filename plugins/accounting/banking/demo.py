@@ -19,10 +19,10 @@ from core import KontorError, Money
 
 from plugins.accounting.banking import services, statements
 from plugins.accounting.banking.models import Payment, Statement
+from plugins.accounting.currencies import services as fx
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
 from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger.models import Line
-from plugins.accounting.tax import services as tax
 
 CENT = Decimal("0.01")
 
@@ -103,7 +103,7 @@ def _money_dk(amount: Decimal) -> str:
 
 def _csv_statement(db: Session, rng: random.Random, today: date) -> None:
     """A CSV export of the bank account for the four weeks before the last week."""
-    base = tax.company_currency(db)
+    base = fx.company_currency(db)
     start = today - timedelta(days=34)
     customers = _recent_open(db, "out_invoice", base, 6)[3:6]
     rows: list[tuple[date, str, str, Decimal]] = []
@@ -135,7 +135,7 @@ def _csv_statement(db: Session, rng: random.Random, today: date) -> None:
 
 def _camt_statement(db: Session, rng: random.Random, today: date) -> None:
     """A camt.053 statement of the last week: receipts naming their invoices, a supplier paid."""
-    base = tax.company_currency(db)
+    base = fx.company_currency(db)
     start = today - timedelta(days=6)
     entries = []
     for n, invoice in enumerate(_recent_open(db, "out_invoice", base, 3)):

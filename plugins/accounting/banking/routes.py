@@ -22,9 +22,9 @@ from core import (
 from plugins.accounting import permissions as p
 from plugins.accounting.banking import services, statements
 from plugins.accounting.banking.models import Payment, Statement
+from plugins.accounting.currencies import services as fx
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
 from plugins.accounting.ledger.models import Account, Journal
-from plugins.accounting.tax import services as tax
 from plugins.accounting.web import bp
 
 PAYMENT_COLUMNS = [
@@ -168,7 +168,7 @@ def _payment_form(values: dict, errors: dict, status: int = 200):
 
 
 def _currencies() -> list[str]:
-    from plugins.accounting.tax.models import Currency
+    from plugins.accounting.currencies.models import Currency
 
     return list(db.execute(select(Currency.code).where(Currency.active).order_by(Currency.code)).scalars())
 
@@ -188,7 +188,7 @@ def _form_values(source) -> dict:
     values = {key: (source.get(key) or "").strip() for key in ("party_id", "amount", "currency", "date", "journal",
                                                                    "reference", "kind", "writeoff_account")}
     values["kind"] = values["kind"] if values["kind"] in ("inbound", "outbound") else "inbound"
-    values["currency"] = values["currency"] or tax.company_currency(db)
+    values["currency"] = values["currency"] or fx.company_currency(db)
     values["journal"] = values["journal"] or "BNK"
     values["date"] = values["date"] or date.today().isoformat()
     values["writeoff"] = source.get("writeoff") in ("1", "on", "true")
@@ -342,7 +342,7 @@ def _reconciliation_page(party_id: int, errors: dict, status: int = 200):
                   balance=services.party_balance(db, party_id), can_write=has_permission(p.PAYMENT_WRITE),
                   entry_url=lambda entry_id: link("accounting.entry", entry_id=entry_id),
                   party_url=link("parties.party_detail", party_id=party.id), today=date.today(),
-                  company_currency=tax.company_currency(db),
+                  company_currency=fx.company_currency(db),
                   invoice_url=lambda invoice_id: link("accounting.invoice", invoice_id=invoice_id),
                   title=_("Reconcile %(party)s", party=party.name)), status
 

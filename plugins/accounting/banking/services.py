@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from core import KontorError, Money, NotFound, Party, gettext as _, hooks
 
 from plugins.accounting.banking.models import Payment, PaymentAllocation, Reconciliation, ReconciliationLine
+from plugins.accounting.currencies import services as fx
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
 from plugins.accounting.ledger import roles, services as ledger
 from plugins.accounting.ledger.models import Account, CurrencyAmount, Entry, Journal, Line
-from plugins.accounting.tax import services as tax
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -129,7 +129,7 @@ def open_items(db: Session, party_id: int | None = None, account_kind: str = "re
         item = dict(row)
         if item["open_currency"] is None or item["currency"] is None:
             item["open_currency"] = item["open"]
-            item["currency"] = item["currency"] or tax.company_currency(db)
+            item["currency"] = item["currency"] or fx.company_currency(db)
         items.append(item)
     return items
 
@@ -257,13 +257,13 @@ def register_payment(db: Session, *, party_id: int, amount: Any, currency: str, 
     in the same entry. ``kind`` (inbound/outbound) is needed only without allocations.
     Raises KontorError naming the field at fault; the caller commits.
     """
-    day = tax.parse_day(date)
+    day = fx.parse_day(date)
     ledger.check_lock_date(db, day)
     party = db.get(Party, _id_of(party_id))
     if party is None:
         raise KontorError(_("Choose a party."), field="party_id")
-    currency = tax.get_currency(db, currency).code
-    digits = tax.currency_digits(db, currency)
+    currency = fx.get_currency(db, currency).code
+    digits = fx.currency_digits(db, currency)
     amount = _positive(amount, "amount", digits)
     bank_journal = payment_journal(db, journal)
     items = _allocations(db, allocations, party, currency, digits)
@@ -278,7 +278,7 @@ def register_payment(db: Session, *, party_id: int, amount: Any, currency: str, 
         if writeoff_to is not None:
             item.writeoff = item.open_currency - item.amount
 
-    company = tax.company_currency(db)
+    company = fx.company_currency(db)
     amount_company, rate = _in_company_currency(db, amount, currency, company, day)
     payment = Payment(party_id=party.id, kind=kind, date=day, amount=amount, currency=currency, rate=rate,
                       amount_company=amount_company, journal_id=bank_journal.id, reference=(reference or "")[:140],
@@ -307,7 +307,7 @@ def _in_company_currency(db: Session, amount: Decimal, currency: str, company: s
     """``amount`` ``currency`` in the company currency on ``day``, and the rate used (1 in the company currency)."""
     if currency == company:
         return amount, Decimal(1)
-    return tax.to_company(db, amount, currency, day)
+    return fx.to_company(db, amount, currency, day)
 
 
 # -- Money through the bank (a statement line) --
@@ -365,7 +365,7 @@ def book_to_account(db: Session, *, journal: Journal, day: date, amount: Decimal
     if target.id == journal.default_account_id:
         raise KontorError(_("Choose another account than the bank account itself."), field="account")
     ledger.check_lock_date(db, day)
-    company = tax.company_currency(db)
+    company = fx.company_currency(db)
     money = abs(amount)
     company_amount, rate = _in_company_currency(db, money, currency, company, day)
     incoming = amount > 0
@@ -392,7 +392,7 @@ def cancel_payment(db: Session, payment: Payment, *, date: Any = None, user_id: 
     """
     if payment.state != "posted":
         raise KontorError(_("This payment is cancelled already."), field="state", status=409)
-    day = tax.parse_day(date) if date not in (None, "") else date_type.today()
+    day = fx.parse_day(date) if date not in (None, "") else date_type.today()
     ledger.check_lock_date(db, day)
     entry = db.get(Entry, payment.entry_id)
     own_lines = [line.id for line in entry.lines]
@@ -572,14 +572,14 @@ def _writeoff_account(db: Session, value: Any) -> Account:
 def _positive(value: Any, field: str, digits: int) -> Decimal:
     if isinstance(value, float):
         raise KontorError(_("Enter the amount as a decimal string."), field=field)
-    number = tax.to_decimal(value if value not in (None, "") else "0", field)
+    number = fx.to_decimal(value if value not in (None, "") else "0", field)
     if number <= 0:
         raise KontorError(_("Enter an amount greater than zero."), field=field)
-    if number != number.quantize(tax.quantum(digits)):
+    if number != number.quantize(fx.quantum(digits)):
         raise KontorError(_("Enter at most %(digits)s decimals.", digits=digits), field=field)
     if number >= Decimal("1e15"):
         raise KontorError(_("The amount is too large."), field=field)
-    return number.quantize(tax.quantum(max(digits, 2)))
+    return number.quantize(fx.quantum(max(digits, 2)))
 
 
 def _id_of(value: Any) -> int:
@@ -591,7 +591,7 @@ def _id_of(value: Any) -> int:
 
 
 def _money(value: Decimal) -> Decimal:
-    return tax.round_money(Decimal(value), 2)
+    return fx.round_money(Decimal(value), 2)
 
 
 # -- Reconciliation --
@@ -640,7 +640,7 @@ def _update_invoices(db: Session, line_ids: list[int]) -> None:
     opens = lines_open(db, [db.get(Line, invoice.receivable_line_id) for invoice in invoices])
     for invoice in invoices:
         _open_amount, open_currency = opens[invoice.receivable_line_id]
-        residual = tax.round_money(open_currency, tax.currency_digits(db, invoice.currency))
+        residual = fx.round_money(open_currency, fx.currency_digits(db, invoice.currency))
         was_paid = invoice.state == "paid"
         invoice.amount_residual = _money(residual)
         if residual == 0:
@@ -686,7 +686,7 @@ def reconcile_lines(db: Session, line_ids: Iterable[int | Line], *, day: date | 
     if not account.reconcilable or any(line.state != "posted" for line in lines):
         raise KontorError(_("Only posted lines of a reconcilable account can be reconciled."), field="lines")
     currencies = {line.currency if line.amount_currency is not None else None for line in lines}
-    in_currency = len(currencies) == 1 and None not in currencies and currencies != {tax.company_currency(db)}
+    in_currency = len(currencies) == 1 and None not in currencies and currencies != {fx.company_currency(db)}
     opens = lines_open(db, lines)
     debits = [line for line in lines if line.debit >= line.credit and opens[line.id][0 if not in_currency else 1] > 0]
     credits = [line for line in lines if line.debit < line.credit and opens[line.id][0 if not in_currency else 1] > 0]

@@ -23,9 +23,9 @@ from core import KontorError, NotFound, Party, gettext as _, map_rows, read_csv
 from plugins.accounting.banking.models import Statement, StatementLine
 from plugins.accounting.banking import services as payments
 from plugins.accounting.banking.services import ZERO
+from plugins.accounting.currencies import services as fx
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
 from plugins.accounting.ledger.models import Account
-from plugins.accounting.tax import services as tax
 
 #: The fields a CSV column can be mapped to, and the header names each usually goes by.
 CSV_FIELDS = {
@@ -394,11 +394,11 @@ def import_statement(db: Session, data: bytes, *, file_format: str, journal: Any
 
 def _journal_currency(db: Session, journal) -> str:
     account = db.get(Account, journal.default_account_id)
-    return (account.currency if account and account.currency else tax.company_currency(db))
+    return (account.currency if account and account.currency else fx.company_currency(db))
 
 
 def _balance(value: Any, field_name: str) -> Decimal:
-    number = tax.to_decimal(str(value).replace(",", ".") if isinstance(value, str) else value, field_name)
+    number = fx.to_decimal(str(value).replace(",", ".") if isinstance(value, str) else value, field_name)
     if number != number.quantize(Decimal("0.01")):
         raise KontorError(_("Enter at most 2 decimals."), field=field_name)
     return number

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core import KontorError, Party, create_party
 
+from plugins.accounting.currencies import services as fx
 from plugins.accounting.invoicing import services
 from plugins.accounting.invoicing.models import Invoice
 from plugins.accounting.ledger import years
@@ -65,7 +66,7 @@ def load(db: Session, progress, today: date | None = None) -> None:
     rng = random.Random(3)
     customers, suppliers = _parties(db)
     home = tax_services.company_country(db)
-    base = tax_services.company_currency(db)
+    base = fx.company_currency(db)
     sale_tax, sale_zero = _taxes(db, "sale", home)
     purchase_tax, purchase_reverse = _taxes(db, "purchase", home)
     sales, bills = [], []
@@ -139,7 +140,7 @@ def _document(db: Session, kind: str, party: Party, day: date, lines: list[dict]
     try:
         if currency != base:
             # the catalogue is priced in the company currency: the same goods cost the same abroad
-            rate = tax_services.rate_on(db, currency, day)
+            rate = fx.rate_on(db, currency, day)
             data["lines"] = [{**line, "unit_price": str(_converted(Decimal(line["unit_price"]), rate))} for line in lines]
         return services.create_invoice(db, kind, data)
     except KontorError:

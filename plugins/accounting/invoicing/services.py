@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 
 from core import KontorError, NotFound, Party, gettext as _, hooks, utcnow
 
+from plugins.accounting.currencies import services as fx
+from plugins.accounting.currencies.models import Currency
 from plugins.accounting.invoicing.models import (CUSTOMER_KINDS, KINDS, OPEN_STATES, REFUND_KINDS, Invoice,
                                                  InvoiceLine)
 from plugins.accounting.ledger import roles, services as ledger
 from plugins.accounting.ledger.models import Account, Entry, FiscalYear, Journal, Line
 from plugins.accounting.tax import services as tax_services
-from plugins.accounting.tax.models import Currency, Tax
+from plugins.accounting.tax.models import Tax
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -49,7 +51,7 @@ def get_invoice(db: Session, invoice_id: Any) -> Invoice:
 
 def company_currency(db: Session) -> str:
     """The company's base currency."""
-    return tax_services.company_currency(db)
+    return fx.company_currency(db)
 
 
 def default_account(db: Session, kind: str) -> Account:
@@ -240,7 +242,7 @@ def _clean_header(db: Session, kind: str, data: dict, current: Invoice | None) -
     rate = Decimal(1)
     if currency != base:
         try:
-            rate = tax_services.rate_on(db, currency, invoice_date)
+            rate = fx.rate_on(db, currency, invoice_date)
         except KontorError as exc:
             raise KontorError(exc.message, field="currency") from None
     reference = str(pick("reference", "") or "").strip()
@@ -288,7 +290,7 @@ class Totals:
 
 def compute_totals(db: Session, currency: str, lines: list[dict]) -> Totals:
     """The amounts of cleaned ``lines``, each rounded to the currency's minor unit by the tax area."""
-    digits = tax_services.currency_digits(db, currency)
+    digits = fx.currency_digits(db, currency)
     amounts = [tax_services.compute_line(line["quantity"], line["unit_price"], line["discount_percent"],
                                          line["taxes"], digits) for line in lines]
     by_tax: OrderedDict[int, list] = OrderedDict()
@@ -411,7 +413,7 @@ def post_invoice(db: Session, invoice: Invoice, *, user_id: int | None = None) -
     _check_date_order(db, invoice, journal)
     if invoice.currency != company_currency(db):
         # the rate of the invoice date as it stands now: the one the entry is booked at
-        invoice.rate = tax_services.rate_on(db, invoice.currency, invoice.invoice_date)
+        invoice.rate = fx.rate_on(db, invoice.currency, invoice.invoice_date)
     specs = _entry_lines(db, invoice, config)
     entry = ledger.create_entry(db, journal=journal, date=invoice.invoice_date, lines=specs,
                                 reference=invoice.reference[:100], narration=_narration(db, invoice),
@@ -526,7 +528,7 @@ def _spec(db: Session, invoice: Invoice, account: Any, amount: Decimal, extra: d
             "due_date": extra.get("due_date")}
     company_amount = amount
     if foreign:
-        converted, rate = tax_services.to_company(db, abs(amount), invoice.currency, invoice.invoice_date)
+        converted, rate = fx.to_company(db, abs(amount), invoice.currency, invoice.invoice_date)
         company_amount = converted if amount >= 0 else -converted
         spec.update(currency=invoice.currency, amount_currency=amount, rate=rate)
     spec["debit"] = max(company_amount, ZERO)

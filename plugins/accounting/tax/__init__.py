@@ -1,2 +1,1 @@
-"""Accounting's tax: currencies, exchange rates, taxes, the revaluation and the VAT report; its hooks are in
-``plugin.py``."""
+"""Accounting's tax: the taxes, the amounts of a line and the VAT report; its hooks are in ``plugin.py``."""

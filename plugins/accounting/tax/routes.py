@@ -1,4 +1,4 @@
-"""The pages of taxes, currencies, exchange rates, the revaluation and the VAT report."""
+"""The pages of taxes and the VAT report."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,15 +8,16 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from core import (
-    Column, InvalidInput, KontorError, export_response, gettext as _, has_permission, keyset_page, redirect_to, render,
-    require, session as db, transaction,
+    KontorError, export_response, gettext as _, has_permission, keyset_page, redirect_to, render, require,
+    session as db, transaction,
 )
 
+from plugins.accounting.currencies.services import parse_day
 from plugins.accounting.ledger import roles
 from plugins.accounting.ledger.models import Account, Period
-from plugins.accounting.permissions import CURRENCY_MANAGE, ENTRY_POST, ENTRY_READ, REPORT_READ, TAX_MANAGE
+from plugins.accounting.permissions import ENTRY_POST, ENTRY_READ, REPORT_READ, TAX_MANAGE
 from plugins.accounting.tax import services, vat_report as vat
-from plugins.accounting.tax.models import TAX_SCOPES, ExchangeRate, Tax
+from plugins.accounting.tax.models import TAX_SCOPES, Tax
 from plugins.accounting.web import bp
 
 
@@ -133,136 +134,6 @@ def tax_edit(tax_id):
     return save(tax) if request.method == "POST" else tax_form(tax)
 
 
-# --- currencies ---
-
-def currencies_page(errors=None, form=None, status=200):
-    html = render("accounting/tax/currencies.html", currencies=services.list_currencies(db),
-                  base=services.company_currency(db), errors=errors or {}, form=form or {},
-                  can_revalue=has_permission(ENTRY_POST), today=date.today())
-    return html, status
-
-
-@bp.get("/currencies")
-@require(CURRENCY_MANAGE)
-def currencies():
-    return currencies_page()
-
-
-@bp.post("/currencies")
-@require(CURRENCY_MANAGE)
-def currency_add():
-    form = _form()
-    with transaction(on_refusal=lambda exc: currencies_page(exc.as_errors(), form, 422)):
-        services.add_currency(db, form.get("code", ""), form.get("name", ""), form.get("digits", "2"))
-    return redirect_to(url_for("accounting.currencies"))
-
-
-@bp.post("/currencies/<code>")
-@require(CURRENCY_MANAGE)
-def currency_update(code):
-    form = _form()
-    services.currency_named(db, code)  # an unknown code is the 404 page
-
-    def refused(exc: KontorError):
-        errors = {f"{code}-{key}": value for key, value in exc.as_errors().items()}
-        return currencies_page({**errors, "_schema": [exc.message]}, form, 422)
-
-    with transaction(on_refusal=refused):
-        services.update_currency(db, code, active="active" in form, digits=form.get("digits"))
-    flash(_("Currency %(code)s saved.", code=code.upper()), "success")
-    return redirect_to(url_for("accounting.currencies"))
-
-
-# --- exchange rates ---
-
-def rates_page(errors=None, form=None, status=200):
-    currency = request.args.get("currency", "").strip().upper()
-    q = request.args.get("q", "").strip().upper()
-    query = services.rates_query(currency or None)
-    if q:
-        query = query.where(ExchangeRate.currency.startswith(q))
-    columns = [Column("date", _("Date"), sort="date", format="date"), Column("currency", _("Currency"), sort="currency"),
-               Column("rate", _("Rate"), format="number")]
-    page = keyset_page(db, query, sort_keys={"date": ExchangeRate.date, "currency": ExchangeRate.currency},
-                       id_column=ExchangeRate.id, sort=request.args.get("sort", "-date"),
-                       cursor=request.args.get("after"), size=50, query=q, filters={"currency": currency} if currency else {})
-    options = [("", _("All currencies"))] + [(c.code, c.code) for c in services.list_currencies(db, active_only=True)
-                                              if c.code != services.company_currency(db)]
-    html = render("accounting/tax/rates.html", "accounting/tax/_rates.html", page=page, columns=columns,
-                  currency=currency, currency_options=options, errors=errors or {}, form=form or {},
-                  base=services.company_currency(db))
-    return html, status
-
-
-@bp.get("/rates")
-@require(CURRENCY_MANAGE)
-def rates():
-    return rates_page()
-
-
-@bp.post("/rates")
-@require(CURRENCY_MANAGE)
-def rate_add():
-    form = _form()
-    with transaction(on_refusal=lambda exc: rates_page(exc.as_errors(), form, 422)):
-        services.set_rate(db, form.get("currency", ""), form.get("date", ""), form.get("rate", ""))
-    flash(_("Rate saved."), "success")
-    return redirect_to(url_for("accounting.rates"))
-
-
-@bp.route("/rates/import", methods=["GET", "POST"])
-@require(CURRENCY_MANAGE)
-def rates_import():
-    form = _form()
-    if request.method == "GET":
-        return render("accounting/tax/rates_import.html", form=form, errors={}, problems=[])
-
-    def refused(exc: KontorError):
-        if isinstance(exc, services.RatesRefused):
-            errors, problems = {"file": [_("Nothing was imported: fix the rows below.")]}, exc.problems
-        else:
-            errors, problems = exc.as_errors(), []
-        return render("accounting/tax/rates_import.html", form=form, errors=errors, problems=problems), 422
-
-    upload = request.files.get("file")
-    mapping = {name: form.get(f"map_{name}", "") for name in services.RATE_FIELDS}
-    with transaction(on_refusal=refused):
-        if upload is None or not upload.filename:
-            raise InvalidInput(_("Choose a file."), field="file")
-        imported = services.import_rates(db, upload.read(), mapping)
-    flash(_("%(count)s rates imported.", count=len(imported)), "success")
-    return redirect_to(url_for("accounting.rates"))
-
-
-# --- revaluation ---
-
-@bp.post("/revalue")
-@require(ENTRY_POST)
-def revalue():
-    from plugins.accounting.tax.revaluation import revalue as run
-
-    form = _form()
-
-    def refused(exc: KontorError):
-        if has_permission(CURRENCY_MANAGE):
-            return currencies_page(exc.as_errors(), form, 422)
-        flash(exc.message, "error")
-        return redirect_to(url_for("accounting.taxes"))
-
-    with transaction(on_refusal=refused):
-        result = run(db, services.parse_day(form.get("date", "")))
-    if result is None:
-        flash(_("Every foreign-currency balance is already at the rate of that day: nothing to post."), "info")
-    else:
-        entry, reversal = result
-        flash(_("Revaluation %(number)s posted, reversed by %(reversal)s on %(day)s.", number=entry.number,
-                reversal=reversal.number, day=reversal.date.isoformat()), "success")
-        url = _entry_url(entry.id)
-        if url:
-            return redirect_to(url)
-    return redirect_to(url_for("accounting.currencies" if has_permission(CURRENCY_MANAGE) else "accounting.taxes"))
-
-
 # --- VAT report ---
 
 def vat_page(date_from: date, date_to: date, errors: dict, status: int = 200):
@@ -300,8 +171,8 @@ def vat_settle():
         return vat_page(day_from, day_to, exc.as_errors(), 409 if exc.status == 409 else 422)
 
     with transaction(on_refusal=refused):
-        date_from = services.parse_day(form.get("date_from"), "date_from")
-        date_to = services.parse_day(form.get("date_to"), "date_to")
+        date_from = parse_day(form.get("date_from"), "date_from")
+        date_to = parse_day(form.get("date_to"), "date_to")
         entry = vat.settle(db, date_from, date_to)
     flash(_("VAT settled by %(number)s.", number=entry.number), "success")
     return redirect_to(url_for("accounting.vat_report", date_from=date_from.isoformat(), date_to=date_to.isoformat()))

@@ -17,10 +17,10 @@ from sqlalchemy import func, select, text
 from core import KontorError
 from plugins.accounting.banking import demo, services as banking, statements
 from plugins.accounting.banking.models import Payment, ReconciliationLine, Statement, StatementLine
+from plugins.accounting.currencies import demo as currencies_demo, services as currencies
 from plugins.accounting.invoicing import demo as invoicing_demo, services as invoicing
 from plugins.accounting.invoicing.models import Invoice
 from plugins.accounting.ledger.models import Account, Config, Line
-from plugins.accounting.tax import demo as tax_demo, services as tax
 from plugins.accounting.testing import BankLine, bank_statement, party, pay, posted_invoice
 
 D = Decimal
@@ -43,8 +43,8 @@ def beta(db):
 
 @pytest.fixture
 def eur(db):
-    tax.set_rate(db, "EUR", date(2026, 1, 1), "7.40")
-    tax.set_rate(db, "EUR", date(2026, 3, 1), "7.50")
+    currencies.set_rate(db, "EUR", date(2026, 1, 1), "7.40")
+    currencies.set_rate(db, "EUR", date(2026, 3, 1), "7.50")
     return "EUR"
 
 
@@ -495,7 +495,7 @@ def test_a_csv_with_the_newest_line_first_is_read_oldest_first():
 
 def test_the_demo_payments_and_statements(db):
     added = []
-    tax_demo.load(db, added.append)
+    currencies_demo.load(db, added.append)
     invoicing_demo.load(db, added.append)
     before = len(added)
     demo.load_demo_data(db, added.append)

@@ -10,11 +10,11 @@ from core import KontorError
 from core.parties.services import create_party
 
 from plugins.accounting.banking.services import open_items, reconcile_lines
+from plugins.accounting.currencies import services
+from plugins.accounting.currencies.models import Currency, ExchangeRate
+from plugins.accounting.currencies.revaluation import revalue
 from plugins.accounting.ledger import services as ledger, years
 from plugins.accounting.ledger.models import Account, Entry
-from plugins.accounting.tax import services
-from plugins.accounting.tax.models import Currency, ExchangeRate
-from plugins.accounting.tax.revaluation import revalue
 
 
 # -- currencies and rates --
@@ -25,6 +25,16 @@ D = Decimal
 
 def count_rates(db):
     return db.execute(select(func.count()).select_from(ExchangeRate)).scalar_one()
+
+
+def test_currencies_are_loaded_with_their_minor_units(db):
+    digits = dict(db.execute(select(Currency.code, Currency.digits)).all())
+    assert {code: digits[code] for code in ("EUR", "DKK", "SEK", "NOK", "PLN", "USD", "GBP", "CHF", "JPY", "ISK")} == {
+        "EUR": 2, "DKK": 2, "SEK": 2, "NOK": 2, "PLN": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "ISK": 0}
+    assert services.currency_digits(db, "jpy") == 0
+    with pytest.raises(KontorError) as refused:
+        services.currency_digits(db, "XXX")
+    assert refused.value.field == "currency"
 
 
 def test_rate_on_takes_the_latest_rate_on_or_before_the_day(db):
@@ -47,6 +57,21 @@ def test_to_company_rounds_half_up_to_the_company_minor_unit(db):
     assert services.to_company(db, D("1000"), "JPY", date(2026, 2, 1)) == (D("45.15"), D("0.04515"))
     assert services.to_company(db, D("0.10"), "JPY", date(2026, 2, 1))[0] == D("0.00")
     assert services.to_company(db, D("-10.10"), "EUR", date(2026, 2, 1))[0] == D("-75.25")
+
+
+def test_other_modules_convert_through_the_public_api(db):
+    import plugins.accounting as accounting
+
+    services.set_rate(db, "EUR", "2026-01-01", "7.45")
+    assert "to_company" in accounting.__all__
+    assert accounting.to_company(db, "100.01", "EUR", date(2026, 2, 1)) == (D("745.07"), D("7.45"))
+    assert accounting.to_company(db, D("12.30"), "dkk", date(2000, 1, 1)) == (D("12.30"), D(1))
+    with pytest.raises(KontorError) as refused:
+        accounting.to_company(db, "1.00", "USD", date(2026, 2, 1))  # no USD rate
+    assert refused.value.field == "currency"
+    with pytest.raises(KontorError) as refused:
+        accounting.to_company(db, "ten", "EUR", date(2026, 2, 1))
+    assert refused.value.field == "amount"
 
 
 def test_setting_a_rate_twice_on_a_day_replaces_it(db):
@@ -98,42 +123,6 @@ def test_a_file_with_bad_rows_imports_nothing_and_reports_every_row(db):
     assert count_rates(db) == 0
 
 
-def test_import_page(admin_client, db):
-    from io import BytesIO
-
-    page = admin_client.get("/accounting/rates/import")
-    assert page.status_code == 200
-    bad = admin_client.post_form("/accounting/rates/import", {"file": (BytesIO(b"date,currency,rate\n2026-01-01,EUR,x\n"),
-                                                                       "rates.csv")}, content_type="multipart/form-data")
-    assert bad.status_code == 422 and "Nothing was imported" in bad.get_data(as_text=True)
-    good = admin_client.post_form("/accounting/rates/import", {"file": (BytesIO(GOOD), "rates.csv")},
-                                  content_type="multipart/form-data")
-    assert good.status_code == 303
-    listing = admin_client.get("/accounting/rates?currency=USD")
-    assert listing.status_code == 200 and "6.8" in listing.get_data(as_text=True)
-    db.expire_all()
-    assert count_rates(db) == 3
-
-
-def test_manual_entry_page(admin_client, db):
-    assert admin_client.post_form("/accounting/rates", {"currency": "EUR", "date": "2026-04-01", "rate": "7.46"}
-                                  ).status_code == 303
-    bad = admin_client.post_form("/accounting/rates", {"currency": "EUR", "date": "2026-04-01", "rate": "seven"})
-    assert bad.status_code == 422 and 'aria-invalid="true"' in bad.get_data(as_text=True)
-    db.expire_all()
-    assert services.rate_on(db, "EUR", date(2026, 4, 1)) == D("7.46")
-
-
-def test_rates_api(api):
-    created = api.post("/api/v1/accounting/rates", json={"currency": "EUR", "date": "2026-05-01", "rate": "7.4601"})
-    assert created.status_code == 201, created.get_data(as_text=True)
-    assert created.get_json()["rate"] == "7.46010000"
-    bad = api.post("/api/v1/accounting/rates", json={"currency": "EUR", "date": "2026-05-01", "rate": "0"})
-    assert bad.status_code == 422 and "rate" in bad.get_json()["errors"]
-    listed = api.get("/api/v1/accounting/rates?currency=EUR").get_json()
-    assert [(r["currency"], r["date"]) for r in listed["items"]] == [("EUR", "2026-05-01")]
-
-
 def test_rates_import_command(kontor, app, tmp_path, db):
     good = tmp_path / "rates.csv"
     good.write_bytes(GOOD)
@@ -146,31 +135,8 @@ def test_rates_import_command(kontor, app, tmp_path, db):
     assert count_rates(db) == 3
 
 
-def test_currencies_page_changes_digits_and_active(admin_client, db):
-    assert admin_client.get("/accounting/currencies").status_code == 200
-    assert admin_client.post_form("/accounting/currencies/CZK", {"digits": "2", "active": "1"}).status_code == 303
-    refused = admin_client.post_form("/accounting/currencies/DKK", {"digits": "2"})  # the company currency
-    assert refused.status_code == 422
-    too_many = admin_client.post_form("/accounting/currencies/EUR", {"digits": "5", "active": "1"})
-    assert too_many.status_code == 422
-    assert admin_client.post_form("/accounting/currencies", {"code": "mxn", "name": "Mexican peso", "digits": "2"}
-                                  ).status_code == 303
-    db.expire_all()
-    assert db.get(Currency, "CZK").active and db.get(Currency, "DKK").active
-    assert db.get(Currency, "EUR").digits == 2 and db.get(Currency, "MXN").name == "Mexican peso"
-
-
-def test_currencies_api(api):
-    listed = api.get("/api/v1/accounting/currencies").get_json()["items"]
-    assert {"code": "JPY", "name": "Japanese yen", "digits": 0, "active": True} in listed
-    changed = api.patch("/api/v1/accounting/currencies/HUF", json={"active": True, "digits": 0})
-    assert changed.status_code == 200 and changed.get_json()["digits"] == 0
-    assert api.patch("/api/v1/accounting/currencies/QQQ", json={"active": True}).status_code == 404
-    assert api.patch("/api/v1/accounting/currencies/DKK", json={"active": False}).status_code == 422
-
-
 def test_demo_rates_cover_the_past_year_for_every_active_currency(db):
-    from plugins.accounting.tax import demo
+    from plugins.accounting.currencies import demo
 
     added = []
     demo.load(db, lambda n=1: added.append(n), today=date(2026, 11, 24))
@@ -340,12 +306,3 @@ def test_revalue_from_the_command_line(kontor, app, books):
     assert "reversed by GEN/2026/" in result.output
     again = kontor("accounting", "revalue", "--date", "2026-01-31")
     assert "nothing to revalue" in again.output
-
-
-def test_revalue_from_the_currencies_page(admin_client, books, db):
-    response = admin_client.post_form("/accounting/revalue", {"date": "2026-01-31"})
-    assert response.status_code == 303
-    db.expire_all()
-    assert db.execute(select(Entry).where(Entry.source == "revaluation:2026-01-31")).scalars().all()
-    bad = admin_client.post_form("/accounting/revalue", {"date": "31/01/2026"})
-    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.get_data(as_text=True)

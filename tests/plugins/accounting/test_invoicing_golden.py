@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from core.parties.services import create_party
+from plugins.accounting.currencies import services as currencies
 from plugins.accounting.invoicing import services as invoicing
 from plugins.accounting.ledger import years
 from plugins.accounting.tax import services
@@ -142,7 +143,7 @@ def ledger_ready(db):
     services.save_tax(db, {"code": "JP10", "name": "Consumption tax 10 %", "scope": "sale", "rate": "10",
                            "collected_account": "2200"})
     for code, rate in RATES.items():
-        services.set_rate(db, code, "2026-01-01", rate)
+        currencies.set_rate(db, code, "2026-01-01", rate)
     party = create_party(db, {"name": "Golden Customer", "kind": "company"})
     db.flush()
     return party

@@ -14,11 +14,12 @@ from sqlalchemy.exc import DBAPIError
 
 from core import KontorError, Manifest, hookimpl
 from plugins.accounting.banking import services as banking
+from plugins.accounting.currencies import demo as currencies_demo, services as currencies
 from plugins.accounting.invoicing import demo, services
 from plugins.accounting.invoicing.models import Invoice, InvoiceLine
 from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger.models import Entry, Line
-from plugins.accounting.tax import demo as tax_demo, services as tax
+from plugins.accounting.tax import services as tax
 from plugins.accounting.testing import customer, draft_invoice, line, party, pay, posted_invoice
 
 D = Decimal
@@ -44,7 +45,7 @@ def entry_lines(inv) -> list[tuple[str, Decimal, Decimal]]:
 
 def set_eur_rate(db, rate="7.46030000", day=None):
     """The EUR rate from ``day`` (default: a month ago) on."""
-    tax.set_rate(db, "EUR", day or TODAY - timedelta(days=30), rate)
+    currencies.set_rate(db, "EUR", day or TODAY - timedelta(days=30), rate)
 
 
 # -- drafts and posting --
@@ -544,7 +545,7 @@ def test_the_api_names_the_date_and_the_form_shows_it_beside_the_field(app, api,
 
 def test_the_demo_year(db):
     added = []
-    tax_demo.load(db, added.append)
+    currencies_demo.load(db, added.append)
     demo.load(db, added.append)
     kinds = Counter(db.execute(select(Invoice.kind, Invoice.state)).all())
     assert sum(n for (kind, state), n in kinds.items() if kind == "out_invoice" and state != "draft") == demo.INVOICES

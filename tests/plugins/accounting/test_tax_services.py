@@ -1,5 +1,5 @@
-"""Tax services: a line's amounts, the countries' default taxes and currencies, and the VAT report and
-its settlement.
+"""Tax services: a line's amounts, the countries' default taxes, and the VAT report and its
+settlement.
 """
 
 from dataclasses import dataclass
@@ -12,11 +12,12 @@ from sqlalchemy import select, text
 
 from core import KontorError
 
+from plugins.accounting.currencies.services import company_currency, round_money
 from plugins.accounting.ledger import services as ledger, years
 from plugins.accounting.ledger.models import Account
 from plugins.accounting.tax import services, vat_report
-from plugins.accounting.tax.models import Currency, Tax
-from plugins.accounting.tax.services import compute_line, round_money
+from plugins.accounting.tax.models import Tax
+from plugins.accounting.tax.services import compute_line
 
 
 # -- a line's amounts --
@@ -153,16 +154,6 @@ def test_amounts_are_exact_decimals_to_the_minor_unit(quantity, price, discount,
 # -- default taxes --
 
 
-def test_currencies_are_loaded_with_their_minor_units(db):
-    digits = dict(db.execute(select(Currency.code, Currency.digits)).all())
-    assert {code: digits[code] for code in ("EUR", "DKK", "SEK", "NOK", "PLN", "USD", "GBP", "CHF", "JPY", "ISK")} == {
-        "EUR": 2, "DKK": 2, "SEK": 2, "NOK": 2, "PLN": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "ISK": 0}
-    assert services.currency_digits(db, "jpy") == 0
-    with pytest.raises(KontorError) as refused:
-        services.currency_digits(db, "XXX")
-    assert refused.value.field == "currency"
-
-
 def test_the_danish_company_gets_the_danish_taxes_on_its_vat_accounts(db):
     taxes = {t.code: t for t in services.taxes_for_country(db, "DK")}
     assert {"DK-S25", "DK-P25", "DK-PRC25", "DK-S0EU"} <= set(taxes)
@@ -207,7 +198,7 @@ def test_a_country_without_a_table_gets_no_taxes(db):
     db.execute(text("UPDATE core_company SET country = 'US' WHERE id = 1"))
     services.load_default_data(db)
     assert db.execute(select(Tax)).first() is None
-    assert services.company_currency(db) == "DKK"
+    assert company_currency(db) == "DKK"
 
 
 def test_taxes_load_command(kontor, app, db):

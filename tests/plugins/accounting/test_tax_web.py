@@ -91,8 +91,6 @@ def test_a_viewer_reads_the_vat_report_but_not_the_tax_settings(app, client):
     client.login("viewer", "viewer password 1")
     assert client.get("/accounting/reports/vat").status_code == 200
     assert client.get("/accounting/taxes").status_code == 403
-    assert client.get("/accounting/rates").status_code == 403
-    assert client.post_form("/accounting/revalue", {"date": "2026-01-31"}).status_code == 403
 
 
 def test_a_tax_on_entries_keeps_its_rate_and_kind(admin_client, db):

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plugins.accounting.tax.models import Currency, ExchangeRate
-from plugins.accounting.tax.services import company_currency
+from plugins.accounting.currencies.models import Currency, ExchangeRate
+from plugins.accounting.currencies.services import company_currency
 
 #: Units of each currency per euro, typical of 2026.
 PER_EURO = {"EUR": "1", "DKK": "7.46", "SEK": "11.05", "NOK": "11.70", "PLN": "4.26", "USD": "1.09", "GBP": "0.85",

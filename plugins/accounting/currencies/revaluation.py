@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from core import Money, gettext as _
 
 from plugins.accounting.banking.services import open_items, reconcile_parts
+from plugins.accounting.currencies.services import company_currency, currency_digits, rate_on, round_money
 from plugins.accounting.ledger import roles, services as ledger
 from plugins.accounting.ledger.models import POSTED, Account, CurrencyAmount, Entry, Line, Period
-from plugins.accounting.tax.services import company_currency, currency_digits, rate_on, round_money
 
 SOURCE = "revaluation"
 
@@ -152,4 +152,3 @@ def _settle_with_reversal(db: Session, entry: Entry, reversal: Entry, user_id: i
         amount = line.debit or line.credit
         reconcile_parts(db, [(line, amount, Decimal("0.000")), (other, amount, Decimal("0.000"))], day=reversal.date,
                         party_id=line.party_id, user_id=user_id)
-
