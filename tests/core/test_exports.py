@@ -2,17 +2,45 @@
 
 A list or report downloads from its own URL with ``format=csv`` or ``format=xlsx`` and the same
 arguments as the page (no ``/export`` or ``.<fmt>`` URL of its own), and its buttons come from the
-core's one macro, ``export_buttons`` of ``core/_export.html``: the tests follow the buttons of the pages.
+core's one macro, ``export_buttons`` of ``core/_export.html``: a test reads every route and template
+of the core, the bundled modules and the plugin scaffold, and the others follow the buttons of the pages.
 """
 from __future__ import annotations
 
 import re
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = [ROOT / "core", ROOT / "plugins"]
+MACRO = ROOT / "core" / "templates" / "core" / "_export.html"
+ROUTE = re.compile(r"""@\w+\.(?:get|post|route)\(\s*["']([^"']+)["']""")
+#: A download link written by hand: an export argument, a format given to url_for, a path ending in .csv.
+HAND_WRITTEN = re.compile(r"""\bexport=|\bfmt=|\bformat=['"](?:csv|xlsx)['"]|export\.(?:csv|xlsx)""")
 GROUP = re.compile(r'<div id="([\w-]+)" class="export-buttons" role="group"(.*?)</div>', re.DOTALL)
+
+
+def _files(*suffixes: str):
+    for folder in SOURCES:
+        for path in folder.rglob("*"):
+            if path.is_file() and path.name.endswith(suffixes) and "__pycache__" not in path.parts:
+                yield path
+
+
+def test_no_export_has_a_url_of_its_own():
+    separate = [f"{path.relative_to(ROOT)}: {rule}" for path in _files(".py", ".py.tmpl")
+                for rule in ROUTE.findall(path.read_text(encoding="utf-8"))
+                if rule.rstrip("/").endswith("/export") or ".<" in rule]
+    assert separate == []
+
+
+def test_every_export_button_comes_from_the_core_macro():
+    by_hand = [f"{path.relative_to(ROOT)}: {match.group(0)}" for path in _files(".html", ".html.tmpl")
+               if path != MACRO for match in HAND_WRITTEN.finditer(path.read_text(encoding="utf-8"))]
+    assert by_hand == []
 
 
 @pytest.fixture
@@ -36,6 +64,7 @@ PAGES = [
     ("/accounting/accounts", {}),
     ("/accounting/invoices?state=posted&q=acme", {"state": "posted", "q": "acme"}),
     ("/accounting/bills?sort=-date", {"sort": "-date"}),
+    ("/accounting/payments?kind=inbound", {"kind": "inbound"}),
 ]
 
 

@@ -217,20 +217,18 @@ def payments():
                                     party_id=_filter_id(filters["party_id"]),
                                     journal=filters["journal"][:10], date_from=_day(filters["date_from"]),
                                     date_to=_day(filters["date_to"]))
-    export = args.get("export")
-    if export in ("csv", "xlsx"):
+    if "format" in args:
         rows = [_payment_row(payment) for payment in db.execute(query.order_by(Payment.date, Payment.id)).scalars()]
         columns = [("number", _("Number")), ("date", _("Date")), ("party_name", _("Party")),
                    ("kind_label", _("Direction")), ("journal_code", _("Journal")), ("reference", _("Reference")),
                    ("amount", _("Amount")), ("currency", _("Currency"))]
-        return export_response("payments", columns, rows, export)
+        return export_response("payments", columns, rows, args["format"])
     page = keyset_page(db, query, sort_keys=PAYMENT_SORTS, id_column=Payment.id, sort=args.get("sort", "-date"),
                        cursor=args.get("after"), size=current_app.config.get("PAGE_SIZE", 25),
                        query=args.get("q", ""), filters={k: v for k, v in filters.items() if v})
     page.rows = [_payment_row(payment) for payment in page.rows]
     return render("accounting/banking/payments.html", "accounting/banking/_payments.html", page=page,
                   columns=PAYMENT_COLUMNS, filters=filters, journals=_journals(),
-                  export_args={k: v for k, v in request.args.items() if k not in ("after", "export")},
                   row_url=lambda row: url_for("accounting.payment", payment_id=row["id"]),
                   can_write=has_permission(p.PAYMENT_WRITE), title=_("Payments"))
 

@@ -64,9 +64,9 @@ def test_payment_list_filters_and_exports(admin_client, api, app, books):
     page = admin_client.get("/accounting/payments?kind=outbound").get_data(as_text=True)
     assert "Beta GmbH" in page
     assert "Beta GmbH" not in admin_client.get("/accounting/payments?kind=inbound").get_data(as_text=True)
-    export = admin_client.get("/accounting/payments?export=csv")
+    export = admin_client.get("/accounting/payments?format=csv")
     assert export.status_code == 200 and "'=HYPERLINK(1)" in export.get_data(as_text=True)
-    xlsx = admin_client.get("/accounting/payments?export=xlsx")
+    xlsx = admin_client.get("/accounting/payments?format=xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
 
 
