@@ -53,3 +53,25 @@ def documents(operation, known_ids: list[str]):
     args = st.fixed_dictionaries({}, optional={name: st.text(max_size=30) | st.integers().map(str) for name in query})
     ids = st.sampled_from(known_ids + ["0", "99999999999"])
     return st.tuples(body, args, ids)
+
+
+def send(api, method: str, url: str, body=None, args: dict | None = None):
+    """``method`` on ``url`` with ``body`` as JSON (none when None) and ``args`` as the query string."""
+    kwargs = {"query_string": args or {}}
+    if body is not None:
+        kwargs["json"] = body
+    return getattr(api, method)(url, **kwargs)
+
+
+def assert_no_server_error(response, context: tuple) -> None:
+    """A result, or a 4xx answered as ``application/problem+json``: never a 5xx."""
+    assert response.status_code < 500, (*context, response.get_data(as_text=True))
+    if response.status_code >= 400:
+        assert response.headers["Content-Type"] == "application/problem+json", context
+
+
+def assert_refused_naming(response, name: str, context: tuple) -> None:
+    """A 422 problem whose ``errors`` name the field ``name``."""
+    assert response.status_code == 422, (*context, response.get_data(as_text=True))
+    assert response.mimetype == "application/problem+json"
+    assert name in response.get_json()["errors"], context

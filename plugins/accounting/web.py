@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import date as Date
 
-from flask import Blueprint
+from flask import Blueprint, current_app, url_for
 
-from core import ApiBlueprint, parse_amount  # noqa: F401  (the areas' forms read amounts through here)
+from core import ApiBlueprint, has_permission, parse_amount  # noqa: F401  (the areas' forms read amounts through here)
+
+from plugins.accounting.permissions import ENTRY_READ
 
 #: The pages, under /accounting (endpoints ``accounting.<view>``).
 bp = Blueprint("accounting", "plugins.accounting", url_prefix="/accounting", template_folder="templates",
@@ -29,3 +31,9 @@ def parse_date(value: str | None) -> Date | None:
         return None
 
 
+def entry_url(entry_id: int | None) -> str | None:
+    """The page of a journal entry, for a link from another page; None when there is no entry or the user
+    may not see entries."""
+    if not entry_id or "accounting.entry" not in current_app.view_functions or not has_permission(ENTRY_READ):
+        return None
+    return url_for("accounting.entry", entry_id=entry_id)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, flash, request, url_for
-from werkzeug.routing import BuildError
+from flask import flash, request, url_for
 
 from core import (
     Column, InvalidInput, KontorError, gettext as _, has_permission, keyset_page, redirect_to, render, require,
@@ -13,22 +12,13 @@ from core import (
 
 from plugins.accounting.currencies import revaluation, services
 from plugins.accounting.currencies.models import ExchangeRate
-from plugins.accounting.permissions import CURRENCY_MANAGE, ENTRY_POST, ENTRY_READ
-from plugins.accounting.web import bp
+from plugins.accounting.permissions import CURRENCY_MANAGE, ENTRY_POST
+from plugins.accounting.web import bp, entry_url
 
 
 def _form() -> dict:
     return request.form.to_dict()
 
-
-def _entry_url(entry_id: int) -> str | None:
-    """The page of an entry when the ledger offers one and the user may see entries."""
-    if "accounting.entry" not in current_app.view_functions or not has_permission(ENTRY_READ):
-        return None
-    try:
-        return url_for("accounting.entry", entry_id=entry_id)
-    except BuildError:
-        return None
 
 
 # --- currencies ---
@@ -153,7 +143,7 @@ def revalue():
         entry, reversal = result
         flash(_("Revaluation %(number)s posted, reversed by %(reversal)s on %(day)s.", number=entry.number,
                 reversal=reversal.number, day=reversal.date.isoformat()), "success")
-        url = _entry_url(entry.id)
+        url = entry_url(entry.id)
         if url:
             return redirect_to(url)
     return redirect_to(url_for("accounting.currencies" if has_permission(CURRENCY_MANAGE) else "accounting.taxes"))

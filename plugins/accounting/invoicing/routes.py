@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from werkzeug.routing import BuildError
 from flask_babel import format_currency, force_locale
 from sqlalchemy.orm import selectinload
 
@@ -19,8 +18,8 @@ from core import (
 
 from plugins.accounting.invoicing import printing, services
 from plugins.accounting.invoicing.models import CUSTOMER_KINDS, STATES, SUPPLIER_KINDS, Invoice
-from plugins.accounting.permissions import ENTRY_READ, INVOICE_POST, INVOICE_READ, INVOICE_WRITE, PAYMENT_WRITE
-from plugins.accounting.web import bp
+from plugins.accounting.permissions import INVOICE_POST, INVOICE_READ, INVOICE_WRITE, PAYMENT_WRITE
+from plugins.accounting.web import bp, entry_url
 
 PAYMENT_ENDPOINT = "accounting.payment_new"
 LINE_FIELD = re.compile(r"^lines-(\d{1,3})-(description|quantity|unit_price|discount_percent|taxes|account)$")
@@ -210,18 +209,9 @@ def _detail(invoice: Invoice):
                   totals=totals, credit_notes=credit_notes, can_pay=can_pay, payment_endpoint=PAYMENT_ENDPOINT,
                   kind_label=KIND_LABELS[invoice.kind], state_label=STATE_LABELS[invoice.state],
                   book=BOOKS[_book_of(invoice)], can_write=has_permission(INVOICE_WRITE),
-                  can_post=has_permission(INVOICE_POST), entry_url=_entry_url(invoice.entry_id),
+                  can_post=has_permission(INVOICE_POST), entry_url=entry_url(invoice.entry_id),
                   title=f"{KIND_LABELS[invoice.kind]} {invoice.number or _('(draft)')}")
 
-
-def _entry_url(entry_id: int | None) -> str | None:
-    """The page of the invoice's entry, when the ledger offers one and the user may see entries."""
-    if not entry_id or "accounting.entry" not in current_app.view_functions or not has_permission(ENTRY_READ):
-        return None
-    try:
-        return url_for("accounting.entry", entry_id=entry_id)
-    except BuildError:
-        return None
 
 
 def _refused_on_detail(invoice_id: int):

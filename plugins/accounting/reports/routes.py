@@ -7,16 +7,15 @@ from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import format_date
 from marshmallow import ValidationError
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
-from core import KontorError, charts, export_response, gettext as _, has_permission, render, require, session as db
+from core import KontorError, charts, export_response, gettext as _, render, require, session as db
 
 from plugins.accounting.ledger.models import Account
-from plugins.accounting.permissions import ENTRY_READ, REPORT_READ
+from plugins.accounting.permissions import REPORT_READ
 from plugins.accounting.reports import (
     aged, dashboard, exports, figures, general_ledger, schemas, statements, trial_balance,
 )
-from plugins.accounting.web import bp
+from plugins.accounting.web import bp, entry_url
 
 AGED_KINDS = {"receivables": "receivable", "payables": "payable"}
 
@@ -45,15 +44,6 @@ def resolve_range(values: dict) -> tuple[date, date]:
         date_from = figures.fiscal_year_start(db, date_to)
     return date_from, date_to
 
-
-def entry_url(entry_id: int) -> str | None:
-    """The page of an entry, when the ledger offers one and the user may see entries."""
-    if "accounting.entry" not in current_app.view_functions or not has_permission(ENTRY_READ):
-        return None
-    try:
-        return url_for("accounting.entry", entry_id=entry_id)
-    except BuildError:
-        return None
 
 
 def _download(values: dict, stem: str, columns, rows):

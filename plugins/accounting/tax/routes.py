@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from core import (
     KontorError, export_response, gettext as _, has_permission, keyset_page, redirect_to, render, require,
@@ -15,24 +14,15 @@ from core import (
 from plugins.accounting.currencies.services import parse_day
 from plugins.accounting.ledger import roles
 from plugins.accounting.ledger.models import Account, Period
-from plugins.accounting.permissions import ENTRY_POST, ENTRY_READ, REPORT_READ, TAX_MANAGE
+from plugins.accounting.permissions import ENTRY_POST, REPORT_READ, TAX_MANAGE
 from plugins.accounting.tax import services, vat_report as vat
 from plugins.accounting.tax.models import TAX_SCOPES, Tax
-from plugins.accounting.web import bp
+from plugins.accounting.web import bp, entry_url
 
 
 def _form() -> dict:
     return request.form.to_dict()
 
-
-def _entry_url(entry_id: int) -> str | None:
-    """The page of an entry when the ledger offers one and the user may see entries."""
-    if "accounting.entry" not in current_app.view_functions or not has_permission(ENTRY_READ):
-        return None
-    try:
-        return url_for("accounting.entry", entry_id=entry_id)
-    except BuildError:
-        return None
 
 
 def _day(value: str | None, default: date) -> date:
@@ -143,7 +133,7 @@ def vat_page(date_from: date, date_to: date, errors: dict, status: int = 200):
     html = render("accounting/tax/vat_report.html", "accounting/tax/_vat_report.html", report=report, errors=errors,
                   args={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()}, periods=periods,
                   settlement=vat.settlement_of(db, date_from, date_to), can_settle=has_permission(ENTRY_POST),
-                  entry_url=_entry_url)
+                  entry_url=entry_url)
     return html, status
 
 
@@ -193,5 +183,5 @@ def vat_lines():
                        cursor=request.args.get("after"), size=100,
                        filters={"tax": str(tax.id), "kind": kind, "date_from": date_from.isoformat(),
                                 "date_to": date_to.isoformat()})
-    return render("accounting/tax/vat_lines.html", tax=tax, kind=kind, page=page, entry_url=_entry_url,
+    return render("accounting/tax/vat_lines.html", tax=tax, kind=kind, page=page, entry_url=entry_url,
                   date_from=date_from, date_to=date_to), 422 if errors else 200

@@ -24,6 +24,7 @@ from core.parties.services import create_party
 from plugins.accounting.ledger import services as ledger
 from plugins.accounting.ledger import years
 from plugins.accounting.ledger.models import FiscalYear
+from plugins.accounting.testing import sample_books
 from plugins.accounting.reports import aged, dashboard, figures, general_ledger, statements, trial_balance
 
 D = Decimal
@@ -34,46 +35,9 @@ def _year(db, start: date) -> FiscalYear:
     return found or years.create_fiscal_year(db, start)
 
 
-def post(db, journal, day, lines, **kwargs):
-    return ledger.create_and_post(db, journal=journal, date=day, lines=lines, **kwargs)
-
-
-def build_books(db) -> dict:
-    """Post the crafted books above; returns the parties and entries by name."""
-    y2025 = _year(db, date(2025, 1, 1))
-    _year(db, date(2026, 1, 1))
-    alfa = create_party(db, {"name": "Alfa A/S", "kind": "company"})
-    beta = create_party(db, {"name": "Beta GmbH", "kind": "company"})
-    post(db, "GEN", date(2025, 3, 10), [{"account": "1100", "debit": "10000.00", "credit": "0"},
-                                        {"account": "3000", "debit": "0", "credit": "10000.00"}])
-    invoice = post(db, "SAL", date(2025, 6, 15), [
-        {"account": "1200", "debit": "1250.00", "credit": "0", "party_id": alfa.id, "due_date": date(2025, 7, 15)},
-        {"account": "4000", "debit": "0", "credit": "1000.00"},
-        {"account": "2200", "debit": "0", "credit": "250.00"}])
-    post(db, "PUR", date(2025, 8, 1), [
-        {"account": "6100", "debit": "400.00", "credit": "0"},
-        {"account": "2100", "debit": "0", "credit": "400.00", "party_id": beta.id, "due_date": date(2025, 8, 31)}])
-    years.close_year(db, y2025)
-    post(db, "SAL", date(2026, 1, 20), [
-        {"account": "1200", "debit": "745.50", "credit": "0", "party_id": alfa.id, "due_date": date(2026, 2, 19),
-         "currency": "EUR", "amount_currency": "100.00", "rate": "7.455"},
-        {"account": "4100", "debit": "0", "credit": "745.50", "currency": "EUR", "amount_currency": "-100.00",
-         "rate": "7.455"}])
-    post(db, "CSH", date(2026, 2, 5), [{"account": "6900", "debit": "123.45", "credit": "0", "description": "Stamps"},
-                                       {"account": "1110", "debit": "0", "credit": "123.45"}])
-    salaries = post(db, "GEN", date(2026, 3, 1), [{"account": "6000", "debit": "2000.00", "credit": "0"},
-                                                  {"account": "1100", "debit": "0", "credit": "2000.00"}])
-    ledger.reverse_entry(db, salaries, date=date(2026, 3, 2))
-    post(db, "BNK", date(2026, 3, 15), [
-        {"account": "1100", "debit": "1250.00", "credit": "0"},
-        {"account": "1200", "debit": "0", "credit": "1250.00", "party_id": alfa.id}])
-    db.commit()
-    return {"alfa": alfa, "beta": beta, "invoice": invoice}
-
-
 @pytest.fixture
 def books(db):
-    return build_books(db)
+    return sample_books(db)
 
 
 def by_code(rows):
