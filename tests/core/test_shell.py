@@ -77,3 +77,13 @@ def test_the_cores_menu_names_only_its_own_sections_and_a_modules_section_comes_
     assert owned <= active, f"sections {owned - active} are declared by no active module"
     page = admin_client.get("/dashboard").get_data(as_text=True)
     assert "<summary>Contacts</summary>" in page and "<summary>Administration</summary>" in page
+
+
+def test_no_template_has_an_inline_style_block():
+    """Styles live in static files (the core's kontor.css, a module's static/*.css), never in a template."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    inline = [str(path.relative_to(root)) for folder in ("core", "plugins") for path in (root / folder).rglob("*.html")
+              if "<style" in path.read_text(encoding="utf-8")]
+    assert inline == []
