@@ -4,9 +4,14 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, UTCDateTime, utcnow
+from core import Base, UTCDateTime, lazy_gettext as _l, utcnow
 
 KINDS = ("call", "meeting", "email", "task")
+#: The words shown for the kinds of activities (``KINDS``) and of timeline events
+#: (``plugins.crm.timeline.KINDS``): a timeline lists both.
+KIND_LABELS = {"call": _l("Call"), "meeting": _l("Meeting"), "email": _l("Email"), "task": _l("Task"),
+               "note": _l("Note"), "stage": _l("Stage"), "lead": _l("Lead"), "ticket": _l("Ticket"),
+               "reply": _l("Reply"), "campaign": _l("Campaign"), "activity": _l("Activity")}
 
 
 class Activity(Base):

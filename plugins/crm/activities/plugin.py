@@ -3,6 +3,7 @@ from core import Panel, Widget, has_permission, hookimpl, lazy_gettext as _l, se
 
 from plugins.crm import permissions as p
 from plugins.crm.activities import models  # noqa: F401  (the tables, for the metadata)
+from plugins.crm.activities.models import KIND_LABELS
 from plugins.crm.activities import demo, services
 
 
@@ -21,7 +22,7 @@ def record_panels(kind, record, user):
     if kind != "core.party" or not has_permission(p.ACTIVITY_READ, user=user):
         return []
     context = {"activities": services.recent_of_party(db, record.id, user), "party": record,
-               "can_write": has_permission(p.ACTIVITY_WRITE, user=user), "kind_label": services.kind_label}
+               "can_write": has_permission(p.ACTIVITY_WRITE, user=user), "kind_labels": KIND_LABELS}
     return [
         Panel(_l("Recent activities"), p.ACTIVITY_READ, template="crm/activities/_party_panel.html", context=context,
               order=21, inline=True),

@@ -14,7 +14,7 @@ from core import (export_response, gettext as _, has_permission, is_partial_requ
 from plugins.crm import permissions as p, timeline
 from plugins.crm.access import allowed_activity_ids, may_change_activity, may_see
 from plugins.crm.activities import services
-from plugins.crm.activities.models import Activity
+from plugins.crm.activities.models import KIND_LABELS, Activity
 from plugins.crm.pipeline.services import user_choices
 from plugins.crm.web import bp, party_options, user_tz
 
@@ -93,7 +93,7 @@ def _listing(endpoint: str, mine: bool):
     fmt = request.args.get("format", "")
     if fmt:  # export_response refuses a format it cannot write (422 naming it)
         rows = db.execute(query.order_by(Activity.id)).unique().scalars()
-        data = ({"id": a.id, "kind": services.kind_label(a.kind), "subject": a.subject, "due_at": a.due_at,
+        data = ({"id": a.id, "kind": str(KIND_LABELS.get(a.kind, a.kind)), "subject": a.subject, "due_at": a.due_at,
                  "assignee": timeline.user_label(a.assignee), "done": a.done,
                  "party": a.party.name if a.party else "", "lead_id": a.lead_id, "opportunity_id": a.opportunity_id,
                  "notes": a.notes} for a in rows)
@@ -108,7 +108,7 @@ def _listing(endpoint: str, mine: bool):
     changeable = allowed_activity_ids(db, [a.id for a in page.rows], current_user, "change")
     return render("crm/activities/list.html", "crm/activities/_list.html", page=page, endpoint=endpoint,
                   mine=mine, view=view, views=VIEW_LABELS, kinds=services.kind_options(),
-                  users=user_choices(db), now=utcnow(), kind_label=services.kind_label,
+                  users=user_choices(db), now=utcnow(), kind_labels=KIND_LABELS,
                   title=_("My activities") if mine else _("Activities"),
                   can_write=has_permission(p.ACTIVITY_WRITE), changeable=changeable)
 
@@ -144,7 +144,7 @@ def activity_new():
 @require(p.ACTIVITY_READ)
 def activity(activity_id: int):
     found = _activity(activity_id)
-    return render("crm/activities/detail.html", activity=found, kind_label=services.kind_label,
+    return render("crm/activities/detail.html", activity=found, kind_labels=KIND_LABELS,
                   now=utcnow(), title=found.subject, can_change=may_change_activity(found, current_user))
 
 
@@ -169,7 +169,7 @@ def activity_done(activity_id: int):
     with transaction():
         services.set_done(db, found, request.form.get("done", "1") in ("1", "on", "true"), user=current_user)
     if is_partial_request():
-        return render("crm/activities/_row.html", a=found, now=utcnow(), kind_label=services.kind_label,
+        return render("crm/activities/_row.html", a=found, now=utcnow(), kind_labels=KIND_LABELS,
                       changeable={found.id})
     target = request.form.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//")
@@ -191,7 +191,7 @@ def activity_delete(activity_id: int):
 def reminders_widget():
     rows, count = services.reminders(db, current_user, tz=user_tz())
     return render("crm/activities/_reminders.html", rows=rows, count=count, now=utcnow(),
-                  kind_label=services.kind_label)
+                  kind_labels=KIND_LABELS)
 
 
 # -- The timeline --
@@ -236,7 +236,7 @@ def timeline_view():
     except KontorError:
         abort(400)
     return render("crm/_timeline.html", entries=page, older=older, target=target, now=utcnow(),
-                  kind_label=services.kind_label, first=not request.args.get("before"))
+                  kind_labels=KIND_LABELS, first=not request.args.get("before"))
 
 
 @bp.get("/timeline/panel")

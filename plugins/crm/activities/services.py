@@ -10,21 +10,14 @@ from sqlalchemy.orm import Session
 from core import KontorError, NotFound, Party, User, gettext as _, utcnow
 
 from plugins.crm.access import may_change_activity, may_see, may_see_activity, visible_activities
-from plugins.crm.activities.models import KINDS, Activity, TimelineEvent
+from plugins.crm.activities.models import KIND_LABELS, KINDS, Activity, TimelineEvent
 
 VIEWS = ("open", "overdue", "today", "upcoming", "done", "all")
 
 
-def kind_label(kind: str) -> str:
-    """The kind of an activity as people read it."""
-    return {"call": _("Call"), "meeting": _("Meeting"), "email": _("Email"), "task": _("Task"),
-            "note": _("Note"), "stage": _("Stage"), "lead": _("Lead"), "ticket": _("Ticket"),
-            "reply": _("Reply"), "campaign": _("Campaign"), "activity": _("Activity")}.get(kind, kind)
-
-
 def kind_options() -> list[tuple[str, str]]:
     """(kind, label) for the activity kind picker."""
-    return [(kind, kind_label(kind)) for kind in KINDS]
+    return [(kind, str(KIND_LABELS[kind])) for kind in KINDS]
 
 
 def _user_ok(db: Session, user_id: Any) -> int:

@@ -4,10 +4,13 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, UTCDateTime, utcnow
+from core import Base, UTCDateTime, lazy_gettext as _l, utcnow
 
 CAMPAIGN_STATUSES = ("draft", "sending", "sent")
 RECIPIENT_STATUSES = ("queued", "sending", "sent", "failed", "skipped")
+#: The words shown for the statuses of campaigns and of their recipients.
+STATUS_LABELS = {"draft": _l("Draft"), "sending": _l("Sending"), "sent": _l("Sent"), "queued": _l("Queued"),
+                 "failed": _l("Failed"), "skipped": _l("Skipped")}
 
 
 class Segment(Base):

@@ -3,6 +3,7 @@ from core import Panel, has_permission, hookimpl, lazy_gettext as _l, session as
 
 from plugins.crm.campaigns import models  # noqa: F401  (the tables, for the metadata)
 from plugins.crm.campaigns import config, demo, services
+from plugins.crm.campaigns.models import STATUS_LABELS
 from plugins.crm.permissions import CAMPAIGN_READ
 
 
@@ -20,7 +21,7 @@ def load_demo_data(session, progress):
 def record_panels(kind, record, user):
     if kind != "core.party" or not has_permission(CAMPAIGN_READ, user=user):
         return []
-    context = {"rows": services.campaigns_of_party(db, record.id), "status_label": services.status_label,
+    context = {"rows": services.campaigns_of_party(db, record.id), "status_labels": STATUS_LABELS,
                "opted_out": bool(record.email) and services.is_opted_out(db, record.email)}
     return [Panel(_l("Campaigns"), CAMPAIGN_READ, template="crm/campaigns/_party_campaigns.html", context=context,
                   order=50, inline=True)]

@@ -9,8 +9,7 @@ from core import (Column, export_response, gettext as _, has_permission, keyset_
                   NotFound, public, render, require, session as db, transaction)
 
 from plugins.crm.campaigns import config, mailer, services
-from plugins.crm.campaigns.models import RECIPIENT_STATUSES, Campaign, Segment
-from plugins.crm.campaigns.services import status_label
+from plugins.crm.campaigns.models import RECIPIENT_STATUSES, STATUS_LABELS, Campaign, Segment
 from plugins.crm.permissions import CAMPAIGN_READ, CAMPAIGN_SEND, CAMPAIGN_WRITE
 from plugins.crm.web import bp, flashed_back
 
@@ -67,7 +66,7 @@ def _campaign_query():
 def _row(campaign: Campaign) -> dict:
     counts = services.progress(db, campaign)
     return {"id": campaign.id, "name": campaign.name, "segment": campaign.segment_name,
-            "status": status_label(campaign.status),
+            "status": str(STATUS_LABELS.get(campaign.status, campaign.status)),
             "recipients": _("%(sent)s of %(total)s sent", sent=counts.sent, total=counts.total) if counts.total else "",
             "created_at": campaign.created_at, "finished_at": campaign.finished_at}
 
@@ -92,7 +91,7 @@ def _detail(campaign: Campaign, errors: dict | None = None, test_address: str = 
     return render("crm/campaigns/campaign.html", "crm/campaigns/_campaign.html", campaign=campaign,
                   progress=services.progress(db, campaign), recipients=recipients[:RECIPIENTS_PAGE],
                   more=recipients[RECIPIENTS_PAGE - 1].id if len(recipients) > RECIPIENTS_PAGE else None,
-                  recipient_status=status_filter, recipient_statuses=RECIPIENT_STATUSES, status_label=status_label,
+                  recipient_status=status_filter, recipient_statuses=RECIPIENT_STATUSES, status_labels=STATUS_LABELS,
                   attributed=services.attributed(db, campaign, current_user),
                   sender=services.sender_name(db, campaign.sent_by_id), errors=errors or {},
                   test_address=test_address or current_user.email, can_write=has_permission(CAMPAIGN_WRITE),
@@ -112,10 +111,10 @@ def _segment_values(form) -> dict:
 
 
 def _segment_choices() -> dict:
-    from plugins.crm.leads.schemas import SOURCES, STATUSES
+    from plugins.crm.leads.models import SOURCE_LABELS, STATUS_LABELS as LEAD_STATUS_LABELS
 
-    return {"lead_status_options": [(k, str(v)) for k, v in STATUSES.items()],
-            "lead_source_options": [(k, str(v)) for k, v in SOURCES.items()],
+    return {"lead_status_options": [(k, str(v)) for k, v in LEAD_STATUS_LABELS.items()],
+            "lead_source_options": [(k, str(v)) for k, v in SOURCE_LABELS.items()],
             "kind_options": [("", _("Companies and people")), ("company", _("Companies")), ("person", _("People"))]}
 
 
@@ -148,7 +147,7 @@ def campaigns():
                        size=current_app.config["PAGE_SIZE"], query=q, filters={"status": status} if status else {})
     page.rows = [_row(c) for c in page.rows]
     return render("crm/campaigns/campaigns.html", "crm/campaigns/_campaigns.html", page=page, columns=COLUMNS,
-                  status=status, status_label=status_label,
+                  status=status, status_labels=STATUS_LABELS,
                   row_url=lambda row: url_for("crm.campaign", campaign_id=row["id"]), title=_("Campaigns"))
 
 
@@ -247,7 +246,8 @@ def campaign_progress(campaign_id: int):
 
 def _recipients_export(campaign: Campaign, fmt: str):
     """Every recipient of ``campaign`` with the status filtered on its page (all without one)."""
-    rows = [{"email": r.email, "name": r.name, "company": r.company, "status": status_label(r.status),
+    rows = [{"email": r.email, "name": r.name, "company": r.company,
+             "status": str(STATUS_LABELS.get(r.status, r.status)),
              "reason": r.reason, "sent_at": r.sent_at}
             for r in services.recipients(db, campaign, status=_recipient_status(), limit=10**9)]
     columns = [("email", _("Email")), ("name", _("Name")), ("company", _("Company")), ("status", _("Status")),

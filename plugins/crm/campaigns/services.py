@@ -19,18 +19,12 @@ from core import gettext as _, KontorError, N_, NotFound, Party, Tag, tag_key, U
 from plugins.crm.access import visible
 from plugins.crm.campaigns import mailer
 from plugins.crm.campaigns.models import Campaign, CampaignRecipient, OptOut, Segment
-from plugins.crm.leads.models import Lead
+from plugins.crm.leads.models import Lead, SOURCE_LABELS as LEAD_SOURCE_LABELS, STATUS_LABELS as LEAD_STATUS_LABELS
 from plugins.crm.pipeline.models import Opportunity
 
 #: A claimed batch not finished after this long (a worker died mid-send) is queued again.
 STALE_CLAIM = timedelta(minutes=15)
 PARTY_KINDS = ("company", "person")
-
-
-def status_label(status: str) -> str:
-    """The word shown for a campaign or recipient status."""
-    return {"draft": _("Draft"), "sending": _("Sending"), "sent": _("Sent"), "queued": _("Queued"),
-            "failed": _("Failed"), "skipped": _("Skipped")}.get(status, status)
 
 
 def email_key(email: str) -> str:
@@ -88,8 +82,6 @@ def _truthy(value: Any) -> bool:
 
 def clean_segment(db: Session, data: dict, segment: Segment | None = None) -> dict:
     """The fields of a segment from ``data``, checked (a list is a comma-separated text or a list)."""
-    from plugins.crm.leads.schemas import SOURCES, STATUSES
-
     name = str(data.get("name") or "").strip()
     if not name:
         raise KontorError(_("Name the segment."), field="name", status=422)
@@ -117,10 +109,10 @@ def clean_segment(db: Session, data: dict, segment: Segment | None = None) -> di
             raise KontorError(_("Give countries as two-letter codes such as DK, SE."), field="countries",
                               status=422)
     for status in split_list(clean["lead_statuses"]):
-        if status not in STATUSES:
+        if status not in LEAD_STATUS_LABELS:
             raise KontorError(_("Unknown lead status: %(value)s.", value=status), field="lead_statuses", status=422)
     for source in split_list(clean["lead_sources"]):
-        if source not in SOURCES:
+        if source not in LEAD_SOURCE_LABELS:
             raise KontorError(_("Unknown lead source: %(value)s.", value=source), field="lead_sources", status=422)
     for key, limit in (("tags", 500), ("countries", 200), ("lead_statuses", 200), ("lead_sources", 500)):
         if len(clean[key]) > limit:

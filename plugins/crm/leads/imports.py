@@ -20,7 +20,8 @@ from core import (CsvFile, gettext as _, KontorError, lazy_gettext as _l, map_ro
 from plugins.crm.leads import services
 from plugins.crm.leads.matching import NameIndex, derived_columns, normalise_name
 from plugins.crm.leads.models import Lead, LeadUpload, lead_tags
-from plugins.crm.leads.schemas import OPEN_STATUSES, STATUSES, LeadSchema
+from plugins.crm.leads.models import STATUS_LABELS
+from plugins.crm.leads.schemas import OPEN_STATUSES, LeadSchema
 
 #: The lead fields a CSV column can fill, with their labels.
 FIELDS = {
@@ -184,7 +185,7 @@ def check_rows(db: Session, rows: list[tuple[int, dict[str, str]]], *, user) -> 
         data["source"] = (data.get("source") or "import").strip().casefold()
         data["status"] = (data.get("status") or "new").strip().casefold()
         problems = []
-        if data["status"] in STATUSES and data["status"] not in OPEN_STATUSES:
+        if data["status"] in STATUS_LABELS and data["status"] not in OPEN_STATUSES:
             problems.append(RowProblem(line, "status", _("An imported lead is new or contacted.")))
         owner_id = None
         owner_name = (raw.get("owner") or "").strip()

@@ -6,8 +6,12 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Tag, User, UTCDateTime, utcnow
+from core import Base, Tag, User, UTCDateTime, lazy_gettext as _l, utcnow
 
+STATUS_LABELS = {"new": _l("New"), "contacted": _l("Contacted"), "qualified": _l("Qualified"),
+                 "disqualified": _l("Disqualified")}
+SOURCE_LABELS = {"website": _l("Website"), "referral": _l("Referral"), "event": _l("Event"),
+                 "campaign": _l("Campaign"), "import": _l("Import"), "other": _l("Other")}
 
 lead_tags = Table(
     "crm_lead_tag",
@@ -64,20 +68,6 @@ class Lead(Base):
     def owner_name(self) -> str:
         """Who owns the lead, as people read it."""
         return (self.owner.full_name or self.owner.username) if self.owner else ""
-
-    @property
-    def status_label(self) -> str:
-        """The status as people read it."""
-        from plugins.crm.leads.schemas import STATUSES
-
-        return str(STATUSES.get(self.status, self.status))
-
-    @property
-    def source_label(self) -> str:
-        """The source as people read it."""
-        from plugins.crm.leads.schemas import SOURCES
-
-        return str(SOURCES.get(self.source, self.source))
 
     @property
     def is_open(self) -> bool:

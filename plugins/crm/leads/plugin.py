@@ -3,6 +3,7 @@ from core import Panel, Widget, hookimpl, lazy_gettext as _l, session as db
 
 from plugins.crm.leads import models  # noqa: F401  (the tables, for the metadata)
 from plugins.crm.leads import demo, services, webform
+from plugins.crm.leads.models import STATUS_LABELS
 from plugins.crm.permissions import LEAD_READ
 
 
@@ -30,8 +31,8 @@ def record_panels(kind, record, user):
     leads = services.leads_of_party(db, record.id, user=user)
     if not leads:
         return []
-    return [Panel(_l("Leads"), LEAD_READ, template="crm/leads/_party_panel.html", context={"leads": leads},
-                  order=40, inline=True)]
+    return [Panel(_l("Leads"), LEAD_READ, template="crm/leads/_party_panel.html",
+                  context={"leads": leads, "status_labels": STATUS_LABELS}, order=40, inline=True)]
 
 
 @hookimpl

@@ -11,16 +11,16 @@ from core import (Column, cross_site, export_response, gettext as _, has_permiss
 
 from plugins.crm.access import may_see
 from plugins.crm.leads import imports, services, webform
-from plugins.crm.leads.models import Lead
-from plugins.crm.leads.schemas import OPEN_STATUSES, SOURCES, STATUSES, ConvertSchema, LeadQuerySchema
+from plugins.crm.leads.models import SOURCE_LABELS, STATUS_LABELS, Lead
+from plugins.crm.leads.schemas import OPEN_STATUSES, ConvertSchema, LeadQuerySchema
 from plugins.crm.permissions import LEAD_IMPORT, LEAD_READ, LEAD_WRITE, OPPORTUNITY_WRITE
 from plugins.crm.web import bp, flashed_back
 
 COLUMNS = [
     Column("name", _l("Name"), sort="name", link=True),
     Column("company_name", _l("Company"), sort="company"),
-    Column("status_label", _l("Status"), sort="status"),
-    Column("source_label", _l("Source")),
+    Column("status", _l("Status"), sort="status"),
+    Column("source", _l("Source")),
     Column("owner_name", _l("Owner")),
     Column("created_at", _l("Created"), sort="created", format="date"),
 ]
@@ -70,9 +70,9 @@ def _form(lead: Lead | None, values: dict, errors: dict, status: int = 200, dupl
     owners = services.owner_choices(db, user=current_user)
     if services.sees_all_leads(current_user):
         owners = [("", _("Unassigned"))] + owners
-    statuses = _choices({k: STATUSES[k] for k in OPEN_STATUSES}) if lead is None or lead.is_open else []
+    statuses = _choices({k: STATUS_LABELS[k] for k in OPEN_STATUSES}) if lead is None or lead.is_open else []
     html = render("crm/leads/form.html", "crm/leads/_form.html", lead=lead, values=values, errors=errors,
-                  sources=_choices(SOURCES), statuses=statuses, owners=owners, campaigns=_campaign_options(),
+                  sources=_choices(SOURCE_LABELS), statuses=statuses, owners=owners, campaigns=_campaign_options(),
                   duplicates=duplicates or [],
                   title=lead.name if lead else _("New lead"))
     return html, status
@@ -95,6 +95,7 @@ def _detail_context(lead: Lead) -> dict:
     if merged_into is not None and not may_see(merged_into, "lead", user=current_user):
         merged_into = None
     return {"lead": lead, "party": party, "opportunities": opportunities, "merged_into": merged_into,
+            "status_labels": STATUS_LABELS, "source_labels": SOURCE_LABELS,
             "timeline_url": _timeline_url(lead), "can_write": has_permission(LEAD_WRITE),
             "can_convert": has_permission(LEAD_WRITE) and has_permission(OPPORTUNITY_WRITE)}
 
@@ -108,11 +109,20 @@ def leads():
         return _export(args, fmt)
     args["limit"] = current_app.config.get("PAGE_SIZE", 50)
     page = services.list_leads(db, user=current_user, **args)
+    page.rows = [_row(lead) for lead in page.rows]
     return render("crm/leads/list.html", "crm/leads/_list.html", page=page, columns=COLUMNS,
-                  statuses=_choices(STATUSES), sources=_choices(SOURCES),
+                  statuses=_choices(STATUS_LABELS), sources=_choices(SOURCE_LABELS),
                   owners=services.owner_choices(db, user=current_user), tags=services.lead_tags_in_use(db),
-                  lead_url=lambda lead: url_for("crm.lead", lead_id=lead.id),
+                  lead_url=lambda row: url_for("crm.lead", lead_id=row["id"]),
                   can_write=has_permission(LEAD_WRITE), can_import=has_permission(LEAD_IMPORT))
+
+
+def _row(lead: Lead) -> dict:
+    """A lead as the list shows it."""
+    return {"id": lead.id, "name": lead.name, "company_name": lead.company_name,
+            "status": STATUS_LABELS.get(lead.status, lead.status),
+            "source": SOURCE_LABELS.get(lead.source, lead.source),
+            "owner_name": lead.owner_name, "created_at": lead.created_at}
 
 
 def _export(args: dict, fmt: str):

@@ -8,27 +8,15 @@ from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate
 from core import (MoneyField, Schema, TagList, gettext as _, lazy_gettext as _l, normalise_vat_id, validate_currency,
                   validate_email, validate_vat_id)
 
+from plugins.crm.leads.models import SOURCE_LABELS, STATUS_LABELS
+
 
 # marshmallow's own length messages are English only
 TOO_LONG = _l("Use at most {max} characters.")
 EMPTY_OR_TOO_LONG = _l("Fill this in, with at most {max} characters.")
 
-STATUSES = {
-    "new": _l("New"),
-    "contacted": _l("Contacted"),
-    "qualified": _l("Qualified"),
-    "disqualified": _l("Disqualified"),
-}
 #: The statuses a lead is edited into by hand; qualify and disqualify are acts of their own.
 OPEN_STATUSES = ("new", "contacted")
-SOURCES = {
-    "website": _l("Website"),
-    "referral": _l("Referral"),
-    "event": _l("Event"),
-    "campaign": _l("Campaign"),
-    "import": _l("Import"),
-    "other": _l("Other"),
-}
 TEXT_FIELDS = ("name", "company_name", "email", "phone", "vat_id", "notes")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./\-]{3,38}[0-9]$")
 NOTES_MAX = 10_000
@@ -65,10 +53,10 @@ class LeadSchema(Schema):
     email = _text(254, validate_email)
     phone = _text(40, validate_phone)
     vat_id = _text(32, validate_vat_id)
-    source = fields.String(load_default="other", validate=validate.OneOf(list(SOURCES)))
+    source = fields.String(load_default="other", validate=validate.OneOf(list(SOURCE_LABELS)))
     # written: an open status only; read: any status (qualifying and disqualifying are acts of their own)
     status = fields.String(load_default="new", validate=validate.OneOf(OPEN_STATUSES),
-                           metadata={"enum": list(STATUSES), "description": "Written as new or contacted."})
+                           metadata={"enum": list(STATUS_LABELS), "description": "Written as new or contacted."})
     owner_id = fields.Integer(allow_none=True, load_default=None, strict=False,
                               validate=validate.Range(min=1, max=2**31 - 1))
     notes = _text(NOTES_MAX)
@@ -105,8 +93,8 @@ class LeadQuerySchema(Schema):
         unknown = EXCLUDE
 
     q = fields.String(load_default="", validate=validate.Length(max=200, error=TOO_LONG))
-    status = fields.String(load_default="", validate=validate.OneOf(["", *STATUSES]))
-    source = fields.String(load_default="", validate=validate.OneOf(["", *SOURCES]))
+    status = fields.String(load_default="", validate=validate.OneOf(["", *STATUS_LABELS]))
+    source = fields.String(load_default="", validate=validate.OneOf(["", *SOURCE_LABELS]))
     owner_id = fields.String(load_default="", validate=validate.Regexp(r"^(|none|\d{1,10})$"))
     tag = fields.String(load_default="", validate=validate.Length(max=60, error=TOO_LONG))
     sort = fields.String(load_default="-created", validate=validate.OneOf(

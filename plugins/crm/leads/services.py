@@ -18,7 +18,7 @@ from core import (create_party, gettext as _, has_permission, hooks, InvalidInpu
 
 from plugins.crm import access
 from plugins.crm.leads.matching import normalise_name, similar
-from plugins.crm.leads.models import Lead, lead_tags
+from plugins.crm.leads.models import Lead, SOURCE_LABELS, STATUS_LABELS, lead_tags
 from plugins.crm.leads.schemas import LeadSchema
 from plugins.crm.permissions import LEAD_READ_ALL
 
@@ -96,8 +96,9 @@ def export_rows(db: Session, *, user, sort: str = "-created", **filters) -> Iter
     for lead in db.execute(stmt).scalars():
         yield {
             "id": lead.id, "name": lead.name, "company_name": lead.company_name, "email": lead.email,
-            "phone": lead.phone, "vat_id": lead.vat_id, "source": lead.source_label,
-            "status": lead.status_label, "owner": lead.owner_name, "tags": ", ".join(lead.tag_names),
+            "phone": lead.phone, "vat_id": lead.vat_id, "source": str(SOURCE_LABELS.get(lead.source, lead.source)),
+            "status": str(STATUS_LABELS.get(lead.status, lead.status)), "owner": lead.owner_name,
+            "tags": ", ".join(lead.tag_names),
             "created_at": lead.created_at, "notes": lead.notes,
         }
 

@@ -5,7 +5,10 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Money, UTCDateTime, utcnow
+from core import Base, Money, UTCDateTime, lazy_gettext as _l, utcnow
+
+#: The words shown for an opportunity's status, which its stage decides (see ``Opportunity.status``).
+STATUS_LABELS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
 
 
 class Stage(Base):

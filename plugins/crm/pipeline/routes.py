@@ -15,7 +15,7 @@ from core import (charts, Column, export_response, gettext as _, has_permission,
 from plugins.crm import permissions as p
 from plugins.crm.access import may_see
 from plugins.crm.pipeline import services
-from plugins.crm.pipeline.models import Opportunity
+from plugins.crm.pipeline.models import STATUS_LABELS, Opportunity
 from plugins.crm.web import bp, flashed_back, party_options
 
 PER_COLUMN = 20
@@ -87,7 +87,7 @@ def _filters() -> services.Filters:
 
 def _filter_context(filters: services.Filters) -> dict:
     return {"stage_choices": stage_options(), "owner_choices": services.user_choices(db),
-            "may_see_all": has_permission(p.OPPORTUNITY_READ_ALL)}
+            "status_labels": STATUS_LABELS, "may_see_all": has_permission(p.OPPORTUNITY_READ_ALL)}
 
 
 def _opportunity(opportunity_id: int) -> Opportunity:
@@ -274,11 +274,12 @@ def opportunity(opportunity_id: int):
             lead_url = url_for("crm.lead", lead_id=found.lead_id)
         except BuildError:
             lead_url = None
-    from plugins.crm.activities.services import kind_label, open_of_opportunity
+    from plugins.crm.activities.models import KIND_LABELS
+    from plugins.crm.activities.services import open_of_opportunity
 
     planned = open_of_opportunity(db, found.id, current_user) if has_permission(p.ACTIVITY_READ) else []
     return render("crm/pipeline/detail.html", opportunity=found, stages=stage_options(), lead_url=lead_url,
-                  planned=planned, kind_label=kind_label, now=utcnow(),
+                  planned=planned, kind_labels=KIND_LABELS, now=utcnow(),
                   campaign_name=campaigns.get(found.campaign_id), title=found.title,
                   can_write=has_permission(p.OPPORTUNITY_WRITE))
 

@@ -3,6 +3,8 @@ from marshmallow import EXCLUDE, fields, validate
 
 from core import MoneyField, Schema, lazy_gettext as _l, validate_currency
 
+from plugins.crm.pipeline.models import STATUS_LABELS
+
 # marshmallow's own length messages are English only
 TOO_LONG = _l("Use at most {max} characters.")
 EMPTY_OR_TOO_LONG = _l("Fill this in, with at most {max} characters.")
@@ -74,7 +76,7 @@ class OpportunityQuerySchema(Schema):
     stage_id = fields.Integer(**ID)
     owner_id = fields.Integer(**ID)
     close_month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
-    status = fields.String(validate=validate.OneOf(["open", "won", "lost"]))
+    status = fields.String(validate=validate.OneOf(list(STATUS_LABELS)))
     after = fields.String()
     limit = fields.Integer(strict=False, load_default=50, validate=validate.Range(min=1, max=200))
 

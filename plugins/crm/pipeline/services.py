@@ -16,7 +16,7 @@ from core import Company, KontorError, N_, NotFound, Party, User, current_actor,
 from plugins.crm import timeline
 from plugins.crm.access import may_see, visible
 from plugins.crm.defaults import read_data_csv
-from plugins.crm.pipeline.models import Opportunity, Stage
+from plugins.crm.pipeline.models import STATUS_LABELS, Opportunity, Stage
 
 MAX_REVENUE = Decimal("9999999999999999.99")
 #: The largest sequence a stage takes (the API documents the same bound).
@@ -472,7 +472,7 @@ class Filters:
             month_bounds(month)
         return cls(q=(args.get("q") or "").strip()[:100], stage_id=int_or_none(args.get("stage_id")),
                    owner_id=int_or_none(args.get("owner_id")), close_month=month,
-                   status=status if status in ("open", "won", "lost") else "")
+                   status=status if status in STATUS_LABELS else "")
 
     def as_args(self) -> dict[str, Any]:
         """The non-empty filters as query arguments."""

@@ -4,10 +4,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, UTCDateTime, utcnow
+from core import Base, UTCDateTime, lazy_gettext as _l, utcnow
 
 PRIORITIES = ("low", "normal", "high", "urgent")
+PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
 STATUSES = ("new", "open", "waiting", "resolved", "closed")
+STATUS_LABELS = {"new": _l("New"), "open": _l("Open"), "waiting": _l("Waiting"), "resolved": _l("Resolved"),
+                 "closed": _l("Closed")}
 OPEN_STATUSES = ("new", "open", "waiting")
 
 

@@ -5,6 +5,7 @@ from core import Panel, Widget, has_permission, hookimpl, lazy_gettext as _l, se
 from plugins.crm.permissions import TICKET_READ, TICKET_WRITE
 from plugins.crm.tickets import models  # noqa: F401  (the tables, for the metadata)
 from plugins.crm.tickets import config, demo, services
+from plugins.crm.tickets.models import PRIORITY_LABELS, STATUS_LABELS
 
 
 @hookimpl
@@ -37,8 +38,8 @@ def record_panels(kind, record, user):
     if kind != "core.party" or not has_permission(TICKET_READ, user=user):
         return []
     context = {"tickets": services.open_tickets_of_party(db, record.id), "party_id": record.id,
-               "can_write": has_permission(TICKET_WRITE, user=user), "status_label": services.status_label,
-               "priority_label": services.priority_label}
+               "can_write": has_permission(TICKET_WRITE, user=user), "status_labels": STATUS_LABELS,
+               "priority_labels": PRIORITY_LABELS}
     return [Panel(_l("Open tickets"), TICKET_READ, template="crm/tickets/_party_tickets.html", context=context,
                   order=40, inline=True)]
 

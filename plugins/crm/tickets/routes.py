@@ -13,7 +13,7 @@ from core import (Column, export_response, gettext as _, has_permission, is_part
 from plugins.crm.campaigns import config as mail_config
 from plugins.crm.permissions import SLA_MANAGE, TICKET_READ, TICKET_WRITE
 from plugins.crm.tickets import services
-from plugins.crm.tickets.models import PRIORITIES, STATUSES, Ticket
+from plugins.crm.tickets.models import PRIORITIES, PRIORITY_LABELS, STATUS_LABELS, STATUSES, Ticket
 from plugins.crm.tickets.config import warn_percent
 from plugins.crm.web import bp, flashed_back
 
@@ -55,7 +55,7 @@ def sla_badge(ticket: Ticket, now) -> Markup:
 
 def status_badge(status: str) -> Markup:
     css = {"new": "", "open": "badge-warn", "waiting": "", "resolved": "badge-ok", "closed": "badge-ok"}[status]
-    return Markup('<span class="badge {}">{}</span>').format(css, services.status_label(status))
+    return Markup('<span class="badge {}">{}</span>').format(css, str(STATUS_LABELS.get(status, status)))
 
 
 def _filters() -> services.TicketFilters:
@@ -69,7 +69,7 @@ def _filters() -> services.TicketFilters:
 
 def _row(ticket: Ticket, now) -> dict:
     return {"id": ticket.id, "number": ticket.number, "subject": ticket.subject, "party": ticket.party_name or
-            ticket.contact_email, "priority": services.priority_label(ticket.priority),
+            ticket.contact_email, "priority": str(PRIORITY_LABELS.get(ticket.priority, ticket.priority)),
             "status": status_badge(ticket.status), "assignee": ticket.assignee_name, "created_at": ticket.created_at,
             "resolution_due": ticket.resolution_due, "sla": sla_badge(ticket, now)}
 
@@ -77,7 +77,8 @@ def _row(ticket: Ticket, now) -> dict:
 def _export_row(ticket: Ticket, now) -> dict:
     contact = ticket.contact_label
     return {"number": ticket.number, "subject": ticket.subject, "party": ticket.party_name, "contact": contact,
-            "priority": services.priority_label(ticket.priority), "status": services.status_label(ticket.status),
+            "priority": str(PRIORITY_LABELS.get(ticket.priority, ticket.priority)),
+            "status": str(STATUS_LABELS.get(ticket.status, ticket.status)),
             "assignee": ticket.assignee_name, "created_at": ticket.created_at, "response_due": ticket.response_due,
             "first_response_at": ticket.first_response_at, "resolution_due": ticket.resolution_due,
             "resolved_at": ticket.resolved_at, "sla": sla_label(services.sla_of(ticket, now).state)}
@@ -92,8 +93,8 @@ def _ticket(ticket_id: int) -> Ticket:
 
 def _choices() -> dict:
     return {
-        "priorities": [(p, services.priority_label(p)) for p in PRIORITIES],
-        "statuses": [(s, services.status_label(s)) for s in STATUSES],
+        "priorities": [(p, str(PRIORITY_LABELS[p])) for p in PRIORITIES],
+        "statuses": [(s, str(STATUS_LABELS[s])) for s in STATUSES],
         "users": [(str(u.id), u.full_name or u.username) for u in services.users(db)],
     }
 
@@ -141,7 +142,7 @@ def _detail(ticket: Ticket, errors: dict | None = None, reply: dict | None = Non
     can_write = has_permission(TICKET_WRITE)
     return render("crm/tickets/ticket.html", "crm/tickets/_ticket.html", ticket=ticket,
                   sla=services.sla_of(ticket, now), sla_badge=sla_badge(ticket, now),
-                  status_badge=status_badge(ticket.status), priority_label=services.priority_label(ticket.priority),
+                  status_badge=status_badge(ticket.status), priority_labels=PRIORITY_LABELS,
                   transitions=[(s, _transition_label(ticket.status, s)) for s in services.TRANSITIONS[ticket.status]],
                   conversation=services.messages(ticket), errors=errors or {}, reply=reply or {"kind": "reply"},
                   can_write=can_write, title=f"{ticket.number} {ticket.subject}"), status
@@ -235,7 +236,7 @@ def ticket_status(ticket_id: int):
     with transaction(on_refusal=flashed_back(url_for("crm.ticket", ticket_id=ticket_id))):
         services.change_status(db, ticket, request.form.get("status", ""), user_id=current_user.id)
     flash(_("Ticket %(number)s is %(status)s.", number=ticket.number,
-            status=services.status_label(ticket.status).lower()), "success")
+            status=str(STATUS_LABELS.get(ticket.status, ticket.status)).lower()), "success")
     return redirect(url_for("crm.ticket", ticket_id=ticket.id), 303)
 
 
@@ -258,7 +259,7 @@ def sla():
     now = utcnow()
     return render("crm/tickets/sla.html", breached=services.breached_tickets(db, now),
                   at_risk=services.at_risk_tickets(db, now), now=now, sla_badge=sla_badge,
-                  policies=services.policies(db), priority_label=services.priority_label,
+                  policies=services.policies(db), priority_labels=PRIORITY_LABELS,
                   title=_("Service levels"))
 
 
@@ -277,7 +278,7 @@ def sla_policies():
 
 
 def _policies_page(values: dict, errors: dict, status: int = 200):
-    rows = [(p.priority, services.priority_label(p.priority),
+    rows = [(p.priority, str(PRIORITY_LABELS.get(p.priority, p.priority)),
              values.get(f"response_hours_{p.priority}", p.response_hours),
              values.get(f"resolution_hours_{p.priority}", p.resolution_hours)) for p in services.policies(db)]
     return render("crm/tickets/sla_policies.html", rows=rows, errors=errors, title=_("Service level policies"),

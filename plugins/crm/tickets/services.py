@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from core import gettext as _, hooks, keyset_page, KontorError, N_, NotFound, Page, Party, record_id_field, User, utcnow
 
 from plugins.crm.defaults import read_data_csv
-from plugins.crm.tickets.models import OPEN_STATUSES, PRIORITIES, STATUSES, SlaPolicy, Ticket, TicketMessage
+from plugins.crm.tickets.models import (OPEN_STATUSES, PRIORITIES, STATUS_LABELS, STATUSES, SlaPolicy, Ticket,
+                                        TicketMessage)
 
 
 #: Where a ticket may go from each status; "open" from resolved or closed is a reopen.
@@ -47,17 +48,6 @@ SORT_KEYS = {
     "status": Ticket.status,
     "due": Ticket.resolution_due,
 }
-
-
-def status_label(status: str) -> str:
-    """The word shown for a ticket status."""
-    return {"new": _("New"), "open": _("Open"), "waiting": _("Waiting"), "resolved": _("Resolved"),
-            "closed": _("Closed")}.get(status, status)
-
-
-def priority_label(priority: str) -> str:
-    """The word shown for a ticket priority."""
-    return {"low": _("Low"), "normal": _("Normal"), "high": _("High"), "urgent": _("Urgent")}.get(priority, priority)
 
 
 # -- SLA policies --
@@ -352,7 +342,7 @@ def change_status(db: Session, ticket: Ticket, status: str, *, user_id: int | No
         raise KontorError(_("Choose one of: %(choices)s.", choices=", ".join(STATUSES)), field="status", status=422)
     if status not in TRANSITIONS[ticket.status]:
         raise KontorError(_("A ticket that is %(current)s cannot become %(target)s.",
-                            current=status_label(ticket.status).lower(), target=status_label(status).lower()),
+                            current=str(STATUS_LABELS[ticket.status]).lower(), target=str(STATUS_LABELS[status]).lower()),
                           field="status", status=409)
     now = now or utcnow()
     previous = ticket.status
