@@ -17,6 +17,7 @@ from plugins.accounting.ledger.guards import guard_issued
 from plugins.accounting.ledger.models import CurrencyAmount, Rate
 
 PAYMENT_KINDS = ("inbound", "outbound")
+PAYMENT_KIND_LABELS = {"inbound": _l("Received"), "outbound": _l("Paid")}
 PAYMENT_STATES = ("posted", "cancelled")
 LINE_STATES = ("unmatched", "matched")
 STATEMENT_FORMATS = ("csv", "camt053")

@@ -21,7 +21,7 @@ from core import (
 
 from plugins.accounting import permissions as p
 from plugins.accounting.banking import services, statements
-from plugins.accounting.banking.models import Payment, Statement
+from plugins.accounting.banking.models import PAYMENT_KIND_LABELS, Payment, Statement
 from plugins.accounting.currencies import services as fx
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
 from plugins.accounting.ledger.models import Account, Journal
@@ -48,10 +48,6 @@ STATEMENT_COLUMNS = [
 FORMAT_LABELS = {"csv": "CSV", "camt053": "camt.053"}
 MAX_UPLOAD = 5 * 1024 * 1024
 _RECORD_ID = record_id_field()
-
-
-def _kind_label(kind: str) -> str:
-    return _("Received") if kind == "inbound" else _("Paid")
 
 
 def _day(value: str | None) -> date | None:
@@ -81,7 +77,8 @@ def _reversal_url(payment: Payment) -> str | None:
 def _payment_row(payment: Payment) -> dict:
     money = current_app.jinja_env.filters["money"]
     return {"id": payment.id, "number": payment.number, "date": payment.date, "party_name": payment.party.name,
-            "kind": payment.kind, "kind_label": _kind_label(payment.kind), "journal_code": payment.journal.code,
+            "kind": payment.kind, "kind_label": str(PAYMENT_KIND_LABELS.get(payment.kind, payment.kind)),
+            "journal_code": payment.journal.code,
             "reference": payment.reference, "amount": payment.amount, "currency": payment.currency,
             "amount_text": money(payment.amount, payment.currency)}
 

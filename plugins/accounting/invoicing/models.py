@@ -24,6 +24,10 @@ SUPPLIER_KINDS = ("in_invoice", "in_refund")
 REFUND_KINDS = ("out_refund", "in_refund")
 STATES = ("draft", "posted", "partial", "paid", "cancelled")
 OPEN_STATES = ("posted", "partial")
+KIND_LABELS = {"out_invoice": _l("Invoice"), "out_refund": _l("Credit note"), "in_invoice": _l("Bill"),
+               "in_refund": _l("Supplier credit note")}
+STATE_LABELS = {"draft": _l("Draft"), "posted": _l("Open"), "partial": _l("Partly paid"), "paid": _l("Paid"),
+                "cancelled": _l("Cancelled")}
 
 invoice_line_taxes = Table(
     "accounting_invoice_line_tax",

@@ -17,16 +17,13 @@ from core import (
 )
 
 from plugins.accounting.invoicing import printing, services
-from plugins.accounting.invoicing.models import CUSTOMER_KINDS, STATES, SUPPLIER_KINDS, Invoice
+from plugins.accounting.invoicing.models import (CUSTOMER_KINDS, KIND_LABELS, STATE_LABELS, STATES, SUPPLIER_KINDS,
+                                                 Invoice)
 from plugins.accounting.permissions import INVOICE_POST, INVOICE_READ, INVOICE_WRITE, PAYMENT_WRITE
 from plugins.accounting.web import bp, entry_url
 
 PAYMENT_ENDPOINT = "accounting.payment_new"
 LINE_FIELD = re.compile(r"^lines-(\d{1,3})-(description|quantity|unit_price|discount_percent|taxes|account)$")
-STATE_LABELS = {"draft": _l("Draft"), "posted": _l("Open"), "partial": _l("Partly paid"), "paid": _l("Paid"),
-                "cancelled": _l("Cancelled")}
-KIND_LABELS = {"out_invoice": _l("Invoice"), "out_refund": _l("Credit note"), "in_invoice": _l("Bill"),
-               "in_refund": _l("Supplier credit note")}
 #: The form's title for each kind, new and edited (whole phrases: languages inflect them differently).
 NEW_TITLES = {"out_invoice": _l("New invoice"), "out_refund": _l("New credit note"), "in_invoice": _l("New bill"),
               "in_refund": _l("New supplier credit note")}

@@ -12,12 +12,19 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Money, UTCDateTime, utcnow
+from core import Base, Money, UTCDateTime, lazy_gettext as _l, utcnow
 
 ACCOUNT_TYPES = ("asset", "liability", "equity", "income", "expense")
+ACCOUNT_TYPE_LABELS = {"asset": _l("Asset"), "liability": _l("Liability"), "equity": _l("Equity"),
+                       "income": _l("Income"), "expense": _l("Expense")}
 ACCOUNT_KINDS = ("receivable", "payable", "bank", "cash", "tax", "other")
+ACCOUNT_KIND_LABELS = {"receivable": _l("Receivable"), "payable": _l("Payable"), "bank": _l("Bank"),
+                       "cash": _l("Cash"), "tax": _l("Tax"), "other": _l("Other")}
 JOURNAL_TYPES = ("sales", "purchase", "bank", "cash", "general")
+JOURNAL_TYPE_LABELS = {"sales": _l("Sales"), "purchase": _l("Purchase"), "bank": _l("Bank"), "cash": _l("Cash"),
+                       "general": _l("General")}
 DRAFT, POSTED = "draft", "posted"
+ENTRY_STATE_LABELS = {DRAFT: _l("Draft"), POSTED: _l("Posted")}
 
 #: Exchange rates and amounts in foreign currency carry more decimals than company money.
 Rate = Money(scale=8, precision=20)

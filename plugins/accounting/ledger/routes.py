@@ -8,23 +8,16 @@ from sqlalchemy import select
 
 from core import (
     Column, InvalidInput, KontorError, Party, export_response, gettext as _, has_permission,
-    lazy_gettext as _l, redirect_to, render, require, session as db, transaction,
+    redirect_to, render, require, session as db, transaction,
 )
 
 from plugins.accounting import permissions as p
 from plugins.accounting.ledger import chart, journals, roles, services, years
 from plugins.accounting.ledger.models import (
-    ACCOUNT_KINDS, ACCOUNT_TYPES, Account, Entry, FiscalYear, Journal,
+    ACCOUNT_KIND_LABELS, ACCOUNT_KINDS, ACCOUNT_TYPE_LABELS, ACCOUNT_TYPES, ENTRY_STATE_LABELS, JOURNAL_TYPE_LABELS,
+    JOURNAL_TYPES, Account, Entry, FiscalYear, Journal,
 )
 from plugins.accounting.web import bp, parse_amount, parse_date
-
-TYPE_LABELS = {"asset": _l("Asset"), "liability": _l("Liability"), "equity": _l("Equity"), "income": _l("Income"),
-               "expense": _l("Expense")}
-KIND_LABELS = {"receivable": _l("Receivable"), "payable": _l("Payable"), "bank": _l("Bank"), "cash": _l("Cash"),
-               "tax": _l("Tax"), "other": _l("Other")}
-JOURNAL_LABELS = {"sales": _l("Sales"), "purchase": _l("Purchase"), "bank": _l("Bank"), "cash": _l("Cash"),
-                  "general": _l("General")}
-
 
 def _refusal_status(exc: KontorError) -> int:
     """A refused act on a page answers 409 for a conflict and 422 for anything else."""
@@ -32,11 +25,11 @@ def _refusal_status(exc: KontorError) -> int:
 
 
 def _type_options():
-    return [(t, str(TYPE_LABELS[t])) for t in ACCOUNT_TYPES]
+    return [(t, str(ACCOUNT_TYPE_LABELS[t])) for t in ACCOUNT_TYPES]
 
 
 def _kind_options():
-    return [(k, str(KIND_LABELS[k])) for k in ACCOUNT_KINDS]
+    return [(k, str(ACCOUNT_KIND_LABELS[k])) for k in ACCOUNT_KINDS]
 
 
 def _group_options(exclude: int | None = None):
@@ -69,8 +62,8 @@ def accounts():
                       kind=args.get("kind", ""), show_inactive=args.get("inactive") == "1")
     return render("accounting/ledger/accounts.html", "accounting/ledger/_accounts.html", rows=rows,
                   args=args, type_options=[("", _("All types"))] + _type_options(),
-                  kind_options=[("", _("All kinds"))] + _kind_options(), type_labels=TYPE_LABELS,
-                  kind_labels=KIND_LABELS, can_write=has_permission(p.ACCOUNT_WRITE), errors={})
+                  kind_options=[("", _("All kinds"))] + _kind_options(), type_labels=ACCOUNT_TYPE_LABELS,
+                  kind_labels=ACCOUNT_KIND_LABELS, can_write=has_permission(p.ACCOUNT_WRITE), errors={})
 
 
 @bp.post("/accounts/import")
@@ -81,8 +74,8 @@ def accounts_import():
     def refused(exc: KontorError):
         return render("accounting/ledger/accounts.html", None, rows=chart.tree(db), args={},
                       type_options=[("", _("All types"))] + _type_options(),
-                      kind_options=[("", _("All kinds"))] + _kind_options(), type_labels=TYPE_LABELS,
-                      kind_labels=KIND_LABELS, can_write=True, errors={"file": [exc.message]}), 422
+                      kind_options=[("", _("All kinds"))] + _kind_options(), type_labels=ACCOUNT_TYPE_LABELS,
+                      kind_labels=ACCOUNT_KIND_LABELS, can_write=True, errors={"file": [exc.message]}), 422
 
     with transaction(on_refusal=refused):
         if upload is None or not upload.filename:
@@ -159,17 +152,13 @@ def account_delete(account_id: int):
 
 # -- journals --
 
-def journal_labels():
-    return {k: str(v) for k, v in JOURNAL_LABELS.items()}
-
-
 @bp.get("/journals")
 @require(p.ACCOUNT_READ)
 def journals_page():
     rows = db.scalars(select(Journal).order_by(Journal.code)).all()
     accounts = {a.id: a for a in db.scalars(select(Account)).all()}
     return render("accounting/ledger/journals.html", None, journals=rows, counts=journals.entry_counts(db),
-                  accounts=accounts, labels=journal_labels(), can_write=has_permission(p.ACCOUNT_WRITE))
+                  accounts=accounts, labels=JOURNAL_TYPE_LABELS, can_write=has_permission(p.ACCOUNT_WRITE))
 
 
 def journal_form(journal=None, form=None, errors=None, status=200):
@@ -178,7 +167,7 @@ def journal_form(journal=None, form=None, errors=None, status=200):
                  "default_account_id": journal.default_account_id or "", "active": journal.active}
                 if journal else {"type": "general", "active": True})
     return render("accounting/ledger/journal_form.html", None, journal=journal, form=form, errors=errors or {},
-                  type_options=list(journal_labels().items()),
+                  type_options=[(t, str(JOURNAL_TYPE_LABELS[t])) for t in JOURNAL_TYPES],
                   account_options=_account_options(form.get("default_account_id"))), status
 
 
@@ -328,7 +317,7 @@ def entries():
     codes = dict(db.execute(select(Journal.id, Journal.code)).all())
     page.rows = [{"id": e.id, "date": e.date, "label": e.number or _("Draft %(id)s", id=e.id),
                   "journal_code": codes.get(e.journal_id, ""), "reference": e.reference,
-                  "state_label": _("Posted") if e.state == "posted" else _("Draft"),
+                  "state_label": str(ENTRY_STATE_LABELS.get(e.state, e.state)),
                   "total": services.entry_totals(e)[0]} for e in page.rows]
     return render("accounting/ledger/entries.html", "accounting/ledger/_entries.html", page=page,
                   columns=entry_columns, args=args,
@@ -512,7 +501,7 @@ def account_roles_page(form=None, errors=None, status=200):
         form = {row.role.key: str(row.account.id) if row.mapped and row.account else "" for row in rows}
     return render("accounting/settings/account_roles.html", None, rows=rows, form=form, errors=errors or {},
                   options={row.role.key: _role_account_options(row.role) for row in rows},
-                  type_labels=TYPE_LABELS, can_write=has_permission(p.ACCOUNT_WRITE)), status
+                  type_labels=ACCOUNT_TYPE_LABELS, can_write=has_permission(p.ACCOUNT_WRITE)), status
 
 
 @bp.get("/settings/account-roles")
