@@ -11,6 +11,8 @@ PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"),
 STATUSES = ("new", "open", "waiting", "resolved", "closed")
 STATUS_LABELS = {"new": _l("New"), "open": _l("Open"), "waiting": _l("Waiting"), "resolved": _l("Resolved"),
                  "closed": _l("Closed")}
+#: The words shown for a ticket's SLA state, which the clock decides (``services.sla_of``).
+SLA_STATE_LABELS = {"breached": _l("Breached"), "at_risk": _l("About to breach"), "ok": _l("On time")}
 OPEN_STATUSES = ("new", "open", "waiting")
 
 

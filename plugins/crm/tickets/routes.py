@@ -13,7 +13,7 @@ from core import (Column, export_response, gettext as _, has_permission, is_part
 from plugins.crm.campaigns import config as mail_config
 from plugins.crm.permissions import SLA_MANAGE, TICKET_READ, TICKET_WRITE
 from plugins.crm.tickets import services
-from plugins.crm.tickets.models import PRIORITIES, PRIORITY_LABELS, STATUS_LABELS, STATUSES, Ticket
+from plugins.crm.tickets.models import PRIORITIES, PRIORITY_LABELS, SLA_STATE_LABELS, STATUS_LABELS, STATUSES, Ticket
 from plugins.crm.tickets.config import warn_percent
 from plugins.crm.web import bp, flashed_back
 
@@ -39,18 +39,13 @@ EXPORT_COLUMNS = [
 FORM_FIELDS = ("subject", "description", "priority", "party_id", "contact_id", "contact_email", "assignee_id")
 
 
-def sla_label(state: str) -> str:
-    """The words of an SLA state."""
-    return {"breached": _("Breached"), "at_risk": _("About to breach"), "ok": _("On time")}.get(state, state)
-
-
 def sla_badge(ticket: Ticket, now) -> Markup:
     """The SLA state of a ticket as a coloured badge (nothing for a closed ticket on time)."""
     state = services.sla_of(ticket, now).state
     if state == "ok":
         return Markup("")
     css = "badge-error" if state == "breached" else "badge-warn"
-    return Markup('<span class="badge {} sla-{}">{}</span>').format(css, state, sla_label(state))
+    return Markup('<span class="badge {} sla-{}">{}</span>').format(css, state, SLA_STATE_LABELS.get(state, state))
 
 
 def status_badge(status: str) -> Markup:
@@ -76,12 +71,13 @@ def _row(ticket: Ticket, now) -> dict:
 
 def _export_row(ticket: Ticket, now) -> dict:
     contact = ticket.contact_label
+    sla_state = services.sla_of(ticket, now).state
     return {"number": ticket.number, "subject": ticket.subject, "party": ticket.party_name, "contact": contact,
             "priority": str(PRIORITY_LABELS.get(ticket.priority, ticket.priority)),
             "status": str(STATUS_LABELS.get(ticket.status, ticket.status)),
             "assignee": ticket.assignee_name, "created_at": ticket.created_at, "response_due": ticket.response_due,
             "first_response_at": ticket.first_response_at, "resolution_due": ticket.resolution_due,
-            "resolved_at": ticket.resolved_at, "sla": sla_label(services.sla_of(ticket, now).state)}
+            "resolved_at": ticket.resolved_at, "sla": str(SLA_STATE_LABELS.get(sla_state, sla_state))}
 
 
 def _ticket(ticket_id: int) -> Ticket:
