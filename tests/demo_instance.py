@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,7 +85,8 @@ def _run_demo(url: str, instance: Path) -> dict[str, str]:
 def _build(request, backend: str) -> tuple[dict, dict[str, str]]:
     if backend in _built:
         return _built[backend]
-    folder = Path(tempfile.mkdtemp(prefix=f"kontor-demo-{backend}-"))
+    # under pytest's own temporary folder, which pytest prunes: a folder per run would pile up in /tmp
+    folder = request.getfixturevalue("tmp_path_factory").mktemp(f"kontor-demo-{backend}")
     if backend == "sqlite":
         url = f"sqlite:///{folder / 'kontor.db'}"
     else:
