@@ -16,7 +16,7 @@ from core.db import Base, Money, Percent, Quantity, UTCDateTime, session, utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, KontorError, ModuleError, NotFound, Unavailable
 from core.i18n import N_, gettext, lazy_gettext, ngettext
 from core.invariants import Changes, InvariantCheck, InvariantError, note_changed
-from core.plugins import Manifest, NoApplication, hookimpl, hooks
+from core.plugins import Manifest, NoApplication, hookimpl, hooks, import_areas
 from core.security import PUBLIC, SIGNED_IN, cross_site, has_permission, public, require, signed_in
 from core.imports import CsvFile, map_rows, read_csv
 from core.web import charts
@@ -37,7 +37,7 @@ from core.parties.schemas import load as load_input
 from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
 
 __all__ = [
-    "__version__", "Action", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
+    "__version__", "Action", "import_areas", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
     "InvariantError", "NoApplication", "note_changed", "MoneyField", "Schema",
     "validate_country", "validate_currency", "Column", "Company", "CsvFile",
     "JinjaExtras", "KontorError", "Manifest", "MenuItem", "ModuleError", "Money", "N_", "NotFound",

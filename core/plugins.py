@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import keyword
 import re
 import traceback
@@ -267,6 +268,23 @@ def area_plugins(module: ModuleType, manifest: Manifest) -> tuple[ModuleType, ..
         except Exception as exc:
             raise ManifestError(f"area {area!r} ({target}) failed to import: {type(exc).__name__}: {exc}") from exc
     return tuple(found)
+
+
+def import_areas(package: str, manifest: Manifest, part: str) -> None:
+    """Import ``<package>.<area>.<part>`` of each area ``manifest`` declares that has one.
+
+    A module of areas declares its pages, endpoints or commands on one module-level blueprint or
+    command group; importing each area's ``routes``, ``api`` or ``cli`` adds them::
+
+        @hookimpl
+        def register_blueprints():
+            import_areas(__package__, manifest, "routes")
+            return [bp]
+    """
+    for area in manifest.areas:
+        name = f"{package}.{area}.{part}"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
 
 
 def load_plugin(target: str, expected_name: str | None, source: str) -> PluginInfo:

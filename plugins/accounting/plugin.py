@@ -7,9 +7,9 @@ group the areas share, the retention setting and the purge guard.
 """
 from pathlib import Path
 
-from core import Manifest, hookimpl
+from core import Manifest, hookimpl, import_areas
 
-from plugins.accounting import hookspecs, menus, permissions
+from plugins.accounting import cli, hookspecs, menus, permissions, web
 
 manifest = Manifest(
     name="accounting",
@@ -52,43 +52,23 @@ def register_migrations():
 
 @hookimpl
 def register_blueprints():
-    """The pages of every area, on the one ``accounting`` blueprint."""
-    from plugins.accounting.banking import routes as _banking  # noqa: F401  (each adds its views to bp)
-    from plugins.accounting.currencies import routes as _currencies  # noqa: F401
-    from plugins.accounting.invoicing import routes as _invoicing  # noqa: F401
-    from plugins.accounting.ledger import routes as _ledger  # noqa: F401
-    from plugins.accounting.reports import routes as _reports  # noqa: F401
-    from plugins.accounting.tax import routes as _tax  # noqa: F401
-    from plugins.accounting.web import bp
-
-    return [bp]
+    """The pages of every area, declared on the one ``accounting`` blueprint."""
+    import_areas(__package__, manifest, "routes")
+    return [web.bp]
 
 
 @hookimpl
 def register_api():
-    """The endpoints of every area, on the one ``api_accounting`` blueprint under /api/v1/accounting."""
-    from plugins.accounting.banking import api as _banking  # noqa: F401  (each adds its endpoints to api)
-    from plugins.accounting.currencies import api as _currencies  # noqa: F401
-    from plugins.accounting.invoicing import api as _invoicing  # noqa: F401
-    from plugins.accounting.ledger import api as _ledger  # noqa: F401
-    from plugins.accounting.reports import api as _reports  # noqa: F401
-    from plugins.accounting.tax import api as _tax  # noqa: F401
-    from plugins.accounting.web import api
-
-    return [api]
+    """The endpoints of every area, declared on the one ``api_accounting`` blueprint under /api/v1/accounting."""
+    import_areas(__package__, manifest, "api")
+    return [web.api]
 
 
 @hookimpl
 def register_commands():
-    """``kontor accounting``: the commands of every area in one group."""
-    from plugins.accounting.banking import cli as _banking  # noqa: F401  (each adds its commands to group)
-    from plugins.accounting.cli import group
-    from plugins.accounting.currencies import cli as _currencies  # noqa: F401
-    from plugins.accounting.ledger import cli as _ledger  # noqa: F401
-    from plugins.accounting.reports import cli as _reports  # noqa: F401
-    from plugins.accounting.tax import cli as _tax  # noqa: F401
-
-    return [group]
+    """``kontor accounting``: the commands of every area, declared on one group."""
+    import_areas(__package__, manifest, "cli")
+    return [cli.group]
 
 
 @hookimpl

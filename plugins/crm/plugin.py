@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from core import Manifest, hookimpl
+from core import Manifest, hookimpl, import_areas
 
-from plugins.crm import hookspecs, menus, permissions
+from plugins.crm import hookspecs, menus, permissions, web
 
 manifest = Manifest(
     name="crm",
@@ -33,26 +33,16 @@ def register_hookspecs():
 
 @hookimpl
 def register_blueprints():
-    from plugins.crm.web import bp
-    import plugins.crm.activities.routes  # noqa: F401  (each declares its pages on bp)
-    import plugins.crm.campaigns.routes  # noqa: F401
-    import plugins.crm.leads.routes  # noqa: F401
-    import plugins.crm.pipeline.routes  # noqa: F401
-    import plugins.crm.tickets.routes  # noqa: F401
-
-    return [bp]
+    """The pages of every area, declared on the one ``crm`` blueprint."""
+    import_areas(__package__, manifest, "routes")
+    return [web.bp]
 
 
 @hookimpl
 def register_api():
-    from plugins.crm.web import api
-    import plugins.crm.activities.api  # noqa: F401  (each declares its endpoints on api)
-    import plugins.crm.campaigns.api  # noqa: F401
-    import plugins.crm.leads.api  # noqa: F401
-    import plugins.crm.pipeline.api  # noqa: F401
-    import plugins.crm.tickets.api  # noqa: F401
-
-    return [api]
+    """The endpoints of every area, declared on the one ``api_crm`` blueprint under /api/v1/crm."""
+    import_areas(__package__, manifest, "api")
+    return [web.api]
 
 
 @hookimpl

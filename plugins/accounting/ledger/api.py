@@ -8,7 +8,7 @@ from core import ApiError, documented, json_object, json_response, load_body, pa
 
 from plugins.accounting import permissions as p
 from plugins.accounting.ledger import chart, journals, roles, services, years
-from plugins.accounting.ledger.models import Account, Entry
+from plugins.accounting.ledger.models import Account, Entry, FiscalYear, Journal
 from plugins.accounting.ledger.schemas import (
     AccountRoleSchema, AccountRolesBody, AccountSchema, DatedActBody, EntrySchema, FiscalYearSchema, JournalSchema,
 )
@@ -110,7 +110,6 @@ journal_schema = JournalSchema()
 @require(p.ACCOUNT_READ)
 @documented("The journals", response=JournalSchema, many=True)
 def api_journals():
-    from plugins.accounting.ledger.models import Journal
     rows = db.scalars(select(Journal).order_by(Journal.code)).all()
     return paged(rows, next_cursor=None, schema=journal_schema)
 
@@ -267,7 +266,6 @@ year_schema = FiscalYearSchema()
 @require(p.ACCOUNT_READ)
 @documented("Fiscal years with their periods", response=FiscalYearSchema, many=True)
 def api_years():
-    from plugins.accounting.ledger.models import FiscalYear
     rows = db.scalars(select(FiscalYear).order_by(FiscalYear.start_date)).all()
     return paged(rows, next_cursor=None, schema=year_schema)
 

@@ -76,14 +76,19 @@ def lock_date_command(day, clear):
     click.echo(f"lock date: {target.isoformat() if target else 'none'}")
 
 
+def _year_named(name: str) -> FiscalYear:
+    year = session.scalar(select(FiscalYear).where(FiscalYear.name == name))
+    if year is None:
+        raise click.ClickException(f"there is no fiscal year {name}")
+    return year
+
+
 @group.command("close-year")
 @click.argument("name")
 @with_appcontext
 def close_year_command(name):
     """The year-end close of fiscal year NAME (e.g. 2026)."""
-    year = session.scalar(select(FiscalYear).where(FiscalYear.name == name))
-    if year is None:
-        raise click.ClickException(f"there is no fiscal year {name}")
+    year = _year_named(name)
     with transaction(on_refusal=cli_refusal):
         entry = years.close_year(session, year)
     click.echo(f"fiscal year {name} closed" + (f" by {entry.number}" if entry else " (no result to move)"))
@@ -94,9 +99,7 @@ def close_year_command(name):
 @with_appcontext
 def reopen_year_command(name):
     """Reopen the closed fiscal year NAME: its closing entry is reversed (the latest closed year first)."""
-    year = session.scalar(select(FiscalYear).where(FiscalYear.name == name))
-    if year is None:
-        raise click.ClickException(f"there is no fiscal year {name}")
+    year = _year_named(name)
     with transaction(on_refusal=cli_refusal):
         reversal = years.reopen_year(session, year)
     click.echo(f"fiscal year {name} reopened" + (f": {reversal.number} reverses its close" if reversal else ""))
