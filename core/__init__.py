@@ -11,7 +11,7 @@ from core.api.base import (ApiBlueprint, ApiError, documented, json_object, json
                            problem, problem_for, record_id_field, refusal)
 from core.api.schema import BoundedList, MoneyField, Schema, validate_country, validate_currency
 from core.audit.recorder import lock_audit_chain, record_event, write_records
-from core.contrib import Action, JinjaExtras, MenuItem, MenuSection, Panel, Permission, Role, Setting, Widget
+from core.contrib import Action, JinjaExtras, MenuItem, MenuSection, Panel, Permission, RecordRule, Role, Setting, Widget
 from core.db import Base, Money, Percent, Quantity, UTCDateTime, session, utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, KontorError, ModuleError, NotFound, Unavailable
 from core.i18n import N_, gettext, lazy_gettext, ngettext
@@ -30,14 +30,16 @@ from core.web.transaction import cli_refusal, redirect_to, transaction
 from core.auth.models import User
 from core.auth.services import create_user
 from core.company.models import Company
-from core.company.services import get_company, setting_values, update_settings
+from core.company.scope import CompanyScoped, all_companies, current_company_id, in_company, scope_companies
+from core.company.services import get_company, list_companies, setting_values, update_settings
 from core.parties.models import Party, Tag, tag_key
 from core.parties.schemas import TagList, normalise_vat_id, validate_email, validate_vat_id
 from core.parties.schemas import load as load_input
 from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
 
 __all__ = [
-    "__version__", "Action", "import_areas", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
+    "__version__", "Action", "CompanyScoped", "RecordRule", "all_companies", "current_company_id", "in_company",
+    "list_companies", "scope_companies", "import_areas", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
     "InvariantError", "NoApplication", "note_changed", "MoneyField", "Schema",
     "validate_country", "validate_currency", "Column", "Company", "CsvFile",
     "JinjaExtras", "KontorError", "Manifest", "MenuItem", "ModuleError", "Money", "N_", "NotFound",

@@ -19,7 +19,7 @@ import core.config as kontor_config
 from core.api.base import init_api
 from core.api.input import screen_input
 from core.auth.session import init_login
-from core.contrib import JinjaExtras, MenuItem, MenuSection, Permission, Setting
+from core.contrib import JinjaExtras, MenuItem, MenuSection, Permission, RecordRule, Setting
 from core.db import close_request_session, get_engine, make_sessionmaker
 from core.errors import KontorError
 from core.i18n import init_i18n
@@ -55,6 +55,7 @@ class Kontor:
     menu_items: list[MenuItem] = field(default_factory=list)
     menu_sections: dict[str, MenuSection] = field(default_factory=dict)
     settings: list[Setting] = field(default_factory=list)
+    record_rules: list[RecordRule] = field(default_factory=list)
     invariant_checks: list[InvariantCheck] = field(default_factory=list)
 
     @property
@@ -234,7 +235,8 @@ def _quarantine(name: str, error: str) -> Quarantined:
 def _register_contributions(app: Flask, kontor: Kontor) -> None:
     # Collect every contribution first: a plugin that fails while contributing is left out whole.
     hooks = ("register_permissions", "register_blueprints", "register_api", "register_menu_items",
-             "register_settings", "register_jinja", "register_commands", "register_invariant_checks")
+             "register_settings", "register_jinja", "register_commands", "register_invariant_checks",
+             "register_record_rules")
     collected = {name: _isolated(kontor, name) for name in hooks}
     if any(q.source == "registration" for q in kontor.quarantined.values()):
         collected = {name: flatten(impl.function() for impl in getattr(kontor.pm.hook, name).get_hookimpls())
@@ -261,6 +263,7 @@ def _register_contributions(app: Flask, kontor: Kontor) -> None:
     for section in sorted((s for s in entries if isinstance(s, MenuSection)), key=lambda s: s.order):  # first claim wins
         kontor.menu_sections.setdefault(section.key, section)
     kontor.settings = collected["register_settings"]
+    kontor.record_rules = [r for r in collected["register_record_rules"] if isinstance(r, RecordRule)]
     kontor.invariant_checks = [c for c in collected["register_invariant_checks"] if isinstance(c, InvariantCheck)]
     for command in collected["register_commands"]:
         app.cli.add_command(command)

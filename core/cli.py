@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from core.actor import set_actor
+from core.company.scope import set_scope
 from core.app import create_app
 
 
@@ -41,11 +42,40 @@ class KontorGroup(FlaskGroup):
 @click.group(cls=KontorGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
 @click.option("--as", "as_user", metavar="USER", default=None,
               help="Act as this user: their permissions apply and the audit log names them.")
+@click.option("--company", "company", metavar="COMPANY", default=None,
+              help="Work in this company (its id or legal name); default: the user's current company, "
+                   "or the default company.")
 @click.pass_context
-def main(ctx, as_user):
+def main(ctx, as_user, company):
     """Kontor: one platform for a company's front and back office."""
+    user = None
     if as_user is not None:
-        set_actor(_user_named(ctx.ensure_object(ScriptInfo).load_app(), as_user), _origin())
+        user = _user_named(ctx.ensure_object(ScriptInfo).load_app(), as_user)
+        set_actor(user, _origin())
+    if company is not None:
+        set_scope(_company_scope(ctx.ensure_object(ScriptInfo).load_app(), company, user))
+
+
+def _company_scope(app, name: str, user):
+    """The scope of ``--company NAME``: the company with that id or legal name, which ``user`` (if
+    any) must work in; exits with an error otherwise."""
+    from sqlalchemy import func, select
+
+    from core.company.models import Company
+    from core.company.scope import CompanyScope, user_company_ids
+    from core.db import session
+
+    with app.app_context():
+        query = select(Company.id)
+        text = name.strip()
+        query = query.where(Company.id == int(text)) if text.isdigit() else query.where(
+            func.lower(Company.legal_name) == text.lower())
+        company_id = session.execute(query).scalar()
+        if company_id is None:
+            fail(f"there is no company {name!r}")
+        if user is not None and company_id not in user_company_ids(session, user.id):
+            fail(f"{user.username} does not work in {name!r}")
+        return CompanyScope(company_id, (company_id,))
 
 
 def _user_named(app, username: str):

@@ -43,6 +43,21 @@ class MenuItem:
 
 
 @dataclass(frozen=True)
+class RecordRule:
+    """A module's record rule: which rows of ``model`` (a mapped class or mixin) an actor may read.
+
+    ``condition(user)`` returns a SQL condition on ``model``'s columns (or a function of the class
+    giving one, for a mixin), or None when the rule does not restrict ``user`` (a manager who sees
+    everything). The core applies it to every ORM query that reads ``model``, on every path, with
+    the company scope (:mod:`core.company.scope`).
+    """
+
+    model: type
+    condition: Callable[..., Any]
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class MenuSection:
     """A titled section of the navigation menu that a module's items go into (``MenuItem.section``).
 
@@ -119,6 +134,8 @@ class Setting:
     type: str = "string"  # string | integer | boolean | choice | secret (a password: write-only)
     choices: tuple[str, ...] = ()
     help: str = ""
+    #: "global" for one value the whole group shares, "company" for a value per company
+    scope: str = "global"
 
 
 @dataclass(frozen=True)

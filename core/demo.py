@@ -130,14 +130,14 @@ def install_bundled(app: Flask) -> tuple[list[str], list[str]]:
 def _loaded(db: Session) -> list[str]:
     from core.company.models import SettingValue
 
-    row = db.get(SettingValue, DEMO_DATA_KEY)
+    row = db.get(SettingValue, (DEMO_DATA_KEY, 0))
     return [name for name in (row.value.split(",") if row and row.value else [])]
 
 
 def _mark_loaded(db: Session, name: str) -> None:
     from core.company.models import SettingValue
 
-    row = db.get(SettingValue, DEMO_DATA_KEY)
+    row = db.get(SettingValue, (DEMO_DATA_KEY, 0))
     if row is None:
         row = SettingValue(key=DEMO_DATA_KEY, value="")
         db.add(row)

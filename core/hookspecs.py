@@ -71,6 +71,15 @@ def register_invariant_checks():
 
 
 @hookspec
+def register_record_rules():
+    """Return :class:`core.RecordRule` values: which rows of a model an actor may read.
+
+    The core applies every rule to every ORM query that reads the model (lists, search, detail,
+    exports, reports, panels, the API, jobs), with the company scope, so no path can skip it.
+    """
+
+
+@hookspec
 def register_hookspecs():
     """Return a module (or class) of hookspecs the plugin offers to others, prefixed <module>_."""
 
@@ -80,9 +89,12 @@ def register_hookspecs():
 
 @hookspec
 def load_default_data(session):
-    """Load the module's reference data into ``session`` when the module is installed.
+    """Load the module's reference data into ``session`` for the current company.
 
-    Called only on the module being installed. Raising aborts the whole install.
+    Called once per company when the module is installed (inside that company's scope:
+    ``core.get_company(session)`` is the company to load for, and new per-company records belong
+    to it), and for every enabled module when a company is created. Load in the company's language
+    and for its country. Raising aborts the whole install (or the company's creation).
     """
 
 
@@ -110,7 +122,7 @@ def load_demo_data(session, progress):
 
 @hookspec
 def company_locked_fields(session):
-    """Return ``{field: reason}`` for the company settings the module needs kept as they are.
+    """Return ``{field: reason}`` for the current company's settings the module needs kept as they are.
 
     Called by the company settings page (a locked field is shown read-only with its reason) and
     by every change of the company (a change to a locked field is refused: 409 naming the field

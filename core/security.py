@@ -55,22 +55,30 @@ def declared_permission(endpoint: str) -> str | None:
 
 
 def user_permissions(user) -> frozenset[str]:
-    """The permissions ``user`` holds through their roles, among those the running app knows."""
+    """The permissions ``user`` holds in the current company, among those the running app knows:
+    through the roles they hold in all their companies and those granted in this company only."""
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
-    cache = g.setdefault("kontor_permission_cache", {})
-    if user.id not in cache:
-        from core.auth.models import RoleGrant, user_roles
-        from core.db import session
+    from core.company.scope import current_company_id
+    from core.db import session
 
+    company = current_company_id(session)
+    cache = g.setdefault("kontor_permission_cache", {})
+    key = (user.id, company)
+    if key not in cache:
+        from core.auth.models import RoleGrant, user_roles
+        from core.company.models import company_user_roles
+
+        everywhere = select(user_roles.c.role_id).where(user_roles.c.user_id == user.id)
+        here = select(company_user_roles.c.role_id).where(company_user_roles.c.user_id == user.id,
+                                                          company_user_roles.c.company_id == company)
         rows = session.execute(
-            select(RoleGrant.permission)
-            .join(user_roles, user_roles.c.role_id == RoleGrant.role_id)
-            .where(user_roles.c.user_id == user.id)
+            select(RoleGrant.permission).where(RoleGrant.role_id.in_(everywhere.union(here)))
+            .execution_options(kontor_unscoped=True)  # record rules ask for permissions: no rule applies here
         ).scalars()
         known = current_app.extensions["kontor"].permissions
-        cache[user.id] = frozenset(name for name in rows if name in known)
-    return cache[user.id]
+        cache[key] = frozenset(name for name in rows if name in known)
+    return cache[key]
 
 
 def has_permission(permission: str, user=None) -> bool:

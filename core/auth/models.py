@@ -31,10 +31,13 @@ class User(Base):
     session_nonce: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # the company the user last chose to work in (the header's switcher); one of their companies
+    current_company_id: Mapped[int | None] = mapped_column(ForeignKey("core_company.id", ondelete="SET NULL"),
+                                                          nullable=True)
 
     roles: Mapped[list["Role"]] = relationship(secondary=user_roles, lazy="selectin", order_by="Role.name")
 
-    __audit_exclude__ = ("last_login_at",)
+    __audit_exclude__ = ("last_login_at", "current_company_id")
     __audit_redact__ = ("password_hash", "session_nonce")
 
     @property

@@ -5,6 +5,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -48,8 +49,10 @@ def create_user(
     email: str = "",
     roles: list[str] = (),
     locale: str = "",
+    companies: Iterable[int] | None = None,
 ) -> tuple[User, str]:
-    """Create a user with ``roles``; returns the user and their password (generated if not given)."""
+    """Create a user with ``roles``, working in ``companies`` (ids; by default the default company,
+    which becomes their current one); returns the user and their password (generated if not given)."""
     username = username.strip()
     if not username or len(username) > 80 or any(c.isspace() for c in username):
         raise AuthError(_("A user name is required, without spaces."), field="username")
@@ -63,6 +66,13 @@ def create_user(
         active=True, roles=roles_named(db, roles),
     )
     db.add(user)
+    db.flush()
+    from core.company.scope import default_company_id
+    from core.company.services import set_members
+
+    companies = [default_company_id(db)] if companies is None else list(companies)
+    set_members(db, user, [c for c in companies if c])
+    user.current_company_id = companies[0] if companies else None
     db.flush()
     return user, password
 

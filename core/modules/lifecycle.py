@@ -133,7 +133,7 @@ def initialise(engine: Engine, sessionmaker, *, company_name: str | None = None,
         auth_services.register_permissions(db, "core", flatten(pm.hook.register_permissions()), roles)
         if db.get(Company, 1) is None:
             db.add(Company(id=1, legal_name=company_name or "My Company", base_currency=currency,
-                           country=country, locale=locale))
+                           country=country, locale=locale, is_default=True))
         if new:
             record_event(db, "core.init", module="core")
         bump_revision(db)
@@ -380,8 +380,7 @@ def _install_one(ctx: ModuleContext, conn: Connection, db: Session, info: Plugin
     _register_permissions(db, info)
     changes: dict[str, Any] = {"version": [None, info.manifest.version], "state": [None, ENABLED]}
     if archive is None:
-        single_manager(info).hook.load_default_data(session=db)
-        db.flush()
+        load_default_data_everywhere(db, single_manager(info))
     else:
         db.flush()
         tables = archives.module_tables(conn, info, set(ctx.plugins) - {info.name})
@@ -390,6 +389,17 @@ def _install_one(ctx: ModuleContext, conn: Connection, db: Session, info: Plugin
         db.expire_all()
     record_event(db, "module.install", module=info.name, table_name=ModuleRecord.__tablename__,
                  record_id=info.name, changes=changes)
+
+
+def load_default_data_everywhere(db: Session, manager) -> None:
+    """Run ``manager``'s ``load_default_data`` once in each company of the group (a chart and
+    taxes for each company's country, its pipeline stages …)."""
+    from core.company.scope import in_company
+
+    for company_id in db.execute(select(Company.id).order_by(Company.id)).scalars().all():
+        with in_company(company_id):
+            manager.hook.load_default_data(session=db)
+            db.flush()
 
 
 # -- disable and enable --

@@ -38,7 +38,8 @@ def user(db: Session, username: str | None = None, *, roles: Iterable[str] = (),
     """A new active user holding ``roles`` and, through a role of their own, ``permissions``.
 
     ``fields`` are the other arguments of :func:`core.auth.services.create_user` (``full_name``,
-    ``email``, ``locale``).
+    ``email``, ``locale``, ``companies``: the ids of the companies they work in, the first being
+    their current one; by default the default company).
     """
     from core.auth.services import create_user
 
@@ -71,8 +72,18 @@ def party(db: Session, name: str | None = None, **fields: Any) -> Party:
     return create_party(db, {"name": name or unique("Party"), **fields})
 
 
+def group_company(db: Session, legal_name: str | None = None, *, country: str = "DE", base_currency: str = "EUR",
+                  locale: str = "de", members: Iterable[User] = (), **fields: Any) -> Company:
+    """A new company of the group (by default a German one), made as an admin makes it: every
+    installed module loads its default data for it. ``members`` may work in it."""
+    from core.company.services import create_company
+
+    return create_company(db, {"legal_name": legal_name or unique("Tochter GmbH"), "country": country,
+                               "base_currency": base_currency, "locale": locale, **fields}, members=members)
+
+
 def company(db: Session, **changes: Any) -> Company:
-    """The instance's company (made by ``kontor init``), first changed by ``changes`` when given.
+    """The current company (by default the one ``kontor init`` made), first changed by ``changes`` when given.
 
     A change goes through the company settings service, so a locked field is refused as on the page.
     """

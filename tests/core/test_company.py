@@ -97,7 +97,7 @@ def test_module_settings_are_validated_by_type(admin_client, app, db):
     assert refused.status_code == 422
     body = refused.get_data(as_text=True)
     assert 'id="e-demo.copies"' in body and 'id="e-demo.colour"' in body
-    assert db.get(SettingValue, "demo.footer") is None
+    assert db.get(SettingValue, ("demo.footer", 0)) is None
 
     saved = admin_client.post_form("/settings/modules", {"demo.copies": " 3 ", "demo.enabled": "1",
                                                         "demo.colour": "blue", "demo.footer": "Thanks"})

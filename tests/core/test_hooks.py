@@ -209,7 +209,7 @@ def test_a_secret_setting_is_never_shown_nor_audited_and_kept_when_left_empty(si
     setting = next(s for s in site.kontor.settings if s.key == "everyhook.password")
     with site.session() as db:
         assert setting_values(db, [setting]) == {"everyhook.password": " s3cret pass "}
-        audited = db.execute(select(AuditRecord).where(AuditRecord.record_id == "everyhook.password")).scalars().all()
+        audited = db.execute(select(AuditRecord).where(AuditRecord.record_id == "everyhook.password/0")).scalars().all()
         assert audited and all("s3cret" not in str(record.changes) for record in audited)
 
 
@@ -243,6 +243,32 @@ def test_hook_register_hookspecs(site):
     with site.session() as db:
         assert pm.hook.everyhook_thing_added(thing="box", session=db) == ["BOX"]
     assert seen == ["box"]
+
+
+def test_hook_register_record_rules(site):
+    from core.auth.models import User
+    from core.auth.tokens import create_token
+
+    assert [rule.name for rule in site.kontor.record_rules] == ["private things"]
+    site.add_thing("private plans")
+    site.add_thing("public notes")
+    make_user(site.app, "viewer", ["staff"], PASSWORD)
+    make_user(site.app, "clerk", ["staff", "everyhook_clerk"], PASSWORD)
+    with site.session() as db:
+        tokens = {name: create_token(db, db.execute(select(User).where(User.username == name)).scalar_one(), "t")[1]
+                  for name in ("viewer", "clerk")}
+        db.commit()
+
+    def listed(name):
+        answer = site.client().get("/api/v1/everyhook/things", headers={"Authorization": f"Bearer {tokens[name]}"})
+        assert answer.status_code == 200
+        return {thing["name"] for thing in answer.get_json()["items"]}
+
+    # the rule holds on the API's list although the endpoint filters nothing itself
+    assert "private plans" not in listed("viewer") and "public notes" in listed("viewer")
+    assert {"private plans", "public notes"} <= listed("clerk")
+    # and the system, acting for nobody, is not restricted
+    assert set(site.things()) >= {"private plans", "public notes"}
 
 
 def test_hook_register_invariant_checks(site):

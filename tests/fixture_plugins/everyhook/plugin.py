@@ -1,7 +1,8 @@
 """The manifest and one implementation of every hook of the core."""
 from pathlib import Path
 
-from core import (Action, JinjaExtras, Manifest, MenuItem, MenuSection, ModuleError, Panel, Permission, Role, Setting,
+from core import (Action, JinjaExtras, Manifest, MenuItem, MenuSection, ModuleError, Panel, Permission, RecordRule,
+                  Role, Setting, has_permission,
                   Widget, hookimpl)
 
 manifest = Manifest(
@@ -77,6 +78,15 @@ def register_invariant_checks():
     from everyhook.services import NO_FORBIDDEN_THING
 
     return [NO_FORBIDDEN_THING]
+
+
+@hookimpl
+def register_record_rules():
+    from everyhook.models import Thing
+
+    # a thing named "private …" is seen only by those who may create things (and by the system)
+    return [RecordRule(Thing, lambda user: None if user is None or has_permission("everyhook.thing.write", user)
+                       else ~Thing.name.startswith("private"), "private things")]
 
 
 @hookimpl
