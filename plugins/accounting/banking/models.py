@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Money, UTCDateTime, lazy_gettext as _l, utcnow
+from core import Base, CompanyScoped, Money, UTCDateTime, lazy_gettext as _l, utcnow
 
 from plugins.accounting.ledger.guards import guard_issued
 from plugins.accounting.ledger.models import CurrencyAmount, Rate
@@ -23,7 +23,7 @@ LINE_STATES = ("unmatched", "matched")
 STATEMENT_FORMATS = ("csv", "camt053")
 
 
-class Payment(Base):
+class Payment(CompanyScoped, Base):
     """Money received from or paid to a party, posted as one entry of a bank or cash journal.
 
     ``amount`` is in ``currency`` and positive; ``kind`` says the direction. ``number`` is the
@@ -35,10 +35,11 @@ class Payment(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("kind IN ('inbound', 'outbound')", name="kind"),
         Index("ix_accounting_payment_date_id", "date", "id"),
+        UniqueConstraint("company_id", "number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    number: Mapped[str | None] = mapped_column(String(40))  # unique per company
     party_id: Mapped[int] = mapped_column(ForeignKey("core_party.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))  # PAYMENT_KINDS
     date: Mapped[date] = mapped_column(Date)
@@ -88,7 +89,7 @@ class PaymentAllocation(Base):
     invoice = relationship("Invoice", lazy="joined")
 
 
-class Reconciliation(Base):
+class Reconciliation(CompanyScoped, Base):
     """A matching of debit and credit receivable/payable lines: its lines' amounts balance."""
 
     __tablename__ = "accounting_reconciliation"
@@ -126,7 +127,7 @@ class ReconciliationLine(Base):
     line = relationship("Line")
 
 
-class Statement(Base):
+class Statement(CompanyScoped, Base):
     """A bank statement imported from a file (CSV or camt.053), booked through a bank journal."""
 
     __tablename__ = "accounting_statement"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import Base
+from core import Base, CompanyScoped
 
 from plugins.accounting.ledger.models import Rate
 
@@ -23,11 +23,12 @@ class Currency(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class ExchangeRate(Base):
-    """How much one unit of ``currency`` is worth in the company currency from ``date`` on."""
+class ExchangeRate(CompanyScoped, Base):
+    """How much one unit of ``currency`` is worth in the company's base currency from ``date`` on
+    (per company: a DKK company and a EUR company each keep their own rates)."""
 
     __tablename__ = "accounting_exchange_rate"
-    __table_args__ = (UniqueConstraint("currency", "date"),)
+    __table_args__ = (UniqueConstraint("company_id", "currency", "date"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     currency: Mapped[str] = mapped_column(ForeignKey("accounting_currency.code"))

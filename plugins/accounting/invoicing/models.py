@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Money, Party, UTCDateTime, lazy_gettext as _l, utcnow
+from core import Base, CompanyScoped, Money, Party, UTCDateTime, lazy_gettext as _l, utcnow
 
 from plugins.accounting.ledger.guards import guard_issued
 from plugins.accounting.ledger.models import Account, Entry, Line, Rate
@@ -37,7 +37,7 @@ invoice_line_taxes = Table(
 )
 
 
-class Invoice(Base):
+class Invoice(CompanyScoped, Base):
     """A customer invoice or credit note (``out_*``) or a supplier bill or credit note (``in_*``).
 
     Amounts are in the invoice's ``currency``; ``rate`` converts them to the company currency
@@ -49,11 +49,12 @@ class Invoice(Base):
         Index("ix_accounting_invoice_kind_state_date", "kind", "state", "invoice_date", "id"),
         Index("ix_accounting_invoice_party_state", "party_id", "state"),
         Index("ix_accounting_invoice_due_date", "due_date", "id"),
+        UniqueConstraint("company_id", "number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))  # KINDS
-    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    number: Mapped[str | None] = mapped_column(String(40))  # unique per company
     party_id: Mapped[int] = mapped_column(ForeignKey("core_party.id"))
     invoice_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
@@ -72,6 +73,8 @@ class Invoice(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: the invoice of another group company that this bill mirrors (intercompany invoicing)
+    intercompany_source_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_invoice.id"), unique=True)
 
     lines: Mapped[list[InvoiceLine]] = relationship(back_populates="invoice", order_by="InvoiceLine.sequence",
                                                     cascade="all, delete-orphan")

@@ -174,7 +174,7 @@ def delete_account(db: Session, account: Account) -> None:
     if db.scalar(select(Account.id).where(Account.parent_id == account.id).limit(1)) is not None:
         raise KontorError(_("The account has sub-accounts."), field="id", status=409)
     config_refs = [c.key for c in Config.__table__.columns if c.key.endswith("account_id")]
-    config = db.get(Config, 1)
+    config = db.scalar(select(Config).where(Config.company_id == account.company_id))
     if config is not None and any(getattr(config, key) == account.id for key in config_refs):
         raise KontorError(_("The accounting settings use this account."), field="id", status=409)
     db.delete(account)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Money, UTCDateTime, lazy_gettext as _l, utcnow
+from core import Base, CompanyScoped, Money, UTCDateTime, lazy_gettext as _l, utcnow
 
 ACCOUNT_TYPES = ("asset", "liability", "equity", "income", "expense")
 ACCOUNT_TYPE_LABELS = {"asset": _l("Asset"), "liability": _l("Liability"), "equity": _l("Equity"),
@@ -31,13 +31,14 @@ Rate = Money(scale=8, precision=20)
 CurrencyAmount = Money(scale=3, precision=18)
 
 
-class Account(Base):
+class Account(CompanyScoped, Base):
     """An account of the chart; balances roll up the ``parent`` tree. Only ``postable`` accounts take lines."""
 
     __tablename__ = "accounting_account"
+    __table_args__ = (UniqueConstraint("company_id", "code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(20))  # ACCOUNT_TYPES
     kind: Mapped[str] = mapped_column(String(20), default="other")  # ACCOUNT_KINDS
@@ -46,18 +47,21 @@ class Account(Base):
     reconcilable: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     currency: Mapped[str | None] = mapped_column(String(3))  # a bank account kept in a foreign currency
+    #: an account between group companies: eliminated in consolidated reports
+    intercompany: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     parent: Mapped[Account | None] = relationship(remote_side="Account.id")
 
 
-class FiscalYear(Base):
+class FiscalYear(CompanyScoped, Base):
     """A fiscal year with its monthly periods; ``closed`` once the year-end close has run."""
 
     __tablename__ = "accounting_fiscal_year"
+    __table_args__ = (UniqueConstraint("company_id", "name"), UniqueConstraint("company_id", "start_date"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(40), unique=True)
-    start_date: Mapped[date] = mapped_column(Date, unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
     closing_entry_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entry.id", use_alter=True))
@@ -65,7 +69,7 @@ class FiscalYear(Base):
     periods: Mapped[list[Period]] = relationship(back_populates="fiscal_year", order_by="Period.start_date")
 
 
-class Period(Base):
+class Period(CompanyScoped, Base):
     """A month of a fiscal year; nothing is posted into a closed period."""
 
     __tablename__ = "accounting_period"
@@ -81,16 +85,17 @@ class Period(Base):
     fiscal_year: Mapped[FiscalYear] = relationship(back_populates="periods")
 
 
-class Journal(Base):
+class Journal(CompanyScoped, Base):
     """A book of entries (sales, purchase, bank, cash, general) with its own numbering and hash chain.
 
     ``last_hash`` is the head of the journal's chain: the hash of its newest posted entry.
     """
 
     __tablename__ = "accounting_journal"
+    __table_args__ = (UniqueConstraint("company_id", "code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(10), unique=True)
+    code: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(20))  # JOURNAL_TYPES
     default_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_account.id"))
@@ -109,12 +114,13 @@ class JournalSequence(Base):
     next_number: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class Entry(Base):
+class Entry(CompanyScoped, Base):
     """A journal entry: a draft (editable, may be unbalanced) until posted (numbered, hashed, immutable)."""
 
     __tablename__ = "accounting_entry"
     __table_args__ = (
         UniqueConstraint("journal_id", "fiscal_year_id", "sequence"),
+        UniqueConstraint("company_id", "number"),
         Index("ix_accounting_entry_journal_state_date", "journal_id", "state", "date"),
     )
 
@@ -126,7 +132,7 @@ class Entry(Base):
     state: Mapped[str] = mapped_column(String(10), default=DRAFT)  # draft | posted
     fiscal_year_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_fiscal_year.id"))
     sequence: Mapped[int | None] = mapped_column(Integer)  # 1, 2, 3 … per journal and fiscal year
-    number: Mapped[str | None] = mapped_column(String(40), unique=True)  # e.g. "SAL/2026/00042"
+    number: Mapped[str | None] = mapped_column(String(40))  # e.g. "SAL/2026/00042", unique per company
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("accounting_entry.id"), unique=True)
@@ -140,12 +146,12 @@ class Entry(Base):
                                              cascade="all, delete-orphan")
 
 
-class Line(Base):
+class Line(CompanyScoped, Base):
     """A line of an entry: a debit or a credit in the company currency on one account.
 
     ``amount_currency`` (signed: positive on the debit side) and ``currency`` record a foreign
     currency amount; ``debit``/``credit`` are its value in the company currency. ``date``,
-    ``journal_id`` and ``state`` repeat the entry's, for reports.
+    ``journal_id``, ``state`` and ``company_id`` repeat the entry's, for reports.
     """
 
     __tablename__ = "accounting_line"
@@ -153,6 +159,7 @@ class Line(Base):
         Index("ix_accounting_line_account_state_date", "account_id", "state", "date", "id"),
         Index("ix_accounting_line_party_account", "party_id", "account_id"),
         Index("ix_accounting_line_state_date", "state", "date"),
+        Index("ix_accounting_line_company_account", "company_id", "account_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -193,11 +200,12 @@ class LineTaxBase(Base):
     tax_id: Mapped[int] = mapped_column(ForeignKey("accounting_tax.id"), primary_key=True, index=True)
 
 
-class Config(Base):
-    """The company's accounting settings (one row): the lock date and the journals postings default
+class Config(CompanyScoped, Base):
+    """A company's accounting settings (one row per company): the lock date and the journals postings default
     to (the accounts are mapped by role: :class:`AccountRoleAccount`)."""
 
     __tablename__ = "accounting_config"
+    __table_args__ = (UniqueConstraint("company_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lock_date: Mapped[date | None] = mapped_column(Date)
@@ -207,11 +215,12 @@ class Config(Base):
     default_payment_terms_days: Mapped[int] = mapped_column(Integer, default=14)
 
 
-class AccountRoleAccount(Base):
+class AccountRoleAccount(CompanyScoped, Base):
     """The account the company chose for an account role (``accounting.receivable`` …); a role
     without a row posts to its default code's account (see :mod:`plugins.accounting.ledger.roles`)."""
 
     __tablename__ = "accounting_account_role"
 
+    company_id: Mapped[int] = mapped_column(ForeignKey("core_company.id"), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(80), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounting_account.id"))

@@ -17,7 +17,9 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core import KontorError, N_, NotFound, acting, gettext as _, hooks, lock_audit_chain, utcnow, write_records
+from core import (
+    KontorError, N_, NotFound, acting, current_company_id, gettext as _, hooks, lock_audit_chain, utcnow, write_records,
+)
 
 from plugins.accounting.ledger.models import (
     DRAFT, POSTED, Account, Config, Entry, FiscalYear, Journal, JournalSequence, Line, LineTaxBase, Period,
@@ -33,24 +35,25 @@ _PLACES = {2: Decimal("0.01"), 3: Decimal("0.001"), 8: Decimal("0.00000001")}
 
 
 def get_config(db: Session) -> Config:
-    """The accounting settings row (created on install)."""
-    config = db.get(Config, 1)
+    """The current company's accounting settings row (created when its default data is loaded)."""
+    config = db.scalar(select(Config).where(Config.company_id == current_company_id(db)))
     if config is None:
         raise KontorError(_("Accounting is not set up: its settings row is missing."), field="config", status=409)
     return config
 
 
 def locked_company_fields(db: Session) -> dict[str, str]:
-    """``{"base_currency": reason}`` once any entry exists: its amounts are in that currency, and
-    relabelling them as another would change every figure of the books."""
-    if db.execute(select(Entry.id).limit(1)).first() is None:
+    """``{"base_currency": reason}`` once the current company's books hold an entry: its amounts are
+    in that currency, and relabelling them as another would change every figure of the books."""
+    if db.execute(select(Entry.id).where(Entry.company_id == current_company_id(db)).limit(1)).first() is None:
         return {}
     return {"base_currency": _("The books hold entries in this currency, so it can no longer be changed.")}
 
 
 def account_by_code(db: Session, code: str) -> Account:
     """The account with ``code``; :class:`NotFound` naming the field ``account`` if there is none."""
-    account = db.scalar(select(Account).where(Account.code == str(code).strip()))
+    account = db.scalar(select(Account).where(Account.code == str(code).strip(),
+                                              Account.company_id == current_company_id(db)))
     if account is None:
         raise NotFound(_("There is no account %(code)s.", code=code), field="account")
     return account
@@ -58,15 +61,16 @@ def account_by_code(db: Session, code: str) -> Account:
 
 def journal_by_code(db: Session, code: str) -> Journal:
     """The journal with ``code`` (e.g. ``"SAL"``); :class:`NotFound` naming ``journal`` if there is none."""
-    journal = db.scalar(select(Journal).where(Journal.code == str(code).strip().upper()))
+    journal = db.scalar(select(Journal).where(Journal.code == str(code).strip().upper(),
+                                              Journal.company_id == current_company_id(db)))
     if journal is None:
         raise NotFound(_("There is no journal %(code)s.", code=code), field="journal")
     return journal
 
 
 def lock_date(db: Session) -> Date | None:
-    """The lock date: nothing is created, posted, reversed or reconciled on or before it."""
-    return db.execute(select(Config.lock_date).where(Config.id == 1)).scalar()
+    """The current company's lock date: nothing is created, posted, reversed or reconciled on or before it."""
+    return db.execute(select(Config.lock_date).where(Config.company_id == current_company_id(db))).scalar()
 
 
 def check_lock_date(db: Session, day: Date, field: str = "date") -> None:
@@ -84,7 +88,7 @@ def _resolve_journal(db: Session, journal: Journal | int | str) -> Journal:
         return journal
     if isinstance(journal, int) and not isinstance(journal, bool):
         found = db.get(Journal, journal)
-        if found is None:
+        if found is None or found.company_id != current_company_id(db):
             raise NotFound(_("There is no journal %(code)s.", code=journal), field="journal")
         return found
     if isinstance(journal, str) and journal.strip():
@@ -104,7 +108,8 @@ class _Accounts:
     def preload(self) -> None:
         """Read the whole chart (a chart has hundreds of rows, not millions)."""
         if not self._all:
-            for account in self.db.scalars(select(Account)).all():
+            company = current_company_id(self.db)
+            for account in self.db.scalars(select(Account).where(Account.company_id == company)).all():
                 self._by_id[account.id] = account
                 self._by_code[account.code] = account
             self._all = True
@@ -119,7 +124,8 @@ class _Accounts:
         elif isinstance(value, str) and value.strip():
             found = self._by_code.get(value.strip())
             if found is None and not self._all:
-                found = self.db.scalar(select(Account).where(Account.code == value.strip()))
+                found = self.db.scalar(select(Account).where(Account.code == value.strip(),
+                                                             Account.company_id == current_company_id(self.db)))
         else:
             raise KontorError(_("Choose an account."), field=field, status=422)
         if found is None:
@@ -519,9 +525,9 @@ def _reserve_ids(db: Session, table: str, count: int) -> list[int]:
 
 
 _ENTRY_AUDIT = ("journal_id", "date", "reference", "narration", "state", "fiscal_year_id", "sequence", "number",
-                "posted_at", "posted_by_id", "reversal_of_id", "source", "previous_hash", "hash", "created_at")
+                "posted_at", "posted_by_id", "reversal_of_id", "source", "previous_hash", "hash", "created_at", "company_id")
 _LINE_AUDIT = ("entry_id", "account_id", "party_id", "description", "debit", "credit", "currency", "amount_currency",
-               "rate", "tax_id", "tax_base_id", "due_date", "date", "journal_id", "state")
+               "rate", "tax_id", "tax_base_id", "due_date", "date", "journal_id", "state", "company_id")
 
 
 def post_batch(db: Session, specs: list[dict[str, Any]], user_id: int | None = None) -> list[Entry]:
@@ -602,11 +608,12 @@ def post_batch(db: Session, specs: list[dict[str, Any]], user_id: int | None = N
             "id": entry_id, "journal_id": journal.id, "date": day, "reference": reference, "narration": narration,
             "state": DRAFT, "fiscal_year_id": year.id, "sequence": sequence, "number": number, "posted_at": now,
             "posted_by_id": user_id, "reversal_of_id": reversal_of_id, "source": source, "previous_hash": previous,
-            "hash": digest, "created_at": now,
+            "hash": digest, "created_at": now, "company_id": journal.company_id,
         })
         for v in values:
             row = {k: v[k] for k in _LINE_AUDIT if k in v}
-            row.update(id=next(line_ids), entry_id=entry_id, date=day, journal_id=journal.id, state=POSTED)
+            row.update(id=next(line_ids), entry_id=entry_id, date=day, journal_id=journal.id, state=POSTED,
+                       company_id=journal.company_id)
             line_rows.append(row)
             base_rows.extend({"line_id": row["id"], "tax_id": tax_id} for tax_id in v["tax_base_ids"])
     # Entries go in as drafts so that their lines may join them (a posted entry takes no new

@@ -10,7 +10,7 @@ from datetime import date as Date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import lazy_gettext as _l
+from core import current_company_id, lazy_gettext as _l
 
 from plugins.accounting.ledger import chart, years
 from plugins.accounting.ledger.models import Account, Config, Journal
@@ -26,7 +26,8 @@ JOURNALS = (
 
 
 def load_default_data(db: Session, today: Date | None = None) -> None:
-    """Load the chart, the journals SAL/PUR/BNK/CSH/GEN, this and next fiscal year, and the settings row."""
+    """Load into the current company the chart, the journals SAL/PUR/BNK/CSH/GEN, this and next
+    fiscal year (from the company's fiscal-year start), and its settings row."""
     if db.scalar(select(Account.id).limit(1)) is None:
         chart.load_default_chart(db)
     codes = dict(db.execute(select(Account.code, Account.id)).all())
@@ -40,9 +41,9 @@ def load_default_data(db: Session, today: Date | None = None) -> None:
         journals[code] = journal
     db.flush()
     years.ensure_years(db, today or Date.today())
-    config = db.get(Config, 1)
+    config = db.scalar(select(Config).where(Config.company_id == current_company_id(db)))
     if config is None:
-        config = Config(id=1, default_payment_terms_days=14)
+        config = Config(default_payment_terms_days=14)
         db.add(config)
     config.sales_journal_id = config.sales_journal_id or journals["SAL"].id
     config.purchase_journal_id = config.purchase_journal_id or journals["PUR"].id

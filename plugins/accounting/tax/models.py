@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import Base, Money
+from core import Base, CompanyScoped, Money
 
 TAX_SCOPES = ("sale", "purchase")
 
 
-class Tax(Base):
+class Tax(CompanyScoped, Base):
     """A tax rate (a percentage), collected on sales or paid on purchases.
 
     ``price_included``: line prices already contain the tax. ``reverse_charge`` (purchases from
@@ -20,9 +20,10 @@ class Tax(Base):
     """
 
     __tablename__ = "accounting_tax"
+    __table_args__ = (UniqueConstraint("company_id", "code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(100))
     country: Mapped[str] = mapped_column(String(2), default="")
     scope: Mapped[str] = mapped_column(String(10))  # TAX_SCOPES
