@@ -1,4 +1,4 @@
-"""``kontor demo``: a demo company with users of different roles, every bundled module and its demo data.
+"""``kontor demo``: a demo group of two companies, users of different roles, every bundled module and its demo data.
 
 Safe to run again: what exists already (the company, users, installed modules, demo data a module
 has loaded) is kept and said so. Passwords are generated, never defaults, and printed once.
@@ -36,20 +36,43 @@ COMPANY = {
 }
 
 
+#: The group's second company: a German sales subsidiary keeping its books in euros.
+SUBSIDIARY = {
+    "legal_name": "Nordlys Vertrieb GmbH",
+    "base_currency": "EUR",
+    "country": "DE",
+    "locale": "de",
+    "fiscal_year_start_month": 1,
+    "fiscal_year_start_day": 1,
+    "vat_id": "DE136695976",
+    "street": "Große Elbstraße 145",
+    "postal_code": "22767",
+    "city": "Hamburg",
+    "email": "vertrieb@nordlys.example",
+    "phone": "+49 40 1234 5670",
+    "bank_name": "Hamburger Sparkasse",
+    "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX",
+}
+PARENT, SUBSIDIARY_NAME = COMPANY["legal_name"], SUBSIDIARY["legal_name"]
+
+
 @dataclass(frozen=True)
 class DemoUser:
-    """A user the demo creates."""
+    """A user the demo creates, working in ``companies`` (legal names; the first is their current one)."""
 
     username: str
     full_name: str
     roles: tuple[str, ...]
+    companies: tuple[str, ...] = (PARENT, SUBSIDIARY_NAME)
 
 
 USERS = (
     DemoUser("admin", "Astrid Holm", ("admin",)),
-    DemoUser("sales", "Mads Berg", ("staff", "salesperson")),
+    DemoUser("sales", "Mads Berg", ("staff", "salesperson"), (PARENT,)),
+    DemoUser("verkauf", "Lena Schäfer", ("staff", "salesperson"), (SUBSIDIARY_NAME,)),
     DemoUser("manager", "Sofie Krag", ("staff", "sales_manager")),
-    DemoUser("service", "Jonas Vind", ("staff", "service_agent")),
+    DemoUser("service", "Jonas Vind", ("staff", "service_agent"), (PARENT,)),
     DemoUser("books", "Ida Munk", ("staff", "accountant")),
     DemoUser("viewer", "Freja Lund", ("viewer",)),
 )
@@ -73,6 +96,29 @@ def set_up_company(db: Session, fresh: bool) -> str:
     return f"Company: {COMPANY['legal_name']} ({COMPANY['base_currency']}, {COMPANY['country']}, fiscal year from 1 January)."
 
 
+def set_up_group(db: Session) -> str:
+    """The group's second company (every installed module loads its default data for it), and a
+    party standing for each company, through which they sell to each other."""
+    from core.company.models import Company
+    from core.company.services import create_company, get_company
+    from core.parties.services import create_party
+
+    parent = get_company(db)
+    subsidiary = db.execute(select(Company).where(Company.legal_name == SUBSIDIARY_NAME)).scalar_one_or_none()
+    note = f"The company {SUBSIDIARY_NAME!r} is kept as it is."
+    if subsidiary is None:
+        subsidiary = create_company(db, SUBSIDIARY)
+        note = f"Company: {SUBSIDIARY_NAME} (EUR, DE), in the group with {parent.legal_name}."
+    for company in (parent, subsidiary):
+        if company.party_id is None:
+            company.party_id = create_party(db, {
+                "name": company.legal_name, "kind": "company", "vat_id": company.vat_id, "country": company.country,
+                "street": company.street, "postal_code": company.postal_code, "city": company.city,
+                "email": company.email}).id
+    db.flush()
+    return note
+
+
 def ensure_viewer_role(db: Session, permissions) -> None:
     """The ``viewer`` role, holding every registered ``*.read`` and ``*.read_all`` permission."""
     from core.auth import services
@@ -91,15 +137,19 @@ def create_users(db: Session, reset_passwords: bool) -> tuple[dict[str, str], li
     from core.auth.models import Role, User
     from core.auth.passwords import generate_password
     from core.auth.services import create_user, set_password
+    from core.company.models import Company
 
     passwords: dict[str, str] = {}
     notes: list[str] = []
     existing = set(db.execute(select(Role.name)).scalars())
+    companies = dict(db.execute(select(Company.legal_name, Company.id)).all())
     for demo in USERS:
         user = db.execute(select(User).where(func.lower(User.username) == demo.username)).scalar_one_or_none()
         if user is None:
             roles = [role for role in demo.roles if role in existing]
-            _, passwords[demo.username] = create_user(db, demo.username, full_name=demo.full_name, roles=roles)
+            works_in = [companies[name] for name in demo.companies if name in companies] or None
+            _, passwords[demo.username] = create_user(db, demo.username, full_name=demo.full_name, roles=roles,
+                                                      companies=works_in)
         elif reset_passwords:
             passwords[demo.username] = generate_password()
             set_password(db, user, passwords[demo.username])
@@ -210,7 +260,8 @@ def write_password_file(path: str, password: str) -> None:
 @click.option("--reset-passwords", is_flag=True, help="Give demo users that exist already new passwords.")
 @with_appcontext
 def demo_command(password_file, reset_passwords):
-    """Create a demo company, users with different roles, every bundled module and its demo data."""
+    """Create a demo group (a Danish and a German company), users with different roles, every bundled
+    module and its demo data for each company."""
     from core.modules.lifecycle import initialise
     from core.modules.registry import is_initialised
 
@@ -231,7 +282,12 @@ def demo_command(password_file, reset_passwords):
     with app.app_context():
         from core.db import session as db
 
+        from core.company.services import get_company
+
+        ours = fresh or get_company(db).legal_name in (PLACEHOLDER_COMPANY, PARENT)  # never someone's real company
         click.echo(set_up_company(db, fresh))
+        if ours:
+            click.echo(set_up_group(db))
         ensure_viewer_role(db, app.extensions["kontor"].permissions)
         passwords, notes = create_users(db, reset_passwords)
         db.commit()
@@ -254,6 +310,6 @@ def _print_sign_in(passwords: dict[str, str]) -> None:
         click.echo("Sign in with the users you created before.")
         return
     click.echo("Sign in with one of these users (generated passwords, shown only now):")
-    roles = {u.username: ", ".join(u.roles) for u in USERS}
+    about = {u.username: f"{', '.join(u.roles)}; {' and '.join(u.companies)}" for u in USERS}
     for username, password in passwords.items():
-        click.echo(f"  user: {username:<8} password: {password}   ({roles[username]})")
+        click.echo(f"  user: {username:<8} password: {password}   ({about[username]})")

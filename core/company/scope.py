@@ -248,13 +248,33 @@ def _options(db: Session) -> list:
     return options
 
 
+def _allowed(scope: CompanyScope, company_id: int) -> bool:
+    return scope.unrestricted or company_id in scope.companies
+
+
+def _belong_on_add(db: Session, obj) -> None:
+    """A per-company record belongs to the company current when it is added to the session (not
+    when it happens to be flushed, which may be after the scope changed); the scope of that moment
+    decides whether it may be written there."""
+    if not isinstance(obj, CompanyScoped):
+        return
+    scope = company_scope(db)
+    if obj.company_id is None and scope.current:
+        obj.company_id = scope.current
+    if obj.company_id is not None and _allowed(scope, obj.company_id):
+        obj._kontor_company_at_add = obj.company_id
+
+
 def _assign_company(db: Session, _flush_context, _instances) -> None:
-    """New per-company records belong to the current company; none is written outside the scope."""
+    """Refuse a per-company record written into a company outside the scope (set so when it was
+    added, or moved since), and one with no company to belong to."""
+    from sqlalchemy import inspect
+
     from core.errors import Forbidden
     from core.i18n import gettext
 
     scope = None
-    for obj in list(db.new) + list(db.dirty):
+    for obj in db.new:
         if not isinstance(obj, CompanyScoped):
             continue
         scope = scope or company_scope(db)
@@ -262,8 +282,13 @@ def _assign_company(db: Session, _flush_context, _instances) -> None:
             if not scope.current:
                 raise Forbidden(gettext("You work in no company, so this record has none to belong to."))
             obj.company_id = scope.current
-        elif not scope.unrestricted and obj.company_id not in scope.companies:
+        elif getattr(obj, "_kontor_company_at_add", None) != obj.company_id and not _allowed(scope, obj.company_id):
             raise Forbidden(gettext("This record belongs to a company you are not working in."))
+    for obj in db.dirty:
+        if isinstance(obj, CompanyScoped) and inspect(obj).attrs.company_id.history.has_changes():
+            scope = scope or company_scope(db)
+            if not _allowed(scope, obj.company_id):
+                raise Forbidden(gettext("This record belongs to a company you are not working in."))
 
 
 def _forget_on_end(db: Session, transaction) -> None:
@@ -275,6 +300,7 @@ def install_scope_listeners(factory) -> None:
     """Narrow every ORM query of sessions made by ``factory`` to the scope and the record rules."""
     if not event.contains(factory, "do_orm_execute", _apply_rules):
         event.listen(factory, "do_orm_execute", _apply_rules)
+        event.listen(factory, "transient_to_pending", _belong_on_add)
         event.listen(factory, "before_flush", _assign_company)
         event.listen(factory, "after_transaction_end", _forget_on_end)
 

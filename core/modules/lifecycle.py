@@ -131,8 +131,8 @@ def initialise(engine: Engine, sessionmaker, *, company_name: str | None = None,
         pm = build_manager([], {})
         roles = flatten(pm.hook.register_roles())
         auth_services.register_permissions(db, "core", flatten(pm.hook.register_permissions()), roles)
-        if db.get(Company, 1) is None:
-            db.add(Company(id=1, legal_name=company_name or "My Company", base_currency=currency,
+        if db.execute(select(Company.id).limit(1)).first() is None:  # the first company is the default one
+            db.add(Company(legal_name=company_name or "My Company", base_currency=currency,
                            country=country, locale=locale, is_default=True))
         if new:
             record_event(db, "core.init", module="core")

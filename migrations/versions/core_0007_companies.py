@@ -29,6 +29,9 @@ def upgrade() -> None:
         batch.create_foreign_key(op.f("fk_core_company_party_id_core_party"), "core_party", ["party_id"], ["id"])
         batch.create_unique_constraint(op.f("uq_core_company_party_id"), ["party_id"])
     op.execute("UPDATE core_company SET is_default = (id = (SELECT MIN(id) FROM core_company))")
+    if op.get_bind().dialect.name == "postgresql":  # the first company was written with an explicit id
+        op.execute("SELECT setval(pg_get_serial_sequence('core_company', 'id'), "
+                   "GREATEST((SELECT MAX(id) FROM core_company), 1))")
 
     op.create_table(
         "core_company_user",
