@@ -78,6 +78,18 @@ for extra in (ROOT, ROOT / "bench"):
 import datagen  # noqa: E402
 from run import RESULTS, Databases, each_backend, log  # noqa: E402
 
+
+def _throwaway_postgres_importable() -> None:
+    """``each_backend`` starts PostgreSQL through ``tests.pg``, which moved to ``core.testing.pg``."""
+    import tests
+
+    try:
+        from tests import pg  # noqa: F401
+    except ImportError:
+        from core.testing import pg
+
+        sys.modules["tests.pg"] = tests.pg = pg
+
 USERNAME = "benchuser"
 PASSWORD = "bench password 1"
 YEAR_START = date(2025, 1, 1)
@@ -680,6 +692,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     started = time.time()
     load_start = os.getloadavg()
+    _throwaway_postgres_importable()
     backends = (["sqlite"] if not args.skip_sqlite else []) + (["postgresql"] if args.postgres else [])
     results = [measure(backend, dbs, args) for backend, dbs in each_backend(backends, "kbench-companies-")]
     print(f"{args.lines:,} ledger lines, {args.invoices:,} invoices, {args.parties:,} parties; "
