@@ -1,7 +1,12 @@
-"""The invoicing area's hooks: the bank details setting, demo invoices, the party panel and merges."""
+"""The invoicing area's hooks: the bank details setting, demo invoices, the party panel and merges, and
+intercompany invoicing (:mod:`plugins.accounting.invoicing.intercompany`)."""
 from core import Panel, has_permission, hookimpl, lazy_gettext as _l
 
 from plugins.accounting.permissions import INVOICE_READ
+# intercompany invoicing: its account roles and accounts, the mirrored bill of a posted sale, its panel
+from plugins.accounting.invoicing.intercompany import (  # noqa: F401  (hook implementations)
+    intercompany_account_roles, intercompany_default_accounts, intercompany_panel, mirror_posted_invoice,
+)
 
 
 @hookimpl

@@ -419,7 +419,7 @@ def post_invoice(db: Session, invoice: Invoice, *, user_id: int | None = None) -
                                 reference=invoice.reference[:100], narration=_narration(db, invoice),
                                 source=f"invoice:{invoice.id}")
     ledger.post_entry(db, entry, user_id=user_id)
-    counterpart_account = roles.account_for(db, roles.RECEIVABLE if customer else roles.PAYABLE).id
+    counterpart_account = roles.account_for(db, counterpart_role(db, invoice)).id
     invoice.entry = entry
     invoice.number = entry.number
     invoice.receivable_line = next(line for line in entry.lines if line.account_id == counterpart_account
@@ -483,7 +483,7 @@ def _entry_lines(db: Session, invoice: Invoice, config) -> list[dict]:
                           "description": tax.name[:200], "tax_id": tax.id})
     if invoice.tax_scope == "purchase":
         parts.extend(_reverse_charge_parts(totals))
-    counterpart_account = roles.account_for(db, roles.RECEIVABLE if invoice.is_customer else roles.PAYABLE).id
+    counterpart_account = roles.account_for(db, counterpart_role(db, invoice)).id
     if not invoice.amount_total:
         raise KontorError(_("An invoice of zero cannot be posted."), field="lines")
     foreign = invoice.currency != company_currency(db)
@@ -500,6 +500,14 @@ def _entry_lines(db: Session, invoice: Invoice, config) -> list[dict]:
         specs.append({"account": rounding, "debit": max(-difference, ZERO), "credit": max(difference, ZERO),
                       "party_id": invoice.party_id, "description": _("Rounding difference")})
     return specs
+
+
+def counterpart_role(db: Session, invoice: Invoice):
+    """The role of the account an invoice's total posts to: receivable or payable, the intercompany one
+    for a document between companies of the group where the company has that account."""
+    from plugins.accounting.invoicing import intercompany
+
+    return intercompany.counterpart_role(db, invoice)
 
 
 def _reverse_charge_parts(totals: Totals) -> list[dict]:
