@@ -1,7 +1,18 @@
 """Record rules: who sees which leads, opportunities and activities, and who may change an activity.
 
-Every query behind a list, search, board, export, report, API endpoint or panel that returns
-leads or opportunities goes through :func:`visible`, so the rule holds wherever the rows surface.
+A salesperson sees their own leads and opportunities; ``crm.lead.read_all`` and
+``crm.opportunity.read_all`` lift that. This ownership rule is registered with the core
+(:func:`record_rules`, the ``register_record_rules`` hook), which applies it with the company scope
+to every ORM query the acting user's work runs (lists, search, the board, exports, reports, the
+API, panels, counts and sums), so no path can skip it. The system (a job, a data loader, the
+public web form) is not narrowed by it.
+
+Explicit helpers remain where a query asks a different question than "what may the acting user
+see": :func:`visible` and :func:`may_see` answer for a *given* user (a service called for another
+user than the one acting; a record already in the session), and :func:`every_owner` lifts the
+ownership rule (never the company scope) for the CRM's own bookkeeping that must count or move
+every salesperson's records of the company: whether a stage is still in use, a party merge, the
+whole segment a campaign goes to.
 
 Activities have one rule, :func:`activity_rule`, a SQL condition for "``user`` may see" or
 "``user`` may change" an activity. Lists, exports, timelines and widgets filter with it
@@ -21,12 +32,14 @@ never Flask's ``current_user``: a command run with ``kontor --as`` or a job insi
 """
 from __future__ import annotations
 
-from typing import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterable, Iterator
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, false, or_, select, true
 from sqlalchemy.orm import object_session
 
-from core import current_actor, has_permission
+from core import RecordRule, all_companies, current_actor, has_permission
 
 from plugins.crm.permissions import (ACTIVITY_MANAGE_ALL, ACTIVITY_READ, ACTIVITY_WRITE, LEAD_READ_ALL, LEAD_WRITE,
                                      OPPORTUNITY_READ_ALL, OPPORTUNITY_WRITE)
@@ -38,6 +51,9 @@ PARTY_READ = "core.party.read"
 ACTIONS = ("see", "change")
 
 
+_owner_rule_lifted: ContextVar[bool] = ContextVar("crm_owner_rule_lifted", default=False)
+
+
 def _signed_in(user) -> bool:
     return user is not None and bool(getattr(user, "is_authenticated", False))
 
@@ -47,13 +63,87 @@ def sees_all(kind: str, user=None) -> bool:
     return has_permission(READ_ALL[kind], user=user)
 
 
+def _acting_user_id() -> int | None:
+    """The id of the signed-in acting user (None for a visitor), read when a query runs."""
+    actor = current_actor()
+    return actor.id if _signed_in(actor) else None
+
+
+# The conditions are functions of the model with no closure, whose owner is a parameter worked out
+# when the query runs: the core compiles a rule's condition once and reuses it for every user.
+_LEAD_OWNER = bindparam("crm_lead_owner_id", type_=Integer(), callable_=_acting_user_id)
+_OPPORTUNITY_OWNER = bindparam("crm_opportunity_owner_id", type_=Integer(), callable_=_acting_user_id)
+_OWN = {
+    "lead": lambda cls: cls.owner_id == _LEAD_OWNER,
+    "opportunity": lambda cls: cls.owner_id == _OPPORTUNITY_OWNER,
+}
+
+
+def owner_condition(kind: str):
+    """The ownership rule of ``kind`` ("lead" or "opportunity") as the core applies it:
+    ``condition(user)`` is None when it does not narrow (the system, a user who sees all, inside
+    :func:`every_owner`), else the rows the acting user owns (none for a visitor not signed in)."""
+
+    def condition(user):
+        if user is None or _owner_rule_lifted.get() or sees_all(kind, user):
+            return None
+        return _OWN[kind]
+
+    return condition
+
+
+def record_rules() -> list[RecordRule]:
+    """The CRM's record rules for the core (``register_record_rules``): leads and opportunities by owner."""
+    from plugins.crm.leads.models import Lead
+    from plugins.crm.pipeline.models import Opportunity
+
+    return [RecordRule(Lead, owner_condition("lead"), "crm: a salesperson's own leads"),
+            RecordRule(Opportunity, owner_condition("opportunity"), "crm: a salesperson's own opportunities")]
+
+
+@contextmanager
+def every_owner() -> Iterator[None]:
+    """Inside the block, the ownership rule narrows no query (the company scope still does).
+
+    For the CRM's own bookkeeping over every salesperson's records of the company: whether a stage
+    holds opportunities, repointing a merged party, the whole segment a campaign is sent to. Never
+    for what a page lists.
+    """
+    token = _owner_rule_lifted.set(True)
+    try:
+        yield
+    finally:
+        _owner_rule_lifted.reset(token)
+
+
+@contextmanager
+def whole_group() -> Iterator[None]:
+    """Inside the block, every company's records and every owner's: only for following a party (the
+    group's shared master data) through a merge, so that no company's records keep pointing at the
+    retired party. Nothing is shown from inside it."""
+    with all_companies(), every_owner():
+        yield
+
+
+def _is_acting(user) -> bool:
+    actor = current_actor()
+    return actor is not None and getattr(actor, "id", None) == getattr(user, "id", object())
+
+
 def visible(query: Select, kind: str, owner_column, user=None) -> Select:
-    """``query`` narrowed to the rows of ``kind`` that ``user`` may see (their own, unless they see all)."""
+    """``query`` narrowed to the rows of ``kind`` that ``user`` may see (their own, unless they see all).
+
+    For the acting user the core's record rule (:func:`record_rules`) narrows every query already;
+    the condition is added here only for another user than the one acting (or inside
+    :func:`every_owner`), so a service asked about a given user answers for that user.
+    """
     user = user if user is not None else current_actor()
     if sees_all(kind, user):
         return query
     if not _signed_in(user):
         return query.where(false())
+    if _is_acting(user) and not _owner_rule_lifted.get():
+        return query
     return query.where(owner_column == user.id)
 
 

@@ -2,7 +2,7 @@
 
 The module is made of areas (leads, pipeline, activities, tickets, campaigns); each area's
 ``plugin.py`` holds that area's hooks. Here are the hooks of the module as a whole: its hookspecs,
-permissions, roles, menu, migrations, commands, and its one page blueprint and one API blueprint
+permissions, roles, record rules, menu, migrations, commands, and its one page blueprint and one API blueprint
 (:mod:`plugins.crm.web`), on which the areas' routes and endpoints are declared.
 """
 from pathlib import Path
@@ -11,7 +11,7 @@ import click
 
 from core import Manifest, hookimpl, import_areas
 
-from plugins.crm import hookspecs, menus, permissions, web
+from plugins.crm import access, hookspecs, menus, permissions, web
 
 manifest = Manifest(
     name="crm",
@@ -53,6 +53,12 @@ def register_permissions():
 @hookimpl
 def register_roles():
     return permissions.ROLES
+
+
+@hookimpl
+def register_record_rules():
+    """A salesperson's own leads and opportunities (see :mod:`plugins.crm.access`)."""
+    return access.record_rules()
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""Demo activities: about 120 calls, meetings, emails and tasks, some of them overdue."""
+"""Demo activities for every company of the group: calls, meetings, emails and tasks, some of them overdue."""
 from __future__ import annotations
 
 import random
@@ -7,9 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import Party, User, utcnow
+from core import Party, utcnow
 
 from plugins.crm.activities.models import KINDS, Activity
+from plugins.crm.companies import each_company, members
 from plugins.crm.pipeline.models import Opportunity
 
 ACTIVITIES = 120
@@ -22,18 +23,23 @@ SUBJECTS = {
 
 
 def load(db: Session, progress) -> None:
-    """Add the demo activities, linked to the demo opportunities and parties."""
-    rng = random.Random(43)
+    """Add the demo activities of every company (120 for the first, 60 for the others)."""
+    for number, company in enumerate(each_company(db)):
+        _load_company(db, progress, company, ACTIVITIES if number == 0 else ACTIVITIES // 2, seed=43 + number)
+
+
+def _load_company(db: Session, progress, company, count: int, *, seed: int) -> None:
+    """Activities of ``company``, linked to its demo opportunities and to the demo parties."""
+    rng = random.Random(seed)
     opportunities = db.execute(select(Opportunity.id, Opportunity.party_id, Opportunity.owner_id)
                                .order_by(Opportunity.id)).all()
     parties = list(db.execute(select(Party.id).where(Party.active.is_(True)).order_by(Party.id).limit(80)).scalars())
-    users = list(db.execute(select(User.id).where(User.active.is_(True), User.username.in_(("sales", "admin")))
-                            .order_by(User.id)).scalars()) \
-        or list(db.execute(select(User.id).order_by(User.id).limit(2)).scalars())
+    users = [u.id for u in members(db, company, ("sales", "verkauf", "admin"))] \
+        or [u.id for u in members(db, company)[:2]]
     if not parties or not users:
         return
     now = utcnow()
-    for index in range(ACTIVITIES):
+    for index in range(count):
         kind = KINDS[index % len(KINDS)]
         due = (now + timedelta(days=rng.randint(-20, 30), hours=rng.randint(-4, 4))).replace(
             minute=rng.choice((0, 15, 30, 45)), second=0, microsecond=0)

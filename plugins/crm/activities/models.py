@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, UTCDateTime, lazy_gettext as _l, utcnow
+from core import Base, CompanyScoped, UTCDateTime, lazy_gettext as _l, utcnow
 
 KINDS = ("call", "meeting", "email", "task")
 #: The words shown for the kinds of activities (``KINDS``) and of timeline events
@@ -14,7 +14,7 @@ KIND_LABELS = {"call": _l("Call"), "meeting": _l("Meeting"), "email": _l("Email"
                "reply": _l("Reply"), "campaign": _l("Campaign"), "activity": _l("Activity")}
 
 
-class Activity(Base):
+class Activity(CompanyScoped, Base):
     """Something to do (or done) about a party, a lead or an opportunity, by someone, by a time."""
 
     __tablename__ = "crm_activity"
@@ -50,8 +50,12 @@ class Activity(Base):
         return self.is_overdue()
 
 
-class TimelineEvent(Base):
-    """One line of a record's history: a note, a stage change, a ticket or campaign message…"""
+class TimelineEvent(CompanyScoped, Base):
+    """One line of a record's history: a note, a stage change, a ticket or campaign message…
+
+    An event belongs to the company it happened in, even one only about a customer (a party the
+    group shares): it tells of that company's tickets, deals and campaigns, which another company
+    of the group does not see."""
 
     __tablename__ = "crm_timeline_event"
     __table_args__ = (

@@ -1,5 +1,9 @@
 """The mail settings an admin sets on the module settings page: the SMTP server campaigns and ticket
-replies go out through, and the address links in campaign mail point to."""
+replies go out through, and the address links in campaign mail point to.
+
+The server, its login, the batch size and this Kontor's address are the group's (one mail relay,
+one web address); the sender (name and address a message comes from) is each company's own.
+"""
 from sqlalchemy.orm import Session
 
 from core import lazy_gettext as _l, Setting, setting_values
@@ -16,7 +20,8 @@ SETTINGS = [
             help=_l("Leave empty when the server needs no login.")),
     Setting("crm.smtp_password", _l("Mail: SMTP password"), "", type="secret"),
     Setting("crm.smtp_sender", _l("Mail: sender address"), "",
-            help=_l("The From address, e.g. News <news@example.com>.")),
+            help=_l("The From address of the company's campaigns and ticket replies, e.g. News <news@example.com>."),
+            scope="company"),
     Setting("crm.campaign_batch_size", _l("Campaigns: messages per batch"), "50", type="integer"),
     Setting("crm.site_url", _l("Campaigns: address of this Kontor"), "",
             help=_l("The web address unsubscribe links point to, e.g. https://kontor.example.com "

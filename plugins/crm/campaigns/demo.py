@@ -1,4 +1,5 @@
-"""Demo segments and campaigns: a draft, and a sent campaign whose recipients are recorded as sent.
+"""Demo segments and campaigns of every company of the group: a draft, and a sent campaign whose
+recipients are recorded as sent.
 
 No mail server is contacted: the sent campaign's recipients are recorded as the demo's history.
 """
@@ -13,20 +14,31 @@ from sqlalchemy.orm import Session
 from core import utcnow
 
 from plugins.crm.campaigns import services
+from plugins.crm.companies import each_company
 from plugins.crm.campaigns.models import CampaignRecipient
 
 BODY = ("Hello {{name}},\n\nour spring catalogue is out, with new prices for {{company}}.\n\n"
-        "Best regards\nNordlys Handel\n\nUnsubscribe: {{unsubscribe_url}}")
+        "Best regards\n%(sender)s\n\nUnsubscribe: {{unsubscribe_url}}")
+#: The country whose customers a company's demo segment reaches, by the company's country.
+COUNTRY_NAMES = {"DK": "Danish", "DE": "German", "SE": "Swedish", "NO": "Norwegian", "FI": "Finnish", "PL": "Polish"}
 
 
 def load(db: Session, progress: Callable[[int], None]) -> None:
-    """Add two segments, a sent campaign with its recorded recipients, and a draft."""
-    customers = services.create_segment(db, {"name": "Danish customers", "include_parties": True,
-                                             "countries": "DK"})
+    """Add the demo segments and campaigns of every company of the group."""
+    for company in each_company(db):
+        _load_company(db, progress, company)
+
+
+def _load_company(db: Session, progress: Callable[[int], None], company) -> None:
+    """Two segments of ``company``, a sent campaign with its recorded recipients, and a draft."""
+    country = company.country if company.country in COUNTRY_NAMES else "DK"
+    body = BODY % {"sender": company.legal_name}
+    customers = services.create_segment(db, {"name": f"{COUNTRY_NAMES[country]} customers", "include_parties": True,
+                                             "countries": country})
     leads = services.create_segment(db, {"name": "Open leads", "include_leads": True,
                                          "lead_statuses": "new,contacted"})
     sent = services.create_campaign(db, {"name": "Spring catalogue", "segment_id": customers.id,
-                                         "subject": "Our spring catalogue, {{name}}", "body": BODY})
+                                         "subject": "Our spring catalogue, {{name}}", "body": body})
     when = utcnow() - timedelta(days=12)
     members = services.members(db, customers)
     for index, member in enumerate(members):
@@ -44,6 +56,6 @@ def load(db: Session, progress: Callable[[int], None]) -> None:
         if event is not None:
             event.created_at = when
     services.create_campaign(db, {"name": "Autumn offer", "segment_id": leads.id,
-                                  "subject": "An offer for {{company}}", "body": BODY})
+                                  "subject": "An offer for {{company}}", "body": body})
     db.flush()
     progress(2 + len(members))

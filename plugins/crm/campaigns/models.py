@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, UTCDateTime, lazy_gettext as _l, utcnow
+from core import Base, CompanyScoped, UTCDateTime, lazy_gettext as _l, utcnow
 
 CAMPAIGN_STATUSES = ("draft", "sending", "sent")
 RECIPIENT_STATUSES = ("queued", "sending", "sent", "failed", "skipped")
@@ -13,13 +13,14 @@ STATUS_LABELS = {"draft": _l("Draft"), "sending": _l("Sending"), "sent": _l("Sen
                  "failed": _l("Failed"), "skipped": _l("Skipped")}
 
 
-class Segment(Base):
+class Segment(CompanyScoped, Base):
     """A saved filter over parties and leads; its members are worked out when they are needed."""
 
     __tablename__ = "crm_segment"
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
     include_parties: Mapped[bool] = mapped_column(Boolean, default=True)
     include_leads: Mapped[bool] = mapped_column(Boolean, default=False)
     # comma-separated lists; an empty list does not narrow
@@ -31,7 +32,7 @@ class Segment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Campaign(Base):
+class Campaign(CompanyScoped, Base):
     """A message sent to a segment by email."""
 
     __tablename__ = "crm_campaign"
@@ -56,7 +57,7 @@ class Campaign(Base):
 
 
 class CampaignRecipient(Base):
-    """One address a campaign goes to, and what became of the message."""
+    """One address a campaign goes to, and what became of the message (reached through its campaign)."""
 
     __tablename__ = "crm_campaign_recipient"
     __audited__ = False  # a send writes thousands of rows; the campaign's own changes are audited
@@ -82,7 +83,7 @@ class CampaignRecipient(Base):
 
 
 class OptOut(Base):
-    """An address that unsubscribed: it is never mailed a campaign again."""
+    """An address that unsubscribed: it is never mailed a campaign again, by any company of the group."""
 
     __tablename__ = "crm_opt_out"
 

@@ -1,6 +1,7 @@
 """The hooks of the campaigns area: its SMTP settings, demo campaigns, and the campaigns a party was sent."""
 from core import Panel, has_permission, hookimpl, lazy_gettext as _l, session as db
 
+from plugins.crm.access import whole_group
 from plugins.crm.campaigns import models  # noqa: F401  (the tables, for the metadata)
 from plugins.crm.campaigns import config, demo, services
 from plugins.crm.campaigns.models import STATUS_LABELS
@@ -29,4 +30,5 @@ def record_panels(kind, record, user):
 
 @hookimpl
 def party_merging(source, target, session):
-    services.move_party(session, source.id, target.id)
+    with whole_group():  # the party is the group's: every company's records follow it
+        services.move_party(session, source.id, target.id)

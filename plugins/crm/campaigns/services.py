@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import gettext as _, KontorError, N_, NotFound, Party, Tag, tag_key, Unavailable, User, utcnow
 
-from plugins.crm.access import visible
+from plugins.crm.access import every_owner, visible
 from plugins.crm.campaigns import mailer
 from plugins.crm.campaigns.models import Campaign, CampaignRecipient, OptOut, Segment
 from plugins.crm.leads.models import Lead, SOURCE_LABELS as LEAD_SOURCE_LABELS, STATUS_LABELS as LEAD_STATUS_LABELS
@@ -49,7 +49,8 @@ def opt_out(db: Session, email: str, campaign_id: int | None = None) -> OptOut:
     existing = db.execute(select(OptOut).where(OptOut.email_key == key)).scalar_one_or_none()
     if existing is not None:
         return existing
-    if campaign_id is not None and db.get(Campaign, campaign_id) is None:
+    table = Campaign.__table__  # the campaign of any company of the group: an unsubscribe holds for all
+    if campaign_id is not None and db.execute(select(table.c.id).where(table.c.id == campaign_id)).first() is None:
         campaign_id = None
     row = OptOut(email_key=key, campaign_id=campaign_id)
     db.add(row)
@@ -224,7 +225,12 @@ def members(db: Session, spec: Segment, *, user=None) -> list[Member]:
     always goes to the whole segment.
     """
     found: dict[str, Member] = {}
-    for member in [*_party_members(db, spec), *_lead_members(db, spec, user)]:
+    if user is None:
+        with every_owner():  # the whole segment, whoever owns its leads
+            leads = _lead_members(db, spec)
+    else:
+        leads = _lead_members(db, spec, user)
+    for member in [*_party_members(db, spec), *leads]:
         if member.key and member.key not in found:
             found[member.key] = member
     return list(found.values())

@@ -1,15 +1,14 @@
-"""Demo leads: sixty contacts from Nordic, German and Polish companies, at every stage of a lead's life."""
+"""Demo leads for every company of the group: contacts from Nordic, German and Polish companies, at every
+stage of a lead's life, owned by the salespeople of that company."""
 from __future__ import annotations
 
 import random
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import User
-
+from plugins.crm.companies import each_company, members
 from plugins.crm.leads import services
 
 LEADS = 60
@@ -61,11 +60,18 @@ def _ascii(text: str) -> str:
 
 
 def load_demo_leads(db: Session, progress: Callable[[int], None]) -> None:
-    """Add the demo leads, owned by the demo users that exist (admin, sales), some unassigned."""
-    rng = random.Random(4)
-    users = {u.username: u.id for u in db.execute(select(User).where(User.username.in_(("admin", "sales")))).scalars()}
-    owners = [users.get("sales"), users.get("sales"), users.get("admin"), None]
-    for index in range(LEADS):
+    """Add the demo leads of every company of the group (sixty for the first, thirty for the others)."""
+    for number, company in enumerate(each_company(db)):
+        _load_company_leads(db, progress, company, LEADS if number == 0 else LEADS // 2, seed=4 + number)
+
+
+def _load_company_leads(db: Session, progress: Callable[[int], None], company, count: int, *, seed: int) -> None:
+    """Leads of ``company`` owned by its demo salespeople and admin, some unassigned."""
+    rng = random.Random(seed)
+    users = {u.username: u.id for u in members(db, company, ("admin", "sales", "verkauf"))}
+    seller = users.get("sales") or users.get("verkauf")
+    owners = [seller, seller, users.get("admin"), None]
+    for index in range(count):
         country = list(COUNTRIES)[index % len(COUNTRIES)]
         first, last, stems, forms, phone, vat, domain = COUNTRIES[country]
         person = f"{rng.choice(first)} {rng.choice(last)}"
@@ -90,7 +96,8 @@ def load_demo_leads(db: Session, progress: Callable[[int], None]) -> None:
             lead.status = "contacted"
         elif status == "qualified" and lead.owner_id:
             services.convert_lead(db, lead, user=None, create_party=True,
-                                  expected_revenue=Decimal(rng.randrange(5, 120) * 1000), currency="EUR")
+                                  expected_revenue=Decimal(rng.randrange(5, 120) * 1000),
+                                  currency=company.base_currency)
         elif status == "disqualified":
             services.disqualify_lead(db, lead, rng.choice(DISQUALIFY_REASONS), user=None)
         progress(1)

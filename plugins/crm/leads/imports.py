@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from core import (CsvFile, gettext as _, KontorError, lazy_gettext as _l, map_rows, NotFound, Party, read_csv,
+from core import (CsvFile, current_company_id, gettext as _, KontorError, lazy_gettext as _l, map_rows, NotFound, Party, read_csv,
                   tags_named, User, utcnow, write_records)
 
 from plugins.crm.leads import services
@@ -246,11 +246,12 @@ def _tags_for(db: Session, rows: list[tuple[int, dict[str, Any]]]):
 def _insert_chunk(db: Session, chunk: list[tuple[int, dict[str, Any]]], default_owner: int | None,
                   tag_ids: dict[str, int]) -> int:
     now = utcnow()
+    company_id = current_company_id(db)  # a bulk insert bypasses the flush that gives new leads their company
     values = []
     for _line, row in chunk:
         value = {key: row[key] for key in ("name", "company_name", "email", "phone", "vat_id", "source", "status",
                                            "notes")}
-        value.update(owner_id=row["owner_id"] or default_owner, created_at=now, updated_at=now,
+        value.update(owner_id=row["owner_id"] or default_owner, created_at=now, updated_at=now, company_id=company_id,
                      disqualify_reason="", campaign_id=None, party_id=None, merged_into_id=None, converted_at=None,
                      **derived_columns(row["name"], row["company_name"], row["email"],
                                        match_key=row.get("match_key")))
@@ -280,7 +281,8 @@ def _reserve_ids(db: Session, count: int) -> list[int]:
         stmt = text("SELECT nextval(pg_get_serial_sequence('crm_lead', 'id')) FROM generate_series(1, :n)")
         return sorted(db.execute(stmt, {"n": count}).scalars())
     # SQLite: the write lock is held from here to the insert, so max(id) cannot move meanwhile
-    start = db.execute(select(func.coalesce(func.max(Lead.id), 0))).scalar_one() + 1
+    # (over the table itself: ids are taken among every company's leads)
+    start = db.execute(select(func.coalesce(func.max(Lead.__table__.c.id), 0))).scalar_one() + 1
     return list(range(start, start + count))
 
 

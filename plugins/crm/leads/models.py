@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, event
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Tag, User, UTCDateTime, lazy_gettext as _l, utcnow
+from core import Base, CompanyScoped, Tag, User, UTCDateTime, lazy_gettext as _l, utcnow
 
 STATUS_LABELS = {"new": _l("New"), "contacted": _l("Contacted"), "qualified": _l("Qualified"),
                  "disqualified": _l("Disqualified")}
@@ -21,8 +21,10 @@ lead_tags = Table(
 )
 
 
-class Lead(Base):
-    """A lead: a contact that has shown interest, owned by a salesperson until it is qualified."""
+class Lead(CompanyScoped, Base):
+    """A lead: a contact that has shown interest, owned by a salesperson until it is qualified.
+
+    A lead belongs to one company of the group (the one its salesperson sells for)."""
 
     __tablename__ = "crm_lead"
 
@@ -76,7 +78,9 @@ class Lead(Base):
 
 
 class WebLeadSubmission(Base):
-    """A web-to-lead form post, kept for an hour to rate-limit by client address across workers."""
+    """A web-to-lead form post, kept for an hour to rate-limit by client address across workers.
+
+    Shared by the group: the limit is per client address, whichever company's form it posts to."""
 
     __tablename__ = "crm_web_lead_submission"
     __audited__ = False  # a throttle counter, not business data (the lead it creates is audited)
@@ -88,19 +92,21 @@ class WebLeadSubmission(Base):
     __table_args__ = (Index("ix_crm_web_lead_submission_address_created", "address", "created_at"),)
 
 
-class LeadUpload(Base):
+class LeadUpload(CompanyScoped, Base):
     """An uploaded CSV file between the steps of an import (upload, mapping, preview, import)."""
 
     __tablename__ = "crm_lead_upload"
     __audited__ = False  # a staging file; the leads it creates are audited
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(32), unique=True)
+    token: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200), default="")
     content: Mapped[bytes] = mapped_column(LargeBinary)
     mapping: Mapped[str] = mapped_column(Text, default="")  # JSON: field -> header
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("company_id", "token"),)
 
 
 @event.listens_for(Lead, "before_insert")

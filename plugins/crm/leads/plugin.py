@@ -1,6 +1,7 @@
-"""The hooks of the leads area: its settings, demo leads, dashboard widget and party panel."""
+"""The hooks of the leads area: its settings, each company's web form key, demo leads, dashboard widget and party panel."""
 from core import Panel, Widget, hookimpl, lazy_gettext as _l, session as db
 
+from plugins.crm.access import whole_group
 from plugins.crm.leads import models  # noqa: F401  (the tables, for the metadata)
 from plugins.crm.leads import demo, services, webform
 from plugins.crm.leads.models import STATUS_LABELS
@@ -10,6 +11,11 @@ from plugins.crm.permissions import LEAD_READ
 @hookimpl
 def register_settings():
     return list(webform.SETTINGS)
+
+
+@hookimpl
+def load_default_data(session):
+    webform.ensure_token(session)
 
 
 @hookimpl
@@ -37,4 +43,5 @@ def record_panels(kind, record, user):
 
 @hookimpl
 def party_merging(source, target, session):
-    services.repoint_party(session, source.id, target.id)
+    with whole_group():  # the party is the group's: every company's records follow it
+        services.repoint_party(session, source.id, target.id)

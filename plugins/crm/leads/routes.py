@@ -366,10 +366,11 @@ def web_to_lead():
             return render("crm/leads/web_thanks.html", errors={"_schema": [exc.message]}, labels={}), 429
         return render("crm/leads/web_thanks.html", errors=exc.as_errors(), labels=webform.FIELD_LABELS), 422
 
+    form = request.form.to_dict()
     with transaction(on_refusal=refused):
-        webform.capture(db, request.form.to_dict(), address=request.remote_addr or "")
-    next_url = request.form.get("next", "")
-    if next_url and webform.allowed_next(next_url, webform.settings_of(db)[webform.REDIRECTS]):
+        webform.capture(db, form, address=request.remote_addr or "")
+    next_url = webform.return_address(db, form)
+    if next_url:
         return redirect(next_url, 303)
     return redirect(url_for("crm.web_to_lead_thanks"), 303)
 

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import Select, exists, func, inspect as sa_inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import (create_party, gettext as _, has_permission, hooks, InvalidInput, keyset_page, KontorError,
+from core import (create_party, current_company_id, gettext as _, has_permission, hooks, InvalidInput, keyset_page, KontorError,
                   load_input, N_, NotFound, Page, Party, record_event, Tag, tag_key, tags_named, User, utcnow)
 
 from plugins.crm import access
@@ -173,7 +173,8 @@ def _check_campaign(db: Session, campaign_id: int | None) -> None:
     if campaign_id is None:
         return
     table = Lead.metadata.tables.get("crm_campaign")
-    if table is None or db.execute(select(table.c.id).where(table.c.id == campaign_id)).first() is None:
+    if table is None or db.execute(select(table.c.id).where(table.c.id == campaign_id,
+                                                            table.c.company_id == current_company_id(db))).first() is None:
         raise KontorError(_("Choose an existing campaign."), field="campaign_id", status=422)
 
 
@@ -445,7 +446,8 @@ def reopen_lead(db: Session, lead: Lead, *, user) -> Lead:
 
 
 def repoint_party(db: Session, source_id: int, target_id: int) -> None:
-    """Leads linked to party ``source_id`` now link to ``target_id`` (the parties were merged)."""
-    for lead in db.execute(select(Lead).where(Lead.party_id == source_id)).scalars():
-        lead.party_id = target_id
-    db.flush()
+    """Leads linked to party ``source_id`` now link to ``target_id`` (the parties were merged), whoever owns them."""
+    with access.every_owner():
+        for lead in db.execute(select(Lead).where(Lead.party_id == source_id)).scalars():
+            lead.party_id = target_id
+        db.flush()

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from core import NotFound, cli_refusal, session, transaction
 
+from plugins.crm.access import every_owner
 from plugins.crm.pipeline import services
 from plugins.crm.pipeline.models import Opportunity
 
@@ -14,8 +15,9 @@ from plugins.crm.pipeline.models import Opportunity
 @with_appcontext
 def stages_command():
     """List the pipeline stages with their probability and counts."""
-    counts = dict(session.execute(select(Opportunity.stage_id, func.count(Opportunity.id))
-                                  .group_by(Opportunity.stage_id)).all())
+    with every_owner():  # a stage's count is every salesperson's opportunities in it
+        counts = dict(session.execute(select(Opportunity.stage_id, func.count(Opportunity.id))
+                                      .group_by(Opportunity.stage_id)).all())
     for stage in services.list_stages(session, include_inactive=True):
         count = counts.get(stage.id, 0)
         flag = " won" if stage.is_won else " lost" if stage.is_lost else ""

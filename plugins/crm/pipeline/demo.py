@@ -1,4 +1,5 @@
-"""Demo opportunities: about forty deals across every stage and owner, in DKK and EUR."""
+"""Demo opportunities for every company of the group: deals across every stage and owner, in the
+company's currency and in euros."""
 from __future__ import annotations
 
 import random
@@ -8,9 +9,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import Party, User, utcnow
+from core import Party, utcnow
 
 from plugins.crm import timeline
+from plugins.crm.companies import each_company, members
 from plugins.crm.pipeline import services
 
 OPPORTUNITIES = 40
@@ -26,8 +28,14 @@ LOST_REASONS = ["Price too high", "Chose a competitor", "Project postponed", "No
 
 
 def load(db: Session, progress) -> None:
-    """Add the demo opportunities (each on a demo party, owned by the demo users in turn)."""
-    rng = random.Random(41)
+    """Add the demo opportunities of every company (forty for the first, twenty for the others)."""
+    for number, company in enumerate(each_company(db)):
+        _load_company(db, progress, company, OPPORTUNITIES if number == 0 else OPPORTUNITIES // 2, seed=41 + number)
+
+
+def _load_company(db: Session, progress, company, count: int, *, seed: int) -> None:
+    """Opportunities of ``company`` (each on a demo party, owned by its demo salespeople in turn)."""
+    rng = random.Random(seed)
     stages = services.list_stages(db)
     if not stages:
         return
@@ -35,16 +43,19 @@ def load(db: Session, progress) -> None:
                               .order_by(Party.id).limit(60)).scalars())
     if not parties:
         return
-    owners = list(db.execute(select(User.id).where(User.active.is_(True), User.username.in_(("sales", "admin")))
-                             .order_by(User.username.desc())).scalars()) \
-        or list(db.execute(select(User.id).order_by(User.id).limit(2)).scalars())
+    owners = [u.id for u in sorted(members(db, company, ("sales", "verkauf", "admin")),
+                                   key=lambda u: u.username, reverse=True)] \
+        or [u.id for u in members(db, company)[:2]]
+    if not owners:
+        return
+    home = company.base_currency
     today = date.today()
-    for index in range(OPPORTUNITIES):
+    for index in range(count):
         product, low, high = PRODUCTS[index % len(PRODUCTS)]
         party_id = parties[(index * 7) % len(parties)]
         name = db.get(Party, party_id).name
-        currency = "EUR" if index % 3 == 0 else "DKK"
-        amount = Decimal(rng.randrange(low, high, 500)) / (Decimal(7) if currency == "EUR" else 1)
+        currency = "EUR" if index % 3 == 0 else home
+        amount = Decimal(rng.randrange(low, high, 500)) / (Decimal(7) if currency == "EUR" and home != "EUR" else 1)
         stage = stages[index % len(stages)]
         opportunity = services.create_opportunity(
             db, party=party_id, title=f"{product} – {name}"[:200], owner_id=owners[index % len(owners)],

@@ -5,14 +5,16 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, Money, UTCDateTime, lazy_gettext as _l, utcnow
+from core import Base, CompanyScoped, Money, UTCDateTime, lazy_gettext as _l, utcnow
 
 #: The words shown for an opportunity's status, which its stage decides (see ``Opportunity.status``).
 STATUS_LABELS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
 
 
-class Stage(Base):
-    """A column of the pipeline: its place, the probability it implies and whether it closes a deal."""
+class Stage(CompanyScoped, Base):
+    """A column of the pipeline: its place, the probability it implies and whether it closes a deal.
+
+    Each company of the group has its own pipeline."""
 
     __tablename__ = "crm_stage"
     __table_args__ = (
@@ -35,7 +37,7 @@ class Stage(Base):
         return bool(self.is_won or self.is_lost)
 
 
-class Opportunity(Base):
+class Opportunity(CompanyScoped, Base):
     """A deal being worked: who for, how much, how likely, by when, and where it stands."""
 
     __tablename__ = "crm_opportunity"

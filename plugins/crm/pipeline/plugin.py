@@ -1,6 +1,7 @@
 """The hooks of the pipeline area: default stages, demo opportunities, the funnel and a party's opportunities."""
 from core import Panel, Widget, has_permission, hookimpl, lazy_gettext as _l, session as db
 
+from plugins.crm.access import whole_group
 from plugins.crm import permissions as p
 from plugins.crm.pipeline import models  # noqa: F401  (the tables, for the metadata)
 from plugins.crm.pipeline import demo, services
@@ -33,4 +34,5 @@ def record_panels(kind, record, user):
 
 @hookimpl
 def party_merging(source, target, session):
-    services.repoint_party(session, source.id, target.id)
+    with whole_group():  # the party is the group's: every company's records follow it
+        services.repoint_party(session, source.id, target.id)

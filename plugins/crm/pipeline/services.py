@@ -11,11 +11,11 @@ from babel.numbers import list_currencies
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defaultload
 
-from core import Company, KontorError, N_, NotFound, Party, User, current_actor, gettext as _, hooks, utcnow
+from core import Company, KontorError, current_company_id, N_, NotFound, Party, User, current_actor, gettext as _, hooks, utcnow
 
 from plugins.crm import timeline
-from plugins.crm.access import may_see, visible
-from plugins.crm.defaults import read_data_csv
+from plugins.crm.access import every_owner, may_see, visible
+from plugins.crm.defaults import in_company_language, read_data_csv, translated
 from plugins.crm.pipeline.models import STATUS_LABELS, Opportunity, Stage
 
 MAX_REVENUE = Decimal("9999999999999999.99")
@@ -37,12 +37,8 @@ def user_model():
 
 
 def company_currency(db: Session) -> str:
-    """The company's base currency (the default of a new opportunity)."""
-    from flask import g, has_app_context
-
-    if has_app_context() and getattr(g, "company_currency", None):
-        return g.company_currency
-    company = db.get(Company, 1)
+    """The current company's base currency (the default of a new opportunity)."""
+    company = db.get(Company, current_company_id(db))
     return company.base_currency if company is not None else "EUR"
 
 
@@ -198,7 +194,10 @@ def _keep_an_open_stage(db: Session) -> None:
 
 
 def _stage_count(db: Session, stage_id: int) -> int:
-    return db.execute(select(func.count()).select_from(Opportunity).where(Opportunity.stage_id == stage_id)).scalar_one()
+    """How many opportunities (every salesperson's) are in the stage."""
+    with every_owner():
+        return db.execute(select(func.count()).select_from(Opportunity)
+                          .where(Opportunity.stage_id == stage_id)).scalar_one()
 
 
 def delete_stage(db: Session, stage: Stage) -> None:
@@ -227,12 +226,13 @@ def move_stage(db: Session, stage: Stage, direction: int) -> None:
 
 def load_default_stages(db: Session) -> None:
     """The default pipeline of ``data/pipeline_stages.csv`` (New → Qualified → Proposal → Negotiation →
-    Won / Lost), once."""
+    Won / Lost) for the current company, named in its language; once (a company with stages keeps them)."""
     if db.execute(select(func.count()).select_from(Stage)).scalar_one():
         return
-    for position, row in enumerate(read_data_csv("pipeline_stages.csv"), start=1):
-        db.add(Stage(name=row["name"], sequence=position * 10, probability=int(row["probability"]),
-                     is_won=row["is_won"] == "1", is_lost=row["is_lost"] == "1", fold=False, active=True))
+    with in_company_language(db):
+        for position, row in enumerate(read_data_csv("pipeline_stages.csv"), start=1):
+            db.add(Stage(name=translated(row["name"]), sequence=position * 10, probability=int(row["probability"]),
+                         is_won=row["is_won"] == "1", is_lost=row["is_lost"] == "1", fold=False, active=True))
     db.flush()
 
 
@@ -640,7 +640,8 @@ def open_opportunities_of_party(db: Session, party_id: int, user=None, limit: in
 
 
 def repoint_party(db: Session, source_id: int, target_id: int) -> None:
-    """Move every opportunity of party ``source_id`` to ``target_id`` (a party merge)."""
-    for opportunity in db.execute(select(Opportunity).where(Opportunity.party_id == source_id)).unique().scalars():
-        opportunity.party_id = target_id
-    db.flush()
+    """Move every opportunity of party ``source_id`` to ``target_id`` (a party merge), whoever owns it."""
+    with every_owner():
+        for opportunity in db.execute(select(Opportunity).where(Opportunity.party_id == source_id)).unique().scalars():
+            opportunity.party_id = target_id
+        db.flush()

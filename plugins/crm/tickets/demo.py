@@ -1,4 +1,5 @@
-"""Demo tickets: about two dozen, in every status, a few of them past their service level."""
+"""Demo tickets for every company of the group: about two dozen each, in every status, a few of them
+past their service level, assigned to the people of that company."""
 from __future__ import annotations
 
 import random
@@ -8,8 +9,9 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import Party, User, utcnow
+from core import Party, utcnow
 
+from plugins.crm.companies import each_company, members
 from plugins.crm.tickets import services
 
 SUBJECTS = [
@@ -40,14 +42,20 @@ PLAN = [
 
 
 def load(db: Session, progress: Callable[[int], None]) -> None:
-    """Add the demo tickets for the demo parties, assigned to the demo users."""
-    rng = random.Random(4)
+    """Add the demo tickets of every company of the group."""
+    for number, company in enumerate(each_company(db)):
+        _load_company(db, progress, members(db, company), PLAN if number == 0 else PLAN[::2], seed=4 + number,
+                      offset=number * 7)
+
+
+def _load_company(db: Session, progress: Callable[[int], None], users, plan, *, seed: int, offset: int) -> None:
+    """The tickets of the current company for the demo parties, assigned to the people who work in it."""
+    rng = random.Random(seed)
     companies = list(db.execute(select(Party).where(Party.kind == "company", Party.active.is_(True))
                                 .order_by(Party.id).limit(40)).scalars())
-    users = list(db.execute(select(User).where(User.active.is_(True)).order_by(User.id)).scalars())
     now = utcnow()
-    for index, (status, hours_ago, priority, replied) in enumerate(PLAN):
-        party = companies[index % len(companies)] if companies else None
+    for index, (status, hours_ago, priority, replied) in enumerate(plan):
+        party = companies[(index + offset) % len(companies)] if companies else None
         people = services.people_of(db, party) if party else []
         created = now - timedelta(hours=hours_ago)
         data = {"subject": SUBJECTS[index % len(SUBJECTS)], "priority": priority,

@@ -1,10 +1,10 @@
 """Service tickets, their conversation and the service level policies that time them."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, UTCDateTime, lazy_gettext as _l, utcnow
+from core import Base, CompanyScoped, UTCDateTime, lazy_gettext as _l, utcnow
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
@@ -16,24 +16,25 @@ SLA_STATE_LABELS = {"breached": _l("Breached"), "at_risk": _l("About to breach")
 OPEN_STATUSES = ("new", "open", "waiting")
 
 
-class SlaPolicy(Base):
-    """The response and resolution targets, in hours, for tickets of one priority."""
+class SlaPolicy(CompanyScoped, Base):
+    """The response and resolution targets, in hours, for tickets of one priority (each company its own)."""
 
     __tablename__ = "crm_sla_policy"
+    __table_args__ = (UniqueConstraint("company_id", "priority"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    priority: Mapped[str] = mapped_column(String(10), unique=True)
+    priority: Mapped[str] = mapped_column(String(10))
     response_hours: Mapped[int] = mapped_column(Integer)
     resolution_hours: Mapped[int] = mapped_column(Integer)
 
 
-class Ticket(Base):
+class Ticket(CompanyScoped, Base):
     """A customer's service request, from new to closed."""
 
     __tablename__ = "crm_ticket"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
+    number: Mapped[str | None] = mapped_column(String(20), nullable=True)
     party_id: Mapped[int | None] = mapped_column(ForeignKey("core_party.id"), nullable=True, index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("core_party.id"), nullable=True, index=True)
     contact_email: Mapped[str] = mapped_column(String(254), default="")
@@ -60,7 +61,8 @@ class Ticket(Base):
     messages: Mapped[list["TicketMessage"]] = relationship(back_populates="ticket", order_by="TicketMessage.id",
                                                             cascade="all, delete-orphan")
 
-    __table_args__ = (Index("ix_crm_ticket_status_created", "status", "created_at", "id"),)
+    __table_args__ = (Index("ix_crm_ticket_status_created", "status", "created_at", "id"),
+                      UniqueConstraint("company_id", "number"))
 
     @property
     def is_open(self) -> bool:
@@ -90,7 +92,9 @@ class Ticket(Base):
 
 
 class TicketMessage(Base):
-    """One entry of a ticket's conversation: a reply the customer sees, or an internal note."""
+    """One entry of a ticket's conversation: a reply the customer sees, or an internal note.
+
+    Reached through its ticket, whose company it shares."""
 
     __tablename__ = "crm_ticket_message"
 

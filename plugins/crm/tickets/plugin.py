@@ -2,6 +2,7 @@
 levels widget and a party's open tickets."""
 from core import Panel, Widget, has_permission, hookimpl, lazy_gettext as _l, session as db, utcnow
 
+from plugins.crm.access import whole_group
 from plugins.crm.permissions import TICKET_READ, TICKET_WRITE
 from plugins.crm.tickets import models  # noqa: F401  (the tables, for the metadata)
 from plugins.crm.tickets import config, demo, services
@@ -46,4 +47,5 @@ def record_panels(kind, record, user):
 
 @hookimpl
 def party_merging(source, target, session):
-    services.move_party(session, source.id, target.id)
+    with whole_group():  # the party is the group's: every company's records follow it
+        services.move_party(session, source.id, target.id)

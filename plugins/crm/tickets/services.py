@@ -61,7 +61,8 @@ def default_policies() -> dict[str, tuple[int, int]]:
 
 
 def load_default_policies(db: Session) -> None:
-    """Add the default policy of every priority that has none (called on install)."""
+    """Add the default policy of every priority that has none, for the current company (called on
+    install for every company, and for a company created later)."""
     existing = set(db.execute(select(SlaPolicy.priority)).scalars())
     defaults = default_policies()
     for priority in PRIORITIES:
