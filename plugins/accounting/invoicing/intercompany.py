@@ -102,13 +102,17 @@ def intercompany_panel(kind, record, user):
         return []
     if record.number is None and record.intercompany_source_id is None:
         return []  # a draft invoice has no bill yet
+    from flask import current_app
+
     from core import session
 
     found = counterpart(session, record)
     if found is None:
         return []
+    switch = "company.switch_company" in current_app.view_functions  # the header's company switcher
     return [Panel(_l("Intercompany"), INVOICE_READ, template="accounting/invoicing/_intercompany.html",
-                  context={"link": found, "visible": may_see(session, user, found.company)}, inline=True, order=15)]
+                  context={"link": found, "visible": may_see(session, user, found.company), "switch": switch},
+                  inline=True, order=15)]
 
 
 # -- The group's companies and their parties --

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from core import documented, json_response, load_query, require, session as db
+from core import NotFound, documented, gettext as _, json_response, load_query, require, session as db
 
 from plugins.accounting.permissions import REPORT_READ
-from plugins.accounting.reports import aged, figures, general_ledger, schemas, statements, trial_balance
+from plugins.accounting.reports import (
+    aged, consolidation, figures, general_ledger, schemas, statements, trial_balance,
+)
 from plugins.accounting.web import api
 
 
@@ -128,3 +130,18 @@ def api_aged_receivables():
 def api_aged_payables():
     values = load_query(schemas.AgedQuery())
     return json_response(_aged(aged.aged_balances(db, "payable", values.get("on") or date.today())))
+
+
+@api.get("/reports/consolidated/<kind>")
+@require(REPORT_READ)
+@documented("A consolidated report (`trial-balance`, `profit-and-loss` or `balance-sheet`) of the `companies` "
+            "named (ids, comma-separated; each one you work in and may read reports in) in a group `currency`, "
+            "with the intercompany balances eliminated", query=consolidation.ConsolidatedQuery)
+def api_consolidated(kind):
+    if kind not in consolidation.KINDS:
+        raise NotFound(_("There is no such report."), field="kind")
+    values = load_query(consolidation.ConsolidatedQuery())
+    report = consolidation.consolidate(db, kind, companies=consolidation.parse_ids(values["companies"]),
+                                       currency=values["currency"], date_from=values["date_from"],
+                                       date_to=values["date_to"])
+    return json_response(consolidation.as_json(report))

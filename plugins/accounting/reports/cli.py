@@ -11,7 +11,9 @@ from flask.cli import with_appcontext
 from core import InvalidInput, cli_refusal, export_response, gettext as _, session, transaction
 
 from plugins.accounting.cli import group
-from plugins.accounting.reports import aged, exports, figures, general_ledger, statements, trial_balance
+from plugins.accounting.reports import (
+    aged, consolidation, exports, figures, general_ledger, statements, trial_balance,
+)
 
 REPORTS = ("trial-balance", "general-ledger", "profit-and-loss", "balance-sheet", "aged-receivables",
            "aged-payables")
@@ -55,5 +57,30 @@ def report_command(name, date_from, date_to, account, compare, output):
     if output:
         Path(output).write_bytes(body)
         click.echo(f"{name} written to {output}.")
+    else:
+        sys.stdout.write(body.decode("utf-8-sig"))
+
+
+@group.command("consolidated")
+@click.argument("kind", type=click.Choice(consolidation.KINDS))
+@click.option("--companies", default="", help="The companies' ids, comma-separated (default: every company).")
+@click.option("--currency", default="", help="The group currency (default: the default company's).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: 1 January).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last day, the day of the rates "
+              "(default: today).")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this .csv or .xlsx file instead of printing CSV.")
+@with_appcontext
+def consolidated_command(kind, companies, currency, date_from, date_to, output):
+    """Print the consolidated report KIND of several companies as CSV (or write it with --output)."""
+    fmt = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
+    with transaction(on_refusal=cli_refusal):
+        report = consolidation.consolidate(session, kind, companies=consolidation.parse_ids(companies),
+                                           currency=currency, date_from=date_from.date() if date_from else None,
+                                           date_to=date_to.date() if date_to else None)
+        body = export_response(f"consolidated-{kind}", *consolidation.export_table(report), fmt).get_data()
+    if output:
+        Path(output).write_bytes(body)
+        click.echo(f"consolidated {kind} written to {output}.")
     else:
         sys.stdout.write(body.decode("utf-8-sig"))

@@ -12,8 +12,9 @@ from core import KontorError, charts, export_response, gettext as _, render, req
 
 from plugins.accounting.ledger.models import Account
 from plugins.accounting.permissions import REPORT_READ
+from plugins.accounting.currencies.models import Currency
 from plugins.accounting.reports import (
-    aged, dashboard, exports, figures, general_ledger, schemas, statements, trial_balance,
+    aged, consolidation, dashboard, exports, figures, general_ledger, schemas, statements, trial_balance,
 )
 from plugins.accounting.web import bp, entry_url
 
@@ -259,3 +260,40 @@ def _currency() -> str:
 def _month_label(day: date) -> str:
     """A month as the user's locale abbreviates it ("Mar 26")."""
     return format_date(day, "MMM yy")
+
+
+@bp.get("/reports/consolidated/<kind>")
+@require(REPORT_READ)
+def report_consolidated(kind):
+    """A consolidated report over the companies chosen (each checked in the service)."""
+    if kind not in consolidation.KINDS:
+        abort(404)
+    args = {**request.args.to_dict(), "companies": ",".join(request.args.getlist("companies"))}
+    try:
+        values, errors = consolidation.ConsolidatedPage().load(args), {}
+    except ValidationError as exc:
+        values, errors = consolidation.ConsolidatedPage().load({}), exc.messages
+    report, status = None, 422 if errors else 200
+    if not errors:
+        try:
+            report = consolidation.consolidate(db, kind, companies=consolidation.parse_ids(values["companies"]),
+                                               currency=values["currency"], date_from=values["date_from"],
+                                               date_to=values["date_to"])
+        except KontorError as exc:
+            errors, status = exc.as_errors(), exc.status
+    if report is not None and values["format"] in ("csv", "xlsx"):
+        return export_response(f"consolidated-{kind}-{report.date_from}-{report.date_to}",
+                               *consolidation.export_table(report), values["format"])
+    shown = [m.id for m in report.companies] if report else []
+    form = {"companies": shown, "currency": report.currency if report else (values["currency"] or ""),
+            "date_from": report.date_from.isoformat() if report else request.args.get("date_from", ""),
+            "date_to": report.date_to.isoformat() if report else request.args.get("date_to", "")}
+    export_args = {"companies": ",".join(map(str, shown)), **{k: form[k] for k in ("currency", "date_from", "date_to")}}
+    currencies = [(code, code) for code in db.scalars(select(Currency.code).where(Currency.active.is_(True))
+                                                      .order_by(Currency.code))]
+    html = render("accounting/reports/consolidated.html", "accounting/reports/_consolidated.html",
+                  kind=kind, kinds=[(k, consolidation.TITLES[k]) for k in consolidation.KINDS], report=report,
+                  form=form, errors=errors, companies=consolidation.includable(db), currencies=currencies,
+                  export_args={k: v for k, v in export_args.items() if v},
+                  title=consolidation.TITLES[kind])
+    return html, status

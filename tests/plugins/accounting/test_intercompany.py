@@ -211,7 +211,7 @@ def test_a_user_of_both_companies_gets_a_link_each_way(app, client, mirrored):
 
     assert client.login(mirrored["both"], factories.PASSWORD).status_code == 302
     text = client.get(f"/accounting/invoices/{mirrored['invoice']}").get_data(as_text=True)
-    assert f"/accounting/invoices/{mirrored['bill']}" in text and "Fjord Holding ApS" in text
+    assert f"/accounting/invoices/{mirrored['bill']}" in text and "Open the draft bill in Fjord Holding ApS" in text
     with session_of(app) as db:
         user = db.scalar(select(User).where(User.username == mirrored["both"]))
         switch_company(db, user, mirrored["b"])
