@@ -1,7 +1,8 @@
-"""Marshmallow schema of the company's own settings (the settings form and the API)."""
+"""Marshmallow schemas of the group's companies (the settings forms and the API)."""
 from __future__ import annotations
 
 import calendar
+import re
 
 from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate, validates_schema
 
@@ -32,8 +33,86 @@ def validate_base_currency(value: str) -> None:
                                       "Choose another base currency.", code=value))
 
 
+# The length of an IBAN in each country that issues them (the SWIFT IBAN registry).
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27,
+    "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27, "DK": 18, "DO": 28,
+    "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23,
+    "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27,
+    "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25,
+    "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18,
+    "NO": 15, "OM": 23, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33,
+    "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}
+BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+
+
+def compact(value: str) -> str:
+    """An IBAN or BIC without spaces or dashes, in capitals."""
+    return re.sub(r"[\s\-]", "", value or "").upper()
+
+
+def iban_problem(iban: str) -> str | None:
+    """Why ``iban`` (compacted) is not an IBAN, or None: the country's length and the check digits
+    (ISO 13616, mod 97); python-stdnum checks the national part too when it is installed."""
+    try:
+        from stdnum import iban as stdnum_iban
+    except ImportError:
+        stdnum_iban = None
+    if stdnum_iban is not None:
+        return None if stdnum_iban.is_valid(iban) else gettext("This is not a valid IBAN.")
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}", iban):
+        return gettext("An IBAN starts with a country code and two check digits, e.g. DK50 0040 0440 1162 43.")
+    expected = IBAN_LENGTHS.get(iban[:2])
+    if expected is None:
+        return gettext("%(code)s does not issue IBANs.", code=iban[:2])
+    if len(iban) != expected:
+        return gettext("A %(code)s IBAN has %(length)d characters.", code=iban[:2], length=expected)
+    digits = "".join(str(int(char, 36)) for char in iban[4:] + iban[:4])
+    if int(digits) % 97 != 1:
+        return gettext("This IBAN has a typing error: its check digits do not match.")
+    return None
+
+
+def bic_problem(bic: str) -> str | None:
+    """Why ``bic`` (compacted) is not a BIC (SWIFT code), or None."""
+    try:
+        from stdnum import bic as stdnum_bic
+    except ImportError:
+        stdnum_bic = None
+    shaped = stdnum_bic.is_valid(bic) if stdnum_bic is not None else bool(BIC_SHAPE.match(bic))
+    if not shaped:
+        return gettext("A BIC has 8 or 11 letters and digits, e.g. DABADKKK.")
+    if bic[4:6] not in _country_codes_and_kosovo():
+        return gettext("%(code)s is not a country code.", code=bic[4:6])
+    return None
+
+
+def _country_codes_and_kosovo() -> set[str]:
+    from core.api.schema import country_codes
+
+    return set(country_codes()) | {"XK"}
+
+
+def validate_iban(value: str) -> None:
+    """Refuse an IBAN whose country, length or check digits are wrong (empty is allowed)."""
+    problem = iban_problem(value) if value else None
+    if problem:
+        raise ValidationError(problem)
+
+
+def validate_bic(value: str) -> None:
+    """Refuse a BIC of the wrong shape (empty is allowed)."""
+    problem = bic_problem(value) if value else None
+    if problem:
+        raise ValidationError(problem)
+
+
 class CompanySchema(Schema):
-    """The company Kontor keeps the books of."""
+    """A company of the group: its legal data, address, bank account; as the forms and the API
+    write it. ``id``, ``is_default``, ``active`` and ``has_logo`` are read only (a company is made
+    the default one, and its logo changed, by their own actions)."""
 
     class Meta:
         unknown = EXCLUDE
@@ -56,6 +135,13 @@ class CompanySchema(Schema):
     city = fields.String(load_default="", validate=validate.Length(max=100))
     email = fields.String(load_default="", validate=[validate.Length(max=254), validate_email])
     phone = fields.String(load_default="", validate=validate.Length(max=40))
+    bank_name = fields.String(load_default="", validate=validate.Length(max=100))
+    iban = fields.String(load_default="", validate=[validate.Length(max=34), validate_iban])
+    bic = fields.String(load_default="", validate=[validate.Length(max=11), validate_bic])
+    id = fields.Integer(dump_only=True)
+    is_default = fields.Boolean(dump_only=True)
+    active = fields.Boolean(dump_only=True)
+    has_logo = fields.Boolean(dump_only=True)
 
     @pre_load
     def _clean(self, data, **kwargs):
@@ -67,6 +153,9 @@ class CompanySchema(Schema):
                 data[key] = data[key].upper()
         if isinstance(data.get("vat_id"), str):
             data["vat_id"] = normalise_vat_id(data["vat_id"])
+        for key in ("iban", "bic"):
+            if isinstance(data.get(key), str):
+                data[key] = compact(data[key])
         return data
 
     @validates_schema
