@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core import KontorError, Money
 
 from plugins.accounting.banking import services, statements
+from plugins.accounting.companies import in_each_company
 from plugins.accounting.banking.models import Payment, Statement
 from plugins.accounting.currencies import services as fx
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
@@ -28,7 +29,12 @@ CENT = Decimal("0.01")
 
 
 def load_demo_data(db: Session, progress, today: date | None = None) -> None:
-    """Register the demo payments and import the two demo statements (once)."""
+    """Register the demo payments and import the two demo statements in every company of the group."""
+    in_each_company(db, lambda: _load(db, progress, today))
+
+
+def _load(db: Session, progress, today: date | None = None) -> None:
+    """Register the current company's demo payments and import its two demo statements (once)."""
     if db.execute(select(Payment.id).limit(1)).first() is not None:
         return
     if db.execute(select(Statement.id).limit(1)).first() is not None:

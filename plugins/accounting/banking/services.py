@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from sqlalchemy import and_, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
-from core import KontorError, Money, NotFound, Party, gettext as _, hooks
+from core import KontorError, Money, NotFound, Party, current_company_id, gettext as _, hooks
 
 from plugins.accounting.banking.models import Payment, PaymentAllocation, Reconciliation, ReconciliationLine
 from plugins.accounting.currencies import services as fx
@@ -357,7 +357,8 @@ def book_to_account(db: Session, *, journal: Journal, day: date, amount: Decimal
     target = account if isinstance(account, Account) else None
     if target is None:
         text_value = str(account).strip()
-        target = db.execute(select(Account).where(Account.code == text_value)).scalar_one_or_none()
+        target = db.execute(select(Account).where(Account.code == text_value,
+                                                  Account.company_id == current_company_id(db))).scalar_one_or_none()
         if target is None and text_value.isdigit() and int(text_value) < 2**31:
             target = db.get(Account, int(text_value))
     if target is None or not target.postable or not target.active:
@@ -533,7 +534,8 @@ def find_invoice(db: Session, value: Any, field: str = "invoice") -> Invoice:
         number = int(value)
         invoice = db.get(Invoice, number) if 0 < number < 2**31 else None
     elif isinstance(value, str) and value.strip():
-        invoice = db.execute(select(Invoice).where(Invoice.number == value.strip())).scalar_one_or_none()
+        invoice = db.execute(select(Invoice).where(Invoice.number == value.strip(),
+                                                   Invoice.company_id == current_company_id(db))).scalar_one_or_none()
     if invoice is None:
         raise KontorError(_("No such invoice."), field=field)
     return invoice
@@ -548,7 +550,8 @@ def payment_journal(db: Session, value: Any) -> Journal:
     elif journal is None and isinstance(value, str) and value.strip():
         text_value = value.strip()
         journal = (db.get(Journal, int(text_value)) if text_value.isdigit()
-                   else db.execute(select(Journal).where(Journal.code == text_value.upper())).scalar_one_or_none())
+                   else db.execute(select(Journal).where(Journal.code == text_value.upper(),
+                                                         Journal.company_id == current_company_id(db))).scalar_one_or_none())
     if journal is None or journal.type not in ("bank", "cash") or not journal.active:
         raise KontorError(_("Choose a bank or cash journal."), field="journal")
     if journal.default_account_id is None:
@@ -561,7 +564,8 @@ def _writeoff_account(db: Session, value: Any) -> Account:
     if account is None and isinstance(value, int):
         account = db.get(Account, value)
     elif account is None and isinstance(value, str):
-        account = db.execute(select(Account).where(Account.code == value.strip())).scalar_one_or_none()
+        account = db.execute(select(Account).where(Account.code == value.strip(),
+                                                   Account.company_id == current_company_id(db))).scalar_one_or_none()
     if account is None or not account.postable or not account.active:
         raise KontorError(_("Choose an active account to write the difference off to."), field="writeoff_account")
     if account.kind in ("receivable", "payable", "bank", "cash"):

@@ -9,6 +9,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import current_company_id
+
+from plugins.accounting.companies import in_each_company
 from plugins.accounting.currencies.models import Currency, ExchangeRate
 from plugins.accounting.currencies.services import company_currency
 
@@ -27,14 +30,20 @@ def _months(today: date) -> list[date]:
 
 
 def load(db: Session, progress, today: date | None = None) -> None:
-    """Add the demo rates (skipping currency-days that have one)."""
+    """Add the demo rates of every company of the group (each to its own base currency)."""
+    in_each_company(db, lambda: _load(db, progress, today))
+
+
+def _load(db: Session, progress, today: date | None = None) -> None:
+    """Add the current company's demo rates (skipping currency-days that have one)."""
     today = today or date.today()
     base = company_currency(db)
     if base not in PER_EURO:
         return
     codes = [c for c in db.execute(select(Currency.code).where(Currency.active.is_(True))).scalars()
              if c in PER_EURO and c != base]
-    have = set(db.execute(select(ExchangeRate.currency, ExchangeRate.date)).all())
+    have = set(db.execute(select(ExchangeRate.currency, ExchangeRate.date)
+                          .where(ExchangeRate.company_id == current_company_id(db))).all())
     wobble = random.Random(2026)
     for code in codes:
         level = Decimal(PER_EURO[base]) / Decimal(PER_EURO[code])

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, get_company, gettext as _, map_rows, read_csv
+from core import KontorError, NotFound, current_company_id, get_company, gettext as _, map_rows, read_csv
 
 from plugins.accounting.currencies.models import Currency, ExchangeRate
 
@@ -186,14 +186,16 @@ def parse_day(value: Any, field_name: str = "date") -> date:
 def set_rate(db: Session, currency: str, day: Any, rate: Any) -> ExchangeRate:
     """Record the rate of ``currency`` from ``day`` on (replacing the rate of that day if any).
 
-    A rate says how much one unit of the currency is worth in the company currency.
+    A rate says how much one unit of the currency is worth in the current company's base currency
+    (each company keeps its own rates).
     """
     code = get_currency(db, currency).code
     if code == company_currency(db):
         raise KontorError(_("The company currency has no exchange rate."), field="currency")
     day = parse_day(day)
     value = parse_rate(rate)
-    row = db.execute(select(ExchangeRate).where(ExchangeRate.currency == code, ExchangeRate.date == day)).scalar_one_or_none()
+    row = db.execute(select(ExchangeRate).where(ExchangeRate.company_id == current_company_id(db),
+                                                ExchangeRate.currency == code, ExchangeRate.date == day)).scalar_one_or_none()
     if row is None:
         row = ExchangeRate(currency=code, date=day, rate=value)
         db.add(row)
@@ -212,13 +214,14 @@ def rates_query(currency: str | None = None):
 
 
 def rate_on(db: Session, currency: str, day: date) -> Decimal:
-    """The rate of ``currency`` on ``day``: the latest rate dated on or before it (1 for the
-    company currency); KontorError naming ``currency`` when there is none."""
+    """The current company's rate of ``currency`` on ``day``: the latest rate dated on or before it
+    (1 for the company currency); KontorError naming ``currency`` when there is none."""
     code = (currency or "").strip().upper()
     if code == company_currency(db):
         return Decimal(1)
     rate = db.execute(
-        select(ExchangeRate.rate).where(ExchangeRate.currency == code, ExchangeRate.date <= day)
+        select(ExchangeRate.rate).where(ExchangeRate.company_id == current_company_id(db), ExchangeRate.currency == code,
+                                        ExchangeRate.date <= day)
         .order_by(ExchangeRate.date.desc()).limit(1)
     ).scalar_one_or_none()
     if rate is None:

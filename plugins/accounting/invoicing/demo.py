@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core import KontorError, Party, create_party
 
+from plugins.accounting.companies import in_each_company
 from plugins.accounting.currencies import services as fx
 from plugins.accounting.invoicing import services
 from plugins.accounting.invoicing.models import Invoice
@@ -56,7 +57,12 @@ FALLBACK_SUPPLIERS = [
 
 
 def load(db: Session, progress, today: date | None = None) -> None:
-    """Add the demo invoices and bills (once: nothing is added when invoices exist already)."""
+    """Add the demo invoices and bills of every company of the group, in its currency with its taxes."""
+    in_each_company(db, lambda: _load(db, progress, today))
+
+
+def _load(db: Session, progress, today: date | None = None) -> None:
+    """Add the current company's demo invoices and bills (once: nothing is added when it has invoices already)."""
     if db.execute(select(Invoice.id).limit(1)).first() is not None:
         return
     today = today or date.today()

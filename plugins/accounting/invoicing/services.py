@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, Party, gettext as _, hooks, utcnow
+from core import KontorError, NotFound, Party, current_company_id, gettext as _, hooks, utcnow
 
 from plugins.accounting.currencies import services as fx
 from plugins.accounting.currencies.models import Currency
@@ -159,10 +159,11 @@ def _clean_taxes(db: Session, values: Any, field_name: str, scope: str) -> list[
             continue
         # a tax is named by its code, or by its id (an int, or digits that are no tax's code)
         found = None if isinstance(value, int) else \
-            db.execute(select(Tax).where(Tax.code == str(value).strip())).scalar_one_or_none()
+            db.execute(select(Tax).where(Tax.code == str(value).strip(),
+                                         Tax.company_id == current_company_id(db))).scalar_one_or_none()
         if found is None and str(value).strip().isdigit() and int(value) < 2**31:
             found = db.get(Tax, int(value))
-        if found is None or not found.active:
+        if found is None or not found.active or found.company_id != current_company_id(db):
             raise KontorError(_("There is no such tax: %(tax)s.", tax=value), field=field_name)
         if found.scope != scope:
             message = _("%(tax)s is a purchase tax; a sales document needs a sales tax.", tax=found.code) \
@@ -183,8 +184,9 @@ def _clean_account(db: Session, value: Any, field_name: str, default: Account) -
     elif isinstance(value, int) and not isinstance(value, bool):
         account = db.get(Account, value) if 0 < value < 2**31 else None
     else:
-        account = db.execute(select(Account).where(Account.code == str(value).strip())).scalar_one_or_none()
-    if account is None:
+        account = db.execute(select(Account).where(Account.code == str(value).strip(),
+                                                   Account.company_id == current_company_id(db))).scalar_one_or_none()
+    if account is None or account.company_id not in (None, current_company_id(db)):  # never another company's
         raise KontorError(_("There is no such account."), field=field_name)
     if not account.postable or not account.active:
         raise KontorError(_("Account %(code)s does not take lines.", code=account.code), field=field_name)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from core import KontorError, NotFound, gettext as _, lazy_gettext as _l, map_rows, read_csv
+from core import KontorError, NotFound, current_company_id, gettext as _, lazy_gettext as _l, map_rows, read_csv
 
 from plugins.accounting.ledger.models import (
     ACCOUNT_KINDS, ACCOUNT_TYPES, POSTED, Account, AccountRoleAccount, Config, Journal, Line,
@@ -74,7 +74,7 @@ def _clean(db: Session, data: dict[str, Any], account: Account | None) -> dict[s
         raise KontorError(_("A code is required."), field="code", status=422)
     if len(code) > 20 or any(ch.isspace() for ch in code):
         raise KontorError(_("A code has at most 20 characters and no spaces."), field="code", status=422)
-    clash = db.scalar(select(Account).where(Account.code == code))
+    clash = db.scalar(select(Account).where(Account.code == code, Account.company_id == current_company_id(db)))
     if clash is not None and clash is not account:
         raise KontorError(_("The code %(code)s is already used.", code=code), field="code", status=422)
     values["code"] = code
@@ -98,6 +98,7 @@ def _clean(db: Session, data: dict[str, Any], account: Account | None) -> dict[s
     values["reconcilable"] = _as_bool(data.get("reconcilable", current("reconcilable", default_reconcilable)),
                                       "reconcilable")
     values["active"] = _as_bool(data.get("active", current("active", True)), "active")
+    values["intercompany"] = _as_bool(data.get("intercompany", current("intercompany", False)), "intercompany")
     if values["reconcilable"] and not values["postable"]:
         raise KontorError(_("A group account takes no lines, so it cannot be reconcilable."), field="reconcilable",
                           status=422)
@@ -115,8 +116,9 @@ def _clean(db: Session, data: dict[str, Any], account: Account | None) -> dict[s
                 except (TypeError, ValueError):
                     parent = None
             else:
-                parent = db.scalar(select(Account).where(Account.code == str(raw).strip()))
-            if parent is None:
+                parent = db.scalar(select(Account).where(Account.code == str(raw).strip(),
+                                                         Account.company_id == current_company_id(db)))
+            if parent is None or parent.company_id != current_company_id(db):
                 raise KontorError(_("There is no account %(code)s.", code=raw), field="parent_id", status=422)
         values["parent"] = parent
     else:

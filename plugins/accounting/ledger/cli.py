@@ -18,15 +18,24 @@ from plugins.accounting.ledger.models import FiscalYear
 @group.command("verify")
 @with_appcontext
 def verify_command():
-    """Recompute every journal's hash chain; exit code 1 at the first break of any journal."""
-    checked, breaks = services.verify_chains(session)
-    if not breaks:
-        click.echo(f"OK: {checked} posted entries, every journal's chain is intact.")
-        return
-    for b in breaks:
-        where = f"entry {b.number} (id {b.entry_id})" if b.entry_id else "chain head"
-        click.echo(f"BROKEN: journal {b.journal}, {where}: {b.reason}", err=True)
-    raise SystemExit(1)
+    """Recompute the hash chain of every journal of every company; exit code 1 at the first break of any journal."""
+    from core import all_companies, list_companies
+
+    results = services.verify_every_company(session)
+    with all_companies():
+        names = {c.id: c.legal_name for c in list_companies(session)}
+    broken = False
+    for company_id, (checked, breaks) in results.items():
+        company = f"{names.get(company_id, company_id)} (company {company_id})"
+        if not breaks:
+            click.echo(f"OK: {company}: {checked} posted entries, every journal's chain is intact.")
+            continue
+        broken = True
+        for b in breaks:
+            where = f"entry {b.number} (id {b.entry_id})" if b.entry_id else "chain head"
+            click.echo(f"BROKEN: {company}, journal {b.journal}, {where}: {b.reason}", err=True)
+    if broken:
+        raise SystemExit(1)
 
 
 @group.group("chart")

@@ -7,12 +7,18 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plugins.accounting.companies import in_each_company
 from plugins.accounting.ledger import services, years
 from plugins.accounting.ledger.models import Entry
 
 
 def load(db: Session, progress, today: date | None = None) -> None:
-    """Post the demo's general entries (once: nothing is added when demo entries exist already)."""
+    """Post the demo's general entries in every company of the group (each in its own books)."""
+    in_each_company(db, lambda: _load(db, progress, today))
+
+
+def _load(db: Session, progress, today: date | None = None) -> None:
+    """Post the current company's demo general entries (once: nothing is added when demo entries exist already)."""
     if db.scalar(select(Entry.id).where(Entry.source.like("demo:%")).limit(1)) is not None:
         return
     today = today or date.today()

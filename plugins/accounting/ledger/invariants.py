@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import Changes, InvariantCheck, gettext as _
-from plugins.accounting.ledger.models import POSTED, Entry, Line
+from core import Changes, InvariantCheck, all_companies, gettext as _
+from plugins.accounting.ledger.models import POSTED, Account, Entry, Line
 
 #: Entries checked per query (well under every backend's limit on bound parameters).
 _CHUNK = 500
@@ -40,13 +40,43 @@ def unbalanced_posted_entries(session: Session, entry_ids: list[int]) -> list[st
     return found
 
 
+def entries_across_companies(session: Session, entry_ids: list[int]) -> list[str]:
+    """The numbers (or ids) of the entries among ``entry_ids`` with a line of another company than
+    the entry's, or on an account of another company."""
+    found: list[str] = []
+    for start in range(0, len(entry_ids), _CHUNK):
+        chunk = entry_ids[start:start + _CHUNK]
+        rows = session.execute(
+            select(Entry.id, Entry.number).distinct()
+            .join(Line, Line.entry_id == Entry.id)
+            .join(Account, Account.id == Line.account_id)
+            .where(Entry.id.in_(chunk),
+                   (Line.company_id != Entry.company_id) | (Account.company_id != Entry.company_id))
+            .order_by(Entry.id)
+        ).all()
+        found.extend(row.number or f"#{row.id}" for row in rows)
+    return found
+
+
 def check_balanced(session: Session, changes: Changes) -> str | None:
-    """None when every posted entry the transaction touched is balanced, else what is wrong."""
-    unbalanced = unbalanced_posted_entries(session, touched_entry_ids(changes))
-    if not unbalanced:
+    """None when every posted entry the transaction touched is balanced and every entry it touched
+    keeps its lines in its own company's books, else what is wrong.
+
+    Checked whatever company the transaction worked in (the entries of every company it touched).
+    """
+    ids = touched_entry_ids(changes)
+    if not ids:
         return None
-    return _("A posted entry must be balanced (total debit equal to total credit): %(entries)s is not.",
-             entries=", ".join(unbalanced))
+    with all_companies():
+        unbalanced = unbalanced_posted_entries(session, ids)
+        mixed = entries_across_companies(session, ids)
+    if unbalanced:
+        return _("A posted entry must be balanced (total debit equal to total credit): %(entries)s is not.",
+                 entries=", ".join(unbalanced))
+    if mixed:
+        return _("An entry's lines belong to its company and post to that company's accounts: %(entries)s does not.",
+                 entries=", ".join(mixed))
+    return None
 
 
 #: Registered by the accounting module (hook ``register_invariant_checks``).

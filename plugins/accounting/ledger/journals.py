@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, gettext as _
+from core import KontorError, NotFound, current_company_id, gettext as _
 
 from plugins.accounting.ledger.models import JOURNAL_TYPES, Account, Entry, Journal
 
@@ -33,7 +33,7 @@ def _clean(db: Session, data: dict[str, Any], journal: Journal | None) -> dict[s
     code = str(data.get("code", current("code", "")) or "").strip().upper()
     if not code or len(code) > 10 or not code.replace("-", "").replace("_", "").isalnum():
         raise KontorError(_("A code has 1 to 10 letters or digits."), field="code", status=422)
-    clash = db.scalar(select(Journal).where(Journal.code == code))
+    clash = db.scalar(select(Journal).where(Journal.code == code, Journal.company_id == current_company_id(db)))
     if clash is not None and clash is not journal:
         raise KontorError(_("The code %(code)s is already used.", code=code), field="code", status=422)
     if journal is not None and code != journal.code and db.scalar(

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import Conflict, InvalidInput, gettext as _, hooks, lazy_gettext as _l
+from core import Conflict, InvalidInput, current_company_id, gettext as _, hooks, lazy_gettext as _l
 
 from plugins.accounting.ledger.models import ACCOUNT_TYPES, Account, AccountRoleAccount
 
@@ -95,13 +95,16 @@ def get_role(key: str) -> AccountRole:
 
 
 def _mapped(db: Session) -> dict[str, int]:
-    return dict(db.execute(select(AccountRoleAccount.role, AccountRoleAccount.account_id)).all())
+    """The current company's mapping of roles to accounts."""
+    return dict(db.execute(select(AccountRoleAccount.role, AccountRoleAccount.account_id)
+                           .where(AccountRoleAccount.company_id == current_company_id(db))).all())
 
 
 def _default_account(db: Session, role: AccountRole) -> Account | None:
     if not role.default_code:
         return None
-    return db.scalar(select(Account).where(Account.code == role.default_code, Account.postable.is_(True),
+    return db.scalar(select(Account).where(Account.company_id == current_company_id(db),
+                                           Account.code == role.default_code, Account.postable.is_(True),
                                            Account.active.is_(True), Account.type.in_(role.account_types)))
 
 
@@ -156,10 +159,10 @@ def _account(db: Session, role: AccountRole, value: Any) -> Account:
         account = value
     else:
         text = str(value).strip()
-        account = db.scalar(select(Account).where(Account.code == text))
+        account = db.scalar(select(Account).where(Account.code == text, Account.company_id == current_company_id(db)))
         if account is None and text.isdigit() and int(text) < 2**31:
             account = db.get(Account, int(text))
-    if account is None:
+    if account is None or account.company_id != current_company_id(db):
         raise InvalidInput(_("There is no account %(account)s.", account=value), field=role.key)
     if not account.postable or not account.active:
         raise InvalidInput(_("Choose an active postable account."), field=role.key)
@@ -194,7 +197,8 @@ def set_role_accounts(db: Session, choices: Mapping[str, Any]) -> list[RoleAccou
     if errors:
         raise InvalidInput(errors)
     rows = {row.role: row for row in db.scalars(select(AccountRoleAccount).where(
-        AccountRoleAccount.role.in_(list(wanted))))} if wanted else {}
+        AccountRoleAccount.company_id == current_company_id(db), AccountRoleAccount.role.in_(list(wanted))))} \
+        if wanted else {}
     for key, account_id in wanted.items():
         row = rows.get(key)
         if account_id is None:

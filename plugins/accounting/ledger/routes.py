@@ -89,7 +89,8 @@ def account_form(account=None, form=None, errors=None, status=200):
     if form is None:
         form = ({"code": account.code, "name": account.name, "type": account.type, "kind": account.kind,
                  "parent_id": account.parent_id or "", "postable": account.postable,
-                 "reconcilable": account.reconcilable, "active": account.active, "currency": account.currency or ""}
+                 "reconcilable": account.reconcilable, "active": account.active, "currency": account.currency or "",
+                 "intercompany": account.intercompany}
                 if account else {"type": "asset", "kind": "other", "postable": True, "active": True})
     used = chart.is_used(db, account) if account is not None else False
     return render("accounting/ledger/account_form.html", None, account=account, form=form, errors=errors or {},
@@ -102,7 +103,8 @@ def account_data():
     return {"code": f.get("code", ""), "name": f.get("name", ""), "type": f.get("type", ""),
             "kind": f.get("kind", "other"), "parent_id": f.get("parent_id", ""),
             "postable": f.get("postable") == "1", "reconcilable": f.get("reconcilable") == "1",
-            "active": f.get("active") == "1", "currency": f.get("currency", "")}
+            "active": f.get("active") == "1", "currency": f.get("currency", ""),
+            "intercompany": f.get("intercompany") == "1"}
 
 
 @bp.get("/accounts/new")

@@ -37,6 +37,8 @@ class AccountSchema(Schema):
     postable = fields.Boolean()
     reconcilable = fields.Boolean()
     active = fields.Boolean()
+    intercompany = fields.Boolean(metadata={"description": "an account between companies of the group, eliminated "
+                                                           "in consolidated reports"})
     currency = fields.String(allow_none=True, validate=validate_currency)
     balance = MoneyField(dump_only=True)
 

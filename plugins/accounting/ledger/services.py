@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import (
-    KontorError, N_, NotFound, acting, current_company_id, gettext as _, hooks, lock_audit_chain, utcnow, write_records,
+    KontorError, N_, NotFound, acting, current_company_id, gettext as _, hooks, in_company, lock_audit_chain, utcnow,
+    write_records,
 )
 
 from plugins.accounting.ledger.models import (
@@ -128,7 +129,7 @@ class _Accounts:
                                                              Account.company_id == current_company_id(self.db)))
         else:
             raise KontorError(_("Choose an account."), field=field, status=422)
-        if found is None:
+        if found is None or found.company_id not in (None, current_company_id(self.db)):  # never another company's
             raise KontorError(_("There is no account %(code)s.", code=value), field=field, status=422)
         self._by_id[found.id] = found
         self._by_code[found.code] = found
@@ -765,13 +766,15 @@ class ChainBreak:
     number: str
     entry_id: int
     reason: str
+    company_id: int = 0
 
 
 def verify_chains(db: Session) -> tuple[int, list[ChainBreak]]:
-    """Recompute every journal's hash chain; returns the entries checked and the first break per journal."""
+    """Recompute the hash chain of every journal in scope (the current company's, for a user); returns
+    the entries checked and the first break per journal. :func:`verify_every_company` checks them all."""
     checked, breaks = 0, []
     codes = dict(db.execute(select(Account.id, Account.code)).all())
-    for journal in db.scalars(select(Journal).order_by(Journal.code)).all():
+    for journal in db.scalars(select(Journal).order_by(Journal.company_id, Journal.code)).all():
         previous = GENESIS
         broken = None
         entries = db.execute(
@@ -800,12 +803,27 @@ def verify_chains(db: Session) -> tuple[int, list[ChainBreak]]:
                 if digest != entry.hash:
                     broken = _("its content does not match its hash")
             if broken:
-                breaks.append(ChainBreak(journal.code, entry.number or "", entry.id, broken))
+                breaks.append(ChainBreak(journal.code, entry.number or "", entry.id, broken, journal.company_id))
                 break
             previous = entry.hash
         if not broken and journal.last_hash != previous:
-            breaks.append(ChainBreak(journal.code, "", 0, _("the journal's chain head does not match its last entry")))
+            breaks.append(ChainBreak(journal.code, "", 0, _("the journal's chain head does not match its last entry"),
+                                     journal.company_id))
     return checked, breaks
+
+
+def verify_every_company(db: Session) -> dict[int, tuple[int, list[ChainBreak]]]:
+    """The platform's check of the books of every company (whoever runs it): ``{company id: (posted
+    entries checked, the first break of each of its journals)}``, for each company with a journal."""
+    from core import all_companies
+
+    with all_companies():
+        companies = db.scalars(select(Journal.company_id).distinct().order_by(Journal.company_id)).all()
+        results = {}
+        for company_id in companies:
+            with in_company(company_id):
+                results[company_id] = verify_chains(db)
+    return results
 
 
 def get_entry(db: Session, entry_id: int) -> Entry:

@@ -28,12 +28,12 @@ JOURNALS = (
 def load_default_data(db: Session, today: Date | None = None) -> None:
     """Load into the current company the chart, the journals SAL/PUR/BNK/CSH/GEN, this and next
     fiscal year (from the company's fiscal-year start), and its settings row."""
-    if db.scalar(select(Account.id).limit(1)) is None:
+    if db.scalar(select(Account.id).where(Account.company_id == current_company_id(db)).limit(1)) is None:
         chart.load_default_chart(db)
-    codes = dict(db.execute(select(Account.code, Account.id)).all())
+    codes = dict(db.execute(select(Account.code, Account.id).where(Account.company_id == current_company_id(db))).all())
     journals = {}
     for code, name, type_, account_code in JOURNALS:
-        journal = db.scalar(select(Journal).where(Journal.code == code))
+        journal = db.scalar(select(Journal).where(Journal.code == code, Journal.company_id == current_company_id(db)))
         if journal is None:
             journal = Journal(code=code, name=str(name), type=type_, default_account_id=codes.get(account_code),
                               active=True, last_hash="")

@@ -145,7 +145,7 @@ def set_lock_date(db: Session, day: Date | None) -> Date | None:
                                 n=drafts, day=day.isoformat()), field="lock_date", status=422)
     config.lock_date = day
     db.flush()
-    record_event(db, "accounting.lock_date", module="accounting", table_name="accounting_config", record_id=1,
+    record_event(db, "accounting.lock_date", module="accounting", table_name="accounting_config", record_id=config.id,
                  changes={"lock_date": [old.isoformat() if old else None, day.isoformat() if day else None]})
     return day
 

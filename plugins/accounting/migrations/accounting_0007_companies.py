@@ -1,7 +1,8 @@
 """accounting: books per company
 
 Every per-company table of accounting gains ``company_id`` (the company the row belongs to); the
-rows of an existing instance belong to its one company, the default company (id 1). A ledger
+rows of an existing instance belong to its one company, the default company (id 1 on an instance
+that existed before companies; read from ``core_company``, whatever its id). A ledger
 line repeats its entry's company, so that reports sum lines per company on one table. The child
 tables (invoice lines, a line's tax bases, payment allocations, reconciliation lines, statement
 lines, journal sequences) are reached through their parent and stay as they are; currencies stay
@@ -33,8 +34,6 @@ down_revision = "accounting_0006"
 branch_labels = None
 depends_on = "core_0007"
 
-DEFAULT_COMPANY = 1
-
 #: table → its unique constraints that become per company (column lists, without company_id)
 UNIQUES: dict[str, list[tuple[str, ...]]] = {
     "accounting_account": [("code",)],
@@ -64,6 +63,13 @@ SOURCE_UQ = "uq_accounting_invoice_intercompany_source_id"
 
 def _sqlite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
+
+
+def _default_company() -> int:
+    """The id of the default company (the one company of an instance that existed before companies)."""
+    found = op.get_bind().execute(sa.text(
+        "SELECT id FROM core_company ORDER BY is_default DESC, id LIMIT 1")).scalar()
+    return int(found) if found is not None else 1
 
 
 def _uq(table: str, columns: tuple[str, ...]) -> str:
@@ -111,11 +117,12 @@ def _pg_user_triggers(enable: bool) -> None:
 
 
 def upgrade() -> None:
+    default = _default_company()
     saved = _set_triggers_aside() if _sqlite() else []
     for table, uniques in UNIQUES.items():
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("company_id", sa.Integer(), nullable=False,
-                                       server_default=str(DEFAULT_COMPANY)))
+                                       server_default=str(default)))
             batch.create_foreign_key(op.f(f"fk_{table}_company_id_core_company"), "core_company",
                                      ["company_id"], ["id"])
             batch.create_index(op.f(f"ix_{table}_company_id"), ["company_id"])
@@ -145,9 +152,9 @@ def upgrade() -> None:
         _pg_lock_function(NEW_LOCK)
 
 
-def _delete_other_companies() -> None:
+def _delete_other_companies(default: int) -> None:
     """Remove the rows of every company but the default one (a purge archived them first)."""
-    other = f"company_id <> {DEFAULT_COMPANY}"
+    other = f"company_id <> {default}"
     statements = [
         f"DELETE FROM accounting_statement_line WHERE statement_id IN (SELECT id FROM accounting_statement WHERE {other})",
         f"DELETE FROM accounting_statement WHERE {other}",
@@ -188,7 +195,8 @@ def _delete_other_companies() -> None:
 def downgrade() -> None:
     sqlite = _sqlite()
     bind = op.get_bind()
-    others = any(bind.execute(sa.text(f"SELECT 1 FROM {table} WHERE company_id <> {DEFAULT_COMPANY} LIMIT 1")).first()
+    default = _default_company()
+    others = any(bind.execute(sa.text(f"SELECT 1 FROM {table} WHERE company_id <> {default} LIMIT 1")).first()
                  for table in TABLES)
     saved = _set_triggers_aside() if sqlite else []
     if not sqlite:
@@ -200,7 +208,7 @@ def downgrade() -> None:
     if others:
         if not sqlite:
             _pg_user_triggers(enable=False)
-        _delete_other_companies()
+        _delete_other_companies(default)
         if not sqlite:
             _pg_user_triggers(enable=True)
     for table, uniques in reversed(list(UNIQUES.items())):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, gettext as _
+from core import KontorError, NotFound, current_company_id, gettext as _
 
 from plugins.accounting.ledger.models import Account, Entry, Line
 from plugins.accounting.reports.figures import as_money, check_range, is_posted, money_sum, party_names, subtree_ids
@@ -70,7 +70,8 @@ def decode_position(cursor: str | None) -> tuple[date, int] | None:
 
 def get_account(db: Session, account_id_or_code) -> Account:
     """An account by code, else by id (404 KontorError when there is none)."""
-    account = db.execute(select(Account).where(Account.code == str(account_id_or_code))).scalar_one_or_none()
+    account = db.execute(select(Account).where(Account.code == str(account_id_or_code),
+                                               Account.company_id == current_company_id(db))).scalar_one_or_none()
     if account is None and str(account_id_or_code).isdigit() and int(account_id_or_code) < 2**31:
         account = db.get(Account, int(account_id_or_code))
     if account is None:

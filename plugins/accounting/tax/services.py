@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from core import KontorError, NotFound, get_company, gettext as _
+from core import KontorError, NotFound, current_company_id, get_company, gettext as _
 
 from plugins.accounting.currencies.services import quantum, round_money, to_decimal
 from plugins.accounting.ledger import roles
@@ -155,7 +155,8 @@ def _account_id(db: Session, value: Any, field_name: str) -> int | None:
     elif isinstance(value, int) and not isinstance(value, bool):
         account = db.get(Account, value)
     else:
-        account = db.execute(select(Account).where(Account.code == str(value).strip())).scalar_one_or_none()
+        account = db.execute(select(Account).where(Account.code == str(value).strip(),
+                                                   Account.company_id == current_company_id(db))).scalar_one_or_none()
     if account is None:
         raise KontorError(_("No account with this code."), field=field_name)
     if not account.postable or not account.active:
@@ -190,7 +191,7 @@ def save_tax(db: Session, data: dict[str, Any], tax: Tax | None = None) -> Tax:
     code = str(values.get("code", tax.code if tax else "")).strip().upper()
     if not code or len(code) > 20:
         raise KontorError(_("Enter a code of at most 20 characters."), field="code")
-    clash = db.execute(select(Tax.id).where(Tax.code == code)).scalar_one_or_none()
+    clash = db.execute(select(Tax.id).where(Tax.code == code, Tax.company_id == current_company_id(db))).scalar_one_or_none()
     if clash is not None and (creating or clash != tax.id):
         raise KontorError(_("Another tax has this code."), field="code")
     name = str(values.get("name", tax.name if tax else "")).strip()
@@ -268,7 +269,7 @@ def load_country_taxes(db: Session, country: str) -> list[Tax]:
     if country not in countries_with_default_taxes():
         raise KontorError(_("There are no default taxes for this country."), field="country")
     collected, paid = (roles.find_account_for(db, roles.VAT_COLLECTED), roles.find_account_for(db, roles.VAT_DEDUCTIBLE))
-    existing = set(db.execute(select(Tax.code)).scalars())
+    existing = set(db.execute(select(Tax.code).where(Tax.company_id == current_company_id(db))).scalars())
     added = []
     for row in read_data_csv(f"taxes_{country.lower()}.csv"):
         if row["code"] in existing:
