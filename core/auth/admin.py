@@ -7,6 +7,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 
 from core.auth import services, tokens
 from core.auth.models import User
+from core.company import admin as company_admin
+from core.company import services as company_services
 from core.db import session as db
 from core.errors import KontorError, NotFound
 from core.i18n import gettext as _
@@ -41,22 +43,49 @@ def _role(role_id: int):
 
 
 def _submitted() -> dict:
-    """The posted form's values, with ``roles`` as the list of checked roles."""
-    return {**request.form.to_dict(), "roles": request.form.getlist("roles")}
+    """The posted form's values, with ``roles`` as the list of checked roles, ``companies`` as the
+    checked companies and ``company_roles`` as the roles checked under each company."""
+    return {**request.form.to_dict(), "roles": request.form.getlist("roles"),
+            "companies": request.form.getlist("companies"), "company_roles": _company_roles_submitted()}
+
+
+def _company_roles_submitted() -> dict[str, list[str]]:
+    """``company_roles-<id>`` checkboxes of the form, by company id (as text)."""
+    return {key.split("-", 1)[1]: request.form.getlist(key) for key in request.form
+            if key.startswith("company_roles-") and key.split("-", 1)[1].isdigit()}
+
+
+def _companies_shown() -> bool:
+    """Whether the form showed the companies (a group of several): else the user's stay as they are."""
+    return request.form.get("companies_shown") == "1"
 
 
 def _role_options() -> list:
     return [(r.name, r.title or r.name) for r in services.all_roles(db)]
 
 
+def _company_options() -> list:
+    return [(str(c.id), c.legal_name) for c in company_services.list_companies(db)]
+
+
 def _user_form(user: User | None, errors: dict, status: int = 200, **values):
+    values.setdefault("companies", [])
+    values.setdefault("company_roles", {})
     return render("auth/user_form.html", user=user, errors=errors, values=values, role_options=_role_options(),
-                  title=_("User")), status
+                  company_options=_company_options(), title=_("User")), status
 
 
 def _user_page(user: User, **extra):
+    companies = company_services.list_companies(db, user=user)
     return render("auth/user.html", user=user, tokens=tokens.tokens_of(db, user), token_owner=user,
+                  companies=companies, company_roles=company_admin.company_role_names(db, user),
                   title=user.username, **extra)
+
+
+def _memberships(user: User) -> dict:
+    """The form's values of the companies ``user`` works in and their roles there."""
+    return {"companies": [str(c) for c in company_services.company_ids_of(db, user)],
+            "company_roles": {str(k): v for k, v in company_admin.company_role_names(db, user).items()}}
 
 
 def _flashed(exc: KontorError, url: str):
@@ -85,13 +114,18 @@ def create_blueprint() -> Blueprint:
     @require("core.user.manage")
     def user_create():
         if request.method == "GET":
-            return _user_form(None, {}, roles=[])
+            default = company_services.default_company(db)
+            return _user_form(None, {}, roles=[], companies=[str(default.id)] if default else [])
         form = request.form
         with transaction(on_refusal=lambda exc: _user_form(None, exc.as_errors(), 422, **_submitted())):
+            shown = _companies_shown()
+            companies = company_admin.parse_company_ids(form.getlist("companies")) if shown else None
             user, password = services.create_user(
                 db, form.get("username", ""), full_name=form.get("full_name", ""), email=form.get("email", ""),
-                locale=form.get("locale", ""), roles=form.getlist("roles"),
+                locale=form.get("locale", ""), roles=form.getlist("roles"), companies=companies,
             )
+            if shown:
+                company_admin.set_user_companies(db, user, companies, _company_roles_submitted())
         return _user_page(user, new_password=password), 201
 
     @bp.get("/users/<int:user_id>")
@@ -105,11 +139,13 @@ def create_blueprint() -> Blueprint:
         user = _user(user_id)
         if request.method == "GET":
             return _user_form(user, {}, full_name=user.full_name, email=user.email,
-                              locale=user.locale, roles=[r.name for r in user.roles])
+                              locale=user.locale, roles=[r.name for r in user.roles], **_memberships(user))
         form = request.form
         with transaction(on_refusal=lambda exc: _user_form(_user(user_id), exc.as_errors(), 422, **_submitted())):
             services.update_user(db, user, full_name=form.get("full_name", ""), email=form.get("email", ""),
                                  locale=form.get("locale", ""), roles=form.getlist("roles"))
+            if _companies_shown():
+                company_admin.set_user_companies(db, user, form.getlist("companies"), _company_roles_submitted())
         flash(_("The user %(name)s is saved.", name=user.username), "success")
         return redirect(url_for("users.user_detail", user_id=user.id))
 

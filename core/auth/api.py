@@ -6,6 +6,8 @@ from flask import Blueprint
 from core.api.base import ApiBlueprint, documented, json_response, load_body, load_query, paged
 from core.auth import schemas, services
 from core.auth.models import User
+from core.company import admin as company_admin
+from core.company import services as company_services
 from core.db import session as db
 from core.security import require
 from core.web.listing import keyset_page
@@ -40,8 +42,12 @@ def users_blueprint() -> Blueprint:
                 body=schemas.UserCreateSchema, response=schemas.UserCreatedSchema, status=201)
     def create_user():
         data = load_body(schemas.UserCreateSchema())
+        company_roles = data.pop("company_roles")
         with transaction():
             user, password = services.create_user(db, data.pop("username"), **data)
+            if data["companies"] is not None or company_roles:
+                companies = data["companies"] if data["companies"] is not None else company_services.company_ids_of(db, user)
+                company_admin.set_user_companies(db, user, companies, company_roles)
         body = schemas.UserCreatedSchema().dump(user)
         body["password"] = password
         return json_response(body, 201)
@@ -54,13 +60,22 @@ def users_blueprint() -> Blueprint:
 
     @bp.patch("/<int:user_id>")
     @require("core.user.manage")
-    @documented("Change a user (name, email, language, roles, active)", body=schemas.UserPatchSchema,
+    @documented("Change a user (name, email, language, roles, active, the companies they work in and their "
+                "roles per company)", body=schemas.UserPatchSchema,
                 response=schemas.UserSchema)
     def patch_user(user_id: int):
         user = _user(user_id)
         data = load_body(schemas.UserPatchSchema(), partial=True)
+        companies, company_roles = data.pop("companies", None), data.pop("company_roles", None)
         with transaction():
             services.update_user(db, user, **data)
+            if companies is not None or company_roles is not None:
+                if companies is None:
+                    companies = company_services.company_ids_of(db, user)
+                if company_roles is None:  # the roles in the companies the user keeps stay
+                    company_roles = {str(k): v for k, v in company_admin.company_role_names(db, user).items()
+                                     if k in companies}
+                company_admin.set_user_companies(db, user, companies, company_roles)
         return json_response(schemas.UserSchema().dump(user))
 
     return bp

@@ -15,6 +15,21 @@ def _user_or_fail(username: str):
         return services.find_user(db, username)
 
 
+def _company_id(name: str) -> int:
+    """The id of the company called ``name`` (its id or legal name, ignoring case); exits otherwise."""
+    from sqlalchemy import func, select
+
+    from core.company.models import Company
+
+    text = name.strip()
+    query = select(Company.id).where(Company.id == int(text) if text.isdigit()
+                                     else func.lower(Company.legal_name) == text.lower())
+    company_id = db.execute(query).scalar()
+    if company_id is None:
+        fail(f"There is no company {name!r}.")
+    return company_id
+
+
 @click.group("users")
 def users_group():
     """Manage users and their API tokens."""
@@ -26,12 +41,17 @@ def users_group():
 @click.option("--role", "roles", multiple=True, help="A role to give (repeatable).")
 @click.option("--email", default="", help="The user's email address.")
 @click.option("--full-name", default="", help="The user's full name.")
+@click.option("--company", "companies", multiple=True, metavar="COMPANY",
+              help="A company the user works in, by id or legal name (repeatable; the first is their current "
+                   "one). Default: the default company.")
 @with_appcontext
-def create_command(username, admin, roles, email, full_name):
+def create_command(username, admin, roles, email, full_name, companies):
     """Create a user and print their generated password."""
     wanted = list(dict.fromkeys(([services.ADMIN_ROLE] if admin else []) + list(roles)))
     with transaction(on_refusal=cli_refusal):
-        user, password = services.create_user(db, username, full_name=full_name, email=email, roles=wanted)
+        company_ids = [_company_id(name) for name in companies] if companies else None
+        user, password = services.create_user(db, username, full_name=full_name, email=email, roles=wanted,
+                                              companies=company_ids)
     click.echo(f"Created the user {user.username}" + (f" with the roles {', '.join(wanted)}." if wanted else "."))
     click.echo(f"Password: {password}")
 

@@ -13,8 +13,29 @@ from core.config import LANGUAGES
 _locale = validate.OneOf(("", *LANGUAGES))
 
 
+def _companies_of(user) -> list[int]:
+    from core.company.services import company_ids_of
+    from core.db import session
+
+    return company_ids_of(session, user)
+
+
+def _company_roles_of(user) -> dict[str, list[str]]:
+    from core.company.admin import company_role_names
+    from core.db import session
+
+    return {str(company_id): names for company_id, names in company_role_names(session, user).items()}
+
+
+#: The roles a user holds in one company only, by company id: ``{"2": ["crm_sales"]}``.
+def _company_roles_field(**kwargs) -> fields.Dict:
+    return fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d{1,12}$")),
+                       values=BoundedList(fields.String()), **kwargs)
+
+
 class UserSchema(Schema):
-    """A user as the API shows it (never a password or its hash)."""
+    """A user as the API shows it (never a password or its hash), with the companies they work in
+    and the roles they hold in one company only."""
 
     id = fields.Integer(dump_only=True)
     username = fields.String(dump_only=True)
@@ -23,6 +44,9 @@ class UserSchema(Schema):
     locale = fields.String()
     active = fields.Boolean()
     roles = fields.Function(lambda user: user.role_names)
+    companies = fields.Function(_companies_of)
+    company_roles = fields.Function(_company_roles_of)
+    current_company_id = fields.Integer(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     last_login_at = fields.DateTime(dump_only=True, allow_none=True)
 
@@ -41,6 +65,9 @@ class UserCreateSchema(Schema):
     email = fields.Email(load_default="", validate=validate.Length(max=254))
     locale = fields.String(load_default="", validate=_locale)
     roles = BoundedList(fields.String(), load_default=list)
+    #: the companies the user works in (ids; the first becomes their current one); default: the default company
+    companies = BoundedList(fields.Integer(strict=True), load_default=None)
+    company_roles = _company_roles_field(load_default=dict)
 
 
 class UserPatchSchema(Schema):
@@ -51,6 +78,10 @@ class UserPatchSchema(Schema):
     locale = fields.String(validate=_locale)
     roles = BoundedList(fields.String())
     active = fields.Boolean()
+    #: the companies the user works in from now on (ids)
+    companies = BoundedList(fields.Integer(strict=True))
+    #: the roles per company from now on, ``{company_id: [role names]}``; a company left out keeps none
+    company_roles = _company_roles_field()
 
 
 class ListQuerySchema(Schema):

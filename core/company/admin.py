@@ -93,3 +93,72 @@ def switcher(db: Session, user) -> tuple[list[Company], Company | None]:
     companies = [c for c in services.list_companies(db, user=user) if c.active or c.id == current_id]
     current = next((c for c in companies if c.id == current_id), None)
     return companies, current
+
+
+# -- who works in which company (the user admin) --
+
+
+def parse_company_ids(raw, field: str = "companies") -> list[int]:
+    """``raw`` (ids as numbers or digit strings) as a list of company ids; 422 naming ``field`` otherwise."""
+    ids: list[int] = []
+    for value in raw or ():
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit():
+            raise KontorError(gettext("Choose companies of the group."), field=field, status=422)
+        ids.append(int(text))
+    return list(dict.fromkeys(ids))
+
+
+def set_user_companies(db: Session, user, company_ids, company_roles: dict | None = None) -> None:
+    """Make ``user`` work in exactly ``company_ids`` and hold, in each, exactly the extra roles
+    ``company_roles`` names (``{company_id: [role names]}``; a company left out keeps none).
+
+    An active user works in at least one company. A role may be granted only in a company the user
+    works in. Their current company stays when they still work in it, else it becomes the first.
+    """
+    from core.auth.services import roles_named
+
+    ids = parse_company_ids(company_ids)
+    if not ids and user.active:
+        raise KontorError(gettext("Choose at least one company the user works in."), field="companies", status=422)
+    roles_by_company: dict[int, list] = {}
+    for key, names in (company_roles or {}).items():
+        if not str(key).strip().isdigit():
+            raise KontorError(gettext("Choose companies of the group."), field="company_roles", status=422)
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            raise KontorError(gettext("Give each company's roles as a list of role names."), field="company_roles",
+                              status=422)
+        company_id = int(str(key).strip())
+        if names and company_id not in ids:
+            raise KontorError(gettext("Roles are granted only in a company the user works in."),
+                              field="company_roles", status=422)
+        try:
+            roles_by_company[company_id] = roles_named(db, names)
+        except KontorError as exc:
+            raise KontorError(exc.message, field="company_roles", status=422) from None
+    services.set_members(db, user, ids)
+    for company_id in ids:
+        wanted = [role.id for role in roles_by_company.get(company_id, [])]
+        if company_id in roles_by_company or services.company_role_ids(db, user, company_id):
+            if sorted(wanted) != sorted(services.company_role_ids(db, user, company_id)):
+                services.set_company_roles(db, user, db.get(Company, company_id), wanted)
+    if user.current_company_id not in ids:
+        user.current_company_id = ids[0] if ids else None
+    db.flush()
+
+
+def company_role_names(db: Session, user) -> dict[int, list[str]]:
+    """The extra roles ``user`` holds per company: ``{company_id: [role names]}`` (companies with none left out)."""
+    from sqlalchemy import select
+
+    from core.auth.models import Role
+    from core.company.models import company_user_roles
+
+    rows = db.execute(select(company_user_roles.c.company_id, Role.name)
+                      .join(Role, Role.id == company_user_roles.c.role_id)
+                      .where(company_user_roles.c.user_id == user.id)
+                      .order_by(company_user_roles.c.company_id, Role.name)).all()
+    found: dict[int, list[str]] = {}
+    for company_id, name in rows:
+        found.setdefault(company_id, []).append(name)
+    return found

@@ -260,3 +260,111 @@ def test_the_switched_company_is_what_the_pages_show(dispatcher, db, first):
     assert 'value="Test Company ApS"' in browser.get("/settings/company").get_data(as_text=True)
     browser.post_form("/company/switch", {"company": str(other.id)})
     assert 'value="Nordlys Vertrieb GmbH"' in browser.get("/settings/company").get_data(as_text=True)
+
+
+# -- the user admin: companies and roles per company --
+
+
+def _role(db, name: str):
+    from core.auth.models import Role
+
+    return db.execute(select(Role).where(Role.name == name)).scalar_one()
+
+
+def test_one_company_shows_no_companies_on_the_user_form(admin_browser):
+    page = admin_browser.get("/admin/users/new").get_data(as_text=True)
+    assert 'name="companies"' not in page
+
+
+def test_a_new_user_works_in_the_companies_ticked_with_roles_there(admin_browser, db, first):
+    other = factories.group_company(db, "Nordlys Vertrieb GmbH")
+    db.commit()
+    form = admin_browser.get("/admin/users/new").get_data(as_text=True)
+    assert f'name="companies" value="{first}" checked' in form and f'name="companies" value="{other.id}"' in form
+    assert f'name="company_roles-{other.id}" value="staff"' in form
+    response = admin_browser.post_form("/admin/users/new", {
+        "username": "jens", "full_name": "Jens Berg", "companies": [str(other.id)], "companies_shown": "1",
+        f"company_roles-{other.id}": ["staff"]})
+    assert response.status_code == 201
+    page = response.get_data(as_text=True)
+    assert "Nordlys Vertrieb GmbH (also staff)" in page and "Test Company ApS" not in page.split("<dl")[1]
+    db.expire_all()
+    jens = db.execute(select(User).where(User.username == "jens")).scalar_one()
+    assert services.company_ids_of(db, jens) == [other.id] and jens.current_company_id == other.id
+    assert services.company_role_ids(db, jens, other.id) == [_role(db, "staff").id]
+
+
+def test_the_user_edit_page_changes_companies_and_roles_per_company(admin_browser, db, first):
+    other = factories.group_company(db, "Nordlys Vertrieb GmbH")
+    jens = factories.user(db, "jens")
+    db.commit()
+    form = admin_browser.get(f"/admin/users/{jens.id}/edit").get_data(as_text=True)
+    assert f'name="companies" value="{first}" checked' in form
+    assert f'name="companies" value="{other.id}" checked' not in form
+    response = admin_browser.post_form(f"/admin/users/{jens.id}/edit", {
+        "full_name": "Jens", "companies_shown": "1", "companies": [str(first), str(other.id)],
+        f"company_roles-{other.id}": ["staff"]})
+    assert response.status_code == 302
+    db.expire_all()
+    assert services.company_ids_of(db, jens) == sorted([first, other.id])
+    assert services.company_role_ids(db, jens, other.id) == [_role(db, "staff").id]
+    assert services.company_role_ids(db, jens, first) == []
+    form = admin_browser.get(f"/admin/users/{jens.id}/edit").get_data(as_text=True)
+    assert f'name="company_roles-{other.id}" value="staff" checked' in form
+    # leaving a company takes its roles there away too
+    admin_browser.post_form(f"/admin/users/{jens.id}/edit", {"full_name": "Jens", "companies_shown": "1",
+                                                             "companies": [str(other.id)]})
+    db.expire_all()
+    assert services.company_ids_of(db, jens) == [other.id] and db.get(User, jens.id).current_company_id == other.id
+    assert services.company_role_ids(db, jens, other.id) == []
+
+
+@pytest.mark.parametrize("change", ["none", "unknown", "role_outside", "unknown_role"])
+def test_bad_companies_on_the_user_form_are_refused_beside_the_field(admin_browser, db, first, change):
+    other = factories.group_company(db, "Nordlys Vertrieb GmbH")
+    jens = factories.user(db, "jens")
+    db.commit()
+    data = {"full_name": "Jens", "companies_shown": "1", "companies": [str(first)]}
+    field = "companies"
+    if change == "none":
+        data["companies"] = []
+    elif change == "unknown":
+        data["companies"] = [str(first), "999"]
+    elif change == "role_outside":
+        data[f"company_roles-{other.id}"] = ["staff"]
+        field = "company_roles"
+    else:
+        data[f"company_roles-{first}"] = ["no_such_role"]
+        field = "company_roles"
+    response = admin_browser.post_form(f"/admin/users/{jens.id}/edit", data)
+    assert response.status_code == 422
+    assert f'id="e-{field}"' in response.get_data(as_text=True)
+    db.expire_all()
+    assert services.company_ids_of(db, jens) == [first] and db.get(User, jens.id).full_name == ""
+
+
+def test_a_deactivated_user_may_work_in_no_company(admin_browser, db, first):
+    factories.group_company(db, "Nordlys Vertrieb GmbH")
+    jens = factories.user(db, "jens")
+    from core.auth.services import set_active
+
+    set_active(db, jens, False)
+    db.commit()
+    response = admin_browser.post_form(f"/admin/users/{jens.id}/edit", {"companies_shown": "1", "companies": []})
+    assert response.status_code == 302
+    db.expire_all()
+    assert services.company_ids_of(db, jens) == []
+
+
+def test_a_role_granted_in_one_company_applies_there_only(dispatcher, db, first):
+    other = factories.group_company(db, "Nordlys Vertrieb GmbH")
+    jens = factories.user(db, "jens", companies=[first, other.id])
+    from core.company.admin import set_user_companies
+
+    manager = factories.role_with(db, ["core.company.manage"], name="company_manager")
+    set_user_companies(db, jens, [first, other.id], {str(other.id): [manager.name]})
+    db.commit()
+    browser = signed_in(dispatcher, "jens")
+    assert browser.get("/settings/company").status_code == 403
+    browser.post_form("/company/switch", {"company": str(other.id)})
+    assert browser.get("/settings/company").status_code == 200
