@@ -65,10 +65,12 @@ def load_demo_leads(db: Session, progress: Callable[[int], None]) -> None:
         _load_company_leads(db, progress, company, LEADS if number == 0 else LEADS // 2, seed=4 + number)
 
 
-def _load_company_leads(db: Session, progress: Callable[[int], None], company, count: int, *, seed: int) -> None:
-    """Leads of ``company`` owned by its demo salespeople and admin, some unassigned."""
+def _load_company_leads(db: Session, progress: Callable[[int], None], seller_company, count: int, *,
+                        seed: int) -> None:
+    """Leads of ``seller_company`` owned by its demo salespeople and admin, some unassigned."""
     rng = random.Random(seed)
-    users = {u.username: u.id for u in members(db, company, ("admin", "sales", "verkauf"))}
+    currency = seller_company.base_currency
+    users = {u.username: u.id for u in members(db, seller_company, ("admin", "sales", "verkauf"))}
     seller = users.get("sales") or users.get("verkauf")
     owners = [seller, seller, users.get("admin"), None]
     for index in range(count):
@@ -97,7 +99,7 @@ def _load_company_leads(db: Session, progress: Callable[[int], None], company, c
         elif status == "qualified" and lead.owner_id:
             services.convert_lead(db, lead, user=None, create_party=True,
                                   expected_revenue=Decimal(rng.randrange(5, 120) * 1000),
-                                  currency=company.base_currency)
+                                  currency=currency)
         elif status == "disqualified":
             services.disqualify_lead(db, lead, rng.choice(DISQUALIFY_REASONS), user=None)
         progress(1)
