@@ -121,18 +121,24 @@ def load_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
         raise ApiError(422, "Validation failed", "Some fields are invalid.", exc.messages) from None
 
 
+#: The query parameter naming the companies an API call works in (see :mod:`core.company.scope`).
+COMPANY_PARAMETER = "company"
+
+
 def load_query(schema: Schema) -> dict[str, Any]:
     """Validate the query string against ``schema`` (422 naming the fields when it is wrong).
 
     A parameter the schema does not know is refused; a parameter given twice is refused too (a
-    list is never made of a scalar, nor a scalar of a list).
+    list is never made of a scalar, nor a scalar of a list). ``company`` is every endpoint's (the
+    companies a call works in, read by the core before the view runs), never the schema's.
     """
     repeated = sorted(key for key, values in request.args.lists() if len(values) > 1)
     if repeated:
         raise ApiError(422, "Invalid query", "Some query parameters are invalid.",
                        {key: [gettext("Give this parameter once.")] for key in repeated})
     try:
-        return schema.load(request.args.to_dict(), unknown=RAISE)
+        args = {key: value for key, value in request.args.to_dict().items() if key != COMPANY_PARAMETER}
+        return schema.load(args, unknown=RAISE)
     except ValidationError as exc:
         raise ApiError(422, "Invalid query", "Some query parameters are invalid.", exc.messages) from None
 

@@ -29,6 +29,8 @@ class AuditRecord(Base):
     table_name: Mapped[str] = mapped_column(String(80), default="")
     record_id: Mapped[str] = mapped_column(String(80), default="")
     changes: Mapped[str] = mapped_column(Text, default="{}")
+    # the company whose record changed; None for the group's shared records and the platform's acts
+    company_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

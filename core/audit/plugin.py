@@ -1,7 +1,7 @@
 """The audit log as a built-in plugin: its permission, pages, API, menu item, command and panel."""
 from core.audit import api, cli, routes
 from core.audit.services import changes_of
-from core.contrib import JinjaExtras, MenuItem, Panel, Permission, Widget
+from core.contrib import JinjaExtras, MenuItem, Panel, Permission, RecordRule, Widget
 from core.i18n import lazy_gettext as _l
 from core.plugins import hookimpl
 
@@ -23,6 +23,24 @@ def register_api():
 @hookimpl
 def register_menu_items():
     return [MenuItem("admin", _l("Audit log"), "audit.audit_list", "core.audit.read", order=90)]
+
+
+@hookimpl
+def register_record_rules():
+    """A company's audit records are read only where that company is in scope; the group's shared
+    records and the platform's acts (no company) by every reader of the log."""
+    from sqlalchemy import or_
+
+    from core.audit.models import AuditRecord
+    from core.company.scope import scope_companies
+
+    def readable(_user):
+        companies = scope_companies()  # of the query the rule narrows
+        if companies is None:
+            return None
+        return or_(AuditRecord.company_id.is_(None), AuditRecord.company_id.in_(companies))
+
+    return [RecordRule(AuditRecord, readable, "audit records of the companies in scope")]
 
 
 @hookimpl

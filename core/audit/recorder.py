@@ -16,6 +16,7 @@ from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from core.actor import Actor, acting, acting_as, set_actor
+from core.company.scope import CompanyScoped, current_company_id
 from core.audit.models import AuditHead, AuditRecord
 from core.orm import utcnow
 
@@ -51,7 +52,18 @@ def chain_hash(prev_hash: str, record: dict[str, Any]) -> str:
 
 
 def hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
-    """The fields of an audit row that its hash covers (everything but the hashes)."""
+    """The fields of an audit row that its hash covers (everything but the hashes).
+
+    ``company_id`` is covered when a record has one; records written before companies existed
+    have none, so their hashes stay what they were.
+    """
+    fields = _hashed_fields(row)
+    if row.get("company_id") is not None:
+        fields["company_id"] = row["company_id"]
+    return fields
+
+
+def _hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "seq": row["seq"],
         "at": row["at"].isoformat(),
@@ -106,6 +118,7 @@ def write_records(session: Session, entries: list[dict[str, Any]]) -> None:
             "table_name": entry.get("table_name", "")[:80],
             "record_id": str(entry.get("record_id", ""))[:80],
             "changes": json.dumps(entry.get("changes") or {}, sort_keys=True, ensure_ascii=False, default=plain),
+            "company_id": entry.get("company_id"),
         }
         row["prev_hash"] = prev
         row["hash"] = prev = chain_hash(row["prev_hash"], hashed_fields(row))
@@ -125,11 +138,14 @@ def record_event(
     table_name: str = "",
     record_id: Any = "",
     changes: dict[str, Any] | None = None,
+    company_id: int | None = None,
 ) -> None:
-    """Audit an act that is not a row change: a login, a module install, a permission grant."""
+    """Audit an act that is not a row change: a login, a module install, a permission grant; one
+    company's act (a year closed) names the company, so only those who work in it see it."""
     write_records(
         session,
-        [{"action": action, "module": module, "table_name": table_name, "record_id": record_id, "changes": changes}],
+        [{"action": action, "module": module, "table_name": table_name, "record_id": record_id, "changes": changes,
+          "company_id": company_id}],
     )
 
 
@@ -183,6 +199,17 @@ def _changes(obj, action: str) -> dict[str, list[Any]]:
     return changes
 
 
+def _company_of(session: Session, obj) -> int | None:
+    """The company an audited row's change belongs to: a per-company record's own; None for the
+    core's shared records (parties, tags, users); for a module's other rows (an invoice's lines, a
+    statement's lines), the company they were written in."""
+    if isinstance(obj, CompanyScoped):
+        return obj.company_id
+    if type(obj).__module__.startswith("core."):
+        return None
+    return current_company_id(session) or None
+
+
 def _audited(obj) -> bool:
     return getattr(type(obj), "__audited__", False)
 
@@ -200,7 +227,8 @@ def _after_flush(session: Session, flush_context) -> None:
         if action == "update" and not changes:
             continue
         table = state.mapper.local_table.name
-        entries.append({"action": action, "table_name": table, "record_id": _identity(obj), "changes": changes})
+        entries.append({"action": action, "table_name": table, "record_id": _identity(obj), "changes": changes,
+                        "company_id": _company_of(session, obj)})
     write_records(session, entries)
 
 

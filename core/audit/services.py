@@ -20,7 +20,7 @@ _AUDIT = AuditRecord.__table__
 # plain table columns, not ORM attributes: rows come back without the ORM's per-row loading cost
 _CHAIN_COLUMNS = tuple(_AUDIT.c[name] for name in (
     "seq", "at", "user_id", "username", "origin", "action", "module", "table_name", "record_id", "changes",
-    "prev_hash", "hash"))
+    "company_id", "prev_hash", "hash"))
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ def verify_chain(
         return VerifyResult(False, count, count + 1, "gap", str(count + 1), "none")
     if prev != head_hash:
         return VerifyResult(False, count, head_seq, "head", prev, head_hash)
-    beyond = db.execute(select(func.max(AuditRecord.seq))).scalar() or 0
+    # the whole log, whichever companies the verifier works in
+    beyond = db.execute(select(func.max(AuditRecord.seq)).execution_options(kontor_unscoped=True)).scalar() or 0
     tip = db.execute(select(AuditHead.seq).where(AuditHead.id == 1)).scalar() or 0
     if beyond > tip:
         # rows were inserted past the tip without moving it: they are outside the chain

@@ -56,6 +56,8 @@ _companies = table("core_company", column("id"), column("is_default"))
 _members = table("core_company_user", column("company_id"), column("user_id"))
 
 _scope: ContextVar[CompanyScope | None] = ContextVar("kontor_company_scope", default=None)
+#: The scope of the query whose record rules are being evaluated (see :func:`scope_companies`).
+_rule_scope: ContextVar[CompanyScope | None] = ContextVar("kontor_rule_scope", default=None)
 _SCOPE_CACHE = "kontor_company_scope"
 _SKIP = "kontor_unscoped"
 _APPLYING = "kontor_applying_rules"
@@ -171,14 +173,25 @@ def forget_cached_scope(db: Session) -> None:
     db.info.pop("kontor_default_company", None)
 
 
-def current_company_id(db: Session) -> int:
-    """The id of the company new records belong to in this context."""
-    return company_scope(db).current
+def _scope_of(db: Session | None) -> CompanyScope:
+    if db is not None:
+        return company_scope(db)
+    scope = _rule_scope.get() or _scope.get()
+    if scope is None:
+        raise TypeError("no company scope here: pass the session")
+    return scope
 
 
-def scope_companies(db: Session) -> tuple[int, ...] | None:
-    """The companies whose records are read in this context (None: every company)."""
-    return company_scope(db).companies
+def current_company_id(db: Session | None = None) -> int:
+    """The id of the company new records belong to in this context (``db`` may be left out inside
+    a record rule's condition, which is evaluated for the query's own session)."""
+    return _scope_of(db).current
+
+
+def scope_companies(db: Session | None = None) -> tuple[int, ...] | None:
+    """The companies whose records are read in this context, None for every company (``db`` may be
+    left out inside a record rule's condition, which is evaluated for the query's own session)."""
+    return _scope_of(db).companies
 
 
 # -- record rules --
@@ -207,8 +220,10 @@ def _rule_option(rule: RecordRule, user):
     condition = rule.condition(user)
     if condition is None:
         return None
-    return with_loader_criteria(rule.model, condition if callable(condition) else (lambda cls: condition),
-                                include_aliases=True, track_closure_variables=False)
+    if callable(condition):  # a function of the class (for a mixin): its closure's values are bound per query
+        return with_loader_criteria(rule.model, condition, include_aliases=True, track_closure_variables=True)
+    # a condition made for this query: given as it is (a lambda around it would be cached with its values)
+    return with_loader_criteria(rule.model, condition, include_aliases=True)
 
 
 def _apply_rules(state) -> None:
@@ -241,10 +256,14 @@ def _options(db: Session) -> list:
         from core.actor import current_actor
 
         user = current_actor()
-        for rule in rules:
-            option = _rule_option(rule, user)
-            if option is not None:
-                options.append(option)
+        token = _rule_scope.set(scope)
+        try:
+            for rule in rules:
+                option = _rule_option(rule, user)
+                if option is not None:
+                    options.append(option)
+        finally:
+            _rule_scope.reset(token)
     return options
 
 

@@ -63,6 +63,10 @@ class Party(Base):
 
     company: Mapped["Party | None"] = relationship(remote_side=[id], foreign_keys=[company_id])
     tags: Mapped[list[Tag]] = relationship(secondary=party_tags, lazy="selectin", order_by=Tag.name)
+    # the companies of the group the party is restricted to (none: shared by the whole group); written
+    # by core.parties.services.set_party_companies, read here
+    restricted_to: Mapped[list["Company"]] = relationship(  # noqa: F821 (core.company.models)
+        "Company", secondary="core_party_company", lazy="selectin", order_by="Company.id", viewonly=True)
 
     __table_args__ = (
         Index("ix_core_party_active_name", "active", "name_key", "id"),
@@ -75,6 +79,11 @@ class Party(Base):
     def created_on(self):
         """The (UTC) day the party was created."""
         return self.created_at.date() if self.created_at else None
+
+    @property
+    def company_ids(self) -> list[int]:
+        """The ids of the companies the party is restricted to; empty when the whole group shares it."""
+        return [company.id for company in self.restricted_to]
 
     @property
     def tag_names(self) -> list[str]:

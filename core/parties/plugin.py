@@ -1,5 +1,5 @@
 """Parties, the shared master data, as a built-in plugin."""
-from core.contrib import JinjaExtras, MenuItem, MenuSection, Permission, Role, Widget
+from core.contrib import JinjaExtras, MenuItem, MenuSection, Permission, RecordRule, Role, Widget
 from core.i18n import lazy_gettext as _l
 from core.parties import api, demo, routes
 from core.parties.schemas import country_name
@@ -49,3 +49,20 @@ def register_jinja():
 @hookimpl
 def load_demo_data(session, progress):
     demo.load_demo_parties(session, progress)
+
+
+def _visible_parties(_user):
+    """The parties record rule: a party restricted to some companies is seen only where one of them
+    is in scope, by users and the system alike; nothing is narrowed inside ``core.all_companies()``."""
+    from core.company.scope import scope_companies
+    from core.parties.services import restricted_party_condition
+
+    companies = scope_companies()
+    return None if companies is None else restricted_party_condition(companies)
+
+
+@hookimpl
+def register_record_rules():
+    from core.parties.models import Party
+
+    return [RecordRule(Party, _visible_parties, "core: a party restricted to some companies")]

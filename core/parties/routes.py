@@ -11,6 +11,7 @@ from core.parties import services
 from core.parties.models import Party
 from core.parties.schemas import KINDS, PartyQuerySchema, country_options, load
 from core.security import require
+from core.web.export import export_response
 from core.web.listing import Column
 from core.web.shell import is_partial_request, render
 from core.web.transaction import redirect_to, transaction
@@ -34,11 +35,25 @@ def _party(party_id: int) -> Party:
 
 
 def _form_values(form) -> dict:
-    """A submitted party form as the schema reads it (an unticked checkbox is False)."""
+    """A submitted party form as the schema reads it (an unticked checkbox is False).
+
+    ``companies`` is there only when the form showed "Visible in" (a group of several companies):
+    "all" is every company (an empty list), "some" the companies ticked (at least one).
+    """
     values = {key: form.get(key, "") for key in ("kind", "name", "company_id", "email", "phone", "website", "vat_id",
                                                    "tax_id", "street", "postal_code", "city", "country", "notes", "tags")}
     values["active"] = form.get("active") in ("1", "on", "true")
+    if form.get("visibility") in ("all", "some"):
+        values["visibility"] = form["visibility"]
+        values["companies"] = form.getlist("companies") if form["visibility"] == "some" else []
     return values
+
+
+def _checked_visibility(values: dict) -> None:
+    """Refuse "only these companies" with none ticked (it would hide the party everywhere)."""
+    if values.get("visibility") == "some" and not values.get("companies"):
+        raise InvalidInput(_("Tick the companies the party is visible in, or choose all companies."),
+                           field="companies")
 
 
 def _values_of(party: Party) -> dict:
@@ -46,6 +61,8 @@ def _values_of(party: Party) -> dict:
                                                    "tax_id", "street", "postal_code", "city", "country", "notes",
                                                    "active")}
     values["tags"] = ", ".join(party.tag_names)
+    values["companies"] = [str(c) for c in party.company_ids]
+    values["visibility"] = "some" if party.company_ids else "all"
     return values
 
 
@@ -60,10 +77,18 @@ def _company_options(selected_id, q: str = "") -> list[tuple[str, str]]:
 
 def _form(party: Party | None, values: dict, errors: dict, status: int = 200):
     context = dict(party=party, values=values, errors=errors, kinds=[(k, _kind_label(k)) for k in KINDS],
+                   group_companies=_group_companies(),
                    countries=[("", "—")] + country_options(str(_locale())),
                    companies=_company_options(values.get("company_id")),
                    title=party.name if party else _("New party"))
     return render("parties/form.html", "parties/_form.html", **context), status
+
+
+def _group_companies() -> list[tuple[str, str]]:
+    """The group's active companies as (id, name), for "Visible in"; shown only for two or more."""
+    from core.company.services import list_companies
+
+    return [(str(c.id), c.legal_name) for c in list_companies(db, active_only=True)]
 
 
 def _kind_label(kind: str) -> str:
@@ -92,6 +117,8 @@ def create_blueprint() -> Blueprint:
     @bp.get("")
     @require("core.party.read")
     def party_list():
+        if "format" in request.args:
+            return _export(request.args.get("format", ""))
         try:
             args = load(PartyQuerySchema(), request.args.to_dict())
         except KontorError as exc:
@@ -113,6 +140,7 @@ def create_blueprint() -> Blueprint:
             return _form(None, values, {})
         values = _form_values(request.form)
         with transaction(on_refusal=lambda exc: _form(None, values, exc.as_errors(), 422)):
+            _checked_visibility(values)
             party = services.create_party(db, values)
         flash(_("%(name)s is saved.", name=party.name), "success")
         return redirect_to(url_for("parties.party_detail", party_id=party.id))
@@ -135,6 +163,7 @@ def create_blueprint() -> Blueprint:
             return _form(party, _values_of(party), {})
         values = _form_values(request.form)
         with transaction(on_refusal=lambda exc: _form(_party(party_id), values, exc.as_errors(), 422)):
+            _checked_visibility(values)
             services.update_party(db, party, values, partial=False)
         if is_partial_request():
             return render("parties/_fields.html", **_detail_context(party))
@@ -172,6 +201,16 @@ def create_blueprint() -> Blueprint:
             services.merge_parties(db, source, target, on_merging=pm.hook.party_merging)
         flash(_("%(source)s is merged into %(target)s.", source=source.name, target=target.name), "success")
         return redirect(url_for("parties.party_detail", party_id=target.id), 303)
+
+    def _export(fmt: str):
+        """Every party the list's search and filters find, as CSV or XLSX."""
+        args = load(PartyQuerySchema(), {k: v for k, v in request.args.to_dict().items() if k != "format"})
+        stmt = services.parties_query(q=args["q"], kind=args["kind"], tag=args["tag"], country=args["country"],
+                                      active=args["active"]).order_by(Party.name_key, Party.id)
+        columns = [(c.key, str(c.label)) for c in COLUMNS] + [("vat_id", _("VAT id")), ("kind", _("Kind"))]
+        rows = ({key: ", ".join(party.tag_names) if key == "tag_names" else getattr(party, key) for key, _label in columns}
+                for party in db.execute(stmt).scalars())
+        return export_response("parties", columns, rows, fmt)
 
     def _merge_page(source: Party, errors: dict, status: int = 200):
         q = request.args.get("q", "").strip()

@@ -6,7 +6,7 @@ from babel import Locale
 from marshmallow import EXCLUDE, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from core.api.base import record_id_field
-from core.api.schema import Schema, country_codes, validate_country
+from core.api.schema import BoundedList, Schema, country_codes, validate_country
 from core.errors import InvalidInput
 from core.i18n import gettext
 from core.i18n import lazy_gettext as _l
@@ -154,6 +154,10 @@ class PartySchema(Schema):
     notes = fields.String(load_default="", validate=validate.Length(max=10000))
     tags = TagList(load_default=list)
     active = fields.Boolean(load_default=True)
+    #: the companies of the group the party is visible in; empty: every company (on input, leaving
+    #: it out keeps the party's as they are)
+    companies = BoundedList(fields.Integer(error_messages={"invalid": _l("Choose companies of the group.")}),
+                            attribute="company_ids", data_key="companies", load_default=None)
     merged_into_id = fields.Integer(dump_only=True, allow_none=True)
     company_name = fields.Function(lambda p: p.company.name if p.company else None, dump_only=True)
     created_at = fields.DateTime(dump_only=True)

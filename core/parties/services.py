@@ -83,24 +83,70 @@ def _apply(db: Session, party: Party, data: dict[str, Any]) -> None:
 def create_party(db: Session, data: dict[str, Any]) -> Party:
     """Validate ``data`` (see :class:`PartySchema`) and add a new party; raises on bad input.
 
-    Tags are given by name and created on demand.
+    Tags are given by name and created on demand. ``companies`` (ids) restricts the party to those
+    companies of the group; by default the whole group shares it.
     """
     clean = load(PartySchema(), data)
+    companies = clean.pop("company_ids", None)
     party = Party(name=clean["name"], name_key=name_key(clean["name"]))
     _apply(db, party, clean)
     db.add(party)
     db.flush()
+    if companies:
+        set_party_companies(db, party, companies)
     return party
 
 
 def update_party(db: Session, party: Party, data: dict[str, Any], *, partial: bool = True) -> Party:
-    """Validate ``data`` and change ``party``; with ``partial`` only the fields given change."""
+    """Validate ``data`` and change ``party``; with ``partial`` only the fields given change.
+
+    ``companies`` changes the companies the party is restricted to (empty: the whole group) when
+    given; left out, they stay.
+    """
     clean = load(PartySchema(), data, partial=partial)
+    companies = clean.pop("company_ids", None)
     if partial:
         clean = {key: value for key, value in clean.items() if key in data}
     _apply(db, party, clean)
     db.flush()
+    if companies is not None:
+        set_party_companies(db, party, companies)
     return party
+
+
+def set_party_companies(db: Session, party: Party, company_ids: Iterable[int]) -> None:
+    """Restrict ``party`` to the companies ``company_ids`` of the group (empty: shared by the whole
+    group, the default). Each must be a company of the group; the change is audited.
+
+    A restricted party is seen only where one of its companies is in scope (the core's parties
+    record rule), on every path.
+    """
+    from core.company.models import Company, party_companies
+
+    wanted = sorted({int(c) for c in company_ids})
+    known = set(db.execute(select(Company.id).where(Company.id.in_(wanted))).scalars())
+    if set(wanted) - known:
+        raise KontorError(gettext("Choose companies of the group."), field="companies", status=422)
+    before = sorted(db.execute(select(party_companies.c.company_id)
+                               .where(party_companies.c.party_id == party.id)).scalars())
+    if before == wanted:
+        return
+    db.execute(party_companies.delete().where(party_companies.c.party_id == party.id))
+    if wanted:
+        db.execute(party_companies.insert(), [{"party_id": party.id, "company_id": c} for c in wanted])
+    db.expire(party, ["restricted_to"])
+    record_event(db, "core.party.companies", table_name="core_party", record_id=party.id,
+                 changes={"companies": [before, wanted]})
+
+
+def restricted_party_condition(companies: Iterable[int], *, entity=Party):
+    """The parties visible where ``companies`` are in scope: those shared by the group (no company
+    named) and those restricted to one of ``companies``."""
+    from core.company.models import party_companies
+
+    restricted = party_companies.c.party_id == entity.id
+    return or_(~exists().where(restricted),
+               exists().where(restricted, party_companies.c.company_id.in_(list(companies))))
 
 
 def search_condition(q: str):
@@ -250,6 +296,7 @@ def bulk_create_parties(db: Session, rows: list[dict[str, Any]]) -> list[int]:
         except KontorError as exc:
             raise KontorError(f"row {index}: {exc.message}", field=exc.field, status=422) from None
         clean.pop("tags", None)
+        clean.pop("company_ids", None)
         clean.update(name_key=name_key(clean["name"]), merged_into_id=None, created_at=now, updated_at=now,
                      search_text=search_text(clean["name"], clean.get("email"), clean.get("vat_id"), clean.get("city")))
         values.append(clean)

@@ -78,6 +78,10 @@ def upgrade() -> None:
                "SELECT c.id, u.id FROM core_company c CROSS JOIN core_user u WHERE c.is_default")
     op.execute("UPDATE core_user SET current_company_id = (SELECT id FROM core_company WHERE is_default)")
 
+    # the audit log is append-only (triggers refuse changes): a plain ADD COLUMN, never a rebuild
+    op.add_column("core_audit", sa.Column("company_id", sa.Integer(), nullable=True))
+    op.create_index(op.f("ix_core_audit_company_id"), "core_audit", ["company_id"])
+
     with op.batch_alter_table("core_setting", recreate="always") as batch:
         batch.add_column(sa.Column("company_id", sa.Integer(), nullable=False, server_default="0"))
         batch.drop_constraint(op.f("pk_core_setting"), type_="primary")
@@ -93,6 +97,8 @@ def downgrade() -> None:
     with op.batch_alter_table("core_user") as batch:
         batch.drop_constraint(op.f("fk_core_user_current_company_id_core_company"), type_="foreignkey")
         batch.drop_column("current_company_id")
+    op.drop_index(op.f("ix_core_audit_company_id"), table_name="core_audit")
+    op.execute("ALTER TABLE core_audit DROP COLUMN company_id")  # no rebuild of the append-only log
     op.drop_table("core_party_company")
     op.drop_table("core_company_user_role")
     op.drop_table("core_company_user")

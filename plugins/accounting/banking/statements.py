@@ -436,7 +436,8 @@ def statements_query(*, q: str = "", state: str = ""):
 
 def waiting_lines(db: Session) -> dict[str, Any]:
     """How many statement lines wait to be matched, and the statements they are on (oldest first)."""
-    count = db.execute(select(func.count()).select_from(StatementLine)
+    # through the statement: a line belongs to its statement's company, which the scope narrows to
+    count = db.execute(select(func.count()).select_from(StatementLine).join(Statement)
                        .where(StatementLine.state == "unmatched")).scalar_one()
     waiting = list(db.execute(select(Statement, func.count()).join(StatementLine)
                               .where(StatementLine.state == "unmatched").group_by(Statement.id)

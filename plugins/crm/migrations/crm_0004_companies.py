@@ -3,7 +3,7 @@
 Every per-company table of the CRM gains ``company_id`` (the company the row belongs to): the
 pipeline's stages and opportunities, leads and their import uploads, activities, timeline events,
 service level policies and tickets, segments and campaigns. The rows of an existing instance belong
-to its one company, the default company (id 1).
+to its one company, the default company (id 1 on an instance from before companies).
 
 Shared by the group, without a company: the addresses that opted out (an unsubscribe holds for
 every company), the web-to-lead throttle (per client address), and the children reached through
@@ -32,7 +32,6 @@ down_revision = "crm_0003"
 branch_labels = None
 depends_on = "core_0007"
 
-DEFAULT_COMPANY = 1
 
 #: table → its unique constraints that become per company (column lists, without company_id)
 UNIQUES: dict[str, list[tuple[str, ...]]] = {
@@ -50,15 +49,23 @@ UNIQUES: dict[str, list[tuple[str, ...]]] = {
 TABLES = tuple(UNIQUES)
 
 
+def _default_company() -> int:
+    """The id of the default company (the one company of an instance that existed before companies)."""
+    found = op.get_bind().execute(sa.text(
+        "SELECT id FROM core_company ORDER BY is_default DESC, id LIMIT 1")).scalar()
+    return int(found) if found is not None else 1
+
+
 def _uq(table: str, columns: tuple[str, ...]) -> str:
     return f"uq_{table}_{'_'.join(columns)}"
 
 
 def upgrade() -> None:
+    default = _default_company()
     for table, uniques in UNIQUES.items():
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("company_id", sa.Integer(), nullable=False,
-                                       server_default=str(DEFAULT_COMPANY)))
+                                       server_default=str(default)))
             batch.create_foreign_key(op.f(f"fk_{table}_company_id_core_company"), "core_company",
                                      ["company_id"], ["id"])
             batch.create_index(op.f(f"ix_{table}_company_id"), ["company_id"])
@@ -71,9 +78,9 @@ def upgrade() -> None:
             batch.alter_column("company_id", existing_type=sa.Integer(), existing_nullable=False, server_default=None)
 
 
-def _delete_other_companies() -> None:
+def _delete_other_companies(default: int) -> None:
     """Remove the rows of every company but the default one, children first."""
-    other = f"company_id <> {DEFAULT_COMPANY}"
+    other = f"company_id <> {default}"
     leads = f"(SELECT id FROM crm_lead WHERE {other})"
     opportunities = f"(SELECT id FROM crm_opportunity WHERE {other})"
     campaigns = f"(SELECT id FROM crm_campaign WHERE {other})"
@@ -101,9 +108,10 @@ def _delete_other_companies() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    if any(bind.execute(sa.text(f"SELECT 1 FROM {table} WHERE company_id <> {DEFAULT_COMPANY}")).first()
+    default = _default_company()
+    if any(bind.execute(sa.text(f"SELECT 1 FROM {table} WHERE company_id <> {default}")).first()
            for table in TABLES):
-        _delete_other_companies()
+        _delete_other_companies(default)
     for table, uniques in reversed(list(UNIQUES.items())):
         with op.batch_alter_table(table) as batch:
             for columns in uniques:

@@ -268,3 +268,50 @@ def test_a_web_form_lands_in_the_company_whose_key_it_sends(group, client, db):
     none = client.post("/crm/web-to-lead", data={**{k: v for k, v in form.items() if k != "token"},
                                                  "email": "y@example.com"})
     assert none.status_code == 422
+
+
+# -- Migration --
+
+
+def _counts(conn) -> dict[str, int]:
+    from sqlalchemy import text
+
+    return {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("crm_stage", "crm_lead", "crm_opportunity", "crm_activity", "crm_timeline_event",
+                          "crm_sla_policy", "crm_ticket", "crm_ticket_message", "crm_segment", "crm_campaign")}
+
+
+def test_downgrading_keeps_the_default_companys_records_and_upgrading_gives_them_back_to_it(db, group):
+    from pathlib import Path
+
+    from sqlalchemy import inspect, text
+
+    import plugins
+    from core.modules import migrate
+
+    home = group["home"]
+    engine = db.get_bind()
+    with engine.connect() as conn:
+        before = _counts(conn)
+        own = {table: conn.execute(text(f"SELECT count(*) FROM {table} WHERE company_id = {home}")).scalar_one()
+               for table in before if table != "crm_ticket_message"}
+    db.close()
+    locations = [Path(plugins.__file__).parent / "crm" / "migrations"]
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:  # as the module lifecycle does for rebuilds: foreign keys checked at the end
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            migrate.downgrade(conn, "crm@crm_0003", locations)
+            assert "company_id" not in {c["name"] for c in inspect(conn).get_columns("crm_lead")}
+            after = _counts(conn)
+            migrate.upgrade(conn, "crm@head", locations)
+            if sqlite:
+                assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            again = {table: conn.execute(text(f"SELECT count(*) FROM {table} WHERE company_id = {home}")).scalar_one()
+                     for table in own}
+        if sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    assert before["crm_lead"] == 2 and before["crm_stage"] == 12
+    assert {k: v for k, v in after.items() if k != "crm_ticket_message"} == own
+    assert again == own
