@@ -30,8 +30,10 @@ def upgrade() -> None:
         batch.create_unique_constraint(op.f("uq_core_company_party_id"), ["party_id"])
     op.execute("UPDATE core_company SET is_default = (id = (SELECT MIN(id) FROM core_company))")
     if op.get_bind().dialect.name == "postgresql":  # the first company was written with an explicit id
+        # (on an empty table the next id stays 1: is_called is false then)
         op.execute("SELECT setval(pg_get_serial_sequence('core_company', 'id'), "
-                   "GREATEST((SELECT MAX(id) FROM core_company), 1))")
+                   "COALESCE((SELECT MAX(id) FROM core_company), 1), "
+                   "(SELECT MAX(id) FROM core_company) IS NOT NULL)")
 
     op.create_table(
         "core_company_user",

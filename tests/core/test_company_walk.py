@@ -64,11 +64,15 @@ def _second_company_records(db, company_id: int) -> dict[str, list[int]]:
     """Every per-company table's ids of the second company's rows, by table name."""
     from core.db import Base
 
+    from sqlalchemy import inspect
+
     found: dict[str, list[int]] = {}
+    tables = set(inspect(db.connection()).get_table_names())  # of the modules installed here
     with all_companies():
         for mapper in Base.registry.mappers:
             model = mapper.class_
-            if not issubclass(model, CompanyScoped) or len(mapper.primary_key) != 1:
+            if not issubclass(model, CompanyScoped) or len(mapper.primary_key) != 1 \
+                    or mapper.local_table.name not in tables:
                 continue
             key = mapper.primary_key[0]
             ids = db.execute(select(key).where(model.company_id == company_id).order_by(key)).scalars().all()

@@ -60,7 +60,7 @@ def printed_passwords(output: str) -> dict[str, str]:
     return dict(PASSWORD_LINE.findall(output))
 
 
-USERNAMES = {"admin", "sales", "manager", "service", "books", "viewer"}
+USERNAMES = {"admin", "sales", "verkauf", "manager", "service", "books", "viewer"}
 
 
 def party_count(dispatcher) -> int:
@@ -69,6 +69,24 @@ def party_count(dispatcher) -> int:
         from core.parties.models import Party
 
         return session.execute(select(func.count()).select_from(Party)).scalar()
+
+
+def _the_group_keeps_books_and_sells_to_itself(session) -> None:
+    """Each company has its own books; the Danish one sells to the German one every month, whose
+    mirrored bills are posted but the latest."""
+    from core import all_companies
+    from core.company.models import Company
+    from plugins.accounting.invoicing.models import Invoice
+    from plugins.accounting.ledger.models import Entry
+
+    with all_companies():
+        companies = dict(session.execute(select(Company.legal_name, Company.id)).all())
+        entries = dict(session.execute(select(Entry.company_id, func.count()).group_by(Entry.company_id)).all())
+        assert all(entries.get(c, 0) > 100 for c in companies.values())
+        mirrored = session.execute(select(Invoice.state, Invoice.company_id)
+                                   .where(Invoice.intercompany_source_id.is_not(None))).all()
+    assert {company for _state, company in mirrored} == {companies["Nordlys Vertrieb GmbH"]}
+    assert len(mirrored) >= 5 and [state for state, _c in mirrored].count("draft") == 1
 
 
 def test_demo_from_an_empty_database_then_again(environment, tmp_path):
@@ -95,8 +113,19 @@ def test_demo_from_an_empty_database_then_again(environment, tmp_path):
         assert (company.fiscal_year_start_month, company.fiscal_year_start_day) == (1, 1)
         roles = {u.username: {r.name for r in u.roles} for u in session.execute(select(User)).scalars()}
         assert roles == {"admin": {"admin"}, "sales": {"staff", "salesperson"}, "manager": {"staff", "sales_manager"},
-                         "service": {"staff", "service_agent"}, "books": {"staff", "accountant"},
-                         "viewer": {"viewer"}}
+                         "verkauf": {"staff", "salesperson"}, "service": {"staff", "service_agent"},
+                         "books": {"staff", "accountant"}, "viewer": {"viewer"}}
+        group = {c.legal_name: (c.country, c.base_currency, c.is_default)
+                 for c in session.execute(select(Company)).scalars()}
+        assert group == {"Nordlys Handel ApS": ("DK", "DKK", True), "Nordlys Vertrieb GmbH": ("DE", "EUR", False)}
+        from core.company.services import company_ids_of
+
+        names = {c.id: c.legal_name for c in session.execute(select(Company)).scalars()}
+        works_in = {u.username: sorted(names[c] for c in company_ids_of(session, u))
+                    for u in session.execute(select(User)).scalars()}
+        assert works_in["verkauf"] == ["Nordlys Vertrieb GmbH"] and works_in["sales"] == ["Nordlys Handel ApS"]
+        assert works_in["books"] == ["Nordlys Handel ApS", "Nordlys Vertrieb GmbH"]
+        _the_group_keeps_books_and_sells_to_itself(session)
         viewer = session.execute(select(User).where(User.username == "viewer")).scalar_one()
         granted = {g for r in viewer.roles for g in r.permission_names}
         assert "core.party.read" in granted and not any(p.endswith((".write", ".manage")) for p in granted)

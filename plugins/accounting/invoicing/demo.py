@@ -1,8 +1,11 @@
 """Demo invoices and bills: a year of sales to the demo customers and purchases from suppliers.
 
 About 150 customer invoices and 80 supplier bills dated across the last twelve months, posted,
-some in euros, a few corrected by credit notes, and a handful of drafts. Deterministic (seeded),
-so every demo looks the same. Payments are left to the banking area's demo, which runs after.
+some in euros, a few corrected by credit notes, and a handful of drafts, in every company of the
+group. The default company also sells to the other companies of the group every month: each sale
+drafts its mirrored bill in the buyer (intercompany invoicing), whose demo posts all but the last.
+Deterministic (seeded), so every demo looks the same. Payments are left to the banking area's demo,
+which runs after.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import KontorError, Party, create_party
+from core import Company, KontorError, Party, create_party, current_company_id
 
 from plugins.accounting.companies import in_each_company
 from plugins.accounting.currencies import services as fx
@@ -26,6 +29,8 @@ from plugins.accounting.tax.models import Tax
 INVOICES = 150
 BILLS = 80
 DRAFTS = 5
+#: months back from today in which the default company sells to each other company of the group
+INTERCOMPANY_MONTHS = 6
 #: description, unit price, account
 SALES = [
     ("Consulting, hour", "950.00", "4100"), ("Design workshop, one day", "7500.00", "4100"),
@@ -62,8 +67,9 @@ def load(db: Session, progress, today: date | None = None) -> None:
 
 
 def _load(db: Session, progress, today: date | None = None) -> None:
-    """Add the current company's demo invoices and bills (once: nothing is added when it has invoices already)."""
-    if db.execute(select(Invoice.id).limit(1)).first() is not None:
+    """Add the current company's demo invoices and bills (once: nothing is added when it has invoices of
+    its own already; bills mirrored from another company of the group do not count)."""
+    if db.execute(select(Invoice.id).where(Invoice.intercompany_source_id.is_(None)).limit(1)).first() is not None:
         return
     today = today or date.today()
     start = today - timedelta(days=364)
@@ -91,8 +97,12 @@ def _load(db: Session, progress, today: date | None = None) -> None:
         lines = [_line(rng, PURCHASES, purchase_reverse if abroad else purchase_tax) for _ in range(rng.randint(1, 3))]
         bills.append(_document(db, "in_invoice", party, min(day, today), lines, rng, base,
                                currency="EUR" if abroad else base, reference=f"INV-{rng.randint(10000, 99999)}"))
-    # Numbers follow dates: every document, credit notes included, is posted in the order of its date.
-    acts = [(doc.invoice_date, "post", doc, None) for doc in sales + bills]
+    sales += _intercompany_sales(db, rng, today, sale_zero, sale_tax, home, base)
+    # Numbers follow dates: every document, credit notes included, is posted in the order of its date,
+    # the bills mirrored from the default company too (but the latest, left for the bookkeeper to post).
+    mirrored = list(db.scalars(select(Invoice).where(Invoice.intercompany_source_id.is_not(None),
+                                                     Invoice.state == "draft").order_by(Invoice.invoice_date)))
+    acts = [(doc.invoice_date, "post", doc, None) for doc in sales + bills + mirrored[:-1]]
     acts += _credit_notes(rng, sales[5::12], today)
     for day, act, doc, full in sorted(acts, key=lambda a: (a[0], a[1] != "post", a[2].id)):
         if act == "post":
@@ -108,9 +118,37 @@ def _load(db: Session, progress, today: date | None = None) -> None:
     db.flush()
 
 
+def _intercompany_sales(db: Session, rng: random.Random, today: date, abroad_tax: Tax | None, home_tax: Tax | None,
+                        home: str, base: str) -> list[Invoice]:
+    """The default company's monthly sales of goods to each other company of the group (to its party),
+    on the intercompany revenue account; none from the other companies."""
+    group = list(db.scalars(select(Company).where(Company.active.is_(True)).order_by(Company.id)))
+    if not any(c.is_default and c.id == current_company_id(db) for c in group):
+        return []
+    from plugins.accounting.invoicing import intercompany
+
+    revenue = intercompany.role_account(db, intercompany.REVENUE)
+    sales = []
+    for buyer in group:
+        if buyer.is_default or buyer.party_id is None:
+            continue
+        party = db.get(Party, buyer.party_id)
+        tax = abroad_tax if buyer.country and buyer.country != home else home_tax
+        for months in range(INTERCOMPANY_MONTHS, 0, -1):
+            day = today - timedelta(days=30 * months - 10)
+            lines = [_line(rng, SALES[4:], tax) for _ in range(rng.randint(1, 3))]
+            if revenue is not None:
+                lines = [{**line, "account": revenue.code} for line in lines]
+            sales.append(_document(db, "out_invoice", party, day, lines, rng, base, currency=buyer.base_currency,
+                                   reference=f"IC-{day:%Y%m}"))
+    return sales
+
+
 def _parties(db: Session) -> tuple[list[Party], list[Party]]:
-    """Demo customers and suppliers: the core's demo companies, or a few of our own."""
-    companies = list(db.execute(select(Party).where(Party.kind == "company", Party.active.is_(True))
+    """Demo customers and suppliers: the core's demo companies (but the group's own), or a few of our own."""
+    group = select(Company.party_id).where(Company.party_id.is_not(None))
+    companies = list(db.execute(select(Party).where(Party.kind == "company", Party.active.is_(True),
+                                                    Party.id.not_in(group))
                                 .order_by(Party.id).limit(60)).scalars())
     if len(companies) >= 10:
         cut = len(companies) * 2 // 3

@@ -138,9 +138,9 @@ def api_aged_payables():
             "named (ids, comma-separated; each one you work in and may read reports in) in a group `currency`, "
             "with the intercompany balances eliminated", query=consolidation.ConsolidatedQuery)
 def api_consolidated(kind):
+    values = load_query(consolidation.ConsolidatedQuery())
     if kind not in consolidation.KINDS:
         raise NotFound(_("There is no such report."), field="kind")
-    values = load_query(consolidation.ConsolidatedQuery())
     report = consolidation.consolidate(db, kind, companies=consolidation.parse_ids(values["companies"]),
                                        currency=values["currency"], date_from=values["date_from"],
                                        date_to=values["date_to"])
