@@ -262,7 +262,8 @@ def install_listeners(factory) -> None:
     """Audit every flush of sessions made by ``factory``."""
     from core.orm import Base
 
-    if not event.contains(factory, "after_flush", _after_flush):
+    if not getattr(factory, "_kontor_audited", False):  # a flag: see install_scope_listeners
+        factory._kontor_audited = True
         event.listen(factory, "after_flush", _after_flush)
         event.listen(factory, "before_flush", _load_deleted)
     if not event.contains(Base, "mapper_configured", _watch_old_values):

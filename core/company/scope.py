@@ -317,7 +317,10 @@ def _forget_on_end(db: Session, transaction) -> None:
 
 def install_scope_listeners(factory) -> None:
     """Narrow every ORM query of sessions made by ``factory`` to the scope and the record rules."""
-    if not event.contains(factory, "do_orm_execute", _apply_rules):
+    # A flag on the factory, not event.contains(): the event registry keys a sessionmaker by the id
+    # of its Session class, which a new factory may reuse after an old one was collected.
+    if not getattr(factory, "_kontor_scoped", False):
+        factory._kontor_scoped = True
         event.listen(factory, "do_orm_execute", _apply_rules)
         event.listen(factory, "transient_to_pending", _belong_on_add)
         event.listen(factory, "before_flush", _assign_company)

@@ -116,7 +116,15 @@ def _pg_user_triggers(enable: bool) -> None:
         op.execute(f"ALTER TABLE {table} {verb} TRIGGER USER")
 
 
+def _defer_foreign_keys() -> None:
+    """On SQLite, check foreign keys at commit: a batch rebuild drops and recreates a table that
+    other tables reference (the pragma ends with the transaction)."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("PRAGMA defer_foreign_keys = ON")
+
+
 def upgrade() -> None:
+    _defer_foreign_keys()
     default = _default_company()
     saved = _set_triggers_aside() if _sqlite() else []
     for table, uniques in UNIQUES.items():
@@ -193,6 +201,7 @@ def _delete_other_companies(default: int) -> None:
 
 
 def downgrade() -> None:
+    _defer_foreign_keys()
     sqlite = _sqlite()
     bind = op.get_bind()
     default = _default_company()

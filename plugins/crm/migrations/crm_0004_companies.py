@@ -60,7 +60,15 @@ def _uq(table: str, columns: tuple[str, ...]) -> str:
     return f"uq_{table}_{'_'.join(columns)}"
 
 
+def _defer_foreign_keys() -> None:
+    """On SQLite, check foreign keys at commit: a batch rebuild drops and recreates a table that
+    other tables reference (the pragma ends with the transaction)."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("PRAGMA defer_foreign_keys = ON")
+
+
 def upgrade() -> None:
+    _defer_foreign_keys()
     default = _default_company()
     for table, uniques in UNIQUES.items():
         with op.batch_alter_table(table) as batch:
@@ -107,6 +115,7 @@ def _delete_other_companies(default: int) -> None:
 
 
 def downgrade() -> None:
+    _defer_foreign_keys()
     bind = op.get_bind()
     default = _default_company()
     if any(bind.execute(sa.text(f"SELECT 1 FROM {table} WHERE company_id <> {default}")).first()

@@ -87,7 +87,7 @@ def test_entry_form_creates_draft_then_posts(admin_client, db):
 
 def test_account_form_validation(admin_client, db):
     assets = db.scalar(select(Account).where(Account.code == "1"))
-    bad = admin_client.post_form("/accounting/accounts/new", {"code": "1250", "name": "Other receivable",
+    bad = admin_client.post_form("/accounting/accounts/new", {"code": "1260", "name": "Other receivable",
                                                                "type": "liability", "kind": "receivable",
                                                                "parent_id": str(assets.id), "postable": "1",
                                                                "active": "1"})
@@ -100,7 +100,7 @@ def test_account_form_validation(admin_client, db):
         "code": "1101", "name": "Sub", "type": "asset", "kind": "other", "parent_id": str(bank.id),
         "postable": "1", "active": "1"})
     assert under_postable.status_code == 422 and "group account" in under_postable.get_data(as_text=True)
-    ok = admin_client.post_form("/accounting/accounts/new", {"code": "1250", "name": "Other receivable",
+    ok = admin_client.post_form("/accounting/accounts/new", {"code": "1260", "name": "Other receivable",
                                                               "type": "asset", "kind": "receivable",
                                                               "parent_id": str(assets.id), "postable": "1",
                                                               "reconcilable": "1", "active": "1"})
