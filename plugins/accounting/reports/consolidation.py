@@ -25,11 +25,11 @@ from datetime import date
 from decimal import Decimal, localcontext
 from typing import Any, Iterable
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import (Company, InvalidInput, KontorError, Schema, current_actor, current_company_id, gettext as _,
+from core import (Company, InvalidInput, KontorError, current_actor, current_company_id, gettext as _,
                   has_permission, in_company, lazy_gettext as _l, list_companies)
 
 from plugins.accounting.currencies import services as fx
@@ -37,6 +37,7 @@ from plugins.accounting.currencies.models import Currency
 from plugins.accounting.ledger.models import Account, Line
 from plugins.accounting.permissions import REPORT_READ
 from plugins.accounting.reports.figures import ZERO, check_range, is_posted, money_sum, not_closing
+from plugins.accounting.reports.schemas import RangeQuery
 
 KINDS = ("trial-balance", "profit-and-loss", "balance-sheet")
 TITLES = {"trial-balance": _l("Consolidated trial balance"), "profit-and-loss": _l("Consolidated profit and loss"),
@@ -47,19 +48,12 @@ MAX_COMPANIES = 50
 # -- The query --
 
 
-class ConsolidatedQuery(Schema):
+class ConsolidatedQuery(RangeQuery):
     """A consolidated report's parameters: the companies (ids, comma-separated; default every company
     the user may include), the group currency (default the default company's) and the range."""
 
     companies = fields.String(load_default="", validate=validate.Length(max=500))
     currency = fields.String(load_default="", validate=validate.Length(max=3))
-    date_from = fields.Date(load_default=None)
-    date_to = fields.Date(load_default=None)
-
-    @validates_schema
-    def _ordered(self, data, **_kwargs):
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            raise ValidationError(str(_l("The end date is before the start date.")), "date_to")
 
 
 class ConsolidatedPage(ConsolidatedQuery):
