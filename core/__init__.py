@@ -31,7 +31,7 @@ from core.auth.models import User
 from core.auth.services import create_user
 from core.company.models import Company
 from core.company.scope import CompanyScoped, all_companies, current_company_id, in_company, scope_companies
-from core.company.services import get_company, list_companies, setting_values, update_settings
+from core.company.services import company_member_ids, get_company, list_companies, setting_values, update_settings
 from core.parties.models import Party, Tag, tag_key
 from core.parties.schemas import TagList, normalise_vat_id, validate_email, validate_vat_id
 from core.parties.schemas import load as load_input
@@ -39,7 +39,7 @@ from core.parties.services import create_party, get_party, search_parties, tags_
 
 __all__ = [
     "__version__", "Action", "CompanyScoped", "RecordRule", "all_companies", "current_company_id", "in_company",
-    "list_companies", "scope_companies", "import_areas", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
+    "list_companies", "company_member_ids", "scope_companies", "import_areas", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
     "InvariantError", "NoApplication", "note_changed", "MoneyField", "Schema",
     "validate_country", "validate_currency", "Column", "Company", "CsvFile",
     "JinjaExtras", "KontorError", "Manifest", "MenuItem", "ModuleError", "Money", "N_", "NotFound",

@@ -38,6 +38,12 @@ def list_companies(db: Session, *, user=None, active_only: bool = False) -> list
     return list(db.execute(query).scalars())
 
 
+def company_member_ids(company_id: int):
+    """A SELECT of the ids of the users who work in company ``company_id``, for ``User.id.in_(…)``
+    (the people a record of that company may be given to)."""
+    return select(company_users.c.user_id).where(company_users.c.company_id == company_id)
+
+
 def company_ids_of(db: Session, user) -> list[int]:
     """The ids of the companies ``user`` works in."""
     return list(db.execute(select(company_users.c.company_id).where(company_users.c.user_id == user.id)

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import Select, exists, func, inspect as sa_inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import (create_party, current_company_id, gettext as _, has_permission, hooks, InvalidInput, keyset_page, KontorError,
+from core import (company_member_ids, create_party, current_company_id, gettext as _, has_permission, hooks, InvalidInput, keyset_page, KontorError,
                   load_input, N_, NotFound, Page, Party, record_event, Tag, tag_key, tags_named, User, utcnow)
 
 from plugins.crm import access
@@ -118,10 +118,13 @@ def get_lead(db: Session, lead_id: int, *, user) -> Lead:
 
 
 def owner_choices(db: Session, *, user) -> list[tuple[int, str]]:
-    """(id, name) of the users a lead may be given to by ``user``: everyone active, or only themselves."""
+    """(id, name) of the users a lead may be given to by ``user``: every active user of the current
+    company, or only themselves."""
     if not sees_all_leads(user):
         return [(user.id, user.full_name or user.username)]
-    users = db.execute(select(User).where(User.active.is_(True)).order_by(User.username)).scalars()
+    users = db.execute(select(User).where(User.active.is_(True),
+                                          User.id.in_(company_member_ids(current_company_id(db))))
+                       .order_by(User.username)).scalars()
     return [(u.id, u.full_name or u.username) for u in users]
 
 

@@ -11,7 +11,7 @@ from babel.numbers import list_currencies
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defaultload
 
-from core import Company, KontorError, current_company_id, N_, NotFound, Party, User, current_actor, gettext as _, hooks, utcnow
+from core import Company, KontorError, company_member_ids, current_company_id, N_, NotFound, Party, User, current_actor, gettext as _, hooks, utcnow
 
 from plugins.crm import timeline
 from plugins.crm.access import every_owner, may_see, visible
@@ -49,8 +49,9 @@ def actor_id() -> int | None:
 
 
 def user_choices(db: Session) -> list[tuple[int, str]]:
-    """(id, name) of the active users, for owner and assignee pickers."""
-    users = db.execute(select(User).where(User.active.is_(True))
+    """(id, name) of the active users who work in the current company, for owner and assignee pickers."""
+    users = db.execute(select(User).where(User.active.is_(True),
+                                          User.id.in_(company_member_ids(current_company_id(db))))
                        .order_by(func.coalesce(func.nullif(User.full_name, ""), User.username))).scalars()
     return [(user.id, user.full_name or user.username) for user in users]
 

@@ -315,3 +315,17 @@ def test_downgrading_keeps_the_default_companys_records_and_upgrading_gives_them
     assert before["crm_lead"] == 2 and before["crm_stage"] == 12
     assert {k: v for k, v in after.items() if k != "crm_ticket_message"} == own
     assert again == own
+
+
+def test_owner_and_assignee_pickers_offer_only_the_people_of_the_company(group, db):
+    from core.auth.models import User
+    from plugins.crm.leads.services import owner_choices
+    from plugins.crm.pipeline.services import user_choices
+
+    names = {u.id: u.username for u in db.execute(select(User)).scalars()}
+    mia = db.get(User, group["mia"])
+    for company, present, absent in ((group["home"], {"anna", "mia"}, {"bernd"}),
+                                     (group["other"], {"bernd", "mia"}, {"anna"})):
+        with in_company(company):
+            for offered in ({names[i] for i, _ in user_choices(db)}, {names[i] for i, _ in owner_choices(db, user=mia)}):
+                assert present <= offered and not absent & offered, (company, offered)
