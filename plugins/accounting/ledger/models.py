@@ -158,7 +158,7 @@ class Line(CompanyScoped, Base):
     __table_args__ = (
         Index("ix_accounting_line_account_state_date", "account_id", "state", "date", "id"),
         Index("ix_accounting_line_party_account", "party_id", "account_id"),
-        Index("ix_accounting_line_state_date", "state", "date"),
+        Index("ix_accounting_line_company_state_date", "company_id", "state", "date"),
         Index("ix_accounting_line_company_account", "company_id", "account_id"),
     )
 
