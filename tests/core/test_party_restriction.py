@@ -119,7 +119,7 @@ def test_the_party_form_offers_visible_in_for_a_group_of_several(dispatcher, db,
     assert browser.get(f"/parties/{made_id}").status_code == 404  # the user is in A
     browser.post_form("/company/switch", {"company": str(group["b"])})
     page = browser.get(f"/parties/{made_id}").get_data(as_text=True)
-    assert "Visible in" in page and "Nordlys Vertrieb GmbH" in page
+    assert "Sichtbar in" in page and "Nordlys Vertrieb GmbH" in page  # in the German company's language
     edit = browser.get(f"/parties/{made_id}/edit").get_data(as_text=True)
     assert 'name="visibility" value="some" checked' in edit and f'value="{group["b"]}" checked' in edit
     # back to every company
