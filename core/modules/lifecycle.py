@@ -146,8 +146,8 @@ def initialise(engine: Engine, sessionmaker, *, company_name: str | None = None,
 
 
 @contextmanager
-def _transaction(ctx: ModuleContext, *, rebuilds: bool = False) -> Iterator[tuple[Connection, Session]]:
-    """One connection, one transaction, and a session bound to both: all or nothing.
+def migration_connection(engine, *, rebuilds: bool = True) -> Iterator[Connection]:
+    """One connection in one transaction for migrations: all or nothing.
 
     With ``rebuilds`` (migrations that may rebuild tables holding rows: a downgrade, an upgrade),
     SQLite checks foreign keys once, before the commit, rather than statement by statement. A batch
@@ -155,23 +155,30 @@ def _transaction(ctx: ModuleContext, *, rebuilds: bool = False) -> Iterator[tupl
     deleting every row that other tables point to, even within one transaction; this is SQLite's
     documented procedure for such changes (foreign keys off, ``PRAGMA foreign_key_check`` at the end).
     """
-    with ctx.engine.connect() as conn:
+    with engine.connect() as conn:
         checked_at_end = rebuilds and conn.dialect.name == "sqlite"
         if checked_at_end:  # only outside a transaction does SQLite take this pragma
             conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
-                db = ctx.sessionmaker(bind=conn)
-                try:
-                    yield conn, db
-                    db.flush()
-                    if checked_at_end:
-                        _check_foreign_keys(conn)
-                finally:
-                    db.close()
+                yield conn
+                if checked_at_end:
+                    _check_foreign_keys(conn)
         finally:
             if checked_at_end:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+@contextmanager
+def _transaction(ctx: ModuleContext, *, rebuilds: bool = False) -> Iterator[tuple[Connection, Session]]:
+    """One connection, one transaction (see :func:`migration_connection`), and a session bound to both."""
+    with migration_connection(ctx.engine, rebuilds=rebuilds) as conn:
+        db = ctx.sessionmaker(bind=conn)
+        try:
+            yield conn, db
+            db.flush()
+        finally:
+            db.close()
 
 
 def _check_foreign_keys(conn: Connection) -> None:

@@ -79,25 +79,24 @@ def switch_to(page: Page, company: str) -> None:
         page.get_by_label("Company you work in").locator("option", has_text=company).get_attribute("value"))
 
 
-def invoice_numbers(page: Page):
-    return page.locator("main table tbody")
+def sees_only(page: Page, invoice: str, other_customer: str, deal: str, other_deal: str) -> None:
+    """The invoice list shows ``invoice`` (a number or a customer) and not ``other_customer``; the board
+    ``deal``, not ``other_deal``."""
+    page.goto("/accounting/invoices")
+    expect(page.locator("main table")).to_contain_text(invoice)
+    expect(page.locator("main")).not_to_contain_text(other_customer)
+    page.goto("/crm/board")
+    expect(page.locator(".board-card").filter(has_text=deal)).to_have_count(1)
+    expect(page.locator(".board-card").filter(has_text=other_deal)).to_have_count(0)
 
 
 def test_a_user_of_both_companies_switches_and_sees_each_companys_records_only(page: Page, group):
     sign_in(page, "lise", PASSWORD)
-    page.goto("/accounting/invoices")
-    expect(page.locator("main table")).to_contain_text(group["dk_invoice"])
-    expect(page.locator("main")).not_to_contain_text("Hanse Stahl GmbH")
-    page.goto("/crm/board")
-    expect(page.locator(".board-card").filter(has_text="Deal of DK")).to_have_count(1)
-    expect(page.locator(".board-card").filter(has_text="Deal of DE")).to_have_count(0)
+    sees_only(page, group["dk_invoice"], "Hanse Stahl GmbH", "Deal of DK", "Deal of DE")
 
     switch_to(page, DE)
     expect(page.locator(".board-card").filter(has_text="Deal of DE")).to_have_count(1)  # back on the board
-    expect(page.locator(".board-card").filter(has_text="Deal of DK")).to_have_count(0)
-    page.goto("/accounting/invoices")
-    expect(page.locator("main table")).to_contain_text("Hanse Stahl GmbH")
-    expect(page.locator("main")).not_to_contain_text("Fjord Logistik ApS")
+    sees_only(page, "Hanse Stahl GmbH", "Fjord Logistik ApS", "Deal of DE", "Deal of DK")
 
     # The choice is remembered: a new sign-in opens in the German company.
     page.context.clear_cookies()
@@ -109,12 +108,7 @@ def test_a_user_of_one_company_never_sees_the_others(page: Page, group):
     sign_in(page, "jens", PASSWORD)
     expect(page.locator(".company-switcher")).to_have_count(0)
     expect(page.locator(".company-name")).to_have_text(DK)
-    page.goto("/accounting/invoices")
-    expect(page.locator("main table")).to_contain_text(group["dk_invoice"])
-    expect(page.locator("main")).not_to_contain_text("Hanse Stahl GmbH")
-    page.goto("/crm/board")
-    expect(page.locator(".board-card").filter(has_text="Deal of DK")).to_have_count(1)
-    expect(page.locator(".board-card").filter(has_text="Deal of DE")).to_have_count(0)
+    sees_only(page, group["dk_invoice"], "Hanse Stahl GmbH", "Deal of DK", "Deal of DE")
     response = page.goto(f"/accounting/invoices/{group['de_invoice_id']}")
     assert response.status == 404
 

@@ -180,28 +180,21 @@ def test_the_migration_moves_the_config_accounts_into_roles(app, db):
     from sqlalchemy import inspect
 
     from core.modules import migrate
+    from core.modules.lifecycle import migration_connection
     from plugins.accounting.plugin import register_migrations
 
     db.rollback()
     location = [register_migrations()]
     engine = db.get_bind()
-    sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as conn:
-        if sqlite:  # as the module lifecycle does for rebuilds: foreign keys checked at the end
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-        with conn.begin():
-            migrate.downgrade(conn, "accounting_0005", location)
-            conn.execute(text("UPDATE accounting_config SET rounding_account_id = "
-                              "(SELECT id FROM accounting_account WHERE code = '8400'), receivable_account_id = "
-                              "(SELECT id FROM accounting_account WHERE code = '1200') WHERE id = 1"))
-            migrate.upgrade(conn, "accounting@head", location)
-            if sqlite:
-                assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
-            rows = dict(conn.execute(text("SELECT role, account_id FROM accounting_account_role")).all())
-            codes = dict(conn.execute(text("SELECT id, code FROM accounting_account")).all())
-            columns = {column["name"] for column in inspect(conn).get_columns("accounting_config")}
-        if sqlite:
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    with migration_connection(engine) as conn:  # on SQLite, foreign keys checked before the commit
+        migrate.downgrade(conn, "accounting_0005", location)
+        conn.execute(text("UPDATE accounting_config SET rounding_account_id = "
+                          "(SELECT id FROM accounting_account WHERE code = '8400'), receivable_account_id = "
+                          "(SELECT id FROM accounting_account WHERE code = '1200') WHERE id = 1"))
+        migrate.upgrade(conn, "accounting@head", location)
+        rows = dict(conn.execute(text("SELECT role, account_id FROM accounting_account_role")).all())
+        codes = dict(conn.execute(text("SELECT id, code FROM accounting_account")).all())
+        columns = {column["name"] for column in inspect(conn).get_columns("accounting_config")}
     assert {role: codes[account] for role, account in rows.items()} == {
         "accounting.rounding": "8400", "accounting.receivable": "1200"}
     assert "rounding_account_id" not in columns and "lock_date" in columns

@@ -213,6 +213,7 @@ def test_the_figures_of_each_company_are_its_own(app, db, group):
 def test_migrating_a_one_company_database_with_posted_entries_keeps_every_chain(app, db):
     import plugins
     from core.modules import migrate
+    from core.modules.lifecycle import migration_connection
 
     for amount in ("1.00", "2.00"):
         ledger.create_and_post(db, journal="GEN", date=DAY, lines=balanced_lines(amount))
@@ -226,18 +227,10 @@ def test_migrating_a_one_company_database_with_posted_entries_keeps_every_chain(
 
     engine = db.get_bind()
     locations = [Path(plugins.__file__).parent / "accounting" / "migrations"]
-    sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as conn:
-        if sqlite:  # as the module lifecycle does for rebuilds: foreign keys checked at the end
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-        with conn.begin():
-            migrate.downgrade(conn, "accounting@accounting_0006", locations)
-            assert "company_id" not in {c["name"] for c in inspect(conn).get_columns("accounting_entry")}
-            migrate.upgrade(conn, "accounting@head", locations)
-            if sqlite:
-                assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
-        if sqlite:
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    with migration_connection(engine) as conn:  # on SQLite, foreign keys checked before the commit
+        migrate.downgrade(conn, "accounting@accounting_0006", locations)
+        assert "company_id" not in {c["name"] for c in inspect(conn).get_columns("accounting_entry")}
+        migrate.upgrade(conn, "accounting@head", locations)
 
     with all_companies():
         for model in (Entry, Line, Journal, Account, Config, Invoice, Tax):

@@ -288,6 +288,7 @@ def test_downgrading_keeps_the_default_companys_records_and_upgrading_gives_them
 
     import plugins
     from core.modules import migrate
+    from core.modules.lifecycle import migration_connection
 
     home = group["home"]
     engine = db.get_bind()
@@ -297,21 +298,13 @@ def test_downgrading_keeps_the_default_companys_records_and_upgrading_gives_them
                for table in before if table != "crm_ticket_message"}
     db.close()
     locations = [Path(plugins.__file__).parent / "crm" / "migrations"]
-    sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as conn:
-        if sqlite:  # as the module lifecycle does for rebuilds: foreign keys checked at the end
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-        with conn.begin():
-            migrate.downgrade(conn, "crm@crm_0003", locations)
-            assert "company_id" not in {c["name"] for c in inspect(conn).get_columns("crm_lead")}
-            after = _counts(conn)
-            migrate.upgrade(conn, "crm@head", locations)
-            if sqlite:
-                assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
-            again = {table: conn.execute(text(f"SELECT count(*) FROM {table} WHERE company_id = {home}")).scalar_one()
-                     for table in own}
-        if sqlite:
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    with migration_connection(engine) as conn:  # on SQLite, foreign keys checked before the commit
+        migrate.downgrade(conn, "crm@crm_0003", locations)
+        assert "company_id" not in {c["name"] for c in inspect(conn).get_columns("crm_lead")}
+        after = _counts(conn)
+        migrate.upgrade(conn, "crm@head", locations)
+        again = {table: conn.execute(text(f"SELECT count(*) FROM {table} WHERE company_id = {home}")).scalar_one()
+                 for table in own}
     assert before["crm_lead"] == 2 and before["crm_stage"] == 12
     assert {k: v for k, v in after.items() if k != "crm_ticket_message"} == own
     assert again == own
