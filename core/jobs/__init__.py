@@ -1,0 +1,1 @@
+"""Background jobs: huey carries them, ``core_job`` keeps the truth (see :mod:`core.jobs.services`)."""
