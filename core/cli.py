@@ -133,7 +133,25 @@ def serve_command(bind, workers):
     """Serve Kontor with gunicorn (production)."""
     from core.server import serve
 
+    _check_serving_settings()
     serve(bind=bind, workers=workers)
+
+
+def _check_serving_settings() -> None:
+    """Exit with an error before serving settings that would break: a server database (so possibly
+    several hosts) without an explicit secret key, or database settings that are not usable."""
+    from core.config import SettingError, database_options, uses_sqlite
+
+    url = os.environ.get("KONTOR_DATABASE_URL", "")
+    if url and not uses_sqlite(url) and not os.environ.get("KONTOR_SECRET_KEY", "").strip():
+        fail("KONTOR_SECRET_KEY is not set. With a PostgreSQL database Kontor may run on several hosts, "
+             "and a key generated on each host would make a login on one host invalid on the others. "
+             "Generate one key, e.g. with `python -c 'import secrets; print(secrets.token_hex(32))'`, "
+             "and set KONTOR_SECRET_KEY to it on every host.")
+    try:
+        database_options()
+    except SettingError as exc:
+        fail(str(exc))
 
 
 from core.demo import demo_command  # noqa: E402

@@ -12,19 +12,20 @@ from decimal import Decimal
 
 from flask import current_app, g, has_app_context
 from sqlalchemy import BigInteger, Numeric, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
 from core.audit.recorder import install_listeners
+from core.config import database_options
 from core.orm import NAMING_CONVENTION, Base, UTCDateTime, metadata, utcnow
 
 __all__ = [
     "NAMING_CONVENTION", "Base", "ExactDecimal", "Money", "Percent", "Quantity", "UTCDateTime", "close_request_session",
     "dispose_engine", "dispose_engines", "get_engine", "is_sqlite", "make_sessionmaker", "metadata",
-    "reading_transactions", "session", "utcnow",
+    "reading_transactions", "server_engine_arguments", "session", "utcnow",
 ]
 
 
@@ -161,8 +162,24 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if _reads_only.get() else "BEGIN IMMEDIATE")
 
 
+def server_engine_arguments(url: str, options: dict | None = None) -> dict:
+    """The ``create_engine`` arguments for a server database at ``url``, from ``options``
+    (default :func:`core.config.database_options`, read from the environment)."""
+    options = database_options() if options is None else options
+    arguments = {"pool_pre_ping": True, "pool_size": options["pool_size"], "max_overflow": options["max_overflow"]}
+    if not options["prepared_statements"] and make_url(url).get_driver_name() == "psycopg":
+        # Behind PgBouncer in transaction mode each transaction may run on another server
+        # connection: a statement psycopg prepared on one is missing (or already exists) on the next.
+        arguments["connect_args"] = {"prepare_threshold": None}
+    return arguments
+
+
 def get_engine(url: str) -> Engine:
-    """The process-wide engine for ``url`` (created once, shared by every app rebuild)."""
+    """The process-wide engine for ``url`` (created once, shared by every app rebuild).
+
+    A server database's pool and prepared statements follow the ``KONTOR_DB_*`` settings
+    (:func:`core.config.database_options`) at the time the engine is made.
+    """
     with _engines_lock:
         engine = _engines.get(url)
         if engine is None:
@@ -170,7 +187,7 @@ def get_engine(url: str) -> Engine:
                 engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None)
                 _configure_sqlite(engine)
             else:
-                engine = create_engine(url, pool_pre_ping=True)
+                engine = create_engine(url, **server_engine_arguments(url))
             _engines[url] = engine
         return engine
 

@@ -6,6 +6,7 @@ worker builds a fresh app before answering. No restart is needed anywhere.
 """
 from __future__ import annotations
 
+import logging
 import threading
 
 from flask import Flask
@@ -13,6 +14,8 @@ from flask import Flask
 from core.app import create_app
 from core.db import get_engine, reading_transactions
 from core.config import from_environment
+
+log = logging.getLogger(__name__)
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -57,25 +60,45 @@ class Dispatcher:
             except Exception:  # a connection the server already broke has nothing left to close
                 pass
 
-    def read_revision(self) -> int:
-        """The modules revision in the database (-1 before ``kontor init``)."""
-        conn = self._connection()
+    def _forget(self, conn) -> None:
+        """Close and forget this thread's revision connection (broken, or left in an error)."""
+        self._local.conn = None
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
         try:
-            cursor = conn.execute("SELECT revision FROM core_modules_revision WHERE id = 1")
-            row = cursor.fetchone()
+            conn.close()
+        except Exception:  # already broken: nothing left to close
+            pass
+
+    def read_revision(self) -> int | None:
+        """The modules revision in the database (-1 before ``kontor init``), or None when it could not
+        be read: the error is logged and the thread's connection replaced on the next read."""
+        try:
+            conn = self._connection()
+            row = conn.execute("SELECT revision FROM core_modules_revision WHERE id = 1").fetchone()
         except Exception:
-            if self.engine.dialect.name != "sqlite":
-                self._local.conn = None
-            return -1
+            conn = getattr(self._local, "conn", None)
+            if conn is not None:
+                self._forget(conn)
+            if self._built_for is None or self._built_for < 0:
+                return -1  # not initialised (yet): the table is missing, as expected
+            log.warning("Could not read the modules revision; serving the app built for revision %s",
+                        self._built_for, exc_info=True)
+            return None
         return row[0] if row else 0
 
     @property
     def app(self) -> Flask:
-        """The app for the revision in the database now (built if needed)."""
+        """The app for the revision in the database now (built if needed).
+
+        When the revision cannot be read the app already built keeps serving: a passing database
+        error must not cost a rebuild (which would hit the same database again).
+        """
         revision = self.read_revision()
-        if self._app is None or revision != self._built_for:
+        if self._app is None or (revision is not None and revision != self._built_for):
             with self._lock:
-                if self._app is None or revision != self._built_for:
+                if self._app is None or (revision is not None and revision != self._built_for):
                     self._app = create_app(self.overrides, refresh_plugins=self._app is not None)
                     self._built_for = self._app.extensions["kontor"].revision
         return self._app
