@@ -8,6 +8,8 @@ from pathlib import Path
 LANGUAGES = ("en", "da", "de", "pl", "fi", "sv")
 #: The largest request body (and so upload) the server reads unless configured otherwise.
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+#: The largest attachment accepted unless configured otherwise.
+DEFAULT_ATTACHMENT_MAX_SIZE = 10 * 1024 * 1024
 #: The connections each process keeps open to a server database, and how many more it may open at a peak.
 DEFAULT_DB_POOL_SIZE = 5
 DEFAULT_DB_MAX_OVERFLOW = 10
@@ -91,7 +93,11 @@ def from_environment(overrides: dict | None = None) -> dict:
     - ``KONTOR_MAX_CONTENT_LENGTH``: the largest request body in bytes (default 16 MiB); larger
       requests and uploads are refused with a 413;
     - ``KONTOR_DB_POOL_SIZE``, ``KONTOR_DB_MAX_OVERFLOW``, ``KONTOR_DB_PREPARED_STATEMENTS``: see
-      :func:`database_options` (read where the engine is made, :func:`core.db.get_engine`).
+      :func:`database_options` (read where the engine is made, :func:`core.db.get_engine`);
+    - ``KONTOR_STORAGE_URL``: where files are kept (attachments, module archives): ``file:///folder``
+      (default ``<instance>/files``) or ``s3://ACCESS:SECRET@host:port/bucket?secure=0`` (see
+      :mod:`core.storage`);
+    - ``KONTOR_ATTACHMENT_MAX_SIZE``: the largest attachment in bytes (default 10 MiB).
     """
     overrides = dict(overrides or {})
     instance = Path(overrides.pop("INSTANCE_PATH", None) or os.environ.get("KONTOR_INSTANCE", "instance")).resolve()
@@ -109,6 +115,8 @@ def from_environment(overrides: dict | None = None) -> dict:
         "LOGIN_LOCK_SECONDS": 300,
         "PAGE_SIZE": 25,
         "MAX_CONTENT_LENGTH": int(os.environ.get("KONTOR_MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH),
+        "STORAGE_URL": os.environ.get("KONTOR_STORAGE_URL") or (instance / "files").as_uri(),
+        "ATTACHMENT_MAX_SIZE": int(os.environ.get("KONTOR_ATTACHMENT_MAX_SIZE") or DEFAULT_ATTACHMENT_MAX_SIZE),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

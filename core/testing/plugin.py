@@ -26,6 +26,7 @@ from jinja2 import BytecodeCache
 
 from core.testing import factories
 from core.testing.clients import ApiClient, WebClient
+from core.testing.s3 import s3_server, s3_storage_url  # noqa: F401  (fixtures: a real S3 server)
 
 # Under pytest-xdist each worker has its own databases; the process id keeps apart two sessions
 # sharing one external server (a plugin's own suite run from within another test session).
