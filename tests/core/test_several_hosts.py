@@ -1,0 +1,346 @@
+"""Kontor on several hosts against one PostgreSQL, as docs/deploy.md describes it, all on 127.0.0.1.
+
+One PostgreSQL server; PgBouncer in transaction mode in front of it; two ``kontor serve`` hosts
+("A" and "B", each its own instance folder, the same secret key, the database through PgBouncer
+with prepared statements off, the same storage and queue); two ``kontor worker --scheduler``
+processes connected to PostgreSQL directly. Every process is started by this module and stopped
+by its PID at the end, also when a test fails.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from core.testing import pg
+from tests.core import live_server
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN_PATHS = [ROOT / "tests" / "example_plugin", ROOT / "tests" / "fixture_plugins"]
+SECRET = "several-hosts-shared-secret"
+DATABASE = "kontor_hosts"
+BURST = 200
+READY_SECONDS = 30
+STOP_SECONDS = 15
+
+
+# -- processes ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Started:
+    """A process this module started, its log and how to stop it."""
+
+    name: str
+    process: subprocess.Popen
+    log: Path
+
+    def output(self, tail: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-tail:] if self.log.exists() else ""
+
+    def stop(self) -> None:
+        """Terminate by PID, wait, then kill if it lingers."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_SECONDS)
+
+
+def _wait_for(what: str, check, deadline_seconds: float, pace: float = 0.1, process: Started | None = None):
+    """Poll ``check()`` until it returns something truthy, up to a deadline; return that."""
+    deadline = time.monotonic() + deadline_seconds
+    tries = 0
+    while time.monotonic() < deadline and tries < deadline_seconds / pace * 2:
+        tries += 1
+        if process is not None and process.process.poll() is not None:
+            raise AssertionError(f"{process.name} exited with {process.process.returncode}:\n{process.output()}")
+        found = check()
+        if found:
+            return found
+        time.sleep(pace)  # pacing of the poll, not synchronisation
+    raise AssertionError(f"{what} did not happen within {deadline_seconds} s"
+                         + (f":\n{process.output()}" if process else ""))
+
+
+# -- HTTP with cookies, without following redirects ---------------------------------------------------
+
+
+@dataclass
+class Answer:
+    status: int
+    body: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    def cookies(self) -> dict[str, str]:
+        jar = SimpleCookie()
+        for k, v in self.headers:
+            if k.lower() == "set-cookie":
+                jar.load(v)
+        return {name: morsel.value for name, morsel in jar.items()}
+
+
+def call(base_url: str, method: str, path: str, *, token: str | None = None, cookies: dict | None = None,
+         form: dict | None = None, json_body: str | None = None, headers: dict | None = None) -> Answer:
+    """One request to ``base_url``; redirects are answers too."""
+    parts = urlsplit(base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=live_server.REQUEST_SECONDS)
+    sent = {"Accept": "application/json" if token else "text/html", **(headers or {})}
+    body = None
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    if cookies:
+        sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    if form is not None:
+        body = urlencode(form)
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
+    if json_body is not None:
+        body = json_body
+        sent["Content-Type"] = "application/json"
+    try:
+        conn.request(method, path, body=body, headers=sent)
+        response = conn.getresponse()
+        return Answer(response.status, response.read().decode(errors="replace"), response.getheaders())
+    finally:
+        conn.close()
+
+
+# -- the cluster ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Cluster:
+    """What the module started, and what the tests need to talk to it."""
+
+    folder: Path
+    postgres: pg.PostgresServer
+    direct_url: str
+    bouncer_url: str
+    hosts: dict[str, live_server.Server] = field(default_factory=dict)
+    workers: list[Started] = field(default_factory=list)
+    others: list[Started] = field(default_factory=list)
+    token: str = ""
+    password: str = ""
+    log_offset: int = 0
+
+    @property
+    def postgres_log(self) -> Path | None:
+        return Path(self.postgres.folder) / "log" if self.postgres.folder else None
+
+    def postgres_errors(self) -> list[str]:
+        """ERROR (and worse) lines PostgreSQL logged since the cluster started (none readable on an
+        external server)."""
+        log = self.postgres_log
+        if log is None:
+            return []
+        with log.open("rb") as f:
+            f.seek(self.log_offset)
+            lines = f.read().decode(errors="replace").splitlines()
+        return [line for line in lines if re.search(r"\b(ERROR|FATAL|PANIC):", line)]
+
+    def env(self, database_url: str, instance: Path, **extra: str) -> dict[str, str]:
+        env = live_server.environment(
+            database_url, instance, KONTOR_PLUGINS="kontor_hello.plugin",
+            KONTOR_STORAGE_URL=(self.folder / "files").as_uri(), KONTOR_QUEUE_URL=_plain(self.direct_url),
+            PYTHONPATH=os.pathsep.join(str(p) for p in PLUGIN_PATHS), **extra)
+        env["KONTOR_SECRET_KEY"] = SECRET  # the same on every host
+        return env
+
+    def host_env(self, name: str) -> dict[str, str]:
+        return self.env(self.bouncer_url, self.folder / f"host-{name}", KONTOR_DB_PREPARED_STATEMENTS="0")
+
+    def worker_env(self, name: str) -> dict[str, str]:
+        return self.env(self.direct_url, self.folder / f"worker-{name}")
+
+
+def _plain(url: str) -> str:
+    """``postgresql://…`` for a ``postgresql+psycopg://…`` URL (the queue's spelling)."""
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def _as_postgres_user() -> dict:
+    """Popen arguments that run a server as the ``postgres`` user when we are root (PgBouncer refuses root)."""
+    if os.geteuid() != 0:
+        return {}
+    user = pwd.getpwnam("postgres")
+    return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+
+
+def _start_pgbouncer(folder: Path, server: pg.PostgresServer) -> tuple[Started, int]:
+    """PgBouncer in transaction mode on a free loopback port, in front of ``server``'s DATABASE."""
+    url = make_url(server.url(DATABASE))
+    host = url.query.get("host") or url.host or "127.0.0.1"
+    port = url.query.get("port") or url.port or 5432
+    target = f"host={host} port={port} dbname={DATABASE} user={url.username or 'postgres'}"
+    if url.password:
+        target += f" password={url.password}"
+    listen = live_server.free_port()
+    config = folder / "pgbouncer.ini"
+    config.write_text("\n".join([
+        "[databases]",
+        f"{DATABASE} = {target}",
+        "[pgbouncer]",
+        "listen_addr = 127.0.0.1",
+        f"listen_port = {listen}",
+        "unix_socket_dir =",
+        "auth_type = any",  # loopback only, a throwaway server: no passwords
+        "pool_mode = transaction",
+        "default_pool_size = 4",  # fewer server connections than clients: they are shared
+        "max_client_conn = 200",
+        "ignore_startup_parameters = extra_float_digits,options",
+        f"logfile = {folder / 'pgbouncer.log'}",
+        "",
+    ]))
+    log = folder / "pgbouncer.out"
+    with log.open("wb") as out:
+        process = subprocess.Popen(["/usr/sbin/pgbouncer", str(config)], stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, **_as_postgres_user())
+    started = Started("pgbouncer", process, log)
+
+    def answers():
+        probe = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{listen}/{DATABASE}",
+                              connect_args={"prepare_threshold": None, "connect_timeout": 2})
+        try:
+            with probe.connect() as conn:
+                return conn.execute(text("SELECT 1")).scalar() == 1
+        except Exception:
+            return False
+        finally:
+            probe.dispose()
+
+    try:
+        _wait_for("PgBouncer answering", answers, READY_SECONDS, process=started)
+    except BaseException:
+        started.stop()
+        raise
+    return started, listen
+
+
+def _kontor(env: dict[str, str], cwd: Path, *args: str) -> str:
+    return live_server.kontor(env, *args, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """The whole topology, started once for this module's tests and stopped after them."""
+    folder = Path(tempfile.mkdtemp(prefix="khosts"))
+    os.chmod(folder, 0o777)  # PgBouncer runs as postgres and writes its log here
+    postgres = pg.start()
+    made: Cluster | None = None
+    try:
+        admin = create_engine(postgres.url("postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {DATABASE}"))
+        admin.dispose()
+        log = Path(postgres.folder) / "log" if postgres.folder else None
+        bouncer, port = _start_pgbouncer(folder, postgres)
+        made = Cluster(folder=folder, postgres=postgres, direct_url=postgres.url(DATABASE),
+                       bouncer_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/{DATABASE}",
+                       others=[bouncer], log_offset=log.stat().st_size if log else 0)
+
+        # kontor init on one host (through PgBouncer, as operators run it), then an administrator
+        env_a = made.host_env("A")
+        _kontor(env_a, folder, "init")
+        created = _kontor(env_a, folder, "users", "create", "operator", "--admin")
+        made.password = re.search(r"Password: (\S+)", created).group(1)
+        made.token = _kontor(env_a, folder, "users", "token", "operator").strip()
+
+        for name in ("A", "B"):
+            made.hosts[name] = live_server.start(made.host_env(name), folder, "serve", "--bind", "127.0.0.1:{port}",
+                                                 "--workers", "2")
+        yield made
+    finally:
+        if made is not None:
+            for started in [*made.hosts.values(), *made.workers]:
+                started.stop()
+            for started in reversed(made.others):
+                started.stop()
+        postgres.stop()
+        if postgres.folder is None:  # an external server: leave it as we found it
+            admin = create_engine(postgres.url("postgres"), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+            admin.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _outputs(cluster: Cluster) -> str:
+    return "\n".join(f"--- {name}:\n{server.output()}" for name, server in cluster.hosts.items())
+
+
+# -- the tests ------------------------------------------------------------------------------------
+
+
+def test_a_module_installed_through_a_is_served_by_b_without_restart(cluster):
+    a, b = cluster.hosts["A"], cluster.hosts["B"]
+    assert call(b.base_url, "GET", "/api/v1/hello/ping", token=cluster.token).status == 404
+
+    installed = call(a.base_url, "POST", "/api/v1/modules", token=cluster.token,
+                     json_body='{"name": "hello", "action": "install"}')
+    assert installed.status == 200, installed.body
+
+    # each request reads the modules revision: B's very next requests (on both its workers) see it
+    answers = [call(b.base_url, "GET", "/api/v1/hello/ping", token=cluster.token) for _ in range(8)]
+    assert [answer.status for answer in answers] == [200] * 8, _outputs(cluster)
+
+
+def test_one_login_works_on_both_hosts(cluster):
+    a, b = cluster.hosts["A"], cluster.hosts["B"]
+    page = call(a.base_url, "GET", "/login")
+    assert page.status == 200
+    cookies = page.cookies()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.body).group(1)
+    signed_in = call(a.base_url, "POST", "/login", cookies=cookies,
+                     form={"csrf_token": csrf, "username": "operator", "password": cluster.password})
+    assert signed_in.status == 302, signed_in.body
+    session = signed_in.cookies()
+    assert "kontor_session" in session
+
+    # B has never seen this browser: it must accept A's session cookie as it is
+    assert call(b.base_url, "GET", "/profile").status == 302  # without it: to the login page
+    profile = call(b.base_url, "GET", "/profile", cookies=session)
+    assert profile.status == 200, profile.body[:2000]
+    assert "operator" in profile.body
+
+
+def test_a_burst_over_both_hosts_leaves_no_error_in_postgresql(cluster):
+    hosts = list(cluster.hosts.values())
+
+    def one(n: int) -> int:
+        base = hosts[n % 2].base_url
+        if n % 10 == 9:  # some writes, each its own transaction through PgBouncer
+            return call(base, "POST", "/api/v1/parties", token=cluster.token,
+                        json_body=f'{{"name": "Burst customer {n}"}}').status
+        path = ("/api/v1/parties?limit=5", "/api/v1/modules", "/health")[n % 3]
+        return call(base, "GET", path, token=cluster.token).status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(one, range(BURST)))
+    assert len(statuses) == BURST
+    assert set(statuses) <= {200, 201}, f"{sorted(set(statuses))}\n{_outputs(cluster)}"
+    assert cluster.postgres_errors() == []
+    for name, server in cluster.hosts.items():
+        log = server.log.read_text(errors="replace")
+        assert "prepared statement" not in log, f"host {name}:\n{server.output()}"
+        assert "Could not read the modules revision" not in log, f"host {name}:\n{server.output()}"
