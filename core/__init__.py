@@ -11,10 +11,13 @@ from core.api.base import (ApiBlueprint, ApiError, documented, json_object, json
                            problem, problem_for, record_id_field, refusal)
 from core.api.schema import BoundedList, MoneyField, Schema, validate_country, validate_currency
 from core.audit.recorder import lock_audit_chain, record_event, write_records
-from core.contrib import Action, JinjaExtras, MenuItem, MenuSection, Panel, Permission, RecordRule, Role, Setting, Widget
+from core.contrib import Action, JinjaExtras, JobKind, MenuItem, MenuSection, Panel, Permission, RecordRule, Role, Schedule, Setting, Widget
 from core.db import Base, Money, Percent, Quantity, UTCDateTime, session, utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, KontorError, ModuleError, NotFound, Unavailable
 from core.i18n import N_, gettext, lazy_gettext, ngettext
+from core.jobs.context import JobCancelled, JobContext
+from core.jobs.models import Job
+from core.jobs.services import latest_job, start_job
 from core.invariants import Changes, InvariantCheck, InvariantError, note_changed
 from core.plugins import Manifest, NoApplication, hookimpl, hooks, import_areas
 from core.security import PUBLIC, SIGNED_IN, cross_site, has_permission, public, require, signed_in
@@ -38,7 +41,7 @@ from core.parties.schemas import load as load_input
 from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
 
 __all__ = [
-    "__version__", "Action", "CompanyScoped", "RecordRule", "all_companies", "current_company_id", "in_company",
+    "__version__", "Action", "Job", "JobCancelled", "JobContext", "JobKind", "Schedule", "latest_job", "start_job", "CompanyScoped", "RecordRule", "all_companies", "current_company_id", "in_company",
     "list_companies", "company_member_ids", "scope_companies", "import_areas", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
     "InvariantError", "NoApplication", "note_changed", "MoneyField", "Schema",
     "validate_country", "validate_currency", "Column", "Company", "CsvFile",

@@ -19,7 +19,7 @@ import core.config as kontor_config
 from core.api.base import init_api
 from core.api.input import screen_input
 from core.auth.session import init_login
-from core.contrib import JinjaExtras, MenuItem, MenuSection, Permission, RecordRule, Setting
+from core.contrib import JinjaExtras, JobKind, MenuItem, MenuSection, Permission, RecordRule, Schedule, Setting
 from core.db import close_request_session, get_engine, make_sessionmaker
 from core.errors import KontorError
 from core.i18n import init_i18n
@@ -57,6 +57,8 @@ class Kontor:
     settings: list[Setting] = field(default_factory=list)
     record_rules: list[RecordRule] = field(default_factory=list)
     invariant_checks: list[InvariantCheck] = field(default_factory=list)
+    job_kinds: dict[str, JobKind] = field(default_factory=dict)
+    schedules: list[Schedule] = field(default_factory=list)
 
     @property
     def initialised(self) -> bool:
@@ -236,7 +238,7 @@ def _register_contributions(app: Flask, kontor: Kontor) -> None:
     # Collect every contribution first: a plugin that fails while contributing is left out whole.
     hooks = ("register_permissions", "register_blueprints", "register_api", "register_menu_items",
              "register_settings", "register_jinja", "register_commands", "register_invariant_checks",
-             "register_record_rules")
+             "register_record_rules", "register_job_kinds", "register_schedules")
     collected = {name: _isolated(kontor, name) for name in hooks}
     if any(q.source == "registration" for q in kontor.quarantined.values()):
         collected = {name: flatten(impl.function() for impl in getattr(kontor.pm.hook, name).get_hookimpls())
@@ -265,6 +267,9 @@ def _register_contributions(app: Flask, kontor: Kontor) -> None:
     kontor.settings = collected["register_settings"]
     kontor.record_rules = [r for r in collected["register_record_rules"] if isinstance(r, RecordRule)]
     kontor.invariant_checks = [c for c in collected["register_invariant_checks"] if isinstance(c, InvariantCheck)]
+    kontor.job_kinds = {k.name: k for k in collected["register_job_kinds"] if isinstance(k, JobKind)}
+    kontor.schedules = [s for s in collected["register_schedules"]
+                        if isinstance(s, Schedule) and s.kind in kontor.job_kinds]
     for command in collected["register_commands"]:
         app.cli.add_command(command)
     for extras in collected["register_jinja"]:

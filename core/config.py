@@ -115,6 +115,12 @@ def from_environment(overrides: dict | None = None) -> dict:
         "LOGIN_LOCK_SECONDS": 300,
         "PAGE_SIZE": 25,
         "MAX_CONTENT_LENGTH": int(os.environ.get("KONTOR_MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH),
+        # background jobs (core.jobs): the queue, and how quickly a dead worker's job is taken over
+        "QUEUE_URL": os.environ.get("KONTOR_QUEUE_URL", ""),
+        "JOB_STALE_SECONDS": float(os.environ.get("KONTOR_JOB_STALE_SECONDS") or 60),
+        "JOB_HEARTBEAT_SECONDS": float(os.environ.get("KONTOR_JOB_HEARTBEAT_SECONDS") or 5),
+        "JOB_RETRY_SECONDS": float(os.environ.get("KONTOR_JOB_RETRY_SECONDS") or 30),
+        "SCHEDULER_TICK": float(os.environ.get("KONTOR_SCHEDULER_TICK") or 30),
         "STORAGE_URL": os.environ.get("KONTOR_STORAGE_URL") or (instance / "files").as_uri(),
         "ATTACHMENT_MAX_SIZE": int(os.environ.get("KONTOR_ATTACHMENT_MAX_SIZE") or DEFAULT_ATTACHMENT_MAX_SIZE),
     }

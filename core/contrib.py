@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Callable
 
 
@@ -145,3 +146,50 @@ class JinjaExtras:
     filters: dict[str, Callable] = field(default_factory=dict)
     globals: dict[str, Any] = field(default_factory=dict)
     tests: dict[str, Callable] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of background job a module runs: ``run(job, **arguments)`` in a worker.
+
+    ``run`` gets the :class:`core.jobs.context.JobContext` (its session, the user who asked,
+    ``progress``) and the arguments given to :func:`core.start_job`, and returns a JSON-able result
+    or None. Only a user holding ``permission`` may start it (None: any signed-in user, and the
+    system); the worker checks it again before running, as the user who asked. A job that fails is
+    tried again, with a growing pause, until ``max_attempts``; it must therefore be idempotent.
+    """
+
+    name: str
+    run: Callable[..., Any]
+    title: str = ""
+    permission: str | None = None
+    max_attempts: int = 3
+
+    @property
+    def module(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A job kind started periodically by the scheduler: ``every`` a period, or at ``cron`` times.
+
+    ``cron`` is "minute hour day month weekday" in UTC (``"0 2 * * *"``: nightly at two). With
+    ``per_company`` one job runs in each active company, as the system; else one for the group.
+    Each run has a key made of the schedule and its tick, so a tick fired twice (two schedulers,
+    a restart) starts the job once.
+    """
+
+    name: str
+    kind: str
+    every: timedelta | None = None
+    cron: str | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    per_company: bool = True
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError(f"schedule {self.name}: give every or cron, one of them")
+        if self.every is not None and self.every < timedelta(seconds=1):
+            raise ValueError(f"schedule {self.name}: every must be at least a second")

@@ -80,6 +80,25 @@ def register_record_rules():
 
 
 @hookspec
+def register_job_kinds():
+    """Return a list of :class:`core.JobKind`: the background jobs the module runs.
+
+    A job is started with :func:`core.start_job` in a business transaction and runs in a worker
+    (``kontor worker``) after the commit, as the user who asked, in their company; the job's
+    ``run`` reports progress with ``job.progress(done, total, message)``.
+    """
+
+
+@hookspec
+def register_schedules():
+    """Return a list of :class:`core.Schedule`: job kinds the scheduler starts periodically.
+
+    Exactly one job is started per tick of a schedule (and per company for a per-company schedule),
+    however many schedulers run; its kind must be registered with :func:`register_job_kinds`.
+    """
+
+
+@hookspec
 def register_hookspecs():
     """Return a module (or class) of hookspecs the plugin offers to others, prefixed <module>_."""
 

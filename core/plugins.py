@@ -36,6 +36,7 @@ BUILTIN_PLUGINS = (
     "core.api.plugin",
 )
 
+    "core.jobs.plugin",
 
 class ManifestError(ValueError):
     """A plugin's manifest is missing or malformed."""

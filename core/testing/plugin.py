@@ -230,6 +230,8 @@ def settings(db_url, tmp_path, kontor_plugins) -> dict:
         "TESTING": True,
         "EXTRA_PLUGINS": tuple(kontor_plugins),
         "MARKETPLACE": "",
+        "QUEUE_URL": "memory://",  # jobs run right after the commit that asked for them
+        "JOB_RETRY_SECONDS": 0,
     }
 
 

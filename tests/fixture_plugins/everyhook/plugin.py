@@ -163,3 +163,23 @@ def company_locked_fields(session):
     from everyhook.services import thing_named
 
     return {"vat_id": "A thing named 'vat' keeps it."} if thing_named(session, "vat") is not None else {}
+
+
+@hookimpl
+def register_job_kinds():
+    from core import JobKind
+    from everyhook.services import tally_things
+
+    return [JobKind("everyhook.tally", run=tally_things, title="Tally things", permission="everyhook.thing.write")]
+
+
+@hookimpl
+def register_schedules():
+    from datetime import timedelta
+
+    from core import Schedule
+
+    return [Schedule("everyhook.hourly_tally", kind="everyhook.tally", every=timedelta(hours=1),
+                     arguments={"prefix": "hourly", "count": 1}),
+            Schedule("everyhook.nightly_tally", kind="everyhook.tally", cron="0 2 * * *",
+                     arguments={"prefix": "nightly", "count": 1}, per_company=False)]

@@ -48,3 +48,24 @@ def no_forbidden_thing(session, changes: Changes) -> str | None:
 
 
 NO_FORBIDDEN_THING = InvariantCheck("everyhook.no_forbidden_thing", no_forbidden_thing, watches=(Thing,))
+
+
+def tally_things(job, prefix: str, count: int, fail_first: int = 0) -> dict:
+    """A job: add things "<prefix> 1" … "<prefix> <count>", each once however often the job runs;
+    the first ``fail_first`` attempts fail after the first thing (to try retries)."""
+    made = 0
+    for number in range(1, count + 1):
+        name = f"{prefix} {number}"
+        if thing_named(job.session, name) is None:
+            add_thing(job.session, name)
+            made += 1
+        job.progress(number, count, f"{number} of {count}")
+        if fail_first and _attempt_of(job) <= fail_first:
+            raise RuntimeError(f"failing on purpose, attempt {_attempt_of(job)}")
+    return {"made": made, "user": job.user.username if job.user else None}
+
+
+def _attempt_of(job) -> int:
+    from core import Job
+
+    return job.session.get(Job, job.id).attempts
