@@ -34,9 +34,8 @@ BUILTIN_PLUGINS = (
     "core.audit.plugin",
     "core.modules.plugin",
     "core.api.plugin",
-)
-
     "core.jobs.plugin",
+)
 
 class ManifestError(ValueError):
     """A plugin's manifest is missing or malformed."""
