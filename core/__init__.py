@@ -36,6 +36,11 @@ from core.company.models import Company
 from core.company.scope import CompanyScoped, all_companies, current_company_id, in_company, scope_companies
 from core.company.services import company_member_ids, get_company, list_companies, setting_values, update_settings
 from core.parties.models import Party, Tag, tag_key
+from core.mail.message import MailFile
+from core.mail.models import MailMessage
+from core.mail.services import deliver_mail, mail_messages, queue_mail, send_mail
+from core.mail.services import save_settings as save_mail_settings
+from core.mail.settings import mail_config, mail_configured
 from core.parties.schemas import TagList, normalise_vat_id, validate_email, validate_vat_id
 from core.parties.schemas import load as load_input
 from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
@@ -56,4 +61,7 @@ __all__ = [
     "Conflict", "Forbidden", "InvalidInput", "Unavailable", "cli_refusal", "is_partial_request", "json_object",
     "load_input", "normalise_vat_id", "problem_for", "record_id_field", "redirect_to", "refusal", "TagList",
     "transaction", "validate_email", "validate_vat_id",
+    # outgoing mail: one message through a job, or many queued and delivered by the caller's job
+    "MailFile", "MailMessage", "deliver_mail", "mail_config", "mail_configured", "mail_messages", "queue_mail",
+    "save_mail_settings", "send_mail",
 ]

@@ -3,11 +3,12 @@ from core.audit.models import AuditHead, AuditRecord
 from core.auth.models import ApiToken, LoginThrottle, PermissionRecord, Role, RoleGrant, User, user_roles
 from core.company.models import Company, SettingValue
 from core.jobs.models import Job
+from core.mail.models import MailAttachment, MailMessage
 from core.modules.models import ModuleRecord, ModulesRevision
 from core.parties.models import Party, Tag, party_tags
 
 __all__ = [
-    "ApiToken", "AuditHead", "AuditRecord", "Company", "Job", "LoginThrottle", "ModuleRecord",
+    "ApiToken", "AuditHead", "AuditRecord", "Company", "Job", "LoginThrottle", "MailAttachment", "MailMessage", "ModuleRecord",
     "ModulesRevision", "Party", "PermissionRecord", "Role", "RoleGrant", "SettingValue", "Tag",
     "User", "party_tags", "user_roles",
 ]
