@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, request, session, url
 from flask_login import current_user, login_user, logout_user
 
 from core.audit.recorder import Actor, set_actor
-from core.auth import services, tokens
+from core.auth import password_reset, services, tokens
 from core.db import session as db
 from core.errors import NotFound
 from core.i18n import gettext as _
@@ -111,4 +111,60 @@ def create_blueprint() -> Blueprint:
         flash(_("The token %(name)s is revoked.", name=token.name), "success")
         return redirect(url_for("auth.profile"))
 
+    @bp.route("/login/forgot", methods=["GET", "POST"])
+    @public
+    def forgot_password():
+        identifier = request.form.get("identifier", "")
+        if request.method == "GET":
+            return render("auth/forgot.html", errors={}, identifier="", sent=False, title=_("Forgot password"))
+        try:
+            password_reset.request_reset(db, identifier, secret=current_app.config["SECRET_KEY"], link_for=_reset_link,
+                                         address=request.remote_addr or "", rule=_reset_rule())
+        except services.AuthError as exc:
+            db.commit()  # keep the throttle's count and the audit record
+            return render("auth/forgot.html", errors=exc.as_errors(), identifier=identifier, sent=False,
+                          title=_("Forgot password")), exc.status
+        db.commit()
+        return render("auth/forgot.html", errors={}, identifier="", sent=True, title=_("Forgot password"))
+
+    @bp.route("/login/reset/<token>", methods=["GET", "POST"])
+    @public
+    def reset_password(token: str):
+        secret = current_app.config["SECRET_KEY"]
+
+        def form(errors: dict, status: int = 200):
+            return render("auth/reset.html", errors=errors, token=token, title=_("Choose a new password")), status
+
+        if request.method == "GET":
+            try:
+                password_reset.user_of_token(db, secret, token)
+            except services.AuthError as exc:
+                return form(exc.as_errors(), exc.status)
+            return form({})
+        with transaction(on_refusal=lambda exc: form(exc.as_errors(), exc.status if exc.field == "token" else 422)):
+            password_reset.reset_password_with_token(db, secret, token, request.form.get("password", ""),
+                                                     request.form.get("confirm", ""))
+        locale = session.get("locale")
+        session.clear()  # whoever was signed in in this browser is not any more
+        if locale:
+            session["locale"] = locale
+        flash(_("Your password is changed. Sign in with it."), "success")
+        return redirect(url_for("auth.login"), 303)
+
     return bp
+
+
+def _reset_link(token: str) -> str:
+    """The address of a reset link: on the configured address of this Kontor when set, so that a
+    forged Host header cannot point the link elsewhere."""
+    from core.mail.settings import site_url
+
+    base = site_url(db)
+    path = url_for("auth.reset_password", token=token)
+    return base + path if base else url_for("auth.reset_password", token=token, _external=True)
+
+
+def _reset_rule() -> password_reset.ResetThrottle:
+    config = current_app.config
+    return password_reset.ResetThrottle(max_requests=config.get("LOGIN_MAX_FAILURES", 5),
+                                        lock=timedelta(seconds=config.get("LOGIN_LOCK_SECONDS", 300)))
