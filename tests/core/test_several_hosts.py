@@ -24,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from core.testing import pg
 from tests.core import live_server
@@ -37,6 +38,10 @@ DATABASE = "kontor_hosts"
 BURST = 200
 READY_SECONDS = 30
 STOP_SECONDS = 15
+JOB_SECONDS = 90
+#: Jobs' timing, small for the test: a heartbeat twice a second, a job taken for dead after 3 s,
+#: the schedulers ticking every second (slowjob's schedule fires every two).
+JOB_SETTINGS = {"KONTOR_JOB_HEARTBEAT_SECONDS": "0.5", "KONTOR_JOB_STALE_SECONDS": "3", "KONTOR_SCHEDULER_TICK": "1"}
 
 
 # -- processes ------------------------------------------------------------------------------------
@@ -160,7 +165,7 @@ class Cluster:
 
     def env(self, database_url: str, instance: Path, **extra: str) -> dict[str, str]:
         env = live_server.environment(
-            database_url, instance, KONTOR_PLUGINS="kontor_hello.plugin",
+            database_url, instance, KONTOR_PLUGINS="kontor_hello.plugin,slowjob.plugin",
             KONTOR_STORAGE_URL=(self.folder / "files").as_uri(), KONTOR_QUEUE_URL=_plain(self.direct_url),
             PYTHONPATH=os.pathsep.join(str(p) for p in PLUGIN_PATHS), **extra)
         env["KONTOR_SECRET_KEY"] = SECRET  # the same on every host
@@ -170,7 +175,11 @@ class Cluster:
         return self.env(self.bouncer_url, self.folder / f"host-{name}", KONTOR_DB_PREPARED_STATEMENTS="0")
 
     def worker_env(self, name: str) -> dict[str, str]:
-        return self.env(self.direct_url, self.folder / f"worker-{name}")
+        return self.env(self.direct_url, self.folder / f"worker-{name}", **JOB_SETTINGS)
+
+    def database(self):
+        """An engine on the database, direct (for the tests' own reads)."""
+        return create_engine(self.direct_url, poolclass=NullPool)
 
 
 def _plain(url: str) -> str:
@@ -240,6 +249,23 @@ def _kontor(env: dict[str, str], cwd: Path, *args: str) -> str:
     return live_server.kontor(env, *args, cwd=cwd)
 
 
+def _start_worker(cluster: Cluster, name: str) -> Started:
+    """``kontor worker --scheduler``, connected to PostgreSQL directly; returns once it listens."""
+    log = cluster.folder / f"worker-{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([live_server.KONTOR, "worker", "--threads", "2", "--scheduler"],
+                                   env=cluster.worker_env(name), cwd=cluster.folder, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    started = Started(f"worker {name}", process, log)
+    try:
+        _wait_for(f"worker {name} starting", lambda: "with the scheduler" in started.output(), READY_SECONDS,
+                  process=started)
+    except BaseException:
+        started.stop()
+        raise
+    return started
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """The whole topology, started once for this module's tests and stopped after them."""
@@ -265,6 +291,10 @@ def cluster():
         created = _kontor(env_a, folder, "users", "create", "operator", "--admin")
         made.password = re.search(r"Password: (\S+)", created).group(1)
         made.token = _kontor(env_a, folder, "users", "token", "operator").strip()
+        _kontor(env_a, folder, "modules", "install", "slowjob")
+
+        for name in ("1", "2"):
+            made.workers.append(_start_worker(made, name))
 
         for name in ("A", "B"):
             made.hosts[name] = live_server.start(made.host_env(name), folder, "serve", "--bind", "127.0.0.1:{port}",
@@ -344,3 +374,74 @@ def test_a_burst_over_both_hosts_leaves_no_error_in_postgresql(cluster):
         log = server.log.read_text(errors="replace")
         assert "prepared statement" not in log, f"host {name}:\n{server.output()}"
         assert "Could not read the modules revision" not in log, f"host {name}:\n{server.output()}"
+
+
+def _jobs(engine, kind: str) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(text(
+            "SELECT id, status, attempts, worker, idempotency_key, result FROM core_job WHERE kind = :kind ORDER BY id"),
+            {"kind": kind}).mappings()]
+
+
+def test_two_schedulers_start_one_run_per_tick(cluster):
+    engine = cluster.database()
+    try:
+        done = _wait_for("four scheduled runs done",
+                         lambda: len([j for j in _jobs(engine, "slowjob.tick") if j["status"] == "done"]) >= 4,
+                         JOB_SECONDS, pace=0.25)
+        assert done
+        jobs = [j for j in _jobs(engine, "slowjob.tick") if j["status"] == "done"]
+        with engine.connect() as conn:
+            runs = dict(conn.execute(text("SELECT job_id, count(*) FROM slowjob_tick GROUP BY job_id")).all())
+    finally:
+        engine.dispose()
+    ticks = [job["idempotency_key"].rsplit(":", 1)[1] for job in jobs]
+    assert all(job["idempotency_key"].startswith("schedule:slowjob.every_two_seconds:group:") for job in jobs)
+    assert len(set(ticks)) == len(ticks)  # one job per tick of the schedule
+    assert {job["id"]: runs.get(job["id"], 0) for job in jobs} == {job["id"]: 1 for job in jobs}  # each ran once
+    assert all(job["attempts"] == 1 for job in jobs)
+    for worker in cluster.workers:  # both schedulers were started (one leads, the other stands by)
+        assert worker.process.poll() is None, worker.output()
+        assert "with the scheduler" in worker.output()
+
+
+def test_a_job_survives_kill_9_of_its_worker_and_finishes_once(cluster):
+    steps = 24
+    started = call(cluster.hosts["A"].base_url, "POST", "/api/v1/slowjob/runs", token=cluster.token,
+                   json_body=f'{{"run": "kill-9", "steps": {steps}, "pause": 0.25}}')
+    assert started.status == 201, started.body
+    job_id = int(re.search(r'"id": (\d+)', started.body).group(1))
+    engine = cluster.database()
+    by_pid = {worker.process.pid: worker for worker in cluster.workers}
+    try:
+        def running_a_while():
+            with engine.connect() as conn:
+                row = conn.execute(text("SELECT status, done, worker FROM core_job WHERE id = :id"),
+                                   {"id": job_id}).one()
+            return row if row.status == "running" and row.done >= 3 else None
+
+        row = _wait_for("the job running its fourth step", running_a_while, JOB_SECONDS)
+        pid = int(row.worker.split(":")[1])
+        assert pid in by_pid, f"job {job_id} runs on {row.worker}, not on one of this test's workers"
+        victim = by_pid[pid]
+        victim.process.kill()  # SIGKILL: no chance to finish or to tell anyone
+        victim.process.wait(timeout=STOP_SECONDS)
+        survivor = next(worker for worker in cluster.workers if worker is not victim)
+
+        def finished():
+            with engine.connect() as conn:
+                found = conn.execute(text("SELECT status, attempts, worker, result FROM core_job WHERE id = :id"),
+                                     {"id": job_id}).one()
+            return found if found.status in ("done", "failed", "cancelled") else None
+
+        final = _wait_for("the job finishing on the other worker", finished, JOB_SECONDS, pace=0.25)
+        with engine.connect() as conn:
+            step_rows = conn.execute(text("SELECT step, count(*) FROM slowjob_step WHERE run = 'kill-9' "
+                                          "GROUP BY step ORDER BY step")).all()
+    finally:
+        engine.dispose()
+    assert final.status == "done", f"{final}\n{survivor.output()}"
+    assert final.attempts == 2
+    assert int(final.worker.split(":")[1]) == survivor.process.pid
+    assert [tuple(r) for r in step_rows] == [(step, 1) for step in range(steps)]  # every step once
+    assert final.result["steps"] == steps and final.result["skipped"] >= 3  # the second run went on from there
