@@ -56,17 +56,12 @@ def import_command(file: Path, file_format, mapping, journal, number_format, dat
     file_format = file_format or ("csv" if file.suffix.lower() in (".csv", ".txt") else "camt053")
     data = file.read_bytes()
     columns = _mapping(mapping)
-    with transaction(on_refusal=_refused):
-        if file_format == "csv":
-            count = len(statements.read_statement_csv(data, columns, number_format=number_format,
-                                                      date_format=date_format).lines)
-        else:
-            count = len(statements.read_camt053(data).lines)
-        with click.progressbar(length=count, label="Importing", show_pos=True) as bar:
-            statement = statements.import_statement(db, data, file_format=file_format, journal=journal,
-                                                    mapping=columns, number_format=number_format,
-                                                    date_format=date_format, name=name, filename=file.name,
-                                                    progress=bar.update)
+    with transaction(on_refusal=_refused):  # at once, whatever its size: the command waits anyway
+        statement, parsed = statements.prepare_statement(db, data, file_format=file_format, journal=journal,
+                                                         mapping=columns, number_format=number_format,
+                                                         date_format=date_format, name=name, filename=file.name)
+        with click.progressbar(length=len(parsed.lines), label="Importing", show_pos=True) as bar:
+            statements.add_lines(db, statement, parsed.lines, progress=lambda done, _total: bar.update(done - bar.pos))
     matched = sum(1 for line in statement.lines if statements.suggestions(db, line, limit=1))
     click.echo(f"Imported statement {statement.name} (id {statement.id}): {len(statement.lines)} lines, "
                f"{matched} with a suggested match.")

@@ -47,6 +47,8 @@ NUMBER_FORMATS = {
 }
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d", "%d.%m.%y")
 MAX_LINES = 20000
+#: Lines stored per flush (and per commit, in a job).
+LINE_CHUNK = 500
 
 
 @dataclass
@@ -338,22 +340,30 @@ def _camt_line(entry: Element, currency: str | None) -> ParsedLine:
 # -- Storing --
 
 
-def import_statement(db: Session, data: bytes, *, file_format: str, journal: Any = "BNK", mapping: dict | None = None,
-                     number_format: str = "1,234.56", date_format: str = "%Y-%m-%d", name: str = "",
-                     filename: str = "", opening_balance: Any = None, closing_balance: Any = None,
-                     user_id: int | None = None, progress: Callable[[int], None] | None = None) -> Statement:
-    """Read a statement file (``csv`` with ``mapping`` or ``camt053``) and store it with its lines.
-
-    The balances come from the file (camt.053, or a CSV balance column) or the arguments; when
-    both are known, opening + Σ lines must equal closing. The caller commits.
-    """
+def read_statement_file(data: bytes, *, file_format: str, mapping: dict | None = None,
+                        number_format: str = "1,234.56", date_format: str = "%Y-%m-%d") -> ParsedStatement:
+    """The statement in ``data``: a ``csv`` file read with ``mapping``, or a ``camt053`` file."""
     if file_format not in ("csv", "camt053"):
         raise KontorError(_("Choose CSV or camt.053."), field="format")
-    bank = payments.payment_journal(db, journal)
     if file_format == "csv":
-        parsed = read_statement_csv(data, mapping or {}, number_format=number_format, date_format=date_format)
-    else:
-        parsed = read_camt053(data)
+        return read_statement_csv(data, mapping or {}, number_format=number_format, date_format=date_format)
+    return read_camt053(data)
+
+
+def prepare_statement(db: Session, data: bytes, *, file_format: str, journal: Any = "BNK", mapping: dict | None = None,
+                      number_format: str = "1,234.56", date_format: str = "%Y-%m-%d", name: str = "",
+                      filename: str = "", opening_balance: Any = None, closing_balance: Any = None,
+                      user_id: int | None = None) -> tuple[Statement, ParsedStatement]:
+    """Read and check a statement file, and store the statement without its lines.
+
+    Everything that can be wrong with the file is found here, before any line is stored: bad rows,
+    the journal's currency, balances that do not add up, a statement imported already (by its name
+    in the journal, or the same file under another name). Returns the statement and the lines to
+    store with :func:`add_lines`. The caller commits.
+    """
+    parsed = read_statement_file(data, file_format=file_format, mapping=mapping, number_format=number_format,
+                                 date_format=date_format)
+    bank = payments.payment_journal(db, journal)
     currency = _journal_currency(db, bank)
     if parsed.currency and parsed.currency != currency:
         raise KontorError(_("The statement is in %(currency)s but journal %(code)s is kept in %(journal)s.",
@@ -371,24 +381,79 @@ def import_statement(db: Session, data: bytes, *, file_format: str, journal: Any
         raise KontorError(_("Opening balance %(opening)s plus the lines (%(total)s) is not the closing balance "
                             "%(closing)s: the file is incomplete.", opening=opening, total=total, closing=closing),
                           field="closing_balance")
-    days = [line.date for line in parsed.lines]
+    day = parsed.date or max(line.date for line in parsed.lines)
     name = (name or parsed.name or filename or _("Statement"))[:100]
     if db.execute(select(Statement.id).where(Statement.journal_id == bank.id, Statement.name == name)).first():
         raise KontorError(_("Statement %(name)s of journal %(code)s is imported already.", name=name, code=bank.code),
                           field="name", status=409)
+    same = _same_statement(db, bank.id, day, opening, closing, parsed.lines[0])
+    if same is not None:
+        raise KontorError(_("This file is imported already, as statement %(name)s.", name=same.name),
+                          field="file", status=409)
     statement = Statement(name=name, journal_id=bank.id,
-                          currency=currency, date=parsed.date or max(days), account_number=parsed.account_number,
+                          currency=currency, date=day, account_number=parsed.account_number,
                           opening_balance=opening, closing_balance=closing, format=file_format,
                           filename=(filename or "")[:200], imported_by_id=user_id)
     db.add(statement)
-    for sequence, line in enumerate(parsed.lines, start=1):
-        statement.lines.append(StatementLine(sequence=sequence, date=line.date, amount=line.amount,
-                                             description=line.description, reference=line.reference,
-                                             counterparty=line.counterparty,
-                                             counterparty_account=line.counterparty_account, balance=line.balance))
-        if progress:
-            progress(1)
     db.flush()
+    return statement, parsed
+
+
+def _same_statement(db: Session, journal_id: int, day: date, opening: Decimal | None, closing: Decimal | None,
+                    first: ParsedLine) -> Statement | None:
+    """A statement of the journal that is this file again: the same day and balances, and the same
+    first line (date, amount, reference and text). Several exports of one account differ in one of them."""
+    return db.execute(
+        select(Statement).join(StatementLine)
+        .where(Statement.journal_id == journal_id, Statement.date == day,
+               Statement.opening_balance.is_(None) if opening is None else Statement.opening_balance == opening,
+               Statement.closing_balance.is_(None) if closing is None else Statement.closing_balance == closing,
+               StatementLine.sequence == 1, StatementLine.date == first.date, StatementLine.amount == first.amount,
+               StatementLine.reference == first.reference, StatementLine.description == first.description)
+        .limit(1)
+    ).scalars().first()
+
+
+def add_lines(db: Session, statement: Statement, lines: list[ParsedLine], *,
+              progress: Callable[[int, int], None] | None = None, chunk: int = LINE_CHUNK) -> int:
+    """Store ``lines`` on ``statement`` in chunks, numbered from 1 in their order; returns how many
+    were added. A line whose number is stored already is skipped, so a re-run after an interruption
+    completes the statement and never doubles a line. ``progress(done, total)`` is called after
+    each chunk (a job commits there)."""
+    stored = set(db.execute(select(StatementLine.sequence)
+                            .where(StatementLine.statement_id == statement.id)).scalars())
+    added = 0
+    for start in range(0, len(lines), chunk):
+        for sequence, line in enumerate(lines[start:start + chunk], start=start + 1):
+            if sequence in stored:
+                continue
+            db.add(StatementLine(statement_id=statement.id, sequence=sequence, date=line.date, amount=line.amount,
+                                 description=line.description, reference=line.reference,
+                                 counterparty=line.counterparty, counterparty_account=line.counterparty_account,
+                                 balance=line.balance))
+            added += 1
+        db.flush()
+        if progress:
+            progress(min(start + chunk, len(lines)), len(lines))
+    db.expire(statement, ["lines"])
+    return added
+
+
+def import_statement(db: Session, data: bytes, *, file_format: str, journal: Any = "BNK", mapping: dict | None = None,
+                     number_format: str = "1,234.56", date_format: str = "%Y-%m-%d", name: str = "",
+                     filename: str = "", opening_balance: Any = None, closing_balance: Any = None,
+                     user_id: int | None = None) -> Statement:
+    """Read a statement file (``csv`` with ``mapping`` or ``camt053``) and store it with its lines,
+    at once (:func:`prepare_statement`, then :func:`add_lines`).
+
+    The balances come from the file (camt.053, or a CSV balance column) or the arguments; when
+    both are known, opening + Σ lines must equal closing. The caller commits.
+    """
+    statement, parsed = prepare_statement(db, data, file_format=file_format, journal=journal, mapping=mapping,
+                                          number_format=number_format, date_format=date_format, name=name,
+                                          filename=filename, opening_balance=opening_balance,
+                                          closing_balance=closing_balance, user_id=user_id)
+    add_lines(db, statement, parsed.lines)
     return statement
 
 
