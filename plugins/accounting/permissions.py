@@ -13,6 +13,7 @@ ENTRY_POST = "accounting.entry.post"
 INVOICE_READ = "accounting.invoice.read"
 INVOICE_WRITE = "accounting.invoice.write"
 INVOICE_POST = "accounting.invoice.post"
+INVOICE_SEND = "accounting.invoice.send"
 PAYMENT_READ = "accounting.payment.read"
 PAYMENT_WRITE = "accounting.payment.write"
 BANK_READ = "accounting.bank.read"
@@ -44,6 +45,7 @@ PERMISSIONS = [
     Permission(INVOICE_READ, _l("See invoices and bills"), (*_KEEPERS, "staff")),
     Permission(INVOICE_WRITE, _l("Write invoices and bills"), _KEEPERS),
     Permission(INVOICE_POST, _l("Post invoices and bills, and issue credit notes"), _KEEPERS),
+    Permission(INVOICE_SEND, _l("E-mail invoices and credit notes to customers"), _KEEPERS),
     Permission(PAYMENT_READ, _l("See payments"), _KEEPERS),
     Permission(PAYMENT_WRITE, _l("Register and reconcile payments"), _KEEPERS),
     Permission(BANK_READ, _l("See bank statements"), _KEEPERS),

@@ -7,11 +7,11 @@ from flask import Response, request
 from core import (acting, documented, json_response, keyset_page, load_body, load_query, paged, require,
                   session as db, transaction)
 
-from plugins.accounting.invoicing import printing, services
+from plugins.accounting.invoicing import mailing, printing, services
 from plugins.accounting.invoicing.models import KINDS, Invoice
-from plugins.accounting.invoicing.schemas import (CreditNoteBodySchema, InvoiceBodySchema, InvoiceQuerySchema,
-                                                  InvoiceSchema)
-from plugins.accounting.permissions import INVOICE_POST, INVOICE_READ, INVOICE_WRITE
+from plugins.accounting.invoicing.schemas import (CreditNoteBodySchema, InvoiceBodySchema, InvoiceMailBodySchema,
+                                                  InvoiceMailSchema, InvoiceQuerySchema, InvoiceSchema)
+from plugins.accounting.permissions import INVOICE_POST, INVOICE_READ, INVOICE_SEND, INVOICE_WRITE
 from plugins.accounting.web import api
 
 
@@ -94,6 +94,27 @@ def invoice_credit_note(invoice_id: int):
     with transaction():
         note = services.create_credit_note(db, invoice, lines=body.get("lines"), date=body.get("date"))
     return _one(note, 201)
+
+
+@api.post("/invoices/<int:invoice_id>/send")
+@require(INVOICE_SEND)
+@documented("E-mail a posted customer invoice or credit note with its PDF (to the customer's address, with "
+            "the default subject and text, unless given); a job sends it", body=InvoiceMailBodySchema,
+            response=InvoiceMailSchema, status=202)
+def invoice_send(invoice_id: int):
+    invoice = services.get_invoice(db, invoice_id)
+    body = load_body(InvoiceMailBodySchema()) if request.get_data() else {}
+    with transaction():
+        message = mailing.send_invoice(db, invoice, body)
+    return json_response(InvoiceMailSchema().dump(message), 202)
+
+
+@api.get("/invoices/<int:invoice_id>/mails")
+@require(INVOICE_READ)
+@documented("The messages sent about an invoice, newest first", response=InvoiceMailSchema, many=True)
+def invoice_mails(invoice_id: int):
+    invoice = services.get_invoice(db, invoice_id)
+    return paged(mailing.messages_of(db, invoice), next_cursor=None, schema=InvoiceMailSchema())
 
 
 @api.get("/invoices/<int:invoice_id>/pdf")

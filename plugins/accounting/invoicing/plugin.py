@@ -27,11 +27,17 @@ def load_demo_data(session, progress):
 
 @hookimpl
 def record_panels(kind, record, user):
-    """A party's invoices and bills on its page (loaded lazily)."""
-    if kind != "core.party" or not has_permission(INVOICE_READ):
+    """A party's invoices and bills on its page, and the mail sent about a customer invoice on its
+    page (loaded lazily)."""
+    if not has_permission(INVOICE_READ):
         return []
-    return [Panel(_l("Invoices and bills"), INVOICE_READ, endpoint="accounting.party_invoices_panel",
-                  endpoint_args={"party_id": record.id}, order=40)]
+    if kind == "core.party":
+        return [Panel(_l("Invoices and bills"), INVOICE_READ, endpoint="accounting.party_invoices_panel",
+                      endpoint_args={"party_id": record.id}, order=40)]
+    if kind == "accounting.invoice" and record.is_customer:
+        return [Panel(_l("E-mail"), INVOICE_READ, endpoint="accounting.invoice_mail_panel",
+                      endpoint_args={"invoice_id": record.id}, order=50)]
+    return []
 
 
 @hookimpl

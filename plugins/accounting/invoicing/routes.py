@@ -16,10 +16,10 @@ from core import (
     lazy_gettext as _l, render, require, search_parties, session as db, transaction,
 )
 
-from plugins.accounting.invoicing import printing, services
+from plugins.accounting.invoicing import mailing, printing, services
 from plugins.accounting.invoicing.models import (CUSTOMER_KINDS, KIND_LABELS, STATE_LABELS, STATES, SUPPLIER_KINDS,
                                                  Invoice)
-from plugins.accounting.permissions import INVOICE_POST, INVOICE_READ, INVOICE_WRITE, PAYMENT_WRITE
+from plugins.accounting.permissions import INVOICE_POST, INVOICE_READ, INVOICE_SEND, INVOICE_WRITE, PAYMENT_WRITE
 from plugins.accounting.web import bp, entry_url
 
 PAYMENT_ENDPOINT = "accounting.payment_new"
@@ -207,6 +207,7 @@ def _detail(invoice: Invoice):
                   kind_label=KIND_LABELS[invoice.kind], state_label=STATE_LABELS[invoice.state],
                   book=BOOKS[_book_of(invoice)], can_write=has_permission(INVOICE_WRITE),
                   can_post=has_permission(INVOICE_POST), entry_url=entry_url(invoice.entry_id),
+                  can_send=has_permission(INVOICE_SEND) and invoice.is_customer and not invoice.is_draft,
                   title=f"{KIND_LABELS[invoice.kind]} {invoice.number or _('(draft)')}")
 
 
@@ -386,3 +387,37 @@ def party_invoices_panel(party_id: int):
     summary = services.party_summary(db, party_id)
     return render_template("accounting/invoicing/_party_panel.html", party=party, summary=summary,
                            state_labels=STATE_LABELS, kind_labels=KIND_LABELS)
+
+
+MAIL_FIELDS = ("to", "to_name", "subject", "body")
+
+
+def _send_form(invoice: Invoice, values: dict, errors: dict, status: int = 200):
+    # a refusal about no field of the form (mail not set up) is shown above it
+    errors = {(key if key in MAIL_FIELDS else "_schema"): value for key, value in errors.items()}
+    return render("accounting/invoicing/send.html", invoice=invoice, values=values, errors=errors,
+                  file_name=printing.file_name(invoice),
+                  title=_("Send %(number)s by e-mail", number=invoice.number or "")), status
+
+
+@bp.route("/invoices/<int:invoice_id>/send", methods=["GET", "POST"])
+@require(INVOICE_SEND)
+def invoice_send(invoice_id: int):
+    invoice = services.get_invoice(db, invoice_id)
+    if request.method == "GET":
+        with transaction(on_refusal=_refused_on_detail(invoice_id)):
+            mailing.check_sendable(invoice)
+        return _send_form(invoice, mailing.mail_defaults(db, invoice), {})
+    values = {key: request.form.get(key, "") for key in MAIL_FIELDS}
+    with transaction(on_refusal=lambda exc: _send_form(services.get_invoice(db, invoice_id), values,
+                                                       exc.as_errors(), exc.status)):
+        message = mailing.send_invoice(db, invoice, values)
+    flash(_("%(number)s is on its way to %(to)s.", number=invoice.number, to=message.to_address), "success")
+    return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
+
+
+@bp.get("/invoices/<int:invoice_id>/mail-panel")
+@require(INVOICE_READ)
+def invoice_mail_panel(invoice_id: int):
+    invoice = services.get_invoice(db, invoice_id)
+    return render_template("mail/_log.html", messages=mailing.messages_of(db, invoice))

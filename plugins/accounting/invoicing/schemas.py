@@ -140,3 +140,28 @@ class InvoiceQuerySchema(Schema):
     overdue = fields.Boolean()
     after = fields.String()
     limit = fields.Integer(validate=validate.Range(min=1, max=200))
+
+
+class InvoiceMailBodySchema(Schema):
+    """The message of an invoice sent by e-mail; each field left out takes its default."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    to = fields.String(validate=validate.Length(max=254))
+    to_name = fields.String(validate=validate.Length(max=200))
+    subject = fields.String(validate=validate.Length(max=500))
+    body = fields.String(validate=validate.Length(max=20000))
+
+
+class InvoiceMailSchema(Schema):
+    """A message of the mail log about an invoice: to whom, and what came of it."""
+
+    id = fields.Integer(dump_only=True)
+    to = fields.String(attribute="to_address", dump_only=True)
+    to_name = fields.String(dump_only=True)
+    subject = fields.String(dump_only=True)
+    status = fields.String(dump_only=True)
+    error = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    sent_at = fields.DateTime(dump_only=True, allow_none=True)
