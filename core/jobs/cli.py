@@ -16,7 +16,7 @@ from core.jobs import services
 from core.web.transaction import cli_refusal, transaction
 
 
-@click.command("worker", with_appcontext=False)
+@click.command("worker")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
               help="How many jobs this worker runs at once.")
 @click.option("--scheduler", is_flag=True, help="Also start scheduled jobs and hand lost jobs to the queue again "
