@@ -420,3 +420,26 @@ def test_hook_party_merging(site):
         db.commit()
         assert [t.name for t in things_of_party(target, db)] == ["a lamp"]
         assert things_of_party(source, db) == []
+
+
+def test_hook_register_job_kinds(site):
+    from core import acting_as, start_job
+    from core.auth.models import User
+
+    assert set(site.kontor.job_kinds) == {"everyhook.tally"}
+    site.client("boss")
+    with site.session() as db:
+        with acting_as(db.execute(select(User).where(User.username == "boss")).scalar_one()):
+            start_job(db, "everyhook.tally", {"prefix": "hooked", "count": 2})
+            db.commit()  # the job runs after the commit (immediate mode in the tests)
+    assert {"hooked 1", "hooked 2"} <= set(site.things())
+
+
+def test_hook_register_schedules(site):
+    from datetime import datetime, timezone
+
+    from core.jobs.scheduler import tick
+
+    assert [s.name for s in site.kontor.schedules] == ["everyhook.hourly_tally", "everyhook.nightly_tally"]
+    assert len(tick(site.app, datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc))) == 2
+    assert {"hourly 1", "nightly 1"} <= set(site.things())
