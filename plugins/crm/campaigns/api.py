@@ -1,12 +1,12 @@
 """The campaign endpoints under /api/v1/crm/campaigns."""
 from dataclasses import asdict
 
-from flask import current_app, request
+from flask import request
 from flask_login import current_user
 
 from core import documented, json_response, load_body, load_query, require, session as db, transaction
 
-from plugins.crm.campaigns import config, services
+from plugins.crm.campaigns import jobs, services
 from plugins.crm.campaigns.schemas import CampaignInputSchema, CampaignQuerySchema, CampaignSchema, SegmentSchema
 from plugins.crm.permissions import CAMPAIGN_READ, CAMPAIGN_SEND, CAMPAIGN_WRITE
 from plugins.crm.web import api
@@ -89,16 +89,13 @@ def api_campaign_update(campaign_id: int):
 
 @api.post("/campaigns/<int:campaign_id>/send")
 @require(CAMPAIGN_SEND)
-@documented("Send a campaign: the first call fixes its recipients, each call mails the next batch "
-            "(call again until status is sent)", response=CampaignSchema)
+@documented("Send a campaign in the background: fixes its recipients and starts the job that mails them "
+            "(the answer names the job; the campaign's progress shows how far it got)", response=CampaignSchema,
+            status=202)
 def api_campaign_send(campaign_id: int):
     campaign = services.get_campaign(db, campaign_id)
-    smtp = config.smtp_config(db)
-    with transaction():  # the recipients are fixed once, before the first batch goes out
-        smtp.check()
-        if campaign.status == "draft":
-            services.start_send(db, campaign, user_id=current_user.id)
     with transaction():
-        services.send_batch(db, campaign, smtp, secret=current_app.secret_key,
-                            base_url=config.site_url(db) or request.url_root.rstrip("/"))
-    return json_response(_dump(campaign))
+        job = jobs.send_in_background(db, campaign, user_id=current_user.id, base_url=request.url_root.rstrip("/"))
+    db.refresh(campaign)
+    db.refresh(job)
+    return json_response({**_dump(campaign), "job": {"id": job.id, "status": job.status}}, 202)

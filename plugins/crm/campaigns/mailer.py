@@ -94,16 +94,23 @@ class Letter:
 
 
 def build_message(config: SmtpConfig, letter: Letter) -> EmailMessage:
-    """The MIME message of ``letter`` (plain text, with a List-Unsubscribe header)."""
+    """The MIME message of ``letter`` (plain text, with the one-click unsubscribe headers)."""
     message = EmailMessage()
     message["From"] = config.sender
     message["To"] = formataddr((_one_line(letter.to_name), letter.to_email))
     message["Subject"] = _one_line(letter.subject)
     message["Message-ID"] = make_msgid(domain=config.sender.rpartition("@")[2] or None)
-    if letter.unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{letter.unsubscribe_url}>"
+    for name, value in unsubscribe_headers(letter.unsubscribe_url).items():
+        message[name] = value
     message.set_content(letter.body)
     return message
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """The headers that let a mail client unsubscribe with one click (RFC 2369 and RFC 8058)."""
+    if not url:
+        return {}
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def _one_line(text: str) -> str:

@@ -1,9 +1,9 @@
-"""The hooks of the campaigns area: its SMTP settings, demo campaigns, and the campaigns a party was sent."""
+"""The hooks of the campaigns area: its SMTP settings, its send job, demo campaigns, and the campaigns a party was sent."""
 from core import Panel, has_permission, hookimpl, lazy_gettext as _l, session as db
 
 from plugins.crm.access import whole_group
 from plugins.crm.campaigns import models  # noqa: F401  (the tables, for the metadata)
-from plugins.crm.campaigns import config, demo, services
+from plugins.crm.campaigns import config, demo, jobs, services
 from plugins.crm.campaigns.models import STATUS_LABELS
 from plugins.crm.permissions import CAMPAIGN_READ
 
@@ -32,3 +32,8 @@ def record_panels(kind, record, user):
 def party_merging(source, target, session):
     with whole_group():  # the party is the group's: every company's records follow it
         services.move_party(session, source.id, target.id)
+
+
+@hookimpl
+def register_job_kinds():
+    return jobs.JOB_KINDS

@@ -5,10 +5,10 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from core import (Column, export_response, gettext as _, has_permission, keyset_page, KontorError, lazy_gettext as _l,
-                  NotFound, public, render, require, session as db, transaction)
+from core import (Column, cross_site, export_response, gettext as _, has_permission, keyset_page, latest_job,
+                  lazy_gettext as _l, NotFound, public, render, require, session as db, transaction)
 
-from plugins.crm.campaigns import config, mailer, services
+from plugins.crm.campaigns import config, jobs, mailer, services
 from plugins.crm.campaigns.models import RECIPIENT_STATUSES, STATUS_LABELS, Campaign, Segment
 from plugins.crm.permissions import CAMPAIGN_READ, CAMPAIGN_SEND, CAMPAIGN_WRITE
 from plugins.crm.web import bp, flashed_back
@@ -89,7 +89,8 @@ def _detail(campaign: Campaign, errors: dict | None = None, test_address: str = 
                                       after_id=int(after) if after.isascii() and after.isdigit() else 0,
                                       limit=RECIPIENTS_PAGE + 1)
     return render("crm/campaigns/campaign.html", "crm/campaigns/_campaign.html", campaign=campaign,
-                  progress=services.progress(db, campaign), recipients=recipients[:RECIPIENTS_PAGE],
+                  progress=services.progress(db, campaign), job=latest_job(db, jobs.record_of(campaign)),
+                  recipients=recipients[:RECIPIENTS_PAGE],
                   more=recipients[RECIPIENTS_PAGE - 1].id if len(recipients) > RECIPIENTS_PAGE else None,
                   recipient_status=status_filter, recipient_statuses=RECIPIENT_STATUSES, status_labels=STATUS_LABELS,
                   attributed=services.attributed(db, campaign, current_user),
@@ -98,9 +99,10 @@ def _detail(campaign: Campaign, errors: dict | None = None, test_address: str = 
                   can_send=has_permission(CAMPAIGN_SEND), title=campaign.name), status
 
 
-def _progress(campaign: Campaign, error: str = "", finished_now: bool = False):
+def _progress(campaign: Campaign, finished_now: bool = False):
     return render("crm/campaigns/_progress.html", campaign=campaign, progress=services.progress(db, campaign),
-                  can_send=has_permission(CAMPAIGN_SEND), error=error, finished_now=finished_now)
+                  job=latest_job(db, jobs.record_of(campaign)), can_send=has_permission(CAMPAIGN_SEND),
+                  finished_now=finished_now)
 
 
 def _segment_values(form) -> dict:
@@ -219,29 +221,15 @@ def campaign_test(campaign_id: int):
 def campaign_send(campaign_id: int):
     campaign = _campaign(campaign_id)
     with transaction(on_refusal=flashed_back(url_for("crm.campaign", campaign_id=campaign_id))):
-        config.smtp_config(db).check()
-        services.start_send(db, campaign, user_id=current_user.id)
+        jobs.send_in_background(db, campaign, user_id=current_user.id, base_url=request.url_root.rstrip("/"))
     return redirect(url_for("crm.campaign", campaign_id=campaign_id), 303)
-
-
-@bp.post("/campaigns/<int:campaign_id>/send-batch")
-@require(CAMPAIGN_SEND)
-def campaign_send_batch(campaign_id: int):
-    campaign = _campaign(campaign_id)
-    was_sending, error = campaign.status == "sending", ""
-    try:  # a refused batch (the mail server away) is shown in the progress box, which asks again
-        with transaction():
-            services.send_batch(db, campaign, config.smtp_config(db), secret=_secret(), base_url=_base_url())
-    except KontorError as exc:
-        error = exc.message
-    campaign = _campaign(campaign_id)
-    return _progress(campaign, error, finished_now=was_sending and campaign.status == "sent")
 
 
 @bp.get("/campaigns/<int:campaign_id>/progress")
 @require(CAMPAIGN_READ)
 def campaign_progress(campaign_id: int):
-    return _progress(_campaign(campaign_id))
+    campaign = _campaign(campaign_id)
+    return _progress(campaign, finished_now=bool(request.args.get("following")) and campaign.status == "sent")
 
 
 def _recipients_export(campaign: Campaign, fmt: str):
@@ -330,6 +318,7 @@ def opt_outs():
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @public
+@cross_site  # the signed token authorises the POST: the confirm button, or a mail client's one click (RFC 8058)
 def unsubscribe(token: str):
     found = mailer.read_token(_secret(), token)
     if found is None:

@@ -1,14 +1,16 @@
 """Segments and campaigns: who a campaign reaches, sending it in batches, and opting out.
 
-A send first fixes its recipients (one row per address, opted-out addresses recorded as skipped),
-then mails them batch by batch. Each batch is claimed and committed before any mail goes out, so
-two web workers driving the same send never mail one recipient twice; every address is checked
-against the opt-outs again at the moment it is mailed.
+A send first fixes its recipients (one row per address, unique per campaign; opted-out addresses
+recorded as skipped), then mails them batch by batch. Each batch is claimed and committed before
+any mail goes out, so two senders never mail one recipient twice, and a recipient whose claim
+outlived its sender (a worker that died mid-batch) is never mailed again: whether the message
+left is unknown, and a second copy is worse than none (see :func:`abandon_interrupted`). Every
+address is checked against the opt-outs again at the moment it is mailed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Iterable
 
 from sqlalchemy import func, select, update
@@ -22,8 +24,6 @@ from plugins.crm.campaigns.models import Campaign, CampaignRecipient, OptOut, Se
 from plugins.crm.leads.models import Lead, SOURCE_LABELS as LEAD_SOURCE_LABELS, STATUS_LABELS as LEAD_STATUS_LABELS
 from plugins.crm.pipeline.models import Opportunity
 
-#: A claimed batch not finished after this long (a worker died mid-send) is queued again.
-STALE_CLAIM = timedelta(minutes=15)
 PARTY_KINDS = ("company", "person")
 
 
@@ -434,12 +434,24 @@ def progress(db: Session, campaign: Campaign) -> Progress:
                     status=campaign.status)
 
 
+def abandon_interrupted(db: Session, campaign: Campaign) -> int:
+    """Record as failed the recipients a sender claimed and never finished; returns how many.
+
+    Called when the campaign's send job starts (again): one job sends a campaign, so a claim still
+    open then belongs to an attempt that died, after the claim and perhaps after the message left.
+    Such a recipient is not mailed again (a send is at most once per recipient).
+    """
+    result = db.execute(update(CampaignRecipient)
+                        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "sending")
+                        .values(status="failed",
+                                reason=_("The send stopped while this message was going out; it is not sent "
+                                         "again, so that no one gets it twice.")))
+    db.flush()
+    return result.rowcount or 0
+
+
 def _claim(db: Session, campaign: Campaign, size: int, now: datetime) -> list[int]:
-    """Take the next ``size`` queued recipients for this worker, and commit the claim."""
-    db.execute(update(CampaignRecipient)
-               .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "sending",
-                      CampaignRecipient.claimed_at < now - STALE_CLAIM)
-               .values(status="queued", claimed_at=None))
+    """Take the next ``size`` queued recipients for this sender, and commit the claim."""
     ids = list(db.execute(
         select(CampaignRecipient.id)
         .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "queued")
@@ -449,7 +461,7 @@ def _claim(db: Session, campaign: Campaign, size: int, now: datetime) -> list[in
         db.execute(update(CampaignRecipient).where(CampaignRecipient.id.in_(ids))
                    .values(status="sending", claimed_at=now))
     # A batch commits on purpose: the claim must be visible to the other senders (and survive a crash
-    # mid-batch, to be reclaimed after STALE_CLAIM) before any mail leaves.
+    # mid-batch, so that the recipient is never mailed twice) before any mail leaves.
     db.commit()
     return ids
 
@@ -495,7 +507,7 @@ def _mail(db: Session, campaign: Campaign, ids: list[int], config: mailer.SmtpCo
     except KontorError:
         db.execute(update(CampaignRecipient).where(CampaignRecipient.id.in_(ids))
                    .values(status="queued", claimed_at=None))
-        db.commit()  # the claimed batch goes back to the queue at once, not after STALE_CLAIM
+        db.commit()  # no message left: the claimed batch goes back to the queue for the next attempt
         raise
     try:
         for recipient in recipients:

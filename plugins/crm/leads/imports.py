@@ -1,6 +1,7 @@
 """Importing leads from CSV: guess the column mapping, check every row, then insert in bulk.
 
-The same functions serve the import pages, ``kontor crm import-leads`` and the benchmark.
+The same functions serve the import pages (through a background job: :func:`plan_upload`, then
+:func:`import_upload`), ``kontor crm import-leads`` and the benchmark.
 """
 from __future__ import annotations
 
@@ -56,6 +57,10 @@ HEADER_GUESSES = {
 }
 
 CHUNK = 1000
+#: Leads an import job inserts between two progress reports (each a commit it resumes from).
+JOB_CHUNK = 200
+#: The rows with problems an upload's plan keeps to show (the count is always complete).
+MAX_PROBLEMS = 1000
 #: How long an uploaded file waits between the import steps.
 UPLOAD_LIFETIME = timedelta(hours=24)
 
@@ -231,6 +236,71 @@ def import_checked(db: Session, check: ImportCheck, *, user, owner_id: int | Non
         if progress is not None:
             progress(len(chunk))
     return ImportResult(created, len(check.bad_lines), len(check.rows) - len(rows))
+
+
+def plan_upload(db: Session, upload: LeadUpload, *, user, valid_only: bool = False,
+                skip_duplicates: bool = False) -> dict[str, Any]:
+    """Check ``upload`` once and fix which of its lines its import inserts (the upload's plan).
+
+    Refused, like :func:`import_checked`, when rows have problems and not ``valid_only``. Once
+    fixed, the plan stays: importing leads changes what looks like a duplicate, and a job that
+    runs again must insert the same lines as the first.
+    """
+    if upload.plan is not None:
+        return upload.plan
+    check = check_file(db, upload.content, upload_mapping(upload), user=user)
+    if check.problems and not valid_only:
+        raise KontorError(_("%(count)s rows have problems; nothing was imported.", count=len(check.bad_lines)),
+                          field="valid_only", status=422)
+    lines = [line for line, _row in check.rows if not (skip_duplicates and line in check.duplicates)]
+    upload.plan = {"lines": lines, "total": check.total, "skipped_invalid": len(check.bad_lines),
+                   "skipped_duplicates": len(check.rows) - len(lines),
+                   "problems": [[p.line, p.field, str(p.message)] for p in check.problems[:MAX_PROBLEMS]]}
+    upload.done = upload.created = 0
+    db.flush()
+    return upload.plan
+
+
+def import_upload(db: Session, upload: LeadUpload, *, user, owner_id: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Insert the planned lines of ``upload`` (see :func:`plan_upload`) that are not imported yet.
+
+    Works in chunks of :data:`JOB_CHUNK` and counts each chunk on the upload in the same
+    transaction as its leads; ``progress(done, total)`` after each chunk is where the caller commits
+    (a job's progress does). Run again, it resumes after the last committed chunk, and once the
+    upload is finished it inserts nothing.
+    """
+    plan = upload.plan
+    if plan is None:
+        raise KontorError(_("Check the file before importing it."), field="file", status=409)
+    lines = plan["lines"]
+    if upload.finished_at is None and upload.done < len(lines):
+        default_owner = services.check_owner(db, owner_id, user=user) if user is not None else owner_id
+        rows = dict(check_file(db, upload.content, upload_mapping(upload), user=user).rows)
+        while upload.done < len(lines):
+            chunk = [(line, rows[line]) for line in lines[upload.done:upload.done + JOB_CHUNK] if line in rows]
+            if chunk:
+                upload.created += _insert_chunk(db, chunk, default_owner,
+                                                {t.name.casefold(): t.id for t in _tags_for(db, chunk)})
+            upload.done = min(len(lines), upload.done + JOB_CHUNK)
+            db.flush()
+            if progress is not None:
+                progress(upload.done, len(lines))
+    if upload.finished_at is None:
+        upload.finished_at, upload.content = utcnow(), b""  # the file has served its purpose
+        db.flush()
+    return upload_result(upload)
+
+
+def upload_result(upload: LeadUpload) -> ImportResult:
+    """What the import of ``upload`` did so far."""
+    plan = upload.plan or {}
+    return ImportResult(upload.created, plan.get("skipped_invalid", 0), plan.get("skipped_duplicates", 0))
+
+
+def upload_problems(upload: LeadUpload) -> list[RowProblem]:
+    """The rows of ``upload`` left out for a problem (at most :data:`MAX_PROBLEMS`)."""
+    return [RowProblem(line, name, message) for line, name, message in (upload.plan or {}).get("problems", [])]
 
 
 def _tags_for(db: Session, rows: list[tuple[int, dict[str, Any]]]):

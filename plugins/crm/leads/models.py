@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import Base, CompanyScoped, Tag, User, UTCDateTime, lazy_gettext as _l, utcnow
@@ -105,6 +105,13 @@ class LeadUpload(CompanyScoped, Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     mapping: Mapped[str] = mapped_column(Text, default="")  # JSON: field -> header
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: fixed when the import starts, so a re-run imports the same rows: the lines to import, the
+    #: rows with problems and how many possible duplicates were left out
+    plan: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: how many lines of the plan are imported (committed with the leads they made)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (UniqueConstraint("company_id", "token"),)
 

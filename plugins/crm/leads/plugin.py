@@ -3,7 +3,7 @@ from core import Panel, Widget, hookimpl, lazy_gettext as _l, session as db
 
 from plugins.crm.access import whole_group
 from plugins.crm.leads import models  # noqa: F401  (the tables, for the metadata)
-from plugins.crm.leads import demo, services, webform
+from plugins.crm.leads import demo, jobs, services, webform
 from plugins.crm.leads.models import STATUS_LABELS
 from plugins.crm.permissions import LEAD_READ
 
@@ -45,3 +45,8 @@ def record_panels(kind, record, user):
 def party_merging(source, target, session):
     with whole_group():  # the party is the group's: every company's records follow it
         services.repoint_party(session, source.id, target.id)
+
+
+@hookimpl
+def register_job_kinds():
+    return jobs.JOB_KINDS

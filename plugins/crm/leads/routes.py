@@ -6,11 +6,11 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from core import (Column, cross_site, export_response, gettext as _, has_permission, is_partial_request, KontorError,
-                  lazy_gettext as _l, load_input, Party, public, redirect_to, render, require, search_parties,
-                  session as db, transaction)
+                  latest_job, lazy_gettext as _l, load_input, Party, public, redirect_to, render, require,
+                  search_parties, session as db, transaction)
 
 from plugins.crm.access import may_see
-from plugins.crm.leads import imports, services, webform
+from plugins.crm.leads import imports, jobs, services, webform
 from plugins.crm.leads.models import SOURCE_LABELS, STATUS_LABELS, Lead
 from plugins.crm.leads.schemas import OPEN_STATUSES, ConvertSchema, LeadQuerySchema
 from plugins.crm.permissions import LEAD_IMPORT, LEAD_READ, LEAD_WRITE, OPPORTUNITY_WRITE
@@ -334,6 +334,8 @@ def _preview(upload, errors: dict, status: int = 200, **values):
 @require(LEAD_IMPORT)
 def leads_import_preview(token: str):
     upload = _upload(token)
+    if upload.plan is not None:  # imported already, or being imported
+        return redirect(url_for("crm.leads_import_status", token=token), 303)
     if not imports.upload_mapping(upload):
         return redirect(url_for("crm.leads_import_map", token=token), 303)
     return _preview(upload, {})
@@ -347,14 +349,21 @@ def leads_import_run(token: str):
     skip_duplicates = bool(request.form.get("skip_duplicates"))
     with transaction(on_refusal=lambda exc: _preview(_upload(token), exc.as_errors(), 422, valid_only=valid_only,
                                                      skip_duplicates=skip_duplicates)):
-        check = imports.check_file(db, upload.content, imports.upload_mapping(upload), user=current_user)
-        result = imports.import_checked(db, check, user=current_user, owner_id=current_user.id,
-                                        valid_only=valid_only, skip_duplicates=skip_duplicates)
-        db.delete(upload)
-    flash(_("%(created)s leads imported; %(invalid)s bad rows and %(duplicates)s possible duplicates left out.",
-            created=result.created, invalid=result.skipped_invalid if valid_only else 0,
-            duplicates=result.skipped_duplicates), "success")
-    return redirect(url_for("crm.leads"), 303)
+        jobs.import_in_background(db, upload, user=current_user, owner_id=current_user.id, valid_only=valid_only,
+                                  skip_duplicates=skip_duplicates)
+    return redirect(url_for("crm.leads_import_status", token=token), 303)
+
+
+@bp.get("/leads/import/<token>/status")
+@require(LEAD_IMPORT)
+def leads_import_status(token: str):
+    upload = _upload(token)
+    if upload.plan is None:
+        return redirect(url_for("crm.leads_import_preview", token=token), 303)
+    return render("crm/leads/import_status.html", "crm/leads/_import_status.html", upload=upload,
+                  job=latest_job(db, jobs.record_of(upload)), result=imports.upload_result(upload),
+                  problems=imports.upload_problems(upload), field_labels=imports.FIELDS,
+                  title=_("Import leads: %(file)s", file=upload.filename))
 
 
 @bp.post("/web-to-lead")

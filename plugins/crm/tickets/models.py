@@ -54,6 +54,8 @@ class Ticket(CompanyScoped, Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: when the SLA check first found the ticket past a due time it did not meet
+    sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     party = relationship("Party", foreign_keys=[party_id], lazy="joined")
     contact = relationship("Party", foreign_keys=[contact_id], lazy="joined")

@@ -5,7 +5,7 @@ from core import Panel, Widget, has_permission, hookimpl, lazy_gettext as _l, se
 from plugins.crm.access import whole_group
 from plugins.crm.permissions import TICKET_READ, TICKET_WRITE
 from plugins.crm.tickets import models  # noqa: F401  (the tables, for the metadata)
-from plugins.crm.tickets import config, demo, services
+from plugins.crm.tickets import config, demo, jobs, services
 from plugins.crm.tickets.models import PRIORITY_LABELS, STATUS_LABELS
 
 
@@ -49,3 +49,13 @@ def record_panels(kind, record, user):
 def party_merging(source, target, session):
     with whole_group():  # the party is the group's: every company's records follow it
         services.move_party(session, source.id, target.id)
+
+
+@hookimpl
+def register_job_kinds():
+    return jobs.JOB_KINDS
+
+
+@hookimpl
+def register_schedules():
+    return jobs.SCHEDULES

@@ -522,6 +522,22 @@ def breached_tickets(db: Session, now: datetime | None = None, *, limit: int | N
     return list(db.execute(stmt).scalars().unique())
 
 
+def mark_breaches(db: Session, now: datetime | None = None) -> list[Ticket]:
+    """Mark the open tickets that missed a target since the last check, each once, with an event
+    on its timeline; returns them (the scheduled SLA check, run per company)."""
+    now = now or utcnow()
+    stmt = (select(Ticket).where(Ticket.status.in_(OPEN_STATUSES), Ticket.sla_breached_at.is_(None),
+                                 breached_condition(now))
+            .order_by(Ticket.resolution_due, Ticket.id))
+    found = list(db.execute(stmt).scalars().unique())
+    for ticket in found:
+        ticket.sla_breached_at = now
+        _timeline(db, ticket, N_("Ticket %(number)s missed its service level"), {"number": ticket.number}, "",
+                  None, now)
+    db.flush()
+    return found
+
+
 def at_risk_tickets(db: Session, now: datetime | None = None, *, limit: int | None = None) -> list[Ticket]:
     """Open tickets about to breach a due time, the earliest due first."""
     now = now or utcnow()

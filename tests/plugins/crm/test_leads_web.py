@@ -425,7 +425,11 @@ def test_bad_rows_are_listed_and_block_the_import_until_valid_rows_are_chosen(ad
     imported = leads(app)
     assert [(name, source, tags) for name, source, tags, _owner in imported] == [
         ("Mette Nielsen", "event", ["fleet"]), ("Anne Hansen", "import", ["fleet", "solar"])]
-    assert admin_client.get(preview_path).status_code == 404  # the upload is gone once imported
+    again = admin_client.get(preview_path)  # once imported, the upload shows what its import did
+    assert again.status_code == 303 and again.headers["Location"].endswith("/status")
+    result = admin_client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "2 leads imported; 3 bad rows and 0 possible duplicates left out." in result
+    assert re.findall(r"<tr><td>(\d+)</td>", result.split('id="import-problems"')[1]) == ["3", "6", "7"]
 
 
 def test_a_clean_file_imports_whole_and_is_audited(admin_client, app):
