@@ -44,8 +44,12 @@ from core.mail.settings import mail_config, mail_configured
 from core.parties.schemas import TagList, normalise_vat_id, validate_email, validate_vat_id
 from core.parties.schemas import load as load_input
 from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
+# files: the storage service, and the kinds of record that take attachments
+from core.contrib import Attachable
+from core.storage import storage
 
 __all__ = [
+    "Attachable", "storage",
     "__version__", "Action", "Job", "JobCancelled", "JobContext", "JobKind", "Schedule", "latest_job", "start_job", "CompanyScoped", "RecordRule", "all_companies", "current_company_id", "in_company",
     "list_companies", "company_member_ids", "scope_companies", "import_areas", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
     "InvariantError", "NoApplication", "note_changed", "MoneyField", "Schema",

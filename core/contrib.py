@@ -140,6 +140,21 @@ class Setting:
 
 
 @dataclass(frozen=True)
+class Attachable:
+    """A kind of record that takes attachments: ``kind`` as its page names it (``crm.ticket``), its
+    ``model``, and the permissions to see (list, download) and to change (upload, delete) them.
+
+    The core loads the record with ``session.get(model, id)``, so the company scope and the record
+    rules decide who may see it: a record the user cannot read is not found, nor are its files.
+    """
+
+    kind: str
+    model: type
+    read_permission: str
+    write_permission: str
+
+
+@dataclass(frozen=True)
 class JinjaExtras:
     """Filters, globals and tests a module adds to the template environment."""
 

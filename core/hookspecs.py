@@ -99,6 +99,15 @@ def register_schedules():
 
 
 @hookspec
+def register_attachables():
+    """Return :class:`core.Attachable` values: the kinds of record whose pages take attachments.
+
+    The core adds an Attachments panel to the page of each such record (list, upload, download,
+    delete) and the ``/api/v1/attachments`` endpoints, guarded by the record's own permissions.
+    """
+
+
+@hookspec
 def register_hookspecs():
     """Return a module (or class) of hookspecs the plugin offers to others, prefixed <module>_."""
 

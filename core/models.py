@@ -1,4 +1,5 @@
 """All of the core's models, imported together so the metadata is complete."""
+from core.attachments.models import Attachment
 from core.audit.models import AuditHead, AuditRecord
 from core.auth.models import ApiToken, LoginThrottle, PermissionRecord, Role, RoleGrant, User, user_roles
 from core.company.models import Company, SettingValue
@@ -8,7 +9,7 @@ from core.modules.models import ModuleRecord, ModulesRevision
 from core.parties.models import Party, Tag, party_tags
 
 __all__ = [
-    "ApiToken", "AuditHead", "AuditRecord", "Company", "Job", "LoginThrottle", "MailAttachment", "MailMessage", "ModuleRecord",
+    "ApiToken", "Attachment", "AuditHead", "AuditRecord", "Company", "Job", "LoginThrottle", "MailAttachment", "MailMessage", "ModuleRecord",
     "ModulesRevision", "Party", "PermissionRecord", "Role", "RoleGrant", "SettingValue", "Tag",
     "User", "party_tags", "user_roles",
 ]

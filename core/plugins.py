@@ -32,6 +32,7 @@ BUILTIN_PLUGINS = (
     "core.parties.plugin",
     "core.company.plugin",
     "core.audit.plugin",
+    "core.attachments.plugin",
     "core.mail.plugin",
     "core.modules.plugin",
     "core.api.plugin",

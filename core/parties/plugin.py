@@ -66,3 +66,12 @@ def register_record_rules():
     from core.parties.models import Party
 
     return [RecordRule(Party, _visible_parties, "core: a party restricted to some companies")]
+
+
+@hookimpl
+def register_attachables():
+    """A party takes attachments (a signed contract), by the parties' read and write permissions."""
+    from core.contrib import Attachable
+    from core.parties.models import Party
+
+    return [Attachable("core.party", Party, "core.party.read", "core.party.write")]

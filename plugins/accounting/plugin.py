@@ -86,3 +86,12 @@ def module_uninstalling(name, session, force):
         from plugins.accounting import retention
 
         retention.check_purge(session, force=force)
+
+
+@hookimpl
+def register_attachables():
+    """Invoices and supplier bills take attachments (a scanned bill, a signed delivery note)."""
+    from core import Attachable
+    from plugins.accounting.invoicing.models import Invoice
+
+    return [Attachable("accounting.invoice", Invoice, permissions.INVOICE_READ, permissions.INVOICE_WRITE)]

@@ -80,3 +80,16 @@ def register_commands():
 
     commands = [import_leads_command, stages_command, move_command, sla_check_command, send_campaign_command]
     return [click.Group("crm", help="The CRM: leads, pipeline, tickets and campaigns.", commands=commands)]
+
+
+@hookimpl
+def register_attachables():
+    """Tickets, leads and opportunities take attachments, by their own read and write permissions."""
+    from core import Attachable
+    from plugins.crm.leads.models import Lead
+    from plugins.crm.pipeline.models import Opportunity
+    from plugins.crm.tickets.models import Ticket
+
+    return [Attachable("crm.ticket", Ticket, permissions.TICKET_READ, permissions.TICKET_WRITE),
+            Attachable("crm.lead", Lead, permissions.LEAD_READ, permissions.LEAD_WRITE),
+            Attachable("crm.opportunity", Opportunity, permissions.OPPORTUNITY_READ, permissions.OPPORTUNITY_WRITE)]

@@ -271,6 +271,25 @@ def test_hook_register_record_rules(site):
     assert set(site.things()) >= {"private plans", "public notes"}
 
 
+def test_hook_register_attachables(site):
+    import io
+
+    thing = site.add_thing("boxed")
+    admin = site.client("attacher")
+    token = admin.csrf_token("/dashboard")
+    answer = admin.post(f"/attachments/everyhook.thing/{thing}", headers={"HX-Request": "true", "X-CSRFToken": token},
+                        data={"file": (io.BytesIO(b"%PDF-1.4 box"), "box.pdf")})
+    assert answer.status_code == 200 and "box.pdf" in answer.get_data(as_text=True)
+    assert "box.pdf" in admin.get(f"/attachments/everyhook.thing/{thing}").get_data(as_text=True)
+    # a kind nobody registered takes no files
+    assert admin.get(f"/attachments/everyhook.other/{thing}").status_code == 404
+    viewer = site.client("onlooker", roles=("staff",))  # reads things, may not write them
+    assert "box.pdf" in viewer.get(f"/attachments/everyhook.thing/{thing}").get_data(as_text=True)
+    refused = viewer.post(f"/attachments/everyhook.thing/{thing}", data={"file": (io.BytesIO(b"x"), "x.txt")},
+                          headers={"HX-Request": "true", "X-CSRFToken": viewer.csrf_token("/dashboard")})
+    assert refused.status_code == 403
+
+
 def test_hook_register_invariant_checks(site):
     from core import InvariantError
     from core.parties.services import create_party

@@ -183,3 +183,11 @@ def register_schedules():
                      arguments={"prefix": "hourly", "count": 1}),
             Schedule("everyhook.nightly_tally", kind="everyhook.tally", cron="0 2 * * *",
                      arguments={"prefix": "nightly", "count": 1}, per_company=False)]
+
+
+@hookimpl
+def register_attachables():
+    from core import Attachable
+    from everyhook.models import Thing
+
+    return [Attachable("everyhook.thing", Thing, "everyhook.thing.read", "everyhook.thing.write")]

@@ -1,0 +1,1 @@
+"""Attachments: files on any record page whose module registers its kind (``register_attachables``)."""
