@@ -50,11 +50,16 @@ def no_forbidden_thing(session, changes: Changes) -> str | None:
 NO_FORBIDDEN_THING = InvariantCheck("everyhook.no_forbidden_thing", no_forbidden_thing, watches=(Thing,))
 
 
-def tally_things(job, prefix: str, count: int, fail_first: int = 0) -> dict:
+def tally_things(job, prefix: str, count: int, fail_first: int = 0, pause: float = 0) -> dict:
     """A job: add things "<prefix> 1" … "<prefix> <count>", each once however often the job runs;
-    the first ``fail_first`` attempts fail after the first thing (to try retries)."""
+    the first ``fail_first`` attempts fail after the first thing (to try retries); ``pause``
+    seconds of pretended work per thing (to catch a worker while it runs the job)."""
+    import time
+
     made = 0
     for number in range(1, count + 1):
+        if pause:
+            time.sleep(pause)
         name = f"{prefix} {number}"
         if thing_named(job.session, name) is None:
             add_thing(job.session, name)
