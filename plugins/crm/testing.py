@@ -14,7 +14,7 @@ records go through the CRM's services, as a person would have made them::
 The stage names are those installed with the CRM (New, Qualified, Proposal, Negotiation, Won,
 Lost). For campaigns, :func:`smtp_server` runs a real SMTP server on a loopback port whose
 :class:`Inbox` keeps what it received (it needs the ``aiosmtpd`` test dependency), and
-:func:`configure_smtp` points the module settings at it.
+:func:`configure_smtp` points the core's mail settings at it.
 """
 from __future__ import annotations
 
@@ -30,11 +30,11 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import Party, User, create_party, create_user, session, tags_named, update_settings, utcnow
+from core import Party, User, create_party, create_user, save_mail_settings, session, tags_named, utcnow
 
 from plugins.crm.activities import services as activities
 from plugins.crm.activities.models import Activity
-from plugins.crm.campaigns import config as campaign_config, services as campaigns
+from plugins.crm.campaigns import services as campaigns
 from plugins.crm.campaigns.models import Campaign, Segment
 from plugins.crm.leads.models import Lead
 from plugins.crm.pipeline import services as pipeline
@@ -273,9 +273,9 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
 
 
 def configure_smtp(db: Session, port: int, batch_size: int = 2, site_url: str = "") -> None:
-    """Point the campaign settings (used by ticket replies too) at the loopback server on ``port``."""
-    update_settings(db, campaign_config.SETTINGS, {
-        "crm.smtp_host": "127.0.0.1", "crm.smtp_port": str(port), "crm.smtp_security": "none",
-        "crm.smtp_sender": "News <news@nordlys.example>", "crm.campaign_batch_size": str(batch_size),
-        "crm.site_url": site_url,
+    """Point the core's mail settings (campaigns and ticket replies use them) at the loopback server on ``port``."""
+    save_mail_settings(db, {
+        "core.mail.smtp_host": "127.0.0.1", "core.mail.smtp_port": str(port), "core.mail.smtp_security": "none",
+        "core.mail.sender_name": "News", "core.mail.sender_address": "news@nordlys.example",
+        "core.mail.batch_size": str(batch_size), "core.mail.site_url": site_url,
     })

@@ -22,7 +22,7 @@ def send_campaign_command(campaign_id, background):
         config.smtp_config(db).check()
         base_url = config.site_url(db)
         if not base_url:
-            raise KontorError("Set 'Campaigns: address of this Kontor' (crm.site_url) in the module settings: "
+            raise KontorError("Set the address of this Kontor (core.mail.site_url) under Administration → Mail: "
                               "unsubscribe links need it.")
         if background:
             job = jobs.send_in_background(db, campaign, user_id=None, base_url=base_url)

@@ -60,7 +60,7 @@ def read_token(secret: str, token: str) -> tuple[str, int | None] | None:
 
 @dataclass(frozen=True)
 class SmtpConfig:
-    """Where campaign mail goes out, from the module settings."""
+    """Where campaign mail goes out, from the core's mail settings."""
 
     host: str
     port: int
@@ -78,7 +78,7 @@ class SmtpConfig:
     def check(self) -> None:
         """Refuse to send before the server and the sender are configured."""
         if not self.configured:
-            raise KontorError(_("Set the SMTP server and the sender address in the module settings first."),
+            raise KontorError(_("Set the mail server and the sender address under Administration → Mail first."),
                               field="smtp", status=409)
 
 

@@ -1,16 +1,11 @@
-"""The hooks of the campaigns area: its SMTP settings, its send job, demo campaigns, and the campaigns a party was sent."""
+"""The hooks of the campaigns area: its send job, demo campaigns, and the campaigns a party was sent."""
 from core import Panel, has_permission, hookimpl, lazy_gettext as _l, session as db
 
 from plugins.crm.access import whole_group
 from plugins.crm.campaigns import models  # noqa: F401  (the tables, for the metadata)
-from plugins.crm.campaigns import config, demo, jobs, services
+from plugins.crm.campaigns import demo, jobs, services
 from plugins.crm.campaigns.models import STATUS_LABELS
 from plugins.crm.permissions import CAMPAIGN_READ
-
-
-@hookimpl
-def register_settings():
-    return config.SETTINGS
 
 
 @hookimpl

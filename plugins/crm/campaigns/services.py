@@ -480,7 +480,7 @@ def send_batch(db: Session, campaign: Campaign, config: mailer.SmtpConfig, *, se
         return progress(db, campaign)
     config.check()
     if not base_url:
-        raise KontorError(_("Set the address of this Kontor (for unsubscribe links) in the module settings."),
+        raise KontorError(_("Set the address of this Kontor (for unsubscribe links) under Administration → Mail."),
                           field="site_url", status=409)
     now = now or utcnow()
     ids = _claim(db, campaign, max(1, config.batch_size), now)

@@ -1,9 +1,9 @@
 """The ticket endpoints under /api/v1/crm/tickets."""
 from flask_login import current_user
 
-from core import documented, json_response, load_body, load_query, require, session as db, transaction, utcnow
+from core import (documented, json_response, load_body, load_query, mail_configured, require, session as db, transaction,
+                  utcnow)
 
-from plugins.crm.campaigns import config as mail_config
 from plugins.crm.permissions import TICKET_READ, TICKET_WRITE
 from plugins.crm.tickets import services
 from plugins.crm.tickets.schemas import (TicketInputSchema, TicketQuerySchema, TicketReplySchema, TicketSchema,
@@ -80,8 +80,7 @@ def api_ticket_reply(ticket_id: int):
     data = load_body(TicketReplySchema())
     with transaction():
         message = services.add_message(db, ticket, data["kind"], data["body"], user_id=current_user.id)
-    smtp = mail_config.smtp_config(db)
-    if message.is_reply and smtp.configured:
+    if message.is_reply and mail_configured(db):
         with transaction():
-            services.email_reply(db, message, smtp)
+            services.email_reply(db, message)
     return json_response(TicketMessageSchema().dump(message), 201)

@@ -6,11 +6,10 @@ from flask_login import current_user
 from markupsafe import Markup
 from marshmallow import ValidationError
 
-from core import (Column, export_response, gettext as _, has_permission, is_partial_request,
-                  lazy_gettext as _l, NotFound, Party, record_id_field, render, require, search_parties, session as db,
+from core import (Column, export_response, gettext as _, has_permission, is_partial_request, mail_configured,
+                  mail_messages, lazy_gettext as _l, NotFound, Party, record_id_field, render, require, search_parties, session as db,
                   transaction, utcnow)
 
-from plugins.crm.campaigns import config as mail_config
 from plugins.crm.permissions import SLA_MANAGE, TICKET_READ, TICKET_WRITE
 from plugins.crm.tickets import services
 from plugins.crm.tickets.models import PRIORITIES, PRIORITY_LABELS, SLA_STATE_LABELS, STATUS_LABELS, STATUSES, Ticket
@@ -140,16 +139,16 @@ def _detail(ticket: Ticket, errors: dict | None = None, reply: dict | None = Non
                   sla=services.sla_of(ticket, now), sla_badge=sla_badge(ticket, now),
                   status_badge=status_badge(ticket.status), priority_labels=PRIORITY_LABELS,
                   transitions=[(s, _transition_label(ticket.status, s)) for s in services.TRANSITIONS[ticket.status]],
-                  conversation=services.messages(ticket), errors=errors or {}, reply=reply or {"kind": "reply"},
+                  conversation=services.messages(ticket), mail=mail_messages(db, services.mail_record(ticket)),
+                  errors=errors or {}, reply=reply or {"kind": "reply"},
                   can_write=can_write, title=f"{ticket.number} {ticket.subject}"), status
 
 
 def _email(message) -> None:
     """Email a reply to the customer when mail is set up (the reply is saved either way)."""
-    smtp = mail_config.smtp_config(db)
-    if message.is_reply and smtp.configured:
-        with transaction():  # the reply is saved already; this records the sending (or its failure)
-            services.email_reply(db, message, smtp)
+    if message.is_reply and mail_configured(db):
+        with transaction():  # the reply is saved already; this hands it to the mail service (or notes why not)
+            services.email_reply(db, message)
 
 
 def _transition_label(current: str, target: str) -> str:

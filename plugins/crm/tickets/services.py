@@ -15,7 +15,8 @@ from marshmallow import ValidationError
 from sqlalchemy import and_, case, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import gettext as _, hooks, keyset_page, KontorError, N_, NotFound, Page, Party, record_id_field, User, utcnow
+from core import (gettext as _, hooks, keyset_page, KontorError, N_, NotFound, Page, Party, record_id_field, send_mail,
+                  User, utcnow)
 
 from plugins.crm.defaults import read_data_csv
 from plugins.crm.tickets.models import (OPEN_STATUSES, PRIORITIES, STATUS_LABELS, STATUSES, SlaPolicy, Ticket,
@@ -396,33 +397,32 @@ def add_message(db: Session, ticket: Ticket, kind: str, body: str, *, user_id: i
     return message
 
 
-def email_reply(db: Session, message: TicketMessage, smtp_config) -> bool:
-    """Email a reply to the ticket's customer through ``smtp_config`` (a campaigns SmtpConfig).
+def email_reply(db: Session, message: TicketMessage) -> bool:
+    """Email a reply to the ticket's customer through the core's mail service: a job sends it, trying
+    again while the server puts it off, and the mail log keeps it under ``crm.ticket:<id>``.
 
-    Records where it went, or why it did not go, on the message; returns whether it was sent. A
+    Notes on the reply where it goes, or why it cannot go; returns whether it was handed over. A
     reply that cannot be emailed is kept all the same: the agent sees why and can answer otherwise.
     """
-    from plugins.crm.campaigns import mailer
-
     ticket = message.ticket
     address = ticket.reply_address
     if not message.is_reply or not address:
         return False
-    letter = mailer.Letter(to_email=address, to_name=ticket.contact.name if ticket.contact else "",
-                           subject=f"[{ticket.number}] {ticket.subject}", body=message.body, unsubscribe_url="")
     try:
-        smtp = mailer.connect(smtp_config)
+        send_mail(db, address, f"[{ticket.number}] {ticket.subject}", message.body,
+                  to_name=ticket.contact.name if ticket.contact else "", record=mail_record(ticket))
     except KontorError as exc:
         message.email_error = exc.message[:500]
         db.flush()
         return False
-    try:
-        reason = mailer.deliver(smtp, smtp_config, letter)
-    finally:
-        mailer.close(smtp)
-    message.emailed_to, message.email_error = ("", reason) if reason else (address, "")
+    message.emailed_to, message.email_error = address, ""
     db.flush()
-    return not reason
+    return True
+
+
+def mail_record(ticket: Ticket) -> str:
+    """The record name of the mail about ``ticket`` in the core's mail log."""
+    return f"crm.ticket:{ticket.id}"
 
 
 def messages(ticket: Ticket, *, include_notes: bool = True) -> list[TicketMessage]:

@@ -347,7 +347,7 @@ def test_the_command_sends_with_a_progress_bar(app, kontor, smtp_server):
         campaign_id = campaign(session, segment).id
         session.commit()
     refused = kontor("crm", "send-campaign", str(campaign_id))
-    assert refused.exit_code == 1 and "crm.site_url" in refused.output
+    assert refused.exit_code == 1 and "core.mail.site_url" in refused.output
     with app.app_context():
         configure_smtp(session, port, batch_size=1, site_url="https://kontor.example.com/")
         session.commit()

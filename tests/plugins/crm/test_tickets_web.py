@@ -77,17 +77,25 @@ def test_replies_are_emailed_to_the_customer_and_notes_are_not(app, client, cust
     assert smtp.to() == ["mette@fjord.example"]
     assert smtp.messages[0]["Subject"] == f"[T-{ticket_id:06d}] Invoice copy"
     assert smtp.text_for("mette@fjord.example") == "Here is the copy.\nBest regards\n"
-    assert "Emailed to mette@fjord.example" in page
+    assert "Mailed to mette@fjord.example" in page
     bounced = web.htmx("POST", f"/crm/tickets/{bounced_id}/messages",
                        data={"kind": "reply", "body": "Hello"}).get_data(as_text=True)
-    assert "Not emailed: 550 5.1.1 No such mailbox here" in bounced
+    assert "Mailed to ghost@bounce.example" in bounced  # handed over; the server refuses it in the mail job
+    refused = web.get(f"/crm/tickets/{bounced_id}").get_data(as_text=True)
+    assert 'data-status="failed"' in refused and "550 5.1.1 No such mailbox here" in refused
+    from core import Job, MailMessage
     from core.db import session
 
     with app.app_context():
         rows = session.execute(select(TicketMessage.kind, TicketMessage.emailed_to, TicketMessage.email_error)
                                .order_by(TicketMessage.id)).all()
-        assert rows == [("note", "", ""), ("reply", "mette@fjord.example", ""),
-                        ("reply", "", "550 5.1.1 No such mailbox here")]
+        assert rows == [("note", "", ""), ("reply", "mette@fjord.example", ""), ("reply", "ghost@bounce.example", "")]
+        mail = session.execute(select(MailMessage.record, MailMessage.to_address, MailMessage.status)
+                               .order_by(MailMessage.id)).all()
+        assert mail == [(f"crm.ticket:{ticket_id}", "mette@fjord.example", "sent"),
+                        (f"crm.ticket:{bounced_id}", "ghost@bounce.example", "failed")]
+        kinds = session.execute(select(Job.kind, Job.status).order_by(Job.id)).all()
+        assert kinds == [("core.mail.send", "done"), ("core.mail.send", "failed")]  # a refusal fails its job
 
 
 def test_text_is_escaped_everywhere(app, admin_client, customer):
