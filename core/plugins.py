@@ -37,6 +37,7 @@ BUILTIN_PLUGINS = (
     "core.modules.plugin",
     "core.api.plugin",
     "core.jobs.plugin",
+    "core.exports.plugin",
 )
 
 class ManifestError(ValueError):

@@ -2,6 +2,9 @@
 
 A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be read by a
 spreadsheet as a formula; such text is written with a leading apostrophe. Numbers stay numbers.
+
+An export of more rows than ``EXPORT_JOB_ROWS`` (app config) is written by a job instead, and the
+page answers with the job's progress and, when done, a download link (:mod:`core.exports.jobs`).
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain, islice
 
 from flask import Response
 
@@ -54,11 +58,15 @@ def _csv_text(value) -> str:
 
 def to_csv(columns: Sequence[tuple[str, str]], rows: Iterable) -> bytes:
     """The rows as UTF-8 CSV with a BOM (spreadsheets then read the accents right) and a header row."""
+    return _csv_file(columns, _cells(columns, rows))
+
+
+def _csv_file(columns: Sequence[tuple[str, str]], cells: Iterable[list]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([neutralise(str(label)) for _key, label in columns])
-    for cells in _cells(columns, rows):
-        writer.writerow([_csv_text(cell) for cell in cells])
+    for row in cells:
+        writer.writerow([_csv_text(cell) for cell in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -74,6 +82,10 @@ def _xlsx_value(value):
 
 def to_xlsx(columns: Sequence[tuple[str, str]], rows: Iterable, title: str = "Export") -> bytes:
     """The rows as an XLSX workbook of one sheet with a bold header row."""
+    return _xlsx_file(columns, _cells(columns, rows), title)
+
+
+def _xlsx_file(columns: Sequence[tuple[str, str]], cells: Iterable[list], title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -87,9 +99,9 @@ def to_xlsx(columns: Sequence[tuple[str, str]], rows: Iterable, title: str = "Ex
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
-    for cells in _cells(columns, rows):
+    for values in cells:
         row = []
-        for value in cells:
+        for value in values:
             cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
             if isinstance(value, str):
                 cell.data_type = "s"  # never let openpyxl read text as a formula
@@ -107,15 +119,39 @@ def export_response(filename_stem: str, columns: Sequence[tuple[str, str]], rows
     ``columns`` is a list of ``(key, label)``; ``rows`` are mappings, sequences in column order, or
     objects with those attributes. Another format is a :class:`KontorError` (422, field ``format``),
     which the core answers as problem+json or an error page when the view does not catch it.
+
+    On a page (a signed-in GET outside the API), rows beyond ``EXPORT_JOB_ROWS`` are not read
+    here: the export becomes a ``core.export`` job and the answer is a redirect to its page. Give
+    ``rows`` as a generator over the query where the list may be long, so that no more than that
+    many rows are read in the request.
     """
+    from core.exports import jobs
+
     if fmt not in FORMATS:
         raise KontorError(_("Choose CSV or XLSX."), field="format", status=422)
     safe_stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in filename_stem) or "export"
-    if fmt == "csv":
-        body, mimetype = to_csv(columns, rows), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = to_xlsx(columns, rows, title=safe_stem), XLSX_TYPE
+    run = jobs.running_export()
+    if run is not None:
+        return run.write(f"{safe_stem}.{fmt}", _cells(columns, rows), lambda cells: _file(columns, cells, fmt, safe_stem))
+    limit = jobs.job_threshold()
+    if limit is not None:
+        rows = iter(rows)
+        head = list(islice(rows, limit + 1))
+        if len(head) > limit:
+            close = getattr(rows, "close", None)
+            if close is not None:
+                close()  # a generator over a query: its cursor is done with
+            return jobs.start_export(safe_stem, fmt)
+        rows = chain(head, rows)
+    body, mimetype = _file(columns, _cells(columns, rows), fmt, safe_stem)
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{safe_stem}.{fmt}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _file(columns: Sequence[tuple[str, str]], cells: Iterable[list], fmt: str, title: str) -> tuple[bytes, str]:
+    """The file's bytes and content type."""
+    if fmt == "csv":
+        return _csv_file(columns, cells), "text/csv; charset=utf-8"
+    return _xlsx_file(columns, cells, title), XLSX_TYPE
