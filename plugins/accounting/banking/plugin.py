@@ -35,3 +35,11 @@ def party_merging(source, target, session):
     from plugins.accounting.banking import services
 
     services.party_merging(session, source.id, target.id)
+
+
+@hookimpl
+def register_job_kinds():
+    """Large bank statements are imported by a job."""
+    from plugins.accounting.banking import jobs
+
+    return jobs.job_kinds()

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from core import (
-    Column, KontorError, Party, acting, export_response, gettext as _, has_permission, keyset_page,
+    Column, KontorError, Party, acting, export_response, gettext as _, has_permission, keyset_page, latest_job,
     lazy_gettext as _l, read_csv, record_id_field, render, require, session as db, transaction,
 )
 
 from plugins.accounting import permissions as p
-from plugins.accounting.banking import services, statements
+from plugins.accounting.banking import jobs, services, statements
 from plugins.accounting.banking.models import PAYMENT_KIND_LABELS, Payment, Statement
 from plugins.accounting.currencies import services as fx
 from plugins.accounting.invoicing.models import OPEN_STATES, Invoice
@@ -407,13 +407,15 @@ def statement_import():
         return _import_page(values, exc.as_errors(), 422)
 
     with transaction(on_refusal=refused):
-        statement = statements.import_statement(
+        statement, job = jobs.start_import(
             db, data, file_format=values["format"], journal=values["journal"] or "BNK", mapping=mapping,
             number_format=values["number_format"] or "1,234.56", date_format=values["date_format"] or "%Y-%m-%d",
             name=values["name"], filename=values["filename"], opening_balance=values["opening_balance"],
-            closing_balance=values["closing_balance"], user_id=acting().user_id)
-    flash(_("Statement %(name)s is imported with %(count)s lines.", name=statement.name,
-            count=len(statement.lines)), "success")
+            closing_balance=values["closing_balance"], user_id=acting().user_id,
+            job_lines=current_app.config.get("STATEMENT_JOB_LINES", jobs.JOB_LINES))
+    if job is None:
+        flash(_("Statement %(name)s is imported with %(count)s lines.", name=statement.name,
+                count=len(statement.lines)), "success")
     return redirect(url_for("accounting.statement", statement_id=statement.id), 303)
 
 
@@ -453,14 +455,26 @@ def statement(statement_id: int):
     return render("accounting/banking/statement.html", **_statement_context(found))
 
 
+@bp.get("/statements/<int:statement_id>/import")
+@require(p.BANK_READ)
+def statement_import_progress(statement_id: int):
+    """The import job's state, which the statement's page asks again until the job has ended."""
+    found = statements.get_statement(db, statement_id)
+    return render("accounting/banking/_statement_import.html", statement=found,
+                  import_job=latest_job(db, jobs.statement_record(found.id)))
+
+
 def _statement_context(found: Statement, errors: dict | None = None, error_line: int | None = None) -> dict:
-    waiting = [line for line in found.lines if line.state == "unmatched"]
+    import_job = latest_job(db, jobs.statement_record(found.id))
+    importing = import_job is not None and import_job.status != "done"
+    waiting = [] if importing else [line for line in found.lines if line.state == "unmatched"]
     suggestions = {line.id: statements.suggestions(db, line) for line in waiting}
     candidates = {line.id: [(party.id, party.name) for party in statements.parties_named(db, line.counterparty)]
                   for line in waiting}
     accounts = db.execute(select(Account.code, Account.name).where(Account.postable, Account.active)
                           .order_by(Account.code)).all()
     return dict(statement=found, suggestions=suggestions, candidates=candidates, errors=errors or {},
+                import_job=import_job,
                 error_line=error_line,
                 accounts=[(code, f"{code} {name}") for code, name in accounts],
                 can_write=has_permission(p.BANK_WRITE),

@@ -18,3 +18,11 @@ def load_demo_data(session, progress):
     from plugins.accounting.currencies import demo
 
     demo.load(session, progress)
+
+
+@hookimpl
+def register_job_kinds():
+    """The exchange-rate revaluation runs as a job."""
+    from plugins.accounting.currencies import jobs
+
+    return jobs.job_kinds()

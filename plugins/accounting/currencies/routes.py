@@ -6,11 +6,12 @@ from datetime import date
 from flask import flash, request, url_for
 
 from core import (
-    Column, InvalidInput, KontorError, gettext as _, has_permission, keyset_page, redirect_to, render, require,
+    Column, InvalidInput, KontorError, gettext as _, has_permission, keyset_page, latest_job, redirect_to, render,
+    require,
     session as db, transaction,
 )
 
-from plugins.accounting.currencies import revaluation, services
+from plugins.accounting.currencies import jobs, services
 from plugins.accounting.currencies.models import ExchangeRate
 from plugins.accounting.permissions import CURRENCY_MANAGE, ENTRY_POST
 from plugins.accounting.web import bp, entry_url
@@ -26,7 +27,8 @@ def _form() -> dict:
 def currencies_page(errors=None, form=None, status=200):
     html = render("accounting/currencies/currencies.html", currencies=services.list_currencies(db),
                   base=services.company_currency(db), errors=errors or {}, form=form or {},
-                  can_revalue=has_permission(ENTRY_POST), today=date.today())
+                  can_revalue=has_permission(ENTRY_POST), today=date.today(), entry_url=entry_url,
+                  revaluation_job=latest_job(db, jobs.RECORD) if has_permission(ENTRY_POST) else None)
     return html, status
 
 
@@ -127,6 +129,7 @@ def rates_import():
 @bp.post("/revalue")
 @require(ENTRY_POST)
 def revalue():
+    """Start the revaluation job of the day asked for; the currencies page shows it and its entry."""
     form = _form()
 
     def refused(exc: KontorError):
@@ -136,14 +139,17 @@ def revalue():
         return redirect_to(url_for("accounting.taxes"))
 
     with transaction(on_refusal=refused):
-        result = revaluation.revalue(db, services.parse_day(form.get("date", "")))
-    if result is None:
-        flash(_("Every foreign-currency balance is already at the rate of that day: nothing to post."), "info")
-    else:
-        entry, reversal = result
-        flash(_("Revaluation %(number)s posted, reversed by %(reversal)s on %(day)s.", number=entry.number,
-                reversal=reversal.number, day=reversal.date.isoformat()), "success")
-        url = entry_url(entry.id)
-        if url:
-            return redirect_to(url)
-    return redirect_to(url_for("accounting.currencies" if has_permission(CURRENCY_MANAGE) else "accounting.taxes"))
+        job = jobs.start_revaluation(db, services.parse_day(form.get("date", "")))
+    if has_permission(CURRENCY_MANAGE):
+        return redirect_to(url_for("accounting.currencies") + "#revaluation")
+    return redirect_to(url_for("jobs.job_detail", job_id=job.id))
+
+
+@bp.get("/revaluation")
+@require(ENTRY_POST)
+def revaluation_progress():
+    """The latest revaluation job's state, which the currencies page asks again until it has ended."""
+    job = latest_job(db, jobs.RECORD)
+    if job is None:
+        return "", 204
+    return render("accounting/currencies/_revaluation.html", revaluation_job=job, entry_url=entry_url)
