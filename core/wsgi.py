@@ -2,7 +2,9 @@
 
 Each request reads the modules revision (one row, on a per-thread autocommit connection); when
 another worker or host has installed, disabled or purged a module, the revision has grown and this
-worker builds a fresh app before answering. No restart is needed anywhere.
+worker builds a fresh app before answering. No restart is needed anywhere. When the revision
+cannot be read (the database briefly unreachable), the error is logged as a warning and the app
+already built keeps serving: an error never triggers a rebuild.
 """
 from __future__ import annotations
 
