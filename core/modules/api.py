@@ -5,6 +5,7 @@ from flask import Blueprint, current_app
 from marshmallow import Schema, fields, validate
 
 from core.api.base import ApiBlueprint, documented, json_response, load_body
+from core.modules import archive as archives
 from core.modules import lifecycle
 from core.security import require
 
@@ -69,7 +70,7 @@ def create_api() -> Blueprint:
         # the act runs its own transactions on the engine; a refusal is answered by the app-wide mapping
         result = lifecycle.ACTS[action](lifecycle.context_from_app(current_app), [data["name"]], **options)
         body = {"action": action, "modules": [data["name"]] if action == "purge" else result,
-                "archives": [p.name for p in result] if action == "purge" else []}
+                "archives": [archives.archive_name(key) for key in result] if action == "purge" else []}
         return json_response(ModuleActResultSchema().dump(body))
 
     return bp

@@ -1,13 +1,13 @@
 """Archives of a module's rows: written before a purge, read back by a reinstall.
 
-An archive is a zip file ``<module>-<UTC timestamp>.kontor-archive`` under ``<instance>/archives``
-holding ``manifest.json`` (module, version, Alembic revisions, tables, row counts, the sha256 of
+An archive is a zip file ``<module>-<UTC timestamp>.kontor-archive`` kept by the storage service
+under the key ``archives/<name>`` (so every host sees it, and can offer it for download), holding ``manifest.json`` (module, version, Alembic revisions, tables, row counts, the sha256 of
 ``data.json``) and ``data.json`` (every row of the module's tables, parents first, with exact
 values: decimals as strings, dates and times in ISO 8601, bytes in base64; and under ``access``
 the roles the module registered, their grants and members, and the grants of its permissions to
-other roles). A sidecar file ``<archive>.sha256`` holds the checksum of the whole archive, in
-``sha256sum`` format. Archives hold business data in clear: they and their folder are readable by
-the instance's owner only.
+other roles). A sidecar object ``<archive>.sha256`` holds the checksum of the whole archive, in
+``sha256sum`` format. Archives hold business data in clear: in the folder backend they and their
+folder are readable by the instance's owner only; a bucket must be as private.
 """
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ import base64
 import hashlib
 import importlib
 import importlib.util
+import io
 import json
-import os
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,13 +41,16 @@ FORMAT = "kontor-archive/1"
 SUFFIX = ".kontor-archive"
 MANIFEST = "manifest.json"
 DATA = "data.json"
+#: The storage folder of archives, and the shape of an archive's name in it.
+FOLDER = "archives"
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*-[0-9TZ]+(-[0-9]+)?\.kontor-archive$")
 
 
 @dataclass(frozen=True)
 class Archive:
     """A verified archive: what its manifest says, and the rows it holds per table."""
 
-    path: Path
+    name: str
     module: str
     version: str
     revisions: tuple[str, ...]
@@ -55,14 +59,25 @@ class Archive:
     access: dict[str, list] = field(default_factory=dict)  # roles, grants, members (see dump_access)
 
 
-def archive_folder(instance_path: Path | str) -> Path:
-    """The folder archives are written to."""
-    return Path(instance_path) / "archives"
+def archive_key(name: str) -> str:
+    """The storage key of the archive named ``name`` (``archives/<name>``)."""
+    return f"{FOLDER}/{name}"
 
 
-def sidecar(path: Path) -> Path:
-    """The file holding the sha256 of the archive at ``path``."""
-    return path.with_name(path.name + ".sha256")
+def archive_name(key: str) -> str:
+    """The name of the archive stored under ``key``."""
+    return key.rsplit("/", 1)[-1]
+
+
+def sidecar(key: str) -> str:
+    """The key (or path) of the object holding the sha256 of the archive at ``key``."""
+    return f"{key}.sha256"
+
+
+def list_archives(store) -> list[str]:
+    """The names of the archives in ``store``, newest first."""
+    names = [archive_name(k) for k in store.keys(FOLDER) if NAME.match(archive_name(k))]
+    return sorted(names, key=lambda n: n.split("-", 1)[1], reverse=True)  # by the time after the module
 
 
 def module_tables(conn: Connection, info: PluginInfo, other_modules: set[str]) -> list[Table]:
@@ -131,12 +146,10 @@ def dump_tables(conn: Connection, tables: list[Table]) -> dict[str, dict[str, An
     return dumped
 
 
-def write_archive(folder: Path, module: str, version: str, revisions: list[str],
-                  tables: dict[str, dict[str, Any]], access: dict[str, list] | None = None) -> Path:
-    """Write an archive of ``tables`` (as :func:`dump_tables` returns them) and ``access`` (as
-    :func:`dump_access` does), and its sidecar: files of mode 0600 in a folder of mode 0700."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.chmod(0o700)
+def write_archive(store, module: str, version: str, revisions: list[str],
+                  tables: dict[str, dict[str, Any]], access: dict[str, list] | None = None) -> str:
+    """Store an archive of ``tables`` (as :func:`dump_tables` returns them) and ``access`` (as
+    :func:`dump_access` does), and its sidecar, in ``store``; the archive's key."""
     data = json.dumps({"tables": tables, "access": access or {}}, ensure_ascii=False, sort_keys=True).encode("utf-8")
     created = utcnow()
     manifest = {
@@ -148,53 +161,66 @@ def write_archive(folder: Path, module: str, version: str, revisions: list[str],
         "tables": [{"name": name, "rows": len(t["rows"])} for name, t in tables.items()],
         "data_sha256": hashlib.sha256(data).hexdigest(),
     }
-    path = _free_path(folder, f"{module}-{created.strftime('%Y%m%dT%H%M%S%fZ')}")
-    with _private(path) as file, zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    key = _free_key(store, f"{module}-{created.strftime('%Y%m%dT%H%M%S%fZ')}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
         archive.writestr(DATA, data)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    with _private(sidecar(path)) as file:
-        file.write(f"{digest}  {path.name}\n".encode("utf-8"))
-    return path
+    zipped = buffer.getvalue()
+    store.put(key, zipped, "application/zip")
+    digest = hashlib.sha256(zipped).hexdigest()
+    store.put(sidecar(key), f"{digest}  {archive_name(key)}\n".encode("utf-8"), "text/plain")
+    return key
 
 
-@contextmanager
-def _private(path: Path) -> Iterator[Any]:
-    """A new file at ``path`` open for writing, readable by its owner only from the start."""
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
-        yield file
-
-
-def _free_path(folder: Path, stem: str) -> Path:
-    path, n = folder / f"{stem}{SUFFIX}", 1
-    while path.exists():
+def _free_key(store, stem: str) -> str:
+    key, n = archive_key(f"{stem}{SUFFIX}"), 1
+    while store.exists(key):
         n += 1
-        path = folder / f"{stem}-{n}{SUFFIX}"
-    return path
+        key = archive_key(f"{stem}-{n}{SUFFIX}")
+    return key
 
 
-def remove_archive(path: Path) -> None:
+def remove_archive(store, key: str) -> None:
     """Delete an archive and its sidecar (after a purge that did not happen)."""
-    path.unlink(missing_ok=True)
-    sidecar(path).unlink(missing_ok=True)
+    store.delete(key)
+    store.delete(sidecar(key))
 
 
-def read_archive(path: Path | str) -> Archive:
-    """Open and verify the archive at ``path``; :class:`ModuleError` naming what is wrong."""
-    path = Path(path)
+def _archive_bytes(source: Path | str, store) -> tuple[str, bytes | None, str | None]:
+    """The name, bytes and sidecar text of the archive ``source``: a file on this host (a
+    :class:`~pathlib.Path`, or a string naming an existing file), else an archive's name or key in
+    ``store``. Bytes None when there is no such archive."""
+    if isinstance(source, Path) or (not str(source).startswith(f"{FOLDER}/") and Path(source).is_file()):
+        path = Path(source)
+        if not path.is_file():
+            return path.name, None, None
+        side = Path(sidecar(str(path)))
+        return path.name, path.read_bytes(), side.read_text(encoding="utf-8") if side.is_file() else None
+    key = source if source.startswith(f"{FOLDER}/") else archive_key(source)
+    try:
+        data = store.read(key)
+    except (FileNotFoundError, ValueError):
+        return archive_name(key), None, None
+    side = store.read(sidecar(key)).decode("utf-8") if store.exists(sidecar(key)) else None
+    return archive_name(key), data, side
+
+
+def read_archive(source: Path | str, store) -> Archive:
+    """Open and verify the archive ``source`` (a file on this host, or an archive's name or key in
+    ``store``); :class:`ModuleError` naming what is wrong."""
+    name, content, side = _archive_bytes(source, store)
 
     def refuse(reason: str) -> ModuleError:
-        return ModuleError(_("The archive %(file)s cannot be restored: %(reason)s", file=path.name, reason=reason),
+        return ModuleError(_("The archive %(file)s cannot be restored: %(reason)s", file=name, reason=reason),
                            field="restore")
 
-    if not path.is_file():
+    if content is None:
         raise refuse(_("the file does not exist"))
-    if sidecar(path).is_file():
-        expected = sidecar(path).read_text(encoding="utf-8").split()[0:1]
-        if expected != [hashlib.sha256(path.read_bytes()).hexdigest()]:
-            raise refuse(_("its checksum does not match the file"))
+    if side is not None and side.split()[0:1] != [hashlib.sha256(content).hexdigest()]:
+        raise refuse(_("its checksum does not match the file"))
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
             manifest = json.loads(archive.read(MANIFEST))
             data = archive.read(DATA)
     except (zipfile.BadZipFile, KeyError, ValueError):
@@ -204,7 +230,7 @@ def read_archive(path: Path | str) -> Archive:
     if hashlib.sha256(data).hexdigest() != manifest.get("data_sha256"):
         raise refuse(_("the checksum of its data does not match"))
     content = json.loads(data)
-    return Archive(path=path, module=manifest["module"], version=manifest["version"],
+    return Archive(name=name, module=manifest["module"], version=manifest["version"],
                    revisions=tuple(manifest["revisions"]),
                    counts={t["name"]: t["rows"] for t in manifest["tables"]}, tables=content["tables"],
                    access=content.get("access") or {})

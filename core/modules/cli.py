@@ -1,8 +1,6 @@
 """``kontor modules list | install | disable | enable | purge | upgrade NAME…``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -63,8 +61,9 @@ def list_command():
 
 @modules_group.command("install")
 @click.argument("names", nargs=-1, required=True)
-@click.option("--restore", "restore", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Restore the module's rows from this archive instead of loading its default data.")
+@click.option("--restore", "restore", metavar="ARCHIVE",
+              help="Restore the module's rows from this archive (a file, or the name of an archive a purge stored) "
+                   "instead of loading its default data.")
 @with_appcontext
 def install_command(names, restore):
     """Install NAME… and the modules they depend on."""
@@ -104,8 +103,8 @@ def purge_command(names, yes, force):
         fail("Nothing was purged.")
     archives = _run(lifecycle.purge, names, force=force)
     click.echo(f"Purged: {', '.join(names)}")
-    for path in archives:
-        click.echo(f"Archive: {path}")
+    for key in archives:
+        click.echo(f"Archive: {key.rsplit('/', 1)[-1]}")
 
 
 @modules_group.command("upgrade")

@@ -50,7 +50,8 @@ class ModuleContext:
     """What a lifecycle act works on: the database, the plugins found, and the instance folder.
 
     ``pm`` is the plugin manager of the enabled modules (the running app's); when None it is
-    built from the database's state.
+    built from the database's state. ``storage_url`` is where archives go (the app's
+    ``STORAGE_URL``); empty: the environment's, else the instance's ``files`` folder.
     """
 
     engine: Engine
@@ -59,6 +60,17 @@ class ModuleContext:
     instance_path: Path
     pm: pluggy.PluginManager | None = None
     extra_plugins: tuple[str, ...] = ()
+    storage_url: str = ""
+
+    @property
+    def storage(self):
+        """The storage service archives are written to and read from."""
+        import os
+
+        from core.storage import default_url, open_storage
+
+        return open_storage(self.storage_url or os.environ.get("KONTOR_STORAGE_URL")
+                            or default_url(self.instance_path))
 
     @property
     def plugins(self) -> dict[str, PluginInfo]:
@@ -77,7 +89,7 @@ def context_from_app(app) -> ModuleContext:
         g.kontor_session.commit()
     kontor = app.extensions["kontor"]
     return ModuleContext(kontor.engine, kontor.sessionmaker, kontor.discovery, Path(app.instance_path), kontor.pm,
-                         tuple(app.config.get("EXTRA_PLUGINS", ())))
+                         tuple(app.config.get("EXTRA_PLUGINS", ())), app.config.get("STORAGE_URL", ""))
 
 
 def refreshed(ctx: ModuleContext, discovery: Discovery) -> ModuleContext:
@@ -282,7 +294,7 @@ def install(ctx: ModuleContext, names: list[str], *, restore_from: Path | str | 
     Dependencies are resolved before anything runs (a missing, cyclic or incompatible module is a
     :class:`ModuleError` naming it). Then, in one transaction, each module's Alembic branch is
     migrated to head, its row recorded, its default data loaded (or, with ``restore_from``, the
-    rows of an archive of it), its permissions registered and granted, and the act audited.
+    rows of an archive of it: a file on this host, or an archive's name or key in the storage service), its permissions registered and granted, and the act audited.
     Any failure rolls everything back.
     """
     names = _unique(names)
@@ -318,7 +330,7 @@ def install(ctx: ModuleContext, names: list[str], *, restore_from: Path | str | 
 
 def _restorable(ctx: ModuleContext, path: Path | str, todo: list[str], locations: list[Path]) -> archives.Archive:
     """The archive at ``path``, verified, for a module among ``todo`` whose branch head it matches."""
-    archive = archives.read_archive(path)
+    archive = archives.read_archive(path, ctx.storage)
     if archive.module not in todo:
         raise ModuleError(_("The archive holds the module %(module)s, which this act does not install.",
                             module=archive.module), field="restore")
@@ -391,7 +403,7 @@ def _install_one(ctx: ModuleContext, conn: Connection, db: Session, info: Plugin
     else:
         db.flush()
         tables = archives.module_tables(conn, info, set(ctx.plugins) - {info.name})
-        changes["restored"] = [archive.path.name, archives.load_tables(conn, archive, tables)]
+        changes["restored"] = [archive.name, archives.load_tables(conn, archive, tables)]
         changes["access_restored"] = archives.load_access(conn, info.name, archive.access)
         db.expire_all()
     record_event(db, "module.install", module=info.name, table_name=ModuleRecord.__tablename__,
@@ -489,9 +501,9 @@ def _set_state(db: Session, name: str, state: str, action: str) -> None:
 
 
 def purge(ctx: ModuleContext, names: list[str], *, force: bool = False,
-          progress: Progress | None = None) -> list[Path]:
+          progress: Progress | None = None) -> list[str]:
     """Archive the rows of ``names``, then drop their tables, roles and permissions and forget them;
-    the archives written.
+    the storage keys of the archives written (``archives/<name>``, see :mod:`core.modules.archive`).
 
     Refused while other installed modules depend on them (naming those), or when a module's
     ``module_uninstalling`` hook vetoes. ``force`` is the admin's explicit override of the vetoes a
@@ -500,7 +512,7 @@ def purge(ctx: ModuleContext, names: list[str], *, force: bool = False,
     transaction, and on failure the archives are deleted again.
     """
     names = _unique(names)
-    written: list[Path] = []
+    written: list[str] = []
     try:
         with _transaction(ctx, rebuilds=True) as (conn, db):
             installed = _installed(db)
@@ -523,8 +535,8 @@ def purge(ctx: ModuleContext, names: list[str], *, force: bool = False,
                     _drop(conn, db, ctx.plugins[name], installed[name], written[-1], locations, force)
             bump_revision(db)
     except BaseException:
-        for path in written:
-            archives.remove_archive(path)
+        for key in written:
+            archives.remove_archive(ctx.storage, key)
         raise
     return written
 
@@ -538,15 +550,15 @@ def _ask_uninstalling(pm: pluggy.PluginManager, info: PluginInfo, db: Session, f
 
 
 def _archive(ctx: ModuleContext, conn: Connection, info: PluginInfo, record: InstalledModule,
-             locations: list[Path]) -> Path:
-    """Write the archive of every row of ``info``'s tables (before anything is dropped)."""
+             locations: list[Path]) -> str:
+    """Store the archive of every row of ``info``'s tables (before anything is dropped); its key."""
     tables = archives.module_tables(conn, info, set(ctx.plugins) - {info.name})
     revisions = migrate.branch_current(conn, info.name, locations) if migration_folders(info) else []
-    return archives.write_archive(archives.archive_folder(ctx.instance_path), info.name, record.version, revisions,
+    return archives.write_archive(ctx.storage, info.name, record.version, revisions,
                                   archives.dump_tables(conn, tables), archives.dump_access(conn, info.name))
 
 
-def _drop(conn: Connection, db: Session, info: PluginInfo, record: InstalledModule, path: Path,
+def _drop(conn: Connection, db: Session, info: PluginInfo, record: InstalledModule, key: str,
           locations: list[Path], force: bool) -> None:
     """Downgrade ``info``'s branch to base and forget the module, its roles and its permissions."""
     if migration_folders(info):
@@ -556,7 +568,7 @@ def _drop(conn: Connection, db: Session, info: PluginInfo, record: InstalledModu
     db.execute(delete(PermissionRecord).where(PermissionRecord.module == info.name))
     db.execute(delete(ModuleRecord).where(ModuleRecord.name == info.name))
     db.expire_all()
-    changes = {"version": [record.version, None], "state": [record.state, None], "archive": path.name,
+    changes = {"version": [record.version, None], "state": [record.state, None], "archive": archives.archive_name(key),
                "permissions": permissions, "roles": roles}
     if force:
         changes["forced"] = True

@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 
 from core.i18n import gettext as _
+from core.modules import archive as archives
 from core.modules import lifecycle
+from core.storage.download import send_stored
 from core.security import require
 from core.web.shell import is_partial_request, render
 from core.web.transaction import transaction
@@ -13,7 +15,7 @@ from core.web.transaction import transaction
 def _done_message(action: str, name: str, result) -> str:
     if action == "purge":
         return _("Purged %(name)s; its rows are archived in %(files)s.", name=name,
-                 files=", ".join(p.name for p in result))
+                 files=", ".join(archives.archive_name(key) for key in result))
     names = ", ".join(result)
     return {
         "install": _("Installed: %(names)s.", names=names),
@@ -26,7 +28,8 @@ def _done_message(action: str, name: str, result) -> str:
 def _page(error: str | None = None, status: int = 200):
     statuses = lifecycle.module_status(lifecycle.context_from_app(current_app))
     return render("modules/index.html", "modules/_table.html", modules=statuses, error=error,
-                  quarantined=[s for s in statuses if s.state == "quarantined"], title=_("Modules")), status
+                  quarantined=[s for s in statuses if s.state == "quarantined"], title=_("Modules"),
+                  archives=archives.list_archives(lifecycle.context_from_app(current_app).storage)), status
 
 
 def create_blueprint() -> Blueprint:
@@ -37,6 +40,18 @@ def create_blueprint() -> Blueprint:
     @require("core.module.read")
     def index():
         return _page()
+
+    @bp.get("/archives/<name>")
+    @require("core.module.manage")
+    def archive_download(name: str):
+        """An archive a purge wrote, from the storage service (whichever host wrote it)."""
+        if not archives.NAME.match(name):
+            abort(404)
+        store = lifecycle.context_from_app(current_app).storage
+        key = archives.archive_key(name)
+        if not store.exists(key):
+            abort(404)
+        return send_stored(store, key, name, "application/zip", store.size(key))
 
     @bp.post("/<name>/<action>")
     @require("core.module.manage")

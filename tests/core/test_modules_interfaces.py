@@ -116,7 +116,7 @@ def test_api_acts(api, dispatcher, settings):  # noqa: F811
     assert api.post("/api/v1/modules", json={"name": "lcdep", "action": "purge"}).status_code == 200
     response = api.post("/api/v1/modules", json={"name": "lcbase", "action": "purge"})
     [archive] = response.get_json()["archives"]
-    assert (Path(settings["INSTANCE_PATH"]) / "archives" / archive).is_file()
+    assert (Path(settings["INSTANCE_PATH"]) / "files" / "archives" / archive).is_file()
     assert states(api)["lcbase"] == "available"
 
 

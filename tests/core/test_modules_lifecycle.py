@@ -202,9 +202,9 @@ def test_enable_refuses_what_is_not_installed_or_already_enabled(dispatcher):
 def test_purge_writes_a_valid_archive_then_drops_everything(dispatcher, db_url, settings):
     lifecycle.install(ctx(dispatcher), ["lcbase"])
     [path] = lifecycle.purge(ctx(dispatcher), ["lcbase"])
-    assert path.parent == Path(settings["INSTANCE_PATH"]) / "archives"
-    assert path.name.startswith("lcbase-") and path.name.endswith(".kontor-archive")
-    with zipfile.ZipFile(path) as zipped:
+    name = archives.archive_name(path)
+    assert path == f"archives/{name}" and name.startswith("lcbase-") and name.endswith(".kontor-archive")
+    with zipfile.ZipFile(Path(settings["INSTANCE_PATH"]) / "files" / path) as zipped:  # the storage folder
         manifest = json.loads(zipped.read("manifest.json"))
         data = json.loads(zipped.read("data.json"))
     assert manifest["module"] == "lcbase" and manifest["version"] == "1.0.0"
@@ -213,7 +213,7 @@ def test_purge_writes_a_valid_archive_then_drops_everything(dispatcher, db_url, 
     item = data["tables"]["lcbase_item"]
     first = dict(zip(item["columns"], item["rows"][0]))
     assert first["amount"] == "1234.56" and first["day"] == "2026-01-31"
-    assert archives.read_archive(path).counts == {"lcbase_item": 2, "lcbase_log": 0}
+    assert archives.read_archive(path, ctx(dispatcher).storage).counts == {"lcbase_item": 2, "lcbase_log": 0}
     state = snapshot(db_url)
     assert "lcbase_item" not in state["tables"]
     assert not [r for r in state["alembic"] if r.startswith("lcbase")]
@@ -245,8 +245,8 @@ def test_reinstall_restores_the_archived_rows_exactly(dispatcher, db_url):
         db.commit()
     before, notes = typed_rows(db_url, "lcbase_item"), typed_rows(db_url, "lcdep_note")
     paths = lifecycle.purge(ctx(dispatcher), ["lcbase", "lcdep"])
-    assert [p.name.split("-")[0] for p in paths] == ["lcdep", "lcbase"]
-    assert archives.read_archive(paths[1]).counts == {"lcbase_item": 3, "lcbase_log": 1}
+    assert [archives.archive_name(p).split("-")[0] for p in paths] == ["lcdep", "lcbase"]
+    assert archives.read_archive(paths[1], ctx(dispatcher).storage).counts == {"lcbase_item": 3, "lcbase_log": 1}
     assert lifecycle.install(ctx(dispatcher), ["lcbase"], restore_from=paths[1]) == ["lcbase"]
     assert typed_rows(db_url, "lcbase_item") == before
     assert rows(db_url, "SELECT id, line FROM lcbase_log") == [(1, "a table no model maps")]
@@ -260,17 +260,17 @@ def test_reinstall_restores_the_archived_rows_exactly(dispatcher, db_url):
         assert item.id > 7  # lcbase also noted the reinstall of lcdep as a new item
 
 
-def test_purge_is_refused_while_dependents_are_installed(dispatcher, db_url, settings):
+def test_purge_is_refused_while_dependents_are_installed(dispatcher, db_url):
     lifecycle.install(ctx(dispatcher), ["lcdep"])
     lifecycle.disable(ctx(dispatcher), ["lcdep"])
     before = snapshot(db_url)
     with pytest.raises(ModuleError, match="while needed by lcdep"):
         lifecycle.purge(ctx(dispatcher), ["lcbase"])
     assert snapshot(db_url) == before
-    assert not (Path(settings["INSTANCE_PATH"]) / "archives").exists()
+    assert ctx(dispatcher).storage.keys("archives") == []
 
 
-def test_a_module_can_veto_its_purge_and_no_archive_is_left(dispatcher, db_url, settings):
+def test_a_module_can_veto_its_purge_and_no_archive_is_left(dispatcher, db_url):
     lifecycle.install(ctx(dispatcher), ["lcbase"])
     with get_engine(db_url).begin() as conn:
         conn.execute(text("UPDATE lcbase_item SET name = 'posted' WHERE id = 1"))
@@ -278,30 +278,31 @@ def test_a_module_can_veto_its_purge_and_no_archive_is_left(dispatcher, db_url, 
     with pytest.raises(ModuleError, match="posted items"):
         lifecycle.purge(ctx(dispatcher), ["lcbase"])
     assert snapshot(db_url) == before
-    assert list((Path(settings["INSTANCE_PATH"]) / "archives").glob("*")) == []
+    assert ctx(dispatcher).storage.keys("archives") == []
 
 
-def test_a_failed_purge_keeps_everything_and_deletes_its_archive(dispatcher, db_url, settings):
+def test_a_failed_purge_keeps_everything_and_deletes_its_archive(dispatcher, db_url):
     lifecycle.install(ctx(dispatcher), ["lcfailpurge"])
     before = snapshot(db_url)
     with pytest.raises(ModuleError, match="lcfailpurge.*fails half-way"):
         lifecycle.purge(ctx(dispatcher), ["lcfailpurge"])
     assert snapshot(db_url) == before
     assert rows(db_url, "SELECT id FROM lcfailpurge_thing ORDER BY id") == [(1,), (2,)]
-    assert list((Path(settings["INSTANCE_PATH"]) / "archives").glob("*")) == []
+    assert ctx(dispatcher).storage.keys("archives") == []
 
 
-def test_a_damaged_or_outdated_archive_is_refused(dispatcher, db_url, tmp_path):
+def test_a_damaged_or_outdated_archive_is_refused(dispatcher, db_url, tmp_path, settings):
     lifecycle.install(ctx(dispatcher), ["lcbase"])
     [path] = lifecycle.purge(ctx(dispatcher), ["lcbase"])
     before = snapshot(db_url)
-    damaged = path.read_bytes()
-    path.write_bytes(damaged[:-1] + bytes([damaged[-1] ^ 1]))
+    stored = Path(settings["INSTANCE_PATH"]) / "files" / path  # the storage folder
+    damaged = stored.read_bytes()
+    stored.write_bytes(damaged[:-1] + bytes([damaged[-1] ^ 1]))
     with pytest.raises(ModuleError, match="checksum"):
         lifecycle.install(ctx(dispatcher), ["lcbase"], restore_from=path)
-    path.write_bytes(damaged)
+    stored.write_bytes(damaged)
     old = tmp_path / "old.kontor-archive"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(old, "w") as target:
+    with zipfile.ZipFile(stored) as source, zipfile.ZipFile(old, "w") as target:
         manifest = json.loads(source.read("manifest.json"))
         target.writestr("manifest.json", json.dumps({**manifest, "revisions": ["lcbase_0001"]}))
         target.writestr("data.json", source.read("data.json"))

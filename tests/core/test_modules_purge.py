@@ -85,9 +85,10 @@ def test_every_bundled_module_purges_restores_and_reinstalls(demo_app, settings)
         assert not any(name.startswith(f"{module}_") for name in table_names(app))
         with app.extensions["kontor"].engine.connect() as conn:
             assert archives.dump_access(conn, module) == {"roles": [], "grants": [], "members": []}
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert stat.S_IMODE(archives.sidecar(path).stat().st_mode) == 0o600
-        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        stored = Path(settings["INSTANCE_PATH"]) / "files" / path  # the storage service's folder
+        assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+        assert stat.S_IMODE(Path(archives.sidecar(str(stored))).stat().st_mode) == 0o600
+        assert stat.S_IMODE(stored.parent.stat().st_mode) == 0o700
         with app.app_context():
             from core.db import session as db
 
@@ -166,7 +167,7 @@ def test_the_override_reaches_purge_from_the_cli_the_api_and_the_page(posted_boo
                                                                  "force_lose_records": "1"})
     assert done.status_code == 302
     assert "accounting" not in fresh_app(settings).extensions["kontor"].installed
-    archive = next(Path(settings["INSTANCE_PATH"], "archives").glob("accounting-*.kontor-archive"))
+    archive = next(Path(settings["INSTANCE_PATH"], "files", "archives").glob("accounting-*.kontor-archive"))
     install(context_from_app(fresh_app(settings)), ["accounting"], restore_from=archive)
     result = kontor("modules", "purge", "accounting", "--yes", "--force-lose-records")
     assert result.exit_code == 0, result.output

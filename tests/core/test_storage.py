@@ -115,3 +115,65 @@ def test_app_storage_follows_the_configuration(app, settings):
 
     with app.app_context():
         assert storage().root == Path(settings["INSTANCE_PATH"]).resolve() / "files"
+
+
+# -- module archives go through the storage service --
+
+
+@pytest.fixture(params=["folder", "s3"])
+def archive_settings(request, settings):
+    """Settings that find the lifecycle fixture plugins, with archives in a folder or in S3."""
+    from tests.core.lifecycle_helpers import PLUGINS
+
+    changed = {**settings, "EXTRA_PLUGINS": PLUGINS}
+    if request.param == "s3":
+        changed["STORAGE_URL"] = request.getfixturevalue("s3_storage_url")
+    return changed
+
+
+def test_a_purge_archive_is_stored_downloaded_and_restored_from_the_storage(archive_settings, tmp_path):
+    import zipfile
+
+    from core.modules import archive as archives
+    from core.modules import lifecycle
+    from core.testing import WebClient, make_user
+    from core.wsgi import Dispatcher
+
+    dispatcher = Dispatcher(archive_settings)
+    try:
+        lifecycle.install(lifecycle.context_from_app(dispatcher.app), ["lcbase"])
+        [key] = lifecycle.purge(lifecycle.context_from_app(dispatcher.app), ["lcbase"])
+        store = open_storage(dispatcher.app.config["STORAGE_URL"])
+        name = archives.archive_name(key)
+        assert store.keys("archives") == [key, f"{key}.sha256"]
+        if archive_settings.get("STORAGE_URL"):  # in the bucket, not in the instance folder
+            assert not (Path(archive_settings["INSTANCE_PATH"]) / "files").exists()
+
+        make_user(dispatcher.app, "keeper", ["admin"], "keeper password 1")
+        client = WebClient(dispatcher)
+        assert client.login("keeper", "keeper password 1").status_code == 302
+        page = client.get("/admin/modules/").get_data(as_text=True)
+        assert f'href="/admin/modules/archives/{name}"' in page
+        download = client.get(f"/admin/modules/archives/{name}")
+        assert download.status_code == 200 and download.data == store.read(key)
+        assert download.headers["Content-Disposition"].startswith("attachment;")
+        saved = tmp_path / name
+        saved.write_bytes(download.data)
+        with zipfile.ZipFile(saved) as zipped:
+            assert json_of(zipped, "manifest.json")["module"] == "lcbase"
+        assert client.get("/admin/modules/archives/..%2Fsecret_key").status_code == 404
+        assert client.get("/admin/modules/archives/lcbase-20260101T000000Z.kontor-archive").status_code == 404
+
+        # restored by its name in the storage (any host), or from the downloaded file
+        lifecycle.install(lifecycle.context_from_app(dispatcher.app), ["lcbase"], restore_from=name)
+        lifecycle.purge(lifecycle.context_from_app(dispatcher.app), ["lcbase"])
+        lifecycle.install(lifecycle.context_from_app(dispatcher.app), ["lcbase"], restore_from=saved)
+        assert len(store.keys("archives")) == 4
+    finally:
+        dispatcher.close()
+
+
+def json_of(zipped, member: str):
+    import json
+
+    return json.loads(zipped.read(member))

@@ -1,6 +1,5 @@
 """Purging accounting archives the books; restoring the archive brings back posted entries as they were."""
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -23,7 +22,7 @@ def test_purge_then_restore_keeps_posted_books_and_their_guards(dispatcher, sett
     with pytest.raises(ModuleError, match="must be kept until"):
         purge(context_from_app(dispatcher.app), ["accounting"])
     archives = purge(context_from_app(dispatcher.app), ["accounting"], force=True)
-    assert len(archives) == 1 and Path(archives[0]).exists()
+    assert len(archives) == 1 and context_from_app(dispatcher.app).storage.exists(archives[0])
 
     app = Dispatcher(settings).app
     install(context_from_app(app), ["accounting"], restore_from=archives[0])
