@@ -523,7 +523,7 @@ def test_kontor_on_several_hosts_against_one_postgresql(cluster):
     """One test on one cluster (the steps run in this order; a cluster per step would cost minutes)."""
     _a_module_installed_through_a_is_served_by_b_without_restart(cluster)
     _one_login_works_on_both_hosts(cluster)
-    # _a_file_attached_through_a_downloads_from_b(cluster): once attachments are in the core
+    _a_file_attached_through_a_downloads_from_b(cluster)
     _a_burst_over_both_hosts_leaves_no_error_in_postgresql(cluster)
     _two_schedulers_start_one_run_per_tick(cluster)
     _a_job_survives_kill_9_of_its_worker_and_finishes_once(cluster)
