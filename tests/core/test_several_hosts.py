@@ -449,10 +449,11 @@ def _a_burst_over_both_hosts_leaves_no_error_in_postgresql(cluster: Cluster) -> 
 
 
 def _jobs(engine, kind: str) -> list[dict]:
+    """The ``core_job`` rows of ``kind``, oldest first."""
     with engine.connect() as conn:
         return [dict(row) for row in conn.execute(text(
-            "SELECT id, status, attempts, worker, idempotency_key, result FROM core_job WHERE kind = :kind ORDER BY id"),
-            {"kind": kind}).mappings()]
+            "SELECT id, status, attempts, worker, idempotency_key, result FROM core_job "
+            "WHERE kind = :kind ORDER BY id"), {"kind": kind}).mappings()]
 
 
 def _two_schedulers_start_one_run_per_tick(cluster: Cluster) -> None:
