@@ -5,6 +5,7 @@ and whatever ``PYTHONPATH`` holds (nothing from ``tests/`` unless asked).
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -15,6 +16,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
 
 KONTOR = str(Path(sys.executable).parent / "kontor")
 READY_SECONDS = 60
@@ -130,3 +134,23 @@ def start(env: dict[str, str], cwd: Path, *command: str) -> Server:
         time.sleep(0.1)  # pacing of the readiness poll, not synchronisation
     server.stop()
     raise AssertionError(f"the server did not answer /health within {READY_SECONDS} s:\n{server.output()}")
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def empty_database(backend, request, tmp_path):
+    """The URL of a database with nothing in it yet, on ``backend``."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'live.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"kontor_live{next(_databases)}"
+    admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield server.url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()

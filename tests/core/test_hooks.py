@@ -8,77 +8,17 @@ from __future__ import annotations
 
 import inspect
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from core import ModuleError, hookimpl, hookspecs
 from core.modules import migrate
-from core.wsgi import Dispatcher
-from core.testing import WebClient, make_user
+from core.testing import make_user
 from tests.contract import install, purge
+from tests.core.everyhook_site import PASSWORD, Site
 
 HOOKS = sorted(name for name, func in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(func, "kontor_spec"))
-PASSWORD = "every hook password"
-
-
-class Site:
-    """A test database with ``everyhook`` installed, its dispatcher and helpers."""
-
-    def __init__(self, settings: dict):
-        self.settings = settings
-        self.dispatcher = Dispatcher(settings)
-
-    @property
-    def app(self):
-        return self.dispatcher.app
-
-    @property
-    def kontor(self):
-        return self.app.extensions["kontor"]
-
-    @contextmanager
-    def session(self):
-        with self.app.app_context():
-            from core.db import session
-
-            yield session
-            session.rollback()
-
-    def client(self, username: str | None = None, roles: tuple[str, ...] = ("admin",)) -> WebClient:
-        client = WebClient(self.dispatcher)
-        if username:
-            make_user(self.app, username, list(roles), PASSWORD)
-            assert client.login(username, PASSWORD).status_code == 302
-        return client
-
-    def things(self) -> list[str]:
-        from everyhook.services import all_things
-
-        with self.session() as db:
-            return [t.name for t in all_things(db)]
-
-    def add_thing(self, name: str, party_id: int | None = None) -> int:
-        from everyhook.services import add_thing
-
-        with self.session() as db:
-            thing_id = add_thing(db, name, party_id).id
-            db.commit()
-            return thing_id
-
-    def party(self, name: str) -> int:
-        from core.parties.services import create_party
-
-        with self.session() as db:
-            party_id = create_party(db, {"name": name, "kind": "company"}).id
-            db.commit()
-            return party_id
-
-    def tables(self) -> set[str]:
-        with self.kontor.engine.connect() as conn:
-            return set(sa_inspect(conn).get_table_names())
 
 
 @pytest.fixture
@@ -445,7 +385,7 @@ def test_hook_register_job_kinds(site):
     from core import acting_as, start_job
     from core.auth.models import User
 
-    assert set(site.kontor.job_kinds) == {"everyhook.tally"}
+    assert site.kontor.job_kinds["everyhook.tally"].permission == "everyhook.thing.write"
     site.client("boss")
     with site.session() as db:
         with acting_as(db.execute(select(User).where(User.username == "boss")).scalar_one()):

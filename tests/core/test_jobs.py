@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from core.testing.factories import make_user
-from tests.core.test_hooks import PASSWORD, Site, install
+from tests.contract import install
+from tests.core.everyhook_site import Site
 
 
 @pytest.fixture
@@ -36,7 +36,6 @@ def _jobs(site):
 def _start(site, username, **arguments):
     """Start a tally job as ``username`` through the API; the job's JSON."""
     from core.auth.models import User
-    from core.auth.tokens import create_token
     from core import acting_as, start_job
 
     with site.session() as db:

@@ -1,38 +1,19 @@
 """Every gunicorn worker serves a newly installed module on its next request, with no restart."""
 from __future__ import annotations
 
-import itertools
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.core import live_server
+from tests.core.live_server import empty_database  # noqa: F401 (a fixture)
 
 EXAMPLE_PLUGIN = Path(__file__).resolve().parents[1] / "example_plugin"
 MAX_REQUESTS = 200
 BATCH = 16
 
 pytestmark = pytest.mark.slow
-_databases = itertools.count()
-
-
-@pytest.fixture
-def empty_database(backend, request, tmp_path):
-    """The URL of a database with nothing in it yet, on ``backend``."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'live.db'}"
-        return
-    server = request.getfixturevalue("postgres_server")
-    name = f"kontor_live{next(_databases)}"
-    admin = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield server.url(name)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
 
 
 @pytest.fixture

@@ -127,6 +127,14 @@ CASES = {
 #: The JSON API's endpoints a signed-in user without any role may use: the OpenAPI document (public)
 #: and a user's own profile and tokens (none in the API yet). Nothing else, whatever it declares.
 OPEN_API_ENDPOINTS = {"api_core.openapi"}
+#: The JSON API's endpoints guarded by the permission of the record they name (attachments): a user
+#: without it gets 403; a roleless user naming no record, or one that does not exist, gets a 422 or
+#: 404 problem, never data.
+RECORD_API_ENDPOINTS = {"api_attachments.list_attachments", "api_attachments.upload", "api_attachments.get_attachment",
+                        "api_attachments.content", "api_attachments.delete"}
+#: The JSON API's endpoints of a user's own records, which a user without any role may call: they
+#: answer only about that user's own (a roleless user has none: an empty list, or 404).
+OWN_API_ENDPOINTS = {"api_jobs.list_jobs", "api_jobs.get_job", "api_jobs.cancel_job", "api_jobs.retry_job"}
 
 
 def pytest_generate_tests(metafunc):
@@ -288,6 +296,14 @@ def test_a_user_without_any_role_gets_403_on_the_api(walk, route):
     response = walk.as_roleless(route)
     if route.endpoint in OPEN_API_ENDPOINTS:
         assert response.status_code < 400, (route.id, response.status_code)
+        return
+    if route.endpoint in RECORD_API_ENDPOINTS:
+        assert response.status_code in (403, 404, 422), (route.id, response.status_code)
+        assert response.headers["Content-Type"] == "application/problem+json"
+        return
+    if route.endpoint in OWN_API_ENDPOINTS:
+        assert response.status_code in (200, 404), (route.id, response.status_code)
+        assert "items" not in response.get_json() or response.get_json()["items"] == [], route.id
         return
     assert response.status_code == 403, (route.id, response.status_code)
     assert response.headers["Content-Type"] == "application/problem+json"

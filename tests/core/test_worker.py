@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.core import live_server
-from tests.core.test_live_workers import empty_database  # noqa: F401 (a fixture)
+from tests.core.live_server import empty_database  # noqa: F401 (a fixture)
 
 FIXTURE_PLUGINS = Path(__file__).resolve().parents[1] / "fixture_plugins"
 DEADLINE = 60

@@ -221,7 +221,7 @@ def upload_of(app, preview_path: str):
 
 def test_a_large_lead_import_runs_as_a_job_with_progress_and_a_rerun_adds_nothing(app, admin_client):
     from plugins.crm.leads import imports
-    from tests.plugins.crm.test_leads_web import through_columns
+    from tests.plugins.crm.lead_import_kit import through_columns
 
     preview = through_columns(admin_client, thousand_leads())
     upload_id, _user_id = upload_of(app, preview)
@@ -250,7 +250,7 @@ def test_an_import_interrupted_between_chunks_resumes_without_duplicates(app, ad
     from core.db import session
     from plugins.crm.leads import imports
     from plugins.crm.leads.models import LeadUpload
-    from tests.plugins.crm.test_leads_web import through_columns
+    from tests.plugins.crm.lead_import_kit import through_columns
 
     preview = through_columns(admin_client, thousand_leads())
     upload_id, user_id = upload_of(app, preview)

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from core.testing import WebClient, make_user
+from tests.plugins.crm.lead_import_kit import through_columns, upload
 
 
 XSS = '<script>alert("x")</script>'
@@ -380,25 +381,6 @@ def leads(app) -> list:
     with app.app_context():
         found = session.execute(select(Lead).order_by(Lead.id)).scalars().all()
         return [(lead.name, lead.source, lead.tag_names, lead.owner_id) for lead in found]
-
-
-def upload(client, content: bytes, name="leads.csv"):
-    token = client.csrf_token("/crm/leads/import")
-    return client.post("/crm/leads/import", data={"csrf_token": token, "file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
-
-
-def through_columns(client, content: bytes) -> str:
-    """Upload ``content`` and accept the guessed columns; returns the preview page's path."""
-    response = upload(client, content)
-    assert response.status_code == 303
-    columns = response.headers["Location"]
-    page = client.get(columns).get_data(as_text=True)
-    mapping = dict(re.findall(r'<select id="f-map_(\w+)" name="map_\w+"[^>]*>.*?<option value="([^"]*)" selected',
-                              page, re.S))
-    response = client.post_form(columns, {f"map_{k}": v for k, v in mapping.items()})
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return response.headers["Location"]
 
 
 def test_columns_are_guessed_from_the_headers(admin_client):
