@@ -262,3 +262,12 @@ def test_office_files_are_told_apart_inside_their_zip():
     assert sniff(xlsx) == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert sniff(zipped([("a.txt", "a")])) == "application/zip"
     assert sniff(b"PK\x03\x04broken") == "application/octet-stream"
+
+
+def test_a_user_without_any_role_is_refused_by_the_record(api_with, party_id):
+    roleless = api_with()
+    answer = roleless.get(f"/api/v1/attachments?record=core.party:{party_id}")
+    assert answer.status_code == 403 and answer.mimetype == "application/problem+json"
+    upload = roleless.post("/api/v1/attachments", data={"record": f"core.party:{party_id}",
+                                                        "file": (io.BytesIO(PDF), "a.pdf")})
+    assert upload.status_code == 403
