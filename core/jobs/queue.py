@@ -60,6 +60,14 @@ def _queue(app: Flask) -> tuple[Huey, object]:
         return found
 
 
+def close_queue(url: str) -> None:
+    """Close and forget this process's queue for ``url`` (a test's queue file, when it ends)."""
+    with _lock:
+        found = _queues.pop(url, None)
+    if found is not None:
+        found[0].storage.close()
+
+
 def queue_for(app: Flask) -> Huey:
     """The process's huey for ``app``'s queue (made once per URL, with the one task Kontor runs)."""
     return _queue(app)[0]

@@ -6,6 +6,8 @@ base URL is that server, so ``page.goto("/parties")`` reaches it.
 """
 from __future__ import annotations
 
+import signal
+import subprocess
 import threading
 from pathlib import Path
 
@@ -49,6 +51,42 @@ def backend(request) -> str:
 def browser_type_launch_args(browser_type_launch_args) -> dict:
     """Launch Debian's Chromium (Playwright cannot download its own browsers here)."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def settings(settings):
+    """Jobs go to a real queue, a SQLite file in the test's instance folder, which the worker process
+    of :func:`job_worker` takes them from (not run inside the request, as elsewhere in the suite)."""
+    settings["QUEUE_URL"] = f"sqlite:///{Path(settings['INSTANCE_PATH']) / 'queue.db'}"
+    yield settings
+    from core.jobs.queue import close_queue
+
+    close_queue(settings["QUEUE_URL"])
+
+
+@pytest.fixture
+def job_worker(live_server, settings, tmp_path):
+    """A real ``kontor worker`` process beside the live server, on the same database and queue."""
+    from tests.core import live_server as live
+
+    plugins_path = ":".join(str(HERE.parent / folder) for folder in ("example_plugin", "fixture_plugins"))
+    env = live.environment(settings["DATABASE_URL"], Path(settings["INSTANCE_PATH"]),
+                           KONTOR_QUEUE_URL=settings["QUEUE_URL"], KONTOR_PLUGINS=",".join(settings["EXTRA_PLUGINS"]),
+                           PYTHONPATH=plugins_path, KONTOR_JOB_HEARTBEAT_SECONDS="1")
+    env["KONTOR_SECRET_KEY"] = settings["SECRET_KEY"]
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([live.KONTOR, "worker", "--threads", "2"], env=env, cwd=tmp_path, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -52,7 +52,8 @@ def send_and_wait(page: Page) -> None:
     expect(page.locator("#campaign-progress")).to_contain_text("The campaign is sent.")
 
 
-def test_send_unsubscribe_and_send_again(logged_in_page: Page, new_context, live_server, inbox, campaign_id):
+def test_send_unsubscribe_and_send_again(logged_in_page: Page, new_context, live_server, inbox, campaign_id,
+                                        job_worker):
     page = logged_in_page
 
     # 1. Send: the bar fills batch by batch (one message per batch here) up to 100 %.
