@@ -138,3 +138,33 @@ def _replay(app, user, company_id: int) -> Response:
     except Exception as exc:  # noqa: BLE001 - mapped to the page's own error answer, as in a request
         answer = app.handle_user_exception(exc)
     return app.make_response(answer)
+
+
+PRUNE_KIND = "core.prune_exports"
+#: How many days an export's file is kept for its owner to download (app config ``EXPORT_KEEP_DAYS``).
+EXPORT_KEEP_DAYS = 7
+
+
+def prune_exports(job) -> dict:
+    """The nightly job: delete the files of exports finished more than ``EXPORT_KEEP_DAYS`` ago (the
+    job row stays, its result marked ``expired``), so the storage does not grow without end."""
+    from datetime import timedelta
+
+    from core.company.scope import all_companies
+    from core.orm import utcnow
+
+    days = int(current_app.config.get("EXPORT_KEEP_DAYS", EXPORT_KEEP_DAYS))
+    before = utcnow() - timedelta(days=days)
+    store, removed = storage(), 0
+    with all_companies():
+        old = job.session.execute(select(Job).where(Job.kind == EXPORT_KIND, Job.status == "done",
+                                                    Job.finished_at < before)).scalars().all()
+        for export in old:
+            result = dict(export.result or {})
+            if result.get("expired") or not result.get("file"):
+                continue
+            store.delete(result["file"])
+            export.result = {**result, "expired": True}
+            removed += 1
+        job.progress(len(old), len(old), _("%(count)s export files deleted", count=removed))
+    return {"deleted": removed}

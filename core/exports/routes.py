@@ -35,7 +35,7 @@ def create_blueprint() -> Blueprint:
     @signed_in
     def download(job_id: int):
         job = _own_export(job_id)
-        if job.status != "done" or not job.result:
+        if job.status != "done" or not job.result or job.result.get("expired"):
             abort(404)
         try:
             return send_stored(storage(), job.result["file"], job.result["filename"], job.result["content_type"])

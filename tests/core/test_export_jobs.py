@@ -66,3 +66,31 @@ def test_a_user_without_the_lists_permission_starts_no_export(app, client, parti
     client.login("nobody", factories.PASSWORD)
     assert client.get("/parties?format=csv").status_code == 403
     assert jobs_of(app) == []
+
+
+def test_the_nightly_prune_deletes_old_export_files(app, admin_client, parties):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from core.jobs.scheduler import tick
+    from core.storage import storage
+
+    admin_client.get("/parties?format=csv")
+    [job] = jobs_of(app)
+    with app.app_context():
+        assert storage().exists(job.result["file"])
+    assert tick(app, datetime(2026, 12, 7, 3, 30, tzinfo=timezone.utc)) != []  # a fresh file is kept
+    assert admin_client.get(f"/exports/{job.id}/download").status_code == 200
+    with app.app_context():
+        from core.db import session as db
+
+        db.execute(update(Job).where(Job.id == job.id).values(
+            finished_at=datetime.now(timezone.utc) - timedelta(days=8)))
+        db.commit()
+    assert tick(app, datetime(2026, 12, 8, 3, 30, tzinfo=timezone.utc)) != []
+    [job] = jobs_of(app)
+    assert job.result.get("expired") is True
+    with app.app_context():
+        assert not storage().exists(job.result["file"])
+    assert admin_client.get(f"/exports/{job.id}/download").status_code == 404
