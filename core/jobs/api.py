@@ -22,7 +22,7 @@ def create_blueprint() -> Blueprint:
                 query=JobQuerySchema, response=JobSchema, many=True)
     def list_jobs():
         args = load_query(JobQuerySchema())
-        query = services.jobs_query(current_user, status=args["status"], kind=args["kind"])
+        query = services.jobs_query(current_user, status=args["status"], kind=args["kind"], mine=args["mine"])
         if args["after"]:
             query = query.where(services.Job.id < args["after"])
         rows = db.execute(query.limit(args["limit"] + 1)).scalars().all()

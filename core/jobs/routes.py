@@ -43,9 +43,9 @@ def create_blueprint() -> Blueprint:
             args = JobQuerySchema().load(raw)
         except ValidationError as exc:
             errors, status = exc.messages, 422
-            args = {"status": "", "kind": "", "after": None}
+            args = {"status": "", "kind": "", "after": None, "mine": False}
         else:
-            query = services.jobs_query(current_user, status=args["status"], kind=args["kind"])
+            query = services.jobs_query(current_user, status=args["status"], kind=args["kind"], mine=args["mine"])
             if args["after"]:
                 query = query.where(Job.id < args["after"])
             size = current_app.config["PAGE_SIZE"]
@@ -53,7 +53,8 @@ def create_blueprint() -> Blueprint:
             more, jobs = len(jobs) > size, jobs[:size]
         html = render("jobs/list.html", "jobs/_list.html", jobs=jobs, more=more, errors=errors, filters=args,
                       kinds=services.describe_kinds(), statuses=STATUS_LABELS,
-                      manager=services.can_manage(current_user), title=_("Jobs"))
+                      manager=services.can_manage(current_user) and not args["mine"],
+                      title=_("My jobs") if args["mine"] else _("Jobs"))
         return html, status
 
     @bp.get("/<int:job_id>")

@@ -15,6 +15,7 @@ class JobQuerySchema(Schema):
 
     status = fields.String(load_default="", validate=validate.OneOf(("",) + STATUSES))
     kind = fields.String(load_default="", validate=validate.Length(max=100))
+    mine = fields.Boolean(load_default=False)
     after = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 

@@ -111,12 +111,13 @@ def can_manage(user) -> bool:
     return has_permission(MANAGE, user)
 
 
-def jobs_query(user, *, status: str | None = None, kind: str | None = None, everyone: bool = False):
+def jobs_query(user, *, status: str | None = None, kind: str | None = None, everyone: bool = False,
+               mine: bool = False):
     """The jobs ``user`` may see (newest first): all of the companies in scope for a manager (and
     with ``everyone``: the system's own view, in a command), else their own; narrowed to
-    ``status`` and ``kind`` when given."""
+    ``status`` and ``kind`` when given; ``mine``: the user's own, whoever they are."""
     query = select(Job)
-    if not (everyone or can_manage(user)):
+    if mine or not (everyone or can_manage(user)):
         query = query.where(Job.user_id == (user.id if user is not None else -1))
     if status:
         if status not in STATUSES:

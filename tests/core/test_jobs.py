@@ -123,6 +123,12 @@ def test_the_jobs_page_shows_users_their_own_jobs_and_managers_everyones(site):
     listing = bob.get("/jobs")
     assert listing.status_code == 200 and f"/jobs/{job_id}" not in listing.text
     assert alice.get("/jobs?status=bogus").status_code == 422
+    from core.jobs.scheduler import tick
+
+    [system_job] = tick(site.app, datetime(2026, 12, 7, 5, 0, tzinfo=timezone.utc))  # the hourly, asked by nobody
+    assert f"/jobs/{system_job}" in alice.get("/jobs").text
+    mine = alice.get("/jobs?mine=1").text  # "My jobs" of the user menu: her own only
+    assert f"/jobs/{job_id}" in mine and f"/jobs/{system_job}" not in mine
 
 
 def test_the_progress_fragment_polls_until_the_job_ends(site):
