@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,11 @@ def job_worker(live_server, settings, tmp_path):
         process = subprocess.Popen([live.KONTOR, "worker", "--threads", "2"], env=env, cwd=tmp_path, stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
+        deadline = time.monotonic() + 90  # a worker builds its app before it says so; slow on a busy machine
+        while b"Kontor worker:" not in log.read_bytes():
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "the worker did not start:\n" + log.read_text(errors="replace")
+            time.sleep(0.05)  # pacing of the readiness poll
         yield process
     finally:
         process.send_signal(signal.SIGTERM)
