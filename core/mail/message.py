@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
@@ -43,7 +45,55 @@ def check_address(address: str | None, field: str = "to") -> str:
 def check_sender(sender: str, field: str = "sender") -> str:
     """A From header ``Name <address>`` (or a bare address) with a valid address, on one line."""
     name, address = parseaddr(one_line(sender))
-    return formataddr((one_line(name), check_address(address, field)))
+    return format_address(one_line(name), check_address(address, field))
+
+
+def format_address(name: str, address: str) -> str:
+    """``Name <address>`` as a header holds it: what :func:`email.utils.formataddr` writes for an
+    ASCII address (which refuses any other), the address as it is for an internationalised one."""
+    if address.isascii():
+        return formataddr((name, address))
+    local, _at, domain = address.rpartition("@")
+    return str(Address(name, username=local, domain=domain))
+
+
+def ascii_domain(domain: str) -> str:
+    """``domain`` with each non-ASCII label IDNA-encoded (``müller.example`` → ``xn--mller-kva.example``).
+
+    Each label is normalised (NFC, lower case) and Punycode-encoded as IDNA 2008 does; the
+    standard library's ``idna`` codec follows IDNA 2003, which would turn ``ß`` into ``ss`` and
+    name another domain. ValueError when a label cannot be one."""
+    labels = []
+    for label in domain.split("."):
+        if not label.isascii():
+            label = "xn--" + unicodedata.normalize("NFC", label).lower().encode("punycode").decode("ascii")
+        if not label or len(label) > 63:
+            raise ValueError(_("%(domain)s is not a domain mail can be sent to.", domain=domain))
+        labels.append(label)
+    return ".".join(labels)
+
+
+def wire_address(address: str) -> str:
+    """``address`` as it goes to the server and into the headers.
+
+    With an ASCII local part, a non-ASCII domain is IDNA-encoded, so any server takes it; a
+    non-ASCII local part cannot be encoded and stays as it is (NFC): only a server that offers
+    SMTPUTF8 (RFC 6531) takes it."""
+    local, _at, domain = address.rpartition("@")
+    if address.isascii():
+        return address
+    if local.isascii():
+        return f"{local}@{ascii_domain(domain)}"
+    return unicodedata.normalize("NFC", address)
+
+
+def header_address(name: str, address: str) -> Address | str:
+    """The value of a From or To header for ``name`` and ``address`` in its wire form."""
+    address = wire_address(address)
+    if address.isascii():
+        return formataddr((name, address))
+    local, _at, domain = address.rpartition("@")
+    return Address(name, username=local, domain=domain)
 
 
 def check_headers(headers: dict[str, str] | None) -> dict[str, str]:
@@ -76,8 +126,11 @@ def check_attachment(item) -> MailFile:
 
 def new_message_id(sender: str) -> str:
     """A Message-ID in the sender's domain: the same on every attempt to send the message."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or None
-    return make_msgid(domain=domain)
+    domain = parseaddr(sender)[1].rpartition("@")[2]
+    try:
+        return make_msgid(domain=ascii_domain(domain) if domain else None)
+    except ValueError:
+        return make_msgid()
 
 
 def envelope_sender(sender: str) -> str:
@@ -87,10 +140,13 @@ def envelope_sender(sender: str) -> str:
 
 def build(row) -> EmailMessage:
     """The MIME message of a logged message (a :class:`~core.mail.models.MailMessage`): text, an
-    optional HTML alternative, the caller's headers and the attachments."""
+    optional HTML alternative, the caller's headers and the attachments.
+
+    The addresses are written as :func:`wire_address` sends them. ValueError when one cannot be."""
     message = EmailMessage()
-    message["From"] = row.sender
-    message["To"] = formataddr((one_line(row.to_name), row.to_address))
+    name, sender = parseaddr(row.sender)
+    message["From"] = row.sender if row.sender.isascii() else header_address(name, sender)
+    message["To"] = header_address(one_line(row.to_name), row.to_address)
     message["Subject"] = one_line(row.subject)
     message["Date"] = format_datetime(row.created_at)
     message["Message-ID"] = row.message_id

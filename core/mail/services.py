@@ -22,7 +22,7 @@ from core.errors import Conflict, InvalidInput, KontorError, Unavailable
 from core.i18n import gettext as _
 from core.mail import smtp
 from core.mail.message import (build, check_address, check_attachment, check_headers, check_sender, envelope_sender,
-                               new_message_id, one_line)
+                               new_message_id, one_line, wire_address)
 from core.mail.models import MailAttachment, MailMessage
 from core.mail.settings import (BATCH_SIZE, HOST, PORT, SENDER_ADDRESS, SETTINGS, SITE_URL, MailConfig, mail_config)
 
@@ -54,15 +54,17 @@ class Delivery:
     gave_up: int = 0
     #: why the last message was not sent ("" when all went out)
     error: str = ""
+    #: the server could not be reached, or hung up: it is not taking mail now
+    unreachable: bool = False
 
 
 def queue_mail(db: Session, to: str, subject: str, body: str, *, to_name: str = "", html: str | None = None,
                attachments: Iterable = (), headers: dict[str, str] | None = None, record: str = "",
-               sender: str | None = None) -> MailMessage:
+               sender: str | None = None, config: MailConfig | None = None) -> MailMessage:
     """Write a message to the mail log, queued, without sending it (a bulk sender's job sends its
     messages with :func:`deliver_mail`). Refuses a bad address, header or attachment (InvalidInput
-    naming it) and unconfigured mail (Conflict)."""
-    config = mail_config(db)
+    naming it) and unconfigured mail (Conflict). A bulk sender passes the ``config`` it read once."""
+    config = config or mail_config(db)
     if not config.configured:
         raise Conflict(_("Set the mail server and the sender address under Administration → Mail first."),
                        field="mail")
@@ -104,13 +106,15 @@ def send_mail(db: Session, to: str, subject: str, body: str, *, to_name: str = "
     return message
 
 
-def deliver_mail(db: Session, messages: Iterable[MailMessage], config: MailConfig | None = None) -> Delivery:
+def deliver_mail(db: Session, messages: Iterable[MailMessage], config: MailConfig | None = None, *,
+                 max_attempts: int = MAX_ATTEMPTS) -> Delivery:
     """Send the queued ones of ``messages`` over one SMTP connection and write each outcome on it.
 
     The messages are marked *sending* and committed first, and the outcomes are committed at the
     end, so a message is never sent twice. A message the server puts off (4xx), and every message
     left when the connection fails, goes back to *queued* for a later call until it has been tried
-    :data:`MAX_ATTEMPTS` times; a refused one (5xx) fails with the reply. Commits ``db``.
+    ``max_attempts`` times; a refused one (5xx), and one the server cannot take as it is (an
+    internationalised address without SMTPUTF8), fails with the reason. Commits ``db``.
     """
     config = config or mail_config(db)
     batch = [m for m in messages if m.status == "queued"]
@@ -125,19 +129,26 @@ def deliver_mail(db: Session, messages: Iterable[MailMessage], config: MailConfi
         connection = smtp.connect(config.host, config.port, security=config.security, username=config.username,
                                   password=config.password)
     except smtp.SendError as exc:
+        outcome.unreachable = True
         for message in batch:
-            _note_failure(message, exc, outcome)
+            _note_failure(message, exc, outcome, max_attempts)
         db.commit()
         return outcome
     try:
         for position, message in enumerate(batch):
             try:
-                smtp.deliver(connection, build(message), envelope_sender(message.sender), message.to_address)
+                try:
+                    mime = build(message)
+                    sender, recipient = wire_address(envelope_sender(message.sender)), wire_address(message.to_address)
+                except ValueError as exc:  # an address that cannot be written (a domain label too long)
+                    raise smtp.SendError(smtp.describe(exc), transient=False) from None
+                smtp.deliver(connection, mime, sender, recipient)
             except smtp.SendError as exc:
-                _note_failure(message, exc, outcome)
+                _note_failure(message, exc, outcome, max_attempts)
                 if exc.transient and not _still_connected(connection):
+                    outcome.unreachable = True
                     for rest in batch[position + 1:]:
-                        _note_failure(rest, exc, outcome)
+                        _note_failure(rest, exc, outcome, max_attempts)
                     break
                 continue
             message.status, message.sent_at, message.error = "sent", utcnow(), ""
@@ -155,10 +166,10 @@ def _still_connected(connection) -> bool:
         return False
 
 
-def _note_failure(message: MailMessage, exc: smtp.SendError, outcome: Delivery) -> None:
+def _note_failure(message: MailMessage, exc: smtp.SendError, outcome: Delivery, max_attempts: int) -> None:
     message.error = exc.reply
     outcome.error = exc.reply
-    if exc.transient and message.attempts < MAX_ATTEMPTS:
+    if exc.transient and message.attempts < max_attempts:
         message.status = "queued"
         outcome.deferred += 1
         return

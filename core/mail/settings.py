@@ -6,13 +6,12 @@ one web address); the sender (name and address a message comes from) is each com
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.utils import formataddr
-
 from sqlalchemy.orm import Session
 
 from core.company.services import setting_values
 from core.contrib import Setting
 from core.i18n import lazy_gettext as _l
+from core.mail.message import format_address
 from core.mail.smtp import SECURITY
 
 HOST = "core.mail.smtp_host"
@@ -66,7 +65,7 @@ class MailConfig:
     @property
     def sender(self) -> str:
         """The From header: ``Name <address>``."""
-        return formataddr((self.sender_name, self.sender_address))
+        return format_address(self.sender_name, self.sender_address)
 
 
 def mail_config(db: Session) -> MailConfig:

@@ -10,6 +10,8 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
+from core.i18n import gettext as _
+
 #: How the connection to the server is secured.
 SECURITY = ("none", "starttls", "tls")
 
@@ -43,15 +45,30 @@ def connect(host: str, port: int, *, security: str = "none", username: str = "",
 
 
 def deliver(smtp: smtplib.SMTP, message: EmailMessage, sender: str, recipient: str) -> None:
-    """Hand ``message`` to the server for ``recipient``; SendError when it is refused."""
+    """Hand ``message`` to the server for ``recipient``; SendError when it is refused.
+
+    An address with a non-ASCII local part goes out with SMTPUTF8 (RFC 6531) when the server
+    offers it; a server that does not cannot take it, and trying again would not help.
+    """
     try:
+        international = not (sender + recipient).isascii()
+        if international:
+            smtp.ehlo_or_helo_if_needed()
+            if not smtp.has_extn("smtputf8"):
+                raise SendError(_("The mail server does not accept internationalised addresses (SMTPUTF8), "
+                                  "which %(address)s needs.",
+                                  address=recipient if not recipient.isascii() else sender), transient=False)
         refused = smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
     except smtplib.SMTPRecipientsRefused as exc:
         raise _refusal(exc.recipients.values()) from None
     except smtplib.SMTPResponseException as exc:
         raise SendError(describe(exc), transient=not 500 <= exc.smtp_code < 600) from None
+    except smtplib.SMTPNotSupportedError as exc:
+        raise SendError(describe(exc), transient=False) from None
     except (smtplib.SMTPException, OSError) as exc:
         raise SendError(describe(exc), transient=True) from None
+    except ValueError as exc:  # a header or address the message cannot be written with
+        raise SendError(describe(exc), transient=False) from None
     if refused:
         raise _refusal(refused.values())
 

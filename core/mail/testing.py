@@ -8,7 +8,8 @@
         assert inbox.for_address("a@example.com")["Subject"] == "Hello"
 
 The server refuses recipients at :data:`REFUSED_DOMAIN` (550) and puts off those at
-:data:`DEFERRED_DOMAIN` (451), so a test can see both outcomes.
+:data:`DEFERRED_DOMAIN` (451), so a test can see both outcomes. ``smtp_server(smtputf8=True)``
+offers SMTPUTF8 (RFC 6531), which an internationalised address such as ``jürgen.weiß@example.com`` needs.
 """
 from __future__ import annotations
 
@@ -74,12 +75,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    """An SMTP server on a free loopback port while the block runs: (inbox, port)."""
+def smtp_server(*, smtputf8: bool = False) -> Iterator[tuple[Inbox, int]]:
+    """An SMTP server on a free loopback port while the block runs: (inbox, port); with ``smtputf8``
+    it offers SMTPUTF8 (without, it takes ASCII addresses only)."""
     from aiosmtpd.controller import Controller
 
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=smtputf8)
     controller.start()
     try:
         yield inbox, controller.port

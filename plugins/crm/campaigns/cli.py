@@ -19,7 +19,7 @@ def send_campaign_command(campaign_id, background):
     """
     with transaction(on_refusal=cli_refusal):
         campaign = services.get_campaign(db, campaign_id)
-        config.smtp_config(db).check()
+        config.mail_settings(db)  # refused before the mail server and the sender are set
         base_url = config.site_url(db)
         if not base_url:
             raise KontorError("Set the address of this Kontor (core.mail.site_url) under Administration → Mail: "

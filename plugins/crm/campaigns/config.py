@@ -5,17 +5,17 @@ are the group's; the sender is each company's own. The CRM keeps no mail setting
 """
 from sqlalchemy.orm import Session
 
-from core import mail_config
-
-from plugins.crm.campaigns.mailer import SmtpConfig
+from core import KontorError, gettext as _, mail_config
 
 
-def smtp_config(db: Session) -> SmtpConfig:
-    """The SMTP server, the current company's sender and the batch size campaigns use."""
+def mail_settings(db: Session):
+    """The core's mail settings with the current company's sender; refused (409, field ``smtp``)
+    before the server and the sender address are set."""
     mail = mail_config(db)
-    return SmtpConfig(host=mail.host, port=mail.port, username=mail.username, password=mail.password,
-                      sender=mail.sender if mail.sender_address else "", security=mail.security,
-                      batch_size=mail.batch_size)
+    if not mail.configured:
+        raise KontorError(_("Set the mail server and the sender address under Administration → Mail first."),
+                          field="smtp", status=409)
+    return mail
 
 
 def site_url(db: Session) -> str:

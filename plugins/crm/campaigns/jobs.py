@@ -20,8 +20,8 @@ KIND = "crm.send_campaign"
 
 
 def record_of(campaign: Campaign) -> str:
-    """The record name the campaign's jobs carry (its page shows their progress)."""
-    return f"crm.campaign:{campaign.id}"
+    """The record name the campaign's jobs carry (its page shows their progress), as its messages do."""
+    return services.record_of(campaign)
 
 
 def send_in_background(db: Session, campaign: Campaign, *, user_id: int | None, base_url: str) -> Job:
@@ -31,7 +31,7 @@ def send_in_background(db: Session, campaign: Campaign, *, user_id: int | None, 
     cancelled, a new job that goes on from where that one stopped. ``base_url`` is the address
     unsubscribe links point to when none is configured.
     """
-    config.smtp_config(db).check()
+    config.mail_settings(db)  # refused before the mail server and the sender are set
     if campaign.status != "sending":
         services.start_send(db, campaign, user_id=user_id)  # refuses a campaign sent already
     previous = latest_job(db, record_of(campaign))
@@ -44,20 +44,28 @@ def send_in_background(db: Session, campaign: Campaign, *, user_id: int | None, 
 
 def send_all(db: Session, campaign: Campaign, *, base_url: str,
              report: Callable[[services.Progress], None]) -> services.Progress:
-    """Mail every recipient of a sending campaign still queued, batch by batch; ``report(progress)``
-    after each batch. What the job runs, and the command in the foreground."""
-    if services.abandon_interrupted(db, campaign):
-        db.commit()
-    smtp = config.smtp_config(db)
-    done = -1
+    """Mail every recipient of a sending campaign still queued, batch by batch, through the core's
+    mail service; ``report(progress)`` after each batch. What the job runs, and the command in the
+    foreground.
+
+    What an earlier attempt left is settled first (messages put off by the server go again, none
+    that may have left goes twice). Messages the server put off in this run, and a server that
+    cannot be reached, raise :class:`Unavailable`: the job tries again later.
+    """
+    mail = config.mail_settings(db)
+    services.resume_send(db, campaign, mail)
     while True:
-        progress = services.send_batch(db, campaign, smtp, secret=current_app.secret_key, base_url=base_url)
-        if progress.done == done and not progress.finished:
-            raise Unavailable(_("Another sender holds the rest of this campaign; try again later."))
-        done = progress.done
+        progress = services.send_batch(db, campaign, secret=current_app.secret_key, base_url=base_url, config=mail)
         report(progress)
         if progress.finished:
             return progress
+        if not services.has_queued(db, campaign):
+            break
+    waiting = services.put_off(db, campaign)
+    if waiting:
+        raise Unavailable(_("The mail server put off %(n)s messages; they go again when the job tries again.",
+                            n=waiting))
+    raise Unavailable(_("Another sender holds the rest of this campaign; try again later."))
 
 
 def send_campaign_job(job, campaign_id: int, base_url: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Campaign mail: placeholders, the signed unsubscribe link, and the SMTP connection.
+"""Campaign mail: placeholders, the signed unsubscribe link and its headers. The messages themselves
+go out through the core's mail service (queue_mail and deliver_mail), which keeps the log of them.
 
 Placeholders are replaced by plain string substitution in one pass: no template engine runs on a
 campaign's text, and a value that itself looks like a placeholder is left as it is.
@@ -6,20 +7,15 @@ campaign's text, and a value that itself looks like a placeholder is left as it 
 from __future__ import annotations
 
 import re
-import smtplib
-import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from core import KontorError, Unavailable, gettext as _
+from core import KontorError, gettext as _
 
 PLACEHOLDERS = ("name", "company", "unsubscribe_url")
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 TOKEN_SALT = "kontor.crm.unsubscribe"
-SECURITY = ("none", "starttls", "tls")
 EMAIL_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 
@@ -59,30 +55,6 @@ def read_token(secret: str, token: str) -> tuple[str, int | None] | None:
 
 
 @dataclass(frozen=True)
-class SmtpConfig:
-    """Where campaign mail goes out, from the core's mail settings."""
-
-    host: str
-    port: int
-    username: str
-    password: str
-    sender: str
-    security: str = "none"
-    batch_size: int = 50
-
-    @property
-    def configured(self) -> bool:
-        """Whether a server and a sender are set."""
-        return bool(self.host and self.sender)
-
-    def check(self) -> None:
-        """Refuse to send before the server and the sender are configured."""
-        if not self.configured:
-            raise KontorError(_("Set the mail server and the sender address under Administration → Mail first."),
-                              field="smtp", status=409)
-
-
-@dataclass(frozen=True)
 class Letter:
     """One message ready to send."""
 
@@ -93,77 +65,8 @@ class Letter:
     unsubscribe_url: str
 
 
-def build_message(config: SmtpConfig, letter: Letter) -> EmailMessage:
-    """The MIME message of ``letter`` (plain text, with the one-click unsubscribe headers)."""
-    message = EmailMessage()
-    message["From"] = config.sender
-    message["To"] = formataddr((_one_line(letter.to_name), letter.to_email))
-    message["Subject"] = _one_line(letter.subject)
-    message["Message-ID"] = make_msgid(domain=config.sender.rpartition("@")[2] or None)
-    for name, value in unsubscribe_headers(letter.unsubscribe_url).items():
-        message[name] = value
-    message.set_content(letter.body)
-    return message
-
-
 def unsubscribe_headers(url: str) -> dict[str, str]:
     """The headers that let a mail client unsubscribe with one click (RFC 2369 and RFC 8058)."""
     if not url:
         return {}
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-
-
-def _one_line(text: str) -> str:
-    return " ".join((text or "").split())
-
-
-def connect(config: SmtpConfig, timeout: float = 30) -> smtplib.SMTP:
-    """An open, authenticated SMTP connection; KontorError when the server cannot be reached."""
-    config.check()
-    try:
-        if config.security == "tls":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=timeout,
-                                                  context=ssl.create_default_context())
-        else:
-            smtp = smtplib.SMTP(config.host, config.port, timeout=timeout)
-            if config.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
-        if config.username:
-            smtp.login(config.username, config.password)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise Unavailable(_("The mail server could not be reached: %(error)s", error=_describe(exc)),
-                          field="smtp") from None
-    return smtp
-
-
-def deliver(smtp: smtplib.SMTP, config: SmtpConfig, letter: Letter) -> str:
-    """Send one letter; returns "" when the server took it, else why it was refused."""
-    try:
-        refused = smtp.send_message(build_message(config, letter), from_addr=config.sender,
-                                    to_addrs=[letter.to_email])
-    except smtplib.SMTPRecipientsRefused as exc:
-        return "; ".join(_describe_reply(code, text) for code, text in exc.recipients.values())
-    except (smtplib.SMTPException, OSError, ValueError) as exc:
-        return _describe(exc)
-    if refused:
-        return "; ".join(_describe_reply(code, text) for code, text in refused.values())
-    return ""
-
-
-def close(smtp: smtplib.SMTP) -> None:
-    """End an SMTP session politely; a server that hung up first needs nothing more."""
-    try:
-        smtp.quit()
-    except (smtplib.SMTPException, OSError):
-        pass
-
-
-def _describe_reply(code: int, text: bytes | str) -> str:
-    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-    return f"{code} {text}".strip()[:500]
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return _describe_reply(exc.smtp_code, exc.smtp_error)
-    return (str(exc) or type(exc).__name__)[:500]

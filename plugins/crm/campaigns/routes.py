@@ -24,6 +24,8 @@ COLUMNS = [
 SORT_KEYS = {"created": Campaign.created_at, "name": Campaign.name, "status": Campaign.status}
 CAMPAIGN_FIELDS = ("name", "segment_id", "subject", "body")
 RECIPIENTS_PAGE = 100
+#: who may open the core's mail log (Administration → Mail)
+MAIL_LOG = "core.mail.manage"
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -95,6 +97,7 @@ def _detail(campaign: Campaign, errors: dict | None = None, test_address: str = 
                   recipient_status=status_filter, recipient_statuses=RECIPIENT_STATUSES, status_labels=STATUS_LABELS,
                   attributed=services.attributed(db, campaign, current_user),
                   sender=services.sender_name(db, campaign.sent_by_id), errors=errors or {},
+                  mail_log=services.mail_log(db, campaign), can_read_mail_log=has_permission(MAIL_LOG),
                   test_address=test_address or current_user.email, can_write=has_permission(CAMPAIGN_WRITE),
                   can_send=has_permission(CAMPAIGN_SEND), title=campaign.name), status
 
@@ -210,8 +213,7 @@ def campaign_test(campaign_id: int):
     address = request.form.get("test_address", "")
     with transaction(on_refusal=lambda exc: _detail(_campaign(campaign_id), {"test_address": [exc.message]}, address,
                                                     422)):
-        services.send_test(db, campaign, address, config.smtp_config(db), secret=_secret(),
-                           base_url=_base_url())
+        services.send_test(db, campaign, address, secret=_secret(), base_url=_base_url())
     flash(_("A test message went to %(address)s.", address=address.strip()), "success")
     return redirect(url_for("crm.campaign", campaign_id=campaign.id), 303)
 

@@ -1,11 +1,13 @@
 """Segments and campaigns: who a campaign reaches, sending it in batches, and opting out.
 
 A send first fixes its recipients (one row per address, unique per campaign; opted-out addresses
-recorded as skipped), then mails them batch by batch. Each batch is claimed and committed before
-any mail goes out, so two senders never mail one recipient twice, and a recipient whose claim
-outlived its sender (a worker that died mid-batch) is never mailed again: whether the message
-left is unknown, and a second copy is worse than none (see :func:`abandon_interrupted`). Every
-address is checked against the opt-outs again at the moment it is mailed.
+recorded as skipped), then mails them batch by batch through the core's mail service: each
+recipient's message is queued in the mail log (record ``crm.campaign:<id>``) and the batch is
+delivered over one connection. Each batch's claim is committed with its messages before any mail
+goes out, so two senders never mail one recipient twice, and a recipient whose message was caught
+going out by a dying worker is never mailed again: whether it left is unknown, and a second copy
+is worse than none (see :func:`settle_interrupted`). Every address is checked against the opt-outs
+again at the moment it is mailed.
 """
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ from typing import Any, Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core import gettext as _, KontorError, N_, NotFound, Party, Tag, tag_key, Unavailable, User, utcnow
+from core import (deliver_mail, gettext as _, KontorError, MailMessage, N_, NotFound, Party, queue_mail, Tag, tag_key,
+                  Unavailable, User, utcnow)
 
 from plugins.crm.access import every_owner, visible
 from plugins.crm.campaigns import mailer
+from plugins.crm.campaigns.config import mail_settings
 from plugins.crm.campaigns.models import Campaign, CampaignRecipient, OptOut, Segment
 from plugins.crm.leads.models import Lead, SOURCE_LABELS as LEAD_SOURCE_LABELS, STATUS_LABELS as LEAD_STATUS_LABELS
 from plugins.crm.pipeline.models import Opportunity
@@ -434,58 +438,141 @@ def progress(db: Session, campaign: Campaign) -> Progress:
                     status=campaign.status)
 
 
-def abandon_interrupted(db: Session, campaign: Campaign) -> int:
-    """Record as failed the recipients a sender claimed and never finished; returns how many.
+def record_of(campaign: Campaign) -> str:
+    """The record the campaign's messages (in the core's mail log) and its send jobs carry."""
+    return f"crm.campaign:{campaign.id}"
+
+
+def _interrupted() -> str:
+    return _("The send stopped while this message was going out; it is not sent again, so that no one gets it twice.")
+
+
+def _settle(db: Session, campaign: Campaign, recipient: CampaignRecipient, message: MailMessage,
+            sent_at: datetime | None) -> None:
+    """Write on ``recipient`` what became of its message; one still queued (put off) leaves it claimed."""
+    if message.status == "sent":
+        recipient.status, recipient.reason, recipient.sent_at = "sent", "", sent_at or message.sent_at
+        record_sent(db, campaign, recipient)
+    elif message.status == "failed":
+        recipient.status, recipient.reason, recipient.sent_at = "failed", (message.error or "")[:500], None
+    elif message.status == "sending":  # caught going out: whether it left is unknown
+        recipient.status, recipient.reason, recipient.sent_at = "failed", _interrupted(), None
+
+
+def settle_interrupted(db: Session, campaign: Campaign) -> list[tuple[CampaignRecipient, MailMessage]]:
+    """Settle the recipients a sender claimed and did not finish; returns those whose message is
+    still queued, to be delivered again.
 
     Called when the campaign's send job starts (again): one job sends a campaign, so a claim still
-    open then belongs to an attempt that died, after the claim and perhaps after the message left.
-    Such a recipient is not mailed again (a send is at most once per recipient).
+    open then belongs to an attempt that stopped. Each recipient's message in the mail log says
+    what became of it: sent or failed is written on the recipient; queued (put off by the server,
+    or never handed over) is delivered again; *sending* (the worker died while it went out) is
+    recorded failed and not sent again, and so is a claim without a message: a send is at most
+    once per recipient.
     """
-    result = db.execute(update(CampaignRecipient)
-                        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "sending")
-                        .values(status="failed",
-                                reason=_("The send stopped while this message was going out; it is not sent "
-                                         "again, so that no one gets it twice.")))
+    claimed = list(db.execute(select(CampaignRecipient).where(
+        CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "sending")
+        .order_by(CampaignRecipient.id)).scalars())
+    messages: dict[str, MailMessage] = {}
+    for start in range(0, len(claimed), 500):
+        chunk = [r.email for r in claimed[start:start + 500]]
+        for message in db.execute(select(MailMessage).where(MailMessage.record == record_of(campaign),
+                                                            MailMessage.to_address.in_(chunk))
+                                  .order_by(MailMessage.id)).scalars():
+            messages[message.to_address] = message  # the newest, should there be two
+    pending = []
+    for recipient in claimed:
+        message = messages.get(recipient.email)
+        if message is None:
+            recipient.status, recipient.reason = "failed", _interrupted()
+        elif message.status == "queued":
+            pending.append((recipient, message))
+        else:
+            _settle(db, campaign, recipient, message, None)
     db.flush()
-    return result.rowcount or 0
+    return pending
 
 
-def _claim(db: Session, campaign: Campaign, size: int, now: datetime) -> list[int]:
-    """Take the next ``size`` queued recipients for this sender, and commit the claim."""
-    ids = list(db.execute(
-        select(CampaignRecipient.id)
+def resume_send(db: Session, campaign: Campaign, config=None, *, now: datetime | None = None) -> int:
+    """Settle the claims an earlier attempt left (:func:`settle_interrupted`) and deliver again the
+    messages still queued, batch by batch; returns how many. Commits; raises :class:`Unavailable`
+    (after writing the outcomes) when the mail server cannot be reached."""
+    pending = settle_interrupted(db, campaign)
+    db.commit()
+    if not pending:
+        return 0
+    config = config or mail_settings(db)
+    size = max(1, config.batch_size)
+    for start in range(0, len(pending), size):
+        _deliver(db, campaign, pending[start:start + size], config, now or utcnow())
+    return len(pending)
+
+
+def _claim(db: Session, campaign: Campaign, config, *, secret: str, base_url: str,
+           now: datetime) -> list[tuple[CampaignRecipient, MailMessage]]:
+    """Take the next batch of queued recipients for this sender, queue each one's message in the
+    core's mail log (opted-out addresses are skipped), and commit the claim with the messages."""
+    batch = list(db.execute(
+        select(CampaignRecipient)
         .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "queued")
-        .order_by(CampaignRecipient.id).limit(size).with_for_update(skip_locked=True)
+        .order_by(CampaignRecipient.id).limit(max(1, config.batch_size)).with_for_update(skip_locked=True)
     ).scalars())
-    if ids:
-        db.execute(update(CampaignRecipient).where(CampaignRecipient.id.in_(ids))
-                   .values(status="sending", claimed_at=now))
+    opted = _opted_out_keys(db, [r.email_key for r in batch])
+    claimed = []
+    for recipient in batch:
+        if recipient.email_key in opted:
+            recipient.status, recipient.reason = "skipped", _("Unsubscribed")
+            continue
+        letter = letter_for(campaign, recipient, secret=secret, base_url=base_url)
+        try:
+            message = queue_mail(db, recipient.email, letter.subject, letter.body, to_name=recipient.name,
+                                 headers=mailer.unsubscribe_headers(letter.unsubscribe_url),
+                                 record=record_of(campaign), config=config)
+        except KontorError as exc:  # an address or a subject the mail service refuses: nothing to send
+            recipient.status, recipient.reason = "failed", exc.message[:500]
+            continue
+        recipient.status, recipient.claimed_at = "sending", now
+        claimed.append((recipient, message))
+    db.flush()
     # A batch commits on purpose: the claim must be visible to the other senders (and survive a crash
     # mid-batch, so that the recipient is never mailed twice) before any mail leaves.
     db.commit()
-    return ids
+    return claimed
 
 
-def send_batch(db: Session, campaign: Campaign, config: mailer.SmtpConfig, *, secret: str, base_url: str,
+def _deliver(db: Session, campaign: Campaign, claimed: list[tuple[CampaignRecipient, MailMessage]], config,
+             now: datetime) -> None:
+    """Send the claimed recipients' messages over one connection and write each outcome on its recipient."""
+    outcome = deliver_mail(db, [message for _recipient, message in claimed], config)
+    for recipient, message in claimed:
+        _settle(db, campaign, recipient, message, now)
+    db.commit()  # the outcomes are kept whatever happens next (chunked on purpose)
+    if outcome.unreachable:
+        raise Unavailable(_("The mail server could not be reached: %(error)s", error=outcome.error), field="smtp")
+
+
+def send_batch(db: Session, campaign: Campaign, *, secret: str, base_url: str, config=None,
                now: datetime | None = None) -> Progress:
-    """Mail the next batch of a sending campaign and record each recipient's outcome.
+    """Mail the next batch of a sending campaign through the core's mail service and record each
+    recipient's outcome.
 
-    Commits (the claim before mailing, the outcomes after). When no recipient is left the
-    campaign becomes sent. The mail server being unreachable puts the batch back in the queue and
-    raises :class:`KontorError`; a recipient the server refuses is recorded failed, with the reply.
+    Commits (the claim with the queued messages before mailing, the outcomes after). When no
+    recipient is left the campaign becomes sent. A recipient the server refuses is recorded failed,
+    with the reply; one it puts off (4xx) stays claimed until :func:`resume_send` delivers it
+    again; the server being unreachable raises :class:`Unavailable` after the outcomes are written.
     """
     if campaign.status == "draft":
         raise KontorError(_("Start sending the campaign first."), field="status", status=409)
     if campaign.status == "sent":
         return progress(db, campaign)
-    config.check()
+    config = config or mail_settings(db)
     if not base_url:
         raise KontorError(_("Set the address of this Kontor (for unsubscribe links) under Administration → Mail."),
                           field="site_url", status=409)
     now = now or utcnow()
-    ids = _claim(db, campaign, max(1, config.batch_size), now)
-    if ids:
-        _mail(db, campaign, ids, config, secret=secret, base_url=base_url, now=now)
+    claimed = _claim(db, campaign, config, secret=secret, base_url=base_url, now=now)
+    if claimed:
+        _deliver(db, campaign, claimed, config, now)
     remaining = db.execute(select(func.count()).select_from(CampaignRecipient).where(
         CampaignRecipient.campaign_id == campaign.id,
         CampaignRecipient.status.in_(("queued", "sending")))).scalar_one()
@@ -493,36 +580,26 @@ def send_batch(db: Session, campaign: Campaign, config: mailer.SmtpConfig, *, se
         db.refresh(campaign)
         if campaign.status == "sending":
             campaign.status, campaign.finished_at = "sent", now
-    db.commit()  # the batch's outcomes are kept whatever becomes of the next batch (chunked on purpose)
+    db.commit()
     return progress(db, campaign)
 
 
-def _mail(db: Session, campaign: Campaign, ids: list[int], config: mailer.SmtpConfig, *, secret: str,
-          base_url: str, now: datetime) -> None:
-    recipients = list(db.execute(select(CampaignRecipient).where(CampaignRecipient.id.in_(ids))
-                                 .order_by(CampaignRecipient.id)).scalars())
-    opted = _opted_out_keys(db, [r.email_key for r in recipients])
-    try:
-        smtp = mailer.connect(config)
-    except KontorError:
-        db.execute(update(CampaignRecipient).where(CampaignRecipient.id.in_(ids))
-                   .values(status="queued", claimed_at=None))
-        db.commit()  # no message left: the claimed batch goes back to the queue for the next attempt
-        raise
-    try:
-        for recipient in recipients:
-            if recipient.email_key in opted:
-                recipient.status, recipient.reason = "skipped", _("Unsubscribed")
-                continue
-            reason = mailer.deliver(smtp, config, letter_for(campaign, recipient, secret=secret, base_url=base_url))
-            recipient.status = "failed" if reason else "sent"
-            recipient.reason = reason
-            recipient.sent_at = None if reason else now
-            if not reason:
-                record_sent(db, campaign, recipient)
-    finally:
-        mailer.close(smtp)
-    db.flush()
+def has_queued(db: Session, campaign: Campaign) -> bool:
+    """Whether recipients of ``campaign`` wait to be claimed by a sender."""
+    return db.execute(select(CampaignRecipient.id).where(
+        CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "queued").limit(1)).first() is not None
+
+
+def put_off(db: Session, campaign: Campaign) -> int:
+    """How many of the campaign's messages the mail server put off (queued in the mail log, to go again)."""
+    return db.execute(select(func.count()).select_from(MailMessage).where(
+        MailMessage.record == record_of(campaign), MailMessage.status == "queued")).scalar_one()
+
+
+def mail_log(db: Session, campaign: Campaign) -> dict[str, int]:
+    """The campaign's messages in the core's mail log, counted by status (queued, sending, sent, failed)."""
+    return dict(db.execute(select(MailMessage.status, func.count()).where(MailMessage.record == record_of(campaign))
+                           .group_by(MailMessage.status)).all())
 
 
 def unsubscribe_url(base_url: str, secret: str, email: str, campaign_id: int | None) -> str:
@@ -543,25 +620,31 @@ def letter_for(campaign: Campaign, recipient: CampaignRecipient | Member, *, sec
                          body=body, unsubscribe_url=link)
 
 
-def send_test(db: Session, campaign: Campaign, address: str, config: mailer.SmtpConfig, *, secret: str,
-              base_url: str) -> None:
-    """Mail the campaign to ``address`` alone, filled in for the segment's first member (records nothing)."""
+def send_test(db: Session, campaign: Campaign, address: str, *, secret: str, base_url: str,
+              config=None) -> MailMessage:
+    """Mail the campaign to ``address`` alone, filled in for the segment's first member, through the
+    core's mail service (logged under ``crm.campaign:<id>:test``; no recipient is recorded). Commits
+    the message; Unavailable beside ``test_address`` when the server does not take it."""
     address = (address or "").strip()
     if not mailer.EMAIL_ADDRESS.match(address):
         raise KontorError(_("Enter an email address such as name@example.com."), field="test_address", status=422)
     _ready(campaign)
+    config = config or mail_settings(db)
     found = members(db, campaign.segment)[:1]
     sample = found[0] if found else Member(email=address, name=_("Test recipient"), company=_("Test company"))
     sample = Member(email=address, name=sample.name, company=sample.company)
     letter = letter_for(campaign, sample, secret=secret, base_url=base_url, subject_prefix=_("[Test] "))
-    smtp = mailer.connect(config)
     try:
-        reason = mailer.deliver(smtp, config, letter)
-    finally:
-        mailer.close(smtp)
-    if reason:
-        raise Unavailable(_("The mail server refused the test message: %(reason)s", reason=reason),
+        message = queue_mail(db, address, letter.subject, letter.body,
+                             headers=mailer.unsubscribe_headers(letter.unsubscribe_url),
+                             record=f"{record_of(campaign)}:test", config=config)
+    except KontorError as exc:
+        raise KontorError(exc.message, field="test_address", status=422) from None
+    deliver_mail(db, [message], config, max_attempts=1)  # someone waits for the answer: no later attempt
+    if message.status != "sent":
+        raise Unavailable(_("The mail server refused the test message: %(reason)s", reason=message.error),
                           field="test_address")
+    return message
 
 
 def record_sent(db: Session, campaign: Campaign, recipient: CampaignRecipient):

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from core import mail_messages
 from core.errors import KontorError
 
 from plugins.crm.activities.models import TimelineEvent
@@ -20,11 +21,12 @@ BASE = "http://kontor.test"
 
 
 def send_all(db, found: Campaign, port: int, batch_size: int = 2) -> list[services.Progress]:
-    """Send ``found`` batch by batch; the progress after each batch."""
-    smtp_config = mailer.SmtpConfig("127.0.0.1", port, "", "", "news@nordlys.example", batch_size=batch_size)
+    """Send ``found`` batch by batch through the core's mail settings pointed at ``port``; the progress
+    after each batch."""
+    configure_smtp(db, port, batch_size=batch_size)
     steps = []
     while True:
-        steps.append(services.send_batch(db, found, smtp_config, secret=SECRET, base_url=BASE, now=T0))
+        steps.append(services.send_batch(db, found, secret=SECRET, base_url=BASE, now=T0))
         if steps[-1].finished:
             return steps
 
@@ -131,7 +133,7 @@ def test_a_send_in_batches_reaches_the_server_with_placeholders_filled(db, smtp_
     assert inbox.to() == ["Mette@Fjord.example"]
     message = inbox.for_address("Mette@Fjord.example")
     assert message["Subject"] == "News for Mette Nielsen"
-    assert message["From"] == "news@nordlys.example"
+    assert message["From"] == "News <news@nordlys.example>"
     text = inbox.text_for("Mette@Fjord.example")
     assert text.startswith("Hello Mette Nielsen of Fjord Logistik ApS!\nBye: http://kontor.test/crm/unsubscribe/")
     token = text.split("/crm/unsubscribe/")[1].split()[0]
@@ -188,9 +190,9 @@ def test_an_unreachable_server_leaves_the_batch_queued(db):
     found = campaign(db, segment)
     services.start_send(db, found, now=T0)
     db.commit()
-    dead = mailer.SmtpConfig("127.0.0.1", free_port(), "", "", "news@nordlys.example", batch_size=2)
+    configure_smtp(db, free_port(), batch_size=2)  # nothing listens there
     with pytest.raises(KontorError) as exc:
-        services.send_batch(db, found, dead, secret=SECRET, base_url=BASE, now=T0)
+        services.send_batch(db, found, secret=SECRET, base_url=BASE, now=T0)
     assert exc.value.field == "smtp" and "could not be reached" in exc.value.message
     state = services.progress(db, found)
     assert (state.queued, state.sent, state.failed, found.status) == (4, 0, 0, "sending")
@@ -223,14 +225,22 @@ def test_a_test_send_goes_to_one_address_and_records_nothing(db, smtp_server):
     people(db)
     segment = services.create_segment(db, {"name": "Newsletter", "include_parties": True, "tags": "newsletter"})
     found = campaign(db, segment)
-    smtp_config = mailer.SmtpConfig("127.0.0.1", port, "", "", "news@nordlys.example")
-    services.send_test(db, found, "me@nordlys.example", smtp_config, secret=SECRET, base_url=BASE)
+    configure_smtp(db, port)
+    message = services.send_test(db, found, "me@nordlys.example", secret=SECRET, base_url=BASE)
     assert inbox.to() == ["me@nordlys.example"]
     assert inbox.messages[0]["Subject"].startswith("[Test] News for ")
     assert db.execute(select(CampaignRecipient)).first() is None and found.status == "draft"
+    # the core's mail log keeps it apart from the campaign's own messages
+    assert [m.id for m in mail_messages(db, f"crm.campaign:{found.id}:test")] == [message.id]
+    assert message.status == "sent" and mail_messages(db, f"crm.campaign:{found.id}") == []
     with pytest.raises(KontorError) as exc:
-        services.send_test(db, found, "not an address", smtp_config, secret=SECRET, base_url=BASE)
+        services.send_test(db, found, "not an address", secret=SECRET, base_url=BASE)
     assert exc.value.field == "test_address"
+    with pytest.raises(KontorError) as exc:  # refused by the server: said beside the field, logged failed
+        services.send_test(db, found, f"nobody@{REFUSED_DOMAIN}", secret=SECRET, base_url=BASE)
+    assert exc.value.field == "test_address" and "550 5.1.1 No such mailbox here" in exc.value.message
+    assert [m.status for m in mail_messages(db, f"crm.campaign:{found.id}:test")] == ["failed", "sent"]
+    assert len(inbox.messages) == 1
 
 
 # -- the unsubscribe link --
