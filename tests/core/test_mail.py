@@ -148,3 +148,60 @@ def test_mail_is_refused_until_a_server_and_sender_are_set(db):
     assert refused.value.field == "mail"
     configure_mail(db, 2525)
     assert mail_configured(db)
+
+
+# -- internationalised addresses --
+
+JURGEN = "jürgen.weiß@example.com"
+
+
+def test_an_internationalised_address_goes_out_with_smtputf8_when_the_server_offers_it(db):
+    with smtp_server(smtputf8=True) as (received, port):
+        configure_mail(db, port, sender_name="Büro Nordlys", sender_address="büro@nordlys.example")
+        to_jurgen = queue_mail(db, JURGEN, "Grüße", "Hallo Jürgen", to_name="Jürgen Weiß", headers=UNSUBSCRIBE)
+        to_domain = queue_mail(db, "info@müller.example", "Grüße", "Hallo", to_name="Müller GmbH")
+        db.commit()
+        outcome = deliver_mail(db, [to_jurgen, to_domain])
+    assert (outcome.sent, outcome.failed) == (2, 0)
+    got = received.for_address(JURGEN)
+    assert str(got["To"]) == "Jürgen Weiß <jürgen.weiß@example.com>" and got["Subject"] == "Grüße"
+    assert str(got["From"]) == "Büro Nordlys <büro@nordlys.example>"
+    assert got["X-Envelope-From"] == "büro@nordlys.example"
+    assert got["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert received.text_for(JURGEN) == "Hallo Jürgen\n"
+    # an ASCII local part at a non-ASCII domain goes out with the domain IDNA-encoded
+    assert str(received.for_address("info@xn--mller-kva.example")["To"]) == "Müller GmbH <info@xn--mller-kva.example>"
+    assert [fresh(db, m.id).status for m in (to_jurgen, to_domain)] == ["sent", "sent"]
+    assert received.to().count(JURGEN) == 1 and len(received.messages) == 2
+
+
+def test_without_smtputf8_a_non_ascii_local_part_fails_at_once_with_a_clear_reason(db, inbox):
+    to_jurgen = queue_mail(db, JURGEN, "Grüße", "Hallo Jürgen", to_name="Jürgen Weiß")
+    to_domain = queue_mail(db, "info@müller.example", "Grüße", "Hallo")
+    to_plain = queue_mail(db, "mette@fjord.example", "Hello", "Hi")
+    db.commit()
+    outcome = deliver_mail(db, [to_jurgen, to_domain, to_plain])
+    assert (outcome.sent, outcome.failed, outcome.deferred, outcome.unreachable) == (2, 1, 0, False)
+    row = fresh(db, to_jurgen.id)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.error == ("The mail server does not accept internationalised addresses (SMTPUTF8), "
+                         "which jürgen.weiß@example.com needs.")
+    assert inbox.to() == ["info@xn--mller-kva.example", "mette@fjord.example"]
+
+    # sent by its own job, it fails without being tried again
+    message = send_mail(db, JURGEN, "Grüße", "Hallo")
+    db.commit()
+    row = fresh(db, message.id)
+    assert (row.status, row.attempts) == ("failed", 1) and "SMTPUTF8" in row.error
+    assert job_of(db, row).status == "failed" and job_of(db, row).attempts == 1
+    assert len(inbox.messages) == 2
+
+
+def test_a_non_ascii_sender_address_needs_smtputf8_too(db):
+    with smtp_server() as (received, port):
+        configure_mail(db, port, sender_address="büro@nordlys.example")
+        message = queue_mail(db, "mette@fjord.example", "Hello", "Hi")
+        db.commit()
+        outcome = deliver_mail(db, [message])
+    assert (outcome.sent, outcome.failed) == (0, 1) and received.messages == []
+    assert fresh(db, message.id).error.endswith("which büro@nordlys.example needs.")

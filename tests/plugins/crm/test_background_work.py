@@ -4,16 +4,18 @@ the job runs; one-click unsubscribe; a large lead import with progress that a re
 the scheduled SLA check."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from core import Job, start_job
+from core import Job, mail_messages, queue_mail, start_job, utcnow
 from plugins.crm.campaigns import jobs as campaign_jobs, services as campaigns
 from plugins.crm.campaigns.models import CampaignRecipient
-from plugins.crm.testing import add_ticket, campaign, people, segment
+from plugins.crm.testing import REFUSED_DOMAIN, add_ticket, campaign, company, configure_smtp, people, segment
 
 RECEIVED = ["info@fjord.example", "Mette@Fjord.example", "jens@fjord.example"]
+GHOST = f"ghost@{REFUSED_DOMAIN}"
 
 
 def jobs_of(app, record: str) -> list[Job]:
@@ -44,6 +46,17 @@ def recipient_states(app, campaign_id: int) -> dict[str, tuple[str, str]]:
         return {email: (status, reason) for email, status, reason in rows}
 
 
+def mail_log(app, campaign_id: int) -> dict[str, tuple[str, int, str]]:
+    """The campaign's messages in the core's mail log: address → (status, attempts, error)."""
+    from core.db import session
+
+    with app.app_context():
+        logged = mail_messages(session, f"crm.campaign:{campaign_id}", limit=1000)
+        found = {m.to_address: (m.status, m.attempts, m.error) for m in logged}
+        assert len(found) == len(logged)  # one message per recipient
+        return found
+
+
 def run_send_job_again(app, campaign_id: int, key: str) -> Job:
     """Run the campaign's send job once more, as a worker would after the first one died."""
     from core.db import session
@@ -67,15 +80,19 @@ def test_send_on_the_page_runs_a_job_that_mails_each_recipient_once(app, admin_c
     assert job.kind == "crm.send_campaign" and job.status == "done"
     assert job.result == {"sent": 3, "failed": 1, "skipped": 0, "total": 4}
     assert (job.done, job.total) == (4, 4) and "3 sent, 1 failed, 0 skipped of 4" in job.message
-    assert sorted(smtp.to()) == sorted(RECEIVED)
+    assert Counter(smtp.to()) == Counter(RECEIVED)  # each recipient got exactly one message
+    # the messages went through the core's mail service: its log has each one and its outcome
+    assert mail_log(app, campaign_id) == {**{a: ("sent", 1, "") for a in RECEIVED},
+                                          GHOST: ("failed", 1, "550 5.1.1 No such mailbox here")}
     page = admin_client.get(f"/crm/campaigns/{campaign_id}").get_data(as_text=True)
     assert f'id="job-{job.id}"' in page and "The campaign is sent." in page
     assert 'value="4" max="4"' in page and 'data-status="failed"' in page
+    assert 'class="campaign-mail-log">3 sent, 1 failed, 0 waiting' in page and 'href="/settings/mail"' in page
 
     # the job run again (a worker took it for lost) mails no one a second time
     again = run_send_job_again(app, campaign_id, "again")
     assert again.status == "done" and again.result == job.result
-    assert sorted(smtp.to()) == sorted(RECEIVED)
+    assert Counter(smtp.to()) == Counter(RECEIVED) and len(mail_log(app, campaign_id)) == 4
     # and asking to send again is refused beside the page
     refused = admin_client.post_form(f"/crm/campaigns/{campaign_id}/send", {}, follow_redirects=True)
     assert "was sent already" in refused.get_data(as_text=True)
@@ -101,6 +118,61 @@ def test_a_job_rerun_after_a_worker_died_never_mails_a_claimed_recipient_twice(a
     assert status == "failed" and "not sent again" in reason
 
 
+def test_a_rerun_settles_each_claim_from_the_mail_log_and_mails_only_what_never_left(app, smtp):
+    from core.db import session
+
+    campaign_id = a_campaign(app)
+    record = f"crm.campaign:{campaign_id}"
+    with app.app_context():
+        campaigns.start_send(session, campaigns.get_campaign(session, campaign_id))
+        rows = {r.email: r for r in session.execute(select(CampaignRecipient)).scalars()}
+        # what a worker leaves when it dies: each claim committed with its queued message, then Mette's
+        # caught going out, Info's handed over (its outcome not yet written back), Jens's not yet sent
+        for address, state in (("Mette@Fjord.example", "sending"), ("info@fjord.example", "sent"),
+                               ("jens@fjord.example", "queued")):
+            rows[address].status = "sending"
+            message = queue_mail(session, address, "News", "Hello", record=record)
+            message.status, message.sent_at = state, utcnow() if state == "sent" else None
+        session.commit()
+
+    job = run_send_job_again(app, campaign_id, "after-a-crash")
+    assert job.status == "done" and job.result == {"sent": 2, "failed": 2, "skipped": 0, "total": 4}
+    assert smtp.to() == ["jens@fjord.example"]  # the only message that had not left; Ghost is refused
+    states = recipient_states(app, campaign_id)
+    assert states["info@fjord.example"] == ("sent", "") and states["jens@fjord.example"] == ("sent", "")
+    assert states["Mette@Fjord.example"][0] == "failed" and "not sent again" in states["Mette@Fjord.example"][1]
+    assert states[GHOST] == ("failed", "550 5.1.1 No such mailbox here")
+    logged = mail_log(app, campaign_id)
+    assert logged["jens@fjord.example"] == ("sent", 1, "") and logged["Mette@Fjord.example"][0] == "sending"
+    assert len(logged) == 4
+
+    # once more: nothing left to send
+    assert run_send_job_again(app, campaign_id, "once-more").result == job.result
+    assert smtp.to() == ["jens@fjord.example"] and len(mail_log(app, campaign_id)) == 4
+
+
+def test_a_message_the_server_puts_off_goes_again_when_the_job_retries(app, admin_client):
+    from core.db import session
+    from core.mail.testing import DEFERRAL, DEFERRED_DOMAIN, smtp_server
+
+    busy = f"busy@{DEFERRED_DOMAIN}"
+    with smtp_server() as (inbox, port):
+        with app.app_context():
+            configure_smtp(session, port)
+            people(session)
+            company(session, "Busy ApS", email=busy, tags=["newsletter"])
+            campaign_id = campaign(session, segment(session)).id
+            session.commit()
+        assert admin_client.post_form(f"/crm/campaigns/{campaign_id}/send", {}).status_code == 303
+    [job] = jobs_of(app, f"crm.campaign:{campaign_id}")
+    # 451 each time: the job is tried again (the message with it), and after the last attempt it is failed
+    assert (job.status, job.attempts) == ("done", 3)
+    assert job.result == {"sent": 3, "failed": 2, "skipped": 0, "total": 5}
+    assert recipient_states(app, campaign_id)[busy] == ("failed", DEFERRAL)
+    assert mail_log(app, campaign_id)[busy] == ("failed", 3, DEFERRAL)
+    assert Counter(inbox.to()) == Counter(RECEIVED)
+
+
 def test_campaign_mail_carries_the_one_click_unsubscribe_headers_and_the_post_works(app, admin_client, client, smtp):
     from core.db import session
 
@@ -108,6 +180,12 @@ def test_campaign_mail_carries_the_one_click_unsubscribe_headers_and_the_post_wo
     admin_client.post_form(f"/crm/campaigns/{campaign_id}/send", {})
     message = smtp.for_address("jens@fjord.example")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    with app.app_context():  # as the core's mail log keeps them
+        [logged] = [m for m in mail_messages(session, f"crm.campaign:{campaign_id}")
+                    if m.to_address == "jens@fjord.example"]
+        assert logged.headers == {"List-Unsubscribe": message["List-Unsubscribe"],
+                                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        assert logged.message_id == message["Message-ID"]
     link = message["List-Unsubscribe"].strip("<>")
     assert link.startswith("http://localhost/crm/unsubscribe/")
     assert link in smtp.text_for("jens@fjord.example")

@@ -404,3 +404,39 @@ def test_leads_are_mailed_and_the_send_reaches_their_timeline(db, smtp_server):
     assert inbox.text_for("ida@prospect.example").startswith("Hello Ida Berg of Berg Design!")
     events = db.execute(select(TimelineEvent).where(TimelineEvent.kind == "campaign")).scalars().all()
     assert [(e.lead_id, e.party_id, e.campaign_id) for e in events] == [(prospect.id, None, found.id)]
+
+
+def test_an_internationalised_address_is_mailed_with_smtputf8_and_failed_clearly_without(db):
+    from core.mail.testing import smtp_server as plain_or_smtputf8_server
+
+    jurgen = "jürgen.weiß@example.com"
+    lead(db, "Jürgen Weiß", jurgen, company_name="Weiß Bau", tags=["fair"])
+    lead(db, "Ida Berg", "ida@prospect.example", company_name="Berg Design", tags=["fair"])
+    segment = services.create_segment(db, {"name": "Fair visitors", "include_leads": True, "tags": "fair"})
+    first = campaign(db, segment)
+    services.start_send(db, first, now=T0)
+    db.commit()
+    with plain_or_smtputf8_server(smtputf8=True) as (inbox, port):
+        send_all(db, first, port)
+    assert sorted(inbox.to()) == sorted([jurgen, "ida@prospect.example"])
+    got = inbox.for_address(jurgen)
+    assert str(got["To"]) == "Jürgen Weiß <jürgen.weiß@example.com>" and got["Subject"] == "News for Jürgen Weiß"
+    assert inbox.text_for(jurgen).startswith("Hello Jürgen Weiß of Weiß Bau!")
+    rows = {r.email: r for r in services.recipients(db, first)}
+    assert (rows[jurgen].status, rows[jurgen].reason) == ("sent", "")
+    assert {m.to_address: m.status for m in mail_messages(db, f"crm.campaign:{first.id}")} == \
+        {jurgen: "sent", "ida@prospect.example": "sent"}
+
+    again = services.duplicate_campaign(db, first)
+    services.start_send(db, again, now=T0)
+    db.commit()
+    with plain_or_smtputf8_server() as (inbox, port):  # a server without SMTPUTF8
+        steps = send_all(db, again, port)
+    assert inbox.to() == ["ida@prospect.example"]
+    assert (steps[-1].sent, steps[-1].failed, again.status) == (1, 1, "sent")
+    rows = {r.email: r for r in services.recipients(db, again)}
+    reason = ("The mail server does not accept internationalised addresses (SMTPUTF8), "
+              "which jürgen.weiß@example.com needs.")
+    assert (rows[jurgen].status, rows[jurgen].reason) == ("failed", reason)
+    logged = {m.to_address: m for m in mail_messages(db, f"crm.campaign:{again.id}")}
+    assert (logged[jurgen].status, logged[jurgen].attempts, logged[jurgen].error) == ("failed", 1, reason)
