@@ -85,7 +85,7 @@ def list_command(status, kind, limit):
         cli_refusal(exc)
     for job in db.execute(query.limit(limit)).scalars():
         progress = f"{job.done}/{job.total}" if job.total else str(job.done)
-        click.echo("\t".join([str(job.id), job.status, progress, job.kind, job.title]))
+        click.echo("\t".join([str(job.id), job.status, progress, job.kind, services.job_title(job)]))
 
 
 @jobs_group.command("cancel")

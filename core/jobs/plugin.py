@@ -46,4 +46,7 @@ def _user_name(user_id):
 
 @hookimpl
 def register_jinja():
-    return JinjaExtras(globals={"job_status_label": routes.status_label, "job_user_name": _user_name})
+    from core.jobs.services import job_title, show_result
+
+    return JinjaExtras(globals={"job_status_label": routes.status_label, "job_user_name": _user_name,
+                                "job_title": job_title}, filters={"job_value": show_result})

@@ -5,6 +5,7 @@ from marshmallow import EXCLUDE, fields, pre_load, validate
 
 from core.api.schema import Schema
 from core.jobs.models import STATUSES
+from core.jobs.services import job_title
 
 
 class JobQuerySchema(Schema):
@@ -29,7 +30,7 @@ class JobSchema(Schema):
 
     id = fields.Integer()
     kind = fields.String()
-    title = fields.String()
+    title = fields.Function(lambda job: job_title(job))
     arguments = fields.Dict()
     record = fields.String()
     user_id = fields.Integer(allow_none=True)

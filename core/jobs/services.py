@@ -45,7 +45,7 @@ def start_job(db: Session, kind: str, arguments: dict[str, Any] | None = None, *
         if existing is not None:
             return existing
     return _create(db, kind, arguments, user_id=user.id if user is not None else None,
-                   company_id=current_company_id(db), title=title or str(job_kind.title or kind), record=record,
+                   company_id=current_company_id(db), title=title, record=record,
                    key=key, max_attempts=max_attempts or job_kind.max_attempts)
 
 
@@ -166,6 +166,22 @@ def retry_job(db: Session, job: Job) -> Job:
 def _audit(db: Session, job: Job, action: str) -> None:
     record_event(db, action, table_name="core_job", record_id=job.id,
                  changes={"kind": job.kind, "title": job.title}, company_id=job.company_id)
+
+
+def job_title(job: Job) -> str:
+    """What a job is called on its pages: the title it was started with, else its kind's (translated
+    for the reader), else the kind's name."""
+    if job.title:
+        return job.title
+    kind = current_app.extensions["kontor"].job_kinds.get(job.kind)
+    return str(kind.title) if kind is not None and kind.title else job.kind
+
+
+def show_result(value) -> str:
+    """A value of a job's result as a reader sees it (a list as its items, comma-separated)."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def describe_kinds() -> dict[str, str]:
