@@ -29,6 +29,8 @@ def worker_command(threads, scheduler):
 
     logging.basicConfig(level=os.environ.get("KONTOR_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("huey").setLevel(logging.WARNING)  # its lines name only the task; ours name the job
     dispatcher = Dispatcher()
     app = dispatcher.app
     if not app.extensions["kontor"].initialised:

@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 import uuid
 from datetime import timedelta
@@ -41,6 +42,14 @@ def _settings(app: Flask) -> tuple[float, float]:
 def execute(app: Flask, job_id: int) -> str | None:
     """Run job ``job_id`` if it is still waiting (else do nothing); returns its new status."""
     worker = f"{WORKER}:{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    status = _execute(app, job_id, worker)
+    if status is not None:
+        log.info("job %s %s in %.2f s", job_id, status, time.monotonic() - started)
+    return status
+
+
+def _execute(app: Flask, job_id: int, worker: str) -> str | None:
     with app.app_context():
         db = app_session._get_current_object()
         if not _claim(db, job_id, worker):
