@@ -586,8 +586,9 @@ def send_batch(db: Session, campaign: Campaign, *, secret: str, base_url: str, c
 
 def has_queued(db: Session, campaign: Campaign) -> bool:
     """Whether recipients of ``campaign`` wait to be claimed by a sender."""
-    return db.execute(select(CampaignRecipient.id).where(
-        CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "queued").limit(1)).first() is not None
+    found = db.execute(select(CampaignRecipient.id).where(
+        CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "queued").limit(1)).first()
+    return found is not None
 
 
 def put_off(db: Session, campaign: Campaign) -> int:
