@@ -46,7 +46,7 @@ from core.parties.schemas import load as load_input
 from core.parties.services import create_party, get_party, search_parties, tags_named, update_party
 # files: the storage service, and the kinds of record that take attachments
 from core.contrib import Attachable
-from core.storage import storage
+from core.filestore import storage
 
 __all__ = [
     "Attachable", "storage",

@@ -96,7 +96,7 @@ def from_environment(overrides: dict | None = None) -> dict:
       :func:`database_options` (read where the engine is made, :func:`core.db.get_engine`);
     - ``KONTOR_STORAGE_URL``: where files are kept (attachments, module archives): ``file:///folder``
       (default ``<instance>/files``) or ``s3://ACCESS:SECRET@host:port/bucket?secure=0`` (see
-      :mod:`core.storage`);
+      :mod:`core.filestore`);
     - ``KONTOR_ATTACHMENT_MAX_SIZE``: the largest attachment in bytes (default 10 MiB).
     """
     overrides = dict(overrides or {})

@@ -40,6 +40,7 @@ BUILTIN_PLUGINS = (
     "core.exports.plugin",
 )
 
+
 class ManifestError(ValueError):
     """A plugin's manifest is missing or malformed."""
 

@@ -14,8 +14,8 @@ from core.attachments.registry import attachables
 from core.db import session as db
 from core.i18n import gettext as _
 from core.security import signed_in
-from core.storage import storage
-from core.storage.download import send_stored
+from core.filestore import storage
+from core.filestore.download import send_stored
 from core.web.transaction import transaction
 
 bp = Blueprint("api_attachments", __name__, url_prefix=f"{API_PREFIX}/attachments")

@@ -9,8 +9,8 @@ from core.db import session as db
 from core.errors import KontorError
 from core.i18n import gettext as _
 from core.security import signed_in
-from core.storage import storage
-from core.storage.download import send_stored
+from core.filestore import storage
+from core.filestore.download import send_stored
 from core.web.shell import is_partial_request, render
 from core.web.transaction import redirect_to, transaction
 

@@ -25,7 +25,7 @@ from core.errors import Forbidden, InvalidInput, NotFound
 from core.i18n import gettext as _
 from core.i18n import number
 from core.security import has_permission
-from core.storage import delete_after_commit, delete_on_rollback, new_key, storage
+from core.filestore import delete_after_commit, delete_on_rollback, new_key, storage
 
 #: ``crm.ticket:5``: a record as the API names it.
 RECORD_REFERENCE = re.compile(r"^([a-z][a-z0-9_]*\.[a-z][a-z0-9_]*):([1-9][0-9]{0,9})$")

@@ -26,7 +26,7 @@ from core.errors import Forbidden, KontorError
 from core.i18n import gettext as _
 from core.jobs.models import Job
 from core.jobs.services import start_job
-from core.storage import storage
+from core.filestore import storage
 
 EXPORT_KIND = "core.export"
 #: The rows above which an export is written by a job (app config ``EXPORT_JOB_ROWS``; 0: never).

@@ -8,8 +8,8 @@ from core.db import session as db
 from core.exports.jobs import EXPORT_KIND
 from core.jobs.models import Job
 from core.security import signed_in
-from core.storage import storage
-from core.storage.download import send_stored
+from core.filestore import storage
+from core.filestore.download import send_stored
 from core.web.shell import render
 
 

@@ -67,7 +67,7 @@ class ModuleContext:
         """The storage service archives are written to and read from."""
         import os
 
-        from core.storage import default_url, open_storage
+        from core.filestore import default_url, open_storage
 
         return open_storage(self.storage_url or os.environ.get("KONTOR_STORAGE_URL")
                             or default_url(self.instance_path))

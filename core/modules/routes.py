@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from core.i18n import gettext as _
 from core.modules import archive as archives
 from core.modules import lifecycle
-from core.storage.download import send_stored
+from core.filestore.download import send_stored
 from core.security import require
 from core.web.shell import is_partial_request, render
 from core.web.transaction import transaction

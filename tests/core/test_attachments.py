@@ -45,7 +45,7 @@ def upload(client, party_id, data, name="contract.pdf", content_type="applicatio
 
 
 def stored(app):
-    from core.storage import storage
+    from core.filestore import storage
 
     with app.app_context():
         return storage().keys("attachments")
@@ -169,7 +169,7 @@ def test_an_upload_whose_transaction_fails_leaves_no_stored_file(app, party_id):
     from core.attachments import services
     from core.attachments.registry import attachables
     from core.db import session
-    from core.storage import storage
+    from core.filestore import storage
 
     with app.test_request_context():
         admin = factories.user(session, roles=["admin"])

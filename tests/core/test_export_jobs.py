@@ -74,7 +74,7 @@ def test_the_nightly_prune_deletes_old_export_files(app, admin_client, parties):
     from sqlalchemy import update
 
     from core.jobs.scheduler import tick
-    from core.storage import storage
+    from core.filestore import storage
 
     admin_client.get("/parties?format=csv")
     [job] = jobs_of(app)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.storage import FolderStorage, InvalidKey, check_key, default_url, new_key, open_storage
+from core.filestore import FolderStorage, InvalidKey, check_key, default_url, new_key, open_storage
 
 
 @pytest.fixture(params=["folder", "s3"])
@@ -111,7 +111,7 @@ def test_s3_keeps_the_content_type(s3_server, s3_storage_url):
 
 
 def test_app_storage_follows_the_configuration(app, settings):
-    from core.storage import storage
+    from core.filestore import storage
 
     with app.app_context():
         assert storage().root == Path(settings["INSTANCE_PATH"]).resolve() / "files"

@@ -7,7 +7,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from core.storage.keys import check_key
+from core.filestore.keys import check_key
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from core.storage.folder import FolderStorage
-from core.storage.keys import InvalidKey, check_key, new_key
-from core.storage.transaction import delete_after_commit, delete_on_rollback
+from core.filestore.folder import FolderStorage
+from core.filestore.keys import InvalidKey, check_key, new_key
+from core.filestore.transaction import delete_after_commit, delete_on_rollback
 
 __all__ = ["FolderStorage", "InvalidKey", "S3Storage", "Storage", "check_key", "default_url",
            "delete_after_commit", "delete_on_rollback", "new_key",
@@ -31,7 +31,7 @@ __all__ = ["FolderStorage", "InvalidKey", "S3Storage", "Storage", "check_key", "
 
 
 class Storage(Protocol):
-    """What every backend offers (:class:`FolderStorage`, :class:`~core.storage.s3.S3Storage`)."""
+    """What every backend offers (:class:`FolderStorage`, :class:`~core.filestore.s3.S3Storage`)."""
 
     def put(self, key: str, data: bytes | BinaryIO, content_type: str = ...) -> None: ...
     def open(self, key: str) -> BinaryIO: ...
@@ -69,7 +69,7 @@ def open_storage(url: str) -> Storage:
 
 
 def _s3(parts):
-    from core.storage.s3 import S3Storage
+    from core.filestore.s3 import S3Storage
 
     bucket, _, prefix = parts.path.lstrip("/").partition("/")
     if not parts.hostname or not bucket:
@@ -99,7 +99,7 @@ def storage() -> Storage:
 
 def __getattr__(name: str):
     if name == "S3Storage":  # boto3 is imported only by instances that use S3
-        from core.storage.s3 import S3Storage
+        from core.filestore.s3 import S3Storage
 
         return S3Storage
     raise AttributeError(name)

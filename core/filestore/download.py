@@ -5,7 +5,7 @@ from urllib.parse import quote
 
 from flask import Response, stream_with_context
 
-from core.storage.folder import CHUNK
+from core.filestore.folder import CHUNK
 
 
 def content_disposition(filename: str) -> str:

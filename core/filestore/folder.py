@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from core.storage.keys import check_key
+from core.filestore.keys import check_key
 
 CHUNK = 1024 * 1024
 
