@@ -12,20 +12,14 @@ records go through the CRM's services, as a person would have made them::
         assert deal.title in signed_in(client, "mads").get("/crm/board").get_data(as_text=True)
 
 The stage names are those installed with the CRM (New, Qualified, Proposal, Negotiation, Won,
-Lost). For campaigns, :func:`smtp_server` runs a real SMTP server on a loopback port whose
-:class:`Inbox` keeps what it received (it needs the ``aiosmtpd`` test dependency), and
-:func:`configure_smtp` points the core's mail settings at it.
+Lost). For campaigns, :func:`configure_smtp` points the core's mail settings at the loopback SMTP
+server of the core's test kit (``core.mail.testing.smtp_server``), which refuses addresses at
+:data:`REFUSED_DOMAIN`.
 """
 from __future__ import annotations
 
-import socket
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,7 +43,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 #: The title of the deal :func:`rival_deals` gives Sofie, which no other salesperson may see.
 SECRET_DEAL = "Sofie secret deal"
 #: Addresses at this domain are refused by :class:`Inbox` (a recipient the mail server does not know).
-REFUSED_DOMAIN = "bounce.example"
+REFUSED_DOMAIN = "bounce.example"  # the one core.mail.testing's server refuses
 
 
 # -- people and customers --
@@ -218,58 +212,6 @@ def campaign_with_recipients(db: Session, tag: str = "newsletter", **extra) -> t
 
 
 # -- a real SMTP server --
-
-
-@dataclass
-class Inbox:
-    """What the loopback SMTP server of :func:`smtp_server` received (an aiosmtpd handler)."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.lower().endswith("@" + REFUSED_DOMAIN):
-            return "550 5.1.1 No such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 Message accepted"
-
-    def to(self) -> list[str]:
-        """The recipients of each message, in the order they came."""
-        return [m["X-Envelope-To"] for m in self.messages]
-
-    def for_address(self, address: str) -> EmailMessage:
-        """The message ``address`` received."""
-        return next(m for m in self.messages if m["X-Envelope-To"] == address)
-
-    def text_for(self, address: str) -> str:
-        """The plain-text body ``address`` received, with the wire's CRLF line ends as newlines."""
-        return self.for_address(address).get_content().replace("\r\n", "\n")
-
-
-def free_port() -> int:
-    """A TCP port free on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    """An SMTP server on a free loopback port while the block runs: (inbox, port)."""
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
 
 
 def configure_smtp(db: Session, port: int, batch_size: int = 2, site_url: str = "") -> None:

@@ -4,7 +4,8 @@ the campaign is sent again."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from plugins.crm.testing import configure_smtp, people, smtp_server
+from core.mail.testing import smtp_server
+from plugins.crm.testing import configure_smtp, people
 from tests.e2e.pages import scripts_ready
 
 

@@ -6,6 +6,7 @@ modules that depend on the CRM too).
 """
 import pytest
 
+from core.mail import testing as mail_testing
 from plugins.crm import testing
 
 
@@ -29,7 +30,7 @@ def salesperson_client(app, client):
 @pytest.fixture
 def smtp_server():
     """An SMTP server on a free loopback port: (inbox, port)."""
-    with testing.smtp_server() as running:
+    with mail_testing.smtp_server() as running:
         yield running
 
 

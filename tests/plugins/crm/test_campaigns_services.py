@@ -13,7 +13,8 @@ from core.errors import KontorError
 from plugins.crm.activities.models import TimelineEvent
 from plugins.crm.campaigns import mailer, services
 from plugins.crm.campaigns.models import Campaign, CampaignRecipient
-from plugins.crm.testing import REFUSED_DOMAIN, campaign, company, configure_smtp, free_port, lead, people
+from core.mail.testing import free_port
+from plugins.crm.testing import REFUSED_DOMAIN, campaign, company, configure_smtp, lead, people
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=timezone.utc)
 SECRET = "test-secret"
