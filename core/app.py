@@ -24,6 +24,8 @@ from core.db import close_request_session, get_engine, make_sessionmaker
 from core.errors import KontorError
 from core.i18n import init_i18n
 from core.invariants import InvariantCheck, install_invariant_checks
+from core.jobs.queue import enqueue
+from core.jobs.runner import execute
 from core.modules.registry import InstalledModule, active_plugins, read_state
 from core.plugins import (BUILTIN_PLUGINS, Discovery, PluginInfo, Quarantined, build_manager, cached_claims_of,
                           check_namespace, core_claims, discover, flatten, hooks, module_of_part, unregister)
@@ -114,6 +116,7 @@ def create_app(overrides: dict | None = None, *, refresh_plugins: bool = False) 
     )
     install_invariant_checks(kontor.sessionmaker, lambda: kontor.invariant_checks)
     app.extensions["kontor"] = kontor
+    app.extensions["kontor_enqueue"], app.extensions["kontor_execute"] = enqueue, execute
     app.teardown_appcontext(close_request_session)
 
     _init_extensions(app, kontor)

@@ -211,7 +211,7 @@ def dispose_engines(close: bool = True) -> None:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A sessionmaker whose sessions carry Kontor's audit hooks and its company scope and record rules."""
     from core.company.scope import install_scope_listeners
-    from core.jobs.services import install_job_listeners
+    from core.jobs.listeners import install_job_listeners
 
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     install_listeners(factory)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from flask import Response, current_app, redirect, request, url_for
+from flask import Response, current_app, has_request_context, redirect, request, url_for
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
@@ -40,6 +40,8 @@ _running: ContextVar[ExportRun | None] = ContextVar("kontor_export_run", default
 def job_threshold() -> int | None:
     """How many rows an export of this request may hold before it goes to a job; None when this
     request's exports are always immediate (no signed-in page request, or jobs turned off)."""
+    if not has_request_context():  # a command writing a report: always at once
+        return None
     if _running.get() is not None or request.method != "GET" or request.path.startswith("/api/"):
         return None
     if not getattr(current_user, "is_authenticated", False):

@@ -93,9 +93,7 @@ def serve_apps(source: Callable[[], Flask]) -> None:
 
 
 def _run_job(job_id: int) -> None:
-    from core.jobs.runner import execute
-
     app = _enqueuing_app.get() if _worker_app is None else _worker_app()
     if app is None:
         raise RuntimeError("a job ran outside a worker with no app to run in")
-    execute(app, job_id)
+    app.extensions["kontor_execute"](app, job_id)  # core.jobs.runner.execute

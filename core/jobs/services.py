@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.actor import current_actor
@@ -18,13 +18,13 @@ from core.audit.recorder import record_event
 from core.company.scope import current_company_id
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.i18n import gettext as _
+from core.jobs.listeners import enqueue_after_commit
 from core.jobs.models import FINISHED, STATUSES, Job  # noqa: F401 (Job: for the API)
 from core.orm import utcnow
 from core.security import has_permission
 
 #: Who sees and acts on every job of their companies, not only their own.
 MANAGE = "core.jobs.manage"
-_PENDING = "kontor_jobs_to_enqueue"
 
 
 def start_job(db: Session, kind: str, arguments: dict[str, Any] | None = None, *, title: str = "",
@@ -73,32 +73,7 @@ def _create(db: Session, kind: str, arguments: dict[str, Any] | None, *, user_id
 
 
 def _enqueue_after_commit(db: Session, job_id: int) -> None:
-    app = current_app._get_current_object() if has_app_context() else None
-    db.info.setdefault(_PENDING, []).append((app, job_id))
-
-
-def install_job_listeners(factory) -> None:
-    """Hand the jobs a transaction asked for to the queue once it commits; forget them on rollback."""
-
-    @event.listens_for(factory, "after_commit")
-    def _after_commit(db: Session) -> None:
-        pending = db.info.pop(_PENDING, None)
-        if not pending:
-            return
-        from core.jobs.queue import enqueue
-
-        for app, job_id in pending:
-            if app is not None:
-                try:
-                    enqueue(app, job_id)
-                except Exception:  # the queue is down: the reaper hands the job over later
-                    import logging
-
-                    logging.getLogger("kontor.jobs").warning("could not enqueue job %s", job_id, exc_info=True)
-
-    @event.listens_for(factory, "after_rollback")
-    def _after_rollback(db: Session) -> None:
-        db.info.pop(_PENDING, None)
+    enqueue_after_commit(db, current_app._get_current_object() if has_app_context() else None, job_id)
 
 
 def latest_job(db: Session, record: str) -> Job | None:
@@ -189,5 +164,5 @@ def describe_kinds() -> dict[str, str]:
     return {name: str(kind.title or name) for name, kind in current_app.extensions["kontor"].job_kinds.items()}
 
 
-__all__ = ["FINISHED", "MANAGE", "can_manage", "cancel_job", "get_job", "install_job_listeners", "jobs_query",
+__all__ = ["FINISHED", "MANAGE", "can_manage", "cancel_job", "get_job", "jobs_query",
            "latest_job", "retry_job", "start_job"]

@@ -141,10 +141,10 @@ def test_a_worker_process_runs_the_jobs_of_the_queue(empty_database, queue_url, 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_sigterm_lets_the_running_job_finish(empty_database, tmp_path):  # noqa: F811
     site = Site(empty_database, tmp_path, "")
-    job_id = site.start_job(prefix="slow", count=20, pause=0.25)
+    job_id = site.start_job(prefix="slow", count=40, pause=0.25)
     with site.worker("--threads", "1") as worker:
         site.wait_for(job_id, "running", worker=worker)
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=DEADLINE) == 0, site.log()
     job = site.job(job_id)
-    assert (job.status, job.done, job.attempts) == ("done", 20, 1), site.log()
+    assert (job.status, job.done, job.attempts) == ("done", 40, 1), site.log()

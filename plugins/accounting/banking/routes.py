@@ -460,8 +460,10 @@ def statement(statement_id: int):
 def statement_import_progress(statement_id: int):
     """The import job's state, which the statement's page asks again until the job has ended."""
     found = statements.get_statement(db, statement_id)
-    return render("accounting/banking/_statement_import.html", statement=found,
-                  import_job=latest_job(db, jobs.statement_record(found.id)))
+    import_job = latest_job(db, jobs.statement_record(found.id))
+    if import_job is None:  # a statement stored at once: nothing was imported by a job
+        abort(404)
+    return render("accounting/banking/_statement_import.html", statement=found, import_job=import_job)
 
 
 def _statement_context(found: Statement, errors: dict | None = None, error_line: int | None = None) -> dict:
