@@ -66,7 +66,7 @@ def tick(app: Flask, now: datetime | None = None, window: timedelta = timedelta(
                         continue
                     try:
                         job = _create(db, schedule.kind, schedule.arguments, user_id=None, company_id=company,
-                                      title=str(schedule.title or ""),  # else the kind's, in the reader's language
+                                      title="",  # the schedule's or kind's title, in the reader's language
                                       record="", key=key,
                                       max_attempts=app.extensions["kontor"].job_kinds[schedule.kind].max_attempts)
                         db.commit()

@@ -144,11 +144,17 @@ def _audit(db: Session, job: Job, action: str) -> None:
 
 
 def job_title(job: Job) -> str:
-    """What a job is called on its pages: the title it was started with, else its kind's (translated
-    for the reader), else the kind's name."""
+    """What a job is called on its pages: the title it was started with, else its schedule's or its
+    kind's (translated for the reader), else the kind's name."""
     if job.title:
         return job.title
-    kind = current_app.extensions["kontor"].job_kinds.get(job.kind)
+    kontor = current_app.extensions["kontor"]
+    if (job.idempotency_key or "").startswith("schedule:"):
+        name = job.idempotency_key.split(":")[1]
+        schedule = next((s for s in kontor.schedules if s.name == name and s.title), None)
+        if schedule is not None:
+            return str(schedule.title)
+    kind = kontor.job_kinds.get(job.kind)
     return str(kind.title) if kind is not None and kind.title else job.kind
 
 

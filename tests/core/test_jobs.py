@@ -209,3 +209,12 @@ def test_the_cli_lists_cancels_and_retries(site, kontor):
     assert listed.exit_code == 0 and f"{job_id}\tdone\t1/1\teveryhook.tally" in listed.output
     refused = kontor("jobs", "cancel", str(job_id))
     assert refused.exit_code == 1 and "already ended" in refused.output
+
+
+def test_a_scheduled_job_is_called_by_its_kinds_title_in_the_readers_language(site):
+    from core.jobs.scheduler import tick
+
+    alice = site.client("alice")
+    [job_id] = tick(site.app, datetime(2026, 12, 7, 6, 0, tzinfo=timezone.utc))
+    assert "Tally things" in alice.get(f"/jobs/{job_id}").text  # no title of its own stored
+    assert _jobs(site)[0][1] == "done"
