@@ -38,11 +38,11 @@ def _start(site, username, **arguments):
     from core.auth.models import User
     from core import acting_as, start_job
 
+    key = arguments.pop("key", None)
     with site.session() as db:
         user = db.execute(select(User).where(User.username == username)).scalar_one()
         with acting_as(user):
-            job = start_job(db, "everyhook.tally", arguments, title="Tally", record="everyhook.thing:1",
-                            key=arguments.pop("key", None) if "key" in arguments else None)
+            job = start_job(db, "everyhook.tally", arguments, title="Tally", record="everyhook.thing:1", key=key)
             db.commit()
             return job.id
 
@@ -202,7 +202,7 @@ def test_one_job_per_tick_and_company_however_often_the_tick_fires(site):
     assert [k[1] for k in kinds] == ["done"] * 3 and sorted(_things(site)) == ["hourly 1", "nightly 1"]
 
 
-def test_the_cli_lists_cancels_and_retries(site, kontor):
+def test_the_cli_lists_jobs_and_refuses_to_cancel_an_ended_one(site, kontor):
     site.client("alice")
     job_id = _start(site, "alice", prefix="cli", count=1)
     listed = kontor("jobs", "list")
