@@ -47,9 +47,12 @@ from core.parties.services import create_party, get_party, search_parties, tags_
 # files: the storage service, and the kinds of record that take attachments
 from core.contrib import Attachable
 from core.filestore import storage
+# rules, approvals and notifications: what a module declares (the services are exported beside them)
+from core.contrib import Approvable, NotificationKind, RuleKind, RuleVariable
 
 __all__ = [
     "Attachable", "storage",
+    "Approvable", "NotificationKind", "RuleKind", "RuleVariable",
     "__version__", "Action", "Job", "JobCancelled", "JobContext", "JobKind", "Schedule", "latest_job", "start_job", "CompanyScoped", "RecordRule", "all_companies", "current_company_id", "in_company",
     "list_companies", "company_member_ids", "scope_companies", "import_areas", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
     "InvariantError", "NoApplication", "note_changed", "MoneyField", "Schema",

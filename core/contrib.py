@@ -208,3 +208,70 @@ class Schedule:
             raise ValueError(f"schedule {self.name}: give every or cron, one of them")
         if self.every is not None and self.every < timedelta(seconds=1):
             raise ValueError(f"schedule {self.name}: every must be at least a second")
+
+
+@dataclass(frozen=True)
+class RuleVariable:
+    """A typed name a rule may read: ``type`` is ``"number"`` (a Decimal), ``"text"``, ``"boolean"``
+    or ``"date"``. ``label`` is shown in the rule editor; ``example`` fills the "try it" panel."""
+
+    name: str
+    type: str
+    label: str = ""
+    example: Any = None
+
+
+@dataclass(frozen=True)
+class RuleKind:
+    """A kind of rule a module lets an admin write (a price condition, a salary rule, …).
+
+    A rule of this kind reads only ``variables``, calls only the named ``functions`` of the core's
+    rule library (``min``, ``max``, ``abs``, ``round_money``, ``lookup``, …) and must produce a
+    value of type ``result``; it is compiled and type-checked when saved. ``permission`` is needed
+    to write and try rules of the kind.
+    """
+
+    name: str
+    title: str
+    variables: tuple[RuleVariable, ...]
+    result: str = "boolean"
+    functions: tuple[str, ...] = ("min", "max", "abs", "round_money", "lookup")
+    permission: str = "core.rules.manage"
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of notification a module sends with :func:`core.notify`.
+
+    ``title`` names it on each user's notification settings, where the user chooses how it reaches
+    them; ``channel`` is the choice until they do: ``"inapp"`` (the inbox), ``"email"`` (the inbox
+    and a message at once) or ``"digest"`` (the inbox and the daily digest mail).
+    """
+
+    name: str
+    title: str
+    channel: str = "inapp"
+
+
+@dataclass(frozen=True)
+class Approvable:
+    """A kind of record that may need approval: ``kind`` as its page names it (``accounting.bill``).
+
+    ``fields`` are what an approval condition may read, ``values(record)`` gives their values for a
+    record, ``amount`` names the field an approver's amount limit is compared with. ``describe``
+    and ``url`` name and link the record in the inbox and the "Awaiting my approval" page. Reading
+    the record needs ``read_permission`` (and the record rules); asking for approval needs
+    ``request_permission``. What an approval unlocks is the module's: it is told through
+    ``approval_decided``.
+    """
+
+    kind: str
+    model: type
+    title: str
+    fields: tuple[RuleVariable, ...]
+    values: Callable[[Any], dict[str, Any]]
+    describe: Callable[[Any], str]
+    url: Callable[[Any], str]
+    read_permission: str
+    request_permission: str
+    amount: str | None = None

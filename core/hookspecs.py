@@ -108,6 +108,34 @@ def register_attachables():
 
 
 @hookspec
+def register_rule_kinds():
+    """Return :class:`core.RuleKind` values: the kinds of rule the module lets an admin write.
+
+    A rule is text in the core's rule language, compiled and type-checked against its kind's
+    variables when saved (:func:`core.compile_rule`), evaluated with exact decimals, never Python.
+    """
+
+
+@hookspec
+def register_notification_kinds():
+    """Return :class:`core.NotificationKind` values: the notifications the module sends.
+
+    Each user chooses per kind how it reaches them (inbox, e-mail at once, daily digest); the module
+    sends with :func:`core.notify`, which skips recipients who may not read the record.
+    """
+
+
+@hookspec
+def register_approvables():
+    """Return :class:`core.Approvable` values: the kinds of record that may need approval.
+
+    An admin writes approval rules for a kind (a condition over its ``fields`` and a chain of
+    steps); the module asks with :func:`core.request_approval` and learns the outcome through
+    :func:`approval_decided`.
+    """
+
+
+@hookspec
 def register_hookspecs():
     """Return a module (or class) of hookspecs the plugin offers to others, prefixed <module>_."""
 
@@ -189,3 +217,13 @@ def record_actions(kind, record, user):
 @hookspec
 def party_merging(source, target, session):
     """Point the module's references from party ``source`` to ``target`` before ``source`` is retired."""
+
+
+@hookspec
+def approval_decided(kind, record, state, session):
+    """React to the approval of ``record`` of ``kind`` reaching ``state``, in the same transaction.
+
+    ``state`` is ``"approved"``, ``"rejected"``, ``"reset"`` (a field a condition reads changed:
+    asked again) or ``"recalled"`` (withdrawn by the requester). The module decides what this
+    unlocks (post the bill, confirm the order); raising refuses the decision and rolls it back.
+    """
