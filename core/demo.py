@@ -258,8 +258,10 @@ def write_password_file(path: str, password: str) -> None:
 @click.option("--password-file", type=click.Path(dir_okay=False), default=None,
               help="Also write the admin's password to this file (for scripts).")
 @click.option("--reset-passwords", is_flag=True, help="Give demo users that exist already new passwords.")
+@click.option("--serving-at", metavar="URL", default=None,
+              help="Where the caller is about to serve Kontor (scripts/start.sh): said instead of how to start it.")
 @with_appcontext
-def demo_command(password_file, reset_passwords):
+def demo_command(password_file, reset_passwords, serving_at):
     """Create a demo group (a Danish and a German company), users with different roles, every bundled
     module and its demo data for each company."""
     from core.modules.lifecycle import initialise
@@ -298,14 +300,17 @@ def demo_command(password_file, reset_passwords):
 
     if password_file and "admin" in passwords:
         write_password_file(password_file, passwords["admin"])
-    _print_sign_in(passwords)
+    _print_sign_in(passwords, serving_at)
     if failed:
         raise SystemExit(1)
 
 
-def _print_sign_in(passwords: dict[str, str]) -> None:
+def _print_sign_in(passwords: dict[str, str], serving_at: str | None = None) -> None:
     click.echo("")
-    click.echo(f"Kontor is ready. Start it with `kontor run` and open {URL}")
+    if serving_at:
+        click.echo(f"The demo data is ready; Kontor will answer at {serving_at}")
+    else:
+        click.echo(f"Kontor is ready. Start it with `kontor run` and open {URL}")
     if not passwords:
         click.echo("Sign in with the users you created before.")
         return
