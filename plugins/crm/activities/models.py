@@ -36,6 +36,8 @@ class Activity(CompanyScoped, Base):
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"), nullable=True, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: when the assignee was told the activity fell due (the reminder goes once per due time)
+    due_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     assignee = relationship("User", foreign_keys=[assignee_id], lazy="joined")
     party = relationship("Party", lazy="joined")

@@ -82,7 +82,7 @@ def api_opportunity_create():
             db, party=data["party_id"], title=data["title"], owner_id=data.get("owner_id", current_user.id),
             expected_revenue=data.get("expected_revenue"), currency=data.get("currency"),
             expected_close=data.get("expected_close"), stage=data.get("stage_id"),
-            campaign_id=data.get("campaign_id"), probability=data.get("probability"))
+            campaign_id=data.get("campaign_id"), probability=data.get("probability"), discount=data.get("discount"))
     return json_response(schema.dump(created), 201)
 
 

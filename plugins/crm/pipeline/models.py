@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core import Base, CompanyScoped, Money, UTCDateTime, lazy_gettext as _l, utcnow
+from core import Base, CompanyScoped, Money, Percent, UTCDateTime, lazy_gettext as _l, utcnow
 
 #: The words shown for an opportunity's status, which its stage decides (see ``Opportunity.status``).
 STATUS_LABELS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
@@ -51,6 +51,8 @@ class Opportunity(CompanyScoped, Base):
     party_id: Mapped[int] = mapped_column(ForeignKey("core_party.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     expected_revenue: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    #: the discount the salesperson asks for, in percent (15.00 for 15 %); an approval rule may read it
+    discount: Mapped[Decimal] = mapped_column(Percent(scale=2, precision=5), default=Decimal("0.00"))
     currency: Mapped[str] = mapped_column(String(3))
     probability: Mapped[int] = mapped_column(Integer, default=0)
     expected_close: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)

@@ -36,8 +36,8 @@ EXPORT_COLUMNS = [
     ("weighted_revenue", _l("Weighted revenue")), ("expected_close", _l("Expected close")), ("owner", _l("Owner")),
     ("lost_reason", _l("Lost reason")), ("created_at", _l("Created")), ("closed_at", _l("Closed")),
 ]
-FORM_FIELDS = ("party_id", "title", "expected_revenue", "currency", "probability", "expected_close", "owner_id",
-               "stage_id", "lost_reason", "campaign_id")
+FORM_FIELDS = ("party_id", "title", "expected_revenue", "discount", "currency", "probability", "expected_close",
+               "owner_id", "stage_id", "lost_reason", "campaign_id")
 
 
 def user_label(user) -> str:
@@ -99,14 +99,16 @@ def _opportunity(opportunity_id: int) -> Opportunity:
 
 def _form_values(form) -> dict:
     values = {key: (form.get(key) or "").strip() for key in FORM_FIELDS if key in form}
-    if "expected_revenue" in values:
-        values["expected_revenue"] = parse_amount(values["expected_revenue"])
+    for key in ("expected_revenue", "discount"):
+        if key in values:
+            values[key] = parse_amount(values[key])
     return values
 
 
 def _values_of(opportunity: Opportunity) -> dict:
     return {"party_id": opportunity.party_id, "title": opportunity.title,
-            "expected_revenue": opportunity.expected_revenue, "currency": opportunity.currency,
+            "expected_revenue": opportunity.expected_revenue, "discount": opportunity.discount,
+            "currency": opportunity.currency,
             "probability": opportunity.probability, "expected_close": opportunity.expected_close or "",
             "owner_id": opportunity.owner_id, "stage_id": opportunity.stage_id,
             "lost_reason": opportunity.lost_reason, "campaign_id": opportunity.campaign_id or ""}
@@ -258,7 +260,8 @@ def opportunity_new():
             db, party=values.get("party_id"), title=values.get("title"), owner_id=values.get("owner_id"),
             expected_revenue=values.get("expected_revenue"), currency=values.get("currency"),
             expected_close=values.get("expected_close"), stage=values.get("stage_id") or None,
-            campaign_id=values.get("campaign_id") or None, probability=values.get("probability") or None)
+            campaign_id=values.get("campaign_id") or None, probability=values.get("probability") or None,
+            discount=values.get("discount"))
     flash(_("%(title)s is saved.", title=opportunity.title), "success")
     return redirect(url_for("crm.opportunity", opportunity_id=opportunity.id), 303)
 

@@ -41,6 +41,8 @@ class OpportunitySchema(Schema):
     party_name = fields.Function(lambda o: o.party.name if getattr(o, "party", None) else None, dump_only=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=200, error=EMPTY_OR_TOO_LONG))
     expected_revenue = MoneyField(validate=validate.Range(min=0, error=_l("The amount cannot be negative.")))
+    #: the discount asked for, in percent ("15.00" for 15 %)
+    discount = MoneyField(validate=validate.Range(min=0, max=100, error=_l("Enter a percentage from 0 to 100.")))
     currency = fields.String(validate=[validate.Length(equal=3), validate_currency])
     probability = fields.Integer(strict=False, validate=validate.Range(min=0, max=100), allow_none=True)
     weighted_revenue = MoneyField(places=2, dump_only=True)

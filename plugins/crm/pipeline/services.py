@@ -277,6 +277,24 @@ def _clean_probability(value: Any) -> int:
     return number
 
 
+def _clean_discount(value: Any) -> Decimal:
+    """A discount in percent: from 0 to 100, to the hundredth (empty is none)."""
+    if value is None or value == "":
+        return Decimal("0.00")
+    if isinstance(value, float):
+        value = str(value)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(" ", ""))
+    except InvalidOperation:
+        raise KontorError(_("Enter a percentage such as 12.5."), field="discount", status=422) from None
+    if not number.is_finite() or not 0 <= number <= 100:
+        raise KontorError(_("Enter a percentage from 0 to 100."), field="discount", status=422)
+    if number != number.quantize(Decimal("0.01")):
+        raise KontorError(_("Give the discount to the hundredth of a percent (two decimals at most)."),
+                          field="discount", status=422)
+    return number.quantize(Decimal("0.01"))
+
+
 def _clean_date(value: Any, key: str = "expected_close") -> date | None:
     if value in (None, ""):
         return None
@@ -326,20 +344,20 @@ def _owner(db: Session, value: Any) -> int:
 
 def create_opportunity(db: Session, *, party, title, owner_id, expected_revenue=None, currency=None,
                        expected_close=None, stage=None, lead_id=None, campaign_id=None,
-                       probability=None) -> Opportunity:
+                       probability=None, discount=None) -> Opportunity:
     """Open an opportunity for ``party`` (a Party or its id), owned by ``owner_id``.
 
     ``stage`` (a Stage or its id) defaults to the first open stage; ``currency`` to the company's;
-    ``probability`` to the stage's. It cannot start in a lost stage (that needs a reason: use
-    :func:`change_stage`). A "stage" event goes on the timeline.
+    ``probability`` to the stage's; ``discount`` (in percent) to none. It cannot start in a lost stage
+    (that needs a reason: use :func:`change_stage`). A "stage" event goes on the timeline.
     """
     stage_obj = default_stage(db) if stage in (None, "") else (stage if isinstance(stage, Stage) else get_stage(db, stage))
     if stage_obj.is_lost:
         raise KontorError(_("An opportunity cannot start lost."), field="stage_id", status=422)
     opportunity = Opportunity(
         party_id=_party(db, party), title=_clean_title(title), owner_id=_owner(db, owner_id),
-        expected_revenue=_clean_money(expected_revenue), currency=_clean_currency(db, currency),
-        expected_close=_clean_date(expected_close), stage_id=stage_obj.id,
+        expected_revenue=_clean_money(expected_revenue), discount=_clean_discount(discount),
+        currency=_clean_currency(db, currency), expected_close=_clean_date(expected_close), stage_id=stage_obj.id,
         probability=stage_obj.probability if probability in (None, "") else _clean_probability(probability),
         lost_reason="", lead_id=lead_id, campaign_id=_campaign(db, campaign_id),
         closed_at=utcnow() if stage_obj.is_won else None,
@@ -355,15 +373,15 @@ def create_opportunity(db: Session, *, party, title, owner_id, expected_revenue=
     return opportunity
 
 
-UPDATABLE = ("party_id", "title", "expected_revenue", "currency", "probability", "expected_close", "owner_id",
-             "campaign_id")
+UPDATABLE = ("party_id", "title", "expected_revenue", "discount", "currency", "probability", "expected_close",
+             "owner_id", "campaign_id")
 
 
 def update_opportunity(db: Session, opportunity: Opportunity, data: dict[str, Any]) -> Opportunity:
     """Change the fields given in ``data``; a ``stage_id`` in it goes through :func:`change_stage`."""
     cleaners = {
         "party_id": lambda v: _party(db, v), "title": _clean_title, "expected_revenue": _clean_money,
-        "currency": lambda v: _clean_currency(db, v), "probability": _clean_probability,
+        "discount": _clean_discount, "currency": lambda v: _clean_currency(db, v), "probability": _clean_probability,
         "expected_close": _clean_date, "owner_id": lambda v: _owner(db, v), "campaign_id": lambda v: _campaign(db, v),
     }
     clean = {key: cleaners[key](data[key]) for key in UPDATABLE if key in data}
