@@ -49,10 +49,13 @@ from core.contrib import Attachable
 from core.filestore import storage
 # rules, approvals and notifications: what a module declares (the services are exported beside them)
 from core.contrib import Approvable, NotificationKind, RuleKind, RuleVariable
+from core.notifications.models import Notification
+from core.notifications.services import notify
 
 __all__ = [
     "Attachable", "storage",
     "Approvable", "NotificationKind", "RuleKind", "RuleVariable",
+    "Notification", "notify",
     "__version__", "Action", "Job", "JobCancelled", "JobContext", "JobKind", "Schedule", "latest_job", "start_job", "CompanyScoped", "RecordRule", "all_companies", "current_company_id", "in_company",
     "list_companies", "company_member_ids", "scope_companies", "import_areas", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",
     "InvariantError", "NoApplication", "note_changed", "MoneyField", "Schema",

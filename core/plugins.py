@@ -34,6 +34,7 @@ BUILTIN_PLUGINS = (
     "core.audit.plugin",
     "core.attachments.plugin",
     "core.mail.plugin",
+    "core.notifications.plugin",
     "core.modules.plugin",
     "core.api.plugin",
     "core.jobs.plugin",

@@ -1,0 +1,22 @@
+"""Notifications as a built-in plugin: the core's kinds, the digest job and its schedule, the pages, API and command."""
+from core.contrib import JobKind, NotificationKind, Schedule
+from core.i18n import lazy_gettext as _l
+from core.notifications import jobs
+from core.plugins import hookimpl
+
+
+@hookimpl
+def register_notification_kinds():
+    return [NotificationKind(jobs.JOB_DONE, _l("A job I asked for has finished")),
+            NotificationKind(jobs.JOB_FAILED, _l("A job I asked for has failed"))]
+
+
+@hookimpl
+def register_job_kinds():
+    return [JobKind(jobs.DIGEST_KIND, run=jobs.digest_job, title=_l("Send the daily notification digests"))]
+
+
+@hookimpl
+def register_schedules():
+    return [Schedule("core.notification_digest", kind=jobs.DIGEST_KIND, cron="0 6 * * *", per_company=False,
+                     title=_l("Daily notification digest"))]
