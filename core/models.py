@@ -5,6 +5,7 @@ from core.auth.models import ApiToken, LoginThrottle, PermissionRecord, Role, Ro
 from core.company.models import Company, SettingValue
 from core.jobs.models import Job
 from core.mail.models import MailAttachment, MailMessage
+from core.notifications.models import Notification, NotificationChoice
 from core.modules.models import ModuleRecord, ModulesRevision
 from core.parties.models import Party, Tag, party_tags
 
@@ -12,4 +13,5 @@ __all__ = [
     "ApiToken", "Attachment", "AuditHead", "AuditRecord", "Company", "Job", "LoginThrottle", "MailAttachment", "MailMessage", "ModuleRecord",
     "ModulesRevision", "Party", "PermissionRecord", "Role", "RoleGrant", "SettingValue", "Tag",
     "User", "party_tags", "user_roles",
+    "Notification", "NotificationChoice",
 ]
