@@ -220,6 +220,16 @@ def party_merging(source, target, session):
 
 
 @hookspec
+def job_ended(job, session):
+    """React to background ``job`` (a :class:`core.Job`) having finished or failed for good.
+
+    Called by the worker after the outcome is committed, in a transaction of its own: what the
+    hook does cannot change the outcome, and raising only rolls back the hook's own work (logged).
+    ``job.status`` is ``"done"`` or ``"failed"``; ``job.user_id`` is None for the system's jobs.
+    """
+
+
+@hookspec
 def approval_decided(kind, record, state, session):
     """React to the approval of ``record`` of ``kind`` reaching ``state``, in the same transaction.
 

@@ -16,7 +16,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import or_, select, update
 
 from core.actor import acting_as
@@ -25,6 +25,7 @@ from core.company.scope import all_companies, in_company
 from core.db import session as app_session
 from core.errors import KontorError
 from core.jobs.context import JOBS, JobCancelled, JobContext, JobLost
+from core.jobs.models import Job
 from core.jobs.queue import enqueue, queue_for
 from core.orm import utcnow
 from core.security import has_permission
@@ -120,7 +121,21 @@ def _finish(db, job_id: int, worker: str, status: str, *, result=None, error: st
     with all_companies():
         db.execute(update(JOBS).where(JOBS.c.id == job_id, JOBS.c.worker == worker).values(**values))
     db.commit()
+    if status in ("done", "failed"):
+        _announce_end(db, job_id)
     return status
+
+
+def _announce_end(db, job_id: int) -> None:
+    # after the outcome is committed, in a transaction of its own: a listener cannot change it
+    try:
+        with all_companies():
+            job = db.get(Job, job_id, populate_existing=True)
+        current_app.extensions["kontor"].pm.hook.job_ended(job=job, session=db)
+        db.commit()
+    except Exception:
+        db.rollback()
+        log.exception("job %s: a job_ended hook failed", job_id)
 
 
 def _retry_or_fail(app: Flask, db, row, worker: str, error: str) -> str:

@@ -5,7 +5,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from core.auth.models import User
-from core.company.scope import all_companies, in_company
+from core.company.scope import in_company
 from core.i18n import N_
 from core.jobs.models import Job
 from core.jobs.services import job_title
@@ -21,12 +21,10 @@ def digest_job(job) -> dict:
     return {"sent": send_digests(job.session)}
 
 
-def job_ended(db: Session, job_id: int) -> None:
-    """Notify the user who asked for job ``job_id`` that it finished or failed (nobody for the
-    system's and the scheduler's jobs; a sent mail is in the mail log, only its failure is told)."""
-    with all_companies():
-        job = db.get(Job, job_id, populate_existing=True)
-    if job is None or job.user_id is None or job.status not in ("done", "failed"):
+def tell_who_asked(db: Session, job: Job) -> None:
+    """Notify the user who asked for ``job`` that it finished or failed (nobody for the system's
+    and the scheduler's jobs; a sent mail is in the mail log, only its failure is told)."""
+    if job.user_id is None or job.status not in ("done", "failed"):
         return
     if job.kind == SEND_KIND and job.status == "done":
         return

@@ -20,3 +20,8 @@ def register_job_kinds():
 def register_schedules():
     return [Schedule("core.notification_digest", kind=jobs.DIGEST_KIND, cron="0 6 * * *", per_company=False,
                      title=_l("Daily notification digest"))]
+
+
+@hookimpl
+def job_ended(job, session):
+    jobs.tell_who_asked(session, job)

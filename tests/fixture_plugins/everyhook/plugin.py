@@ -186,6 +186,22 @@ def register_schedules():
 
 
 @hookimpl
+def register_notification_kinds():
+    from core import NotificationKind
+
+    return [NotificationKind("everyhook.tally_ended", "A tally I asked for has ended", channel="email")]
+
+
+@hookimpl
+def job_ended(job, session):
+    from core import N_, notify
+
+    if job.kind == "everyhook.tally" and job.user_id is not None:
+        notify(session, "everyhook.tally_ended", [job.user_id], N_("Tally %(job)s ended: %(status)s"),
+               {"job": job.id, "status": job.status})
+
+
+@hookimpl
 def register_attachables():
     from core import Attachable
     from everyhook.models import Thing
