@@ -49,12 +49,15 @@ from core.contrib import Attachable
 from core.filestore import storage
 # rules, approvals and notifications: what a module declares (the services are exported beside them)
 from core.contrib import Approvable, NotificationKind, RuleKind, RuleVariable
+from core.rules.engine import CompiledRule, Explanation, RuleEvaluationError, compile_rule
+from core.rules.registry import rule_kinds
 from core.notifications.models import Notification
 from core.notifications.services import notify
 
 __all__ = [
     "Attachable", "storage",
     "Approvable", "NotificationKind", "RuleKind", "RuleVariable",
+    "CompiledRule", "Explanation", "RuleEvaluationError", "compile_rule", "rule_kinds",
     "Notification", "notify",
     "__version__", "Action", "Job", "JobCancelled", "JobContext", "JobKind", "Schedule", "latest_job", "start_job", "CompanyScoped", "RecordRule", "all_companies", "current_company_id", "in_company",
     "list_companies", "company_member_ids", "scope_companies", "import_areas", "Actor", "ApiBlueprint", "acting", "acting_as", "current_actor", "ApiError", "Base", "BoundedList", "Changes", "InvariantCheck",

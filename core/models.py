@@ -8,10 +8,12 @@ from core.mail.models import MailAttachment, MailMessage
 from core.notifications.models import Notification, NotificationChoice
 from core.modules.models import ModuleRecord, ModulesRevision
 from core.parties.models import Party, Tag, party_tags
+from core.rules.models import LookupRow, LookupTable
 
 __all__ = [
     "ApiToken", "Attachment", "AuditHead", "AuditRecord", "Company", "Job", "LoginThrottle", "MailAttachment", "MailMessage", "ModuleRecord",
     "ModulesRevision", "Party", "PermissionRecord", "Role", "RoleGrant", "SettingValue", "Tag",
     "User", "party_tags", "user_roles",
+    "LookupRow", "LookupTable",
     "Notification", "NotificationChoice",
 ]

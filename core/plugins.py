@@ -33,6 +33,7 @@ BUILTIN_PLUGINS = (
     "core.company.plugin",
     "core.audit.plugin",
     "core.attachments.plugin",
+    "core.rules.plugin",
     "core.mail.plugin",
     "core.notifications.plugin",
     "core.modules.plugin",
