@@ -49,6 +49,8 @@ from core.contrib import Attachable
 from core.filestore import storage
 # rules, approvals and notifications: what a module declares (the services are exported beside them)
 from core.contrib import Approvable, NotificationKind, RuleKind, RuleVariable
+from core.approvals.services import (approval_state, approve, awaiting, delegate, recall, record_changed, reject,
+                                     request_approval, require_approval)
 from core.rules.engine import CompiledRule, Explanation, RuleEvaluationError, compile_rule
 from core.rules.registry import rule_kinds
 from core.notifications.models import Notification
@@ -57,6 +59,8 @@ from core.notifications.services import notify
 __all__ = [
     "Attachable", "storage",
     "Approvable", "NotificationKind", "RuleKind", "RuleVariable",
+    "approval_state", "approve", "awaiting", "delegate", "recall", "record_changed", "reject", "request_approval",
+    "require_approval",
     "CompiledRule", "Explanation", "RuleEvaluationError", "compile_rule", "rule_kinds",
     "Notification", "notify",
     "__version__", "Action", "Job", "JobCancelled", "JobContext", "JobKind", "Schedule", "latest_job", "start_job", "CompanyScoped", "RecordRule", "all_companies", "current_company_id", "in_company",

@@ -1,4 +1,5 @@
 """All of the core's models, imported together so the metadata is complete."""
+from core.approvals.models import ApprovalAssignee, ApprovalAway, ApprovalRequest, ApprovalRule, ApprovalStep, ApprovalTask
 from core.attachments.models import Attachment
 from core.audit.models import AuditHead, AuditRecord
 from core.auth.models import ApiToken, LoginThrottle, PermissionRecord, Role, RoleGrant, User, user_roles
@@ -11,6 +12,7 @@ from core.parties.models import Party, Tag, party_tags
 from core.rules.models import LookupRow, LookupTable
 
 __all__ = [
+    "ApprovalAssignee", "ApprovalAway", "ApprovalRequest", "ApprovalRule", "ApprovalStep", "ApprovalTask",
     "ApiToken", "Attachment", "AuditHead", "AuditRecord", "Company", "Job", "LoginThrottle", "MailAttachment", "MailMessage", "ModuleRecord",
     "ModulesRevision", "Party", "PermissionRecord", "Role", "RoleGrant", "SettingValue", "Tag",
     "User", "party_tags", "user_roles",

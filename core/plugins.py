@@ -36,6 +36,7 @@ BUILTIN_PLUGINS = (
     "core.rules.plugin",
     "core.mail.plugin",
     "core.notifications.plugin",
+    "core.approvals.plugin",
     "core.modules.plugin",
     "core.api.plugin",
     "core.jobs.plugin",

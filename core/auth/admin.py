@@ -5,7 +5,7 @@ from itertools import groupby
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 
-from core.auth import services, tokens
+from core.auth import managers, services, tokens
 from core.auth.models import User
 from core.company import admin as company_admin
 from core.company import services as company_services
@@ -64,6 +64,11 @@ def _role_options() -> list:
     return [(r.name, r.title or r.name) for r in services.all_roles(db)]
 
 
+def _manager_options(user: User | None) -> list:
+    return [("", "—")] + [(str(u.id), u.full_name or u.username) for u in managers.manager_candidates(db)
+                          if user is None or u.id != user.id]
+
+
 def _company_options() -> list:
     return [(str(c.id), c.legal_name) for c in company_services.list_companies(db)]
 
@@ -72,13 +77,14 @@ def _user_form(user: User | None, errors: dict, status: int = 200, **values):
     values.setdefault("companies", [])
     values.setdefault("company_roles", {})
     return render("auth/user_form.html", user=user, errors=errors, values=values, role_options=_role_options(),
-                  company_options=_company_options(), title=_("User")), status
+                  company_options=_company_options(), manager_options=_manager_options(user), title=_("User")), status
 
 
 def _user_page(user: User, **extra):
     companies = company_services.list_companies(db, user=user)
     return render("auth/user.html", user=user, tokens=tokens.tokens_of(db, user), token_owner=user,
                   companies=companies, company_roles=company_admin.company_role_names(db, user),
+                  manager=db.get(User, user.manager_id) if user.manager_id else None,
                   title=user.username, **extra)
 
 
@@ -126,6 +132,7 @@ def create_blueprint() -> Blueprint:
             )
             if shown:
                 company_admin.set_user_companies(db, user, companies, _company_roles_submitted())
+            managers.set_manager(db, user, managers.parse_manager_id(form.get("manager_id")))
         return _user_page(user, new_password=password), 201
 
     @bp.get("/users/<int:user_id>")
@@ -139,13 +146,15 @@ def create_blueprint() -> Blueprint:
         user = _user(user_id)
         if request.method == "GET":
             return _user_form(user, {}, full_name=user.full_name, email=user.email,
-                              locale=user.locale, roles=[r.name for r in user.roles], **_memberships(user))
+                              locale=user.locale, roles=[r.name for r in user.roles],
+                              manager_id=str(user.manager_id or ""), **_memberships(user))
         form = request.form
         with transaction(on_refusal=lambda exc: _user_form(_user(user_id), exc.as_errors(), 422, **_submitted())):
             services.update_user(db, user, full_name=form.get("full_name", ""), email=form.get("email", ""),
                                  locale=form.get("locale", ""), roles=form.getlist("roles"))
             if _companies_shown():
                 company_admin.set_user_companies(db, user, form.getlist("companies"), _company_roles_submitted())
+            managers.set_manager(db, user, managers.parse_manager_id(form.get("manager_id")))
         flash(_("The user %(name)s is saved.", name=user.username), "success")
         return redirect(url_for("users.user_detail", user_id=user.id))
 

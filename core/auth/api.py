@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from core.api.base import ApiBlueprint, documented, json_response, load_body, load_query, paged
-from core.auth import schemas, services
+from core.auth import managers, schemas, services
 from core.auth.models import User
 from core.company import admin as company_admin
 from core.company import services as company_services
@@ -42,9 +42,10 @@ def users_blueprint() -> Blueprint:
                 body=schemas.UserCreateSchema, response=schemas.UserCreatedSchema, status=201)
     def create_user():
         data = load_body(schemas.UserCreateSchema())
-        company_roles = data.pop("company_roles")
+        company_roles, manager_id = data.pop("company_roles"), data.pop("manager_id")
         with transaction():
             user, password = services.create_user(db, data.pop("username"), **data)
+            managers.set_manager(db, user, manager_id)
             if data["companies"] is not None or company_roles:
                 companies = data["companies"] if data["companies"] is not None else company_services.company_ids_of(db, user)
                 company_admin.set_user_companies(db, user, companies, company_roles)
@@ -67,8 +68,11 @@ def users_blueprint() -> Blueprint:
         user = _user(user_id)
         data = load_body(schemas.UserPatchSchema(), partial=True)
         companies, company_roles = data.pop("companies", None), data.pop("company_roles", None)
+        manager_given, manager_id = "manager_id" in data, data.pop("manager_id", None)
         with transaction():
             services.update_user(db, user, **data)
+            if manager_given:
+                managers.set_manager(db, user, manager_id)
             if companies is not None or company_roles is not None:
                 if companies is None:
                     companies = company_services.company_ids_of(db, user)

@@ -34,6 +34,8 @@ class User(Base):
     # the company the user last chose to work in (the header's switcher); one of their companies
     current_company_id: Mapped[int | None] = mapped_column(ForeignKey("core_company.id", ondelete="SET NULL"),
                                                           nullable=True)
+    # who approves for the user where an approval step asks for "the requester's manager"
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id", ondelete="SET NULL"), nullable=True)
 
     roles: Mapped[list["Role"]] = relationship(secondary=user_roles, lazy="selectin", order_by="Role.name")
 

@@ -47,6 +47,8 @@ class UserSchema(Schema):
     companies = fields.Function(_companies_of)
     company_roles = fields.Function(_company_roles_of)
     current_company_id = fields.Integer(dump_only=True, allow_none=True)
+    #: who approves for the user where an approval step asks for the requester's manager
+    manager_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     last_login_at = fields.DateTime(dump_only=True, allow_none=True)
 
@@ -68,6 +70,8 @@ class UserCreateSchema(Schema):
     #: the companies the user works in (ids; the first becomes their current one); default: the default company
     companies = BoundedList(fields.Integer(strict=True), load_default=None)
     company_roles = _company_roles_field(load_default=dict)
+    #: the user's manager (a user id), who approves for them where a step asks for the manager
+    manager_id = fields.Integer(strict=True, load_default=None, allow_none=True)
 
 
 class UserPatchSchema(Schema):
@@ -82,6 +86,8 @@ class UserPatchSchema(Schema):
     companies = BoundedList(fields.Integer(strict=True))
     #: the roles per company from now on, ``{company_id: [role names]}``; a company left out keeps none
     company_roles = _company_roles_field()
+    #: the user's manager from now on (a user id; null: nobody)
+    manager_id = fields.Integer(strict=True, allow_none=True)
 
 
 class ListQuerySchema(Schema):

@@ -1,0 +1,1 @@
+"""Approvals: admin-defined rules and chains of approvers for the records modules declare approvable."""
