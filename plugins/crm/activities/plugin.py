@@ -5,7 +5,7 @@ from plugins.crm.access import whole_group
 from plugins.crm import permissions as p
 from plugins.crm.activities import models  # noqa: F401  (the tables, for the metadata)
 from plugins.crm.activities.models import KIND_LABELS
-from plugins.crm.activities import demo, services
+from plugins.crm.activities import demo, due, jobs, services
 
 
 @hookimpl
@@ -36,3 +36,19 @@ def record_panels(kind, record, user):
 def party_merging(source, target, session):
     with whole_group():  # the party is the group's: every company's records follow it
         services.repoint_party(session, source.id, target.id)
+
+
+@hookimpl
+def register_notification_kinds():
+    """An activity of the user's that fell due."""
+    return due.KINDS
+
+
+@hookimpl
+def register_job_kinds():
+    return jobs.JOB_KINDS
+
+
+@hookimpl
+def register_schedules():
+    return jobs.SCHEDULES

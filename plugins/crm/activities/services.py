@@ -170,6 +170,8 @@ def update_activity(db: Session, activity: Activity, data: dict[str, Any], *, us
         merged.update({key: data[key] for key in ("party_id", "lead_id", "opportunity_id") if key in data})
         clean.update(_link_ids(db, merged, user))
     done = clean.pop("done", None)
+    if "due_at" in clean and clean["due_at"] != activity.due_at:
+        activity.due_notified_at = None  # a new due time is reminded of again
     for key, value in clean.items():
         setattr(activity, key, value)
     if done is not None:

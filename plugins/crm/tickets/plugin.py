@@ -5,7 +5,7 @@ from core import Panel, Widget, has_permission, hookimpl, lazy_gettext as _l, se
 from plugins.crm.access import whole_group
 from plugins.crm.permissions import TICKET_READ, TICKET_WRITE
 from plugins.crm.tickets import models  # noqa: F401  (the tables, for the metadata)
-from plugins.crm.tickets import config, demo, jobs, services
+from plugins.crm.tickets import config, demo, jobs, notifications, services
 from plugins.crm.tickets.models import PRIORITY_LABELS, STATUS_LABELS
 
 
@@ -59,3 +59,9 @@ def register_job_kinds():
 @hookimpl
 def register_schedules():
     return jobs.SCHEDULES
+
+
+@hookimpl
+def register_notification_kinds():
+    """A ticket assigned to its assignee by someone else."""
+    return notifications.KINDS

@@ -15,10 +15,11 @@ from marshmallow import ValidationError
 from sqlalchemy import and_, case, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import (gettext as _, hooks, keyset_page, KontorError, N_, NotFound, Page, Party, record_id_field, send_mail,
-                  User, utcnow)
+from core import (current_actor, gettext as _, hooks, keyset_page, KontorError, N_, NotFound, Page, Party,
+                  record_id_field, send_mail, User, utcnow)
 
 from plugins.crm.defaults import read_data_csv
+from plugins.crm.tickets import notifications
 from plugins.crm.tickets.models import (OPEN_STATUSES, PRIORITIES, STATUS_LABELS, STATUSES, SlaPolicy, Ticket,
                                         TicketMessage)
 
@@ -307,7 +308,8 @@ def _clean(db: Session, data: dict, ticket: Ticket | None) -> dict:
 def create_ticket(db: Session, data: dict, *, user_id: int | None = None, now: datetime | None = None,
                   warn_percent: int = 20) -> Ticket:
     """Open a ticket from ``data`` (subject, description, priority, party_id, contact_id,
-    contact_email, assignee_id); its number and SLA due times are set here."""
+    contact_email, assignee_id); its number and SLA due times are set here. The assignee is
+    notified unless they open it themselves (``user_id``, else the acting user)."""
     clean = _clean(db, data, None)
     now = now or utcnow()
     ticket = Ticket(status="new", created_by_id=user_id, created_at=now, updated_at=now, **clean)
@@ -318,19 +320,29 @@ def create_ticket(db: Session, data: dict, *, user_id: int | None = None, now: d
     db.flush()
     _timeline(db, ticket, N_("Ticket %(number)s opened: %(subject)s"), {"number": ticket.number, "subject": ticket.subject},
               ticket.description, user_id, now)
+    notifications.tell_assignee(db, ticket, previous_id=None, by_id=user_id if user_id is not None else _actor_id())
     return ticket
 
 
 def update_ticket(db: Session, ticket: Ticket, data: dict, *, warn_percent: int = 20) -> Ticket:
-    """Change the fields in ``data``; a new priority moves the due times to its policy."""
+    """Change the fields in ``data``; a new priority moves the due times to its policy, a new assignee
+    is notified (unless they assigned it to themselves)."""
     clean = _clean(db, data, ticket)
     priority_changed = "priority" in clean and clean["priority"] != ticket.priority
+    previous_assignee = ticket.assignee_id
     for key, value in clean.items():
         setattr(ticket, key, value)
     if priority_changed:
         _apply_due_times(db, ticket, warn_percent)
     db.flush()
+    notifications.tell_assignee(db, ticket, previous_id=previous_assignee, by_id=_actor_id())
     return ticket
+
+
+def _actor_id() -> int | None:
+    """The id of the user acting (None for the system): who assigns a ticket."""
+    actor = current_actor()
+    return getattr(actor, "id", None)
 
 
 def change_status(db: Session, ticket: Ticket, status: str, *, user_id: int | None = None,

@@ -235,9 +235,8 @@ def test_the_sla_check_is_scheduled_per_company_and_its_job_marks_breaches_once(
 
     now = datetime.now(timezone.utc)
     started = tick(app, now)
-    assert len(started) >= 1
     with app.app_context():
-        job = session.get(Job, started[0])
+        [job] = [job for job in (session.get(Job, i) for i in started) if job.kind == "crm.check_sla"]
         assert job.kind == "crm.check_sla" and job.status == "done" and job.user_id is None
         marked = job.result["marked"]
         breached_at = {t.id: t.sla_breached_at for t in session.execute(select(Ticket)).scalars()}
@@ -250,7 +249,8 @@ def test_the_sla_check_is_scheduled_per_company_and_its_job_marks_breaches_once(
     assert tick(app, now) == []
     later = tick(app, now + timedelta(minutes=5))
     with app.app_context():
-        assert [session.get(Job, i).result["marked"] for i in later] == [[] for _ in later]
+        checks = [session.get(Job, i) for i in later if session.get(Job, i).kind == "crm.check_sla"]
+        assert checks and [job.result["marked"] for job in checks] == [[] for _ in checks]
         assert session.get(Ticket, late).sla_breached_at == breached_at[late]
         events = session.execute(select(TimelineEvent.title).where(TimelineEvent.ticket_id == late,
                                                                    TimelineEvent.kind == "ticket")).scalars().all()
