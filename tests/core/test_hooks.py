@@ -403,3 +403,51 @@ def test_hook_register_schedules(site):
     assert names[-2:] == ["everyhook.hourly_tally", "everyhook.nightly_tally"]  # after the core's own
     assert len(tick(site.app, datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc))) == 2
     assert {"hourly 1", "nightly 1"} <= set(site.things())
+
+
+def test_hook_register_approvables(site):
+    import html
+
+    from core.approvals.registry import approvables
+    from core.rules.registry import rule_kinds
+
+    boss = site.client("boss")
+    with site.session():
+        assert approvables()["everyhook.thing"].request_permission == "everyhook.thing.write"
+        kind = rule_kinds()["approval.everyhook.thing"]  # its conditions compile as rules over its fields
+        assert [v.name for v in kind.variables] == ["name"] and kind.result == "boolean"
+    assert "Thing" in boss.get("/admin/approval-rules").get_data(as_text=True)
+    form = {"name": "Big", "active": "1", "sequence": "10", "step_count": "1", "step-0-approver": "user",
+            "step-0-user": "boss"}
+    refused = boss.post_form("/admin/approval-rules/new?kind=everyhook.thing", {**form, "condition": "size > 3"})
+    assert refused.status_code == 422
+    assert "Unknown name 'size' at line 1, column 1" in html.unescape(refused.get_data(as_text=True))
+    made = boss.post_form("/admin/approval-rules/new?kind=everyhook.thing", {**form, "condition": 'name == "big"'})
+    assert made.status_code == 303, made.get_data(as_text=True)
+
+
+def test_hook_approval_decided(site):
+    from core import acting_as, approval_state, approve, record_changed, request_approval
+    from core.approvals.chains import save_rule
+    from core.auth.models import User
+    from everyhook.models import Thing
+
+    site.client("boss")
+    site.client("asker", ("everyhook_clerk", "staff"))
+    thing_id = site.add_thing("big thing")
+    with site.session() as db:
+        boss, asker = (db.execute(select(User).where(User.username == name)).scalar_one() for name in ("boss", "asker"))
+        with acting_as(boss):
+            save_rule(db, None, {"kind": "everyhook.thing", "name": "Big", "condition": 'name == "big thing"',
+                                 "steps": [{"approver": "user", "user": "boss"}]})
+        thing = db.get(Thing, thing_id)
+        with acting_as(asker):
+            request = request_approval(db, "everyhook.thing", thing)
+        with acting_as(boss):
+            approve(db, request.tasks[0].id)
+        db.commit()
+        assert approval_state(db, "everyhook.thing", thing) == "approved"
+        thing.name = "small thing"
+        record_changed(db, "everyhook.thing", thing)  # no rule holds now: the approval is reset, not needed
+        db.commit()
+    assert {"approved: big thing", "reset: small thing"} <= set(site.things())

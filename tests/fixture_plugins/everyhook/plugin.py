@@ -207,3 +207,22 @@ def register_attachables():
     from everyhook.models import Thing
 
     return [Attachable("everyhook.thing", Thing, "everyhook.thing.read", "everyhook.thing.write")]
+
+
+@hookimpl
+def register_approvables():
+    from core import Approvable, RuleVariable
+    from everyhook.models import Thing
+
+    return [Approvable("everyhook.thing", Thing, "Thing", (RuleVariable("name", "text", "Name", "big thing"),),
+                       values=lambda thing: {"name": thing.name}, describe=lambda thing: f"the thing {thing.name}",
+                       url=lambda thing: "/everyhook/", read_permission="everyhook.thing.read",
+                       request_permission="everyhook.thing.write")]
+
+
+@hookimpl
+def approval_decided(kind, record, state, session):
+    from everyhook.services import add_thing
+
+    if kind == "everyhook.thing":
+        add_thing(session, f"{state}: {record.name}")
