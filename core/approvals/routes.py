@@ -14,7 +14,7 @@ from core.approvals.registry import MANAGE, approvable, approvables
 from core.auth.managers import manager_candidates
 from core.auth.services import all_roles
 from core.db import session as db
-from core.errors import InvalidInput, KontorError, NotFound
+from core.errors import Conflict, InvalidInput, KontorError, NotFound
 from core.i18n import gettext as _
 from core.security import require, signed_in
 from core.web.format import parse_amount
@@ -57,9 +57,11 @@ def _after_panel_change(kind: str, record_id: int):
 
 def _refused_in_panel(kind: str, record_id: int):
     def refused(exc: KontorError):
-        if exc.status in (403, 404) and not exc.field:
+        if exc.status == 404:
             raise exc
-        return _panel(kind, record_id, exc.as_errors(), 422)
+        # the panel again, with the reason beside the field or above the buttons (a 403 for a decision
+        # the user may not make; the panel itself is refused when the record is not theirs to read)
+        return _panel(kind, record_id, exc.as_errors(), 403 if exc.status == 403 else 422)
 
     return refused
 
@@ -76,7 +78,7 @@ def ask(kind: str, record_id: int):
     with transaction(on_refusal=_refused_in_panel(kind, record_id)):
         record = services.load_record(db, kind, record_id)
         if services.request_approval(db, kind, record, note=request.form.get("note", "")) is None:
-            raise InvalidInput(_("No approval rule applies to this record: it needs no approval."), field="note")
+            raise Conflict(_("No approval rule applies to this record: it needs no approval."))
     return _after_panel_change(kind, record_id)
 
 

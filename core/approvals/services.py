@@ -269,7 +269,7 @@ def approve(db: Session, task_id: int, note: str = "") -> ApprovalTask:
     if amount is not None and task.amount_limit is not None and amount > task.amount_limit and task.stage == last_stage:
         raise Forbidden(_("You approve up to %(limit)s, and this asks for %(amount)s.",
                           limit=task.amount_limit, amount=amount))
-    task.state, task.decided_by_id, task.decided_at = "approved", actor.id, utcnow()
+    task.state, task.decided_by, task.decided_at = "approved", db.get(User, actor.id), utcnow()
     task.reason = _clean_text(note, "note")
     stage_tasks = [t for t in rule_tasks if t.stage == task.stage]
     if all(t.state == "approved" for t in stage_tasks):
@@ -316,7 +316,7 @@ def reject(db: Session, task_id: int, reason: str) -> ApprovalTask:
     if not reason:
         raise InvalidInput(_("Say why you reject it."), field="reason")
     task, actor = _decidable(db, task_id)
-    task.state, task.decided_by_id, task.decided_at, task.reason = "rejected", actor.id, utcnow(), reason
+    task.state, task.decided_by, task.decided_at, task.reason = "rejected", db.get(User, actor.id), utcnow(), reason
     _finish(db, task.request, "rejected")
     return task
 
