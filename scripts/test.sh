@@ -27,4 +27,6 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 scripts/setup-env.sh test
 # One test process per core (pytest-xdist); each has its own PostgreSQL server and databases.
-exec .venv/bin/python -m pytest -p no:cacheprovider -n auto "$@"
+# worksteal: an idle worker takes tests queued for a busy one, so a few long tests (live servers,
+# worker processes) at the end of one queue do not keep the other core idle.
+exec .venv/bin/python -m pytest -p no:cacheprovider -n auto --dist worksteal "$@"
