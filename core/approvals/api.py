@@ -6,10 +6,11 @@ may not be approved refuses the whole call with its own status, naming it as ``t
 """
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
+from marshmallow import ValidationError
 from sqlalchemy import select
 
-from core.api.base import API_PREFIX, documented, json_response, load_body, load_query
+from core.api.base import API_PREFIX, ApiError, documented, json_response, load_body, load_query
 from core.approvals import chains, schemas, services
 from core.approvals.registry import MANAGE
 from core.attachments.services import parse_reference
@@ -26,6 +27,17 @@ bp = Blueprint("api_approvals", __name__, url_prefix=API_PREFIX)
 request_schema = schemas.RequestSchema()
 task_schema = schemas.TaskSchema()
 rule_schema = schemas.RuleOutSchema()
+
+
+def _body(schema) -> dict:
+    """The JSON body loaded with ``schema``; no body at all is an empty object (its required fields
+    are then named as missing)."""
+    if not request.get_data():
+        try:
+            return schema.load({})
+        except ValidationError as exc:
+            raise ApiError(422, "Validation failed", "Some fields are invalid.", exc.messages) from None
+    return load_body(schema)
 
 
 @bp.get("/approvals")
@@ -53,7 +65,7 @@ def get_request(request_id: int):
             "already pending, 201 with a new one, 200 with state none when no rule applies",
             body=schemas.RequestBodySchema, response=schemas.RequestSchema, status=201)
 def ask():
-    data = load_body(schemas.RequestBodySchema())
+    data = _body(schemas.RequestBodySchema())
     kind, record_id = parse_reference(data["record"])
     with transaction():
         record = services.load_record(db, kind, record_id)
@@ -64,10 +76,11 @@ def ask():
     return json_response(request_schema.dump(approval), 200 if approval is before else 201)
 
 
-def _decided(task_id: int, decide):
-    task = services.get_task(db, task_id)
+def _decided(task_id: int, schema, decide):
+    task = services.get_task(db, task_id)  # a task of another company, or none: 404 before anything else
+    data = _body(schema)
     with transaction():
-        decide()
+        decide(data)
     return json_response(request_schema.dump(task.request))
 
 
@@ -76,8 +89,7 @@ def _decided(task_id: int, decide):
 @documented("Approve a task (an approver of it, never the requester)", body=schemas.ApproveBodySchema,
             response=schemas.RequestSchema)
 def approve(task_id: int):
-    data = load_body(schemas.ApproveBodySchema())
-    return _decided(task_id, lambda: services.approve(db, task_id, data["note"]))
+    return _decided(task_id, schemas.ApproveBodySchema(), lambda data: services.approve(db, task_id, data["note"]))
 
 
 @bp.post("/approvals/tasks/<int:task_id>/reject")
@@ -85,8 +97,14 @@ def approve(task_id: int):
 @documented("Reject a task with a reason: the request is rejected", body=schemas.RejectBodySchema,
             response=schemas.RequestSchema)
 def reject(task_id: int):
-    data = load_body(schemas.RejectBodySchema())
-    return _decided(task_id, lambda: services.reject(db, task_id, data["reason"]))
+    return _decided(task_id, schemas.RejectBodySchema(), lambda data: services.reject(db, task_id, data["reason"]))
+
+
+def _delegate(task_id: int, data: dict):
+    to_user = db.scalar(select(User).where(User.username == data["to_user"]))
+    if to_user is None:
+        raise InvalidInput(_("There is no such user."), field="to_user")
+    services.delegate(db, task_id, to_user)
 
 
 @bp.post("/approvals/tasks/<int:task_id>/delegate")
@@ -94,11 +112,7 @@ def reject(task_id: int):
 @documented("Hand a task over to another user, who decides it instead", body=schemas.DelegateBodySchema,
             response=schemas.RequestSchema)
 def delegate(task_id: int):
-    data = load_body(schemas.DelegateBodySchema())
-    to_user = db.scalar(select(User).where(User.username == data["to_user"]))
-    if to_user is None:
-        raise InvalidInput(_("There is no such user."), field="to_user")
-    return _decided(task_id, lambda: services.delegate(db, task_id, to_user))
+    return _decided(task_id, schemas.DelegateBodySchema(), lambda data: _delegate(task_id, data))
 
 
 @bp.post("/approvals/tasks/approve")
@@ -106,7 +120,7 @@ def delegate(task_id: int):
 @documented("Approve several tasks at once: all of them, or none (the first refusal names tasks.<n>)",
             body=schemas.BulkApproveSchema, response=schemas.BulkResultSchema)
 def approve_many():
-    data = load_body(schemas.BulkApproveSchema())
+    data = _body(schemas.BulkApproveSchema())
     with transaction():
         approved = services.approve_many(db, data["tasks"], data["note"])
     return json_response({"approved": [task.id for task in approved]})

@@ -131,10 +131,13 @@ OPEN_API_ENDPOINTS = {"api_core.openapi"}
 #: without it gets 403; a roleless user naming no record, or one that does not exist, gets a 422 or
 #: 404 problem, never data.
 RECORD_API_ENDPOINTS = {"api_attachments.list_attachments", "api_attachments.upload", "api_attachments.get_attachment",
-                        "api_attachments.content", "api_attachments.delete"}
+                        "api_attachments.content", "api_attachments.delete",
+                        "api_approvals.ask", "api_approvals.approve_many"}
 #: The JSON API's endpoints of a user's own records, which a user without any role may call: they
 #: answer only about that user's own (a roleless user has none: an empty list, or 404).
-OWN_API_ENDPOINTS = {"api_jobs.list_jobs", "api_jobs.get_job", "api_jobs.cancel_job", "api_jobs.retry_job"}
+OWN_API_ENDPOINTS = {"api_jobs.list_jobs", "api_jobs.get_job", "api_jobs.cancel_job", "api_jobs.retry_job",
+                     "api_approvals.list_awaiting", "api_approvals.get_request", "api_approvals.approve",
+                     "api_approvals.reject", "api_approvals.delegate", "api_approvals.recall"}
 
 
 def pytest_generate_tests(metafunc):
