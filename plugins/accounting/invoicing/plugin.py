@@ -1,8 +1,10 @@
-"""The invoicing area's hooks: the bank details setting, demo invoices, the party panel and merges, and
-intercompany invoicing (:mod:`plugins.accounting.invoicing.intercompany`)."""
-from core import Panel, has_permission, hookimpl, lazy_gettext as _l
+"""The invoicing area's hooks: the bank details setting, demo invoices, the party panel and merges,
+intercompany invoicing (:mod:`plugins.accounting.invoicing.intercompany`) and supplier bills as an
+approvable kind (:mod:`plugins.accounting.invoicing.approvals`)."""
+from core import Action, Panel, has_permission, hookimpl, lazy_gettext as _l, session as db
 
-from plugins.accounting.permissions import INVOICE_READ
+from plugins.accounting.invoicing import approvals
+from plugins.accounting.permissions import INVOICE_READ, INVOICE_WRITE
 # intercompany invoicing: its account roles and accounts, the mirrored bill of a posted sale, its panel
 from plugins.accounting.invoicing.intercompany import (  # noqa: F401  (hook implementations)
     intercompany_account_roles, intercompany_default_accounts, intercompany_panel, mirror_posted_invoice,
@@ -46,3 +48,19 @@ def party_merging(source, target, session):
     from plugins.accounting.invoicing import services
 
     services.repoint_party(session, source.id, target.id)
+
+
+@hookimpl
+def register_approvables():
+    """Supplier bills: an admin's rules may ask approval of a bill before it is posted."""
+    return [approvals.APPROVABLE]
+
+
+@hookimpl
+def record_actions(kind, record, user):
+    """"Request approval" on a draft bill an approval rule applies to (shown beside the Approval panel,
+    which the bill's page asks for under the approvable kind ``accounting.bill``)."""
+    if kind != approvals.KIND or not approvals.may_request(db, record, user):
+        return []
+    return [Action(_l("Request approval"), "accounting.bill_request_approval", INVOICE_WRITE,
+                   endpoint_args={"invoice_id": record.id}, post=True, order=20)]

@@ -16,7 +16,7 @@ from core import (
     lazy_gettext as _l, render, require, search_parties, session as db, transaction,
 )
 
-from plugins.accounting.invoicing import mailing, printing, services
+from plugins.accounting.invoicing import approvals, mailing, printing, services
 from plugins.accounting.invoicing.models import (CUSTOMER_KINDS, KIND_LABELS, STATE_LABELS, STATES, SUPPLIER_KINDS,
                                                  Invoice)
 from plugins.accounting.permissions import INVOICE_POST, INVOICE_READ, INVOICE_SEND, INVOICE_WRITE, PAYMENT_WRITE
@@ -327,6 +327,16 @@ def invoice_post(invoice_id: int):
     with transaction(on_refusal=refused):
         services.post_invoice(db, invoice, user_id=acting().user_id)
     flash(_("%(number)s is posted.", number=invoice.number), "success")
+    return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
+
+
+@bp.post("/invoices/<int:invoice_id>/request-approval")
+@require(INVOICE_WRITE)
+def bill_request_approval(invoice_id: int):
+    invoice = services.get_invoice(db, invoice_id)
+    with transaction(on_refusal=_refused_on_detail(invoice_id)):
+        approvals.ask(db, invoice, request.form.get("note", ""))
+    flash(_("Approval of this bill is requested."), "success")
     return redirect(url_for("accounting.invoice", invoice_id=invoice.id), 303)
 
 

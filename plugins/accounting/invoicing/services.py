@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from core import KontorError, NotFound, Party, current_company_id, gettext as _, hooks, utcnow
 
 from plugins.accounting.currencies import services as fx
+from plugins.accounting.invoicing import approvals
 from plugins.accounting.currencies.models import Currency
 from plugins.accounting.invoicing.models import (CUSTOMER_KINDS, KINDS, OPEN_STATES, REFUND_KINDS, Invoice,
                                                  InvoiceLine)
@@ -358,7 +359,8 @@ def create_invoice(db: Session, kind: str, data: dict, *, refund_of: Invoice | N
 
 
 def update_invoice(db: Session, invoice: Invoice, data: dict) -> Invoice:
-    """Change a draft: the header fields given in ``data``, and its lines when ``lines`` is given."""
+    """Change a draft: the header fields given in ``data``, and its lines when ``lines`` is given. A
+    bill whose approval was asked is asked again when a field the approval rules read changed."""
     _require_draft(invoice)
     header = _clean_header(db, invoice.kind, data, invoice)
     lines = clean_lines(db, invoice.kind, data["lines"]) if "lines" in data else None
@@ -370,6 +372,7 @@ def update_invoice(db: Session, invoice: Invoice, data: dict) -> Invoice:
                  for line in invoice.lines]
     _store_lines(db, invoice, lines)
     db.flush()
+    approvals.changed(db, invoice)
     return invoice
 
 
@@ -398,9 +401,11 @@ def post_invoice(db: Session, invoice: Invoice, *, user_id: int | None = None) -
     documents) with the total, and books the net amounts per account and the tax per tax on the
     other side; a credit note books the same the other way round. On a foreign-currency invoice
     every line carries its amount in currency and the rate; what rounding leaves between the
-    converted parts and the converted total goes to the rounding account.
+    converted parts and the converted total goes to the rounding account. A supplier bill an
+    approval rule applies to is posted only once approved (409 otherwise).
     """
     _require_draft(invoice)
+    approvals.check_may_post(db, invoice)
     # Two requests posting the same draft at once: the second waits here, then sees the number.
     current = _lock(db, invoice)
     if current is not None and current.number:
