@@ -334,3 +334,15 @@ def _send_digest(db: Session, user: User, notes: list[Notification]) -> None:
         body = "\n\n".join([_("Hello %(name)s,", name=user.full_name or user.username), "\n".join(lines),
                             _settings_footer(db)])
     _send(db, user, subject, body, None, record=f"core.user:{user.id}")
+
+
+# -- what the reader sees --
+
+
+def shown(db: Session, user: User, note: Notification) -> dict[str, Any]:
+    """``note`` as ``user`` sees it in the inbox and the API: its text in their language and its
+    link, or neither (``hidden``) when it is about a record they may no longer read."""
+    hidden = not visible(db, user, note)
+    return {"id": note.id, "kind": note.kind, "text": None if hidden else render(note),
+            "url": None if hidden else note.url, "record": None if hidden else note.record, "hidden": hidden,
+            "read": note.read_at is not None, "created_at": note.created_at, "read_at": note.read_at}

@@ -429,6 +429,23 @@ def test_hook_register_approvables(site):
 def test_hook_approval_decided(site):
     from core import acting_as, approval_state, approve, record_changed, request_approval
     from core.approvals.chains import save_rule
+def test_hook_register_notification_kinds(site):
+    from core.notifications import services
+    from core.notifications.registry import notification_kinds
+
+    boss = site.client("boss")
+    with site.session() as db:
+        kinds = notification_kinds()
+        assert kinds["everyhook.tally_ended"].channel == "email"
+        assert {"core.job_done", "core.job_failed"} <= set(kinds)  # the core's own beside it
+        from core.auth.models import User
+
+        user = db.execute(select(User).where(User.username == "boss")).scalar_one()
+        assert services.choices(db, user)["everyhook.tally_ended"] == "email"  # the kind's default
+    settings = boss.get("/notifications/settings").get_data(as_text=True)
+    assert "A tally I asked for has ended" in settings
+
+
     from core.auth.models import User
     from everyhook.models import Thing
 
@@ -451,3 +468,21 @@ def test_hook_approval_decided(site):
         record_changed(db, "everyhook.thing", thing)  # no rule holds now: the approval is reset, not needed
         db.commit()
     assert {"approved: big thing", "reset: small thing"} <= set(site.things())
+
+
+def test_hook_job_ended(site):
+    from core import Notification, acting_as, start_job
+    from core.auth.models import User
+
+    site.client("boss")
+    with site.session() as db:
+        boss = db.execute(select(User).where(User.username == "boss")).scalar_one()
+        with acting_as(boss):
+            done = start_job(db, "everyhook.tally", {"prefix": "ended", "count": 1}).id
+            failed = start_job(db, "everyhook.tally", {"prefix": "broken", "count": 1, "fail_first": 9},
+                               max_attempts=1).id
+            db.commit()  # both run after the commit; each one's end is announced once it is recorded
+        got = db.execute(select(Notification.kind, Notification.params).where(
+            Notification.kind == "everyhook.tally_ended").order_by(Notification.id)).all()
+    assert got == [("everyhook.tally_ended", {"job": done, "status": "done"}),
+                   ("everyhook.tally_ended", {"job": failed, "status": "failed"})]
