@@ -186,3 +186,25 @@ def test_choices_are_checked_whole_before_anything_changes(db):
     assert services.choices(db, anna)[DONE] == "inapp"
     assert services.save_choices(db, anna, {DONE: "digest"})[DONE] == "digest"
     assert services.channel_for(db, anna, DONE) == "digest"
+
+
+def test_the_morning_schedule_and_the_command_send_the_digest_once(app, db, inbox, kontor):
+    from datetime import datetime, timezone
+
+    from core.jobs.scheduler import tick
+
+    erik = factories.user(db, "erik", email="erik@example.com")
+    services.save_choices(db, erik, {DONE: "digest"})
+    notify(db, DONE, [erik], TRANSLATED, {"to": "first@example.com"})
+    db.commit()
+    assert len(tick(app, datetime(2026, 12, 7, 7, 0, tzinfo=timezone.utc))) == 1  # the group's one digest job
+    assert inbox.to() == ["erik@example.com"] and "first@example.com" in inbox.text_for("erik@example.com")
+    assert kontor("notifications", "digest").output == "Digests sent: 0\n"  # nothing new since
+    notify(db, DONE, [erik], TRANSLATED, {"to": "second@example.com"})
+    db.commit()
+    assert kontor("notifications", "digest").output == "Digests sent: 1\n"
+    # the command's mail waits in the mail log for a worker (the command's queue is the instance's)
+    db.expire_all()
+    [_first, second] = db.execute(select(MailMessage).order_by(MailMessage.id)).scalars()
+    assert second.to_address == "erik@example.com" and second.status == "queued"
+    assert "second@example.com" in second.body and "first@example.com" not in second.body
