@@ -18,7 +18,7 @@ from core import KontorError, gettext as _
 
 from plugins.crm.access import activity_rule, visible
 
-KINDS = ("note", "stage", "lead", "ticket", "reply", "campaign", "activity")
+KINDS = ("note", "stage", "lead", "ticket", "reply", "campaign", "activity", "approval")
 TARGETS = ("party_id", "lead_id", "opportunity_id")
 
 

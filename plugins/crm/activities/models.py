@@ -11,7 +11,8 @@ KINDS = ("call", "meeting", "email", "task")
 #: (``plugins.crm.timeline.KINDS``): a timeline lists both.
 KIND_LABELS = {"call": _l("Call"), "meeting": _l("Meeting"), "email": _l("Email"), "task": _l("Task"),
                "note": _l("Note"), "stage": _l("Stage"), "lead": _l("Lead"), "ticket": _l("Ticket"),
-               "reply": _l("Reply"), "campaign": _l("Campaign"), "activity": _l("Activity")}
+               "reply": _l("Reply"), "campaign": _l("Campaign"), "activity": _l("Activity"),
+               "approval": _l("Approval")}
 
 
 class Activity(CompanyScoped, Base):

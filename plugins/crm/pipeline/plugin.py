@@ -1,10 +1,11 @@
-"""The hooks of the pipeline area: default stages, demo opportunities, the funnel and a party's opportunities."""
-from core import Panel, Widget, has_permission, hookimpl, lazy_gettext as _l, session as db
+"""The hooks of the pipeline area: default stages, demo opportunities, the funnel, a party's opportunities,
+and opportunities as an approvable kind (their "Request approval" action, their timeline told each outcome)."""
+from core import Action, Panel, Widget, has_permission, hookimpl, lazy_gettext as _l, session as db
 
 from plugins.crm.access import whole_group
 from plugins.crm import permissions as p
 from plugins.crm.pipeline import models  # noqa: F401  (the tables, for the metadata)
-from plugins.crm.pipeline import demo, services
+from plugins.crm.pipeline import approvals, demo, services
 
 
 @hookimpl
@@ -36,3 +37,23 @@ def record_panels(kind, record, user):
 def party_merging(source, target, session):
     with whole_group():  # the party is the group's: every company's records follow it
         services.repoint_party(session, source.id, target.id)
+
+
+@hookimpl
+def register_approvables():
+    """Opportunities: an admin's rules may ask approval of a discount, a large deal … before it is won."""
+    return [approvals.APPROVABLE]
+
+
+@hookimpl
+def record_actions(kind, record, user):
+    if kind != approvals.KIND or not approvals.may_request(db, record, user):
+        return []
+    return [Action(_l("Request approval"), "crm.opportunity_request_approval", p.OPPORTUNITY_WRITE,
+                   endpoint_args={"opportunity_id": record.id}, post=True, order=20)]
+
+
+@hookimpl
+def approval_decided(kind, record, state, session):
+    if kind == approvals.KIND:
+        approvals.note_decision(session, record, state)

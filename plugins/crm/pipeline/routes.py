@@ -14,7 +14,7 @@ from core import (charts, Column, export_response, gettext as _, has_permission,
 
 from plugins.crm import permissions as p
 from plugins.crm.access import may_see
-from plugins.crm.pipeline import services
+from plugins.crm.pipeline import approvals, services
 from plugins.crm.pipeline.models import STATUS_LABELS, Opportunity
 from plugins.crm.web import bp, flashed_back, party_options
 
@@ -299,6 +299,16 @@ def opportunity_edit(opportunity_id: int):
     flash(_("%(title)s is saved.", title=found.title), "success")
     if not may_see(found, "opportunity", user=current_user):  # handed over to another salesperson
         return redirect(url_for("crm.board"), 303)
+    return redirect(url_for("crm.opportunity", opportunity_id=found.id), 303)
+
+
+@bp.post("/opportunities/<int:opportunity_id>/request-approval")
+@require(p.OPPORTUNITY_WRITE)
+def opportunity_request_approval(opportunity_id: int):
+    found = _opportunity(opportunity_id)
+    with transaction(on_refusal=flashed_back(url_for("crm.opportunity", opportunity_id=found.id))):
+        approvals.ask(db, found, request.form.get("note", ""))
+    flash(_("Approval of %(title)s is requested.", title=found.title), "success")
     return redirect(url_for("crm.opportunity", opportunity_id=found.id), 303)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, defaultload
 from core import Company, KontorError, company_member_ids, current_company_id, N_, NotFound, Party, User, current_actor, gettext as _, hooks, utcnow
 
 from plugins.crm import timeline
+from plugins.crm.pipeline import approvals
 from plugins.crm.access import every_owner, may_see, visible
 from plugins.crm.defaults import in_company_language, read_data_csv, translated
 from plugins.crm.pipeline.models import STATUS_LABELS, Opportunity, Stage
@@ -365,6 +366,8 @@ def create_opportunity(db: Session, *, party, title, owner_id, expected_revenue=
     db.add(opportunity)
     db.flush()
     opportunity.stage = stage_obj
+    if stage_obj.is_won:
+        approvals.check_may_win(db, opportunity)
     timeline.record(db, "stage", title=N_("Opportunity opened in %(stage)s"), title_args={"stage": stage_obj.name},
                     party_id=opportunity.party_id, opportunity_id=opportunity.id, lead_id=lead_id,
                     user_id=actor_id())
@@ -378,7 +381,8 @@ UPDATABLE = ("party_id", "title", "expected_revenue", "discount", "currency", "p
 
 
 def update_opportunity(db: Session, opportunity: Opportunity, data: dict[str, Any]) -> Opportunity:
-    """Change the fields given in ``data``; a ``stage_id`` in it goes through :func:`change_stage`."""
+    """Change the fields given in ``data``; a ``stage_id`` in it goes through :func:`change_stage`,
+    after the other fields. A change to a field the approval rules read asks for approval again."""
     cleaners = {
         "party_id": lambda v: _party(db, v), "title": _clean_title, "expected_revenue": _clean_money,
         "discount": _clean_discount, "currency": lambda v: _clean_currency(db, v), "probability": _clean_probability,
@@ -386,9 +390,8 @@ def update_opportunity(db: Session, opportunity: Opportunity, data: dict[str, An
     }
     clean = {key: cleaners[key](data[key]) for key in UPDATABLE if key in data}
     stage_id = data.get("stage_id")
-    if stage_id not in (None, "") and int_or_none(stage_id) != opportunity.stage_id:
-        change_stage(db, opportunity, get_stage(db, stage_id), lost_reason=data.get("lost_reason"))
-    elif "lost_reason" in data and opportunity.stage.is_lost:
+    moving = stage_id not in (None, "") and int_or_none(stage_id) != opportunity.stage_id
+    if not moving and "lost_reason" in data and opportunity.stage.is_lost:
         reason = str(data.get("lost_reason") or "").strip()
         if not reason:
             raise KontorError(_("Say why the opportunity was lost."), field="lost_reason", status=422)
@@ -396,6 +399,13 @@ def update_opportunity(db: Session, opportunity: Opportunity, data: dict[str, An
     for key, value in clean.items():
         setattr(opportunity, key, value)
     db.flush()
+    if moving:  # after the fields: a deal is won with the values it is won with (and approved for)
+        change_stage(db, opportunity, get_stage(db, stage_id), lost_reason=data.get("lost_reason"))
+        if "probability" in clean:
+            opportunity.probability = clean["probability"]
+            db.flush()
+    else:
+        approvals.changed(db, opportunity)
     return opportunity
 
 
@@ -412,14 +422,17 @@ def change_stage(db: Session, opportunity: Opportunity, stage: Stage | int, *, l
     """Move ``opportunity`` to ``stage``: the one way a deal moves along the pipeline.
 
     The probability follows the stage; entering a won or lost stage sets ``closed_at`` (reopening
-    clears it); a lost stage needs ``lost_reason``. A "stage" event goes on the timeline and the
-    ``crm_opportunity_won`` / ``crm_opportunity_lost`` hooks run in the same transaction.
+    clears it); a lost stage needs ``lost_reason``; a won stage needs the approval of any rule that
+    applies (409 otherwise). A "stage" event goes on the timeline and the ``crm_opportunity_won`` /
+    ``crm_opportunity_lost`` hooks run in the same transaction.
     """
     if not isinstance(stage, Stage):
         stage = get_stage(db, stage)
     if not stage.active:
         raise KontorError(_("Choose a stage."), field="stage_id", status=422)
     previous = opportunity.stage
+    if stage.is_won and not (previous is not None and previous.id == stage.id):
+        approvals.check_may_win(db, opportunity)
     reason = str(lost_reason or "").strip()
     if stage.is_lost and not reason:
         raise KontorError(_("Say why the opportunity was lost."), field="lost_reason", status=422)
@@ -445,6 +458,8 @@ def change_stage(db: Session, opportunity: Opportunity, stage: Stage | int, *, l
         hooks().crm_opportunity_won(opportunity=opportunity, session=db)
     elif stage.is_lost:
         hooks().crm_opportunity_lost(opportunity=opportunity, session=db)
+    else:
+        approvals.changed(db, opportunity)
     return opportunity
 
 
