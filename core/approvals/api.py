@@ -24,9 +24,9 @@ from core.web.transaction import transaction
 
 bp = Blueprint("api_approvals", __name__, url_prefix=API_PREFIX)
 
-request_schema = schemas.RequestSchema()
-task_schema = schemas.TaskSchema()
-rule_schema = schemas.RuleOutSchema()
+request_schema = schemas.ApprovalRequestSchema()
+task_schema = schemas.ApprovalTaskSchema()
+rule_schema = schemas.ApprovalRuleOutSchema()
 
 
 def _body(schema) -> dict:
@@ -43,17 +43,17 @@ def _body(schema) -> dict:
 @bp.get("/approvals")
 @signed_in
 @documented("List the approval tasks awaiting the caller's decision (awaiting=1)", query=schemas.AwaitingQuerySchema,
-            response=schemas.AwaitingTaskSchema, many=True)
+            response=schemas.AwaitingApprovalSchema, many=True)
 def list_awaiting():
     load_query(schemas.AwaitingQuerySchema())
     tasks = services.awaiting(db, current_actor())
-    return json_response({"items": schemas.AwaitingTaskSchema(many=True).dump(tasks), "next": None})
+    return json_response({"items": schemas.AwaitingApprovalSchema(many=True).dump(tasks), "next": None})
 
 
 @bp.get("/approvals/<int:request_id>")
 @signed_in
 @documented("Read an approval request and its tasks (needs the record's read permission)",
-            response=schemas.RequestSchema)
+            response=schemas.ApprovalRequestSchema)
 def get_request(request_id: int):
     approval, _record = services.get_request(db, request_id)
     return json_response(request_schema.dump(approval))
@@ -63,9 +63,9 @@ def get_request(request_id: int):
 @signed_in
 @documented("Ask for approval of a record (needs its kind's request permission); 200 with the request "
             "already pending, 201 with a new one, 200 with state none when no rule applies",
-            body=schemas.RequestBodySchema, response=schemas.RequestSchema, status=201)
+            body=schemas.ApprovalAskSchema, response=schemas.ApprovalRequestSchema, status=201)
 def ask():
-    data = _body(schemas.RequestBodySchema())
+    data = _body(schemas.ApprovalAskSchema())
     kind, record_id = parse_reference(data["record"])
     with transaction():
         record = services.load_record(db, kind, record_id)
@@ -87,7 +87,7 @@ def _decided(task_id: int, schema, decide):
 @bp.post("/approvals/tasks/<int:task_id>/approve")
 @signed_in
 @documented("Approve a task (an approver of it, never the requester)", body=schemas.ApproveBodySchema,
-            response=schemas.RequestSchema)
+            response=schemas.ApprovalRequestSchema)
 def approve(task_id: int):
     return _decided(task_id, schemas.ApproveBodySchema(), lambda data: services.approve(db, task_id, data["note"]))
 
@@ -95,7 +95,7 @@ def approve(task_id: int):
 @bp.post("/approvals/tasks/<int:task_id>/reject")
 @signed_in
 @documented("Reject a task with a reason: the request is rejected", body=schemas.RejectBodySchema,
-            response=schemas.RequestSchema)
+            response=schemas.ApprovalRequestSchema)
 def reject(task_id: int):
     return _decided(task_id, schemas.RejectBodySchema(), lambda data: services.reject(db, task_id, data["reason"]))
 
@@ -110,7 +110,7 @@ def _delegate(task_id: int, data: dict):
 @bp.post("/approvals/tasks/<int:task_id>/delegate")
 @signed_in
 @documented("Hand a task over to another user, who decides it instead", body=schemas.DelegateBodySchema,
-            response=schemas.RequestSchema)
+            response=schemas.ApprovalRequestSchema)
 def delegate(task_id: int):
     return _decided(task_id, schemas.DelegateBodySchema(), lambda data: _delegate(task_id, data))
 
@@ -128,7 +128,7 @@ def approve_many():
 
 @bp.post("/approvals/<int:request_id>/recall")
 @signed_in
-@documented("Recall a pending request (only the one who asked)", response=schemas.RequestSchema)
+@documented("Recall a pending request (only the one who asked)", response=schemas.ApprovalRequestSchema)
 def recall(request_id: int):
     with transaction():
         approval = services.recall(db, request_id)
@@ -140,19 +140,19 @@ def recall(request_id: int):
 
 @bp.get("/approval-rules")
 @require(MANAGE)
-@documented("List the approval rules of the current company", query=schemas.RuleQuerySchema,
-            response=schemas.RuleOutSchema, many=True)
+@documented("List the approval rules of the current company", query=schemas.ApprovalRuleQuerySchema,
+            response=schemas.ApprovalRuleOutSchema, many=True)
 def list_rules():
-    args = load_query(schemas.RuleQuerySchema())
+    args = load_query(schemas.ApprovalRuleQuerySchema())
     return json_response({"items": rule_schema.dump(chains.list_rules(db, args["kind"]), many=True), "next": None})
 
 
 @bp.post("/approval-rules")
 @require(MANAGE)
-@documented("Create an approval rule (its condition is compiled and type-checked)", body=schemas.RuleSchema,
-            response=schemas.RuleOutSchema, status=201)
+@documented("Create an approval rule (its condition is compiled and type-checked)", body=schemas.ApprovalRuleSchema,
+            response=schemas.ApprovalRuleOutSchema, status=201)
 def create_rule():
-    data = load_body(schemas.RuleSchema())
+    data = load_body(schemas.ApprovalRuleSchema())
     with transaction():
         rule = chains.save_rule(db, None, data)
     return json_response(rule_schema.dump(rule), 201)
@@ -160,18 +160,18 @@ def create_rule():
 
 @bp.get("/approval-rules/<int:rule_id>")
 @require(MANAGE)
-@documented("Read an approval rule", response=schemas.RuleOutSchema)
+@documented("Read an approval rule", response=schemas.ApprovalRuleOutSchema)
 def get_rule(rule_id: int):
     return json_response(rule_schema.dump(chains.get_rule(db, rule_id)))
 
 
 @bp.patch("/approval-rules/<int:rule_id>")
 @require(MANAGE)
-@documented("Change an approval rule; steps replaces its chain", body=schemas.RulePatchSchema,
-            response=schemas.RuleOutSchema)
+@documented("Change an approval rule; steps replaces its chain", body=schemas.ApprovalRulePatchSchema,
+            response=schemas.ApprovalRuleOutSchema)
 def patch_rule(rule_id: int):
     rule = chains.get_rule(db, rule_id)
-    data = load_body(schemas.RulePatchSchema(), partial=True)
+    data = load_body(schemas.ApprovalRulePatchSchema(), partial=True)
     current = rule_schema.dump(rule)
     merged = {"kind": rule.kind, "name": rule.name, "condition": rule.condition, "active": rule.active,
               "sequence": rule.sequence, "steps": current["steps"], **data}

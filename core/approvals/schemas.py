@@ -12,7 +12,7 @@ def _user_name(user) -> str | None:
     return user.username if user is not None else None
 
 
-class StepSchema(Schema):
+class ApprovalStepSchema(Schema):
     """One step of a rule's chain: who approves, in parallel with the previous step or after it, and
     up to which amount (a limit that covers the record's amount completes the chain)."""
 
@@ -24,7 +24,7 @@ class StepSchema(Schema):
     amount_limit = MoneyField(load_default=None, allow_none=True)
 
 
-class StepOutSchema(Schema):
+class ApprovalStepOutSchema(Schema):
     """A step as the API shows it."""
 
     approver = fields.String(attribute="approver_type")
@@ -34,7 +34,7 @@ class StepOutSchema(Schema):
     amount_limit = MoneyField(allow_none=True)
 
 
-class RuleSchema(Schema):
+class ApprovalRuleSchema(Schema):
     """An approval rule: when records of ``kind`` need approval (``condition`` in the rule language,
     empty: always) and the chain of ``steps``."""
 
@@ -44,32 +44,32 @@ class RuleSchema(Schema):
     condition = fields.String(load_default="", validate=validate.Length(max=4000))
     active = fields.Boolean(load_default=True)
     sequence = fields.Integer(load_default=10, validate=validate.Range(min=0, max=100000))
-    steps = BoundedList(fields.Nested(StepSchema), max_items=20, required=True)
+    steps = BoundedList(fields.Nested(ApprovalStepSchema), max_items=20, required=True)
 
 
-class RuleOutSchema(RuleSchema):
+class ApprovalRuleOutSchema(ApprovalRuleSchema):
     """An approval rule as the API shows it."""
 
-    steps = fields.List(fields.Nested(StepOutSchema))
+    steps = fields.List(fields.Nested(ApprovalStepOutSchema))
 
 
-class RulePatchSchema(Schema):
+class ApprovalRulePatchSchema(Schema):
     """The body of ``PATCH /api/v1/approval-rules/<id>``: any of these fields (``steps`` replaces the chain)."""
 
     name = fields.String(validate=validate.Length(min=1, max=120))
     condition = fields.String(validate=validate.Length(max=4000))
     active = fields.Boolean()
     sequence = fields.Integer(validate=validate.Range(min=0, max=100000))
-    steps = BoundedList(fields.Nested(StepSchema), max_items=20)
+    steps = BoundedList(fields.Nested(ApprovalStepSchema), max_items=20)
 
 
-class RuleQuerySchema(Schema):
+class ApprovalRuleQuerySchema(Schema):
     """Filter approval rules by kind."""
 
     kind = fields.String(load_default=None, validate=validate.Length(max=64))
 
 
-class TaskSchema(Schema):
+class ApprovalTaskSchema(Schema):
     """A step asked of its approvers for one request."""
 
     id = fields.Integer()
@@ -85,7 +85,7 @@ class TaskSchema(Schema):
     reason = fields.String()
 
 
-class RequestSchema(Schema):
+class ApprovalRequestSchema(Schema):
     """A record's request for approval, its state and its tasks."""
 
     id = fields.Integer()
@@ -97,13 +97,25 @@ class RequestSchema(Schema):
     requested_by = fields.Function(lambda request: _user_name(request.requested_by))
     requested_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
-    tasks = fields.List(fields.Nested(TaskSchema))
+    tasks = fields.List(fields.Nested(ApprovalTaskSchema))
 
 
-class AwaitingTaskSchema(TaskSchema):
+class ApprovalRequestSummarySchema(Schema):
+    """A request without its tasks."""
+
+    id = fields.Integer()
+    record = fields.String(metadata={"description": "kind:id"})
+    title = fields.String()
+    note = fields.String()
+    values = fields.Dict(attribute="snapshot")
+    requested_by = fields.Function(lambda request: _user_name(request.requested_by))
+    requested_at = fields.DateTime()
+
+
+class AwaitingApprovalSchema(ApprovalTaskSchema):
     """A task awaiting the caller's decision, with its request."""
 
-    request = fields.Nested(RequestSchema, exclude=("tasks",))
+    request = fields.Nested(ApprovalRequestSummarySchema)
 
 
 class AwaitingQuerySchema(Schema):
@@ -112,7 +124,7 @@ class AwaitingQuerySchema(Schema):
     awaiting = fields.Boolean(load_default=True)
 
 
-class RequestBodySchema(Schema):
+class ApprovalAskSchema(Schema):
     """The body of ``POST /api/v1/approvals/request``."""
 
     record = fields.String(required=True, metadata={"description": "kind:id, e.g. accounting.bill:5"})
