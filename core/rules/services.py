@@ -106,9 +106,9 @@ def get_row(db: Session, table: LookupTable, row_id: int) -> LookupRow:
 def add_row(db: Session, table: LookupTable, *, key: Any, value: Any, valid_from: Any = None,
             valid_until: Any = None) -> LookupRow:
     """Add a row; refused if it overlaps a row with the same key on some day."""
-    row = LookupRow(table=table, company_id=table.company_id)
+    row = LookupRow(company_id=table.company_id)
     _set_row(db, table, row, key=key, value=value, valid_from=valid_from, valid_until=valid_until)
-    db.add(row)
+    table.rows.append(row)
     db.flush()
     return row
 
@@ -186,13 +186,21 @@ def _date(value: Any, field: str) -> date | None:
 # -- CSV --
 
 
+def plain(value: Any) -> str:
+    """A stored key or value as typed: no trailing zeros, no exponent (0.125000 → 0.125)."""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return "" if value is None else str(value)
+
+
 def export_rows(table: LookupTable) -> str:
     """The table's rows as CSV text (key, value, valid_from, valid_until)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in table.rows:
-        writer.writerow([row.key, row.value, row.valid_from or "", row.valid_until or ""])
+        writer.writerow([plain(row.key), plain(row.value), row.valid_from or "", row.valid_until or ""])
     return out.getvalue()
 
 

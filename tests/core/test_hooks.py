@@ -230,6 +230,30 @@ def test_hook_register_attachables(site):
     assert refused.status_code == 403
 
 
+def test_hook_register_rule_kinds(site):
+    from decimal import Decimal
+
+    from core import compile_rule, rule_kinds
+
+    with site.app.app_context():
+        kind = rule_kinds()["everyhook.thing_price"]
+        assert [v.name for v in kind.variables] == ["weight", "name"]
+        rule = compile_rule("everyhook.thing_price", "round_money(weight * 3.333)")  # by the kind's name
+        assert rule.evaluate({"weight": Decimal("2.5")}) == Decimal("8.33")
+    admin = site.client("ruler")
+    assert "Price of a thing" in admin.get("/settings/rule-kinds").get_data(as_text=True)
+    tester = admin.get("/settings/rule-kinds/everyhook.thing_price").get_data(as_text=True)
+    assert 'name="try-rule-weight"' in tester and 'value="2.5"' in tester
+    # trying needs the kind's own permission (everyhook.thing.write), not a rules permission
+    clerk = site.client("pricer", roles=("everyhook_clerk",))
+    answer = clerk.htmx("POST", "/rules/try", data={"rule_try": "everyhook.thing_price|rule", "rule": "weight * 2",
+                                                    "try-rule-weight": "1.25", "try-rule-name": "box"})
+    assert answer.status_code == 200 and "2.50" in answer.get_data(as_text=True)
+    viewer = site.client("looker", roles=("staff",))
+    assert viewer.htmx("POST", "/rules/try", data={"rule_try": "everyhook.thing_price|rule",
+                                                   "rule": "weight"}).status_code == 403
+
+
 def test_hook_register_invariant_checks(site):
     from core import InvariantError
     from core.parties.services import create_party

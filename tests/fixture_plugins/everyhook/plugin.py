@@ -202,6 +202,18 @@ def job_ended(job, session):
 
 
 @hookimpl
+def register_rule_kinds():
+    from decimal import Decimal
+
+    from core import RuleKind, RuleVariable
+
+    return [RuleKind("everyhook.thing_price", "Price of a thing",
+                     (RuleVariable("weight", "number", "Weight in kg", Decimal("2.5")),
+                      RuleVariable("name", "text", "Name", "box")),
+                     result="number", permission="everyhook.thing.write")]
+
+
+@hookimpl
 def register_attachables():
     from core import Attachable
     from everyhook.models import Thing
