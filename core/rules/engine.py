@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import decimal
+import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from typing import Any
 
 import rule_engine
 from rule_engine import ast, errors
+from rule_engine.types import DataType
 
 from core.contrib import RuleKind
 from core.errors import InvalidInput
@@ -42,6 +44,50 @@ def _item(thing: Mapping[str, Any], name: str) -> Any:
     return thing[name]
 
 
+# rule-engine checks the type of every variable's value and every call's arguments again at each
+# evaluation. Here both are checked once: the calls when the rule is compiled (core.rules.language),
+# the values when they enter (coerce). The hot path then reads a variable and calls a function
+# directly; the nodes keep their class's layout, only their evaluate is this one.
+
+
+class _Variable(ast.SymbolExpression):
+    __slots__ = ()
+
+    def evaluate(self, thing: Mapping[str, Any]) -> Any:
+        return thing[self.name]
+
+
+class _Call(ast.FunctionCallExpression):
+    __slots__ = ()
+
+    def evaluate(self, thing: Mapping[str, Any]) -> Any:
+        return self.function.evaluate(thing)(*[argument.evaluate(thing) for argument in self.arguments])
+
+
+def _arithmetic(self, thing: Mapping[str, Any]) -> Any:
+    return self.operation(self.left.evaluate(thing), self.right.evaluate(thing))
+
+
+_OPERATIONS = {"ADD": operator.add, "SUB": operator.sub, "MUL": operator.mul, "TDIV": operator.truediv,
+               "FDIV": operator.floordiv, "MOD": operator.mod, "POW": operator.pow}
+_STREAMLINED = {
+    ast.SymbolExpression: _Variable,
+    ast.FunctionCallExpression: _Call,
+    **{cls: type(f"_{cls.__name__}", (cls,), {"evaluate": _arithmetic})
+       for cls in (ast.AddExpression, ast.SubtractExpression, ast.ArithmeticExpression)},
+}
+
+
+def _streamline(nodes: list[Any]) -> None:
+    for node in nodes:
+        streamlined = _STREAMLINED.get(type(node))
+        if streamlined is _Variable or streamlined is _Call:
+            node.__class__ = streamlined
+        elif streamlined is not None and node.result_type == DataType.FLOAT:  # not "a" + "b"
+            node.operation = _OPERATIONS[node.type.upper()]
+            node.__class__ = streamlined
+
+
 class CompiledRule:
     """A rule of a kind, parsed and type-checked; evaluate it as often as needed.
 
@@ -61,6 +107,7 @@ class CompiledRule:
         library = Library({name: f.signature for name, f in allowed.items()}, frozenset(FUNCTIONS))
         self._parsed = parse(text, context, types, library)
         self._expression = self._parsed.statement.expression
+        _streamline(self._parsed.nodes)
         symbols = {node.name for node in self._parsed.nodes if isinstance(node, ast.SymbolExpression)}
         self.names = frozenset(symbols & declared.keys())
         self._reads = tuple((name, declared[name]) for name in sorted(self.names))
@@ -91,7 +138,7 @@ class CompiledRule:
         try:
             with decimal.localcontext(DECIMAL_CONTEXT):
                 result = self._expression.evaluate(scope)
-        except (errors.EngineError, decimal.DecimalException, ArithmeticError) as exc:
+        except (errors.EngineError, decimal.DecimalException, ArithmeticError, FunctionFailed) as exc:
             raise RuleEvaluationError(_failure(exc), field="values") from None
         return _python(result)
 
@@ -111,7 +158,7 @@ class CompiledRule:
             try:
                 with decimal.localcontext(DECIMAL_CONTEXT):
                     value = _python(node.evaluate(scope))
-            except (errors.EngineError, decimal.DecimalException, ArithmeticError):
+            except (errors.EngineError, decimal.DecimalException, ArithmeticError, FunctionFailed):
                 continue  # a branch the result did not take (a condition's other case)
             seen.add(text)
             steps.append((text, value))
@@ -187,8 +234,8 @@ def _python(value: Any) -> Any:
 
 def _failure(exc: Exception) -> str:
     inner = getattr(exc, "error", None)
-    if isinstance(inner, FunctionFailed):
-        return inner.message
+    if isinstance(exc, FunctionFailed):
+        return exc.message
     if isinstance(exc, decimal.DivisionByZero) or isinstance(inner, (ZeroDivisionError, decimal.DivisionByZero)) \
             or "division by zero" in str(exc).lower():
         return _("The rule divides by zero with these values.")
