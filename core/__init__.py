@@ -51,6 +51,8 @@ from core.filestore import storage
 from core.contrib import Approvable, NotificationKind, RuleKind, RuleVariable
 from core.approvals.services import (approval_state, approve, awaiting, delegate, recall, record_changed, reject,
                                      request_approval, require_approval)
+# a module's demo or default data may hold approval rules (written as an admin would, with the permission)
+from core.approvals.chains import save_rule as save_approval_rule
 from core.rules.engine import CompiledRule, Explanation, RuleEvaluationError, compile_rule
 from core.rules.registry import rule_kinds
 from core.notifications.models import Notification
@@ -60,7 +62,7 @@ __all__ = [
     "Attachable", "storage",
     "Approvable", "NotificationKind", "RuleKind", "RuleVariable",
     "approval_state", "approve", "awaiting", "delegate", "recall", "record_changed", "reject", "request_approval",
-    "require_approval",
+    "require_approval", "save_approval_rule",
     "CompiledRule", "Explanation", "RuleEvaluationError", "compile_rule", "rule_kinds",
     "Notification", "notify",
     "__version__", "Action", "Job", "JobCancelled", "JobContext", "JobKind", "Schedule", "latest_job", "start_job", "CompanyScoped", "RecordRule", "all_companies", "current_company_id", "in_company",
