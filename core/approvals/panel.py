@@ -45,8 +45,14 @@ def context(db: Session, kind: str, record) -> dict:
         "decidable": decidable,
         "delegates": _delegates(db, request, user) if decidable else [],
         "state_label": state_label,
+        "assignee_names": assignee_names,
         "panel_id": f"approval-{kind.replace('.', '-')}-{record.id}",
     }
+
+
+def assignee_names(task: ApprovalTask) -> str:
+    """Who may decide ``task``, by name."""
+    return ", ".join(a.user.full_name or a.user.username for a in task.assignees)
 
 
 def _delegates(db: Session, request, user) -> list[tuple[int, str]]:

@@ -55,6 +55,15 @@ def _matching(db: Session, target: Approvable, values: dict[str, Any]) -> tuple[
     return rules, [rule for rule in rules if conditions.holds(db, target.kind, rule.condition, values)]
 
 
+def _any_holds(db: Session, target: Approvable, values: dict[str, Any]) -> bool:
+    """Whether the condition of any active rule of the kind holds for ``values`` (only the conditions
+    are read: a module asks this before every act the approval guards)."""
+    found = db.scalars(select(ApprovalRule.condition).where(ApprovalRule.kind == target.kind,
+                                                            ApprovalRule.active.is_(True))
+                       .order_by(ApprovalRule.sequence, ApprovalRule.id))
+    return any(conditions.holds(db, target.kind, condition, values) for condition in found)
+
+
 def approval_state(db: Session, kind: str, record) -> str:
     """Where the record stands: ``none`` (no rule applies), ``required`` (a rule applies and nobody
     asked, or the record changed since it was approved), ``pending``, ``approved`` or ``rejected``."""
@@ -66,7 +75,7 @@ def approval_state(db: Session, kind: str, record) -> str:
     if request is not None and request.state == "approved":
         if not conditions.changed_fields(request.snapshot, values):
             return "approved"
-    return "required" if _matching(db, target, values)[1] else "none"
+    return "required" if _any_holds(db, target, values) else "none"
 
 
 def require_approval(db: Session, kind: str, record, message: str | None = None) -> None:
