@@ -35,6 +35,7 @@ class Editor:
     """What the rule editor shows beside a rule of ``kind``: its variables and functions."""
 
     kind: RuleKind
+    result_label: str
     variables: list[EditorVariable] = field(default_factory=list)
     functions: list[tuple[str, str]] = field(default_factory=list)  # (usage, what it does)
 
@@ -47,7 +48,7 @@ def editor_for(kind_name: str) -> Editor | None:
     variables = [EditorVariable(v.name, str(v.label or v.name), v.type, type_name(TYPES[v.type]), example_text(v.example))
                  for v in kind.variables]
     functions = [(FUNCTIONS[name].usage, describe(name)) for name in kind.functions if name in FUNCTIONS]
-    return Editor(kind, variables, functions)
+    return Editor(kind, type_name(TYPES[kind.result]), variables, functions)
 
 
 def example_text(value: Any) -> str:

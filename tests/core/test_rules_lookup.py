@@ -145,3 +145,18 @@ def test_a_bad_csv_line_is_refused_naming_it_and_nothing_changes(db, tiers):
     assert caught.value.message.startswith("Line 3, key: Enter a number")
     db.expire_all()
     assert [services.plain(row.key) for row in tiers.rows] == ["0", "10", "100", "100"]
+
+
+def test_the_migration_makes_the_tables_the_models_describe(db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from core.db import Base
+
+    def ours(obj, name, type_, *_):
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        return (table is not None and table.name.startswith("core_lookup_")) or (type_ == "table" and
+                                                                                 name.startswith("core_lookup_"))
+
+    context = MigrationContext.configure(db.connection(), opts={"include_object": ours, "compare_type": True})
+    assert compare_metadata(context, Base.metadata) == []
