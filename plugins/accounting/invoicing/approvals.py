@@ -98,7 +98,15 @@ def ask(db: Session, invoice: Invoice, note: str = ""):
     applies to it."""
     if not takes_approval(invoice) or not invoice.is_draft:
         raise Conflict(_("Only a draft supplier bill is asked for approval."))
+    refusals = {
+        "none": _("No approval rule applies to this bill: it needs no approval."),
+        "pending": _("Approval of this bill is asked already: it is waiting for a decision."),
+        "approved": _("This bill is approved already."),
+    }
+    state = approval_state(db, KIND, invoice)
+    if state in refusals:
+        raise Conflict(refusals[state])
     asked = request_approval(db, KIND, invoice, note=note)
     if asked is None:
-        raise Conflict(_("No approval rule applies to this bill: it needs no approval."))
+        raise Conflict(refusals["none"])
     return asked

@@ -75,13 +75,24 @@ def may_request(db: Session, opportunity: Opportunity, user=None) -> bool:
 
 
 def ask(db: Session, opportunity: Opportunity, note: str = ""):
-    """Ask for approval of ``opportunity`` as the acting user; 409 when no rule applies to it (it
-    needs none) or it is closed already."""
+    """Ask for approval of ``opportunity`` as the acting user (noted on its timeline); 409 when no rule
+    applies to it (it needs none) or it is closed already."""
     if opportunity.stage.is_closed:
         raise Conflict(_("This opportunity is closed: it needs no approval any more."))
+    refusals = {
+        "none": _("No approval rule applies to this opportunity: it needs no approval."),
+        "pending": _("Approval of this opportunity is asked already: it is waiting for a decision."),
+        "approved": _("This opportunity is approved already."),
+    }
+    state = approval_state(db, KIND, opportunity)
+    if state in refusals:
+        raise Conflict(refusals[state])
     asked = request_approval(db, KIND, opportunity, note=note)
     if asked is None:
-        raise Conflict(_("No approval rule applies to this opportunity: it needs no approval."))
+        raise Conflict(refusals["none"])
+    actor = current_actor()
+    timeline.record(db, "approval", title=N_("Approval requested"), title_args={}, body=asked.note,
+                    party_id=opportunity.party_id, opportunity_id=opportunity.id, user_id=getattr(actor, "id", None))
     return asked
 
 

@@ -1,5 +1,6 @@
 """Demo opportunities for every company of the group: deals across every stage and owner, in the
-company's currency and in euros."""
+company's currency and in euros, some asking for a discount; and the approval rule "Discounts over
+10 %" (approved by a sales manager), with one deal's request waiting for a decision."""
 from __future__ import annotations
 
 import random
@@ -9,11 +10,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import Party, utcnow
+from core import Party, acting_as, gettext as _, save_approval_rule, utcnow
 
 from plugins.crm import timeline
 from plugins.crm.companies import each_company, members
-from plugins.crm.pipeline import services
+from plugins.crm.defaults import in_company_language
+from plugins.crm.permissions import SALES_MANAGER
+from plugins.crm.pipeline import approvals, services
 
 OPPORTUNITIES = 40
 PRODUCTS = [
@@ -25,6 +28,8 @@ PRODUCTS = [
     ("Heat pump replacement", 70000, 380000), ("Forklift lease renewal", 50000, 240000),
 ]
 LOST_REASONS = ["Price too high", "Chose a competitor", "Project postponed", "No decision maker", "Price too high"]
+#: The discount (percent) asked on every fourth open deal, in turn.
+DISCOUNTS = (Decimal("15"), Decimal("5"), Decimal("12.5"), Decimal("8"))
 
 
 def load(db: Session, progress) -> None:
@@ -50,6 +55,7 @@ def _load_company(db: Session, progress, company, count: int, *, seed: int) -> N
         return
     home = company.base_currency
     today = date.today()
+    discounted = []
     for index in range(count):
         product, low, high = PRODUCTS[index % len(PRODUCTS)]
         party_id = parties[(index * 7) % len(parties)]
@@ -57,11 +63,14 @@ def _load_company(db: Session, progress, company, count: int, *, seed: int) -> N
         currency = "EUR" if index % 3 == 0 else home
         amount = Decimal(rng.randrange(low, high, 500)) / (Decimal(7) if currency == "EUR" and home != "EUR" else 1)
         stage = stages[index % len(stages)]
+        discount = DISCOUNTS[(index // 4) % len(DISCOUNTS)] if index % 4 == 1 and not stage.is_closed else None
         opportunity = services.create_opportunity(
             db, party=party_id, title=f"{product} – {name}"[:200], owner_id=owners[index % len(owners)],
             expected_revenue=amount.quantize(Decimal("1")), currency=currency,
             expected_close=today + timedelta(days=rng.randint(-60, 180)),
-            stage=stages[0] if stage.is_lost else stage)
+            stage=stages[0] if stage.is_lost else stage, discount=discount)
+        if discount:
+            discounted.append(opportunity)
         if stage.is_lost:
             services.change_stage(db, opportunity, stage, lost_reason=LOST_REASONS[index % len(LOST_REASONS)])
         if stage.is_closed:
@@ -75,3 +84,21 @@ def _load_company(db: Session, progress, company, count: int, *, seed: int) -> N
             ]), party_id=party_id, opportunity_id=opportunity.id, user_id=opportunity.owner_id)
         progress(1)
     db.flush()
+    _discount_rule(db, company, next((o for o in discounted if o.discount > 10), None))
+
+
+def _discount_rule(db: Session, company, first) -> None:
+    """The rule "Discounts over 10 %", named in the company's language and set by its admin, and the
+    request of ``first``, a deal it applies to, asked by its owner (a sales manager has one waiting)."""
+    admins = members(db, company, ("admin",))
+    if not admins:
+        return
+    with acting_as(admins[0]), in_company_language(db):
+        save_approval_rule(db, None, {"kind": approvals.KIND, "name": _("Discounts over %(percent)s", percent="10 %"),
+                                      "condition": "discount > 0.10",
+                                      "steps": [{"approver": "role", "role": SALES_MANAGER}]})
+    approvers = [u for u in members(db, company) if u.id != getattr(first, "owner_id", None)
+                 and SALES_MANAGER in {role.name for role in u.roles}]
+    if first is not None and approvers:
+        with acting_as(first.owner), in_company_language(db):
+            approvals.ask(db, first, note=_("The customer orders for three years."))

@@ -102,6 +102,8 @@ def test_a_discount_over_ten_percent_is_won_only_once_the_manager_approves(dispa
     asked = mads.post_form(f"/crm/opportunities/{big}/request-approval", {"note": "Fleet of 40 vans"})
     assert asked.status_code == 303
     assert state_of(in_app, big) == ("open", "pending")
+    twice = mads.post_form(f"/crm/opportunities/{big}/request-approval", {}, follow_redirects=True)
+    assert "is asked already" in twice.get_data(as_text=True)
     assert [url for url, _params in inbox(in_app, team["sofie"], "core.approval_requested")] == [
         f"/crm/opportunities/{big}"]
     assert f'action="/crm/opportunities/{big}/request-approval"' not in mads.get(
@@ -198,3 +200,24 @@ def test_the_api_takes_the_discount_as_a_decimal_string_and_names_it_when_wrong(
     wrong = manager.post("/api/v1/crm/opportunities", json={"party_id": team["customer"], "title": "Racking",
                                                             "owner_id": team["mads"], "discount": "101"})
     assert wrong.status_code == 422 and "discount" in wrong.get_json()["errors"]
+
+
+def test_the_demo_holds_the_discount_rule_and_a_request_waiting_for_a_sales_manager(db):
+    from core.approvals.models import ApprovalRequest, ApprovalRule
+    from core.parties.demo import load_demo_parties
+    from plugins.crm.pipeline import plugin as pipeline
+
+    testing.crm_user(db, "admin", ["admin"])
+    testing.crm_user(db, "sales", ["staff", "salesperson"])
+    manager = testing.crm_user(db, "manager", ["staff", "sales_manager"])
+    load_demo_parties(db, lambda n=1: None)
+    pipeline.load_demo_data(db, lambda n=1: None)
+
+    [rule] = db.scalars(select(ApprovalRule)).all()
+    assert (rule.kind, rule.name, rule.condition) == ("crm.opportunity", "Discounts over 10 %", "discount > 0.10")
+    assert [(step.approver_type, step.role.name) for step in rule.steps] == [("role", "sales_manager")]
+    discounted = db.scalars(select(Opportunity).where(Opportunity.discount > 0)).unique().all()
+    assert discounted and all(d.status == "open" for d in discounted)
+    [asked] = db.scalars(select(ApprovalRequest)).all()
+    assert asked.state == "pending" and db.get(Opportunity, asked.record_id).discount > 10
+    assert [a.user_id for task in asked.tasks for a in task.assignees] == [manager.id]
