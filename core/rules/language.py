@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import contextvars
 import decimal
+import difflib
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -18,7 +19,6 @@ from typing import Any
 
 from rule_engine import ast, errors
 from rule_engine.parser import Parser, _DeferredAstNode
-from rule_engine.suggestions import suggest_symbol
 from rule_engine.types import DataType, _FunctionDataTypeDef
 
 from core.i18n import gettext as _
@@ -298,9 +298,9 @@ class _Builder:
             raise RuleError(_("The function %(name)s() is not allowed in this kind of rule (at %(where)s).",
                               name=name, where=pos))
         message = _("Unknown name '%(name)s' at %(where)s.", name=name, where=pos)
-        suggestion = suggest_symbol(name, list(self.variables) + list(self.library.functions))
-        if suggestion:
-            message += " " + _("Did you mean '%(name)s'?", name=suggestion)
+        close = difflib.get_close_matches(name, [*self.variables, *self.library.functions], n=1, cutoff=0.75)
+        if close:
+            message += " " + _("Did you mean '%(name)s'?", name=close[0])
         raise RuleError(message)
 
     def cannot_compute(self, term: _Term, exc: Exception) -> str:
