@@ -393,3 +393,17 @@ def test_every_decision_is_audited_with_who_decided(db, team):
     assert ("dora", ["pending", "rejected"], ["", "too much"]) in decided
     requests = db.scalars(select(AuditRecord).where(AuditRecord.table_name == "core_approval_request")).all()
     assert {r.username for r in requests} >= {"sofie", "dora"}
+
+
+def test_a_manager_chain_never_goes_round(db, team):
+    from core.auth.managers import set_manager
+
+    with pytest.raises(InvalidInput) as refused:
+        set_manager(db, team["director"], team["seller"].id)  # sofie → mads → dora → sofie
+    assert refused.value.field == "manager_id" and "round in a circle" in refused.value.message
+    with pytest.raises(InvalidInput):
+        set_manager(db, team["seller"], team["seller"].id)
+    with pytest.raises(InvalidInput):
+        set_manager(db, team["seller"], 99999)
+    set_manager(db, team["clerk"], team["director"].id)
+    assert team["clerk"].manager_id == team["director"].id
