@@ -12,6 +12,7 @@ import collections
 import contextvars
 import decimal
 import difflib
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -126,8 +127,12 @@ def _tokens(text: str) -> dict[int, int]:
     while True:
         try:
             token = lexer.token()
-        except errors.RuleSyntaxError:
+        except errors.RuleSyntaxError as exc:
             pos = lexer.lexpos
+            if exc.token is None:  # a reserved word (else, elif, while): the lexer is past it
+                word = re.search(r"[A-Za-z_]\w*$", text[:pos]).group(0)
+                raise RuleError(_("'%(word)s' is a reserved word, not part of the rule language (at %(where)s).",
+                                  word=word, where=where(text, pos - len(word)))) from None
             char = text[pos]
             raise RuleError(_("Unexpected character '%(char)s' (%(code)s) at %(where)s.", char=char,
                               code=_codepoint(char), where=where(text, pos))) from None

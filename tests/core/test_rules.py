@@ -116,6 +116,7 @@ def test_compiled_rules_are_cached_per_kind_version_and_text():
     ("{'a': 1} == {'a': 1}", "A mapping is not allowed in a rule (at line 1, column 1)."),
     ("[1, 'a'] == [1]", "A list holds values of one type: ''a'' is a text, the first item is a number"),
     ("", "Write a rule."),
+    ("vip else grade", "'else' is a reserved word, not part of the rule language (at line 1, column 5)."),
 ])
 def test_each_refusal_says_what_and_where(text, expected):
     assert expected in refusal(CONDITION, text)
