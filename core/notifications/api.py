@@ -67,7 +67,7 @@ def create_blueprint() -> Blueprint:
     @documented("How each kind of notification reaches the user (in the app, e-mail at once, daily digest)",
                 response=ChoiceSchema, many=True)
     def get_settings():
-        return json_response(ChoiceSchema(many=True).dump(_choices(services.choices(db, _user()))))
+        return json_response({"items": ChoiceSchema(many=True).dump(_choices(services.choices(db, _user())))})
 
     @bp.put("/settings")
     @signed_in
@@ -77,6 +77,6 @@ def create_blueprint() -> Blueprint:
         body = load_body(ChoicesSchema())
         with transaction():
             chosen = services.save_choices(db, _user(), body["choices"])
-        return json_response(ChoiceSchema(many=True).dump(_choices(chosen)))
+        return json_response({"items": ChoiceSchema(many=True).dump(_choices(chosen))})
 
     return bp

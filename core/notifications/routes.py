@@ -121,6 +121,7 @@ def settings():
 
 def _settings_page(chosen: dict, errors: dict | None = None, status: int = 200):
     kinds = notification_kinds()
-    rows = [(name, str(kinds[name].title), chosen.get(name)) for name in sorted(kinds, key=lambda k: str(kinds[k].title))]
+    titles = {name: str(kind.title) for name, kind in kinds.items()}
+    rows = [(name, titles[name], chosen.get(name)) for name in sorted(kinds, key=titles.get)]
     return render("notifications/settings.html", rows=rows, channels=CHANNEL_LABELS, errors=errors or {},
                   title=_("Notification settings")), status

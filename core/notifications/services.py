@@ -71,6 +71,8 @@ def notify(db: Session, kind: str, recipients: Iterable[User | int], message: st
 
 
 def _check_message(message: str, params: dict) -> None:
+    if not message or len(message) > 500:
+        raise ValueError(f"a notification's message is a msgid of 1 to 500 characters, not {message[:60]!r}…")
     try:
         json.dumps(params)
         message % params if params else None

@@ -72,6 +72,8 @@ def test_mistakes_of_the_calling_module_are_value_errors_and_store_nothing(db):
         notify(db, DONE, [anna], "Hello %(name)s", {"name": object()})
     with pytest.raises(ValueError, match="no module declares the record kind 'crm.nowhere'"):
         notify(db, DONE, [anna], "Hello", record="crm.nowhere:1")
+    with pytest.raises(ValueError, match="1 to 500 characters"):
+        notify(db, DONE, [anna], "x" * 501)
     with pytest.raises(ValueError, match="kind:id"):
         notify(db, DONE, [anna], "Hello", record="core.party")
     assert stored(db) == []

@@ -118,6 +118,9 @@ def test_opening_marks_read_and_goes_to_the_record(app, dispatcher, people):
     assert anna.get(f"/notifications/{bens}/open").status_code == 404  # Ben's
     assert rows(app, id=bens)[0].read_at is None
     assert 'aria-label="Notifications"' in anna.get("/notifications/bell").get_data(as_text=True)
+    [elsewhere] = send(app, [anna_id], url="https://elsewhere.example/phish")
+    away = anna.get(f"/notifications/{elsewhere}/open")  # only a path of this site is followed
+    assert away.status_code == 303 and away.headers["Location"].endswith("/notifications")
 
 
 def test_mark_read_with_htmx_swaps_the_entry_and_tells_the_bell(app, dispatcher, people):
@@ -212,16 +215,17 @@ def test_the_api_serves_each_user_their_own(app, dispatcher, people):
 
 def test_the_settings_api_checks_every_choice_before_saving(app, dispatcher, people):
     api = token_client(app, dispatcher, "anna")
-    settings = api.get("/api/v1/notifications/settings").get_json()
+    settings = api.get("/api/v1/notifications/settings").get_json()["items"]
     assert {"kind": DONE, "title": "A job I asked for has finished", "channel": "inapp"} in settings
     refused = api.put("/api/v1/notifications/settings", json={"choices": {DONE: "email", FAILED: "pigeon"}})
     assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
     assert "choices" in refused.get_json()["errors"]
     unknown = api.put("/api/v1/notifications/settings", json={"choices": {"crm.nothing": "email"}})
     assert unknown.status_code == 422 and "crm.nothing" in unknown.get_json()["errors"]
-    assert {c["kind"]: c["channel"] for c in api.get("/api/v1/notifications/settings").get_json()}[DONE] == "inapp"
+    kept = api.get("/api/v1/notifications/settings").get_json()["items"]
+    assert {c["kind"]: c["channel"] for c in kept}[DONE] == "inapp"
     saved = api.put("/api/v1/notifications/settings", json={"choices": {DONE: "digest"}})
-    assert saved.status_code == 200 and {c["kind"]: c["channel"] for c in saved.get_json()}[DONE] == "digest"
+    assert saved.status_code == 200 and {c["kind"]: c["channel"] for c in saved.get_json()["items"]}[DONE] == "digest"
 
 
 def test_a_reader_who_lost_the_right_sees_neither_text_nor_link(app, dispatcher, people):
