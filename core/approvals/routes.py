@@ -31,7 +31,7 @@ class AwaitingLabel:
 
     def __str__(self) -> str:
         user = current_actor()
-        count = len(services.awaiting(db, user)) if user is not None else 0
+        count = services.awaiting_count(db, user) if user is not None else 0
         label = _("Awaiting my approval")
         return f"{label} ({count})" if count else label
 

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.actor import acting_as, current_actor
@@ -139,16 +139,25 @@ def may_decide(db: Session, task: ApprovalTask, user) -> bool:
     return bool(task.assignee_ids & set(away_delegators(db, user.id)))
 
 
-def awaiting(db: Session, user) -> list[ApprovalTask]:
-    """The pending tasks ``user`` may decide (their own, and those of whoever left theirs to them),
-    of requests of the companies in scope, oldest first."""
+def _awaiting_query(db: Session, user, what):
+    """A select of ``what`` over the pending tasks ``user`` may decide (their own, and those of whoever
+    left theirs to them), of pending requests of the companies in scope that they did not ask for."""
     for_whom = [user.id, *away_delegators(db, user.id)]
-    tasks = db.scalars(
-        select(ApprovalTask).join(ApprovalRequest, ApprovalRequest.id == ApprovalTask.request_id)
-        .where(ApprovalTask.state == "pending", ApprovalRequest.state == "pending",
-               ApprovalTask.id.in_(select(ApprovalAssignee.task_id).where(ApprovalAssignee.user_id.in_(for_whom))))
-        .order_by(ApprovalTask.id))
-    return [task for task in tasks if task.request.requested_by_id != user.id]
+    return (select(what).join(ApprovalRequest, ApprovalRequest.id == ApprovalTask.request_id)
+            .where(ApprovalTask.state == "pending", ApprovalRequest.state == "pending",
+                   or_(ApprovalRequest.requested_by_id.is_(None), ApprovalRequest.requested_by_id != user.id),
+                   ApprovalTask.id.in_(select(ApprovalAssignee.task_id)
+                                       .where(ApprovalAssignee.user_id.in_(for_whom)))))
+
+
+def awaiting(db: Session, user) -> list[ApprovalTask]:
+    """The pending tasks ``user`` may decide, oldest first (see :func:`_awaiting_query`)."""
+    return list(db.scalars(_awaiting_query(db, user, ApprovalTask).order_by(ApprovalTask.id)))
+
+
+def awaiting_count(db: Session, user) -> int:
+    """How many tasks await ``user``'s decision (the number beside "Awaiting my approval")."""
+    return db.scalar(_awaiting_query(db, user, func.count(ApprovalTask.id)))
 
 
 # -- asking --
