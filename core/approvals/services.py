@@ -24,7 +24,6 @@ from core.approvals.models import ApprovalAssignee, ApprovalAway, ApprovalReques
 from core.approvals.registry import approvable
 from core.auth.models import User, user_roles
 from core.company.models import company_user_roles, company_users
-from core.company.scope import current_company_id
 from core.contrib import Approvable
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, KontorError, NotFound
@@ -200,7 +199,7 @@ def _ask(db: Session, request: ApprovalRequest, rules: list[ApprovalRule], reque
     """Add a task per step of each of ``rules`` to ``request``: the first stage pending, the rest waiting."""
     for rule in rules:
         for step, stage in zip(rule.steps, stages(rule.steps)):
-            approvers = _approvers(db, rule, step, requester)
+            approvers = _approvers(db, request, rule, step, requester)
             task = ApprovalTask(rule_id=rule.id, rule_name=rule.name, stage=stage, approver_type=step.approver_type,
                                 approver_label=_label(step, approvers), amount_limit=step.amount_limit,
                                 state="pending" if stage == 0 else "waiting", reason="")
@@ -214,8 +213,9 @@ def _label(step, approvers: list[User]) -> str:
     return approver_label(step)[:200]
 
 
-def _approvers(db: Session, rule: ApprovalRule, step, requester: User) -> list[User]:
-    """The users who may approve ``step`` for a request of ``requester``: never the requester."""
+def _approvers(db: Session, request: ApprovalRequest, rule: ApprovalRule, step, requester: User) -> list[User]:
+    """The users who may approve ``step`` of ``request``: never the requester; for a role, its
+    holders in the request's company who may read the record."""
     number = step.position + 1
     if step.approver_type == "manager":
         manager = db.get(User, requester.manager_id) if requester.manager_id else None
@@ -228,8 +228,9 @@ def _approvers(db: Session, rule: ApprovalRule, step, requester: User) -> list[U
             raise Conflict(_("Step %(n)d of the rule %(rule)s names an approver who cannot approve this request "
                              "(inactive, or you yourself).", n=number, rule=rule.name))
         return [step.user]
-    holders = _role_holders(db, step.role_id, current_company_id(db))
-    holders = [user for user in holders if user.id != requester.id]
+    read_permission = approvable(request.kind).read_permission
+    holders = [user for user in _role_holders(db, step.role_id, request.company_id)
+               if user.id != requester.id and has_permission(read_permission, user)]
     if not holders:
         raise Conflict(_("Step %(n)d of the rule %(rule)s asks the role %(role)s to approve, and nobody else in "
                          "this company holds it.", n=number, rule=rule.name,

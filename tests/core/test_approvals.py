@@ -165,6 +165,7 @@ def test_a_role_step_asks_every_active_holder_but_the_requester_and_one_decides(
     bo = person(db, "bo", roles=["finance"])
     gone = person(db, "gone", roles=["finance"])
     set_active(db, gone, False)
+    person(db, "blind", roles=["finance"], permissions=[])  # may not read claims: not asked
     asker = person(db, "finn", roles=["finance"])
     rule(db, "Finance looks", [by_role("finance")], "amount > 1000")
     request = ask(db, asker, claim(db))
