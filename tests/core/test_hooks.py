@@ -429,6 +429,23 @@ def test_hook_register_schedules(site):
     assert {"hourly 1", "nightly 1"} <= set(site.things())
 
 
+def test_hook_register_notification_kinds(site):
+    from core.notifications import services
+    from core.notifications.registry import notification_kinds
+
+    boss = site.client("boss")
+    with site.session() as db:
+        kinds = notification_kinds()
+        assert kinds["everyhook.tally_ended"].channel == "email"
+        assert {"core.job_done", "core.job_failed"} <= set(kinds)  # the core's own beside it
+        from core.auth.models import User
+
+        user = db.execute(select(User).where(User.username == "boss")).scalar_one()
+        assert services.choices(db, user)["everyhook.tally_ended"] == "email"  # the kind's default
+    settings = boss.get("/notifications/settings").get_data(as_text=True)
+    assert "A tally I asked for has ended" in settings
+
+
 def test_hook_register_approvables(site):
     import html
 
@@ -453,23 +470,6 @@ def test_hook_register_approvables(site):
 def test_hook_approval_decided(site):
     from core import acting_as, approval_state, approve, record_changed, request_approval
     from core.approvals.chains import save_rule
-def test_hook_register_notification_kinds(site):
-    from core.notifications import services
-    from core.notifications.registry import notification_kinds
-
-    boss = site.client("boss")
-    with site.session() as db:
-        kinds = notification_kinds()
-        assert kinds["everyhook.tally_ended"].channel == "email"
-        assert {"core.job_done", "core.job_failed"} <= set(kinds)  # the core's own beside it
-        from core.auth.models import User
-
-        user = db.execute(select(User).where(User.username == "boss")).scalar_one()
-        assert services.choices(db, user)["everyhook.tally_ended"] == "email"  # the kind's default
-    settings = boss.get("/notifications/settings").get_data(as_text=True)
-    assert "A tally I asked for has ended" in settings
-
-
     from core.auth.models import User
     from everyhook.models import Thing
 
