@@ -388,7 +388,7 @@ def _finish(db: Session, request: ApprovalRequest, state: str) -> None:
         message = (N_("%(title)s is approved.") if state == "approved"
                    else N_("%(title)s is rejected."))
         notify(db, DECIDED, [request.requested_by_id], message, {"title": request.title},
-               record=request.record, url=target.url(record))
+               record=request.record, url=target.url(record) if record is not None else None)
 
 
 def record_as_system(db: Session, request: ApprovalRequest):
@@ -487,7 +487,7 @@ def _notify_pending(db: Session, request: ApprovalRequest, target: Approvable, r
     requester = request.requested_by
     notify(db, REQUESTED, sorted(users), N_("%(user)s asks you to approve %(title)s."),
            {"user": (requester.full_name or requester.username) if requester else "?", "title": request.title},
-           record=request.record, url=target.url(record))
+           record=request.record, url=target.url(record) if record is not None else None)
 
 
 def _clean_text(text: str | None, field: str) -> str:
