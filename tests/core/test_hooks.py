@@ -102,10 +102,11 @@ def test_hook_register_roles(site):
 def test_hook_register_menu_items(site):
     menu = site.client("boss").get("/dashboard").get_data(as_text=True)
     assert 'href="/everyhook/"' in menu
-    # the module's own section, placed by its order before the core's Contacts and Administration
+    # the module's own section, placed by its order between the core's Home (where everyone finds
+    # "Awaiting my approval") and its Contacts and Administration
     aside = menu[menu.index('<aside class="shell-menu"'):menu.index("</aside>")]
     titles = re.findall(r"<summary>(.*?)</summary>", aside)
-    assert titles == ["Thing keeping", "Contacts", "Administration"]
+    assert titles == ["Home", "Thing keeping", "Contacts", "Administration"]
     assert re.search(r'<summary>Thing keeping</summary>\s*<ul>\s*<li><a href="/everyhook/"', aside)
     nobody = site.client("nobody", ())
     assert 'href="/everyhook/"' not in nobody.get("/dashboard").get_data(as_text=True)
