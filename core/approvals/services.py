@@ -65,15 +65,18 @@ def _any_holds(db: Session, target: Approvable, values: dict[str, Any]) -> bool:
 
 def approval_state(db: Session, kind: str, record) -> str:
     """Where the record stands: ``none`` (no rule applies), ``required`` (a rule applies and nobody
-    asked, or the record changed since it was approved), ``pending``, ``approved`` or ``rejected``."""
+    asked, or the record changed since it was approved or rejected), ``pending``, ``approved`` or
+    ``rejected``."""
     target = approvable(kind)
     request = latest_request(db, kind, record.id)
     values = target.values(record)
-    if request is not None and request.state in ("pending", "rejected"):
-        return request.state
-    if request is not None and request.state == "approved":
+    if request is not None and request.state == "pending":
+        return "pending"
+    if request is not None and request.state in ("approved", "rejected"):
+        # a decision holds for the values it was made on; once a field the rules read changed, the
+        # rules that hold now decide (ask again, or no approval needed)
         if not conditions.changed_fields(request.snapshot, values):
-            return "approved"
+            return request.state
     return "required" if _any_holds(db, target, values) else "none"
 
 

@@ -256,6 +256,22 @@ def test_reject_needs_a_reason_and_rejects_the_whole_request(db, team, heard):
     assert ask(db, team["seller"], big).id != request.id  # asking again makes a new request
 
 
+def test_a_rejected_record_changed_is_decided_by_the_rules_that_hold_now(db, team):
+    from expenses.plugin import change
+
+    rule(db, "Large claims", [by_manager()], "amount > 1000")
+    big = claim(db)
+    with acting_as(team["manager"]):
+        services.reject(db, ask(db, team["seller"], big).tasks[0].id, "Too dear")
+    change(big, memo="cheaper hotel found")  # no field a rule reads: still rejected
+    assert services.approval_state(db, KIND, big) == "rejected"
+    change(big, amount=Decimal("1100.00"))
+    assert services.approval_state(db, KIND, big) == "required"  # ask again
+    change(big, amount=Decimal("800.00"))
+    assert services.approval_state(db, KIND, big) == "none"
+    services.require_approval(db, KIND, big)
+
+
 def test_delegate_hands_the_task_over(db, team):
     rule(db, "Large claims", [by_manager()], "amount > 1000")
     request = ask(db, team["seller"], claim(db))

@@ -201,8 +201,6 @@ def test_after_a_rejection_the_salesperson_may_ask_again(dispatcher, in_app, tea
     assert state_of(in_app, big) == ("open", "pending")
 
 
-@pytest.mark.xfail(strict=True, reason="core.approval_state keeps a rejected request rejected after the record "
-                                       "changed so that no rule applies (reported to the approvals engine)")
 def test_a_rejected_deal_whose_discount_no_rule_reads_any_more_can_be_won(dispatcher, in_app, team, rule):
     big = rejected(dispatcher, in_app, team)
     mads = client_of(dispatcher, "mads")
