@@ -9,7 +9,7 @@ it unlocks. Every change is a row change, so the audit log holds every decision.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -80,12 +80,17 @@ def approval_state(db: Session, kind: str, record) -> str:
     return "required" if _any_holds(db, target, values) else "none"
 
 
-def require_approval(db: Session, kind: str, record, message: str | None = None) -> None:
-    """Refuse (:class:`Conflict`) unless the record needs no approval or is approved; ``message`` is
-    the module's own sentence ("This bill needs approval before it can be posted")."""
+def require_approval(db: Session, kind: str, record, message: str | Mapping[str, str] | None = None) -> None:
+    """Refuse (:class:`Conflict`) unless the record needs no approval or is approved.
+
+    ``message`` is the module's own sentence ("This bill needs approval before it can be posted"),
+    or one per state (``required``, ``pending``, ``rejected``); the core's general one otherwise.
+    """
     state = approval_state(db, kind, record)
     if state in ("none", "approved"):
         return
+    if isinstance(message, Mapping):
+        message = message.get(state)
     if message is None:
         title = str(approvable(kind).title)
         message = {

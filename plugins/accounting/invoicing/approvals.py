@@ -67,17 +67,12 @@ def takes_approval(invoice: Invoice) -> bool:
 
 def check_may_post(db: Session, invoice: Invoice) -> None:
     """Refuse (409, naming what is needed) to post a bill an approval rule applies to until it is approved."""
-    if not takes_approval(invoice):
-        return
-    state = approval_state(db, KIND, invoice)
-    if state in ("none", "approved"):
-        return
-    message = {
-        "required": _("This bill needs approval before it can be posted: request approval first."),
-        "pending": _("This bill is waiting for approval: it can be posted once it is approved."),
-        "rejected": _("The approval of this bill was rejected: change it and request approval again."),
-    }[state]
-    require_approval(db, KIND, invoice, message)
+    if takes_approval(invoice):
+        require_approval(db, KIND, invoice, {
+            "required": _("This bill needs approval before it can be posted: request approval first."),
+            "pending": _("This bill is waiting for approval: it can be posted once it is approved."),
+            "rejected": _("The approval of this bill was rejected: change it and request approval again."),
+        })
 
 
 def changed(db: Session, invoice: Invoice) -> None:

@@ -48,15 +48,11 @@ APPROVABLE = Approvable(
 def check_may_win(db: Session, opportunity: Opportunity) -> None:
     """Refuse (409, naming what is needed) to win an opportunity an approval rule applies to until it is
     approved."""
-    state = approval_state(db, KIND, opportunity)
-    if state in ("none", "approved"):
-        return
-    message = {
+    require_approval(db, KIND, opportunity, {
         "required": _("This opportunity needs approval before it can be won: request approval first."),
         "pending": _("This opportunity is waiting for approval: it can be won once it is approved."),
         "rejected": _("The approval of this opportunity was rejected: change it and request approval again."),
-    }[state]
-    require_approval(db, KIND, opportunity, message)
+    })
 
 
 def changed(db: Session, opportunity: Opportunity) -> None:
