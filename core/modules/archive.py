@@ -288,8 +288,19 @@ def remove_access(conn: Connection, module: str) -> list[str]:
     permissions = select(PermissionRecord.name).where(PermissionRecord.module == module)
     conn.execute(delete(RoleGrant).where(or_(RoleGrant.role_id.in_(role_ids), RoleGrant.permission.in_(permissions))))
     conn.execute(delete(user_roles).where(user_roles.c.role_id.in_(role_ids)))
+    _delete_cascading(conn, Role.__table__, role_ids)
     conn.execute(delete(Role).where(Role.id.in_(role_ids)))
     return names
+
+
+def _delete_cascading(conn: Connection, parent, ids: list[int]) -> None:
+    """Delete the rows that declare ``ON DELETE CASCADE`` towards rows ``ids`` of ``parent`` (an
+    approval step asked of a role, say): SQLite does not cascade while a purge has its foreign keys
+    off, and the check after the purge would refuse rows left pointing at nothing."""
+    for table in parent.metadata.sorted_tables:
+        for key in table.foreign_keys:
+            if key.column.table is parent and (key.ondelete or "").upper() == "CASCADE" and table is not user_roles:
+                conn.execute(delete(table).where(key.parent.in_(ids)))
 
 
 def load_access(conn: Connection, module: str, access: dict[str, list]) -> dict[str, int]:

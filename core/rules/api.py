@@ -8,7 +8,7 @@ from flask import Blueprint
 from marshmallow import fields, validate
 
 from core.api.base import API_PREFIX, documented, json_object, json_response, load_body
-from core.api.schema import Schema
+from core.api.schema import MoneyField, Schema
 from core.db import session as db
 from core.rules import services
 from core.rules.engine import compile_rule
@@ -63,7 +63,7 @@ class RowSchema(Schema):
 
     id = fields.Integer(dump_only=True)
     key = fields.String(required=True, metadata={"description": "A number key is given as a string: \"10000\"."})
-    value = fields.Decimal(required=True, as_string=True)
+    value = MoneyField(required=True)
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_until = fields.Date(load_default=None, allow_none=True)
 

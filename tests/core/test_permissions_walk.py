@@ -125,8 +125,8 @@ CASES = {
 }
 
 #: The JSON API's endpoints a signed-in user without any role may use: the OpenAPI document (public)
-#: and a user's own profile and tokens (none in the API yet). Nothing else, whatever it declares.
-OPEN_API_ENDPOINTS = {"api_core.openapi"}
+#: and a user's own notification settings (every kind, with the user's choice). Nothing else, whatever it declares.
+OPEN_API_ENDPOINTS = {"api_core.openapi", "api_notifications.get_settings"}
 #: The JSON API's endpoints guarded by the permission of the record they name (attachments): a user
 #: without it gets 403; a roleless user naming no record, or one that does not exist, gets a 422 or
 #: 404 problem, never data.
@@ -138,8 +138,7 @@ RECORD_API_ENDPOINTS = {"api_attachments.list_attachments", "api_attachments.upl
 #: sent without a body, a 400 or 422 problem).
 OWN_API_ENDPOINTS = {"api_jobs.list_jobs", "api_jobs.get_job", "api_jobs.cancel_job", "api_jobs.retry_job",
                      "api_notifications.list_notifications", "api_notifications.count", "api_notifications.mark_read",
-                     "api_notifications.mark_all_read", "api_notifications.get_settings",
-                     "api_notifications.put_settings",
+                     "api_notifications.mark_all_read", "api_notifications.put_settings",
                      "api_approvals.list_awaiting", "api_approvals.get_request", "api_approvals.approve",
                      "api_approvals.reject", "api_approvals.delegate", "api_approvals.recall"}
 
